@@ -1,0 +1,28 @@
+"""The pure core: model, travel models, feasibility and cost, policies, matcher.
+
+Nothing here touches a database, a file, the wall clock or the terminal.
+"""
+
+from crowdship.core.costs import CostFunction
+from crowdship.core.feasibility import Limits
+from crowdship.core.matcher import MatchResult, match
+from crowdship.core.model import ModelError, Requests, Trips
+from crowdship.core.policies import AcceptanceAware, MaxMatches, MinCost, policy_named
+from crowdship.core.travel import GreatCircleTravel, PlanarTravel, TravelModel
+
+__all__ = [
+    "AcceptanceAware",
+    "CostFunction",
+    "GreatCircleTravel",
+    "Limits",
+    "MatchResult",
+    "MaxMatches",
+    "MinCost",
+    "ModelError",
+    "PlanarTravel",
+    "Requests",
+    "TravelModel",
+    "Trips",
+    "match",
+    "policy_named",
+]

@@ -1,0 +1,106 @@
+"""Compiled inner loops (numba) for the candidate search.
+
+Kept apart from ``feasibility.py`` so the rule reads as plain NumPy there and the loops
+that make it fast live in one place. Each kernel runs twice: once to count each trip's
+candidates, once to write them at the offsets the counts give (no locks, no resizing).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, parallel=True, fastmath=False)
+def grid_candidates(
+    fill: bool,
+    offsets: np.ndarray,  # (n_trips + 1,) int64: where each trip's output starts (fill pass)
+    counts: np.ndarray,  # (n_trips,) int64: written by the count pass
+    e_origin: np.ndarray,  # (n_trips, k) embedded trip origins
+    e_dest: np.ndarray,
+    centre: np.ndarray,  # (n_trips, k) ellipse centres
+    radius: np.ndarray,  # (n_trips,) ball radius containing the ellipse, km
+    earliest_departure: np.ndarray,
+    latest_arrival: np.ndarray,
+    direct_trip: np.ndarray,
+    allowed_detour: np.ndarray,
+    e_pickup: np.ndarray,  # (n_requests, k), rows in cell order
+    e_delivery: np.ndarray,
+    earliest_pickup: np.ndarray,
+    latest_delivery: np.ndarray,
+    direct_request: np.ndarray,
+    request_id: np.ndarray,  # original request index per cell-ordered row
+    cell_start: np.ndarray,  # (nx * ny + 1,) row where each cell begins
+    grid_dims: np.ndarray,  # the two embedding dimensions the grid is laid over
+    grid_origin: np.ndarray,  # (2,) lower corner
+    cell_km: float,
+    nx: int,
+    ny: int,
+    rate: float,  # minutes per embedded km (a lower bound, or exact for planar models)
+    tolerance: float,
+    out_trip: np.ndarray,
+    out_request: np.ndarray,
+    out_to_pickup: np.ndarray,
+    out_from_delivery: np.ndarray,
+) -> None:
+    n_trips = e_origin.shape[0]
+    k = e_origin.shape[1]
+    dx, dy = grid_dims[0], grid_dims[1]
+    for t in prange(n_trips):
+        r_t = radius[t]
+        if r_t < 0:
+            continue
+        r2 = r_t * r_t
+        x0 = int(np.floor((centre[t, dx] - r_t - grid_origin[0]) / cell_km))
+        x1 = int(np.floor((centre[t, dx] + r_t - grid_origin[0]) / cell_km))
+        y0 = int(np.floor((centre[t, dy] - r_t - grid_origin[1]) / cell_km))
+        y1 = int(np.floor((centre[t, dy] + r_t - grid_origin[1]) / cell_km))
+        x0, y0 = max(x0, 0), max(y0, 0)
+        x1, y1 = min(x1, nx - 1), min(y1, ny - 1)
+        found = 0
+        write = offsets[t] if fill else 0
+        for cx in range(x0, x1 + 1):
+            for cy in range(y0, y1 + 1):
+                cell = cx * ny + cy
+                for row in range(cell_start[cell], cell_start[cell + 1]):
+                    # Both ends of the request must lie in the ellipse's enclosing ball.
+                    s = 0.0
+                    for d in range(k):
+                        v = e_pickup[row, d] - centre[t, d]
+                        s += v * v
+                    if s > r2:
+                        continue
+                    s = 0.0
+                    for d in range(k):
+                        v = e_delivery[row, d] - centre[t, d]
+                        s += v * v
+                    if s > r2:
+                        continue
+                    s = 0.0
+                    for d in range(k):
+                        v = e_origin[t, d] - e_pickup[row, d]
+                        s += v * v
+                    to_pickup = np.sqrt(s) * rate
+                    s = 0.0
+                    for d in range(k):
+                        v = e_delivery[row, d] - e_dest[t, d]
+                        s += v * v
+                    from_delivery = np.sqrt(s) * rate
+                    pickup = max(earliest_departure[t] + to_pickup, earliest_pickup[row])
+                    delivery = pickup + direct_request[row]
+                    if delivery > latest_delivery[row] + tolerance:
+                        continue
+                    if delivery + from_delivery > latest_arrival[t] + tolerance:
+                        continue
+                    detour = to_pickup + direct_request[row] + from_delivery - direct_trip[t]
+                    if detour > allowed_detour[t] + tolerance:
+                        continue
+                    if fill:
+                        out_trip[write] = t
+                        out_request[write] = request_id[row]
+                        out_to_pickup[write] = to_pickup
+                        out_from_delivery[write] = from_delivery
+                        write += 1
+                    found += 1
+        if not fill:
+            counts[t] = found

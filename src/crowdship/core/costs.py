@@ -1,0 +1,130 @@
+"""The cost of a feasible pair: detour minutes plus optional weighted terms.
+
+This is the paper's "Expandability" section: the cost function is a sum of terms, each a
+small object computing one array over the feasible pairs. The default is the paper's
+Gamma: the driver's detour in minutes. Terms may be negative (a bonus); every policy copes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from crowdship.core.feasibility import FeasiblePairs
+from crowdship.core.model import FloatArray, Requests, Trips
+
+
+class CostTerm(Protocol):
+    """One additive part of a pair's cost, in minute-equivalents."""
+
+    name: str
+
+    def __call__(self, trips: Trips, requests: Requests, pairs: FeasiblePairs) -> FloatArray: ...
+
+
+def _check_weight(weight: float, what: str) -> None:
+    if not np.isfinite(weight):
+        raise ValueError(f"{what} weight must be a finite number, got {weight}")
+
+
+@dataclass(frozen=True)
+class DetourTerm:
+    """The paper's cost: extra minutes the driver drives, times ``weight``."""
+
+    weight: float = 1.0
+    name: str = "detour"
+
+    def __post_init__(self) -> None:
+        _check_weight(self.weight, "detour")
+
+    def __call__(self, trips: Trips, requests: Requests, pairs: FeasiblePairs) -> FloatArray:
+        return self.weight * pairs.detour
+
+
+@dataclass(frozen=True)
+class RatingTerm:
+    """Penalise low-rated couriers: ``weight x (5 - rating) / 4`` (0 for 5 stars, ``weight``
+    for 1 star); unrated couriers count as ``unrated``."""
+
+    weight: float = 5.0
+    unrated: float = 3.0
+    name: str = "rating"
+
+    def __post_init__(self) -> None:
+        _check_weight(self.weight, "rating")
+        if not 1 <= self.unrated <= 5:
+            raise ValueError(f"rating for unrated couriers must be in [1, 5], got {self.unrated}")
+
+    def __call__(self, trips: Trips, requests: Requests, pairs: FeasiblePairs) -> FloatArray:
+        rating = trips.rating[pairs.trip]
+        rating = np.where(np.isnan(rating), self.unrated, rating)
+        return self.weight * (5.0 - rating) / 4.0
+
+
+@dataclass(frozen=True)
+class PreferredCourierTerm:
+    """Bonus (``-weight``) when the trip's courier is one the sender prefers."""
+
+    weight: float = 5.0
+    name: str = "preferred_courier"
+
+    def __post_init__(self) -> None:
+        _check_weight(self.weight, "preferred courier")
+
+    def __call__(self, trips: Trips, requests: Requests, pairs: FeasiblePairs) -> FloatArray:
+        out = np.zeros(len(pairs))
+        if not requests.preferred_couriers:
+            return out
+        # Only requests with a preference need a look; usually a small share.
+        with_preference = np.array([bool(p) for p in requests.preferred_couriers])
+        for k in np.flatnonzero(with_preference[pairs.request]):
+            if trips.courier[pairs.trip[k]] in requests.preferred_couriers[pairs.request[k]]:
+                out[k] = -self.weight
+        return out
+
+
+@dataclass(frozen=True)
+class PriorityTerm:
+    """Bonus ``-weight x priority``: urgent requests win contested trips."""
+
+    weight: float = 1.0
+    name: str = "priority"
+
+    def __post_init__(self) -> None:
+        _check_weight(self.weight, "priority")
+
+    def __call__(self, trips: Trips, requests: Requests, pairs: FeasiblePairs) -> FloatArray:
+        return -self.weight * requests.priority[pairs.request]
+
+
+@dataclass(frozen=True)
+class CostFunction:
+    """Sum of cost terms; the default is detour minutes alone."""
+
+    terms: tuple[CostTerm, ...] = field(default_factory=lambda: (DetourTerm(),))
+
+    def __call__(self, trips: Trips, requests: Requests, pairs: FeasiblePairs) -> FloatArray:
+        total = np.zeros(len(pairs))
+        for term in self.terms:
+            total += term(trips, requests, pairs)
+        return total
+
+    @classmethod
+    def weighted(
+        cls,
+        detour: float = 1.0,
+        rating: float = 0.0,
+        preferred_courier: float = 0.0,
+        priority: float = 0.0,
+    ) -> CostFunction:
+        """Detour plus any terms with a non-zero weight."""
+        terms: list[CostTerm] = [DetourTerm(detour)]
+        if rating:
+            terms.append(RatingTerm(rating))
+        if preferred_courier:
+            terms.append(PreferredCourierTerm(preferred_courier))
+        if priority:
+            terms.append(PriorityTerm(priority))
+        return cls(tuple(terms))

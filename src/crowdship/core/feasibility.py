@@ -1,0 +1,296 @@
+"""Which (trip, request) pairs are time feasible, and what they cost the driver.
+
+The rule (DESIGN.md, exact): the courier leaves ``O_t`` at ``ED_t``, drives to ``O_r``, waits
+until ``ED_r`` if early, drives to ``D_r`` (arrive ``<= LA_r``), then to ``D_t``
+(arrive ``<= LA_t``). Leaving later never helps because waiting is allowed.
+
+Finding the pairs runs in two stages, both vectorised:
+
+1. *Candidates*: request pickups are laid on a grid in the travel model's embedding. Each
+   trip scans only the cells its ellipse (foci ``O_t``, ``D_t``, length ``LA_t - ED_t``) can
+   reach, and evaluates the whole rule with *lower bounds* on the two legs that join trip
+   and request (``minutes_per_km x`` Euclidean distance in the embedding). The rule is
+   monotone in travel times, so a pair rejected with lower bounds is infeasible with the
+   true times: no feasible pair is ever dropped. The loop is compiled (``_kernels.py``).
+2. *Exact check*: the travel model gives the true minutes for the surviving pairs only
+   (skipped when the embedding's distances are the true times, as for planar models).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from crowdship.core._kernels import grid_candidates
+from crowdship.core.model import FloatArray, IntArray, Requests, Trips
+from crowdship.core.travel import TravelModel
+
+#: Bounds are compared with this tolerance (minutes) so that a bound met exactly on paper is
+#: not lost to floating-point rounding.
+TIME_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Optional hard limits on a pair beyond the four time bounds."""
+
+    max_detour_min: float | None = None
+    max_detour_fraction: float | None = None  # of the trip's direct driving time
+
+    def __post_init__(self) -> None:
+        if self.max_detour_min is not None and not self.max_detour_min >= 0:
+            raise ValueError(f"max detour must be >= 0 minutes, got {self.max_detour_min}")
+        if self.max_detour_fraction is not None and not self.max_detour_fraction >= 0:
+            raise ValueError(
+                f"max detour fraction must be >= 0, got {self.max_detour_fraction}"
+            )
+
+    def allowed_detour(self, direct_trip: FloatArray) -> FloatArray:
+        """Largest detour each trip may take under these limits (inf when unlimited)."""
+        allowed = np.full(direct_trip.shape, np.inf)
+        if self.max_detour_min is not None:
+            allowed = np.minimum(allowed, self.max_detour_min)
+        if self.max_detour_fraction is not None:
+            allowed = np.minimum(allowed, self.max_detour_fraction * direct_trip)
+        return allowed
+
+
+@dataclass(frozen=True)
+class FeasiblePairs:
+    """Feasible pairs with their timing; every array is aligned with ``trip``/``request``."""
+
+    trip: IntArray
+    request: IntArray
+    detour: FloatArray  # minutes the driver drives in addition to the direct trip
+    pickup_time: FloatArray  # when the parcel is picked up (after any wait)
+    delivery_time: FloatArray
+    arrival_time: FloatArray  # at the trip's destination
+    candidates: int  # pairs that reached the exact check
+
+    def __len__(self) -> int:
+        return len(self.trip)
+
+    def select(self, mask: np.ndarray) -> FeasiblePairs:
+        return FeasiblePairs(
+            trip=self.trip[mask],
+            request=self.request[mask],
+            detour=self.detour[mask],
+            pickup_time=self.pickup_time[mask],
+            delivery_time=self.delivery_time[mask],
+            arrival_time=self.arrival_time[mask],
+            candidates=self.candidates,
+        )
+
+
+@dataclass(frozen=True)
+class DirectTimes:
+    """Direct driving minutes of each trip and each request (computed once per batch)."""
+
+    trip: FloatArray
+    request: FloatArray
+
+    @classmethod
+    def of(cls, trips: Trips, requests: Requests, travel: TravelModel) -> DirectTimes:
+        return cls(
+            trip=travel.pairwise(trips.origin, trips.destination),
+            request=travel.pairwise(requests.pickup, requests.delivery),
+        )
+
+
+def evaluate(
+    trips: Trips,
+    requests: Requests,
+    direct: DirectTimes,
+    trip_index: IntArray,
+    request_index: IntArray,
+    to_pickup: FloatArray,
+    from_delivery: FloatArray,
+) -> tuple[np.ndarray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The exact rule for aligned pairs, given the two trip-request legs in minutes.
+
+    Returns ``(feasible, detour, pickup_time, delivery_time, arrival_time)``.
+    """
+    pickup = np.maximum(trips.earliest_departure[trip_index] + to_pickup,
+                        requests.earliest_pickup[request_index])
+    delivery = pickup + direct.request[request_index]
+    arrival = delivery + from_delivery
+    feasible = (delivery <= requests.latest_delivery[request_index] + TIME_TOLERANCE) & (
+        arrival <= trips.latest_arrival[trip_index] + TIME_TOLERANCE
+    )
+    detour = to_pickup + direct.request[request_index] + from_delivery - direct.trip[trip_index]
+    return feasible, detour, pickup, delivery, arrival
+
+
+def _grid_layout(
+    e_pickup: FloatArray, radius: FloatArray
+) -> tuple[IntArray, FloatArray, float, int, int]:
+    """Grid over request pickups: the two widest embedding dimensions, cells about half
+    the typical ellipse ball radius (tighter cells cut scanning; more cells cost loops)."""
+    spread = e_pickup.max(axis=0) - e_pickup.min(axis=0)
+    dims = np.argsort(spread)[::-1][:2].astype(np.int64)
+    if len(dims) == 1:
+        dims = np.array([dims[0], dims[0]], dtype=np.int64)
+    origin = e_pickup[:, dims].min(axis=0)
+    extent = float(max(spread[dims].max(), 1e-9))
+    typical = float(np.median(radius[radius >= 0])) if (radius >= 0).any() else extent
+    # Cap the grid at 1024 x 1024 cells so huge regions do not cost memory for nothing.
+    cell = max(typical / 2, extent / 1024, 1e-6)
+    nx = int(spread[dims[0]] // cell) + 1
+    ny = int(spread[dims[1]] // cell) + 1
+    return dims, origin, cell, nx, ny
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Pairs that pass the rule with lower-bound legs, with those legs (minutes)."""
+
+    trip: IntArray
+    request: IntArray
+    to_pickup: FloatArray
+    from_delivery: FloatArray
+
+
+def candidate_pairs(
+    trips: Trips,
+    requests: Requests,
+    travel: TravelModel,
+    direct: DirectTimes,
+    limits: Limits = Limits(),
+) -> Candidates:
+    """A superset of the feasible pairs (never drops one), found through a grid index."""
+    n_trips, n_requests = len(trips), len(requests)
+    empty_i = np.zeros(0, dtype=np.int64)
+    empty_f = np.zeros(0)
+    if n_trips == 0 or n_requests == 0:
+        return Candidates(empty_i, empty_i, empty_f, empty_f)
+    rate = float(travel.minutes_per_km)
+    e_origin = np.ascontiguousarray(travel.embed(trips.origin), dtype=np.float64)
+    e_dest = np.ascontiguousarray(travel.embed(trips.destination), dtype=np.float64)
+    e_pickup = np.ascontiguousarray(travel.embed(requests.pickup), dtype=np.float64)
+    e_delivery = np.ascontiguousarray(travel.embed(requests.delivery), dtype=np.float64)
+
+    # Every feasible pickup and delivery lies in the ellipse with foci O_t, D_t and total
+    # length (LA_t - ED_t) / rate, hence in the ball around its centre with the semi-major
+    # axis as radius. A trip that cannot even drive its own route gets a negative radius.
+    allowed = limits.allowed_detour(direct.trip)
+    budget = np.minimum(trips.latest_arrival - trips.earliest_departure, direct.trip + allowed)
+    feasible_alone = budget + TIME_TOLERANCE >= direct.trip
+    radius = np.where(
+        feasible_alone, (np.maximum(budget, 0.0) + TIME_TOLERANCE) / (2 * rate) * (1 + 1e-9), -1.0
+    )
+    centre = (e_origin + e_dest) / 2
+
+    dims, origin, cell, nx, ny = _grid_layout(e_pickup, radius)
+    cx = np.floor((e_pickup[:, dims[0]] - origin[0]) / cell).astype(np.int64)
+    cy = np.floor((e_pickup[:, dims[1]] - origin[1]) / cell).astype(np.int64)
+    cell_of = np.clip(cx, 0, nx - 1) * ny + np.clip(cy, 0, ny - 1)
+    rows = np.argsort(cell_of, kind="stable")
+    cell_start = np.searchsorted(cell_of[rows], np.arange(nx * ny + 1)).astype(np.int64)
+
+    args = (
+        e_origin,
+        e_dest,
+        centre,
+        radius,
+        trips.earliest_departure,
+        trips.latest_arrival,
+        direct.trip,
+        allowed,
+        e_pickup[rows],
+        e_delivery[rows],
+        requests.earliest_pickup[rows],
+        requests.latest_delivery[rows],
+        direct.request[rows],
+        rows.astype(np.int64),
+        cell_start,
+        dims,
+        np.ascontiguousarray(origin),
+        float(cell),
+        nx,
+        ny,
+        rate,
+        TIME_TOLERANCE,
+    )
+    counts = np.zeros(n_trips, dtype=np.int64)
+    offsets = np.zeros(n_trips + 1, dtype=np.int64)
+    grid_candidates(False, offsets, counts, *args, empty_i, empty_i, empty_f, empty_f)
+    np.cumsum(counts, out=offsets[1:])
+    total = int(offsets[-1])
+    out = Candidates(
+        np.empty(total, np.int64), np.empty(total, np.int64), np.empty(total), np.empty(total)
+    )
+    grid_candidates(
+        True, offsets, counts, *args, out.trip, out.request, out.to_pickup, out.from_delivery
+    )
+    return out
+
+
+def feasible_pairs(
+    trips: Trips,
+    requests: Requests,
+    travel: TravelModel,
+    direct: DirectTimes | None = None,
+    limits: Limits = Limits(),
+) -> FeasiblePairs:
+    """All feasible pairs, found through the candidate index and checked exactly."""
+    direct = direct if direct is not None else DirectTimes.of(trips, requests, travel)
+    found = candidate_pairs(trips, requests, travel, direct, limits)
+    if not travel.embedding_is_exact:
+        return check_pairs(trips, requests, travel, direct, found.trip, found.request, limits)
+    # The index's legs are the true travel times: only the derived times remain to fill in.
+    ok, detour, pickup, delivery, arrival = evaluate(
+        trips, requests, direct, found.trip, found.request, found.to_pickup, found.from_delivery
+    )
+    return FeasiblePairs(
+        trip=found.trip[ok],
+        request=found.request[ok],
+        detour=np.maximum(detour[ok], 0.0),
+        pickup_time=pickup[ok],
+        delivery_time=delivery[ok],
+        arrival_time=arrival[ok],
+        candidates=len(found.trip),
+    )
+
+
+def check_pairs(
+    trips: Trips,
+    requests: Requests,
+    travel: TravelModel,
+    direct: DirectTimes,
+    trip_index: IntArray,
+    request_index: IntArray,
+    limits: Limits = Limits(),
+) -> FeasiblePairs:
+    """The exact rule (true travel times) on the given pairs; keeps the feasible ones."""
+    to_pickup = travel.pairwise(trips.origin[trip_index], requests.pickup[request_index])
+    from_delivery = travel.pairwise(requests.delivery[request_index], trips.destination[trip_index])
+    ok, detour, pickup, delivery, arrival = evaluate(
+        trips, requests, direct, trip_index, request_index, to_pickup, from_delivery
+    )
+    ok &= detour <= limits.allowed_detour(direct.trip)[trip_index] + TIME_TOLERANCE
+    return FeasiblePairs(
+        trip=trip_index[ok],
+        request=request_index[ok],
+        detour=np.maximum(detour[ok], 0.0),
+        pickup_time=pickup[ok],
+        delivery_time=delivery[ok],
+        arrival_time=arrival[ok],
+        candidates=len(trip_index),
+    )
+
+
+def all_pairs(
+    trips: Trips,
+    requests: Requests,
+    travel: TravelModel,
+    direct: DirectTimes | None = None,
+    limits: Limits = Limits(),
+) -> FeasiblePairs:
+    """Every pair checked with the exact rule, no index: the reference for tests."""
+    direct = direct if direct is not None else DirectTimes.of(trips, requests, travel)
+    ti, ri = np.meshgrid(np.arange(len(trips)), np.arange(len(requests)), indexing="ij")
+    return check_pairs(
+        trips, requests, travel, direct, ti.ravel().astype(np.int64),
+        ri.ravel().astype(np.int64), limits,
+    )
