@@ -1,0 +1,414 @@
+"""Reading trips and requests from CSV or JSON files, and writing matches.
+
+Outside ``core/`` on purpose: the core never touches files. Every problem in a file is
+reported as one :class:`InputError` naming the file, the row (1 = first data row) and the
+field, e.g. ``requests.csv row 3, latest_delivery: 17:00 is before earliest_pickup 18:00``.
+
+Times may be ``HH:MM`` (``HH:MM:SS``), ISO 8601 date-times, or minutes after midnight. When
+any ISO date-time appears, minutes count from midnight of the earliest date seen, and output
+times are written back as ISO date-times.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from crowdship.core.matcher import MatchResult
+from crowdship.core.model import ModelError, Requests, Trips, format_minutes
+
+Coords = Literal["latlon", "km"]
+_CLOCK = re.compile(r"^(\d{1,3}):([0-5]\d)(?::([0-5]\d(?:\.\d+)?))?$")
+
+
+class InputError(ValueError):
+    """A problem in an input file, located by file, row and field."""
+
+    def __init__(self, source: str, row: int | None, column: str | None, problem: str) -> None:
+        where = source
+        if row is not None:
+            where += f" row {row}"
+        if column is not None:
+            where += f", {column}"
+        super().__init__(f"{where}: {problem}")
+        self.source, self.row, self.column, self.problem = source, row, column, problem
+
+
+@dataclass
+class TimeBase:
+    """Turns parsed times into minutes on one axis, and minutes back into text."""
+
+    reference: datetime | None = None  # midnight of the earliest ISO date, if any
+
+    def format(self, minutes: float) -> str:
+        if self.reference is None:
+            return format_minutes(minutes)
+        moment = self.reference + timedelta(minutes=round(float(minutes), 3))
+        return moment.isoformat(timespec="seconds")
+
+
+# A parsed time before the axis is known: plain minutes, or an ISO date-time.
+RawTime = float | datetime
+
+
+def parse_time(text: str) -> RawTime:
+    """``HH:MM[:SS]``, a number of minutes after midnight, or an ISO 8601 date-time."""
+    value = text.strip()
+    if not value:
+        raise ValueError("is empty")
+    clock = _CLOCK.match(value)
+    if clock:
+        hours, minutes, seconds = clock.groups()
+        return int(hours) * 60 + int(minutes) + (float(seconds) / 60 if seconds else 0.0)
+    try:
+        number = float(value)
+    except ValueError:
+        pass
+    else:
+        if not math.isfinite(number):
+            raise ValueError(f"{value!r} is not a finite number of minutes")
+        return number
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"cannot read {value!r} as a time (use HH:MM, ISO 8601 or minutes after midnight)"
+        ) from None
+    return moment
+
+
+@dataclass
+class _Table:
+    """Rows of one file as dictionaries of stripped strings, with the file's name."""
+
+    source: str
+    rows: list[dict[str, str]]
+    columns: set[str] = field(default_factory=set)
+
+    def require(self, names: Sequence[str]) -> None:
+        missing = [n for n in names if n not in self.columns]
+        if missing:
+            raise InputError(self.source, None, None, f"missing column {', '.join(missing)}")
+
+
+def _read_table(path: Path) -> _Table:
+    source = path.name
+    if not path.exists():
+        raise InputError(source, None, None, f"file {path} does not exist")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(source, None, None, f"cannot read file: {error}") from None
+    if path.suffix.lower() == ".json":
+        return _json_table(source, text)
+    reader = csv.DictReader(text.splitlines())
+    if not reader.fieldnames:
+        raise InputError(source, None, None, "file is empty (expected a header row)")
+    columns = {c.strip() for c in reader.fieldnames if c}
+    rows: list[dict[str, str]] = []
+    for number, row in enumerate(reader, start=1):
+        if None in row:
+            raise InputError(source, number, None, "has more values than the header has columns")
+        rows.append({k.strip(): (v or "").strip() for k, v in row.items() if k})
+    return _Table(source, rows, columns)
+
+
+def _json_table(source: str, text: str) -> _Table:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(source, None, None, f"is not valid JSON: {error}") from None
+    if isinstance(data, dict) and len(data) == 1 and isinstance(next(iter(data.values())), list):
+        data = next(iter(data.values()))
+    if not isinstance(data, list):
+        raise InputError(source, None, None, "must hold a list of objects")
+    rows: list[dict[str, str]] = []
+    columns: set[str] = set()
+    for number, item in enumerate(data, start=1):
+        if not isinstance(item, dict):
+            raise InputError(source, number, None, "must be an object")
+        row = {}
+        for key, value in item.items():
+            if isinstance(value, list):
+                value = ";".join(str(v) for v in value)
+            row[str(key)] = "" if value is None else str(value).strip()
+        rows.append(row)
+        columns |= row.keys()
+    return _Table(source, rows, columns)
+
+
+def _number(
+    table: _Table, number: int, row: dict[str, str], column: str, check: Callable[[float], str | None] | None = None
+) -> float:
+    text = row.get(column, "")
+    try:
+        value = float(text)
+    except ValueError:
+        problem = "is empty" if not text else f"cannot read {text!r} as a number"
+        raise InputError(table.source, number, column, problem) from None
+    if not math.isfinite(value):
+        raise InputError(table.source, number, column, f"{text!r} is not a finite number")
+    if check is not None and (problem := check(value)) is not None:
+        raise InputError(table.source, number, column, problem)
+    return value
+
+
+def _optional(
+    table: _Table, number: int, row: dict[str, str], column: str, default: float,
+    check: Callable[[float], str | None] | None = None,
+) -> float:
+    if not row.get(column, ""):
+        return default
+    return _number(table, number, row, column, check)
+
+
+def _latitude(value: float) -> str | None:
+    return None if -90 <= value <= 90 else f"latitude {value:g} is outside [-90, 90]"
+
+
+def _longitude(value: float) -> str | None:
+    return None if -180 <= value <= 180 else f"longitude {value:g} is outside [-180, 180]"
+
+
+def _positive_int(value: float) -> str | None:
+    return None if value >= 1 and value == int(value) else f"must be a whole number >= 1, got {value:g}"
+
+
+def _rating(value: float) -> str | None:
+    return None if 1 <= value <= 5 else f"must be in [1, 5], got {value:g}"
+
+
+def _non_negative(value: float) -> str | None:
+    return None if value >= 0 else f"must be >= 0, got {value:g}"
+
+
+def _point(
+    table: _Table, number: int, row: dict[str, str], prefix: str, coords: Coords
+) -> tuple[float, float]:
+    if coords == "latlon":
+        return (
+            _number(table, number, row, f"{prefix}_lat", _latitude),
+            _number(table, number, row, f"{prefix}_lon", _longitude),
+        )
+    return _number(table, number, row, f"{prefix}_x"), _number(table, number, row, f"{prefix}_y")
+
+
+def _point_columns(prefixes: Sequence[str], coords: Coords) -> list[str]:
+    suffixes = ("lat", "lon") if coords == "latlon" else ("x", "y")
+    return [f"{p}_{s}" for p in prefixes for s in suffixes]
+
+
+def _ids(table: _Table) -> list[str]:
+    seen: dict[str, int] = {}
+    ids = []
+    for number, row in enumerate(table.rows, start=1):
+        value = row.get("id", "")
+        if not value:
+            raise InputError(table.source, number, "id", "is empty")
+        if value in seen:
+            raise InputError(
+                table.source, number, "id", f"{value!r} is already used in row {seen[value]}"
+            )
+        seen[value] = number
+        ids.append(value)
+    return ids
+
+
+@dataclass
+class _RawTimes:
+    """Time columns of one file before they are put on the common axis."""
+
+    table: _Table
+    columns: dict[str, list[RawTime | None]] = field(default_factory=dict)
+
+    def read(self, column: str, required: bool = True) -> None:
+        values: list[RawTime | None] = []
+        for number, row in enumerate(self.table.rows, start=1):
+            text = row.get(column, "")
+            if not text and not required:
+                values.append(None)
+                continue
+            try:
+                values.append(parse_time(text))
+            except ValueError as error:
+                raise InputError(self.table.source, number, column, str(error)) from None
+        self.columns[column] = values
+
+
+def _time_base(all_times: Sequence[_RawTimes]) -> TimeBase:
+    moments = [
+        (raw, value)
+        for raw in all_times
+        for values in raw.columns.values()
+        for value in values
+        if isinstance(value, datetime)
+    ]
+    if not moments:
+        return TimeBase()
+    aware = {value.tzinfo is not None for _, value in moments}
+    if len(aware) > 1:
+        raw, value = next((r, v) for r, v in moments if v.tzinfo is None)
+        raise InputError(
+            raw.table.source, None, None,
+            f"mixes date-times with and without a time zone ({value.isoformat()} has none)",
+        )
+    first = min(value for _, value in moments)
+    return TimeBase(first.replace(hour=0, minute=0, second=0, microsecond=0))
+
+
+def _to_minutes(raw: _RawTimes, column: str, base: TimeBase, default: float) -> np.ndarray:
+    out = np.empty(len(raw.table.rows))
+    for k, value in enumerate(raw.columns[column]):
+        if value is None:
+            out[k] = default
+        elif isinstance(value, datetime):
+            assert base.reference is not None
+            out[k] = (value - base.reference).total_seconds() / 60.0
+        else:
+            out[k] = value
+    return out
+
+
+def _check_order(
+    raw: _RawTimes, early: np.ndarray, late: np.ndarray, early_name: str, late_name: str,
+    base: TimeBase,
+) -> None:
+    bad = np.flatnonzero(late < early)
+    if len(bad):
+        k = int(bad[0])
+        raise InputError(
+            raw.table.source, k + 1, late_name,
+            f"{base.format(late[k])} is before {early_name} {base.format(early[k])}",
+        )
+
+
+@dataclass(frozen=True)
+class Inputs:
+    trips: Trips
+    requests: Requests
+    time_base: TimeBase
+
+
+def read_inputs(trips_path: Path, requests_path: Path, coords: Coords = "latlon") -> Inputs:
+    """Read and check both files; raises :class:`InputError` on the first problem."""
+    trip_table = _read_table(trips_path)
+    request_table = _read_table(requests_path)
+    trip_table.require(
+        ["id", *_point_columns(["origin", "destination"], coords), "earliest_departure",
+         "latest_arrival"]
+    )
+    request_table.require(
+        ["id", *_point_columns(["pickup", "delivery"], coords), "earliest_pickup",
+         "latest_delivery"]
+    )
+    trip_times = _RawTimes(trip_table)
+    trip_times.read("earliest_departure")
+    trip_times.read("latest_arrival")
+    request_times = _RawTimes(request_table)
+    request_times.read("earliest_pickup")
+    request_times.read("latest_delivery")
+    request_times.read("announced_at", required=False)
+    base = _time_base([trip_times, request_times])
+
+    t_rows, r_rows = trip_table.rows, request_table.rows
+    trip_ids, request_ids = _ids(trip_table), _ids(request_table)
+    departure = _to_minutes(trip_times, "earliest_departure", base, 0.0)
+    arrival = _to_minutes(trip_times, "latest_arrival", base, 0.0)
+    _check_order(trip_times, departure, arrival, "earliest_departure", "latest_arrival", base)
+    earliest = _to_minutes(request_times, "earliest_pickup", base, 0.0)
+    latest = _to_minutes(request_times, "latest_delivery", base, 0.0)
+    announced = _to_minutes(request_times, "announced_at", base, -np.inf)
+    _check_order(request_times, earliest, latest, "earliest_pickup", "latest_delivery", base)
+    _check_order(request_times, announced, earliest, "announced_at", "earliest_pickup", base)
+
+    trips = Trips.from_columns(
+        ids=trip_ids,
+        origin=[_point(trip_table, n, row, "origin", coords) for n, row in enumerate(t_rows, 1)],
+        destination=[
+            _point(trip_table, n, row, "destination", coords) for n, row in enumerate(t_rows, 1)
+        ],
+        earliest_departure=departure,
+        latest_arrival=arrival,
+        capacity=[
+            _optional(trip_table, n, row, "capacity", 1, _positive_int)
+            for n, row in enumerate(t_rows, 1)
+        ],
+        courier=[row.get("courier") or tid for tid, row in zip(trip_ids, t_rows, strict=True)],
+        rating=[
+            _optional(trip_table, n, row, "rating", math.nan, _rating)
+            for n, row in enumerate(t_rows, 1)
+        ],
+    )
+    requests = Requests.from_columns(
+        ids=request_ids,
+        pickup=[_point(request_table, n, row, "pickup", coords) for n, row in enumerate(r_rows, 1)],
+        delivery=[
+            _point(request_table, n, row, "delivery", coords) for n, row in enumerate(r_rows, 1)
+        ],
+        earliest_pickup=earliest,
+        latest_delivery=latest,
+        announced_at=announced,
+        size=[
+            _optional(request_table, n, row, "size", 1, _positive_int)
+            for n, row in enumerate(r_rows, 1)
+        ],
+        priority=[
+            _optional(request_table, n, row, "priority", 0.0, _non_negative)
+            for n, row in enumerate(r_rows, 1)
+        ],
+        value=[
+            _optional(request_table, n, row, "value", math.nan) for n, row in enumerate(r_rows, 1)
+        ],
+        sender=[row.get("sender", "") for row in r_rows],
+        preferred_couriers=[
+            frozenset(c.strip() for c in row.get("preferred_couriers", "").split(";") if c.strip())
+            for row in r_rows
+        ],
+    )
+    return Inputs(trips, requests, base)
+
+
+def read_model(trips_path: Path, requests_path: Path, coords: Coords = "latlon") -> Inputs:
+    """Like :func:`read_inputs`, but also turns model errors into input errors."""
+    try:
+        return read_inputs(trips_path, requests_path, coords)
+    except ModelError as error:
+        raise InputError(trips_path.name + "/" + requests_path.name, None, None, str(error)) from None
+
+
+MATCH_COLUMNS = ("trip_id", "request_id", "detour_min", "pickup_time", "delivery_time")
+
+
+def match_rows(result: MatchResult, base: TimeBase) -> list[dict[str, Any]]:
+    return [
+        {
+            "trip_id": m.trip_id,
+            "request_id": m.request_id,
+            "detour_min": round(m.detour_min, 3),
+            "pickup_time": base.format(m.pickup_time),
+            "delivery_time": base.format(m.delivery_time),
+        }
+        for m in result.matches()
+    ]
+
+
+def write_matches(path: Path, result: MatchResult, base: TimeBase) -> None:
+    """Matches as CSV, or JSON when the file name ends in ``.json``."""
+    rows = match_rows(result, base)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".json":
+        path.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+        return
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=MATCH_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)

@@ -1,0 +1,145 @@
+"""The time-feasibility rule, its edge cases, and the index that must never drop a pair."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crowdship.core.feasibility import Limits, all_pairs, feasible_pairs
+from crowdship.core.travel import GreatCircleTravel, PlanarTravel
+from tests.conftest import make_requests, make_trips, random_instance
+
+TRIP = ("t", (0.0, 0.0), (10.0, 0.0), 0.0, 12.0)
+
+
+def pairs_of(trips, requests, travel, limits=Limits()):
+    found = feasible_pairs(trips, requests, travel, limits=limits)
+    return {(trips.ids[t], requests.ids[r]) for t, r in zip(found.trip, found.request, strict=True)}
+
+
+def test_on_the_way_request_has_no_detour(minute_per_km):
+    """A request lying on the trip's line costs no detour and gets the expected times."""
+    trips = make_trips([TRIP])
+    requests = make_requests([("r", (2.0, 0.0), (5.0, 0.0), 0.0, 100.0)])
+    found = feasible_pairs(trips, requests, minute_per_km)
+    assert len(found) == 1
+    assert found.detour[0] == pytest.approx(0.0)
+    assert found.pickup_time[0] == pytest.approx(2.0)
+    assert found.delivery_time[0] == pytest.approx(5.0)
+    assert found.arrival_time[0] == pytest.approx(10.0)
+
+
+def test_waiting_at_pickup_counts_against_the_trip(minute_per_km):
+    """Arriving early, the courier waits until ED_r; the wait can break LA_t."""
+    trips = make_trips([TRIP, ("t_exact", (0.0, 0.0), (10.0, 0.0), 0.0, 13.0)])
+    requests = make_requests([("r", (2.0, 0.0), (5.0, 0.0), 5.0, 100.0)])
+    # Waits 3 minutes: pickup 5, delivery 8, arrival 13.
+    assert pairs_of(trips, requests, minute_per_km) == {("t_exact", "r")}
+    found = feasible_pairs(trips, requests, minute_per_km)
+    assert found.pickup_time[0] == pytest.approx(5.0)
+    assert found.arrival_time[0] == pytest.approx(13.0)
+
+
+@pytest.mark.parametrize(
+    ("latest_delivery", "feasible"), [(5.0, True), (4.999, False)]
+)
+def test_latest_delivery_met_exactly_is_feasible(minute_per_km, latest_delivery, feasible):
+    """Delivery exactly at LA_r is allowed; a moment earlier deadline is not."""
+    trips = make_trips([TRIP])
+    requests = make_requests([("r", (2.0, 0.0), (5.0, 0.0), 0.0, latest_delivery)])
+    assert bool(pairs_of(trips, requests, minute_per_km)) is feasible
+
+
+@pytest.mark.parametrize(
+    ("latest_arrival", "feasible"), [(6 * 2**0.5 + 4, True), (6 * 2**0.5 + 4 - 0.001, False)]
+)
+def test_detour_must_fit_the_trips_deadline(minute_per_km, latest_arrival, feasible):
+    """Off the line, the detour d(O_t,O_r)+d(O_r,D_r)+d(D_r,D_t)-d(O_t,D_t) must fit LA_t."""
+    trips = make_trips([("t", (0.0, 0.0), (10.0, 0.0), 0.0, latest_arrival)])
+    requests = make_requests([("r", (3.0, 3.0), (7.0, 3.0), 0.0, 100.0)])
+    # 3*sqrt(2) + 4 + 3*sqrt(2) = 12.485 minutes of driving: met exactly, or missed.
+    assert bool(pairs_of(trips, requests, minute_per_km)) is feasible
+
+
+def test_trip_departure_after_request_deadline_is_infeasible(minute_per_km):
+    """A trip leaving after the parcel is due cannot take it."""
+    trips = make_trips([("late", (0.0, 0.0), (10.0, 0.0), 50.0, 70.0)])
+    requests = make_requests([("r", (2.0, 0.0), (5.0, 0.0), 0.0, 40.0)])
+    assert pairs_of(trips, requests, minute_per_km) == set()
+
+
+def test_request_too_long_for_its_own_window_is_never_feasible(minute_per_km):
+    """A request that cannot be driven within its own window matches nothing."""
+    trips = make_trips([("t", (0.0, 0.0), (10.0, 0.0), 0.0, 100.0)])
+    requests = make_requests([("r", (0.0, 0.0), (10.0, 0.0), 0.0, 9.0)])
+    assert pairs_of(trips, requests, minute_per_km) == set()
+
+
+def test_hard_detour_limits(minute_per_km):
+    """max_detour_min and max_detour_fraction drop pairs whose detour exceeds them."""
+    trips = make_trips([("t", (0.0, 0.0), (10.0, 0.0), 0.0, 100.0)])
+    requests = make_requests([("r", (5.0, 3.0), (6.0, 3.0), 0.0, 100.0)])
+    detour = feasible_pairs(trips, requests, minute_per_km).detour[0]
+    assert detour > 0
+    assert pairs_of(trips, requests, minute_per_km, Limits(max_detour_min=detour + 0.01))
+    assert not pairs_of(trips, requests, minute_per_km, Limits(max_detour_min=detour - 0.01))
+    assert not pairs_of(
+        trips, requests, minute_per_km, Limits(max_detour_fraction=(detour - 0.01) / 10)
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"max_detour_min": -1}, "max detour must be >= 0"), ({"max_detour_fraction": -0.1}, ">= 0")],
+)
+def test_bad_limits_are_refused(kwargs, message):
+    """Negative limits raise a clear error."""
+    with pytest.raises(ValueError, match=message):
+        Limits(**kwargs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_trips=st.integers(0, 40),
+    n_requests=st.integers(0, 40),
+    city=st.sampled_from([2.0, 10.0, 60.0]),
+    limit=st.sampled_from([None, 3.0]),
+)
+def test_index_finds_exactly_the_pairs_of_the_all_pairs_check(seed, n_trips, n_requests, city, limit):
+    """The grid index never drops a feasible pair and adds none (planar, any city size)."""
+    trips, requests = random_instance(np.random.default_rng(seed), n_trips, n_requests, city)
+    travel = PlanarTravel(speed_kmh=40.0, detour_factor=1.2)
+    limits = Limits(max_detour_min=limit)
+    reference = all_pairs(trips, requests, travel, limits=limits)
+    expected = set(zip(reference.trip.tolist(), reference.request.tolist(), strict=True))
+    found = feasible_pairs(trips, requests, travel, limits=limits)
+    assert set(zip(found.trip.tolist(), found.request.tolist(), strict=True)) == expected
+    assert len(found) == len(expected)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), spread=st.sampled_from([0.02, 0.3, 3.0]))
+def test_index_matches_all_pairs_on_the_sphere(seed, spread):
+    """Great-circle travel: the chord lower bound keeps every feasible pair."""
+    rng = np.random.default_rng(seed)
+    trips, requests = random_instance(rng, 30, 30, 1.0)
+    centre = np.array([60.17, 24.94])
+    trips = type(trips).from_columns(
+        trips.ids, centre + (trips.origin - 0.5) * spread, centre + (trips.destination - 0.5) * spread,
+        trips.earliest_departure, trips.latest_arrival * 3,
+    )
+    requests = type(requests).from_columns(
+        requests.ids, centre + (requests.pickup - 0.5) * spread,
+        centre + (requests.delivery - 0.5) * spread, requests.earliest_pickup,
+        requests.latest_delivery * 3,
+    )
+    travel = GreatCircleTravel()
+    reference = all_pairs(trips, requests, travel)
+    found = feasible_pairs(trips, requests, travel)
+    assert set(zip(found.trip.tolist(), found.request.tolist(), strict=True)) == set(
+        zip(reference.trip.tolist(), reference.request.tolist(), strict=True)
+    )
+    np.testing.assert_allclose(np.sort(found.detour), np.sort(reference.detour), atol=1e-9)
