@@ -15,7 +15,9 @@ def minute_per_km() -> PlanarTravel:
     return PlanarTravel(speed_kmh=60.0, detour_factor=1.0)
 
 
-def make_trips(rows: list[tuple[str, tuple[float, float], tuple[float, float], float, float]]) -> Trips:
+def make_trips(
+    rows: list[tuple[str, tuple[float, float], tuple[float, float], float, float]],
+) -> Trips:
     return Trips.from_columns(
         ids=[r[0] for r in rows],
         origin=[r[1] for r in rows],
@@ -51,7 +53,9 @@ def random_instance(
         origin=origin,
         destination=destination,
         earliest_departure=departure,
-        latest_arrival=departure + direct * rng.uniform(1.0, 2.5, n_trips) + rng.uniform(0, 5, n_trips),
+        latest_arrival=departure
+        + direct * rng.uniform(1.0, 2.5, n_trips)
+        + rng.uniform(0, 5, n_trips),
     )
     earliest = rng.uniform(0, 60, n_requests)
     requests = Requests.from_columns(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -34,12 +34,12 @@ log = logging.getLogger("crowdship")
 BAD_INPUT = 2
 
 
-class CoordsOption(str, Enum):
+class CoordsOption(StrEnum):
     latlon = "latlon"
     km = "km"
 
 
-class PolicyOption(str, Enum):
+class PolicyOption(StrEnum):
     max_matches = "max-matches"
     min_cost = "min-cost"
     acceptance_aware = "acceptance-aware"
@@ -170,8 +170,11 @@ def _print_matches(result: MatchResult, base: TimeBase, limit: int = 50) -> None
     rows = match_rows(result, base)
     for row in rows[:limit]:
         table.add_row(
-            row["trip_id"], row["request_id"], f"{row['detour_min']:.1f}",
-            row["pickup_time"], row["delivery_time"],
+            row["trip_id"],
+            row["request_id"],
+            f"{row['detour_min']:.1f}",
+            row["pickup_time"],
+            row["delivery_time"],
         )
     console.print(table)
     if len(rows) > limit:

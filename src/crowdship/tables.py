@@ -136,18 +136,21 @@ def _json_table(source: str, text: str) -> _Table:
     for number, item in enumerate(data, start=1):
         if not isinstance(item, dict):
             raise InputError(source, number, None, "must be an object")
-        row = {}
+        row: dict[str, str] = {}
         for key, value in item.items():
-            if isinstance(value, list):
-                value = ";".join(str(v) for v in value)
-            row[str(key)] = "" if value is None else str(value).strip()
+            text = ";".join(str(v) for v in value) if isinstance(value, list) else value
+            row[str(key)] = "" if text is None else str(text).strip()
         rows.append(row)
         columns |= row.keys()
     return _Table(source, rows, columns)
 
 
 def _number(
-    table: _Table, number: int, row: dict[str, str], column: str, check: Callable[[float], str | None] | None = None
+    table: _Table,
+    number: int,
+    row: dict[str, str],
+    column: str,
+    check: Callable[[float], str | None] | None = None,
 ) -> float:
     text = row.get(column, "")
     try:
@@ -157,13 +160,18 @@ def _number(
         raise InputError(table.source, number, column, problem) from None
     if not math.isfinite(value):
         raise InputError(table.source, number, column, f"{text!r} is not a finite number")
-    if check is not None and (problem := check(value)) is not None:
-        raise InputError(table.source, number, column, problem)
+    complaint = check(value) if check is not None else None
+    if complaint is not None:
+        raise InputError(table.source, number, column, complaint)
     return value
 
 
 def _optional(
-    table: _Table, number: int, row: dict[str, str], column: str, default: float,
+    table: _Table,
+    number: int,
+    row: dict[str, str],
+    column: str,
+    default: float,
     check: Callable[[float], str | None] | None = None,
 ) -> float:
     if not row.get(column, ""):
@@ -180,7 +188,11 @@ def _longitude(value: float) -> str | None:
 
 
 def _positive_int(value: float) -> str | None:
-    return None if value >= 1 and value == int(value) else f"must be a whole number >= 1, got {value:g}"
+    return (
+        None
+        if value >= 1 and value == int(value)
+        else f"must be a whole number >= 1, got {value:g}"
+    )
 
 
 def _rating(value: float) -> str | None:
@@ -258,7 +270,9 @@ def _time_base(all_times: Sequence[_RawTimes]) -> TimeBase:
     if len(aware) > 1:
         raw, value = next((r, v) for r, v in moments if v.tzinfo is None)
         raise InputError(
-            raw.table.source, None, None,
+            raw.table.source,
+            None,
+            None,
             f"mixes date-times with and without a time zone ({value.isoformat()} has none)",
         )
     first = min(value for _, value in moments)
@@ -279,14 +293,20 @@ def _to_minutes(raw: _RawTimes, column: str, base: TimeBase, default: float) -> 
 
 
 def _check_order(
-    raw: _RawTimes, early: np.ndarray, late: np.ndarray, early_name: str, late_name: str,
+    raw: _RawTimes,
+    early: np.ndarray,
+    late: np.ndarray,
+    early_name: str,
+    late_name: str,
     base: TimeBase,
 ) -> None:
     bad = np.flatnonzero(late < early)
     if len(bad):
         k = int(bad[0])
         raise InputError(
-            raw.table.source, k + 1, late_name,
+            raw.table.source,
+            k + 1,
+            late_name,
             f"{base.format(late[k])} is before {early_name} {base.format(early[k])}",
         )
 
@@ -303,12 +323,20 @@ def read_inputs(trips_path: Path, requests_path: Path, coords: Coords = "latlon"
     trip_table = _read_table(trips_path)
     request_table = _read_table(requests_path)
     trip_table.require(
-        ["id", *_point_columns(["origin", "destination"], coords), "earliest_departure",
-         "latest_arrival"]
+        [
+            "id",
+            *_point_columns(["origin", "destination"], coords),
+            "earliest_departure",
+            "latest_arrival",
+        ]
     )
     request_table.require(
-        ["id", *_point_columns(["pickup", "delivery"], coords), "earliest_pickup",
-         "latest_delivery"]
+        [
+            "id",
+            *_point_columns(["pickup", "delivery"], coords),
+            "earliest_pickup",
+            "latest_delivery",
+        ]
     )
     trip_times = _RawTimes(trip_table)
     trip_times.read("earliest_departure")
@@ -382,7 +410,9 @@ def read_model(trips_path: Path, requests_path: Path, coords: Coords = "latlon")
     try:
         return read_inputs(trips_path, requests_path, coords)
     except ModelError as error:
-        raise InputError(trips_path.name + "/" + requests_path.name, None, None, str(error)) from None
+        raise InputError(
+            trips_path.name + "/" + requests_path.name, None, None, str(error)
+        ) from None
 
 
 MATCH_COLUMNS = ("trip_id", "request_id", "detour_min", "pickup_time", "delivery_time")

@@ -7,14 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crowdship.core.feasibility import Limits, all_pairs, feasible_pairs
+from crowdship.core.feasibility import NO_LIMITS, Limits, all_pairs, feasible_pairs
 from crowdship.core.travel import GreatCircleTravel, PlanarTravel
 from tests.conftest import make_requests, make_trips, random_instance
 
 TRIP = ("t", (0.0, 0.0), (10.0, 0.0), 0.0, 12.0)
 
 
-def pairs_of(trips, requests, travel, limits=Limits()):
+def pairs_of(trips, requests, travel, limits=NO_LIMITS):
     found = feasible_pairs(trips, requests, travel, limits=limits)
     return {(trips.ids[t], requests.ids[r]) for t, r in zip(found.trip, found.request, strict=True)}
 
@@ -42,9 +42,7 @@ def test_waiting_at_pickup_counts_against_the_trip(minute_per_km):
     assert found.arrival_time[0] == pytest.approx(13.0)
 
 
-@pytest.mark.parametrize(
-    ("latest_delivery", "feasible"), [(5.0, True), (4.999, False)]
-)
+@pytest.mark.parametrize(("latest_delivery", "feasible"), [(5.0, True), (4.999, False)])
 def test_latest_delivery_met_exactly_is_feasible(minute_per_km, latest_delivery, feasible):
     """Delivery exactly at LA_r is allowed; a moment earlier deadline is not."""
     trips = make_trips([TRIP])
@@ -108,7 +106,9 @@ def test_bad_limits_are_refused(kwargs, message):
     city=st.sampled_from([2.0, 10.0, 60.0]),
     limit=st.sampled_from([None, 3.0]),
 )
-def test_index_finds_exactly_the_pairs_of_the_all_pairs_check(seed, n_trips, n_requests, city, limit):
+def test_index_finds_exactly_the_pairs_of_the_all_pairs_check(
+    seed, n_trips, n_requests, city, limit
+):
     """The grid index never drops a feasible pair and adds none (planar, any city size)."""
     trips, requests = random_instance(np.random.default_rng(seed), n_trips, n_requests, city)
     travel = PlanarTravel(speed_kmh=40.0, detour_factor=1.2)
@@ -128,12 +128,17 @@ def test_index_matches_all_pairs_on_the_sphere(seed, spread):
     trips, requests = random_instance(rng, 30, 30, 1.0)
     centre = np.array([60.17, 24.94])
     trips = type(trips).from_columns(
-        trips.ids, centre + (trips.origin - 0.5) * spread, centre + (trips.destination - 0.5) * spread,
-        trips.earliest_departure, trips.latest_arrival * 3,
+        trips.ids,
+        centre + (trips.origin - 0.5) * spread,
+        centre + (trips.destination - 0.5) * spread,
+        trips.earliest_departure,
+        trips.latest_arrival * 3,
     )
     requests = type(requests).from_columns(
-        requests.ids, centre + (requests.pickup - 0.5) * spread,
-        centre + (requests.delivery - 0.5) * spread, requests.earliest_pickup,
+        requests.ids,
+        centre + (requests.pickup - 0.5) * spread,
+        centre + (requests.delivery - 0.5) * spread,
+        requests.earliest_pickup,
         requests.latest_delivery * 3,
     )
     travel = GreatCircleTravel()

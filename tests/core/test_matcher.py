@@ -106,7 +106,10 @@ def test_greedy_would_be_wrong_here(minute_per_km):
         [("r1", (2.0, 0.0), (5.0, 0.0), 0.0, 100.0), ("r2", (4.0, 1.5), (6.0, 1.5), 0.0, 100.0)]
     )
     result = match(trips, requests, minute_per_km)
-    assert sorted(zip(result.trip_ids, result.request_ids, strict=True)) == [("a", "r2"), ("b", "r1")]
+    assert sorted(zip(result.trip_ids, result.request_ids, strict=True)) == [
+        ("a", "r2"),
+        ("b", "r1"),
+    ]
     # r1 rides free with b; r2 costs a: 2 x sqrt(4^2 + 1.5^2) + 2 - 10 minutes.
     assert result.objective == pytest.approx(2 * (4**2 + 1.5**2) ** 0.5 + 2 - 10, abs=1e-3)
 
@@ -151,8 +154,12 @@ def test_cost_terms_steer_the_choice(minute_per_km):
     """Rating, preferred courier and priority terms change which pair wins."""
     base = [("a", (0.0, 0.0), (10.0, 0.0), 0.0, 20.0), ("b", (0.0, 0.0), (10.0, 0.0), 0.0, 20.0)]
     trips = Trips.from_columns(
-        ids=["a", "b"], origin=[b[1] for b in base], destination=[b[2] for b in base],
-        earliest_departure=[0, 0], latest_arrival=[20, 20], courier=["ann", "ben"],
+        ids=["a", "b"],
+        origin=[b[1] for b in base],
+        destination=[b[2] for b in base],
+        earliest_departure=[0, 0],
+        latest_arrival=[20, 20],
+        courier=["ann", "ben"],
         rating=[1.0, 5.0],
     )
     requests = make_requests(
@@ -161,14 +168,19 @@ def test_cost_terms_steer_the_choice(minute_per_km):
     rated = match(trips, requests, minute_per_km, CostFunction.weighted(rating=5.0))
     assert list(rated.trip_ids) == ["b"]
     preferred = match(
-        trips, requests, minute_per_km,
+        trips,
+        requests,
+        minute_per_km,
         CostFunction((RatingTerm(5.0), PreferredCourierTerm(10.0))),
     )
     assert list(preferred.trip_ids) == ["a"]
     # Priority: one trip, two requests; the urgent one wins even at a larger detour.
     one = make_trips([("a", (0.0, 0.0), (10.0, 0.0), 0.0, 20.0)])
     two = make_requests(
-        [("calm", (2.0, 0.0), (5.0, 0.0), 0.0, 100.0), ("urgent", (2.0, 1.0), (5.0, 1.0), 0.0, 100.0)],
+        [
+            ("calm", (2.0, 0.0), (5.0, 0.0), 0.0, 100.0),
+            ("urgent", (2.0, 1.0), (5.0, 1.0), 0.0, 100.0),
+        ],
         priority=[0.0, 3.0],
     )
     assert list(match(one, two, minute_per_km).request_ids) == ["calm"]
@@ -217,8 +229,13 @@ def test_brute_force_on_tiny_instances():
     for _ in range(30):
         trips, requests = random_instance(rng, 4, 4)
         pairs = all_pairs(trips, requests, TRAVEL)
-        cost = dict(zip(zip(pairs.trip.tolist(), pairs.request.tolist(), strict=True),
-                        to_units(pairs.detour).tolist(), strict=True))
+        cost = dict(
+            zip(
+                zip(pairs.trip.tolist(), pairs.request.tolist(), strict=True),
+                to_units(pairs.detour).tolist(),
+                strict=True,
+            )
+        )
         best = (0, 0)
         for k in range(1, 5):
             for chosen in itertools.combinations(cost, k):
@@ -227,3 +244,37 @@ def test_brute_force_on_tiny_instances():
                     best = max(best, (k, -total))
         result = match(trips, requests, TRAVEL)
         assert (result.matched, -round(result.objective * 1000)) == best
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_trips=st.integers(0, 30),
+    n_requests=st.integers(0, 30),
+    keep=st.integers(1, 3),
+)
+def test_certified_sparse_solve_equals_independent_optimum(seed, n_trips, n_requests, keep):
+    """Solving on few arcs plus the dual certificate still gives the exact optimum."""
+    trips, requests = random_instance(np.random.default_rng(seed), n_trips, n_requests)
+    policy = MaxMatches(certify_above=0, keep_per_node=keep)
+    result = match(trips, requests, TRAVEL, policy=policy)
+    pairs = all_pairs(trips, requests, TRAVEL)
+    count, cost = assignment_optimum(
+        n_trips, n_requests, pairs.trip, pairs.request, to_units(pairs.detour)
+    )
+    assert (result.matched, round(result.objective * 1000)) == (count, cost)
+
+
+def test_certificate_adds_back_arcs_when_the_small_problem_is_wrong():
+    """With one arc per node the small problem misses arc (t1, r1); the loop adds it back."""
+    from crowdship.core.flow import certified_max_matching_min_cost
+
+    # t0-r0 and t2-r2 are forced; t1-r1 is neither t1's nor r1's cheapest arc, so keeping
+    # one arc per node drops it and the small problem has only 2 matches. The optimum has 3.
+    trip = np.array([0, 1, 1, 2, 2])
+    request = np.array([0, 0, 1, 1, 2])
+    cost = np.array([1, 2, 50, 3, 4])
+    solution, arcs = certified_max_matching_min_cost(trip, request, cost, 3, 3, keep_per_node=1)
+    assert sorted(solution.selected.tolist()) == [0, 2, 4]
+    assert solution.total_cost == 1 + 50 + 4
+    assert arcs == 5  # the dropped arc came back

@@ -104,3 +104,75 @@ def grid_candidates(
                     found += 1
         if not fill:
             counts[t] = found
+
+
+@njit(cache=True)
+def _group_offsets(group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Counting sort: positions of each group's items, and where each group starts."""
+    counts = np.zeros(n_groups + 1, dtype=np.int64)
+    for g in group:
+        counts[g + 1] += 1
+    offsets = np.cumsum(counts)
+    fill = offsets[:-1].copy()
+    order = np.empty(len(group), dtype=np.int64)
+    for i in range(len(group)):
+        order[fill[group[i]]] = i
+        fill[group[i]] += 1
+    return order, offsets
+
+
+@njit(cache=True, parallel=True)
+def cheapest_per_group(group: np.ndarray, cost: np.ndarray, n_groups: int, k: int) -> np.ndarray:
+    """Mask of each group's ``k`` cheapest items (ties broken by position)."""
+    order, offsets = _group_offsets(group, n_groups)
+    keep = np.zeros(len(group), dtype=np.bool_)
+    for g in prange(n_groups):
+        lo, hi = offsets[g], offsets[g + 1]
+        if hi - lo <= k:
+            for i in range(lo, hi):
+                keep[order[i]] = True
+        else:
+            items = order[lo:hi]
+            best = np.argsort(cost[items], kind="mergesort")[:k]
+            for i in best:
+                keep[items[i]] = True
+    return keep
+
+
+@njit(cache=True)
+def shortest_distances(
+    n_nodes: int, tails: np.ndarray, heads: np.ndarray, costs: np.ndarray
+) -> tuple[np.ndarray, bool]:
+    """Bellman-Ford with a FIFO queue (SPFA) from a virtual root joined to every node at 0.
+
+    Returns the distances and whether they converged (False means a negative cycle).
+    """
+    order, offsets = _group_offsets(tails, n_nodes)
+    dist = np.zeros(n_nodes, dtype=np.int64)
+    in_queue = np.ones(n_nodes, dtype=np.bool_)
+    queue = np.empty(n_nodes + 1, dtype=np.int64)
+    for i in range(n_nodes):
+        queue[i] = i
+    head, tail, size = 0, n_nodes % (n_nodes + 1), n_nodes
+    relaxations = np.zeros(n_nodes, dtype=np.int64)
+    while size > 0:
+        u = queue[head]
+        head = (head + 1) % (n_nodes + 1)
+        size -= 1
+        in_queue[u] = False
+        du = dist[u]
+        for p in range(offsets[u], offsets[u + 1]):
+            a = order[p]
+            v = heads[a]
+            nd = du + costs[a]
+            if nd < dist[v]:
+                dist[v] = nd
+                relaxations[v] += 1
+                if relaxations[v] > n_nodes:
+                    return dist, False
+                if not in_queue[v]:
+                    in_queue[v] = True
+                    queue[tail] = v
+                    tail = (tail + 1) % (n_nodes + 1)
+                    size += 1
+    return dist, True

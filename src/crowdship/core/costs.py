@@ -19,7 +19,8 @@ from crowdship.core.model import FloatArray, Requests, Trips
 class CostTerm(Protocol):
     """One additive part of a pair's cost, in minute-equivalents."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def __call__(self, trips: Trips, requests: Requests, pairs: FeasiblePairs) -> FloatArray: ...
 

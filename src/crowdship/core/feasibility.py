@@ -42,9 +42,7 @@ class Limits:
         if self.max_detour_min is not None and not self.max_detour_min >= 0:
             raise ValueError(f"max detour must be >= 0 minutes, got {self.max_detour_min}")
         if self.max_detour_fraction is not None and not self.max_detour_fraction >= 0:
-            raise ValueError(
-                f"max detour fraction must be >= 0, got {self.max_detour_fraction}"
-            )
+            raise ValueError(f"max detour fraction must be >= 0, got {self.max_detour_fraction}")
 
     def allowed_detour(self, direct_trip: FloatArray) -> FloatArray:
         """Largest detour each trip may take under these limits (inf when unlimited)."""
@@ -54,6 +52,9 @@ class Limits:
         if self.max_detour_fraction is not None:
             allowed = np.minimum(allowed, self.max_detour_fraction * direct_trip)
         return allowed
+
+
+NO_LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,9 @@ def evaluate(
 
     Returns ``(feasible, detour, pickup_time, delivery_time, arrival_time)``.
     """
-    pickup = np.maximum(trips.earliest_departure[trip_index] + to_pickup,
-                        requests.earliest_pickup[request_index])
+    pickup = np.maximum(
+        trips.earliest_departure[trip_index] + to_pickup, requests.earliest_pickup[request_index]
+    )
     delivery = pickup + direct.request[request_index]
     arrival = delivery + from_delivery
     feasible = (delivery <= requests.latest_delivery[request_index] + TIME_TOLERANCE) & (
@@ -156,7 +158,7 @@ def candidate_pairs(
     requests: Requests,
     travel: TravelModel,
     direct: DirectTimes,
-    limits: Limits = Limits(),
+    limits: Limits = NO_LIMITS,
 ) -> Candidates:
     """A superset of the feasible pairs (never drops one), found through a grid index."""
     n_trips, n_requests = len(trips), len(requests)
@@ -231,7 +233,7 @@ def feasible_pairs(
     requests: Requests,
     travel: TravelModel,
     direct: DirectTimes | None = None,
-    limits: Limits = Limits(),
+    limits: Limits = NO_LIMITS,
 ) -> FeasiblePairs:
     """All feasible pairs, found through the candidate index and checked exactly."""
     direct = direct if direct is not None else DirectTimes.of(trips, requests, travel)
@@ -260,7 +262,7 @@ def check_pairs(
     direct: DirectTimes,
     trip_index: IntArray,
     request_index: IntArray,
-    limits: Limits = Limits(),
+    limits: Limits = NO_LIMITS,
 ) -> FeasiblePairs:
     """The exact rule (true travel times) on the given pairs; keeps the feasible ones."""
     to_pickup = travel.pairwise(trips.origin[trip_index], requests.pickup[request_index])
@@ -285,12 +287,17 @@ def all_pairs(
     requests: Requests,
     travel: TravelModel,
     direct: DirectTimes | None = None,
-    limits: Limits = Limits(),
+    limits: Limits = NO_LIMITS,
 ) -> FeasiblePairs:
     """Every pair checked with the exact rule, no index: the reference for tests."""
     direct = direct if direct is not None else DirectTimes.of(trips, requests, travel)
     ti, ri = np.meshgrid(np.arange(len(trips)), np.arange(len(requests)), indexing="ij")
     return check_pairs(
-        trips, requests, travel, direct, ti.ravel().astype(np.int64),
-        ri.ravel().astype(np.int64), limits,
+        trips,
+        requests,
+        travel,
+        direct,
+        ti.ravel().astype(np.int64),
+        ri.ravel().astype(np.int64),
+        limits,
     )

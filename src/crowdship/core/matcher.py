@@ -14,10 +14,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from crowdship.core.costs import CostFunction
-from crowdship.core.feasibility import DirectTimes, FeasiblePairs, Limits, feasible_pairs
+from crowdship.core.feasibility import (
+    NO_LIMITS,
+    DirectTimes,
+    FeasiblePairs,
+    Limits,
+    feasible_pairs,
+)
 from crowdship.core.model import FloatArray, IntArray, ModelError, Requests, Trips
 from crowdship.core.policies import MatchingPolicy, MaxMatches
 from crowdship.core.travel import GreatCircleTravel, TravelModel
+
 
 @dataclass(frozen=True)
 class Match:
@@ -110,7 +117,7 @@ def match(
     travel: TravelModel | None = None,
     cost: CostFunction | None = None,
     policy: MatchingPolicy | None = None,
-    limits: Limits = Limits(),
+    limits: Limits = NO_LIMITS,
     exclude: Iterable[tuple[str, str]] = (),
 ) -> MatchResult:
     """Match requests to trips exactly under ``policy`` (default: the paper's max-matches).
@@ -118,9 +125,9 @@ def match(
     ``exclude`` lists ``(trip_id, request_id)`` pairs that must not be proposed (for example
     offers already rejected).
     """
-    travel = travel if travel is not None else GreatCircleTravel()
-    cost = cost if cost is not None else CostFunction()
-    policy = policy if policy is not None else MaxMatches()
+    travel_model: TravelModel = travel if travel is not None else GreatCircleTravel()
+    cost_function = cost if cost is not None else CostFunction()
+    chosen_policy: MatchingPolicy = policy if policy is not None else MaxMatches()
     multi = np.flatnonzero(trips.capacity > 1)
     if len(multi):
         raise ModelError(
@@ -136,16 +143,17 @@ def match(
         timings[phase] = timings.get(phase, 0.0) + now - clock
         clock = now
 
-    direct = DirectTimes.of(trips, requests, travel)
+    direct = DirectTimes.of(trips, requests, travel_model)
     lap("direct")
-    pairs = feasible_pairs(trips, requests, travel, direct, limits)
+    pairs = feasible_pairs(trips, requests, travel_model, direct, limits)
     # A parcel larger than the trip's capacity cannot ride along.
-    pairs = pairs.select(requests.size[pairs.request] <= trips.capacity[pairs.trip])
+    if requests.size.max(initial=1) > trips.capacity.min(initial=1):
+        pairs = pairs.select(requests.size[pairs.request] <= trips.capacity[pairs.trip])
     pairs = _drop_excluded(pairs, trips, requests, exclude)
     lap("pairs")
-    pair_cost = cost(trips, requests, pairs)
+    pair_cost = cost_function(trips, requests, pairs)
     lap("cost")
-    outcome = policy.choose(trips, requests, pairs, pair_cost)
+    outcome = chosen_policy.choose(trips, requests, pairs, pair_cost)
     lap("solve")
     chosen = pairs.select(outcome.selected)
     order = np.lexsort((chosen.request, chosen.trip))
@@ -161,9 +169,9 @@ def match(
         pickup_time=chosen.pickup_time,
         delivery_time=chosen.delivery_time,
         arrival_time=chosen.arrival_time,
-        policy=policy.name,
+        policy=chosen_policy.name,
         objective=outcome.objective,
-        objective_unit=policy.objective_unit,
+        objective_unit=chosen_policy.objective_unit,
         trips=len(trips),
         requests=len(requests),
         candidate_pairs=pairs.candidates,

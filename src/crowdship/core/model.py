@@ -32,7 +32,7 @@ def format_minutes(minutes: float) -> str:
 
 
 def _column(values: ArrayLike, n: int, name: str, dtype: type = np.float64) -> NDArray:
-    array = np.asarray(values, dtype=dtype)
+    array: NDArray = np.asarray(values, dtype=dtype)
     if array.shape != (n,):
         raise ModelError(f"{name} must have {n} values, got shape {array.shape}")
     return array
@@ -50,7 +50,9 @@ def _ids(values: Sequence[str] | NDArray, kind: str) -> NDArray:
     seen: dict[str, int] = {}
     for index, value in enumerate(ids):
         if value in seen:
-            raise ModelError(f"{kind} id {value!r} appears twice (entries {seen[value]} and {index})")
+            raise ModelError(
+                f"{kind} id {value!r} appears twice (entries {seen[value]} and {index})"
+            )
         seen[value] = index
     return ids
 
@@ -115,7 +117,9 @@ class Trips:
             earliest_departure=_column(earliest_departure, n, "earliest_departure"),
             latest_arrival=_column(latest_arrival, n, "latest_arrival"),
             capacity=_column(np.ones(n) if capacity is None else capacity, n, "capacity", np.int64),
-            courier=np.asarray(ids_array if courier is None else [str(c) for c in courier], dtype=object),
+            courier=np.asarray(
+                ids_array if courier is None else [str(c) for c in courier], dtype=object
+            ),
             rating=_column(np.full(n, np.nan) if rating is None else rating, n, "rating"),
         )
         trips._validate()
@@ -218,7 +222,9 @@ class Requests:
             size=_column(np.ones(n) if size is None else size, n, "size", np.int64),
             priority=_column(np.zeros(n) if priority is None else priority, n, "priority"),
             value=_column(np.full(n, np.nan) if value is None else value, n, "value"),
-            sender=np.asarray([""] * n if sender is None else [str(s) for s in sender], dtype=object),
+            sender=np.asarray(
+                [""] * n if sender is None else [str(s) for s in sender], dtype=object
+            ),
             preferred_couriers=preferred,
         )
         requests._validate()

@@ -9,13 +9,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from crowdship.core.feasibility import FeasiblePairs
-from crowdship.core.flow import COST_SCALE, max_matching_min_cost, max_weight_matching, to_units
+from crowdship.core.flow import (
+    COST_SCALE,
+    certified_max_matching_min_cost,
+    max_matching_min_cost,
+    max_weight_matching,
+    to_units,
+)
 from crowdship.core.model import FloatArray, IntArray, ModelError, Requests, Trips
 from crowdship.core.response import CourierResponse, PaperResponse
 
@@ -32,8 +39,11 @@ class PolicyOutcome:
 class MatchingPolicy(Protocol):
     """Chooses a matching among feasible pairs (each trip and request at most once)."""
 
-    name: str
-    objective_unit: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def objective_unit(self) -> str: ...
 
     def choose(
         self, trips: Trips, requests: Requests, pairs: FeasiblePairs, cost: FloatArray
@@ -42,15 +52,32 @@ class MatchingPolicy(Protocol):
 
 @dataclass(frozen=True)
 class MaxMatches:
-    """The paper's policy: maximum number of matches, then minimum total cost."""
+    """The paper's policy: maximum number of matches, then minimum total cost.
 
+    Above ``certify_above`` feasible pairs the flow is solved on each node's
+    ``keep_per_node`` cheapest pairs and proven optimal for all pairs by a dual certificate
+    (pairs that break it are added back); the answer is the same optimum, found faster.
+    """
+
+    certify_above: int = 100_000
+    keep_per_node: int = 6
     name: str = "max-matches"
     objective_unit: str = "total cost (min)"
+
+    def __post_init__(self) -> None:
+        if self.keep_per_node < 1:
+            raise ValueError(f"keep_per_node must be >= 1, got {self.keep_per_node}")
 
     def choose(
         self, trips: Trips, requests: Requests, pairs: FeasiblePairs, cost: FloatArray
     ) -> PolicyOutcome:
-        solution = max_matching_min_cost(pairs.trip, pairs.request, to_units(cost))
+        units = to_units(cost)
+        if len(pairs) > self.certify_above:
+            solution, _ = certified_max_matching_min_cost(
+                pairs.trip, pairs.request, units, len(trips), len(requests), self.keep_per_node
+            )
+        else:
+            solution = max_matching_min_cost(pairs.trip, pairs.request, units)
         return PolicyOutcome(solution.selected, solution.total_cost / COST_SCALE)
 
 
@@ -90,7 +117,7 @@ class AcceptanceAware:
         return PolicyOutcome(solution.selected, solution.total_cost / PROBABILITY_SCALE)
 
 
-POLICIES: dict[str, type[MaxMatches] | type[MinCost] | type[AcceptanceAware]] = {
+POLICIES: dict[str, Callable[[], MatchingPolicy]] = {
     "max-matches": MaxMatches,
     "min-cost": MinCost,
     "acceptance-aware": AcceptanceAware,
@@ -102,6 +129,4 @@ def policy_named(name: str) -> MatchingPolicy:
     try:
         return POLICIES[name]()
     except KeyError:
-        raise ValueError(
-            f"unknown policy {name!r}; choose one of {', '.join(POLICIES)}"
-        ) from None
+        raise ValueError(f"unknown policy {name!r}; choose one of {', '.join(POLICIES)}") from None

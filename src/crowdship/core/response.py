@@ -17,7 +17,8 @@ from crowdship.core.model import FloatArray, Requests, Trips
 class CourierResponse(Protocol):
     """Probability that the courier of each pair's trip accepts the offer."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def accept_probability(
         self, trips: Trips, requests: Requests, pairs: FeasiblePairs
@@ -35,7 +36,9 @@ class PaperResponse:
     ) -> FloatArray:
         window = (requests.latest_delivery - requests.earliest_pickup)[pairs.request]
         with np.errstate(divide="ignore", invalid="ignore"):
-            reject = np.where(window > 0, pairs.detour / window, np.where(pairs.detour > 0, 1.0, 0.0))
+            reject = np.where(
+                window > 0, pairs.detour / window, np.where(pairs.detour > 0, 1.0, 0.0)
+            )
         return 1.0 - np.clip(reject, 0.0, 1.0)
 
 

@@ -74,7 +74,9 @@ def parse_maxspeed(value: Any) -> float | None:
 
 def _direction(oneway: Any, highway: str, tags: Any) -> tuple[bool, bool]:
     """(forward allowed, backward allowed) for one OSM way."""
-    text = "" if oneway is None or (isinstance(oneway, float) and math.isnan(oneway)) else str(oneway)
+    text = (
+        "" if oneway is None or (isinstance(oneway, float) and math.isnan(oneway)) else str(oneway)
+    )
     text = text.strip().lower()
     if text in {"-1", "reverse"}:
         return False, True
@@ -160,7 +162,10 @@ class RoadNetworkTravel:
         speeds = {**DEFAULT_SPEEDS_KMH, **(speeds_kmh or {})}
         position = {int(node): k for k, node in enumerate(node_ids)}
         keep = np.array(
-            [int(u) in position and int(v) in position for u, v in zip(edge_u, edge_v, strict=True)],
+            [
+                int(u) in position and int(v) in position
+                for u, v in zip(edge_u, edge_v, strict=True)
+            ],
             dtype=bool,
         )
         u = np.array([position[int(x)] for x in edge_u[keep]], dtype=np.int64)
@@ -188,7 +193,11 @@ class RoadNetworkTravel:
 
     @classmethod
     def _from_arcs(
-        cls, latlon: FloatArray, tails: IntArray, heads: IntArray, times: FloatArray,
+        cls,
+        latlon: FloatArray,
+        tails: IntArray,
+        heads: IntArray,
+        times: FloatArray,
         max_speed: float,
     ) -> RoadNetworkTravel:
         # Parallel segments: keep the quickest (csr_matrix would add them up).

@@ -25,10 +25,15 @@ BOUND_SLACK = 1e-9
 class TravelModel(Protocol):
     """Driving minutes between points, plus a Euclidean lower bound for indexing."""
 
-    #: ``d(a, b) >= minutes_per_km * |embed(a) - embed(b)|`` for all points a, b.
-    minutes_per_km: float
-    #: True when that bound is an equality (then the index's legs are the true times).
-    embedding_is_exact: bool
+    @property
+    def minutes_per_km(self) -> float:
+        """``d(a, b) >= minutes_per_km * |embed(a) - embed(b)|`` for all points a, b."""
+        ...
+
+    @property
+    def embedding_is_exact(self) -> bool:
+        """True when that bound is an equality (then the index's legs are the true times)."""
+        ...
 
     def matrix(self, a: FloatArray, b: FloatArray) -> FloatArray:
         """Minutes from every point of ``a`` to every point of ``b``: shape ``(len(a), len(b))``."""

@@ -35,7 +35,9 @@ class ScenarioParams:
 
     def __post_init__(self) -> None:
         if self.trips < 0 or self.requests < 0:
-            raise ValueError(f"counts must be >= 0, got {self.trips} trips, {self.requests} requests")
+            raise ValueError(
+                f"counts must be >= 0, got {self.trips} trips, {self.requests} requests"
+            )
         if not self.city_km > 0:
             raise ValueError(f"city size must be > 0 km, got {self.city_km}")
         for name, (low, high) in (
@@ -51,9 +53,7 @@ class ScenarioParams:
             raise ValueError(f"flexibility must be >= 0, got {self.flexibility}")
         reachable = min(self.trip_km[1], self.city_km * np.sqrt(2))
         if reachable < self.trip_km[0]:
-            raise ValueError(
-                f"no trip of {self.trip_km[0]} km fits in a {self.city_km} km city"
-            )
+            raise ValueError(f"no trip of {self.trip_km[0]} km fits in a {self.city_km} km city")
 
     @property
     def travel(self) -> PlanarTravel:

@@ -1,0 +1,111 @@
+"""Road-network travel on the real Helsinki extract and on tiny hand-made networks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from crowdship.core.feasibility import all_pairs, feasible_pairs
+from crowdship.core.matcher import match
+from crowdship.core.road import RoadNetworkTravel, bundled_extract, parse_maxspeed
+from tests.conftest import random_instance
+
+
+@pytest.fixture(scope="module")
+def helsinki() -> RoadNetworkTravel:
+    return RoadNetworkTravel.from_pbf(bundled_extract())
+
+
+def line_network(oneway: str) -> RoadNetworkTravel:
+    """Three nodes on a line 0.01 degrees of longitude apart, at 60 degrees north."""
+    return RoadNetworkTravel.from_frames(
+        node_ids=np.array([1, 2, 3]),
+        node_lat=np.array([60.0, 60.0, 60.0]),
+        node_lon=np.array([24.0, 24.01, 24.02]),
+        edge_u=np.array([1, 2]),
+        edge_v=np.array([2, 3]),
+        highway=np.array(["residential", "primary"]),
+        oneway=np.array([oneway, oneway], dtype=object),
+        maxspeed=np.array([None, "50"], dtype=object),
+        tags=np.array([None, None], dtype=object),
+    )
+
+
+def test_speeds_come_from_maxspeed_or_road_class():
+    """Residential without maxspeed drives 30 km/h; a posted 50 is used as 50 km/h."""
+    net = line_network("no")
+    km = 0.01 * np.pi / 180 * 6371.0088 * np.cos(np.radians(60))
+    m = net.matrix(np.array([[60.0, 24.0]]), np.array([[60.0, 24.01], [60.0, 24.02]]))
+    assert m[0, 0] == pytest.approx(km / 30 * 60, rel=1e-3)
+    assert m[0, 1] == pytest.approx(km / 30 * 60 + km / 50 * 60, rel=1e-3)
+
+
+def test_one_way_streets_are_respected():
+    """On a one-way line only one direction exists; the network keeps its strong part."""
+    two_way = line_network("no")
+    assert two_way.nodes == 3
+    one_way = line_network("yes")
+    # Nothing is mutually reachable: the strongly connected part is a single node.
+    assert one_way.nodes == 1
+
+
+def test_maxspeed_parsing():
+    """Posted speeds in km/h, mph and lists; unusable values give None."""
+    assert parse_maxspeed("50") == 50
+    assert parse_maxspeed("30 mph") == pytest.approx(48.28, abs=0.01)
+    assert parse_maxspeed("50;40") == 50
+    assert parse_maxspeed("signals") is None
+    assert parse_maxspeed(float("nan")) is None
+
+
+def test_helsinki_matrix_is_finite_and_consistent(helsinki):
+    """All points reach each other; matrix and pairwise agree; the lower bound holds."""
+    rng = np.random.default_rng(0)
+    lo, hi = helsinki.node_latlon.min(axis=0), helsinki.node_latlon.max(axis=0)
+    a, b = rng.uniform(lo, hi, (200, 2)), rng.uniform(lo, hi, (200, 2))
+    m = helsinki.matrix(a, b)
+    assert np.isfinite(m).all() and (m >= 0).all()
+    np.testing.assert_allclose(helsinki.pairwise(a, b), np.diag(m))
+    e_a, e_b = helsinki.embed(a), helsinki.embed(b)
+    bound = helsinki.minutes_per_km * np.linalg.norm(e_a[:, None] - e_b[None], axis=2)
+    assert (bound <= m + 1e-9).all()
+    # One-way streets make some trips asymmetric.
+    assert not np.allclose(helsinki.matrix(a, a), helsinki.matrix(a, a).T)
+
+
+def test_matching_on_helsinki_roads_equals_all_pairs(helsinki):
+    """The index keeps every feasible pair on a real network; matching runs end to end."""
+    rng = np.random.default_rng(5)
+    trips, requests = random_instance(rng, 40, 40, 1.0)
+    lo, hi = helsinki.node_latlon.min(axis=0), helsinki.node_latlon.max(axis=0)
+
+    def place(unit):
+        return lo + unit / 1.0 * (hi - lo)
+
+    trips = type(trips).from_columns(
+        trips.ids,
+        place(trips.origin),
+        place(trips.destination),
+        trips.earliest_departure,
+        trips.earliest_departure + 12,
+    )
+    requests = type(requests).from_columns(
+        requests.ids,
+        place(requests.pickup),
+        place(requests.delivery),
+        requests.earliest_pickup,
+        requests.latest_delivery,
+    )
+    reference = all_pairs(trips, requests, helsinki)
+    found = feasible_pairs(trips, requests, helsinki)
+    assert len(reference) > 0
+    assert set(zip(found.trip.tolist(), found.request.tolist(), strict=True)) == set(
+        zip(reference.trip.tolist(), reference.request.tolist(), strict=True)
+    )
+    assert match(trips, requests, helsinki).matched > 0
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    """A road network path that does not exist says so."""
+    with pytest.raises(ValueError, match="does not exist"):
+        RoadNetworkTravel.from_pbf(tmp_path / "nowhere.osm.pbf")

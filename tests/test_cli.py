@@ -1,0 +1,257 @@
+"""The `crowdship match` command: real runs on the example files, and every bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from crowdship.cli import app
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+runner = CliRunner()
+
+
+def crowdship(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed command in a fresh process, as a user would."""
+    exe = shutil.which("crowdship") or str(Path(sys.executable).parent / "crowdship")
+    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_match_example_files_end_to_end(tmp_path):
+    """The README's example matches every request and writes the promised columns."""
+    out = tmp_path / "matches.csv"
+    done = crowdship(
+        "match",
+        "--trips",
+        str(EXAMPLES / "trips.csv"),
+        "--requests",
+        str(EXAMPLES / "requests.csv"),
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "matched 6 / 6 requests" in done.stdout
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["trip_id", "request_id", "detour_min", "pickup_time", "delivery_time"]
+    assert len(rows) == 6
+
+
+def test_km_coordinates_and_json_output(tmp_path):
+    """Planar km input and JSON output; min-cost uses the requests' value column."""
+    out = tmp_path / "m.json"
+    result = runner.invoke(
+        app,
+        [
+            "match",
+            "--trips",
+            str(EXAMPLES / "km" / "trips.csv"),
+            "--requests",
+            str(EXAMPLES / "km" / "requests.csv"),
+            "--coords",
+            "km",
+            "--speed-kmh",
+            "50",
+            "--detour-factor",
+            "1",
+            "--policy",
+            "min-cost",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data and all(row["detour_min"] < 15 for row in data)
+
+
+def test_road_network_option_uses_helsinki():
+    """--road-network helsinki matches the example on real streets."""
+    result = runner.invoke(
+        app,
+        [
+            "match",
+            "--trips",
+            str(EXAMPLES / "trips.csv"),
+            "--requests",
+            str(EXAMPLES / "requests.csv"),
+            "--road-network",
+            "helsinki",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "matched" in result.output
+
+
+def test_json_input_and_iso_times(tmp_path):
+    """JSON files with ISO 8601 times are read; output times come back as ISO."""
+    trips = [
+        {
+            "id": "t",
+            "origin_x": 0,
+            "origin_y": 0,
+            "destination_x": 10,
+            "destination_y": 0,
+            "earliest_departure": "2026-11-23T08:00",
+            "latest_arrival": "2026-11-23T08:30",
+        }
+    ]
+    requests = [
+        {
+            "id": "r",
+            "pickup_x": 2,
+            "pickup_y": 0,
+            "delivery_x": 5,
+            "delivery_y": 0,
+            "earliest_pickup": "2026-11-23T07:00",
+            "latest_delivery": "2026-11-23T12:00",
+        }
+    ]
+    (tmp_path / "t.json").write_text(json.dumps(trips))
+    (tmp_path / "r.json").write_text(json.dumps({"requests": requests}))
+    out = tmp_path / "m.csv"
+    result = runner.invoke(
+        app,
+        [
+            "match",
+            "--trips",
+            str(tmp_path / "t.json"),
+            "--requests",
+            str(tmp_path / "r.json"),
+            "--coords",
+            "km",
+            "--speed-kmh",
+            "60",
+            "--detour-factor",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    row = next(csv.DictReader(out.open()))
+    assert row["pickup_time"] == "2026-11-23T08:02:00"
+
+
+TRIPS_HEADER = (
+    "id,origin_lat,origin_lon,destination_lat,destination_lon,earliest_departure,latest_arrival"
+)
+TRIP_OK = "t1,60.16,24.93,60.17,24.95,08:00,09:00"
+REQUESTS_HEADER = (
+    "id,pickup_lat,pickup_lon,delivery_lat,delivery_lon,earliest_pickup,latest_delivery"
+)
+REQUEST_OK = "r1,60.16,24.94,60.17,24.94,08:00,12:00"
+
+
+@pytest.mark.parametrize(
+    ("trips", "requests", "message"),
+    [
+        (
+            f"{TRIPS_HEADER}\n{TRIP_OK}",
+            "id,pickup_lat,pickup_lon,delivery_lat,delivery_lon,earliest_pickup\nr1,60,24,60,24,08:00",
+            "requests.csv: missing column latest_delivery",
+        ),
+        (
+            f"{TRIPS_HEADER}\n{TRIP_OK}",
+            f"{REQUESTS_HEADER}\nr1,60.16,24.94,60.17,24.94,8h,12:00",
+            "requests.csv row 1, earliest_pickup: cannot read '8h' as a time",
+        ),
+        (
+            f"{TRIPS_HEADER}\n{TRIP_OK}\nt2,95,24.93,60.17,24.95,08:00,09:00",
+            f"{REQUESTS_HEADER}\n{REQUEST_OK}",
+            "trips.csv row 2, origin_lat: latitude 95 is outside [-90, 90]",
+        ),
+        (
+            f"{TRIPS_HEADER}\n{TRIP_OK}",
+            f"{REQUESTS_HEADER}\nr1,60.16,24.94,60.17,24.94,18:00,17:00",
+            "requests.csv row 1, latest_delivery: 17:00 is before earliest_pickup 18:00",
+        ),
+        (
+            f"{TRIPS_HEADER}\n{TRIP_OK}\n{TRIP_OK}",
+            f"{REQUESTS_HEADER}\n{REQUEST_OK}",
+            "trips.csv row 2, id: 't1' is already used in row 1",
+        ),
+        (
+            f"{TRIPS_HEADER}\nt1,60.16,24.93,60.17,24.95,09:00,08:00",
+            f"{REQUESTS_HEADER}\n{REQUEST_OK}",
+            "trips.csv row 1, latest_arrival: 08:00 is before earliest_departure 09:00",
+        ),
+        (
+            f"{TRIPS_HEADER}\nt1,60.16,abc,60.17,24.95,08:00,09:00",
+            f"{REQUESTS_HEADER}\n{REQUEST_OK}",
+            "trips.csv row 1, origin_lon: cannot read 'abc' as a number",
+        ),
+        (
+            f"{TRIPS_HEADER},capacity\n{TRIP_OK},0",
+            f"{REQUESTS_HEADER}\n{REQUEST_OK}",
+            "trips.csv row 1, capacity: must be a whole number >= 1, got 0",
+        ),
+        ("", f"{REQUESTS_HEADER}\n{REQUEST_OK}", "trips.csv: file is empty"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, trips, requests, message):
+    """Each bad input gives status 2 and one line naming file, row and field; no traceback."""
+    (tmp_path / "trips.csv").write_text(trips + "\n")
+    (tmp_path / "requests.csv").write_text(requests + "\n")
+    result = runner.invoke(
+        app,
+        [
+            "match",
+            "--trips",
+            str(tmp_path / "trips.csv"),
+            "--requests",
+            str(tmp_path / "requests.csv"),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_input_through_the_real_command(tmp_path):
+    """The installed command also exits 2 with one line for a missing file."""
+    done = crowdship(
+        "match", "--trips", str(tmp_path / "none.csv"), "--requests", str(tmp_path / "none.csv")
+    )
+    assert done.returncode == 2
+    assert "none.csv: file" in done.stderr and "does not exist" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--policy", "min-cost"], "policy min-cost needs a value for every request"),
+        (["--speed-kmh", "0"], "speed must be > 0 km/h, got 0"),
+        (["--max-detour", "-3"], "max detour must be >= 0 minutes, got -3"),
+    ],
+)
+def test_bad_options_exit_2(args, message):
+    """Options that cannot work are refused with status 2 and a clear line."""
+    result = runner.invoke(
+        app,
+        [
+            "match",
+            "--trips",
+            str(EXAMPLES / "trips.csv"),
+            "--requests",
+            str(EXAMPLES / "requests.csv"),
+            *args,
+        ],
+    )
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_help_explains_the_columns():
+    """--help lists the input columns and the policies."""
+    result = runner.invoke(app, ["match", "--help"])
+    assert result.exit_code == 0
+    assert "earliest_departure" in result.output and "acceptance-aware" in result.output
