@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -195,7 +194,3 @@ def _print_summary(result: MatchResult, out: Path | None) -> None:
     )
     if out is not None:
         console.print(f"wrote {result.matched} matches to {out}")
-
-
-def run() -> None:  # pragma: no cover - console entry for `python -m crowdship`
-    sys.exit(app())

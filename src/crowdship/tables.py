@@ -24,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 
 from crowdship.core.matcher import MatchResult
-from crowdship.core.model import ModelError, Requests, Trips, format_minutes
+from crowdship.core.model import Requests, Trips, format_minutes
 
 Coords = Literal["latlon", "km"]
 _CLOCK = re.compile(r"^(\d{1,3}):([0-5]\d)(?::([0-5]\d(?:\.\d+)?))?$")
@@ -403,16 +403,6 @@ def read_inputs(trips_path: Path, requests_path: Path, coords: Coords = "latlon"
         ],
     )
     return Inputs(trips, requests, base)
-
-
-def read_model(trips_path: Path, requests_path: Path, coords: Coords = "latlon") -> Inputs:
-    """Like :func:`read_inputs`, but also turns model errors into input errors."""
-    try:
-        return read_inputs(trips_path, requests_path, coords)
-    except ModelError as error:
-        raise InputError(
-            trips_path.name + "/" + requests_path.name, None, None, str(error)
-        ) from None
 
 
 MATCH_COLUMNS = ("trip_id", "request_id", "detour_min", "pickup_time", "delivery_time")

@@ -241,17 +241,15 @@ def feasible_pairs(
     if not travel.embedding_is_exact:
         return check_pairs(trips, requests, travel, direct, found.trip, found.request, limits)
     # The index's legs are the true travel times: only the derived times remain to fill in.
-    ok, detour, pickup, delivery, arrival = evaluate(
-        trips, requests, direct, found.trip, found.request, found.to_pickup, found.from_delivery
-    )
-    return FeasiblePairs(
-        trip=found.trip[ok],
-        request=found.request[ok],
-        detour=np.maximum(detour[ok], 0.0),
-        pickup_time=pickup[ok],
-        delivery_time=delivery[ok],
-        arrival_time=arrival[ok],
-        candidates=len(found.trip),
+    return _keep_feasible(
+        trips,
+        requests,
+        direct,
+        found.trip,
+        found.request,
+        found.to_pickup,
+        found.from_delivery,
+        limits,
     )
 
 
@@ -267,10 +265,27 @@ def check_pairs(
     """The exact rule (true travel times) on the given pairs; keeps the feasible ones."""
     to_pickup = travel.pairwise(trips.origin[trip_index], requests.pickup[request_index])
     from_delivery = travel.pairwise(requests.delivery[request_index], trips.destination[trip_index])
+    return _keep_feasible(
+        trips, requests, direct, trip_index, request_index, to_pickup, from_delivery, limits
+    )
+
+
+def _keep_feasible(
+    trips: Trips,
+    requests: Requests,
+    direct: DirectTimes,
+    trip_index: IntArray,
+    request_index: IntArray,
+    to_pickup: FloatArray,
+    from_delivery: FloatArray,
+    limits: Limits,
+) -> FeasiblePairs:
+    """The rule and the detour limits on pairs whose legs are known; keeps the feasible."""
     ok, detour, pickup, delivery, arrival = evaluate(
         trips, requests, direct, trip_index, request_index, to_pickup, from_delivery
     )
-    ok &= detour <= limits.allowed_detour(direct.trip)[trip_index] + TIME_TOLERANCE
+    if limits != NO_LIMITS:
+        ok &= detour <= limits.allowed_detour(direct.trip)[trip_index] + TIME_TOLERANCE
     return FeasiblePairs(
         trip=trip_index[ok],
         request=request_index[ok],
