@@ -24,6 +24,21 @@ def crowdship(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([exe, *args], capture_output=True, text=True, timeout=300)
 
 
+def match_examples(*args: str):
+    """`crowdship match` on the Helsinki example files, in-process, with extra options."""
+    return runner.invoke(
+        app,
+        [
+            "match",
+            "--trips",
+            str(EXAMPLES / "trips.csv"),
+            "--requests",
+            str(EXAMPLES / "requests.csv"),
+            *args,
+        ],
+    )
+
+
 def test_match_example_files_end_to_end(tmp_path):
     """The README's example matches every request and writes the promised columns."""
     out = tmp_path / "matches.csv"
@@ -73,18 +88,7 @@ def test_km_coordinates_and_json_output(tmp_path):
 
 def test_road_network_option_uses_helsinki():
     """--road-network helsinki matches the example on real streets."""
-    result = runner.invoke(
-        app,
-        [
-            "match",
-            "--trips",
-            str(EXAMPLES / "trips.csv"),
-            "--requests",
-            str(EXAMPLES / "requests.csv"),
-            "--road-network",
-            "helsinki",
-        ],
-    )
+    result = match_examples("--road-network", "helsinki")
     assert result.exit_code == 0, result.output
     assert "matched" in result.output
 
@@ -235,17 +239,7 @@ def test_bad_input_through_the_real_command(tmp_path):
 )
 def test_bad_options_exit_2(args, message):
     """Options that cannot work are refused with status 2 and a clear line."""
-    result = runner.invoke(
-        app,
-        [
-            "match",
-            "--trips",
-            str(EXAMPLES / "trips.csv"),
-            "--requests",
-            str(EXAMPLES / "requests.csv"),
-            *args,
-        ],
-    )
+    result = match_examples(*args)
     assert result.exit_code == 2
     assert message in result.stderr
 

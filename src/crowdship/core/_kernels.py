@@ -153,7 +153,7 @@ def shortest_distances(
     queue = np.empty(n_nodes + 1, dtype=np.int64)
     for i in range(n_nodes):
         queue[i] = i
-    head, tail, size = 0, n_nodes % (n_nodes + 1), n_nodes
+    head, tail, size = 0, n_nodes, n_nodes
     relaxations = np.zeros(n_nodes, dtype=np.int64)
     while size > 0:
         u = queue[head]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
+from crowdship.core._kernels import cheapest_per_group, shortest_distances
 from crowdship.core.model import IntArray
 
 COST_SCALE = 1000  # integer cost units per minute
@@ -89,8 +90,6 @@ def certified_max_matching_min_cost(
 
     Returns the solution and the number of arcs of the last small problem.
     """
-    from crowdship.core._kernels import cheapest_per_group, shortest_distances
-
     n_arcs = len(trip)
     if n_arcs == 0:
         return FlowSolution(np.zeros(0, np.int64), 0), 0
@@ -109,12 +108,11 @@ def certified_max_matching_min_cost(
         matched_request = np.zeros(n_requests, dtype=bool)
         matched_trip[trip[chosen]] = True
         matched_request[request[chosen]] = True
-        in_flow = np.zeros(n_arcs, dtype=bool)
-        in_flow[chosen] = True
         flow_value = len(chosen)
         # Residual graph of the small problem (nodes: trips, requests, source, sink).
         t_nodes, r_nodes = trip[subset], n_trips + request[subset]
-        used = in_flow[subset]
+        used = np.zeros(len(subset), dtype=bool)
+        used[solution.selected] = True
         tails = np.concatenate(
             (
                 np.where(used, r_nodes, t_nodes),
