@@ -3,17 +3,27 @@
 Paper (Soto Setzke et al., "Evaluation"): trips take 5 min to 2 h and 5 to 100 km, with a
 time flexibility of one third of the trip time; requests are picked up from 8:00 and
 delivered by 19:00, announced at least 1 h before their earliest pickup; 1000 trips.
-Locations are uniform in a square city given in planar km.
+Locations are uniform in a square city given in planar km, or uniform in a latitude/longitude
+bounding box (then travel is great-circle). A scenario is saved as the two files that
+``crowdship match`` reads, plus ``scenario.json`` naming the travel model.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import csv
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
-from crowdship.core.model import Requests, Trips
-from crowdship.core.travel import PlanarTravel
+from crowdship.core.model import FloatArray, Requests, Trips
+from crowdship.core.travel import GreatCircleTravel, PlanarTravel, TravelModel
+from crowdship.tables import Coords, read_inputs
+
+DepartureProfile = Literal["uniform", "commuter"]
+BoundingBox = tuple[float, float, float, float]  # south, west, north, east in degrees
 
 
 @dataclass(frozen=True)
@@ -22,13 +32,18 @@ class ScenarioParams:
 
     trips: int = 1000
     requests: int = 400
-    city_km: float = 20.0
+    city_km: float = 20.0  # side of the square city (ignored when ``bbox`` is set)
+    bbox: BoundingBox | None = None
     speed_kmh: float = 50.0
     detour_factor: float = 1.0
     trip_minutes: tuple[float, float] = (5.0, 120.0)
-    trip_km: tuple[float, float] = (5.0, 100.0)
+    trip_km: tuple[float, float] = (5.0, 100.0)  # driven distance (travel minutes x speed)
     flexibility: float = 1 / 3  # of the trip's driving time
     departures: tuple[float, float] = (8 * 60, 18 * 60)  # earliest departures drawn from here
+    departure_profile: DepartureProfile = "uniform"
+    # The commuter profile: half the trips around each peak, normal with this spread (min).
+    peaks: tuple[float, float] = (8 * 60, 17 * 60)
+    peak_spread: float = 60.0
     pickup_window: tuple[float, float] = (8 * 60, 12 * 60)  # earliest pickups drawn from here
     deadline: float = 19 * 60  # latest delivery of every request
     announcement_lead: tuple[float, float] = (60.0, 120.0)  # minutes before earliest pickup
@@ -38,8 +53,15 @@ class ScenarioParams:
             raise ValueError(
                 f"counts must be >= 0, got {self.trips} trips, {self.requests} requests"
             )
-        if not self.city_km > 0:
+        if self.bbox is None and not self.city_km > 0:
             raise ValueError(f"city size must be > 0 km, got {self.city_km}")
+        if self.bbox is not None:
+            south, west, north, east = self.bbox
+            if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
+                raise ValueError(
+                    f"bounding box must be south,west,north,east with south < north and "
+                    f"west < east in degrees, got {self.bbox}"
+                )
         for name, (low, high) in (
             ("trip_minutes", self.trip_minutes),
             ("trip_km", self.trip_km),
@@ -51,13 +73,48 @@ class ScenarioParams:
                 raise ValueError(f"{name} range is empty: {low} > {high}")
         if self.flexibility < 0:
             raise ValueError(f"flexibility must be >= 0, got {self.flexibility}")
-        reachable = min(self.trip_km[1], self.city_km * np.sqrt(2))
-        if reachable < self.trip_km[0]:
-            raise ValueError(f"no trip of {self.trip_km[0]} km fits in a {self.city_km} km city")
+        if self.announcement_lead[0] < 0:
+            raise ValueError(f"announcement lead must be >= 0 min, got {self.announcement_lead}")
+        if self.departure_profile not in ("uniform", "commuter"):
+            raise ValueError(
+                f"departure profile must be uniform or commuter, got {self.departure_profile!r}"
+            )
+        if not self.peak_spread > 0:
+            raise ValueError(f"peak spread must be > 0 min, got {self.peak_spread}")
+        if self.deadline < self.pickup_window[1]:
+            raise ValueError(
+                f"deadline {self.deadline:g} is before the end of the pickup window "
+                f"{self.pickup_window[1]:g}"
+            )
+        _ = self.travel  # builds the travel model, which checks speed and detour factor
 
     @property
-    def travel(self) -> PlanarTravel:
+    def coords(self) -> Coords:
+        return "latlon" if self.bbox is not None else "km"
+
+    @property
+    def travel(self) -> TravelModel:
+        if self.bbox is not None:
+            return GreatCircleTravel(speed_kmh=self.speed_kmh, detour_factor=self.detour_factor)
         return PlanarTravel(speed_kmh=self.speed_kmh, detour_factor=self.detour_factor)
+
+    def points(self, rng: np.random.Generator, n: int) -> FloatArray:
+        """``n`` uniform locations in the city (x, y km) or the box (lat, lon)."""
+        if self.bbox is None:
+            return rng.uniform(0, self.city_km, size=(n, 2))
+        south, west, north, east = self.bbox
+        return np.column_stack([rng.uniform(south, north, n), rng.uniform(west, east, n)])
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A day to simulate: trips, requests (with ``announced_at``) and how people travel."""
+
+    trips: Trips
+    requests: Requests
+    travel: TravelModel
+    coords: Coords
+    description: dict[str, Any]  # the parameters and seed it came from, when generated
 
 
 def generate(params: ScenarioParams, seed: int) -> tuple[Trips, Requests]:
@@ -66,7 +123,7 @@ def generate(params: ScenarioParams, seed: int) -> tuple[Trips, Requests]:
     travel = params.travel
     origin, destination = _trip_ends(params, rng)
     minutes = travel.pairwise(origin, destination)
-    departure = rng.uniform(*params.departures, size=params.trips)
+    departure = _departures(params, rng)
     trips = Trips.from_columns(
         ids=[f"t{i}" for i in range(params.trips)],
         origin=origin,
@@ -75,8 +132,8 @@ def generate(params: ScenarioParams, seed: int) -> tuple[Trips, Requests]:
         latest_arrival=departure + minutes * (1 + params.flexibility),
     )
     n = params.requests
-    pickup = rng.uniform(0, params.city_km, size=(n, 2))
-    delivery = rng.uniform(0, params.city_km, size=(n, 2))
+    pickup = params.points(rng, n)
+    delivery = params.points(rng, n)
     earliest = rng.uniform(*params.pickup_window, size=n)
     lead = rng.uniform(*params.announcement_lead, size=n)
     requests = Requests.from_columns(
@@ -90,6 +147,34 @@ def generate(params: ScenarioParams, seed: int) -> tuple[Trips, Requests]:
     return trips, requests
 
 
+def generate_scenario(params: ScenarioParams, seed: int) -> Scenario:
+    trips, requests = generate(params, seed)
+    description = {"seed": seed, **asdict(params)}
+    return Scenario(trips, requests, params.travel, params.coords, description)
+
+
+def _departures(params: ScenarioParams, rng: np.random.Generator) -> FloatArray:
+    n = params.trips
+    low, high = params.departures
+    if params.departure_profile == "uniform":
+        return rng.uniform(low, high, size=n)
+    # Commuter peaks: a normal around the morning or the evening peak, redrawn when it falls
+    # outside the departure range (truncation, so no mass piles up at the range's ends).
+    peak = np.asarray(params.peaks)[rng.integers(0, 2, size=n)]
+    out = np.empty(n)
+    todo = np.arange(n)
+    for _ in range(10_000):
+        if len(todo) == 0:
+            return out
+        draw = rng.normal(peak[todo], params.peak_spread)
+        ok = (draw >= low) & (draw <= high)
+        out[todo[ok]] = draw[ok]
+        todo = todo[~ok]
+    raise ValueError(
+        f"commuter peaks {params.peaks} lie too far outside the departure range {params.departures}"
+    )
+
+
 def _trip_ends(params: ScenarioParams, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Uniform origins and destinations, redrawn until length and time are in range."""
     n = params.trips
@@ -100,10 +185,10 @@ def _trip_ends(params: ScenarioParams, rng: np.random.Generator) -> tuple[np.nda
     for _ in range(10_000):
         if len(todo) == 0:
             return origin, destination
-        o = rng.uniform(0, params.city_km, size=(len(todo), 2))
-        d = rng.uniform(0, params.city_km, size=(len(todo), 2))
-        km = np.hypot(*(o - d).T)
+        o = params.points(rng, len(todo))
+        d = params.points(rng, len(todo))
         minutes = travel.pairwise(o, d)
+        km = minutes * params.speed_kmh / 60
         ok = (
             (km >= params.trip_km[0])
             & (km <= params.trip_km[1])
@@ -114,3 +199,110 @@ def _trip_ends(params: ScenarioParams, rng: np.random.Generator) -> tuple[np.nda
         destination[todo[ok]] = d[ok]
         todo = todo[~ok]
     raise ValueError("could not draw trips within the length and time ranges; widen them")
+
+
+SCENARIO_FILE = "scenario.json"
+TRIPS_FILE = "trips.csv"
+REQUESTS_FILE = "requests.csv"
+
+
+def save_scenario(directory: Path, scenario: Scenario) -> None:
+    """Write ``trips.csv``, ``requests.csv`` (the columns ``crowdship match`` reads, plus
+    ``announced_at``) and ``scenario.json``. Times are minutes after midnight written with
+    full precision, so loading gives back exactly the same day."""
+    directory.mkdir(parents=True, exist_ok=True)
+    suffix = ("lat", "lon") if scenario.coords == "latlon" else ("x", "y")
+    trips, requests = scenario.trips, scenario.requests
+    _write_csv(
+        directory / TRIPS_FILE,
+        {
+            "id": trips.ids,
+            f"origin_{suffix[0]}": trips.origin[:, 0],
+            f"origin_{suffix[1]}": trips.origin[:, 1],
+            f"destination_{suffix[0]}": trips.destination[:, 0],
+            f"destination_{suffix[1]}": trips.destination[:, 1],
+            "earliest_departure": trips.earliest_departure,
+            "latest_arrival": trips.latest_arrival,
+            "capacity": trips.capacity,
+        },
+    )
+    _write_csv(
+        directory / REQUESTS_FILE,
+        {
+            "id": requests.ids,
+            f"pickup_{suffix[0]}": requests.pickup[:, 0],
+            f"pickup_{suffix[1]}": requests.pickup[:, 1],
+            f"delivery_{suffix[0]}": requests.delivery[:, 0],
+            f"delivery_{suffix[1]}": requests.delivery[:, 1],
+            "earliest_pickup": requests.earliest_pickup,
+            "latest_delivery": requests.latest_delivery,
+            "announced_at": requests.announced_at,
+            "size": requests.size,
+        },
+    )
+    travel = scenario.travel
+    meta = {
+        "coords": scenario.coords,
+        "speed_kmh": getattr(travel, "speed_kmh", None),
+        "detour_factor": getattr(travel, "detour_factor", None),
+        "generated_by": scenario.description,
+    }
+    (directory / SCENARIO_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+def _write_csv(path: Path, columns: dict[str, np.ndarray]) -> None:
+    names = list(columns)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(names)
+        for row in zip(*(columns[name] for name in names), strict=True):
+            writer.writerow([_cell(value) for value in row])
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float | np.floating):
+        return repr(float(value))  # shortest text that reads back as the same float
+    return str(value)
+
+
+def load_scenario(
+    directory: Path,
+    coords: Coords | None = None,
+    speed_kmh: float | None = None,
+    detour_factor: float | None = None,
+) -> Scenario:
+    """Read a scenario directory. ``scenario.json`` supplies the travel model; arguments
+    given here override it, and without it coordinates default to lat/lon (great-circle)."""
+    meta: dict[str, Any] = {}
+    meta_path = directory / SCENARIO_FILE
+    if meta_path.exists():
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"{meta_path}: not valid JSON ({error.msg}, line {error.lineno})"
+            ) from None
+        if not isinstance(meta, dict):
+            raise ValueError(f"{meta_path}: must hold a JSON object")
+    chosen_coords = coords or meta.get("coords") or "latlon"
+    if chosen_coords not in ("latlon", "km"):
+        raise ValueError(f"{meta_path}, coords: must be latlon or km, got {chosen_coords!r}")
+    inputs = read_inputs(directory / TRIPS_FILE, directory / REQUESTS_FILE, chosen_coords)
+    default_factor = 1.0 if chosen_coords == "km" else 1.3
+    default_speed = 50.0 if chosen_coords == "km" else 30.0
+    speed = speed_kmh if speed_kmh is not None else meta.get("speed_kmh") or default_speed
+    factor = (
+        detour_factor if detour_factor is not None else meta.get("detour_factor") or default_factor
+    )
+    travel: TravelModel = (
+        PlanarTravel(speed_kmh=float(speed), detour_factor=float(factor))
+        if chosen_coords == "km"
+        else GreatCircleTravel(speed_kmh=float(speed), detour_factor=float(factor))
+    )
+    return Scenario(
+        inputs.trips,
+        inputs.requests,
+        travel,
+        chosen_coords,
+        dict(meta.get("generated_by") or {}),
+    )

@@ -1,0 +1,128 @@
+"""One run of an experiment: a generated day simulated under one strategy and policy.
+
+A run is described completely by a :class:`RunSpec` (a small, picklable value), so any
+executor (in-process, local worker processes, a Dask cluster) produces the same row for the
+same spec. Wall-clock seconds are the only column that differs between executions.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from crowdship.core.policies import AcceptanceAware, MatchingPolicy, policy_named
+from crowdship.core.response import AlwaysAccept, CourierResponse, LogitResponse, PaperResponse
+from crowdship.sim.day import simulate_day, strategy_named
+from crowdship.sim.scenarios import ScenarioParams, generate
+
+# The columns the issue fixes, in order, then the extra metrics we record.
+RUN_COLUMNS = (
+    "experiment",
+    "strategy",
+    "interval_min",
+    "ratio",
+    "repetition",
+    "seed",
+    "trips",
+    "requests",
+    "matched",
+    "match_rate",
+    "rejections",
+    "mean_detour_min",
+    "wall_s",
+    "policy",
+    "response",
+    "total_detour_min",
+    "mean_wait_min",
+    "batches",
+    "matcher_s_per_batch",
+)
+# Columns that measure time spent and so differ from one execution to the next.
+TIMING_COLUMNS = ("wall_s", "matcher_s_per_batch")
+
+RESPONSES: dict[str, CourierResponse] = {
+    "paper": PaperResponse(),
+    "always": AlwaysAccept(),
+    "logit": LogitResponse(),
+}
+
+
+def response_named(name: str) -> CourierResponse:
+    try:
+        return RESPONSES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown courier response {name!r}; choose one of {', '.join(RESPONSES)}"
+        ) from None
+
+
+def policy_for(name: str, response: CourierResponse) -> MatchingPolicy:
+    """The policy by name; acceptance-aware plans with the same response the couriers use."""
+    if name == "acceptance-aware":
+        return AcceptanceAware(response=response)
+    return policy_named(name)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    experiment: str
+    strategy: str
+    interval_min: float | None
+    ratio: float
+    repetition: int
+    seed: int  # the scenario's seed; the courier responses are seeded from it too
+    params: ScenarioParams  # with the run's trip and request counts
+    policy: str = "max-matches"
+    response: str = "paper"
+
+
+def scenario_seed(base_seed: int, experiment: str, ratio: float, repetition: int) -> int:
+    """A stable seed per (experiment, ratio, repetition): every strategy and interval of
+    one repetition sees the same day (common random numbers)."""
+    entropy = [base_seed, zlib.crc32(experiment.encode()), round(ratio * 1_000_000), repetition]
+    return int(np.random.SeedSequence(entropy).generate_state(1, dtype=np.uint32)[0])
+
+
+def response_seed(spec: RunSpec) -> int:
+    interval = 0 if spec.interval_min is None else round(spec.interval_min * 1000)
+    entropy = [spec.seed, zlib.crc32(spec.strategy.encode()), interval]
+    return int(np.random.SeedSequence(entropy).generate_state(1, dtype=np.uint32)[0])
+
+
+def run(spec: RunSpec) -> dict[str, Any]:
+    """Generate the day, simulate it, and return one ``runs.csv`` row."""
+    started = time.perf_counter()
+    trips, requests = generate(spec.params, spec.seed)
+    response = response_named(spec.response)
+    result = simulate_day(
+        trips,
+        requests,
+        spec.params.travel,
+        strategy_named(spec.strategy, spec.interval_min or 40.0),
+        policy=policy_for(spec.policy, response),
+        response=response,
+        seed=response_seed(spec),
+    )
+    metrics = result.metrics()
+    row: dict[str, Any] = {
+        "experiment": spec.experiment,
+        "strategy": spec.strategy,
+        "interval_min": spec.interval_min,
+        "ratio": spec.ratio,
+        "repetition": spec.repetition,
+        "seed": spec.seed,
+        "trips": len(trips),
+        "requests": len(requests),
+        **{key: metrics[key] for key in RUN_COLUMNS if key in metrics and key != "strategy"},
+        "wall_s": time.perf_counter() - started,
+    }
+    row["response"] = result.response
+    return {column: row[column] for column in RUN_COLUMNS}
+
+
+def with_counts(params: ScenarioParams, trips: int, ratio: float) -> ScenarioParams:
+    return replace(params, trips=trips, requests=round(ratio * trips))
