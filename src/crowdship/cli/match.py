@@ -1,4 +1,4 @@
-"""The ``crowdship`` command."""
+"""``crowdship match``: match the trips and requests of two files."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from crowdship import __version__
+from crowdship.cli.common import console, fail
 from crowdship.core.costs import CostFunction
 from crowdship.core.feasibility import Limits
 from crowdship.core.matcher import MatchResult, match
@@ -20,17 +19,7 @@ from crowdship.core.policies import policy_named
 from crowdship.core.travel import GreatCircleTravel, PlanarTravel, TravelModel
 from crowdship.tables import InputError, TimeBase, match_rows, read_inputs, write_matches
 
-app = typer.Typer(
-    help="crowdship: match parcels to the trips people already make.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-console = Console()
-errors = Console(stderr=True)
 log = logging.getLogger("crowdship")
-
-# Exit status for bad input (as argparse and Typer use for usage errors).
-BAD_INPUT = 2
 
 
 class CoordsOption(StrEnum):
@@ -44,32 +33,6 @@ class PolicyOption(StrEnum):
     acceptance_aware = "acceptance-aware"
 
 
-def _version(value: bool) -> None:
-    if value:
-        console.print(f"crowdship {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
-    ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
-) -> None:
-    """crowdship: match parcels to the trips people already make."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-
-
-def _fail(message: str) -> None:
-    errors.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(BAD_INPUT)
-
-
-@app.command("match")
 def match_command(
     trips: Annotated[Path, typer.Option(help="Trips file (CSV or JSON).")],
     requests: Annotated[Path, typer.Option(help="Requests file (CSV or JSON).")],
@@ -134,13 +97,13 @@ def match_command(
         log.info("read %d trips and %d requests", len(inputs.trips), len(inputs.requests))
         result = match(inputs.trips, inputs.requests, travel, cost, chosen_policy, limits)
     except (InputError, ModelError, ValueError) as error:
-        _fail(str(error))
+        fail(str(error))
         return
     if out is not None:
         try:
             write_matches(out, result, inputs.time_base)
         except OSError as error:
-            _fail(f"cannot write {out}: {error}")
+            fail(f"cannot write {out}: {error}")
     else:
         _print_matches(result, inputs.time_base)
     _print_summary(result, out)

@@ -1,0 +1,20 @@
+"""What every ``crowdship`` command shares: the consoles and the bad-input exit."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+console = Console()
+errors = Console(stderr=True)
+
+# Exit status for bad input (as argparse and Typer use for usage errors).
+BAD_INPUT = 2
+
+
+def fail(message: str) -> NoReturn:
+    """Print one line naming the problem and exit with status 2 (never a traceback)."""
+    errors.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(BAD_INPUT)

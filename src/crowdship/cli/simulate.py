@@ -1,0 +1,507 @@
+"""``crowdship simulate``, ``crowdship scenario`` and ``crowdship experiment ...``."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from crowdship.cli.common import console, fail
+from crowdship.core.model import ModelError
+from crowdship.experiments.executors import execute
+from crowdship.experiments.plots import plot_interval, plot_ratio
+from crowdship.experiments.runs import RunSpec, policy_for, response_named
+from crowdship.experiments.sweeps import (
+    DEFAULT_INTERVALS,
+    DEFAULT_RATIOS,
+    INTERVAL_RATIO,
+    interval_specs,
+    ratio_specs,
+    summarize,
+    write_runs,
+    write_summary,
+)
+from crowdship.sim.day import DayResult, Operations, simulate_day, strategy_named
+from crowdship.sim.scenarios import (
+    Scenario,
+    ScenarioParams,
+    generate_scenario,
+    load_scenario,
+    save_scenario,
+)
+from crowdship.tables import InputError, parse_time
+
+log = logging.getLogger("crowdship")
+
+
+class StrategyOption(StrEnum):
+    rolling = "rolling"
+    instant = "instant"
+    offline = "offline"
+
+
+class ResponseOption(StrEnum):
+    paper = "paper"
+    always = "always"
+    logit = "logit"
+
+
+class PolicyName(StrEnum):
+    max_matches = "max-matches"
+    acceptance_aware = "acceptance-aware"
+
+
+SET_HELP = (
+    "Any other scenario parameter as NAME=VALUE, repeatable: flexibility=0.5, "
+    "deadline=14:00, pickup_window=08:00-12:00, departures=06:00-20:00, "
+    "announcement_lead=60-120, trip_minutes=5-120, trip_km=5-100, departure_profile=commuter, "
+    "peaks=08:00-17:30, peak_spread=45, speed_kmh=50, detour_factor=1.0, "
+    "bbox=60.15,24.90,60.20,24.99 (south,west,north,east: lat/lon, great-circle travel)."
+)
+
+
+def _minutes(text: str, name: str) -> float:
+    value = parse_time(text)
+    if not isinstance(value, float | int):
+        raise ValueError(f"{name}: {text!r} must be HH:MM or minutes, not a date")
+    return float(value)
+
+
+def _parse_setting(text: str) -> tuple[str, Any]:
+    key, sep, raw = text.partition("=")
+    name = key.strip().replace("-", "_")
+    fields = {f.name: f for f in dataclasses.fields(ScenarioParams)}
+    if not sep or name not in fields:
+        known = ", ".join(sorted(fields))
+        raise ValueError(f"--set {text!r}: expected NAME=VALUE with NAME one of {known}")
+    default = fields[name].default
+    raw = raw.strip()
+    try:
+        if name == "bbox":
+            parts = [float(p) for p in raw.split(",")]
+            if len(parts) != 4:
+                raise ValueError("needs four numbers: south,west,north,east")
+            return name, tuple(parts)
+        if isinstance(default, tuple):
+            parts_text = raw.split(",") if "," in raw else raw.split("-")
+            if len(parts_text) != 2:
+                raise ValueError("needs a range LOW-HIGH")
+            return name, tuple(_minutes(p, name) for p in parts_text)
+        if isinstance(default, int) and not isinstance(default, bool):
+            return name, int(raw)
+        if isinstance(default, float):
+            return name, _minutes(raw, name)
+        return name, raw
+    except ValueError as error:
+        raise ValueError(f"--set {name}={raw}: {error}") from None
+
+
+def scenario_params(settings: Sequence[str], **explicit: Any) -> ScenarioParams:
+    """Paper defaults, then ``--set`` values, then the command's own flags (not None)."""
+    values: dict[str, Any] = {}
+    for text in settings:
+        name, value = _parse_setting(text)
+        values[name] = value
+    values.update({k: v for k, v in explicit.items() if v is not None})
+    return ScenarioParams(**values)
+
+
+def _parse_list(text: str, name: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"--{name} {text!r}: expected numbers separated by commas") from None
+    if not values:
+        raise ValueError(f"--{name} is empty")
+    return values
+
+
+def _scenario(
+    scenario_dir: Path | None, settings: Sequence[str], seed: int, **explicit: Any
+) -> Scenario:
+    if scenario_dir is not None:
+        if settings or any(v is not None for v in explicit.values()):
+            raise ValueError("--scenario reads a saved day; generator options cannot change it")
+        return load_scenario(scenario_dir)
+    return generate_scenario(scenario_params(settings, **explicit), seed)
+
+
+TripsOption = Annotated[int | None, typer.Option("--trips", help="Trips per day (default 1000).")]
+SeedOption = Annotated[int, typer.Option(help="Random seed: the same seed, the same day.")]
+SetOption = Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)]
+
+
+def scenario_command(
+    out: Annotated[
+        Path, typer.Option(help="Directory to write trips.csv, requests.csv, scenario.json.")
+    ],
+    trips: TripsOption = None,
+    requests: Annotated[int | None, typer.Option(help="Requests per day (default 400).")] = None,
+    city_km: Annotated[float | None, typer.Option(help="Side of the square city, km.")] = None,
+    seed: SeedOption = 0,
+    settings: SetOption = None,
+) -> None:
+    """Generate a day of trips and requests (the paper's defaults) and save it as files
+    that ``crowdship match --coords km`` and ``crowdship simulate --scenario`` read."""
+    try:
+        scenario = _scenario(
+            None, settings or [], seed, trips=trips, requests=requests, city_km=city_km
+        )
+        save_scenario(out, scenario)
+    except (ValueError, OSError) as error:
+        fail(str(error))
+    console.print(
+        f"wrote {len(scenario.trips)} trips and {len(scenario.requests)} requests "
+        f"({scenario.coords}) to {out}"
+    )
+
+
+def simulate_command(
+    scenario_dir: Annotated[
+        Path | None,
+        typer.Option("--scenario", help="Simulate this saved day instead of generating one."),
+    ] = None,
+    strategy: Annotated[
+        StrategyOption,
+        typer.Option(
+            help="rolling: match every --interval minutes. instant: match in every minute with "
+            "a new request, re-match at once after rejections. offline: everything known, "
+            "nobody rejects (the upper bound)."
+        ),
+    ] = StrategyOption.rolling,
+    interval: Annotated[float, typer.Option(help="Planning interval, minutes.")] = 40.0,
+    policy: Annotated[
+        PolicyName, typer.Option(help="Matching policy used at each batch.")
+    ] = PolicyName.max_matches,
+    response: Annotated[
+        ResponseOption,
+        typer.Option(
+            help="Courier response: paper (reject with probability detour / (LA_r - ED_r)), "
+            "always (accept), logit (on detour minutes)."
+        ),
+    ] = ResponseOption.paper,
+    operations: Annotated[str, typer.Option(help="Operating hours, HH:MM-HH:MM.")] = "08:00-18:00",
+    trips: TripsOption = None,
+    requests: Annotated[int | None, typer.Option(help="Requests per day (default 400).")] = None,
+    city_km: Annotated[float | None, typer.Option(help="Side of the square city, km.")] = None,
+    seed: SeedOption = 0,
+    settings: SetOption = None,
+    save_scenario_dir: Annotated[
+        Path | None, typer.Option("--save-scenario", help="Also save the simulated day here.")
+    ] = None,
+    matches: Annotated[
+        Path | None, typer.Option(help="Write the accepted matches to this CSV.")
+    ] = None,
+    batch_log: Annotated[
+        Path | None, typer.Option(help="Write one row per matcher call to this CSV.")
+    ] = None,
+) -> None:
+    """Simulate one day of crowdsourced delivery and print its metrics."""
+    try:
+        hours = operations.split("-")
+        if len(hours) != 2:
+            raise ValueError(f"--operations {operations!r}: expected HH:MM-HH:MM")
+        opening = Operations(_minutes(hours[0], "operations"), _minutes(hours[1], "operations"))
+        scenario = _scenario(
+            scenario_dir, settings or [], seed, trips=trips, requests=requests, city_km=city_km
+        )
+        if save_scenario_dir is not None:
+            save_scenario(save_scenario_dir, scenario)
+        courier_response = response_named(response.value)
+        started = time.perf_counter()
+        result = simulate_day(
+            scenario.trips,
+            scenario.requests,
+            scenario.travel,
+            strategy_named(strategy.value, interval),
+            policy=policy_for(policy.value, courier_response),
+            response=courier_response,
+            operations=opening,
+            seed=seed,
+        )
+        wall = time.perf_counter() - started
+        if matches is not None:
+            _write_rows(matches, [asdict(a) for a in result.assignments])
+        if batch_log is not None:
+            _write_rows(batch_log, [asdict(b) for b in result.batches])
+    except (InputError, ModelError, ValueError, OSError) as error:
+        fail(str(error))
+    _print_day(result, wall)
+
+
+def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        if not rows:
+            return
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _print_day(result: DayResult, wall: float) -> None:
+    table = Table(title=f"one day: {result.strategy}", show_header=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    metrics = result.metrics()
+    for key, value in metrics.items():
+        if isinstance(value, float):
+            text = f"{value:.1%}" if key == "match_rate" else f"{value:.3f}"
+        else:
+            text = "" if value is None else str(value)
+        table.add_row(key.replace("_", " "), text)
+    table.add_row("wall seconds", f"{wall:.2f}")
+    console.print(table)
+
+
+experiment_app = typer.Typer(
+    help="Reproduce the paper's evaluation (Figures 5 and 6) and sweep past it.",
+    no_args_is_help=True,
+)
+
+RATIOS_TEXT = ",".join(f"{r:g}" for r in DEFAULT_RATIOS)
+INTERVALS_TEXT = ",".join(f"{i:g}" for i in DEFAULT_INTERVALS)
+
+RatiosOption = Annotated[str, typer.Option(help="Request/trip ratios, comma-separated (Figure 5).")]
+IntervalsOption = Annotated[
+    str, typer.Option(help="Planning intervals in minutes, comma-separated (Figure 6).")
+]
+RepetitionsOption = Annotated[int, typer.Option(help="Days generated per point.")]
+WorkersOption = Annotated[
+    int | None, typer.Option(help="Local worker processes (default: one per core).")
+]
+ClusterOption = Annotated[
+    str | None,
+    typer.Option(help="Run on this Dask scheduler (tcp://HOST:8786) instead of locally."),
+]
+OutOption = Annotated[Path, typer.Option(help="Directory for runs.csv, summary.csv, plots.")]
+PoliciesOption = Annotated[
+    str,
+    typer.Option(
+        help="Policies for the online strategies, comma-separated: max-matches, "
+        "acceptance-aware (the offline bound always uses max-matches)."
+    ),
+]
+ResponseChoice = Annotated[
+    ResponseOption, typer.Option(help="Courier response model for the online strategies.")
+]
+
+
+def _policies(text: str) -> list[str]:
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    valid = {p.value for p in PolicyName}
+    for name in names:
+        if name not in valid:
+            raise ValueError(f"--policies: unknown policy {name!r}; choose from {sorted(valid)}")
+    if not names:
+        raise ValueError("--policies is empty")
+    return names
+
+
+def _run_experiment(
+    specs: list[RunSpec],
+    out: Path,
+    workers: int | None,
+    cluster: str | None,
+) -> None:
+    started = time.perf_counter()
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("simulating days", total=len(specs))
+        rows = execute(specs, workers, cluster, lambda: progress.advance(task))
+    summary = summarize(rows)
+    write_runs(out / "runs.csv", rows)
+    write_summary(out / "summary.csv", summary)
+    written = ["runs.csv", "summary.csv"]
+    if any(row["experiment"] == "ratio" for row in summary):
+        plot_ratio(summary, out / "figure5_ratio.png")
+        written.append("figure5_ratio.png")
+    if any(row["experiment"] == "interval" for row in summary):
+        plot_interval(summary, out / "figure6_interval.png")
+        written.append("figure6_interval.png")
+    _print_summary(summary)
+    console.print(
+        f"{len(rows)} runs in {time.perf_counter() - started:.1f} s; wrote "
+        f"{', '.join(written)} to {out}"
+    )
+
+
+def _print_summary(summary: list[dict[str, Any]]) -> None:
+    table = Table(title="match rate (mean ± 95% CI)")
+    for column in (
+        "experiment",
+        "strategy",
+        "policy",
+        "interval",
+        "ratio",
+        "runs",
+        "match rate",
+        "gap to offline (pp)",
+        "mean detour min",
+        "rejections",
+    ):
+        table.add_column(column)
+
+    def fmt(mean: float, half: float, scale: float = 1.0, digits: int = 1) -> str:
+        if mean != mean:  # NaN
+            return ""
+        text = f"{scale * mean:.{digits}f}"
+        return text if half != half else f"{text} ± {scale * half:.{digits}f}"
+
+    for row in summary:
+        table.add_row(
+            row["experiment"],
+            row["strategy"],
+            row["policy"],
+            "" if row["interval_min"] is None else f"{row['interval_min']:g}",
+            f"{row['ratio']:g}",
+            str(row["runs"]),
+            fmt(row["match_rate_mean"], row["match_rate_ci95"], 100) + "%",
+            fmt(row["gap_to_offline_mean"], row["gap_to_offline_ci95"]),
+            fmt(row["mean_detour_min_mean"], row["mean_detour_min_ci95"], digits=2),
+            fmt(row["rejections_mean"], row["rejections_ci95"]),
+        )
+    console.print(table)
+
+
+def _common(settings: list[str] | None, city_km: float | None) -> ScenarioParams:
+    return scenario_params(settings or [], city_km=city_km)
+
+
+@experiment_app.command("ratio")
+def ratio_command(
+    trips: Annotated[int, typer.Option(help="Trips per day.")] = 1000,
+    ratios: RatiosOption = RATIOS_TEXT,
+    repetitions: RepetitionsOption = 10,
+    seed: SeedOption = 0,
+    strategies: Annotated[
+        str,
+        typer.Option(
+            help="Strategies per point: offline (the paper's Figure 5), rolling, instant."
+        ),
+    ] = "offline",
+    interval: Annotated[float, typer.Option(help="Interval for the rolling strategy.")] = 40.0,
+    policies: PoliciesOption = "max-matches",
+    response: ResponseChoice = ResponseOption.paper,
+    workers: WorkersOption = None,
+    cluster: ClusterOption = None,
+    out: OutOption = Path("results/ratio"),
+    city_km: Annotated[float | None, typer.Option(help="Side of the square city, km.")] = None,
+    settings: SetOption = None,
+) -> None:
+    """Figure 5: match rate against the request/trip ratio (1000 trips, 100 to 1000 requests)."""
+    try:
+        names = [s.strip() for s in strategies.split(",") if s.strip()]
+        for name in names:
+            strategy_named(name, interval)
+        specs = ratio_specs(
+            _common(settings, city_km),
+            trips,
+            _parse_list(ratios, "ratios"),
+            _check_repetitions(repetitions),
+            seed,
+            names,
+            interval,
+            _policies(policies),
+            response.value,
+        )
+    except ValueError as error:
+        fail(str(error))
+    _run_experiment(specs, out, workers, cluster)
+
+
+def _check_repetitions(repetitions: int) -> int:
+    if repetitions < 1:
+        raise ValueError(f"--repetitions must be >= 1, got {repetitions}")
+    return repetitions
+
+
+@experiment_app.command("interval")
+def interval_command(
+    trips: Annotated[int, typer.Option(help="Trips per day.")] = 1000,
+    intervals: IntervalsOption = INTERVALS_TEXT,
+    ratio: Annotated[float, typer.Option(help="Request/trip ratio of the days.")] = INTERVAL_RATIO,
+    repetitions: RepetitionsOption = 10,
+    seed: SeedOption = 0,
+    policies: PoliciesOption = "max-matches",
+    response: ResponseChoice = ResponseOption.paper,
+    workers: WorkersOption = None,
+    cluster: ClusterOption = None,
+    out: OutOption = Path("results/interval"),
+    city_km: Annotated[float | None, typer.Option(help="Side of the square city, km.")] = None,
+    settings: SetOption = None,
+) -> None:
+    """Figure 6: match rate against the planning interval (10 to 120 minutes), plus instant
+    matching and the offline bound, at a 40% request/trip ratio."""
+    try:
+        specs = interval_specs(
+            _common(settings, city_km),
+            trips,
+            _parse_list(intervals, "intervals"),
+            _check_repetitions(repetitions),
+            seed,
+            ratio,
+            _policies(policies),
+            response.value,
+        )
+    except ValueError as error:
+        fail(str(error))
+    _run_experiment(specs, out, workers, cluster)
+
+
+@experiment_app.command("paper")
+def paper_command(
+    trips: Annotated[int, typer.Option(help="Trips per day.")] = 1000,
+    ratios: RatiosOption = RATIOS_TEXT,
+    intervals: IntervalsOption = INTERVALS_TEXT,
+    repetitions: RepetitionsOption = 10,
+    seed: SeedOption = 0,
+    policies: PoliciesOption = "max-matches",
+    response: ResponseChoice = ResponseOption.paper,
+    workers: WorkersOption = None,
+    cluster: ClusterOption = None,
+    out: OutOption = Path("results/paper"),
+    city_km: Annotated[float | None, typer.Option(help="Side of the square city, km.")] = None,
+    settings: SetOption = None,
+) -> None:
+    """Both of the paper's experiments (Figures 5 and 6) into one directory."""
+    try:
+        params = _common(settings, city_km)
+        repeat = _check_repetitions(repetitions)
+        specs = ratio_specs(params, trips, _parse_list(ratios, "ratios"), repeat, seed)
+        specs += interval_specs(
+            params,
+            trips,
+            _parse_list(intervals, "intervals"),
+            repeat,
+            seed,
+            INTERVAL_RATIO,
+            _policies(policies),
+            response.value,
+        )
+    except ValueError as error:
+        fail(str(error))
+    _run_experiment(specs, out, workers, cluster)

@@ -1,0 +1,125 @@
+"""Generated days: reproducible, within their parameters, and saved/loaded exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from crowdship.core.travel import GreatCircleTravel, PlanarTravel
+from crowdship.sim.scenarios import (
+    ScenarioParams,
+    generate,
+    generate_scenario,
+    load_scenario,
+    save_scenario,
+)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.array_equal(a, b))
+
+
+def test_same_seed_same_day_and_other_seed_other_day() -> None:
+    params = ScenarioParams(trips=200, requests=80)
+    t1, r1 = generate(params, 7)
+    t2, r2 = generate(params, 7)
+    t3, _ = generate(params, 8)
+    assert _same(t1.origin, t2.origin) and _same(r1.announced_at, r2.announced_at)
+    assert not _same(t1.origin, t3.origin)
+
+
+def test_paper_defaults_are_respected() -> None:
+    params = ScenarioParams(trips=500, requests=300)
+    trips, requests = generate(params, 1)
+    minutes = params.travel.pairwise(trips.origin, trips.destination)
+    km = np.hypot(*(trips.origin - trips.destination).T)
+    assert (km >= 5 - 1e-9).all() and (km <= 100).all()
+    assert (minutes >= 5 - 1e-9).all() and (minutes <= 120).all()
+    flexibility = trips.latest_arrival - trips.earliest_departure - minutes
+    np.testing.assert_allclose(flexibility, minutes / 3)
+    assert ((trips.earliest_departure >= 480) & (trips.earliest_departure <= 1080)).all()
+    assert ((requests.earliest_pickup >= 480) & (requests.earliest_pickup <= 720)).all()
+    assert (requests.latest_delivery == 19 * 60).all()
+    lead = requests.earliest_pickup - requests.announced_at
+    assert (lead >= 60).all() and (lead <= 120).all()
+    assert (trips.origin >= 0).all() and (trips.origin <= params.city_km).all()
+
+
+def test_commuter_profile_has_two_peaks_inside_the_range() -> None:
+    params = ScenarioParams(trips=4000, requests=0, departure_profile="commuter")
+    trips, _ = generate(params, 3)
+    departure = trips.earliest_departure
+    assert ((departure >= 480) & (departure <= 1080)).all()
+    counts, _ = np.histogram(departure, bins=[480, 600, 900, 1080])
+    morning, midday, evening = counts
+    # Each 2-3 h peak band holds far more trips per hour than the 5 h middle of the day.
+    assert morning / 2 > 2 * midday / 5 and evening / 3 > 2 * midday / 5
+
+
+def test_bounding_box_gives_latlon_points_and_great_circle_travel() -> None:
+    box = (60.15, 24.85, 60.25, 25.05)
+    params = ScenarioParams(
+        trips=100, requests=50, bbox=box, speed_kmh=30, detour_factor=1.3, trip_km=(2, 100)
+    )
+    trips, requests = generate(params, 2)
+    assert isinstance(params.travel, GreatCircleTravel)
+    for points in (trips.origin, trips.destination, requests.pickup, requests.delivery):
+        assert ((points[:, 0] >= box[0]) & (points[:, 0] <= box[2])).all()
+        assert ((points[:, 1] >= box[1]) & (points[:, 1] <= box[3])).all()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        ScenarioParams(trips=60, requests=30),
+        ScenarioParams(trips=60, requests=30, bbox=(60.1, 24.8, 60.3, 25.1), trip_km=(2, 50)),
+    ],
+    ids=["km", "latlon"],
+)
+def test_saved_scenario_loads_back_exactly(tmp_path, params: ScenarioParams) -> None:
+    scenario = generate_scenario(params, 11)
+    save_scenario(tmp_path, scenario)
+    loaded = load_scenario(tmp_path)
+    assert loaded.coords == scenario.coords
+    assert type(loaded.travel) is type(scenario.travel)
+    assert loaded.travel == scenario.travel
+    for name in ("ids", "origin", "destination", "earliest_departure", "latest_arrival"):
+        assert _same(getattr(loaded.trips, name), getattr(scenario.trips, name)), name
+    for name in (
+        "ids",
+        "pickup",
+        "delivery",
+        "earliest_pickup",
+        "latest_delivery",
+        "announced_at",
+    ):
+        assert _same(getattr(loaded.requests, name), getattr(scenario.requests, name)), name
+    assert loaded.description["seed"] == 11
+
+
+def test_loading_without_metadata_needs_coords(tmp_path) -> None:
+    scenario = generate_scenario(ScenarioParams(trips=10, requests=5), 1)
+    save_scenario(tmp_path, scenario)
+    (tmp_path / "scenario.json").unlink()
+    loaded = load_scenario(tmp_path, coords="km", speed_kmh=50, detour_factor=1.0)
+    assert loaded.travel == PlanarTravel(speed_kmh=50, detour_factor=1.0)
+    with pytest.raises(ValueError, match="origin_lat"):
+        load_scenario(tmp_path)  # lat/lon by default: the km columns are not enough
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"trips": -1}, "counts must be >= 0"),
+        ({"city_km": 0}, "city size"),
+        ({"pickup_window": (720, 480)}, "pickup_window range is empty"),
+        ({"deadline": 600}, "deadline 600 is before the end of the pickup window"),
+        ({"bbox": (60.3, 24.8, 60.1, 25.1)}, "bounding box"),
+        ({"departure_profile": "random"}, "departure profile"),
+        ({"speed_kmh": 0}, "speed must be > 0"),
+        ({"flexibility": -0.1}, "flexibility"),
+    ],
+)
+def test_bad_parameters_are_named(changes: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ScenarioParams(**changes)
