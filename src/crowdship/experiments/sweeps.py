@@ -110,8 +110,12 @@ def write_runs(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(RUN_COLUMNS))
         writer.writeheader()
-        for row in rows:
-            writer.writerow({key: _text(row[key]) for key in RUN_COLUMNS})
+        writer.writerows(csv_row(row) for row in rows)
+
+
+def csv_row(row: dict[str, Any]) -> dict[str, str]:
+    """A run as the text ``runs.csv`` holds."""
+    return {key: _text(row[key]) for key in RUN_COLUMNS}
 
 
 def _text(value: Any) -> str:

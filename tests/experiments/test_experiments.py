@@ -1,0 +1,157 @@
+"""Experiment runs: the same seeds give the same rows on every executor, and the summary's
+intervals are right."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import pytest
+from distributed import LocalCluster
+from scipy import stats
+
+from crowdship.experiments.executors import execute
+from crowdship.experiments.runs import RUN_COLUMNS, TIMING_COLUMNS, run
+from crowdship.experiments.sweeps import (
+    csv_row,
+    interval_specs,
+    mean_ci95,
+    ratio_specs,
+    summarize,
+    write_runs,
+)
+from crowdship.sim.scenarios import ScenarioParams
+
+ISSUE_COLUMNS = [
+    "experiment",
+    "strategy",
+    "interval_min",
+    "ratio",
+    "repetition",
+    "seed",
+    "trips",
+    "requests",
+    "matched",
+    "match_rate",
+    "rejections",
+    "mean_detour_min",
+    "wall_s",
+]
+
+SMALL = ScenarioParams(city_km=15)
+
+
+def _specs():
+    specs = ratio_specs(SMALL, 80, [0.3, 0.8], 2, seed=5)
+    specs += interval_specs(
+        SMALL, 80, [20.0, 60.0], 2, seed=5, policies=["max-matches", "acceptance-aware"]
+    )
+    return specs
+
+
+def _without_timings(rows):
+    """The rows as runs.csv writes them, less the columns that measure elapsed time."""
+    return [{k: v for k, v in csv_row(row).items() if k not in TIMING_COLUMNS} for row in rows]
+
+
+def test_specs_cover_the_experiments_with_common_days() -> None:
+    specs = _specs()
+    assert len(specs) == 2 * 2 + 2 * (2 * (2 + 1) + 1)
+    interval = [s for s in specs if s.experiment == "interval"]
+    # Every strategy of one repetition simulates the same day.
+    for repetition in (0, 1):
+        assert len({s.seed for s in interval if s.repetition == repetition}) == 1
+    assert {s.seed for s in interval if s.repetition == 0} != {
+        s.seed for s in interval if s.repetition == 1
+    }
+    assert {s.params.requests for s in specs if s.experiment == "ratio"} == {24, 64}
+
+
+def test_columns_start_with_the_issues_list(tmp_path) -> None:
+    assert list(RUN_COLUMNS[: len(ISSUE_COLUMNS)]) == ISSUE_COLUMNS
+    rows = [run(spec) for spec in _specs()[:3]]
+    write_runs(tmp_path / "runs.csv", rows)
+    with (tmp_path / "runs.csv").open() as handle:
+        assert next(csv.reader(handle)) == list(RUN_COLUMNS)
+
+
+@pytest.fixture(scope="module")
+def in_process_rows():
+    return execute(_specs(), workers=1)
+
+
+def test_a_spec_gives_the_same_row_every_time(in_process_rows) -> None:
+    again = execute(_specs(), workers=1)
+    assert _without_timings(again) == _without_timings(in_process_rows)
+    assert all(row["wall_s"] > 0 for row in again)
+    assert any(row["mean_wait_min"] != row["mean_wait_min"] for row in again)  # NaN offline
+
+
+def test_local_worker_processes_give_the_same_rows(in_process_rows) -> None:
+    ticks = []
+    rows = execute(_specs(), workers=2, progress=lambda: ticks.append(1))
+    assert len(ticks) == len(rows) == len(in_process_rows)
+    assert _without_timings(rows) == _without_timings(in_process_rows)
+
+
+def test_a_dask_cluster_gives_the_same_rows(in_process_rows) -> None:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        rows = execute(_specs(), cluster=cluster.scheduler_address)
+    assert _without_timings(rows) == _without_timings(in_process_rows)
+
+
+def test_offline_is_the_bound_on_every_day(in_process_rows) -> None:
+    bound = {
+        row["seed"]: row["matched"]
+        for row in in_process_rows
+        if row["experiment"] == "interval" and row["strategy"] == "offline"
+    }
+    online = [
+        r for r in in_process_rows if r["experiment"] == "interval" and r["strategy"] != "offline"
+    ]
+    assert online and all(row["matched"] <= bound[row["seed"]] for row in online)
+    assert {r["policy"] for r in online} == {"max-matches", "acceptance-aware"}
+
+
+def test_mean_and_95_percent_interval() -> None:
+    values = [0.8, 0.9, 0.85, 0.95]
+    mean, half = mean_ci95(values)
+    low, high = stats.t.interval(0.95, 3, loc=mean, scale=stats.sem(values))
+    assert mean == pytest.approx(0.875)
+    assert half == pytest.approx((high - low) / 2)
+    assert mean_ci95([0.5])[0] == 0.5 and math.isnan(mean_ci95([0.5])[1])
+    assert math.isnan(mean_ci95([float("nan")])[0])
+
+
+def test_summary_groups_runs_and_pairs_the_gap_to_the_bound() -> None:
+    def row(strategy, seed, rate, interval=None):
+        return {
+            "experiment": "interval",
+            "strategy": strategy,
+            "policy": "max-matches",
+            "interval_min": interval,
+            "ratio": 0.4,
+            "seed": seed,
+            "match_rate": rate,
+            "matched": round(rate * 100),
+            "rejections": 1,
+            "mean_detour_min": 2.0,
+            "mean_wait_min": 10.0,
+            "wall_s": 0.1,
+        }
+
+    rows = [
+        row("offline", 1, 0.99),
+        row("offline", 2, 0.95),
+        row("rolling", 1, 0.90, 40.0),
+        row("rolling", 2, 0.80, 40.0),
+    ]
+    summary = {s["strategy"]: s for s in summarize(rows)}
+    assert summary["rolling"]["runs"] == 2
+    assert summary["rolling"]["match_rate_mean"] == pytest.approx(0.85)
+    # Gaps per day: 9 and 15 percentage points.
+    assert summary["rolling"]["gap_to_offline_mean"] == pytest.approx(12.0)
+    assert summary["rolling"]["gap_to_offline_ci95"] == pytest.approx(mean_ci95([9.0, 15.0])[1])
+    assert summary["offline"]["gap_to_offline_mean"] == 0.0
