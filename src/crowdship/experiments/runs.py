@@ -102,7 +102,7 @@ def run(spec: RunSpec) -> dict[str, Any]:
         trips,
         requests,
         spec.params.travel,
-        strategy_named(spec.strategy, spec.interval_min or 40.0),
+        strategy_named(spec.strategy, 40.0 if spec.interval_min is None else spec.interval_min),
         policy=policy_for(spec.policy, response),
         response=response,
         seed=response_seed(spec),
@@ -125,4 +125,9 @@ def run(spec: RunSpec) -> dict[str, Any]:
 
 
 def with_counts(params: ScenarioParams, trips: int, ratio: float) -> ScenarioParams:
+    """The scenario with ``trips`` trips and ``ratio`` x trips requests."""
+    if not ratio > 0 or not np.isfinite(ratio):
+        raise ValueError(f"request/trip ratio must be > 0, got {ratio:g}")
+    if trips < 1:
+        raise ValueError(f"trips must be >= 1, got {trips}")
     return replace(params, trips=trips, requests=round(ratio * trips))

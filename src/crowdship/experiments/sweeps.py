@@ -19,6 +19,7 @@ import numpy as np
 from scipy import stats
 
 from crowdship.experiments.runs import RUN_COLUMNS, RunSpec, scenario_seed, with_counts
+from crowdship.sim.day import RollingHorizon
 from crowdship.sim.scenarios import ScenarioParams
 
 DEFAULT_RATIOS = tuple(round(0.1 * k, 1) for k in range(1, 11))
@@ -73,6 +74,8 @@ def interval_specs(
     offline: bool = True,
 ) -> list[RunSpec]:
     counts = with_counts(params, trips, ratio)
+    for interval in intervals:
+        RollingHorizon(interval)  # refuses an interval that is not > 0
     specs: list[RunSpec] = []
     for repetition in range(repetitions):
         day_seed = scenario_seed(seed, "interval", ratio, repetition)

@@ -1,0 +1,234 @@
+"""`crowdship simulate`, `crowdship scenario` and `crowdship experiment`: real runs, written
+files, and bad input answered with one line and exit status 2."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from typer.testing import CliRunner
+
+from crowdship.cli import app
+from crowdship.experiments.runs import RUN_COLUMNS
+from crowdship.experiments.sweeps import SUMMARY_COLUMNS
+from tests.test_cli import crowdship
+
+runner = CliRunner()
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _rows(path):
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_simulate_prints_the_days_metrics_and_writes_logs(tmp_path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--trips",
+            "200",
+            "--requests",
+            "80",
+            "--strategy",
+            "instant",
+            "--seed",
+            "3",
+            "--matches",
+            str(tmp_path / "matches.csv"),
+            "--batch-log",
+            str(tmp_path / "batches.csv"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "match rate" in result.output and "instant" in result.output
+    matches = _rows(tmp_path / "matches.csv")
+    batches = _rows(tmp_path / "batches.csv")
+    assert matches and set(matches[0]) == {
+        "trip_id",
+        "request_id",
+        "clock",
+        "detour_min",
+        "wait_min",
+    }
+    assert sum(int(b["accepted"]) for b in batches) == len(matches)
+
+
+def test_a_saved_scenario_simulates_like_the_generated_one_and_can_be_matched(tmp_path) -> None:
+    day = tmp_path / "day"
+    saved = runner.invoke(
+        app,
+        [
+            "scenario",
+            "--out",
+            str(day),
+            "--trips",
+            "150",
+            "--seed",
+            "4",
+            "--requests",
+            "60",
+            "--set",
+            "departure_profile=commuter",
+        ],
+    )
+    assert saved.exit_code == 0, saved.output
+    generated = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--trips",
+            "150",
+            "--requests",
+            "60",
+            "--seed",
+            "4",
+            "--set",
+            "departure_profile=commuter",
+            "--matches",
+            str(tmp_path / "a.csv"),
+        ],
+    )
+    loaded = runner.invoke(
+        app,
+        ["simulate", "--scenario", str(day), "--seed", "4", "--matches", str(tmp_path / "b.csv")],
+    )
+    assert generated.exit_code == loaded.exit_code == 0, loaded.output
+    assert _rows(tmp_path / "a.csv") == _rows(tmp_path / "b.csv")
+    # The files are what `crowdship match --coords km` reads.
+    matched = runner.invoke(
+        app,
+        [
+            "match",
+            "--coords",
+            "km",
+            "--speed-kmh",
+            "50",
+            "--detour-factor",
+            "1",
+            "--trips",
+            str(day / "trips.csv"),
+            "--requests",
+            str(day / "requests.csv"),
+        ],
+    )
+    assert matched.exit_code == 0, matched.output
+    assert "matched" in matched.output
+
+
+def test_experiment_paper_writes_runs_summary_and_plots(tmp_path) -> None:
+    out = tmp_path / "paper"
+    result = crowdship(
+        "experiment",
+        "paper",
+        "--trips",
+        "60",
+        "--ratios",
+        "0.2,0.6",
+        "--intervals",
+        "30,90",
+        "--repetitions",
+        "2",
+        "--workers",
+        "2",
+        "--seed",
+        "1",
+        "--policies",
+        "max-matches,acceptance-aware",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    runs = _rows(out / "runs.csv")
+    assert list(runs[0]) == list(RUN_COLUMNS)
+    # ratio: 2 ratios x 2 days; interval: 2 days x (2 policies x (2 intervals + instant) + offline)
+    assert len(runs) == 2 * 2 + 2 * (2 * 3 + 1)
+    summary = _rows(out / "summary.csv")
+    assert list(summary[0]) == list(SUMMARY_COLUMNS)
+    assert len(summary) == 2 + 2 * 3 + 1
+    for name in ("figure5_ratio.png", "figure6_interval.png"):
+        data = (out / name).read_bytes()
+        assert data.startswith(PNG) and len(data) > 10_000
+    # The same seed gives the same rows again (less the elapsed-time columns).
+    again = crowdship(
+        "experiment",
+        "paper",
+        "--trips",
+        "60",
+        "--ratios",
+        "0.2,0.6",
+        "--intervals",
+        "30,90",
+        "--repetitions",
+        "2",
+        "--workers",
+        "1",
+        "--seed",
+        "1",
+        "--policies",
+        "max-matches,acceptance-aware",
+        "--out",
+        str(tmp_path / "again"),
+    )
+    assert again.returncode == 0, again.stderr
+    timing = {"wall_s", "matcher_s_per_batch"}
+
+    def strip(rows):
+        return [{k: v for k, v in r.items() if k not in timing} for r in rows]
+
+    assert strip(_rows(tmp_path / "again" / "runs.csv")) == strip(runs)
+
+
+def test_experiment_ratio_can_add_online_strategies(tmp_path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "experiment",
+            "ratio",
+            "--trips",
+            "40",
+            "--ratios",
+            "0.5",
+            "--repetitions",
+            "2",
+            "--strategies",
+            "offline,rolling,instant",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert {r["strategy"] for r in _rows(tmp_path / "runs.csv")} == {
+        "offline",
+        "rolling",
+        "instant",
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["experiment", "ratio", "--ratios", "0.1,abc"], "--ratios '0.1,abc': expected numbers"),
+        (["experiment", "interval", "--intervals", "0"], "planning interval must be > 0"),
+        (["experiment", "paper", "--repetitions", "0"], "--repetitions must be >= 1"),
+        (["experiment", "paper", "--policies", "greedy"], "unknown policy 'greedy'"),
+        (["experiment", "ratio", "--strategies", "fast"], "unknown strategy 'fast'"),
+        (["experiment", "paper", "--set", "colour=blue"], "--set 'colour=blue': expected NAME"),
+        (["simulate", "--set", "deadline=soon"], "--set deadline=soon: cannot read 'soon'"),
+        (["simulate", "--set", "pickup_window=12:00-08:00"], "pickup_window range is empty"),
+        (["simulate", "--set", "bbox=1,2,3"], "needs four numbers"),
+        (["simulate", "--operations", "18:00-08:00"], "operations must start before"),
+        (["simulate", "--scenario", "nowhere"], "nowhere"),
+        (["simulate", "--trips", "-5"], "counts must be >= 0"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args, message, tmp_path) -> None:
+    result = runner.invoke(
+        app, [*args, "--out", str(tmp_path)] if args[0] == "experiment" else args
+    )
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
