@@ -71,7 +71,8 @@ class PolicyName(StrEnum):
 
 SET_HELP = (
     "Any other scenario parameter as NAME=VALUE, repeatable: flexibility=0.5, "
-    "deadline=14:00, pickup_window=08:00-12:00, departures=06:00-20:00, "
+    "deadline=14:00, delivery_window=120 (minutes after the earliest pickup, instead of the "
+    "deadline), pickup_window=08:00-12:00, departures=06:00-20:00, "
     "announcement_lead=60-120, trip_minutes=5-120, trip_km=5-100, departure_profile=commuter, "
     "peaks=08:00-17:30, peak_spread=45, speed_kmh=50, detour_factor=1.0, "
     "bbox=60.15,24.90,60.20,24.99 (south,west,north,east: lat/lon, great-circle travel)."
@@ -107,6 +108,8 @@ def _parse_setting(text: str) -> tuple[str, Any]:
             return name, tuple(_minutes(p, name) for p in parts_text)
         if name in ("trips", "requests"):
             return name, int(raw)
+        if name == "delivery_window":
+            return name, None if raw.lower() in ("", "none") else _minutes(raw, name)
         if isinstance(default, int | float):
             return name, _minutes(raw, name)
         return name, raw

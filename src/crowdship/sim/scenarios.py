@@ -45,7 +45,8 @@ class ScenarioParams:
     peaks: tuple[float, float] = (8 * 60, 17 * 60)
     peak_spread: float = 60.0
     pickup_window: tuple[float, float] = (8 * 60, 12 * 60)  # earliest pickups drawn from here
-    deadline: float = 19 * 60  # latest delivery of every request
+    deadline: float = 19 * 60  # latest delivery of every request ...
+    delivery_window: float | None = None  # ... or this many minutes after its earliest pickup
     announcement_lead: tuple[float, float] = (60.0, 120.0)  # minutes before earliest pickup
 
     def __post_init__(self) -> None:
@@ -81,7 +82,9 @@ class ScenarioParams:
             )
         if not self.peak_spread > 0:
             raise ValueError(f"peak spread must be > 0 min, got {self.peak_spread}")
-        if self.deadline < self.pickup_window[1]:
+        if self.delivery_window is not None and not self.delivery_window >= 0:
+            raise ValueError(f"delivery window must be >= 0 min, got {self.delivery_window}")
+        if self.delivery_window is None and self.deadline < self.pickup_window[1]:
             raise ValueError(
                 f"deadline {self.deadline:g} is before the end of the pickup window "
                 f"{self.pickup_window[1]:g}"
@@ -141,7 +144,11 @@ def generate(params: ScenarioParams, seed: int) -> tuple[Trips, Requests]:
         pickup=pickup,
         delivery=delivery,
         earliest_pickup=earliest,
-        latest_delivery=np.maximum(np.full(n, params.deadline), earliest),
+        latest_delivery=(
+            earliest + params.delivery_window
+            if params.delivery_window is not None
+            else np.maximum(np.full(n, params.deadline), earliest)
+        ),
         announced_at=earliest - lead,
     )
     return trips, requests
