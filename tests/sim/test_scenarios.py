@@ -123,3 +123,10 @@ def test_loading_without_metadata_needs_coords(tmp_path) -> None:
 def test_bad_parameters_are_named(changes: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ScenarioParams(**changes)
+
+
+def test_delivery_window_replaces_the_common_deadline() -> None:
+    trips, requests = generate(ScenarioParams(trips=20, requests=50, delivery_window=60), 1)
+    np.testing.assert_allclose(requests.latest_delivery - requests.earliest_pickup, 60)
+    with pytest.raises(ValueError, match="delivery window must be >= 0"):
+        ScenarioParams(delivery_window=-5)
