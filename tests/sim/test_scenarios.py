@@ -112,6 +112,7 @@ def test_loading_without_metadata_needs_coords(tmp_path) -> None:
     [
         ({"trips": -1}, "counts must be >= 0"),
         ({"city_km": 0}, "city size"),
+        ({"city_km": 3}, "no trip of 5.0 km fits in a 3 km city"),
         ({"pickup_window": (720, 480)}, "pickup_window range is empty"),
         ({"deadline": 600}, "deadline 600 is before the end of the pickup window"),
         ({"bbox": (60.3, 24.8, 60.1, 25.1)}, "bounding box"),

@@ -333,9 +333,15 @@ def _run_experiment(
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("simulating days", total=len(specs))
-        rows = execute(specs, workers, cluster, lambda: progress.advance(task))
+    try:
+        with Progress(*columns, console=console, transient=False) as progress:
+            task = progress.add_task("simulating days", total=len(specs))
+            rows = execute(specs, workers, cluster, lambda: progress.advance(task))
+    except (ValueError, ModelError) as error:
+        fail(str(error))
+    except (OSError, TimeoutError) as error:
+        where = f"the Dask cluster at {cluster}" if cluster else "the worker processes"
+        fail(f"could not run on {where}: {error}")
     summary = summarize(rows)
     write_runs(out / "runs.csv", rows)
     write_summary(out / "summary.csv", summary)

@@ -72,6 +72,8 @@ class ScenarioParams:
         ):
             if low > high:
                 raise ValueError(f"{name} range is empty: {low} > {high}")
+        if self.bbox is None and min(self.trip_km[1], self.city_km * np.sqrt(2)) < self.trip_km[0]:
+            raise ValueError(f"no trip of {self.trip_km[0]} km fits in a {self.city_km} km city")
         if self.flexibility < 0:
             raise ValueError(f"flexibility must be >= 0, got {self.flexibility}")
         if self.announcement_lead[0] < 0:
