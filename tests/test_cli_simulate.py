@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from crowdship.cli import app
-from crowdship.experiments.runs import RUN_COLUMNS
+from crowdship.experiments.runs import RUN_COLUMNS, TIMING_COLUMNS
 from crowdship.experiments.sweeps import SUMMARY_COLUMNS
 from tests.test_cli import crowdship
 
@@ -117,28 +117,17 @@ def test_a_saved_scenario_simulates_like_the_generated_one_and_can_be_matched(tm
     assert "matched" in matched.output
 
 
+def _small_paper(out, workers: str):
+    return crowdship(
+        *("experiment", "paper", "--trips", "60", "--ratios", "0.2,0.6"),
+        *("--intervals", "30,90", "--repetitions", "2", "--seed", "1"),
+        *("--policies", "max-matches,acceptance-aware", "--workers", workers, "--out", str(out)),
+    )
+
+
 def test_experiment_paper_writes_runs_summary_and_plots(tmp_path) -> None:
     out = tmp_path / "paper"
-    result = crowdship(
-        "experiment",
-        "paper",
-        "--trips",
-        "60",
-        "--ratios",
-        "0.2,0.6",
-        "--intervals",
-        "30,90",
-        "--repetitions",
-        "2",
-        "--workers",
-        "2",
-        "--seed",
-        "1",
-        "--policies",
-        "max-matches,acceptance-aware",
-        "--out",
-        str(out),
-    )
+    result = _small_paper(out, workers="2")
     assert result.returncode == 0, result.stderr
     runs = _rows(out / "runs.csv")
     assert list(runs[0]) == list(RUN_COLUMNS)
@@ -150,32 +139,12 @@ def test_experiment_paper_writes_runs_summary_and_plots(tmp_path) -> None:
     for name in ("figure5_ratio.png", "figure6_interval.png"):
         data = (out / name).read_bytes()
         assert data.startswith(PNG) and len(data) > 10_000
-    # The same seed gives the same rows again (less the elapsed-time columns).
-    again = crowdship(
-        "experiment",
-        "paper",
-        "--trips",
-        "60",
-        "--ratios",
-        "0.2,0.6",
-        "--intervals",
-        "30,90",
-        "--repetitions",
-        "2",
-        "--workers",
-        "1",
-        "--seed",
-        "1",
-        "--policies",
-        "max-matches,acceptance-aware",
-        "--out",
-        str(tmp_path / "again"),
-    )
+    # The same seed gives the same rows again, in one process (less the elapsed-time columns).
+    again = _small_paper(tmp_path / "again", workers="1")
     assert again.returncode == 0, again.stderr
-    timing = {"wall_s", "matcher_s_per_batch"}
 
     def strip(rows):
-        return [{k: v for k, v in r.items() if k not in timing} for r in rows]
+        return [{k: v for k, v in r.items() if k not in TIMING_COLUMNS} for r in rows]
 
     assert strip(_rows(tmp_path / "again" / "runs.csv")) == strip(runs)
 

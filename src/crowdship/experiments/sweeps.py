@@ -109,16 +109,24 @@ def interval_specs(
 
 
 def write_runs(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    _write_table(path, RUN_COLUMNS, rows)
+
+
+def _write_table(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(RUN_COLUMNS))
+        writer = csv.DictWriter(handle, fieldnames=list(columns))
         writer.writeheader()
-        writer.writerows(csv_row(row) for row in rows)
+        writer.writerows(_cells(row, columns) for row in rows)
 
 
 def csv_row(row: dict[str, Any]) -> dict[str, str]:
     """A run as the text ``runs.csv`` holds."""
-    return {key: _text(row[key]) for key in RUN_COLUMNS}
+    return _cells(row, RUN_COLUMNS)
+
+
+def _cells(row: dict[str, Any], columns: Sequence[str]) -> dict[str, str]:
+    return {key: _text(row[key]) for key in columns}
 
 
 def _text(value: Any) -> str:
@@ -186,9 +194,4 @@ def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def write_summary(path: Path, summary: Iterable[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(SUMMARY_COLUMNS))
-        writer.writeheader()
-        for row in summary:
-            writer.writerow({key: _text(row[key]) for key in SUMMARY_COLUMNS})
+    _write_table(path, SUMMARY_COLUMNS, summary)
