@@ -150,6 +150,7 @@ def _scenario(
 TripsOption = Annotated[int | None, typer.Option("--trips", help="Trips per day (default 1000).")]
 SeedOption = Annotated[int, typer.Option(help="Random seed: the same seed, the same day.")]
 SetOption = Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)]
+CityOption = Annotated[float | None, typer.Option(help="Side of the square city, km.")]
 
 
 def scenario_command(
@@ -158,7 +159,7 @@ def scenario_command(
     ],
     trips: TripsOption = None,
     requests: Annotated[int | None, typer.Option(help="Requests per day (default 400).")] = None,
-    city_km: Annotated[float | None, typer.Option(help="Side of the square city, km.")] = None,
+    city_km: CityOption = None,
     seed: SeedOption = 0,
     settings: SetOption = None,
 ) -> None:
@@ -204,7 +205,7 @@ def simulate_command(
     operations: Annotated[str, typer.Option(help="Operating hours, HH:MM-HH:MM.")] = "08:00-18:00",
     trips: TripsOption = None,
     requests: Annotated[int | None, typer.Option(help="Requests per day (default 400).")] = None,
-    city_km: Annotated[float | None, typer.Option(help="Side of the square city, km.")] = None,
+    city_km: CityOption = None,
     seed: SeedOption = 0,
     settings: SetOption = None,
     save_scenario_dir: Annotated[
@@ -416,14 +417,12 @@ def ratio_command(
     workers: WorkersOption = None,
     cluster: ClusterOption = None,
     out: OutOption = Path("results/ratio"),
-    city_km: Annotated[float | None, typer.Option(help="Side of the square city, km.")] = None,
+    city_km: CityOption = None,
     settings: SetOption = None,
 ) -> None:
     """Figure 5: match rate against the request/trip ratio (1000 trips, 100 to 1000 requests)."""
     try:
         names = [s.strip() for s in strategies.split(",") if s.strip()]
-        for name in names:
-            strategy_named(name, interval)
         specs = ratio_specs(
             _common(settings, city_km),
             trips,
@@ -458,7 +457,7 @@ def interval_command(
     workers: WorkersOption = None,
     cluster: ClusterOption = None,
     out: OutOption = Path("results/interval"),
-    city_km: Annotated[float | None, typer.Option(help="Side of the square city, km.")] = None,
+    city_km: CityOption = None,
     settings: SetOption = None,
 ) -> None:
     """Figure 6: match rate against the planning interval (10 to 120 minutes), plus instant
@@ -491,7 +490,7 @@ def paper_command(
     workers: WorkersOption = None,
     cluster: ClusterOption = None,
     out: OutOption = Path("results/paper"),
-    city_km: Annotated[float | None, typer.Option(help="Side of the square city, km.")] = None,
+    city_km: CityOption = None,
     settings: SetOption = None,
 ) -> None:
     """Both of the paper's experiments (Figures 5 and 6) into one directory."""

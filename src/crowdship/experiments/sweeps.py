@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import numpy as np
 from scipy import stats
 
 from crowdship.experiments.runs import RUN_COLUMNS, RunSpec, scenario_seed, with_counts
-from crowdship.sim.day import RollingHorizon
+from crowdship.sim.day import RollingHorizon, strategy_named
 from crowdship.sim.scenarios import ScenarioParams
 
 DEFAULT_RATIOS = tuple(round(0.1 * k, 1) for k in range(1, 11))
@@ -38,25 +39,27 @@ def ratio_specs(
     policies: Sequence[str] = ("max-matches",),
     response: str = "paper",
 ) -> list[RunSpec]:
+    for strategy in strategies:
+        strategy_named(strategy, interval_min)  # refuses unknown names and intervals <= 0
     specs = []
     for ratio in ratios:
         counts = with_counts(params, trips, ratio)
         for repetition in range(repetitions):
-            day_seed = scenario_seed(seed, "ratio", ratio, repetition)
+            day = RunSpec(
+                experiment="ratio",
+                strategy="offline",
+                interval_min=None,
+                ratio=ratio,
+                repetition=repetition,
+                seed=scenario_seed(seed, "ratio", ratio, repetition),
+                params=counts,
+                response=response,
+            )
             for strategy in strategies:
+                interval = interval_min if strategy == "rolling" else None
                 for policy in policies if strategy != "offline" else ("max-matches",):
                     specs.append(
-                        RunSpec(
-                            "ratio",
-                            strategy,
-                            interval_min if strategy == "rolling" else None,
-                            ratio,
-                            repetition,
-                            day_seed,
-                            counts,
-                            policy,
-                            response,
-                        )
+                        replace(day, strategy=strategy, interval_min=interval, policy=policy)
                     )
     return specs
 
@@ -78,33 +81,26 @@ def interval_specs(
         RollingHorizon(interval)  # refuses an interval that is not > 0
     specs: list[RunSpec] = []
     for repetition in range(repetitions):
-        day_seed = scenario_seed(seed, "interval", ratio, repetition)
-
-        def spec(
-            strategy: str,
-            interval: float | None,
-            policy: str,
-            repetition: int = repetition,
-            day_seed: int = day_seed,
-        ) -> RunSpec:
-            return RunSpec(
-                "interval",
-                strategy,
-                interval,
-                ratio,
-                repetition,
-                day_seed,
-                counts,
-                policy,
-                response,
-            )
-
+        # Every strategy of one repetition simulates the same day; the offline run bounds it.
+        day = RunSpec(
+            experiment="interval",
+            strategy="offline",
+            interval_min=None,
+            ratio=ratio,
+            repetition=repetition,
+            seed=scenario_seed(seed, "interval", ratio, repetition),
+            params=counts,
+            response=response,
+        )
         for policy in policies:
-            specs.extend(spec("rolling", interval, policy) for interval in intervals)
+            specs.extend(
+                replace(day, strategy="rolling", interval_min=interval, policy=policy)
+                for interval in intervals
+            )
             if instant:
-                specs.append(spec("instant", None, policy))
+                specs.append(replace(day, strategy="instant", policy=policy))
         if offline:
-            specs.append(spec("offline", None, "max-matches"))
+            specs.append(day)
     return specs
 
 
