@@ -1,0 +1,186 @@
+"""``crowdship serve``, ``crowdship db``, ``crowdship create-operator``: run the service."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.table import Table
+
+from crowdship.cli.common import console, fail
+
+if TYPE_CHECKING:  # the service stack loads only when a service command runs
+    from crowdship.service.context import ServiceContext
+    from crowdship.service.settings import Settings
+
+db_app = typer.Typer(help="The service's database: migrations.", no_args_is_help=True)
+
+
+def _settings(**overrides: object) -> Settings:
+    from crowdship.service.settings import Settings, SettingsError
+
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except (ValidationError, SettingsError) as error:
+        fail(f"settings: {_one_line(error)}")
+
+
+def _one_line(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        return f"CROWDSHIP_{field.upper()}: {first['msg']}"
+    return str(error)
+
+
+def _migrate(url: str) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from crowdship.service.db import migrate
+
+    try:
+        migrate(url)
+    except OperationalError as error:
+        fail(f"cannot reach the database {_safe(url)}: {error.orig}")
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def serve_command(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Seed a demo city (Helsinki: couriers with trips, merchants, customers, open "
+            "orders) and run a first matching batch. Uses crowdship-data/demo.db unless "
+            "CROWDSHIP_DATABASE_URL is set.",
+        ),
+    ] = False,
+    scheduler: Annotated[
+        bool | None,
+        typer.Option(
+            "--scheduler/--no-scheduler",
+            help="Run matching every planning interval and expire offers in the background "
+            "(default: on; CROWDSHIP_SCHEDULER).",
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Service processes (uvicorn workers).", min=1)] = 1,
+) -> None:
+    """Run the order service (HTTP API, OpenAPI at /docs) on SQLite by default.
+
+    Settings come from CROWDSHIP_* variables: CROWDSHIP_DATABASE_URL (e.g.
+    postgresql+psycopg://user@host/db), CROWDSHIP_PLANNING_INTERVAL_MIN (40),
+    CROWDSHIP_OFFER_TTL_MIN (10), CROWDSHIP_SECRET_KEY, ... (see README). The schema is
+    migrated before the service starts.
+    """
+    import uvicorn
+
+    from crowdship.service.app import create_app
+    from crowdship.service.context import ServiceContext
+
+    logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    base = _settings(scheduler=scheduler)
+    if demo and not base.database_url:
+        base.data_dir.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{(base.data_dir / 'demo.db').resolve()}"
+        base = base.model_copy(update={"database_url": url})
+    url = base.resolved_database_url
+    _migrate(url)
+    context = ServiceContext.build(base)
+    if demo:
+        _seed_demo(context)
+    console.print(
+        f"crowdship service on http://{host}:{port} (API docs: http://{host}:{port}/docs), "
+        f"database {_safe(url)}"
+    )
+    if workers > 1:
+        fail("--workers > 1: run several `crowdship serve` processes behind a proxy instead")
+    uvicorn.run(create_app(context), host=host, port=port, log_level="info")
+
+
+def _seed_demo(context: ServiceContext) -> None:
+    from crowdship.service.demo import OPERATOR_EMAIL, PASSWORD, seed
+    from crowdship.service.matching.service import run_matching
+
+    summary = seed(context)
+    if summary.created:
+        run = run_matching(context, "operator")
+        offers = run.offers if run is not None else 0
+        console.print(
+            f"demo city seeded: {summary.couriers} couriers with {summary.trips} trips, "
+            f"{summary.merchants} merchants, {summary.customers} customers, {summary.orders} "
+            f"open orders; a first matching batch sent {offers} offers"
+        )
+    else:
+        console.print("demo city already seeded; reusing it")
+    table = Table(title=f"demo logins (password for all: {PASSWORD})")
+    table.add_column("role")
+    table.add_column("email")
+    for role, email in [
+        ("operator", OPERATOR_EMAIL),
+        ("merchant", "shop1@demo.crowdship.dev"),
+        ("customer", "customer1@demo.crowdship.dev"),
+        ("courier", "courier1@demo.crowdship.dev"),
+    ]:
+        table.add_row(role, email)
+    console.print(table)
+    console.print("walk through the whole flow with curl: docs/api.md")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest version (CROWDSHIP_DATABASE_URL)."""
+    settings = _settings()
+    url = settings.resolved_database_url
+    _migrate(url)
+    console.print(f"database {_safe(url)} is at the latest schema")
+
+
+def create_operator_command(
+    email: Annotated[str, typer.Option(help="Login email of the operator.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "Operator",
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="At least 8 characters (prompted if left out).",
+        ),
+    ] = "",
+) -> None:
+    """Create an operator account (the first one cannot sign up over the API)."""
+    from crowdship.service.accounts.models import Role
+    from crowdship.service.accounts.service import create_user
+    from crowdship.service.context import ServiceContext
+    from crowdship.service.errors import DomainError
+
+    if len(password) < 8:
+        fail("--password: needs at least 8 characters")
+    if "@" not in email:
+        fail(f"--email: {email!r} is not an email address")
+    settings = _settings()
+    _migrate(settings.resolved_database_url)
+    context = ServiceContext.build(settings)
+    with context.db.write() as session:
+        try:
+            user = create_user(
+                session, email, password, Role.OPERATOR, name, None, context.clock.now()
+            )
+        except DomainError as error:
+            fail(error.message)
+        session.commit()
+    console.print(f"operator {user.email} created (id {user.id})")

@@ -1,0 +1,1 @@
+"""Accounts: operators, merchants, customers and couriers; login and tokens."""

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crowdship.service.db import Base, UtcDateTime, enum_column
+
+
+class Role(enum.StrEnum):
+    OPERATOR = "operator"
+    MERCHANT = "merchant"  # B2C sender
+    CUSTOMER = "customer"  # C2C sender, and every receiver
+    COURIER = "courier"
+
+
+SENDER_ROLES = frozenset({Role.MERCHANT, Role.CUSTOMER})
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

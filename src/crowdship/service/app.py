@@ -1,0 +1,91 @@
+"""The FastAPI application: routers, error answers, and the background scheduler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from crowdship import __version__
+from crowdship.service.accounts.routes import router as accounts_router
+from crowdship.service.context import ServiceContext
+from crowdship.service.errors import DomainError
+from crowdship.service.matching.routes import router as matching_router
+from crowdship.service.orders.routes import router as orders_router
+from crowdship.service.scheduler import Scheduler
+from crowdship.service.trips.routes import router as trips_router
+
+log = logging.getLogger("crowdship.service")
+
+DESCRIPTION = """
+crowdship's order service: senders post parcels, couriers register the trips they will make
+anyway, the platform matches them on a rolling horizon (or couriers grab open orders), and
+each order goes through pickup and delivery with handover codes.
+
+Log in with `POST /auth/token` (OAuth2 password flow; `username` is the email) and send the
+token as `Authorization: Bearer <token>`. Times are ISO 8601 with a UTC offset.
+"""
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in location if p not in ("body", "query", "path")]
+    return ".".join(parts) or str(location[-1] if location else "body")
+
+
+def create_app(context: ServiceContext) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler = Scheduler(context) if context.settings.scheduler else None
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+
+    app = FastAPI(
+        title="crowdship",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.context = context
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
+        return JSONResponse(error.body(), status_code=error.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": _field_name(tuple(e["loc"])), "problem": str(e["msg"]), "type": e["type"]}
+            for e in error.errors()
+        ]
+        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        return JSONResponse({"detail": summary, "errors": problems}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
+
+    @app.get("/health", tags=["service"])
+    def health() -> dict[str, str]:
+        """Liveness and database reachability."""
+        with context.db.read() as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok", "database": context.db.engine.dialect.name}
+
+    app.include_router(accounts_router)
+    app.include_router(trips_router)
+    app.include_router(orders_router)
+    app.include_router(matching_router)
+    return app

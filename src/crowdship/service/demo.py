@@ -1,0 +1,156 @@
+"""A demo city (central Helsinki): couriers with trips, merchants, customers, open orders.
+
+Everything goes through the same service functions the API calls, so the demo exercises the
+real rules. Seeding is idempotent: a database that already has the demo operator is reused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from crowdship.service.accounts import repository as accounts
+from crowdship.service.accounts.models import Role, User
+from crowdship.service.accounts.service import create_user
+from crowdship.service.context import ServiceContext
+from crowdship.service.deps import Actor
+from crowdship.service.orders import service as orders
+from crowdship.service.orders.schemas import OrderCreate
+from crowdship.service.trips import service as trips
+from crowdship.service.trips.schemas import TripCreate
+
+PASSWORD = "demo-pass-1"
+OPERATOR_EMAIL = "operator@demo.crowdship.dev"
+# Central Helsinki, as the bundled road extract and examples/.
+LAT = (60.155, 60.200)
+LON = (24.900, 24.980)
+STREETS = [
+    "Mannerheimintie",
+    "Aleksanterinkatu",
+    "Bulevardi",
+    "Hämeentie",
+    "Fredrikinkatu",
+    "Runeberginkatu",
+    "Töölönkatu",
+    "Unioninkatu",
+    "Lönnrotinkatu",
+    "Sturenkatu",
+]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    created: bool
+    couriers: int
+    merchants: int
+    customers: int
+    trips: int
+    orders: int
+
+
+def _actor(user: User) -> Actor:
+    return Actor(id=user.id, role=user.role, name=user.name, phone=user.phone)
+
+
+def _place(rng: np.random.Generator) -> tuple[float, float, str]:
+    lat, lon = rng.uniform(*LAT), rng.uniform(*LON)
+    address = f"{STREETS[int(rng.integers(len(STREETS)))]} {int(rng.integers(1, 80))}, Helsinki"
+    return round(float(lat), 6), round(float(lon), 6), address
+
+
+def seed(
+    context: ServiceContext,
+    couriers: int = 25,
+    merchants: int = 3,
+    customers: int = 6,
+    orders_count: int = 30,
+    seed: int = 7,
+) -> DemoSummary:
+    with context.db.write() as session:
+        if accounts.by_email(session, OPERATOR_EMAIL) is not None:
+            return DemoSummary(False, couriers, merchants, customers, 0, 0)
+        summary = _seed(session, context, couriers, merchants, customers, orders_count, seed)
+        session.commit()
+        return summary
+
+
+def _seed(
+    session: Session,
+    context: ServiceContext,
+    couriers: int,
+    merchants: int,
+    customers: int,
+    orders_count: int,
+    seed: int,
+) -> DemoSummary:
+    rng = np.random.default_rng(seed)
+    now = context.clock.now().replace(second=0, microsecond=0)
+
+    def user(email: str, role: Role, name: str, phone: str) -> User:
+        return create_user(session, email, PASSWORD, role, name, phone, now)
+
+    create_user(session, OPERATOR_EMAIL, PASSWORD, Role.OPERATOR, "Demo Operator", None, now)
+    shops = [
+        user(f"shop{i}@demo.crowdship.dev", Role.MERCHANT, f"Shop {i}", f"+35840100{i:04d}")
+        for i in range(1, merchants + 1)
+    ]
+    people = [
+        user(f"customer{i}@demo.crowdship.dev", Role.CUSTOMER, f"Customer {i}", f"+35840200{i:04d}")
+        for i in range(1, customers + 1)
+    ]
+    riders = [
+        user(f"courier{i}@demo.crowdship.dev", Role.COURIER, f"Courier {i}", f"+35840300{i:04d}")
+        for i in range(1, couriers + 1)
+    ]
+    trip_count = 0
+    for rider in riders:
+        for _ in range(int(rng.integers(1, 3))):
+            o_lat, o_lon, o_address = _place(rng)
+            d_lat, d_lon, d_address = _place(rng)
+            depart = now + timedelta(minutes=int(rng.integers(15, 180)))
+            trips.create(
+                session,
+                context,
+                _actor(rider),
+                TripCreate(
+                    origin_lat=o_lat,
+                    origin_lon=o_lon,
+                    destination_lat=d_lat,
+                    destination_lon=d_lon,
+                    origin_address=o_address,
+                    destination_address=d_address,
+                    earliest_departure=depart,
+                    latest_arrival=depart + timedelta(minutes=int(rng.integers(40, 90))),
+                ),
+            )
+            trip_count += 1
+    senders = shops + people
+    for k in range(orders_count):
+        sender = senders[k % len(senders)]
+        receiver = people[int(rng.integers(len(people)))]
+        p_lat, p_lon, p_address = _place(rng)
+        q_lat, q_lon, q_address = _place(rng)
+        start = now + timedelta(minutes=int(rng.integers(0, 90)))
+        orders.post(
+            session,
+            context,
+            _actor(sender),
+            OrderCreate(
+                pickup_lat=p_lat,
+                pickup_lon=p_lon,
+                pickup_address=p_address,
+                delivery_lat=q_lat,
+                delivery_lon=q_lon,
+                delivery_address=q_address,
+                earliest_pickup=start,
+                latest_delivery=start + timedelta(minutes=int(rng.integers(120, 300))),
+                size=("small", "medium", "large")[int(rng.integers(3))],
+                description=f"parcel {k + 1}",
+                receiver_name=receiver.name,
+                receiver_phone=receiver.phone or "",
+            ),
+        )
+    return DemoSummary(True, couriers, merchants, customers, trip_count, orders_count)

@@ -1,0 +1,1 @@
+"""Matching: the rolling-horizon job, offers to couriers, and grabbing open orders."""

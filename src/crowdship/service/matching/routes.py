@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from crowdship.service.accounts.models import Role
+from crowdship.service.deps import Context, CurrentActor, ReadSession, WriteSession
+from crowdship.service.errors import Conflict
+from crowdship.service.matching import service
+from crowdship.service.matching.models import MatchingRun, Offer, OfferStatus
+from crowdship.service.matching.schemas import FittingOrder, MatchingRunPublic, OfferPublic
+from crowdship.service.orders.models import Order
+from crowdship.service.orders.schemas import Assignment, GrabIn, OrderPublic, OrderSummary
+
+router = APIRouter(tags=["matching"])
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.get("/offers", response_model=list[OfferPublic])
+def list_offers(
+    actor: CurrentActor,
+    session: ReadSession,
+    status: OfferStatus | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[OfferPublic]:
+    """A courier's offers (operators: all), newest first."""
+    found = service.list_offers(session, actor, status, limit, offset)
+    return [_offer_public(offer, order) for offer, order in found]
+
+
+def _offer_public(offer: Offer, order: Order) -> OfferPublic:
+    fields = {name: getattr(offer, name) for name in OfferPublic.model_fields if name != "order"}
+    return OfferPublic.model_validate({**fields, "order": OrderSummary.model_validate(order)})
+
+
+@router.post("/offers/{offer_id}/accept", response_model=Assignment)
+def accept_offer(
+    offer_id: int, actor: CurrentActor, session: WriteSession, context: Context
+) -> Assignment:
+    """Accept an offer before it expires; the answer holds the pickup code."""
+    order, code = service.accept(session, context, actor, offer_id)
+    session.commit()
+    return Assignment(order=OrderPublic.model_validate(order), pickup_code=code)
+
+
+@router.post("/offers/{offer_id}/reject", response_model=OfferPublic)
+def reject_offer(
+    offer_id: int, actor: CurrentActor, session: WriteSession, context: Context
+) -> OfferPublic:
+    """Reject an offer; this pair is never offered again."""
+    offer, order = service.reject(session, context, actor, offer_id)
+    session.commit()
+    return _offer_public(offer, order)
+
+
+@router.get("/trips/{trip_id}/fitting-orders", response_model=list[FittingOrder])
+def fitting_orders(
+    trip_id: int,
+    actor: CurrentActor,
+    session: ReadSession,
+    context: Context,
+    limit: Limit = 50,
+) -> list[FittingOrder]:
+    """Open orders this trip can carry (same feasibility rule as the matcher)."""
+    return [
+        FittingOrder(
+            order=OrderSummary.model_validate(order),
+            detour_min=round(detour, 2),
+            planned_pickup=pickup,
+            planned_delivery=delivery,
+        )
+        for order, detour, pickup, delivery in service.fitting_orders(
+            session, context, actor, trip_id, limit
+        )
+    ]
+
+
+@router.post("/orders/{order_id}/grab", response_model=Assignment)
+def grab(
+    order_id: int, body: GrabIn, actor: CurrentActor, session: WriteSession, context: Context
+) -> Assignment:
+    """Take an open order onto one of your trips; if two couriers grab at once, one wins."""
+    order, code = service.grab(session, context, actor, order_id, body.trip_id)
+    session.commit()
+    return Assignment(order=OrderPublic.model_validate(order), pickup_code=code)
+
+
+@router.post("/matching/run", response_model=MatchingRunPublic)
+async def run_now(actor: CurrentActor, context: Context) -> MatchingRun:
+    """Operator: run one matching batch now (the job also runs every planning interval)."""
+    actor.require(Role.OPERATOR)
+    run = await run_in_threadpool(service.run_matching, context, "operator")
+    if run is None:  # pragma: no cover - only with only_if_due
+        raise Conflict("matching run skipped")
+    return run
+
+
+@router.get("/matching/runs", response_model=list[MatchingRunPublic])
+def list_runs(actor: CurrentActor, session: ReadSession, limit: Limit = 20) -> list[MatchingRun]:
+    """Operator: the latest matching batches."""
+    return service.runs(session, actor, limit)

@@ -1,0 +1,1 @@
+"""Orders: a parcel inside the service, from posting to delivery."""

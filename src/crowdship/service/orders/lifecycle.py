@@ -1,0 +1,73 @@
+"""The order life cycle: states, actions and the one table of legal transitions.
+
+``withdrawn`` and ``rejected`` are actions, not resting states: the order goes back to the
+pool (``posted``) and the event log keeps what happened. Every transition is applied as one
+compare-and-set ``UPDATE`` guarded by the expected current state (``repository.transition``).
+"""
+
+from __future__ import annotations
+
+import enum
+
+from crowdship.service.errors import Conflict
+
+
+class OrderStatus(enum.StrEnum):
+    POSTED = "posted"  # open: in the pool, waiting for a courier
+    OFFERED = "offered"  # one offer is out to one trip
+    ACCEPTED = "accepted"  # a courier's trip carries it
+    PICKED_UP = "picked_up"
+    DELIVERED = "delivered"
+    SETTLED = "settled"  # paid out (settlement issue)
+    EXPIRED = "expired"  # its latest delivery can no longer be met
+    CANCELLED = "cancelled"  # by the sender, before pickup
+    FAILED = "failed"  # given up by the operator (incident, locked codes)
+
+
+class Action(enum.StrEnum):
+    POST = "post"
+    OFFER = "offer"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    OFFER_EXPIRE = "offer_expire"
+    GRAB = "grab"
+    WITHDRAW = "withdraw"
+    TRIP_CANCEL = "trip_cancel"
+    PICKUP = "pickup"
+    DELIVER = "deliver"
+    CANCEL = "cancel"
+    EXPIRE = "expire"
+    FAIL = "fail"
+
+
+S = OrderStatus
+TRANSITIONS: dict[Action, tuple[frozenset[OrderStatus], OrderStatus]] = {
+    Action.OFFER: (frozenset({S.POSTED}), S.OFFERED),
+    Action.ACCEPT: (frozenset({S.OFFERED}), S.ACCEPTED),
+    Action.REJECT: (frozenset({S.OFFERED}), S.POSTED),
+    Action.OFFER_EXPIRE: (frozenset({S.OFFERED}), S.POSTED),
+    Action.GRAB: (frozenset({S.POSTED}), S.ACCEPTED),
+    Action.WITHDRAW: (frozenset({S.ACCEPTED}), S.POSTED),
+    Action.TRIP_CANCEL: (frozenset({S.OFFERED, S.ACCEPTED}), S.POSTED),
+    Action.PICKUP: (frozenset({S.ACCEPTED}), S.PICKED_UP),
+    Action.DELIVER: (frozenset({S.PICKED_UP}), S.DELIVERED),
+    Action.CANCEL: (frozenset({S.POSTED, S.OFFERED, S.ACCEPTED}), S.CANCELLED),
+    Action.EXPIRE: (frozenset({S.POSTED, S.OFFERED}), S.EXPIRED),
+    Action.FAIL: (frozenset({S.ACCEPTED, S.PICKED_UP}), S.FAILED),
+}
+
+OPEN_STATES = frozenset({S.POSTED, S.OFFERED})  # still looking for a courier
+FINAL_STATES = frozenset({S.DELIVERED, S.SETTLED, S.EXPIRED, S.CANCELLED, S.FAILED})
+
+
+def target(action: Action, current: OrderStatus) -> OrderStatus:
+    """The state ``action`` leads to from ``current``; Conflict (409) if it is not allowed."""
+    sources, to = TRANSITIONS[action]
+    if current not in sources:
+        allowed = ", ".join(sorted(s.value for s in sources))
+        raise Conflict(
+            f"cannot {action.value.replace('_', ' ')} an order that is {current.value} "
+            f"(allowed from: {allowed})",
+            status=current.value,
+        )
+    return to

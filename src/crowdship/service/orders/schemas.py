@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from crowdship.service.orders.lifecycle import OrderStatus
+from crowdship.service.schemas import Address, AwareDatetime, Latitude, Longitude, Phone
+
+ParcelSize = Literal["small", "medium", "large"]
+
+
+class ParcelFields(BaseModel):
+    """Where and when a parcel moves: what a quote and an order both need."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pickup_lat: Latitude
+    pickup_lon: Longitude
+    delivery_lat: Latitude
+    delivery_lon: Longitude
+    earliest_pickup: AwareDatetime
+    latest_delivery: AwareDatetime
+    size: ParcelSize = "small"
+
+    @field_validator("latest_delivery")
+    @classmethod
+    def _delivery_after_pickup(cls, value: datetime, info: ValidationInfo) -> datetime:
+        earliest = info.data.get("earliest_pickup")
+        if earliest is not None and value <= earliest:
+            raise ValueError(
+                f"{value:%Y-%m-%d %H:%M} is not after earliest_pickup {earliest:%Y-%m-%d %H:%M} "
+                "(UTC)"
+            )
+        return value
+
+
+class OrderCreate(ParcelFields):
+    pickup_address: Address = Field(min_length=1)
+    delivery_address: Address = Field(min_length=1)
+    description: str = Field(default="", max_length=500)
+    receiver_name: str = Field(min_length=1, max_length=120)
+    receiver_phone: Phone
+
+
+class QuotePublic(BaseModel):
+    fee_cents: int
+    currency: str
+    distance_km: float
+    breakdown: dict[str, int]
+
+
+class OrderSummary(BaseModel):
+    """What a courier sees before carrying an order: no receiver contact."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    status: OrderStatus
+    pickup_lat: float
+    pickup_lon: float
+    pickup_address: str
+    delivery_lat: float
+    delivery_lon: float
+    delivery_address: str
+    earliest_pickup: datetime
+    latest_delivery: datetime
+    size: ParcelSize
+    description: str
+    fee_cents: int
+    currency: str
+    distance_km: float
+
+
+class OrderPublic(OrderSummary):
+    """The whole order, for its sender, its receiver, its courier and the operator."""
+
+    sender_id: int
+    receiver_name: str
+    receiver_phone: str
+    trip_id: int | None
+    accepted_at: datetime | None
+    picked_up_at: datetime | None
+    delivered_at: datetime | None
+    locked: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class Assignment(BaseModel):
+    """An order the courier now carries, with the pickup code to show the sender.
+
+    The code is shown only here (it is stored hashed); ``POST /orders/{id}/pickup-code``
+    issues a new one."""
+
+    order: OrderPublic
+    pickup_code: str
+
+
+class CodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^\s*[0-9]{6}\s*$", description="the six-digit code")
+
+
+class GrabIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    trip_id: int
+
+
+class EventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    actor_id: int | None
+    action: str
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    trip_id: int | None
+    note: str

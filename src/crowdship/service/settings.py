@@ -1,0 +1,81 @@
+"""One settings object, read from ``CROWDSHIP_*`` environment variables.
+
+Defaults suit a laptop: a SQLite file under ``./crowdship-data``, a secret key generated once
+and kept beside it. In production mode (``CROWDSHIP_ENV=production``) there is no default
+secret: the service refuses to start without ``CROWDSHIP_SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(ValueError):
+    """A setting is missing or unusable (names the variable)."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CROWDSHIP_", extra="ignore", frozen=True)
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("crowdship-data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: a SQLite file in data_dir"
+    )
+    secret_key: str | None = Field(default=None, min_length=32)
+    token_minutes: int = Field(default=60, gt=0)
+
+    # Matching (the paper's rolling horizon).
+    planning_interval_min: float = Field(default=40.0, gt=0)
+    offer_ttl_min: float = Field(default=10.0, gt=0)
+    withdraw_window_min: float = Field(default=5.0, ge=0)
+    scheduler: bool = Field(default=True, description="run matching and expiry in the background")
+    tick_seconds: float = Field(default=30.0, gt=0)
+    # min-cost needs a value per order, which orders do not carry yet.
+    policy: Literal["max-matches", "acceptance-aware"] = "max-matches"
+    speed_kmh: float = Field(default=30.0, gt=0)
+    detour_factor: float = Field(default=1.3, ge=1)
+
+    # Handover.
+    max_code_attempts: int = Field(default=5, gt=0)
+    sms_provider: Literal["log", "record"] = "log"
+
+    # Pricing (distance-based; the money issue extends it).
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    fee_base_cents: int = Field(default=300, ge=0)
+    fee_per_km_cents: int = Field(default=60, ge=0)
+
+    @model_validator(mode="after")
+    def _production_needs_secret(self) -> Settings:
+        if self.env == "production" and not self.secret_key:
+            raise SettingsError(
+                "CROWDSHIP_SECRET_KEY must be set (32+ characters) when CROWDSHIP_ENV=production"
+            )
+        if self.env == "production" and not self.database_url:
+            raise SettingsError("CROWDSHIP_DATABASE_URL must be set when CROWDSHIP_ENV=production")
+        return self
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / 'crowdship.db').resolve()}"
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The secret for tokens and code hashes; on a laptop, generated once into data_dir."""
+        if self.secret_key:
+            return self.secret_key
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()

@@ -1,0 +1,1 @@
+"""Trips: the journeys couriers will make anyway, registered ahead."""

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crowdship.service.db import Base, UtcDateTime, enum_column
+
+
+class TripStatus(enum.StrEnum):
+    OPEN = "open"  # may receive offers or grab an order
+    ASSIGNED = "assigned"  # carries an accepted order
+    COMPLETED = "completed"  # its order was delivered
+    CANCELLED = "cancelled"
+
+
+class Trip(Base):
+    __tablename__ = "trips"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    courier_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    origin_lat: Mapped[float] = mapped_column(Float)
+    origin_lon: Mapped[float] = mapped_column(Float)
+    destination_lat: Mapped[float] = mapped_column(Float)
+    destination_lon: Mapped[float] = mapped_column(Float)
+    origin_address: Mapped[str] = mapped_column(String(300), default="")
+    destination_address: Mapped[str] = mapped_column(String(300), default="")
+    earliest_departure: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    latest_arrival: Mapped[datetime] = mapped_column(UtcDateTime)
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[TripStatus] = mapped_column(enum_column(TripStatus), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

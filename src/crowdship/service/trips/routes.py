@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from crowdship.service.accounts.models import Role
+from crowdship.service.deps import Context, CurrentActor, ReadSession, WriteSession
+from crowdship.service.trips import repository, service
+from crowdship.service.trips.models import Trip, TripStatus
+from crowdship.service.trips.schemas import TripCreate, TripPublic, TripUpdate
+
+router = APIRouter(prefix="/trips", tags=["trips"])
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.post("", response_model=TripPublic, status_code=201)
+def create_trip(
+    data: TripCreate, actor: CurrentActor, session: WriteSession, context: Context
+) -> Trip:
+    """Register a planned trip (couriers)."""
+    trip = service.create(session, context, actor, data)
+    session.commit()
+    return trip
+
+
+@router.get("", response_model=list[TripPublic])
+def list_trips(
+    actor: CurrentActor,
+    session: ReadSession,
+    status: TripStatus | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[Trip]:
+    """A courier's own trips; every trip for an operator."""
+    actor.require(Role.COURIER, Role.OPERATOR)
+    courier = None if actor.role == Role.OPERATOR else actor.id
+    return repository.list_for(session, courier, status, limit, offset)
+
+
+@router.get("/{trip_id}", response_model=TripPublic)
+def get_trip(trip_id: int, actor: CurrentActor, session: ReadSession) -> Trip:
+    return service.visible(session, actor, trip_id)
+
+
+@router.patch("/{trip_id}", response_model=TripPublic)
+def update_trip(
+    trip_id: int, data: TripUpdate, actor: CurrentActor, session: WriteSession, context: Context
+) -> Trip:
+    """Change an open trip that has no pending offer."""
+    trip = service.update(session, context, actor, trip_id, data)
+    session.commit()
+    return trip
+
+
+@router.post("/{trip_id}/cancel", response_model=TripPublic)
+def cancel_trip(trip_id: int, actor: CurrentActor, session: WriteSession, context: Context) -> Trip:
+    """Cancel a trip; an order it carried (not yet picked up) goes back to the pool."""
+    trip = service.cancel(session, context, actor, trip_id)
+    session.commit()
+    return trip
