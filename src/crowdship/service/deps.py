@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -75,3 +75,18 @@ def current_actor(context: Context, token: Annotated[str | None, Depends(oauth2)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def actor_with(*roles: Role) -> Callable[..., Actor]:
+    """A dependency that admits only these roles (403 before the body is even read)."""
+
+    def dependency(actor: CurrentActor) -> Actor:
+        actor.require(*roles)
+        return actor
+
+    return dependency
+
+
+Courier = Annotated[Actor, Depends(actor_with(Role.COURIER))]
+Sender = Annotated[Actor, Depends(actor_with(Role.MERCHANT, Role.CUSTOMER))]
+Operator = Annotated[Actor, Depends(actor_with(Role.OPERATOR))]

@@ -50,7 +50,7 @@ def read_token(token: str, key: str, now: datetime) -> int:
             token,
             key,
             algorithms=[TOKEN_ALGORITHM],
-            options={"require": ["sub", "exp"], "verify_exp": False},
+            options={"require": ["sub", "exp"], "verify_exp": False, "verify_iat": False},
         )
         expires = int(claims["exp"])
         user_id = int(claims["sub"])

@@ -5,8 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from crowdship.service.accounts.models import Role
-from crowdship.service.deps import Context, CurrentActor, ReadSession, WriteSession
+from crowdship.service.deps import (
+    Context,
+    Courier,
+    CurrentActor,
+    Operator,
+    ReadSession,
+    WriteSession,
+)
 from crowdship.service.errors import Conflict
 from crowdship.service.matching import service
 from crowdship.service.matching.models import MatchingRun, Offer, OfferStatus
@@ -82,7 +88,7 @@ def fitting_orders(
 
 @router.post("/orders/{order_id}/grab", response_model=Assignment)
 def grab(
-    order_id: int, body: GrabIn, actor: CurrentActor, session: WriteSession, context: Context
+    order_id: int, body: GrabIn, actor: Courier, session: WriteSession, context: Context
 ) -> Assignment:
     """Take an open order onto one of your trips; if two couriers grab at once, one wins."""
     order, code = service.grab(session, context, actor, order_id, body.trip_id)
@@ -91,9 +97,8 @@ def grab(
 
 
 @router.post("/matching/run", response_model=MatchingRunPublic)
-async def run_now(actor: CurrentActor, context: Context) -> MatchingRun:
+async def run_now(actor: Operator, context: Context) -> MatchingRun:
     """Operator: run one matching batch now (the job also runs every planning interval)."""
-    actor.require(Role.OPERATOR)
     run = await run_in_threadpool(service.run_matching, context, "operator")
     if run is None:  # pragma: no cover - only with only_if_due
         raise Conflict("matching run skipped")

@@ -329,7 +329,7 @@ def _send_offers(
         trip_id: courier_id
         for trip_id, courier_id in session.execute(
             select(Trip.id, Trip.courier_id).where(Trip.id.in_(trip_ids))
-        ).tuples()
+        )
     }
     expires = now + timedelta(minutes=context.settings.offer_ttl_min)
     session.execute(

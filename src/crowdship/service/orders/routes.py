@@ -4,7 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 
-from crowdship.service.deps import Context, CurrentActor, ReadSession, WriteSession
+from crowdship.service.deps import (
+    Context,
+    CurrentActor,
+    Operator,
+    ReadSession,
+    Sender,
+    WriteSession,
+)
 from crowdship.service.orders import service
 from crowdship.service.orders.lifecycle import OrderStatus
 from crowdship.service.orders.models import Order, OrderEvent
@@ -37,9 +44,7 @@ def quote(parcel: ParcelFields, actor: CurrentActor, context: Context) -> QuoteP
 
 
 @router.post("/orders", response_model=OrderPublic, status_code=201)
-def post_order(
-    data: OrderCreate, actor: CurrentActor, session: WriteSession, context: Context
-) -> Order:
+def post_order(data: OrderCreate, actor: Sender, session: WriteSession, context: Context) -> Order:
     """Post a parcel (merchants and customers); the fee is quoted and stored."""
     order = service.post(session, context, actor, data)
     session.commit()
@@ -120,7 +125,7 @@ def deliver(
 
 
 @router.post("/orders/{order_id}/unlock", response_model=OrderPublic)
-def unlock(order_id: int, actor: CurrentActor, session: WriteSession, context: Context) -> Order:
+def unlock(order_id: int, actor: Operator, session: WriteSession, context: Context) -> Order:
     """Operator: release an order locked by wrong codes and send fresh ones."""
     order = service.unlock(session, context, actor, order_id)
     session.commit()
@@ -130,7 +135,7 @@ def unlock(order_id: int, actor: CurrentActor, session: WriteSession, context: C
 @router.post("/orders/{order_id}/fail", response_model=OrderPublic)
 def fail(
     order_id: int,
-    actor: CurrentActor,
+    actor: Operator,
     session: WriteSession,
     context: Context,
     note: Annotated[str, Body(embed=True, max_length=300)] = "",

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from crowdship.service.accounts.models import Role
-from crowdship.service.deps import Context, CurrentActor, ReadSession, WriteSession
+from crowdship.service.deps import Context, Courier, CurrentActor, ReadSession, WriteSession
 from crowdship.service.trips import repository, service
 from crowdship.service.trips.models import Trip, TripStatus
 from crowdship.service.trips.schemas import TripCreate, TripPublic, TripUpdate
@@ -17,9 +17,7 @@ Offset = Annotated[int, Query(ge=0)]
 
 
 @router.post("", response_model=TripPublic, status_code=201)
-def create_trip(
-    data: TripCreate, actor: CurrentActor, session: WriteSession, context: Context
-) -> Trip:
+def create_trip(data: TripCreate, actor: Courier, session: WriteSession, context: Context) -> Trip:
     """Register a planned trip (couriers)."""
     trip = service.create(session, context, actor, data)
     session.commit()

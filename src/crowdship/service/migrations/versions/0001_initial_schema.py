@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 02:15:54.036395
+Create Date: 2026-11-22 02:22:03.956070
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def upgrade() -> None:
         sa.Column(
             "latest_delivery", crowdship.service.db.UtcDateTime(timezone=True), nullable=False
         ),
-        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("size", sa.String(length=8), nullable=False),
         sa.Column("description", sa.String(length=500), nullable=False),
         sa.Column("receiver_name", sa.String(length=120), nullable=False),
         sa.Column("receiver_phone", sa.String(length=20), nullable=False),
