@@ -1,0 +1,47 @@
+"""Real concurrent requests: two couriers grab one order at the same moment."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+
+from tests.service.conftest import Service, order_body, trip_body
+
+ROUNDS = 8
+
+
+def test_two_couriers_grab_one_order_exactly_one_wins(service: Service) -> None:
+    """Each round, two threads fire the grab together; one gets 200, the other 409."""
+    merchant = service.party("merchant")
+    couriers = [service.party("courier"), service.party("courier")]
+    for round_ in range(ROUNDS):
+        trips = [c.post("/trips", json=trip_body()).json()["id"] for c in couriers]
+        order_id = merchant.post("/orders", json=order_body()).json()["id"]
+        barrier = threading.Barrier(2)
+        answers: list[httpx.Response] = [None, None]  # type: ignore[list-item]
+
+        def grab(k: int, trip_id: int, order_id: int = order_id) -> None:
+            barrier.wait()
+            answers[k] = couriers[k].post(f"/orders/{order_id}/grab", json={"trip_id": trip_id})
+
+        threads = [threading.Thread(target=grab, args=(k, trips[k])) for k in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        codes = sorted(a.status_code for a in answers)
+        assert codes == [200, 409], (round_, [a.text for a in answers])
+        loser = next(a for a in answers if a.status_code == 409)
+        assert loser.json()["status"] == "accepted"
+        winner = next(k for k in range(2) if answers[k].status_code == 200)
+        order = merchant.get(f"/orders/{order_id}").json()
+        assert order["status"] == "accepted"
+        assert order["trip_id"] == trips[winner]
+        # The loser's trip stayed open: its grab was rolled back whole.
+        loser_trip = couriers[1 - winner].get(f"/trips/{trips[1 - winner]}").json()
+        assert loser_trip["status"] == "open"
+        grabs = [
+            e for e in merchant.get(f"/orders/{order_id}/events").json() if e["action"] == "grab"
+        ]
+        assert len(grabs) == 1
