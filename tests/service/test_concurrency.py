@@ -21,7 +21,13 @@ def test_two_couriers_grab_one_order_exactly_one_wins(service: Service) -> None:
         barrier = threading.Barrier(2)
         answers: list[httpx.Response] = [None, None]  # type: ignore[list-item]
 
-        def grab(k: int, trip_id: int, order_id: int = order_id) -> None:
+        def grab(
+            k: int,
+            trip_id: int,
+            order_id: int = order_id,
+            barrier: threading.Barrier = barrier,
+            answers: list[httpx.Response] = answers,
+        ) -> None:
             barrier.wait()
             answers[k] = couriers[k].post(f"/orders/{order_id}/grab", json={"trip_id": trip_id})
 

@@ -38,6 +38,22 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(location[-1] if location else "body")
 
 
+def _problem(error: Any) -> dict[str, str]:
+    if error["type"] == "json_invalid":  # loc is ("body", character position)
+        reason = error.get("ctx", {}).get("error", "")
+        where = error["loc"][-1] if len(error["loc"]) > 1 else "?"
+        return {
+            "field": "body",
+            "problem": f"is not valid JSON (at character {where}) {reason}".strip(),
+            "type": "json_invalid",
+        }
+    return {
+        "field": _field_name(tuple(error["loc"])),
+        "problem": str(error["msg"]),
+        "type": str(error["type"]),
+    }
+
+
 def create_app(context: ServiceContext) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,10 +81,7 @@ def create_app(context: ServiceContext) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"field": _field_name(tuple(e["loc"])), "problem": str(e["msg"]), "type": e["type"]}
-            for e in error.errors()
-        ]
+        problems = [_problem(e) for e in error.errors()]
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         return JSONResponse({"detail": summary, "errors": problems}, status_code=422)
 

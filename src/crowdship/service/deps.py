@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -90,3 +90,9 @@ def actor_with(*roles: Role) -> Callable[..., Actor]:
 Courier = Annotated[Actor, Depends(actor_with(Role.COURIER))]
 Sender = Annotated[Actor, Depends(actor_with(Role.MERCHANT, Role.CUSTOMER))]
 Operator = Annotated[Actor, Depends(actor_with(Role.OPERATOR))]
+
+
+# Path ids and paging, shared by every router.
+PathId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]

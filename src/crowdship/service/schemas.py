@@ -17,7 +17,20 @@ Phone = Annotated[
         examples=["+358401234567"],
     ),
 ]
-Address = Annotated[str, Field(max_length=300)]
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text; refuse it as bad input instead of failing later.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+Address = Annotated[Text, Field(max_length=300)]
+# Database ids: positive 32-bit integers (anything larger cannot exist, and PostgreSQL would
+# refuse to compare it).
+Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
 def _aware(value: datetime) -> datetime:

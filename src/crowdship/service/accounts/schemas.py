@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from crowdship.service.accounts.models import Role
-from crowdship.service.schemas import Phone
+from crowdship.service.schemas import Phone, Text
 
 Email = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254, examples=["ann@example.com"])
 
@@ -16,10 +16,10 @@ class UserCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Email
-    password: str = Field(min_length=8, max_length=128)
+    email: Text = Email
+    password: Text = Field(min_length=8, max_length=128)
     role: Literal["merchant", "customer", "courier"]
-    name: str = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=120)
     phone: Phone
 
 

@@ -47,7 +47,7 @@ def create_user(
 def login(
     session: Session, email: str, password: str, key: str, now: datetime, minutes: int
 ) -> Token:
-    user = repository.by_email(session, email)
+    user = None if "\x00" in email else repository.by_email(session, email)
     # Same answer for an unknown email and a wrong password: no account probing.
     if user is None or not verify_password(user.password_hash, password):
         raise Unauthorized("wrong email or password")

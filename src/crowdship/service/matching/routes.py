@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from crowdship.service.deps import (
     Context,
     Courier,
     CurrentActor,
+    Limit,
+    Offset,
     Operator,
+    PathId,
     ReadSession,
     WriteSession,
 )
@@ -21,9 +22,6 @@ from crowdship.service.orders.models import Order
 from crowdship.service.orders.schemas import Assignment, GrabIn, OrderPublic, OrderSummary
 
 router = APIRouter(tags=["matching"])
-
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get("/offers", response_model=list[OfferPublic])
@@ -46,7 +44,7 @@ def _offer_public(offer: Offer, order: Order) -> OfferPublic:
 
 @router.post("/offers/{offer_id}/accept", response_model=Assignment)
 def accept_offer(
-    offer_id: int, actor: CurrentActor, session: WriteSession, context: Context
+    offer_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Assignment:
     """Accept an offer before it expires; the answer holds the pickup code."""
     order, code = service.accept(session, context, actor, offer_id)
@@ -56,7 +54,7 @@ def accept_offer(
 
 @router.post("/offers/{offer_id}/reject", response_model=OfferPublic)
 def reject_offer(
-    offer_id: int, actor: CurrentActor, session: WriteSession, context: Context
+    offer_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> OfferPublic:
     """Reject an offer; this pair is never offered again."""
     offer, order = service.reject(session, context, actor, offer_id)
@@ -66,7 +64,7 @@ def reject_offer(
 
 @router.get("/trips/{trip_id}/fitting-orders", response_model=list[FittingOrder])
 def fitting_orders(
-    trip_id: int,
+    trip_id: PathId,
     actor: CurrentActor,
     session: ReadSession,
     context: Context,
@@ -88,7 +86,7 @@ def fitting_orders(
 
 @router.post("/orders/{order_id}/grab", response_model=Assignment)
 def grab(
-    order_id: int, body: GrabIn, actor: Courier, session: WriteSession, context: Context
+    order_id: PathId, body: GrabIn, actor: Courier, session: WriteSession, context: Context
 ) -> Assignment:
     """Take an open order onto one of your trips; if two couriers grab at once, one wins."""
     order, code = service.grab(session, context, actor, order_id, body.trip_id)

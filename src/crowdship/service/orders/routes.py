@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body
 
 from crowdship.service.deps import (
     Context,
     CurrentActor,
+    Limit,
+    Offset,
     Operator,
+    PathId,
     ReadSession,
     Sender,
     WriteSession,
@@ -24,11 +27,9 @@ from crowdship.service.orders.schemas import (
     ParcelFields,
     QuotePublic,
 )
+from crowdship.service.schemas import Text
 
 router = APIRouter(tags=["orders"])
-
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.post("/quotes", response_model=QuotePublic)
@@ -64,19 +65,19 @@ def list_orders(
 
 
 @router.get("/orders/{order_id}", response_model=OrderPublic)
-def get_order(order_id: int, actor: CurrentActor, session: ReadSession) -> Order:
+def get_order(order_id: PathId, actor: CurrentActor, session: ReadSession) -> Order:
     return service.visible(session, actor, order_id)
 
 
 @router.get("/orders/{order_id}/events", response_model=list[EventPublic])
-def order_events(order_id: int, actor: CurrentActor, session: ReadSession) -> list[OrderEvent]:
+def order_events(order_id: PathId, actor: CurrentActor, session: ReadSession) -> list[OrderEvent]:
     """Every transition of the order: who, when, from, to."""
     return service.events(session, actor, order_id)
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderPublic)
 def cancel_order(
-    order_id: int, actor: CurrentActor, session: WriteSession, context: Context
+    order_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Order:
     """The sender cancels before pickup."""
     order = service.cancel(session, context, actor, order_id)
@@ -86,7 +87,7 @@ def cancel_order(
 
 @router.post("/orders/{order_id}/withdraw", response_model=OrderPublic)
 def withdraw_order(
-    order_id: int, actor: CurrentActor, session: WriteSession, context: Context
+    order_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Order:
     """The courier gives an accepted order back (within the withdrawal window)."""
     order = service.withdraw(session, context, actor, order_id)
@@ -96,7 +97,7 @@ def withdraw_order(
 
 @router.post("/orders/{order_id}/pickup-code", response_model=Assignment)
 def new_pickup_code(
-    order_id: int, actor: CurrentActor, session: WriteSession, context: Context
+    order_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Assignment:
     """The courier gets a fresh pickup code (the old one stops working)."""
     order, code = service.reissue_pickup_code(session, context, actor, order_id)
@@ -106,7 +107,7 @@ def new_pickup_code(
 
 @router.post("/orders/{order_id}/pickup", response_model=OrderPublic)
 def confirm_pickup(
-    order_id: int, body: CodeIn, actor: CurrentActor, session: WriteSession, context: Context
+    order_id: PathId, body: CodeIn, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Order:
     """The sender enters the courier's pickup code; the receiver then gets a delivery code."""
     order = service.confirm_pickup(session, context, actor, order_id, body.code)
@@ -116,7 +117,7 @@ def confirm_pickup(
 
 @router.post("/orders/{order_id}/deliver", response_model=OrderPublic)
 def deliver(
-    order_id: int, body: CodeIn, actor: CurrentActor, session: WriteSession, context: Context
+    order_id: PathId, body: CodeIn, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Order:
     """The courier enters the receiver's code to complete the delivery."""
     order = service.deliver(session, context, actor, order_id, body.code)
@@ -125,7 +126,7 @@ def deliver(
 
 
 @router.post("/orders/{order_id}/unlock", response_model=OrderPublic)
-def unlock(order_id: int, actor: Operator, session: WriteSession, context: Context) -> Order:
+def unlock(order_id: PathId, actor: Operator, session: WriteSession, context: Context) -> Order:
     """Operator: release an order locked by wrong codes and send fresh ones."""
     order = service.unlock(session, context, actor, order_id)
     session.commit()
@@ -134,11 +135,11 @@ def unlock(order_id: int, actor: Operator, session: WriteSession, context: Conte
 
 @router.post("/orders/{order_id}/fail", response_model=OrderPublic)
 def fail(
-    order_id: int,
+    order_id: PathId,
     actor: Operator,
     session: WriteSession,
     context: Context,
-    note: Annotated[str, Body(embed=True, max_length=300)] = "",
+    note: Annotated[Text, Body(embed=True, max_length=300)] = "",
 ) -> Order:
     """Operator: give up on an order a courier carries."""
     order = service.fail(session, context, actor, order_id, note)

@@ -6,7 +6,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from crowdship.service.orders.lifecycle import OrderStatus
-from crowdship.service.schemas import Address, AwareDatetime, Latitude, Longitude, Phone
+from crowdship.service.schemas import (
+    Address,
+    AwareDatetime,
+    Id,
+    Latitude,
+    Longitude,
+    Phone,
+    Text,
+)
 
 ParcelSize = Literal["small", "medium", "large"]
 
@@ -39,8 +47,8 @@ class ParcelFields(BaseModel):
 class OrderCreate(ParcelFields):
     pickup_address: Address = Field(min_length=1)
     delivery_address: Address = Field(min_length=1)
-    description: str = Field(default="", max_length=500)
-    receiver_name: str = Field(min_length=1, max_length=120)
+    description: Text = Field(default="", max_length=500)
+    receiver_name: Text = Field(min_length=1, max_length=120)
     receiver_phone: Phone
 
 
@@ -107,7 +115,7 @@ class CodeIn(BaseModel):
 class GrabIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    trip_id: int
+    trip_id: Id
 
 
 class EventPublic(BaseModel):

@@ -1,19 +1,23 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from crowdship.service.accounts.models import Role
-from crowdship.service.deps import Context, Courier, CurrentActor, ReadSession, WriteSession
+from crowdship.service.deps import (
+    Context,
+    Courier,
+    CurrentActor,
+    Limit,
+    Offset,
+    PathId,
+    ReadSession,
+    WriteSession,
+)
 from crowdship.service.trips import repository, service
 from crowdship.service.trips.models import Trip, TripStatus
 from crowdship.service.trips.schemas import TripCreate, TripPublic, TripUpdate
 
 router = APIRouter(prefix="/trips", tags=["trips"])
-
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.post("", response_model=TripPublic, status_code=201)
@@ -39,13 +43,13 @@ def list_trips(
 
 
 @router.get("/{trip_id}", response_model=TripPublic)
-def get_trip(trip_id: int, actor: CurrentActor, session: ReadSession) -> Trip:
+def get_trip(trip_id: PathId, actor: CurrentActor, session: ReadSession) -> Trip:
     return service.visible(session, actor, trip_id)
 
 
 @router.patch("/{trip_id}", response_model=TripPublic)
 def update_trip(
-    trip_id: int, data: TripUpdate, actor: CurrentActor, session: WriteSession, context: Context
+    trip_id: PathId, data: TripUpdate, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Trip:
     """Change an open trip that has no pending offer."""
     trip = service.update(session, context, actor, trip_id, data)
@@ -54,7 +58,9 @@ def update_trip(
 
 
 @router.post("/{trip_id}/cancel", response_model=TripPublic)
-def cancel_trip(trip_id: int, actor: CurrentActor, session: WriteSession, context: Context) -> Trip:
+def cancel_trip(
+    trip_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
+) -> Trip:
     """Cancel a trip; an order it carried (not yet picked up) goes back to the pool."""
     trip = service.cancel(session, context, actor, trip_id)
     session.commit()
