@@ -44,7 +44,8 @@ def _migrate(url: str) -> None:
     try:
         migrate(url)
     except OperationalError as error:
-        fail(f"cannot reach the database {_safe(url)}: {error.orig}")
+        reason = " ".join(str(error.orig).split())  # the driver's message spans lines
+        fail(f"cannot reach the database {_safe(url)}: {reason}")
 
 
 def _safe(url: str) -> str:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -15,6 +16,7 @@ from sqlalchemy import text
 from crowdship import __version__
 from crowdship.service.accounts.routes import router as accounts_router
 from crowdship.service.context import ServiceContext
+from crowdship.service.deps import ActorCache
 from crowdship.service.errors import DomainError
 from crowdship.service.matching.routes import router as matching_router
 from crowdship.service.orders.routes import router as orders_router
@@ -47,9 +49,10 @@ def _problem(error: Any) -> dict[str, str]:
             "problem": f"is not valid JSON (at character {where}) {reason}".strip(),
             "type": "json_invalid",
         }
+    message = str(error["msg"]).removeprefix("Value error, ")  # our validators' own words
     return {
         "field": _field_name(tuple(error["loc"])),
-        "problem": str(error["msg"]),
+        "problem": message,
         "type": str(error["type"]),
     }
 
@@ -57,6 +60,10 @@ def _problem(error: Any) -> dict[str, str]:
 def create_app(context: ServiceContext) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Routes run in a thread pool. A few threads serve a 2-core machine best: more just
+        # fight over the GIL (bench_service: 264 vs 217 posts/s, p99 101 vs 198 ms).
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = context.settings.threads
         scheduler = Scheduler(context) if context.settings.scheduler else None
         if scheduler is not None:
             scheduler.start()
@@ -73,6 +80,7 @@ def create_app(context: ServiceContext) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.context = context
+    app.state.actors = ActorCache()
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, error: DomainError) -> JSONResponse:

@@ -1,17 +1,17 @@
 """Database plumbing: the ORM base, UTC timestamps, engines, sessions and migrations.
 
-SQLite (the default) allows one writer at a time. Write transactions there start with
-``BEGIN IMMEDIATE`` (so a transaction never fails half-way when it upgrades from reading to
-writing) behind a process-wide lock (so waiting writers queue instead of polling the file
-lock with sleeps, which would ruin tail latency). PostgreSQL needs neither: every state
-change is a compare-and-set ``UPDATE ... WHERE status = :expected``.
+SQLite (the default) allows one writer at a time. Write transactions there go through a
+second engine whose pool holds exactly one connection: writers queue on the pool (a cheap
+wait in the thread that needs it, not SQLite's sleep-and-retry busy handler, which would
+ruin tail latency), and each starts with ``BEGIN IMMEDIATE`` so it can never fail half-way
+when it upgrades from reading to writing. PostgreSQL needs neither: every state change is a
+compare-and-set ``UPDATE ... WHERE status = :expected``.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -77,36 +77,40 @@ class Database:
 
     url: str
     engine: Engine = field(init=False)
+    write_engine: Engine = field(init=False)
     _sessions: sessionmaker[Session] = field(init=False)
-    _write_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _write_sessions: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:
         self.engine = make_engine(self.url)
+        self.write_engine = make_engine(self.url, writer=True) if self.is_sqlite else self.engine
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        event.listen(self._sessions, "after_commit", _run_after_commit)
-        event.listen(self._sessions, "after_soft_rollback", _drop_after_commit)
+        self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
+        for sessions in (self._sessions, self._write_sessions):
+            event.listen(sessions, "after_commit", _run_after_commit)
+            event.listen(sessions, "after_soft_rollback", _drop_after_commit)
 
     @property
     def is_sqlite(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
+        return self.url.startswith("sqlite")
+
+    def read_session(self) -> Session:
+        """A session for reading (it connects on first use)."""
+        return self._sessions()
+
+    def write_session(self) -> Session:
+        """A session for a transaction that changes data (it connects, and on SQLite waits
+        for the writer connection, on first use); the caller commits."""
+        return self._write_sessions()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self._sessions() as session:
+        with self.read_session() as session:
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session for a transaction that changes data; the caller commits."""
-        if not self.is_sqlite:
-            with self._sessions() as session:
-                try:
-                    yield session
-                finally:
-                    session.rollback()
-            return
-        with self._write_lock, self._sessions() as session:
-            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        with self.write_session() as session:
             try:
                 yield session
             finally:
@@ -114,6 +118,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self.write_engine.dispose()
 
 
 def after_commit(session: Session, action: Callable[[], None]) -> None:
@@ -140,15 +145,18 @@ def _drop_after_commit(session: Session, _transaction: Any) -> None:
     session.info.pop(_AFTER_COMMIT, None)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, writer: bool = False) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        _configure_sqlite(engine)
+        pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60} if writer else {}
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **pool
+        )
+        _configure_sqlite(engine, "IMMEDIATE" if writer else "DEFERRED")
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, begin: str) -> None:
     # Take transaction control from pysqlite so BEGIN (DEFERRED or IMMEDIATE) is ours.
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -162,8 +170,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        connection.exec_driver_sql(f"BEGIN {begin}")
 
 
 def migrate(url: str, revision: str = "head") -> None:

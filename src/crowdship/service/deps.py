@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from crowdship.service.accounts.models import Role, User
 from crowdship.service.context import ServiceContext
@@ -18,7 +20,12 @@ from crowdship.service.security import read_token
 oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-def get_context(request: Request) -> ServiceContext:
+# Dependencies that do no I/O are ``async``: FastAPI runs sync ones in a worker thread,
+# and every such hop costs more than the work. The database work of a request happens in
+# one hop, inside the (sync) route.
+
+
+async def get_context(request: Request) -> ServiceContext:
     context: ServiceContext = request.app.state.context
     return context
 
@@ -26,20 +33,25 @@ def get_context(request: Request) -> ServiceContext:
 Context = Annotated[ServiceContext, Depends(get_context)]
 
 
-def _read_session(context: Context) -> Iterator[Session]:
-    with context.db.read() as session:
+async def _read_session(context: Context) -> AsyncIterator[Session]:
+    session = context.db.read_session()  # connects lazily, in the route's thread
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)
 
 
-def _write_session(context: Context) -> Iterator[Session]:
-    with context.db.write() as session:
-        try:
-            yield session
-        except DomainError as error:
-            # Some refusals must still be recorded (a wrong handover code counts).
-            if error.keep_changes:
-                session.commit()
-            raise
+async def _write_session(context: Context) -> AsyncIterator[Session]:
+    session = context.db.write_session()
+    try:
+        yield session
+    except DomainError as error:
+        # Some refusals must still be recorded (a wrong handover code counts).
+        if error.keep_changes:
+            await run_in_threadpool(session.commit)
+        raise
+    finally:
+        await run_in_threadpool(session.close)
 
 
 # scope="function": the session closes (and SQLite's writer lock is released) before the
@@ -63,24 +75,59 @@ class Actor:
             raise Forbidden(f"this needs the {wanted} role; you are {self.role.value}")
 
 
-def current_actor(context: Context, token: Annotated[str | None, Depends(oauth2)] = None) -> Actor:
-    if not token:
-        raise Unauthorized("not logged in: send 'Authorization: Bearer <token>' from /auth/token")
-    user_id = read_token(token, context.settings.signing_key, context.clock.now())
+class ActorCache:
+    """Accounts recently looked up, so most requests skip a query and a thread hop.
+
+    An account disabled by the operator is refused within ``ttl_s`` seconds.
+    """
+
+    def __init__(self, ttl_s: float = 10.0) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[int, tuple[float, Actor | None]] = {}
+
+    def get(self, user_id: int) -> tuple[bool, Actor | None]:
+        entry = self._entries.get(user_id)
+        if entry is None or time.monotonic() - entry[0] > self.ttl_s:
+            return False, None
+        return True, entry[1]
+
+    def put(self, user_id: int, actor: Actor | None) -> None:
+        if len(self._entries) > 100_000:
+            self._entries.clear()
+        self._entries[user_id] = (time.monotonic(), actor)
+
+
+def _load_actor(context: ServiceContext, user_id: int) -> Actor | None:
     with context.db.read() as session:
         user = session.get(User, user_id)
         if user is None or not user.active:
-            raise Unauthorized("this account does not exist or is disabled")
+            return None
         return Actor(id=user.id, role=user.role, name=user.name, phone=user.phone)
+
+
+async def current_actor(
+    request: Request, context: Context, token: Annotated[str | None, Depends(oauth2)] = None
+) -> Actor:
+    if not token:
+        raise Unauthorized("not logged in: send 'Authorization: Bearer <token>' from /auth/token")
+    user_id = read_token(token, context.settings.signing_key, context.clock.now())
+    cache: ActorCache = request.app.state.actors
+    known, actor = cache.get(user_id)
+    if not known:
+        actor = await run_in_threadpool(_load_actor, context, user_id)
+        cache.put(user_id, actor)
+    if actor is None:
+        raise Unauthorized("this account does not exist or is disabled")
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-def actor_with(*roles: Role) -> Callable[..., Actor]:
+def actor_with(*roles: Role) -> Callable[..., Coroutine[Any, Any, Actor]]:
     """A dependency that admits only these roles (403 before the body is even read)."""
 
-    def dependency(actor: CurrentActor) -> Actor:
+    async def dependency(actor: CurrentActor) -> Actor:
         actor.require(*roles)
         return actor
 

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     )
     secret_key: str | None = Field(default=None, min_length=32)
     token_minutes: int = Field(default=60, gt=0)
+    threads: int = Field(default=4, gt=0, description="worker threads for request handlers")
 
     # Matching (the paper's rolling horizon).
     planning_interval_min: float = Field(default=40.0, gt=0)

@@ -14,6 +14,7 @@ class OfferPublic(BaseModel):
     id: int
     order_id: int
     trip_id: int
+    courier_id: int
     status: OfferStatus
     detour_min: float
     planned_pickup: datetime

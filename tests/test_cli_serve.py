@@ -1,0 +1,99 @@
+"""`crowdship serve`, `crowdship create-operator` and `crowdship db upgrade` as a user runs
+them: real processes, a real port, a SQLite file in a fresh data directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from crowdship.service.demo import OPERATOR_EMAIL, PASSWORD
+from tests.service.conftest import free_port
+
+EXE = shutil.which("crowdship") or str(Path(sys.executable).parent / "crowdship")
+
+
+def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "CROWDSHIP_DATA_DIR": str(tmp_path / "data"), **env}
+    if "CROWDSHIP_DATABASE_URL" not in env:
+        environment.pop("CROWDSHIP_DATABASE_URL", None)
+    return subprocess.run(
+        [EXE, *args], capture_output=True, text=True, timeout=120, env=environment, cwd=tmp_path
+    )
+
+
+def test_create_operator_then_refuse_the_same_email(tmp_path: Path) -> None:
+    """The first operator comes from the command; a second with the same email exits 2."""
+    first = run(tmp_path, "create-operator", "--email", "op@x.dev", "--password", "secret-123")
+    assert first.returncode == 0, first.stderr
+    assert "operator op@x.dev created" in first.stdout
+    assert (tmp_path / "data" / "crowdship.db").exists()
+    again = run(tmp_path, "create-operator", "--email", "op@x.dev", "--password", "secret-123")
+    assert again.returncode == 2
+    assert again.stderr.strip() == "error: email op@x.dev is already registered"
+    short = run(tmp_path, "create-operator", "--email", "b@x.dev", "--password", "short")
+    assert short.returncode == 2 and "at least 8" in short.stderr
+
+
+def test_bad_settings_and_unreachable_database_exit_2(tmp_path: Path) -> None:
+    """One line naming the variable or the database; no traceback."""
+    production = run(tmp_path, "db", "upgrade", CROWDSHIP_ENV="production")
+    assert production.returncode == 2
+    assert "CROWDSHIP_SECRET_KEY" in production.stderr and "Traceback" not in production.stderr
+    interval = run(tmp_path, "db", "upgrade", CROWDSHIP_PLANNING_INTERVAL_MIN="-5")
+    assert interval.returncode == 2 and "CROWDSHIP_PLANNING_INTERVAL_MIN" in interval.stderr
+    nowhere = run(
+        tmp_path,
+        "db",
+        "upgrade",
+        CROWDSHIP_DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none",
+    )
+    assert nowhere.returncode == 2 and "cannot reach the database" in nowhere.stderr
+    assert len(nowhere.stderr.strip().splitlines()) == 1
+
+
+def test_serve_demo_seeds_a_city_and_answers_http(tmp_path: Path) -> None:
+    """`crowdship serve --demo` migrates, seeds, runs a first batch and serves the API."""
+    port = free_port()
+    environment = {**os.environ, "CROWDSHIP_DATA_DIR": str(tmp_path / "data")}
+    environment.pop("CROWDSHIP_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [EXE, "serve", "--demo", "--port", str(port), "--no-scheduler"],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the demo service did not come up"
+            time.sleep(0.3)
+        login = httpx.post(
+            f"{base}/auth/token", data={"username": OPERATOR_EMAIL, "password": PASSWORD}
+        )
+        assert login.status_code == 200, login.text
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        runs = httpx.get(f"{base}/matching/runs", headers=headers).json()
+        assert len(runs) == 1 and runs[0]["offers"] > 0
+        orders = httpx.get(f"{base}/orders", headers=headers).json()
+        assert len(orders) == 30
+        assert (tmp_path / "data" / "demo.db").exists()
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert "demo city seeded" in output
+    assert "Traceback" not in output
