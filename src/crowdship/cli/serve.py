@@ -74,7 +74,6 @@ def serve_command(
             "(default: on; CROWDSHIP_SCHEDULER).",
         ),
     ] = None,
-    workers: Annotated[int, typer.Option(help="Service processes (uvicorn workers).", min=1)] = 1,
 ) -> None:
     """Run the order service (HTTP API, OpenAPI at /docs) on SQLite by default.
 
@@ -107,8 +106,6 @@ def serve_command(
         f"crowdship service on http://{host}:{port} (API docs: http://{host}:{port}/docs), "
         f"database {_safe(url)}"
     )
-    if workers > 1:
-        fail("--workers > 1: run several `crowdship serve` processes behind a proxy instead")
     uvicorn.run(create_app(context), host=host, port=port, log_level="info")
 
 
