@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import numpy as np
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -13,6 +12,7 @@ from crowdship.service.context import ServiceContext
 from crowdship.service.deps import Actor
 from crowdship.service.errors import Conflict, Forbidden, Invalid, NotFound
 from crowdship.service.matching import repository as offers
+from crowdship.service.matching.bridge import drive_minutes
 from crowdship.service.matching.models import Offer, OfferStatus
 from crowdship.service.orders import handover, repository
 from crowdship.service.orders.lifecycle import Action, OrderStatus
@@ -40,11 +40,8 @@ def _check_window(context: ServiceContext, data: ParcelFields, now: datetime) ->
         raise Invalid(
             "latest_delivery", f"{data.latest_delivery:%Y-%m-%d %H:%M} UTC is in the past"
         )
-    drive = float(
-        context.travel.pairwise(
-            np.array([[data.pickup_lat, data.pickup_lon]]),
-            np.array([[data.delivery_lat, data.delivery_lon]]),
-        )[0]
+    drive = drive_minutes(
+        context.travel, (data.pickup_lat, data.pickup_lon), (data.delivery_lat, data.delivery_lon)
     )
     start = max(data.earliest_pickup, now)
     if start + timedelta(minutes=drive) > data.latest_delivery:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import numpy as np
 from sqlalchemy.orm import Session
 
 from crowdship.service.accounts.models import Role
@@ -12,6 +11,7 @@ from crowdship.service.context import ServiceContext
 from crowdship.service.deps import Actor
 from crowdship.service.errors import Conflict, Invalid, NotFound
 from crowdship.service.matching import repository as offers
+from crowdship.service.matching.bridge import drive_minutes
 from crowdship.service.orders import repository as orders
 from crowdship.service.orders.lifecycle import Action, OrderStatus
 from crowdship.service.trips import repository
@@ -33,11 +33,10 @@ def _check_times(trip: Trip, context: ServiceContext, now: datetime) -> None:
             f"{trip.latest_arrival:%Y-%m-%d %H:%M} is not after earliest_departure "
             f"{trip.earliest_departure:%Y-%m-%d %H:%M} (UTC)",
         )
-    drive = float(
-        context.travel.pairwise(
-            np.array([[trip.origin_lat, trip.origin_lon]]),
-            np.array([[trip.destination_lat, trip.destination_lon]]),
-        )[0]
+    drive = drive_minutes(
+        context.travel,
+        (trip.origin_lat, trip.origin_lon),
+        (trip.destination_lat, trip.destination_lon),
     )
     window = (trip.latest_arrival - trip.earliest_departure).total_seconds() / 60
     if drive > window + 1e-6:
