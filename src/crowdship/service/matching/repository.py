@@ -106,18 +106,12 @@ def offers_for(
     return list(session.scalars(query))
 
 
-def courier_has_offer_for(session: Session, courier_id: int, order_id: int) -> bool:
-    query = select(Offer.id).where(Offer.courier_id == courier_id, Offer.order_id == order_id)
-    return session.scalar(query.limit(1)) is not None
-
-
 def runs(session: Session, limit: int) -> list[MatchingRun]:
     query = select(MatchingRun).order_by(MatchingRun.id.desc()).limit(limit)
     return list(session.scalars(query))
 
 
-def last_run_started(session: Session, trigger: str | None = None) -> datetime | None:
+def last_run_started(session: Session) -> datetime | None:
+    """When the latest batch began, whoever triggered it."""
     query = select(MatchingRun.started_at).order_by(MatchingRun.started_at.desc()).limit(1)
-    if trigger is not None:
-        query = query.where(MatchingRun.trigger == trigger)
     return session.scalar(query)

@@ -19,7 +19,7 @@ from crowdship.service.matching import service
 from crowdship.service.matching.models import MatchingRun, Offer, OfferStatus
 from crowdship.service.matching.schemas import FittingOrder, MatchingRunPublic, OfferPublic
 from crowdship.service.orders.models import Order
-from crowdship.service.orders.schemas import Assignment, GrabIn, OrderPublic, OrderSummary
+from crowdship.service.orders.schemas import Assignment, GrabIn, OrderSummary
 
 router = APIRouter(tags=["matching"])
 
@@ -49,7 +49,7 @@ def accept_offer(
     """Accept an offer before it expires; the answer holds the pickup code."""
     order, code = service.accept(session, context, actor, offer_id)
     session.commit()
-    return Assignment(order=OrderPublic.model_validate(order), pickup_code=code)
+    return Assignment.of(order, code)
 
 
 @router.post("/offers/{offer_id}/reject", response_model=OfferPublic)
@@ -91,7 +91,7 @@ def grab(
     """Take an open order onto one of your trips; if two couriers grab at once, one wins."""
     order, code = service.grab(session, context, actor, order_id, body.trip_id)
     session.commit()
-    return Assignment(order=OrderPublic.model_validate(order), pickup_code=code)
+    return Assignment.of(order, code)
 
 
 @router.post("/matching/run", response_model=MatchingRunPublic)

@@ -102,7 +102,7 @@ def new_pickup_code(
     """The courier gets a fresh pickup code (the old one stops working)."""
     order, code = service.reissue_pickup_code(session, context, actor, order_id)
     session.commit()
-    return Assignment(order=OrderPublic.model_validate(order), pickup_code=code)
+    return Assignment.of(order, code)
 
 
 @router.post("/orders/{order_id}/pickup", response_model=OrderPublic)

@@ -105,6 +105,10 @@ class Assignment(BaseModel):
     order: OrderPublic
     pickup_code: str
 
+    @classmethod
+    def of(cls, order: object, pickup_code: str) -> Assignment:
+        return cls(order=OrderPublic.model_validate(order), pickup_code=pickup_code)
+
 
 class CodeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
