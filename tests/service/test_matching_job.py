@@ -85,6 +85,8 @@ def test_offers_are_an_optimal_matching(database_url: str, seed: int) -> None:
             create_user(session, f"c{k}@x.dev", "password1", Role.COURIER, "C", "+35840222", START)
             for k in range(8)
         ]
+        for courier in couriers:  # onboarded: only assessed couriers get offers
+            courier.assessment_passed_at = START
         for k in range(18):
             courier = couriers[k % len(couriers)]
             (o_lat, o_lon), (d_lat, d_lon) = place(), place()

@@ -16,11 +16,17 @@ from sqlalchemy import text
 from crowdship import __version__
 from crowdship.service.accounts.routes import router as accounts_router
 from crowdship.service.context import ServiceContext
+from crowdship.service.couriers.routes import router as couriers_router
 from crowdship.service.deps import ActorCache
 from crowdship.service.errors import DomainError
+from crowdship.service.incidents.routes import router as incidents_router
 from crowdship.service.matching.routes import router as matching_router
 from crowdship.service.orders.routes import router as orders_router
+from crowdship.service.points.routes import router as points_router
+from crowdship.service.pricing.routes import router as pricing_router
+from crowdship.service.ratings.routes import router as ratings_router
 from crowdship.service.scheduler import Scheduler
+from crowdship.service.settlement.routes import router as settlement_router
 from crowdship.service.trips.routes import router as trips_router
 
 log = logging.getLogger("crowdship.service")
@@ -109,4 +115,10 @@ def create_app(context: ServiceContext) -> FastAPI:
     app.include_router(trips_router)
     app.include_router(orders_router)
     app.include_router(matching_router)
+    app.include_router(pricing_router)
+    app.include_router(couriers_router)
+    app.include_router(ratings_router)
+    app.include_router(incidents_router)
+    app.include_router(points_router)
+    app.include_router(settlement_router)
     return app

@@ -1,13 +1,13 @@
-"""What every request and job needs: settings, database, clock, SMS, pricing, travel."""
+"""What every request and job needs: settings, database, clock, SMS, travel, the tariff."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crowdship.core import GreatCircleTravel, TravelModel
 from crowdship.service.clock import Clock, SystemClock
 from crowdship.service.db import Database
-from crowdship.service.pricing import DistancePricing, PricingModel
+from crowdship.service.pricing.tariff import TariffCache
 from crowdship.service.settings import Settings
 from crowdship.service.sms import SmsProvider, provider_named
 
@@ -18,8 +18,8 @@ class ServiceContext:
     db: Database
     clock: Clock
     sms: SmsProvider
-    pricing: PricingModel
     travel: TravelModel
+    tariffs: TariffCache = field(default_factory=TariffCache)
 
     @classmethod
     def build(
@@ -34,12 +34,6 @@ class ServiceContext:
             db=db if db is not None else Database(settings.resolved_database_url),
             clock=clock if clock is not None else SystemClock(),
             sms=sms if sms is not None else provider_named(settings.sms_provider),
-            pricing=DistancePricing(
-                base_cents=settings.fee_base_cents,
-                per_km_cents=settings.fee_per_km_cents,
-                detour_factor=settings.detour_factor,
-                currency=settings.currency,
-            ),
             travel=GreatCircleTravel(
                 speed_kmh=settings.speed_kmh, detour_factor=settings.detour_factor
             ),

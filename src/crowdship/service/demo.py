@@ -17,8 +17,11 @@ from crowdship.service.accounts.models import Role, User
 from crowdship.service.accounts.service import create_user
 from crowdship.service.context import ServiceContext
 from crowdship.service.deps import Actor
+from crowdship.service.errors import Invalid
 from crowdship.service.orders import service as orders
 from crowdship.service.orders.schemas import OrderCreate
+from crowdship.service.points.hours import DAYS
+from crowdship.service.points.models import PickupPoint
 from crowdship.service.trips import service as trips
 from crowdship.service.trips.schemas import TripCreate
 
@@ -105,6 +108,26 @@ def _seed(
         user(f"courier{i}@demo.crowdship.dev", Role.COURIER, f"Courier {i}", f"+35840300{i:04d}")
         for i in range(1, couriers + 1)
     ]
+    for i, rider in enumerate(riders, start=1):
+        # Demo couriers have done the onboarding and bound a bank account; the last one
+        # has not, to show what a new courier sees.
+        if i < len(riders):
+            rider.assessment_passed_at = now
+            rider.payout_account = finnish_iban(f"{i:014d}")
+    campus = PickupPoint(
+        name="Kumpula Campus Station",
+        lat=60.2050,
+        lon=24.9620,
+        address="Gustaf Hällströmin katu 2, Helsinki",
+        opening_hours={day: [["06:00", "22:00"]] for day in DAYS},
+        active=True,
+        created_at=now,
+    )
+    session.add(campus)
+    session.flush()
+    staff = user("staff1@demo.crowdship.dev", Role.STAFF, "Campus Desk", "+358403990001")
+    staff.point_id = campus.id
+    session.flush()
     trip_count = 0
     for rider in riders:
         for _ in range(int(rng.integers(1, 3))):
@@ -134,23 +157,42 @@ def _seed(
         p_lat, p_lon, p_address = _place(rng)
         q_lat, q_lon, q_address = _place(rng)
         start = now + timedelta(minutes=int(rng.integers(0, 90)))
-        orders.post(
-            session,
-            context,
-            _actor(sender),
-            OrderCreate(
-                pickup_lat=p_lat,
-                pickup_lon=p_lon,
-                pickup_address=p_address,
-                delivery_lat=q_lat,
-                delivery_lon=q_lon,
-                delivery_address=q_address,
-                earliest_pickup=start,
-                latest_delivery=start + timedelta(minutes=int(rng.integers(120, 300))),
-                size=("small", "medium", "large")[int(rng.integers(3))],
-                description=f"parcel {k + 1}",
-                receiver_name=receiver.name,
-                receiver_phone=receiver.phone or "",
-            ),
+        common = dict(
+            pickup_lat=p_lat,
+            pickup_lon=p_lon,
+            pickup_address=p_address,
+            earliest_pickup=start,
+            latest_delivery=start + timedelta(minutes=int(rng.integers(120, 300))),
+            size=("small", "medium", "large")[int(rng.integers(3))],
+            description=f"parcel {k + 1}",
+            receiver_name=receiver.name,
+            receiver_phone=receiver.phone or "",
         )
+        to_address = OrderCreate(
+            **common,  # type: ignore[arg-type]
+            delivery_lat=q_lat,
+            delivery_lon=q_lon,
+            delivery_address=q_address,
+            # Some private senders let the receiver pay the courier in cash.
+            payment_method="cash_on_delivery" if k % 5 == 4 else "prepaid",
+        )
+        if k % 6 == 5:  # B2C to the campus station, when it is open for the whole window
+            try:
+                with session.begin_nested():
+                    orders.post(
+                        session,
+                        context,
+                        _actor(sender),
+                        OrderCreate(**common, pickup_point_id=campus.id),  # type: ignore[arg-type]
+                    )
+                continue
+            except Invalid:
+                pass
+        orders.post(session, context, _actor(sender), to_address)
     return DemoSummary(True, couriers, merchants, customers, trip_count, orders_count)
+
+
+def finnish_iban(account: str) -> str:
+    """A syntactically valid Finnish IBAN for a 14-digit account number (demo data)."""
+    check = 98 - int(account + "151800") % 97  # "FI00" moved to the end, F=15, I=18
+    return f"FI{check:02d}{account}"

@@ -68,6 +68,7 @@ class Actor:
     role: Role
     name: str
     phone: str | None
+    point_id: int | None = None  # staff: the pickup point they work at
 
     def require(self, *roles: Role) -> None:
         if self.role not in roles:
@@ -102,7 +103,9 @@ def _load_actor(context: ServiceContext, user_id: int) -> Actor | None:
         user = session.get(User, user_id)
         if user is None or not user.active:
             return None
-        return Actor(id=user.id, role=user.role, name=user.name, phone=user.phone)
+        return Actor(
+            id=user.id, role=user.role, name=user.name, phone=user.phone, point_id=user.point_id
+        )
 
 
 async def current_actor(

@@ -1,4 +1,5 @@
-"""The background loop: expire offers and orders, and run matching every planning interval.
+"""The background loop: expire offers and orders, run matching every planning interval, and
+once a day settle yesterday and pay out what is due.
 
 A thread, not the event loop, because the matcher is CPU-bound. Several service processes
 may each run one: the matching lock and the "last run" check make the batches happen once
@@ -13,6 +14,7 @@ from datetime import timedelta
 
 from crowdship.service.context import ServiceContext
 from crowdship.service.matching.service import expire_offers, expire_orders, run_matching
+from crowdship.service.settlement import service as settlement
 
 log = logging.getLogger("crowdship.scheduler")
 
@@ -28,6 +30,7 @@ def tick(context: ServiceContext) -> None:
         log.info("expired %d offers and %d orders", offers, orders)
     interval = timedelta(minutes=context.settings.planning_interval_min)
     run_matching(context, "scheduled", only_if_due=interval)
+    settlement.daily(context)
 
 
 class Scheduler:

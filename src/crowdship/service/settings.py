@@ -11,6 +11,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,10 +48,34 @@ class Settings(BaseSettings):
     max_code_attempts: int = Field(default=5, gt=0)
     sms_provider: Literal["log", "record"] = "log"
 
-    # Pricing (distance-based; the money issue extends it).
+    # Money. The tariff's starting values; the operator changes them at run time
+    # (``PUT /pricing``), and each change is kept as a new version.
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    timezone: str = Field(
+        default="UTC", description="IANA zone for peak hours, settlement days, opening hours"
+    )
     fee_base_cents: int = Field(default=300, ge=0)
     fee_per_km_cents: int = Field(default=60, ge=0)
+    courier_share_pct: float = Field(default=80.0, ge=0, le=100)
+
+    # Settlement: orders delivered on day D are paid out on D + payout_delay_days.
+    payout_delay_days: int = Field(default=2, ge=0, le=30)
+    business_days: bool = Field(default=False, description="count payout days Mon-Fri only")
+    settlement_hour: int = Field(
+        default=2, ge=0, le=23, description="local hour after which yesterday is settled"
+    )
+    payout_dir: Path | None = Field(default=None, description="payout CSVs; default data_dir")
+
+    # Trust.
+    rating_prior_mean: float = Field(default=4.0, ge=1, le=5)
+    rating_prior_weight: float = Field(default=5.0, ge=0)
+    rating_weight: float = Field(
+        default=5.0, ge=0, description="matcher cost minutes for a 1-star vs a 5-star courier"
+    )
+    assessment_required: bool = True
+    assessment_file: Path | None = Field(
+        default=None, description="TOML with questions and pass mark; default: the bundled one"
+    )
 
     @model_validator(mode="after")
     def _production_needs_secret(self) -> Settings:
@@ -61,6 +86,24 @@ class Settings(BaseSettings):
         if self.env == "production" and not self.database_url:
             raise SettingsError("CROWDSHIP_DATABASE_URL must be set when CROWDSHIP_ENV=production")
         return self
+
+    @model_validator(mode="after")
+    def _known_timezone(self) -> Settings:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise SettingsError(
+                f"CROWDSHIP_TIMEZONE {self.timezone!r} is not an IANA time zone"
+            ) from error
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def resolved_payout_dir(self) -> Path:
+        return self.payout_dir if self.payout_dir is not None else self.data_dir / "payouts"
 
     @cached_property
     def resolved_database_url(self) -> str:

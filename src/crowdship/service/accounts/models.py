@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowdship.service.db import Base, UtcDateTime, enum_column
@@ -14,6 +14,7 @@ class Role(enum.StrEnum):
     MERCHANT = "merchant"  # B2C sender
     CUSTOMER = "customer"  # C2C sender, and every receiver
     COURIER = "courier"
+    STAFF = "staff"  # works at a pickup point: confirms arrivals, hands parcels out
 
 
 SENDER_ROLES = frozenset({Role.MERCHANT, Role.CUSTOMER})
@@ -30,3 +31,10 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Couriers: onboarding, control and payout.
+    assessment_passed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    suspended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    suspension_reason: Mapped[str] = mapped_column(String(300), default="")
+    payout_account: Mapped[str | None] = mapped_column(String(64))  # IBAN or similar
+    # Staff: the pickup point they work at.
+    point_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_points.id"))

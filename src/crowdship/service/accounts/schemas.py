@@ -32,6 +32,11 @@ class UserPublic(BaseModel):
     name: str
     phone: str | None
     created_at: datetime
+    assessment_passed_at: datetime | None = None
+    suspended_at: datetime | None = None
+    suspension_reason: str = ""
+    payout_account: str | None = None
+    point_id: int | None = None
 
 
 class Token(BaseModel):

@@ -25,7 +25,10 @@ def at_minutes(ref: datetime, minutes: float) -> datetime:
     return ref + timedelta(minutes=float(minutes))
 
 
-def core_trips(trips: Sequence[Trip], ref: datetime) -> Trips:
+def core_trips(
+    trips: Sequence[Trip], ref: datetime, rating: dict[int, float] | None = None
+) -> Trips:
+    """``rating``: courier id -> score in [1, 5] for the cost's rating term."""
     return Trips.from_columns(
         ids=[str(t.id) for t in trips],
         origin=[(t.origin_lat, t.origin_lon) for t in trips],
@@ -33,6 +36,7 @@ def core_trips(trips: Sequence[Trip], ref: datetime) -> Trips:
         earliest_departure=minutes_after(ref, [t.earliest_departure for t in trips]),
         latest_arrival=minutes_after(ref, [t.latest_arrival for t in trips]),
         courier=[str(t.courier_id) for t in trips],
+        rating=None if rating is None else [rating[t.courier_id] for t in trips],
     )
 
 

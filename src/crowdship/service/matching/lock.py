@@ -2,7 +2,8 @@
 
 PostgreSQL: a session-level advisory lock, held on its own connection for the run (freed
 by the server if the process dies). SQLite: a lease row taken by compare-and-set, with an
-expiry so a crashed holder cannot block the job for ever.
+expiry so a crashed holder cannot block the job for ever; a holder that died on this
+machine is taken over at once.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, insert, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from crowdship.service.db import Database
 from crowdship.service.matching.models import JobLease
@@ -61,7 +63,7 @@ def _lease(db: Database, name: str) -> Iterator[bool]:
                     )
                 taken = 1
             except IntegrityError:
-                taken = 0
+                taken = _take_from_dead_holder(session, name, holder, now)
         session.commit()
     try:
         yield bool(taken)
@@ -72,3 +74,32 @@ def _lease(db: Database, name: str) -> Iterator[bool]:
                     delete(JobLease).where(JobLease.name == name, JobLease.holder == holder)
                 )
                 session.commit()
+
+
+def _dead_here(holder: str) -> bool:
+    """The holder was a process on this machine that no longer exists (killed, crashed)."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False
+
+
+def _take_from_dead_holder(session: Session, name: str, holder: str, now: datetime) -> int:
+    """A lease whose holder died on this machine need not be waited out."""
+    current = session.scalar(select(JobLease.holder).where(JobLease.name == name))
+    if current is None or not _dead_here(current):
+        return 0
+    return int(
+        session.execute(
+            update(JobLease)
+            .where(JobLease.name == name, JobLease.holder == current)
+            .values(holder=holder, expires_at=now + LEASE)
+        ).rowcount  # type: ignore[attr-defined]
+    )

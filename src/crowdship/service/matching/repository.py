@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import Session
 
+from crowdship.service.accounts.models import User
 from crowdship.service.matching.models import REFUSED, MatchingRun, Offer, OfferStatus
 from crowdship.service.orders.lifecycle import OrderStatus
 from crowdship.service.orders.models import Order
@@ -70,12 +71,17 @@ def open_orders(session: Session, now: datetime) -> list[Order]:
     return list(session.scalars(query))
 
 
-def free_trips(session: Session, now: datetime) -> list[Trip]:
-    """Open trips that have not departed and carry no pending offer."""
+def free_trips(session: Session, now: datetime, require_assessment: bool = True) -> list[Trip]:
+    """Open trips that have not departed and carry no pending offer, of couriers who may
+    work (not suspended; assessed, unless the setting says otherwise)."""
     busy = exists().where(and_(Offer.trip_id == Trip.id, Offer.status == OfferStatus.PENDING))
+    may_work = [User.suspended_at.is_(None)]
+    if require_assessment:
+        may_work.append(User.assessment_passed_at.is_not(None))
     query = (
         select(Trip)
-        .where(Trip.status == TripStatus.OPEN, Trip.earliest_departure >= now, ~busy)
+        .join(User, User.id == Trip.courier_id)
+        .where(Trip.status == TripStatus.OPEN, Trip.earliest_departure >= now, ~busy, *may_work)
         .order_by(Trip.id)
     )
     return list(session.scalars(query))

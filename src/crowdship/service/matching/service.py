@@ -13,9 +13,10 @@ import numpy as np
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from crowdship.core import match, policy_named
+from crowdship.core import CostFunction, match, policy_named
 from crowdship.service.accounts.models import Role
 from crowdship.service.context import ServiceContext
+from crowdship.service.couriers import service as couriers
 from crowdship.service.deps import Actor
 from crowdship.service.errors import Conflict, Invalid, NotFound
 from crowdship.service.matching import bridge, repository
@@ -26,6 +27,7 @@ from crowdship.service.orders import repository as orders
 from crowdship.service.orders.lifecycle import OPEN_STATES, Action, OrderStatus
 from crowdship.service.orders.models import Order, OrderEvent
 from crowdship.service.orders.service import fresh
+from crowdship.service.ratings import service as ratings
 from crowdship.service.trips import repository as trips
 from crowdship.service.trips import service as trip_service
 from crowdship.service.trips.models import Trip, TripStatus
@@ -177,14 +179,27 @@ class Loaded:
     orders: list[Order]
     trips: list[Trip]
     refused: list[tuple[str, str]]
+    rating: dict[int, float]  # courier -> Bayesian score
 
 
 def _load(context: ServiceContext, now: datetime) -> Loaded:
     with context.db.read() as session:
         open_orders = repository.open_orders(session, now)
-        free = repository.free_trips(session, now)
+        free = repository.free_trips(session, now, context.settings.assessment_required)
         refused = repository.refused_pairs(session, [o.id for o in open_orders])
-    return Loaded(open_orders, free, [(str(t), str(o)) for t, o in refused])
+        scored = ratings.scores(session, context, {t.courier_id for t in free})
+    return Loaded(
+        open_orders,
+        free,
+        [(str(t), str(o)) for t, o in refused],
+        {courier: s.score for courier, s in scored.items()},
+    )
+
+
+def cost_function(context: ServiceContext) -> CostFunction:
+    """Detour minutes, plus the rating term: a 1-star courier costs ``rating_weight``
+    minutes more than a 5-star one."""
+    return CostFunction.weighted(rating=context.settings.rating_weight)
 
 
 def run_matching(
@@ -218,9 +233,10 @@ def run_matching(
         feasible = 0
         if loaded.orders and loaded.trips:
             result = match(
-                bridge.core_trips(loaded.trips, now),
+                bridge.core_trips(loaded.trips, now, loaded.rating),
                 bridge.core_requests(loaded.orders, now),
                 context.travel,
+                cost=cost_function(context),
                 policy=policy_named(context.settings.policy),
                 exclude=loaded.refused,
             )
@@ -399,6 +415,7 @@ def fitting_orders(
 ) -> list[tuple[Order, float, datetime, datetime]]:
     """Open orders this trip can carry, least detour first."""
     now = context.clock.now()
+    couriers.require_may_work(session, context, actor)
     trip = _grabbing_trip(session, actor, trip_id, now)
     open_orders = repository.open_orders(session, now)
     if not open_orders:
@@ -422,6 +439,7 @@ def grab(
     """Take an open order onto one of the courier's trips; exactly one of several
     simultaneous grabs wins (compare-and-set), the others get 409."""
     now = context.clock.now()
+    couriers.require_may_work(session, context, actor)
     trip = _grabbing_trip(session, actor, trip_id, now)
     order = orders.get(session, order_id)
     if order is None:

@@ -46,10 +46,17 @@ def send_delivery_code(
         delivery_code_hash=hash_code(code, DELIVERY, order.id, context.settings.signing_key),
         delivery_attempts=0,
     )
-    text = (
-        f"crowdship: your parcel (order {order.id}) has been picked up and is on its way to "
-        f"{order.delivery_address}. Give the courier this code on delivery: {code}"
-    )
+    if order.pickup_point_id is None:
+        text = (
+            f"crowdship: your parcel (order {order.id}) has been picked up and is on its way "
+            f"to {order.delivery_address}. Give the courier this code on delivery: {code}"
+        )
+    else:
+        text = (
+            f"crowdship: your parcel (order {order.id}) has been picked up and is on its way "
+            f"to the pickup point {order.delivery_address}. Collect it there with this code: "
+            f"{code}"
+        )
     sms, phone = context.sms, order.receiver_phone
     after_commit(session, lambda: sms.send(phone, text))
 

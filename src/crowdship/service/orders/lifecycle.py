@@ -17,8 +17,9 @@ class OrderStatus(enum.StrEnum):
     OFFERED = "offered"  # one offer is out to one trip
     ACCEPTED = "accepted"  # a courier's trip carries it
     PICKED_UP = "picked_up"
-    DELIVERED = "delivered"
-    SETTLED = "settled"  # paid out (settlement issue)
+    DELIVERED = "delivered"  # to the receiver, or to the staff of a pickup point
+    DISPUTED = "disputed"  # an incident after delivery; held out of settlement
+    SETTLED = "settled"  # booked in the ledger, the courier's payout scheduled
     EXPIRED = "expired"  # its latest delivery can no longer be met
     CANCELLED = "cancelled"  # by the sender, before pickup
     FAILED = "failed"  # given up by the operator (incident, locked codes)
@@ -35,9 +36,15 @@ class Action(enum.StrEnum):
     TRIP_CANCEL = "trip_cancel"
     PICKUP = "pickup"
     DELIVER = "deliver"
+    ARRIVE = "arrive"  # handed to the staff of a pickup point
     CANCEL = "cancel"
     EXPIRE = "expire"
     FAIL = "fail"
+    INCIDENT = "incident"  # reported before delivery: the order fails
+    DISPUTE = "dispute"  # reported after delivery
+    RESOLVE_PAY = "resolve_pay"  # the operator upholds the delivery
+    RESOLVE_REFUND = "resolve_refund"  # the operator refunds the sender
+    SETTLE = "settle"
 
 
 S = OrderStatus
@@ -51,13 +58,19 @@ TRANSITIONS: dict[Action, tuple[frozenset[OrderStatus], OrderStatus]] = {
     Action.TRIP_CANCEL: (frozenset({S.OFFERED, S.ACCEPTED}), S.POSTED),
     Action.PICKUP: (frozenset({S.ACCEPTED}), S.PICKED_UP),
     Action.DELIVER: (frozenset({S.PICKED_UP}), S.DELIVERED),
+    Action.ARRIVE: (frozenset({S.PICKED_UP}), S.DELIVERED),
     Action.CANCEL: (frozenset({S.POSTED, S.OFFERED, S.ACCEPTED}), S.CANCELLED),
     Action.EXPIRE: (frozenset({S.POSTED, S.OFFERED}), S.EXPIRED),
     Action.FAIL: (frozenset({S.ACCEPTED, S.PICKED_UP}), S.FAILED),
+    Action.INCIDENT: (frozenset({S.ACCEPTED, S.PICKED_UP}), S.FAILED),
+    Action.DISPUTE: (frozenset({S.DELIVERED}), S.DISPUTED),
+    Action.RESOLVE_PAY: (frozenset({S.DISPUTED}), S.DELIVERED),
+    Action.RESOLVE_REFUND: (frozenset({S.DISPUTED}), S.FAILED),
+    Action.SETTLE: (frozenset({S.DELIVERED}), S.SETTLED),
 }
 
 OPEN_STATES = frozenset({S.POSTED, S.OFFERED})  # still looking for a courier
-FINAL_STATES = frozenset({S.DELIVERED, S.SETTLED, S.EXPIRED, S.CANCELLED, S.FAILED})
+FINAL_STATES = frozenset({S.DELIVERED, S.DISPUTED, S.SETTLED, S.EXPIRED, S.CANCELLED, S.FAILED})
 
 
 def target(action: Action, current: OrderStatus) -> OrderStatus:

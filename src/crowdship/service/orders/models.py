@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowdship.service.db import Base, UtcDateTime, enum_column
@@ -27,13 +28,24 @@ class Order(Base):
     receiver_name: Mapped[str] = mapped_column(String(120))
     receiver_phone: Mapped[str] = mapped_column(String(20), index=True)
     fee_cents: Mapped[int] = mapped_column(Integer)
+    courier_cents: Mapped[int] = mapped_column(Integer, default=0)  # the courier's share
+    platform_cents: Mapped[int] = mapped_column(Integer, default=0)
+    fee_breakdown: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    tariff_version: Mapped[int] = mapped_column(Integer, default=0)
     currency: Mapped[str] = mapped_column(String(3))
     distance_km: Mapped[float] = mapped_column(Float)
+    # Payment at receipt: the sender prepays, or the receiver pays the courier in cash.
+    payment_method: Mapped[str] = mapped_column(String(16), default="prepaid")
+    paid_cents: Mapped[int | None] = mapped_column(Integer)
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    pickup_point_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_points.id"), index=True)
+    collected_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # from the point
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus), index=True)
     trip_id: Mapped[int | None] = mapped_column(ForeignKey("trips.id"), index=True)
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     picked_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     pickup_code_hash: Mapped[str | None] = mapped_column(String(64))
     pickup_attempts: Mapped[int] = mapped_column(Integer, default=0)
     delivery_code_hash: Mapped[str | None] = mapped_column(String(64))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 from fastapi import APIRouter, Body
@@ -21,27 +22,26 @@ from crowdship.service.orders.models import Order, OrderEvent
 from crowdship.service.orders.schemas import (
     Assignment,
     CodeIn,
+    DeliveryIn,
     EventPublic,
     OrderCreate,
     OrderPublic,
     ParcelFields,
-    QuotePublic,
 )
+from crowdship.service.pricing.schemas import QuotePublic
 from crowdship.service.schemas import Text
 
 router = APIRouter(tags=["orders"])
 
 
 @router.post("/quotes", response_model=QuotePublic)
-def quote(parcel: ParcelFields, actor: CurrentActor, context: Context) -> QuotePublic:
-    """The fee an order with these fields would be charged."""
-    fee = service.quote(context, parcel)
-    return QuotePublic(
-        fee_cents=fee.fee_cents,
-        currency=fee.currency,
-        distance_km=fee.distance_km,
-        breakdown=fee.breakdown,
-    )
+def quote(
+    parcel: ParcelFields, actor: CurrentActor, session: ReadSession, context: Context
+) -> QuotePublic:
+    """The fee an order with these fields would be charged under the tariff in force, its
+    parts (base, distance, size, urgency, peak) and the courier's share."""
+    fee = service.quote(session, context, parcel)
+    return QuotePublic(**dataclasses.asdict(fee))
 
 
 @router.post("/orders", response_model=OrderPublic, status_code=201)
@@ -117,10 +117,35 @@ def confirm_pickup(
 
 @router.post("/orders/{order_id}/deliver", response_model=OrderPublic)
 def deliver(
+    order_id: PathId,
+    body: DeliveryIn,
+    actor: CurrentActor,
+    session: WriteSession,
+    context: Context,
+) -> Order:
+    """The courier enters the receiver's code to complete the delivery (and, for cash on
+    delivery, the cash collected, which must be the fee)."""
+    order = service.deliver(session, context, actor, order_id, body.code, body.cash_collected_cents)
+    session.commit()
+    return order
+
+
+@router.post("/orders/{order_id}/arrive", response_model=OrderPublic)
+def arrive_at_point(
+    order_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
+) -> Order:
+    """Pickup-point staff: the courier handed the parcel over; their delivery is done."""
+    order = service.arrive_at_point(session, context, actor, order_id)
+    session.commit()
+    return order
+
+
+@router.post("/orders/{order_id}/collect", response_model=OrderPublic)
+def collect(
     order_id: PathId, body: CodeIn, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Order:
-    """The courier enters the receiver's code to complete the delivery."""
-    order = service.deliver(session, context, actor, order_id, body.code)
+    """Pickup-point staff: the receiver collects the parcel, giving the code they got."""
+    order = service.collect(session, context, actor, order_id, body.code)
     session.commit()
     return order
 

@@ -3,7 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from crowdship.service.orders.lifecycle import OrderStatus
 from crowdship.service.schemas import (
@@ -17,17 +23,28 @@ from crowdship.service.schemas import (
 )
 
 ParcelSize = Literal["small", "medium", "large"]
+PaymentMethod = Literal["prepaid", "cash_on_delivery"]
 
 
 class ParcelFields(BaseModel):
-    """Where and when a parcel moves: what a quote and an order both need."""
+    """Where and when a parcel moves: what a quote and an order both need.
+
+    The destination is either delivery_lat/delivery_lon or a pickup point (the service
+    checks that exactly one is given and names the field if not)."""
 
     model_config = ConfigDict(extra="forbid")
 
     pickup_lat: Latitude
     pickup_lon: Longitude
-    delivery_lat: Latitude
-    delivery_lon: Longitude
+    delivery_lat: Latitude | None = Field(
+        default=None, description="required unless pickup_point_id is given"
+    )
+    delivery_lon: Longitude | None = Field(
+        default=None, description="required unless pickup_point_id is given"
+    )
+    pickup_point_id: Id | None = Field(
+        default=None, description="deliver to this pickup point instead of an address"
+    )
     earliest_pickup: AwareDatetime
     latest_delivery: AwareDatetime
     size: ParcelSize = "small"
@@ -46,17 +63,16 @@ class ParcelFields(BaseModel):
 
 class OrderCreate(ParcelFields):
     pickup_address: Address = Field(min_length=1)
-    delivery_address: Address = Field(min_length=1)
+    delivery_address: Address | None = Field(
+        default=None, min_length=1, description="required unless pickup_point_id is given"
+    )
     description: Text = Field(default="", max_length=500)
     receiver_name: Text = Field(min_length=1, max_length=120)
     receiver_phone: Phone
-
-
-class QuotePublic(BaseModel):
-    fee_cents: int
-    currency: str
-    distance_km: float
-    breakdown: dict[str, int]
+    payment_method: PaymentMethod = Field(
+        default="prepaid",
+        description="prepaid by the sender, or paid by the receiver to the courier in cash",
+    )
 
 
 class OrderSummary(BaseModel):
@@ -77,8 +93,11 @@ class OrderSummary(BaseModel):
     size: ParcelSize
     description: str
     fee_cents: int
+    courier_cents: int
     currency: str
     distance_km: float
+    payment_method: PaymentMethod
+    pickup_point_id: int | None
 
 
 class OrderPublic(OrderSummary):
@@ -91,6 +110,13 @@ class OrderPublic(OrderSummary):
     accepted_at: datetime | None
     picked_up_at: datetime | None
     delivered_at: datetime | None
+    platform_cents: int
+    fee_breakdown: dict[str, int]
+    tariff_version: int
+    paid_cents: int | None
+    paid_at: datetime | None
+    collected_at: datetime | None
+    settled_at: datetime | None
     locked: bool
     created_at: datetime
     updated_at: datetime
@@ -114,6 +140,15 @@ class CodeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(pattern=r"^\s*[0-9]{6}\s*$", description="the six-digit code")
+
+
+class DeliveryIn(CodeIn):
+    cash_collected_cents: int | None = Field(
+        default=None,
+        ge=0,
+        le=10_000_000,
+        description="cash-on-delivery orders: what the receiver paid you (must be the fee)",
+    )
 
 
 class GrabIn(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -18,30 +19,77 @@ from crowdship.service.orders import handover, repository
 from crowdship.service.orders.lifecycle import Action, OrderStatus
 from crowdship.service.orders.models import Order, OrderEvent
 from crowdship.service.orders.schemas import OrderCreate, ParcelFields
-from crowdship.service.pricing import ParcelDraft, Quote
+from crowdship.service.points import service as points
+from crowdship.service.points.models import PickupPoint
+from crowdship.service.pricing import service as pricing
+from crowdship.service.pricing.tariff import ParcelDraft, Quote
 from crowdship.service.trips import repository as trips
 from crowdship.service.trips.models import Trip, TripStatus
 
+# A parcel at a pickup point can be collected whatever happens to its money.
+COLLECTABLE = frozenset({OrderStatus.DELIVERED, OrderStatus.DISPUTED, OrderStatus.SETTLED})
 
-def quote(context: ServiceContext, parcel: ParcelFields) -> Quote:
-    return context.pricing.quote(
+
+@dataclass(frozen=True)
+class Destination:
+    lat: float
+    lon: float
+    address: str | None
+    point: PickupPoint | None
+
+
+def _destination(
+    session: Session, context: ServiceContext, parcel: ParcelFields, now: datetime
+) -> Destination:
+    """Where the parcel goes: an address, or a pickup point that is open whenever a courier
+    could arrive. Names the field that is missing or wrong."""
+    address = getattr(parcel, "delivery_address", None)
+    if parcel.pickup_point_id is None:
+        for name in ("delivery_lat", "delivery_lon"):
+            if getattr(parcel, name) is None:
+                raise Invalid(name, "is required unless pickup_point_id is given")
+        if isinstance(parcel, OrderCreate) and not address:
+            raise Invalid("delivery_address", "is required unless pickup_point_id is given")
+        assert parcel.delivery_lat is not None and parcel.delivery_lon is not None
+        return Destination(parcel.delivery_lat, parcel.delivery_lon, address, None)
+    for name in ("delivery_lat", "delivery_lon", "delivery_address"):
+        if getattr(parcel, name, None) is not None:
+            raise Invalid(name, "leave it out: the pickup point gives the delivery location")
+    if getattr(parcel, "payment_method", "prepaid") == "cash_on_delivery":
+        raise Invalid("payment_method", "cash on delivery is not available for pickup points")
+    point = session.get(PickupPoint, parcel.pickup_point_id)
+    if point is None or not point.active:
+        raise Invalid("pickup_point_id", f"there is no open pickup point {parcel.pickup_point_id}")
+    drive = drive_minutes(
+        context.travel, (parcel.pickup_lat, parcel.pickup_lon), (point.lat, point.lon)
+    )
+    earliest_arrival = max(parcel.earliest_pickup, now) + timedelta(minutes=drive)
+    points.destination(session, context, point.id, earliest_arrival, parcel.latest_delivery)
+    return Destination(point.lat, point.lon, f"{point.name}, {point.address}", point)
+
+
+def quote(
+    session: Session, context: ServiceContext, parcel: ParcelFields, now: datetime | None = None
+) -> Quote:
+    where = _destination(session, context, parcel, now or context.clock.now())
+    return pricing.quote(
+        context,
         ParcelDraft(
             pickup=(parcel.pickup_lat, parcel.pickup_lon),
-            delivery=(parcel.delivery_lat, parcel.delivery_lon),
+            delivery=(where.lat, where.lon),
             earliest_pickup=parcel.earliest_pickup,
             latest_delivery=parcel.latest_delivery,
             size=parcel.size,
-        )
+        ),
     )
 
 
-def _check_window(context: ServiceContext, data: ParcelFields, now: datetime) -> None:
-    if data.latest_delivery <= now:
-        raise Invalid(
-            "latest_delivery", f"{data.latest_delivery:%Y-%m-%d %H:%M} UTC is in the past"
-        )
+def _check_window(
+    context: ServiceContext, data: ParcelFields, where: Destination, now: datetime
+) -> None:
+    """Even driving straight from pickup to delivery, the latest delivery must be met."""
     drive = drive_minutes(
-        context.travel, (data.pickup_lat, data.pickup_lon), (data.delivery_lat, data.delivery_lon)
+        context.travel, (data.pickup_lat, data.pickup_lon), (where.lat, where.lon)
     )
     start = max(data.earliest_pickup, now)
     if start + timedelta(minutes=drive) > data.latest_delivery:
@@ -55,12 +103,25 @@ def _check_window(context: ServiceContext, data: ParcelFields, now: datetime) ->
 def post(session: Session, context: ServiceContext, actor: Actor, data: OrderCreate) -> Order:
     actor.require(Role.MERCHANT, Role.CUSTOMER)
     now = context.clock.now()
-    _check_window(context, data, now)
-    fee = quote(context, data)
+    if data.latest_delivery <= now:
+        raise Invalid(
+            "latest_delivery", f"{data.latest_delivery:%Y-%m-%d %H:%M} UTC is in the past"
+        )
+    where = _destination(session, context, data, now)
+    _check_window(context, data, where, now)
+    fee = quote(session, context, data, now)
+    fields = data.model_dump(exclude={"delivery_lat", "delivery_lon", "delivery_address"})
     order = Order(
         sender_id=actor.id,
         status=OrderStatus.POSTED,
+        delivery_lat=where.lat,
+        delivery_lon=where.lon,
+        delivery_address=where.address,
         fee_cents=fee.fee_cents,
+        courier_cents=fee.courier_cents,
+        platform_cents=fee.platform_cents,
+        fee_breakdown=fee.breakdown,
+        tariff_version=fee.tariff_version,
         currency=fee.currency,
         distance_km=fee.distance_km,
         locked=False,
@@ -68,7 +129,7 @@ def post(session: Session, context: ServiceContext, actor: Actor, data: OrderCre
         delivery_attempts=0,
         created_at=now,
         updated_at=now,
-        **data.model_dump(),
+        **fields,
     )
     session.add(order)
     session.flush()
@@ -88,6 +149,8 @@ def can_see(session: Session, actor: Actor, order: Order) -> bool:
         return True
     if actor.role == Role.COURIER:
         return _carried_by(session, actor, order)
+    if actor.role == Role.STAFF:
+        return order.pickup_point_id is not None and order.pickup_point_id == actor.point_id
     return actor.role == Role.CUSTOMER and actor.phone == order.receiver_phone
 
 
@@ -123,6 +186,8 @@ def list_visible(
         )
     elif actor.role == Role.MERCHANT:
         query = query.where(Order.sender_id == actor.id)
+    elif actor.role == Role.STAFF:
+        query = query.where(Order.pickup_point_id == (actor.point_id or -1))
     if status is not None:
         query = query.where(Order.status == status)
     return list(session.scalars(query))
@@ -233,20 +298,108 @@ def confirm_pickup(
     return fresh(session, order_id)
 
 
-def deliver(
-    session: Session, context: ServiceContext, actor: Actor, order_id: int, code: str
-) -> Order:
-    """The courier enters the receiver's code to complete the delivery."""
-    order = _own_carried(session, actor, order_id)
+def _picked_up(order: Order) -> None:
     if order.status != OrderStatus.PICKED_UP:
         raise Conflict(
-            f"order {order_id} is {order.status.value}; only picked-up orders can be delivered",
+            f"order {order.id} is {order.status.value}; only picked-up orders can be delivered",
+            status=order.status.value,
+        )
+
+
+def deliver(
+    session: Session,
+    context: ServiceContext,
+    actor: Actor,
+    order_id: int,
+    code: str,
+    cash_collected_cents: int | None = None,
+) -> Order:
+    """The courier enters the receiver's code to complete the delivery; for cash on
+    delivery, also what the receiver paid. The payment is recorded with the delivery."""
+    order = _own_carried(session, actor, order_id)
+    _picked_up(order)
+    if order.pickup_point_id is not None:
+        raise Conflict(
+            f"order {order_id} goes to pickup point {order.pickup_point_id}: its staff confirm "
+            "the arrival, and the receiver collects it there",
+            status=order.status.value,
+        )
+    if order.payment_method == "cash_on_delivery":
+        amount = f"{order.fee_cents / 100:.2f} {order.currency}"
+        if cash_collected_cents is None:
+            raise Invalid(
+                "cash_collected_cents", f"cash on delivery: collect {amount} and enter it"
+            )
+        if cash_collected_cents != order.fee_cents:
+            raise Invalid(
+                "cash_collected_cents",
+                f"{cash_collected_cents} cents is not the fee; collect exactly {amount}",
+            )
+    elif cash_collected_cents not in (None, 0):
+        raise Invalid("cash_collected_cents", "this order is prepaid; collect nothing")
+    now = context.clock.now()
+    handover.verify(session, context, order, handover.DELIVERY, code, now)
+    repository.transition(
+        session,
+        order_id,
+        Action.DELIVER,
+        actor.id,
+        now,
+        delivered_at=now,
+        paid_cents=order.fee_cents,
+        paid_at=now,
+    )
+    _free_trip(session, order.trip_id, TripStatus.COMPLETED, now)
+    return fresh(session, order_id)
+
+
+def _at_my_point(session: Session, actor: Actor, order_id: int) -> Order:
+    actor.require(Role.STAFF)
+    order = visible(session, actor, order_id)  # 404 unless it goes to the staff's point
+    return order
+
+
+def arrive_at_point(
+    session: Session, context: ServiceContext, actor: Actor, order_id: int
+) -> Order:
+    """The point's staff take the parcel from the courier: the courier's delivery is done
+    (and the prepaid fee recorded); the receiver collects later with their code."""
+    order = _at_my_point(session, actor, order_id)
+    _picked_up(order)
+    now = context.clock.now()
+    repository.transition(
+        session,
+        order_id,
+        Action.ARRIVE,
+        actor.id,
+        now,
+        delivered_at=now,
+        paid_cents=order.fee_cents,
+        paid_at=now,
+    )
+    _free_trip(session, order.trip_id, TripStatus.COMPLETED, now)
+    return fresh(session, order_id)
+
+
+def collect(
+    session: Session, context: ServiceContext, actor: Actor, order_id: int, code: str
+) -> Order:
+    """The receiver collects at the point: the staff enter the receiver's code."""
+    order = _at_my_point(session, actor, order_id)
+    if order.delivered_at is None or order.status not in COLLECTABLE:
+        raise Conflict(
+            f"order {order_id} is {order.status.value}; it has not arrived at the point",
+            status=order.status.value,
+        )
+    if order.collected_at is not None:
+        raise Conflict(
+            f"order {order_id} was collected at {order.collected_at:%Y-%m-%d %H:%M} UTC",
             status=order.status.value,
         )
     now = context.clock.now()
     handover.verify(session, context, order, handover.DELIVERY, code, now)
-    repository.transition(session, order_id, Action.DELIVER, actor.id, now, delivered_at=now)
-    _free_trip(session, order.trip_id, TripStatus.COMPLETED, now)
+    repository.set_fields(session, order_id, now, collected_at=now)
+    repository.record(session, order_id, "collect", actor.id, now, order.status, order.status)
     return fresh(session, order_id)
 
 
@@ -261,7 +414,10 @@ def unlock(session: Session, context: ServiceContext, actor: Actor, order_id: in
         session, order_id, now, locked=False, pickup_attempts=0, delivery_attempts=0
     )
     repository.record(session, order_id, "unlock", actor.id, now, order.status, order.status)
-    if order.status == OrderStatus.PICKED_UP:
+    awaiting_collection = order.pickup_point_id is not None and order.collected_at is None
+    if order.status == OrderStatus.PICKED_UP or (
+        awaiting_collection and order.status in COLLECTABLE
+    ):
         handover.send_delivery_code(session, context, order, now)
     return fresh(session, order_id)
 

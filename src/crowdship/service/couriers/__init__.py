@@ -1,0 +1,2 @@
+"""Couriers under control: the onboarding assessment, suspension, reliability, payout
+accounts."""

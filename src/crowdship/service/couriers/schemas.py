@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from crowdship.service.schemas import Text
+
+
+class QuestionPublic(BaseModel):
+    id: str
+    text: str
+    options: list[str]
+
+
+class AssessmentPublic(BaseModel):
+    questions: list[QuestionPublic]
+    pass_mark: int
+    passed_at: datetime | None
+    attempts: int
+    next_attempt_at: datetime | None = Field(description="after a failure, when to retry")
+
+
+class AnswersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[str, int] = Field(description="question id -> index of the chosen option")
+
+
+class AttemptPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    score: int
+    out_of: int
+    passed: bool
+
+
+class SuspendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text = Field(min_length=1, max_length=300)
+
+
+def _iban_ok(value: str) -> bool:
+    """ISO 13616 mod-97 check."""
+    moved = value[4:] + value[:4]
+    digits = "".join(str(int(c, 36)) for c in moved)
+    return int(digits) % 97 == 1
+
+
+class PayoutAccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    iban: str = Field(description="the bank account payouts go to (IBAN, spaces allowed)")
+
+    @field_validator("iban")
+    @classmethod
+    def _valid(cls, value: str) -> str:
+        compact = re.sub(r"\s+", "", value).upper()
+        if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", compact):
+            raise ValueError("is not an IBAN (two letters, two check digits, 11-30 more)")
+        if not _iban_ok(compact):
+            raise ValueError("has wrong check digits (mod-97 check failed)")
+        return compact
+
+
+class Reliability(BaseModel):
+    """What the operator looks at before trusting a courier with more."""
+
+    courier_id: int
+    name: str
+    email: str
+    assessment_passed_at: datetime | None
+    suspended_at: datetime | None
+    suspension_reason: str
+    payout_account: str | None
+    offers: int
+    accepted: int
+    rejected: int
+    expired: int
+    acceptance_rate: float | None
+    grabs: int
+    withdrawals: int
+    delivered: int
+    failed: int
+    incidents: int
+    rating: float
+    ratings: int

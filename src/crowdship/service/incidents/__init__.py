@@ -1,0 +1,1 @@
+"""Incidents and disputes: reported by a party, resolved by the operator."""

@@ -1,0 +1,1 @@
+"""Pickup points (B2C): staffed places where couriers drop parcels and receivers collect."""

@@ -1,0 +1,82 @@
+"""Defining pickup points and their staff. Never commits. (Arrivals and collections are
+steps of the order life cycle: ``orders.service.arrive_at_point`` and ``collect``.)"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crowdship.service.accounts import service as accounts
+from crowdship.service.accounts.models import Role, User
+from crowdship.service.context import ServiceContext
+from crowdship.service.deps import Actor
+from crowdship.service.errors import Invalid, NotFound
+from crowdship.service.points import hours
+from crowdship.service.points.models import PickupPoint
+from crowdship.service.points.schemas import PointCreate, PointUpdate, StaffCreate
+
+
+def create(
+    session: Session, context: ServiceContext, actor: Actor, data: PointCreate
+) -> PickupPoint:
+    actor.require(Role.OPERATOR)
+    point = PickupPoint(**data.model_dump(), active=True, created_at=context.clock.now())
+    session.add(point)
+    session.flush()
+    return point
+
+
+def get(session: Session, point_id: int) -> PickupPoint:
+    point = session.get(PickupPoint, point_id)
+    if point is None:
+        raise NotFound(f"pickup point {point_id} not found")
+    return point
+
+
+def update(session: Session, actor: Actor, point_id: int, data: PointUpdate) -> PickupPoint:
+    actor.require(Role.OPERATOR)
+    point = get(session, point_id)
+    for name, value in data.model_dump(exclude_none=True).items():
+        setattr(point, name, value)
+    session.flush()
+    return point
+
+
+def listed(session: Session, include_inactive: bool) -> list[PickupPoint]:
+    query = select(PickupPoint).order_by(PickupPoint.id)
+    if not include_inactive:
+        query = query.where(PickupPoint.active)
+    return list(session.scalars(query))
+
+
+def add_staff(
+    session: Session, context: ServiceContext, actor: Actor, point_id: int, data: StaffCreate
+) -> User:
+    actor.require(Role.OPERATOR)
+    get(session, point_id)
+    user = accounts.create_user(
+        session, data.email, data.password, Role.STAFF, data.name, data.phone, context.clock.now()
+    )
+    user.point_id = point_id
+    session.flush()
+    return user
+
+
+def destination(
+    session: Session,
+    context: ServiceContext,
+    point_id: int,
+    earliest_arrival: datetime,
+    latest_delivery: datetime,
+) -> PickupPoint:
+    """The active point an order goes to, if every possible arrival finds it open."""
+    point = session.get(PickupPoint, point_id)
+    if point is None or not point.active:
+        raise Invalid("pickup_point_id", f"there is no open pickup point {point_id}")
+    week = hours.parse(point.opening_hours)
+    problem = hours.arrival_problem(week, context.settings.zone, earliest_arrival, latest_delivery)
+    if problem is not None:
+        raise Invalid("latest_delivery", f"{point.name}: {problem}")
+    return point

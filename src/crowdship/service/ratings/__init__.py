@@ -1,0 +1,1 @@
+"""Ratings of couriers after delivery, and the Bayesian score the matcher uses."""
