@@ -10,6 +10,7 @@ import typer
 from crowdship import __version__
 from crowdship.cli.common import console
 from crowdship.cli.match import match_command
+from crowdship.cli.money import payout_app, settle_command
 from crowdship.cli.serve import create_operator_command, db_app, serve_command
 from crowdship.cli.simulate import experiment_app, scenario_command, simulate_command
 
@@ -47,3 +48,5 @@ app.add_typer(experiment_app, name="experiment")
 app.command("serve")(serve_command)
 app.command("create-operator")(create_operator_command)
 app.add_typer(db_app, name="db")
+app.command("settle")(settle_command)
+app.add_typer(payout_app, name="payout")

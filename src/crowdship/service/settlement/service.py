@@ -268,6 +268,13 @@ def _pay_out(context: ServiceContext, day: date, trigger: str, out_dir: Path) ->
                 len(carried),
             )
             return PayoutOutcome(None, None, held, carried)
+        log.info(
+            "payouts %s: paying %d couriers (%d without an account held, %d carried)",
+            day,
+            len(paying),
+            len(held),
+            len(carried),
+        )
         run = PayoutRun(
             day=day,
             trigger=trigger,
@@ -386,9 +393,9 @@ def export_csv(context: ServiceContext, run_id: int, out_dir: Path | None = None
         for p in payouts:
             paying[p.courier_id].append(p)
         accounts = {p.courier_id: p.account for p in payouts}
-        names = dict(
-            session.execute(select(User.id, User.name).where(User.id.in_(paying))).tuples().all()
-        )
+        names = {
+            i: n for i, n in session.execute(select(User.id, User.name).where(User.id.in_(paying)))
+        }
     folder = out_dir or context.settings.resolved_payout_dir
     final = folder / f"payouts-{run.day}-run{run.id}.csv"
     temporary = _write_csv(
