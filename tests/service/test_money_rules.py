@@ -48,7 +48,7 @@ def test_fee_adds_base_distance_size_urgency_then_peak() -> None:
         draft(datetime(2026, 11, 23, 6, 0, tzinfo=UTC), 60, "large"), HELSINKI, 1.3, version=7
     )
     subtotal = 300 + distance + 400 + 200
-    assert rush.breakdown["peak"] == round(subtotal * 0.5)
+    assert rush.breakdown["peak"] == int(subtotal * 0.5 + 0.5)  # half up
     assert rush.fee_cents == subtotal + rush.breakdown["peak"] == sum(rush.breakdown.values())
     assert rush.courier_cents + rush.platform_cents == rush.fee_cents
     assert rush.courier_cents == int(rush.fee_cents * 0.8 + 0.5)
