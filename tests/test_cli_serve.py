@@ -97,3 +97,20 @@ def test_serve_demo_seeds_a_city_and_answers_http(tmp_path: Path) -> None:
         output, _ = process.communicate(timeout=30)
     assert "demo city seeded" in output
     assert "Traceback" not in output
+
+
+def test_money_commands_refuse_bad_input_in_one_line(tmp_path: Path) -> None:
+    """settle and payout: a bad date, a day not over yet, a missing run; exit 2, no traceback."""
+    bad = run(tmp_path, "settle", "--date", "2026-13-01")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "error: --date: '2026-13-01' is not a date (YYYY-MM-DD)"
+    future = run(tmp_path, "settle", "--date", "2999-01-01")
+    assert future.returncode == 2 and "not over yet" in future.stderr
+    zone = run(tmp_path, "settle", "--date", "2026-01-01", CROWDSHIP_TIMEZONE="Mars/Olympus")
+    assert zone.returncode == 2 and "CROWDSHIP_TIMEZONE" in zone.stderr
+    nothing = run(tmp_path, "payout", "run", "--date", "2026-01-01")
+    assert nothing.returncode == 0 and "nothing to pay" in nothing.stdout
+    missing = run(tmp_path, "payout", "export", "7")
+    assert missing.returncode == 2 and missing.stderr.strip() == "error: payout run 7 not found"
+    for result in (bad, future, zone, missing):
+        assert "Traceback" not in result.stderr
