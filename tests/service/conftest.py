@@ -96,6 +96,9 @@ class Party:
     def patch(self, path: str, **kw: Any) -> httpx.Response:
         return self.client.patch(path, **kw)
 
+    def put(self, path: str, **kw: Any) -> httpx.Response:
+        return self.client.put(path, **kw)
+
 
 @dataclass
 class Service:

@@ -102,6 +102,34 @@ FORBIDDEN = [
     ("operator", "post", "/trips", "trip"),
     ("operator", "post", "/orders", "order"),
     ("operator", "post", "/offers/{offer}/accept", None),
+    # Money and trust.
+    ("merchant", "put", "/pricing", {"base_cents": 1}),
+    ("courier", "put", "/pricing", {"base_cents": 1}),
+    ("merchant", "get", "/wallet", None),
+    ("operator", "get", "/wallet", None),
+    ("courier", "post", "/settlement/runs", {"day": "2026-11-20"}),
+    ("merchant", "get", "/settlement/runs", None),
+    ("courier", "post", "/payouts/runs", {"day": "2026-11-20"}),
+    ("courier", "get", "/payouts/runs", None),
+    ("courier", "get", "/payouts/runs/1/csv", None),
+    ("merchant", "get", "/ledger/balances", None),
+    ("courier", "get", "/couriers", None),
+    ("other_courier", "post", "/couriers/{courier}/suspend", {"reason": "x"}),
+    ("merchant", "post", "/couriers/{courier}/reinstate", None),
+    ("merchant", "get", "/assessment", None),
+    ("merchant", "put", "/me/payout-account", {"iban": "FI2112345600000785"}),
+    ("stranger", "post", "/orders/{order}/rating", {"stars": 1}),
+    ("other_courier", "post", "/orders/{order}/rating", {"stars": 5}),
+    ("stranger", "post", "/orders/{order}/incidents", {"kind": "other"}),
+    ("other_courier", "post", "/orders/{order}/incidents", {"kind": "lost"}),
+    ("other_merchant", "get", "/orders/{order}/incidents", None),
+    ("merchant", "get", "/incidents", None),
+    ("merchant", "post", "/incidents/1/resolve", {"resolution": "pay"}),
+    ("merchant", "post", "/pickup-points", {"name": "x"}),
+    ("courier", "patch", "/pickup-points/1", {"active": False}),
+    ("merchant", "post", "/pickup-points/1/staff", {"email": "a@b.cd"}),
+    ("merchant", "post", "/orders/{order}/arrive", None),
+    ("courier", "post", "/orders/{order}/collect", {"code": "123456"}),
 ]
 
 
@@ -113,7 +141,12 @@ def _fill(value: object, world: World) -> object:
     if isinstance(value, dict):
         return {k: _fill(v, world) for k, v in value.items()}
     if isinstance(value, str) and "{" in value:
-        text = value.format(order=world.order_id, trip=world.trip_id, offer=world.offer_id)
+        text = value.format(
+            order=world.order_id,
+            trip=world.trip_id,
+            offer=world.offer_id,
+            courier=world.courier.id,
+        )
         return int(text) if text.isdigit() else text
     return value
 

@@ -186,3 +186,28 @@ def test_incidents_fail_or_dispute_and_disputes_wait_for_the_operator(service: S
     (row,) = operator.get("/couriers", params={"ids": [courier.id]}).json()
     assert row["incidents"] == 3 and row["failed"] == 2
     assert operator.get("/incidents").json() == []
+
+
+def test_the_matcher_prefers_the_better_rated_courier(service: Service) -> None:
+    """Two couriers with the same trip: the detours tie, so the rating term decides."""
+    operator = service.party("operator")
+    merchant = service.party("merchant")
+    receiver = service.party("customer", phone="+358405550005")
+    poor, good = service.party("courier"), service.party("courier")
+    body = order_body(receiver_phone=receiver.phone or "")
+    for courier, stars in ((poor, 1), (good, 5)):
+        order_id = delivered(service, merchant, courier, body)
+        for party in (merchant, receiver):
+            rated = party.post(f"/orders/{order_id}/rating", json={"stars": stars})
+            assert rated.status_code == 201, rated.text
+    scores = {r["courier_id"]: r["rating"] for r in operator.get("/couriers").json()}
+    assert scores[poor.id] < 4.0 < scores[good.id]
+
+    trips = {
+        courier.id: courier.post("/trips", json=trip_body(depart=60, arrive=150)).json()["id"]
+        for courier in (poor, good)  # the poorly rated trip has the lower id: ids do not decide
+    }
+    assert merchant.post("/orders", json=body).status_code == 201
+    assert operator.post("/matching/run").json()["offers"] == 1
+    (offer,) = operator.get("/offers", params={"status": "pending"}).json()
+    assert offer["trip_id"] == trips[good.id]
