@@ -19,10 +19,10 @@ from crowdship.service.orders import service as order_service
 from crowdship.service.orders.lifecycle import Action, OrderStatus
 from crowdship.service.orders.models import Order
 from crowdship.service.trips import repository as trips
-from crowdship.service.trips.models import Trip, TripStatus
+from crowdship.service.trips.models import TripStatus
 
 
-def _role_in(session: Session, actor: Actor, order: Order) -> str:
+def _role_in(actor: Actor, order: Order) -> str:
     if actor.role == Role.OPERATOR:
         return "operator"
     if order.sender_id == actor.id:
@@ -45,11 +45,7 @@ def report(
     order = order_service.visible(session, actor, order_id)
     now = context.clock.now()
     status = order.status
-    courier_id = (
-        session.scalar(select(Trip.courier_id).where(Trip.id == order.trip_id))
-        if order.trip_id is not None
-        else None
-    )
+    courier_id = order_service.courier_of(session, order)
     summary = f"incident {kind.value}: {note}".strip().rstrip(":")[:300]
     if status in (OrderStatus.ACCEPTED, OrderStatus.PICKED_UP):
         orders.transition(session, order_id, Action.INCIDENT, actor.id, now, note=summary)
@@ -68,7 +64,7 @@ def report(
         order_id=order_id,
         courier_id=courier_id,
         reporter_id=actor.id,
-        reporter_role=_role_in(session, actor, order),
+        reporter_role=_role_in(actor, order),
         kind=kind,
         note=note,
         order_status=status,

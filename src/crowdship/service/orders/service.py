@@ -64,7 +64,7 @@ def _destination(
         context.travel, (parcel.pickup_lat, parcel.pickup_lon), (point.lat, point.lon)
     )
     earliest_arrival = max(parcel.earliest_pickup, now) + timedelta(minutes=drive)
-    points.destination(session, context, point.id, earliest_arrival, parcel.latest_delivery)
+    points.require_open_for(context, point, earliest_arrival, parcel.latest_delivery)
     return Destination(point.lat, point.lon, f"{point.name}, {point.address}", point)
 
 
@@ -137,11 +137,15 @@ def post(session: Session, context: ServiceContext, actor: Actor, data: OrderCre
     return order
 
 
-def _carried_by(session: Session, actor: Actor, order: Order) -> bool:
+def courier_of(session: Session, order: Order) -> int | None:
+    """The courier whose trip carries (or carried) the order."""
     if order.trip_id is None:
-        return False
-    trip = session.get(Trip, order.trip_id)
-    return trip is not None and trip.courier_id == actor.id
+        return None
+    return session.scalar(select(Trip.courier_id).where(Trip.id == order.trip_id))
+
+
+def _carried_by(session: Session, actor: Actor, order: Order) -> bool:
+    return courier_of(session, order) == actor.id
 
 
 def can_see(session: Session, actor: Actor, order: Order) -> bool:

@@ -64,19 +64,12 @@ def add_staff(
     return user
 
 
-def destination(
-    session: Session,
-    context: ServiceContext,
-    point_id: int,
-    earliest_arrival: datetime,
-    latest_delivery: datetime,
-) -> PickupPoint:
-    """The active point an order goes to, if every possible arrival finds it open."""
-    point = session.get(PickupPoint, point_id)
-    if point is None or not point.active:
-        raise Invalid("pickup_point_id", f"there is no open pickup point {point_id}")
-    week = hours.parse(point.opening_hours)
-    problem = hours.arrival_problem(week, context.settings.zone, earliest_arrival, latest_delivery)
+def require_open_for(
+    context: ServiceContext, point: PickupPoint, earliest_arrival: datetime, latest: datetime
+) -> None:
+    """Refuse (naming latest_delivery) unless every possible arrival finds the point open."""
+    problem = hours.arrival_problem(
+        hours.parse(point.opening_hours), context.settings.zone, earliest_arrival, latest
+    )
     if problem is not None:
         raise Invalid("latest_delivery", f"{point.name}: {problem}")
-    return point

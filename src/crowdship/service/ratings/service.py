@@ -19,7 +19,6 @@ from crowdship.service.orders import service as orders
 from crowdship.service.orders.lifecycle import OrderStatus
 from crowdship.service.ratings.models import Rating
 from crowdship.service.ratings.schemas import RatingIn, Score
-from crowdship.service.trips.models import Trip
 
 RATEABLE = frozenset({OrderStatus.DELIVERED, OrderStatus.DISPUTED, OrderStatus.SETTLED})
 
@@ -34,13 +33,12 @@ def rate(
         role = "receiver"
     else:
         raise Forbidden(f"only the sender or the receiver of order {order_id} rate its courier")
-    if order.status not in RATEABLE or order.trip_id is None:
+    courier_id = orders.courier_of(session, order)
+    if order.status not in RATEABLE or courier_id is None:
         raise Conflict(
             f"order {order_id} is {order.status.value}; couriers are rated after delivery",
             status=order.status.value,
         )
-    courier_id = session.scalar(select(Trip.courier_id).where(Trip.id == order.trip_id))
-    assert courier_id is not None
     rating = Rating(
         order_id=order_id,
         courier_id=courier_id,

@@ -19,7 +19,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -496,7 +496,7 @@ def daily(context: ServiceContext) -> None:
     if local.hour < settings.settlement_hour:
         return
     today = local.date()
-    yesterday = date.fromordinal(today.toordinal() - 1)
+    yesterday = today - timedelta(days=1)
     with context.db.read() as session:
         to_settle = session.scalar(
             select(Order.id)
