@@ -25,7 +25,7 @@ from crowdship.service.incidents.models import Incident
 from crowdship.service.matching import repository as offers
 from crowdship.service.matching.models import Offer, OfferStatus
 from crowdship.service.orders import repository as orders
-from crowdship.service.orders.lifecycle import Action, OrderStatus
+from crowdship.service.orders.lifecycle import HANDED_OVER, Action, OrderStatus
 from crowdship.service.orders.models import Order, OrderEvent
 from crowdship.service.ratings import service as ratings
 from crowdship.service.trips.models import Trip
@@ -237,10 +237,7 @@ def reliability(
     for c in couriers:
         answered = {s: offer_counts[(c.id, s)] for s in ("accepted", "rejected", "expired")}
         total_answered = sum(answered.values())
-        delivered = sum(
-            outcomes[(c.id, s)]
-            for s in (OrderStatus.DELIVERED, OrderStatus.SETTLED, OrderStatus.DISPUTED)
-        )
+        delivered = sum(outcomes[(c.id, str(s))] for s in HANDED_OVER)
         out.append(
             Reliability(
                 courier_id=c.id,

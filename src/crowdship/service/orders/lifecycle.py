@@ -70,6 +70,7 @@ TRANSITIONS: dict[Action, tuple[frozenset[OrderStatus], OrderStatus]] = {
 }
 
 OPEN_STATES = frozenset({S.POSTED, S.OFFERED})  # still looking for a courier
+HANDED_OVER = frozenset({S.DELIVERED, S.DISPUTED, S.SETTLED})  # the courier's part is done
 FINAL_STATES = frozenset({S.DELIVERED, S.DISPUTED, S.SETTLED, S.EXPIRED, S.CANCELLED, S.FAILED})
 
 

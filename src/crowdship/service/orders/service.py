@@ -16,7 +16,7 @@ from crowdship.service.matching import repository as offers
 from crowdship.service.matching.bridge import drive_minutes
 from crowdship.service.matching.models import Offer, OfferStatus
 from crowdship.service.orders import handover, repository
-from crowdship.service.orders.lifecycle import Action, OrderStatus
+from crowdship.service.orders.lifecycle import HANDED_OVER, Action, OrderStatus
 from crowdship.service.orders.models import Order, OrderEvent
 from crowdship.service.orders.schemas import OrderCreate, ParcelFields
 from crowdship.service.points import service as points
@@ -27,7 +27,7 @@ from crowdship.service.trips import repository as trips
 from crowdship.service.trips.models import Trip, TripStatus
 
 # A parcel at a pickup point can be collected whatever happens to its money.
-COLLECTABLE = frozenset({OrderStatus.DELIVERED, OrderStatus.DISPUTED, OrderStatus.SETTLED})
+COLLECTABLE = HANDED_OVER
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,12 @@ def _destination(
 def quote(
     session: Session, context: ServiceContext, parcel: ParcelFields, now: datetime | None = None
 ) -> Quote:
-    where = _destination(session, context, parcel, now or context.clock.now())
+    return _priced(
+        context, parcel, _destination(session, context, parcel, now or context.clock.now())
+    )
+
+
+def _priced(context: ServiceContext, parcel: ParcelFields, where: Destination) -> Quote:
     return pricing.quote(
         context,
         ParcelDraft(
@@ -109,7 +114,7 @@ def post(session: Session, context: ServiceContext, actor: Actor, data: OrderCre
         )
     where = _destination(session, context, data, now)
     _check_window(context, data, where, now)
-    fee = quote(session, context, data, now)
+    fee = _priced(context, data, where)
     fields = data.model_dump(exclude={"delivery_lat", "delivery_lon", "delivery_address"})
     order = Order(
         sender_id=actor.id,

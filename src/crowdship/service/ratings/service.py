@@ -16,11 +16,9 @@ from crowdship.service.context import ServiceContext
 from crowdship.service.deps import Actor
 from crowdship.service.errors import Conflict, Forbidden
 from crowdship.service.orders import service as orders
-from crowdship.service.orders.lifecycle import OrderStatus
+from crowdship.service.orders.lifecycle import HANDED_OVER
 from crowdship.service.ratings.models import Rating
 from crowdship.service.ratings.schemas import RatingIn, Score
-
-RATEABLE = frozenset({OrderStatus.DELIVERED, OrderStatus.DISPUTED, OrderStatus.SETTLED})
 
 
 def rate(
@@ -34,7 +32,7 @@ def rate(
     else:
         raise Forbidden(f"only the sender or the receiver of order {order_id} rate its courier")
     courier_id = orders.courier_of(session, order)
-    if order.status not in RATEABLE or courier_id is None:
+    if order.status not in HANDED_OVER or courier_id is None:
         raise Conflict(
             f"order {order_id} is {order.status.value}; couriers are rated after delivery",
             status=order.status.value,

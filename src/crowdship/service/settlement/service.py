@@ -13,6 +13,7 @@ runs raced past the job lock."""
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import os
 import tempfile
@@ -378,8 +379,8 @@ def _write_csv(out_dir: Path, name: str, rows: list[list[object]]) -> Path:
     return Path(path)
 
 
-def export_csv(context: ServiceContext, run_id: int, out_dir: Path | None = None) -> Path:
-    """(Re)write the CSV of a payout run from the database."""
+def _run_rows(context: ServiceContext, run_id: int) -> tuple[PayoutRun, list[list[object]]]:
+    """A payout run and its CSV rows, from the database."""
     with context.db.read() as session:
         run = session.get(PayoutRun, run_id)
         if run is None:
@@ -396,17 +397,26 @@ def export_csv(context: ServiceContext, run_id: int, out_dir: Path | None = None
         names = {
             i: n for i, n in session.execute(select(User.id, User.name).where(User.id.in_(paying)))
         }
+    return run, _csv_rows(paying, accounts, names, context.settings.currency)
+
+
+def export_csv(context: ServiceContext, run_id: int, out_dir: Path | None = None) -> Path:
+    """(Re)write the CSV of a payout run from the database."""
+    run, rows = _run_rows(context, run_id)
     folder = out_dir or context.settings.resolved_payout_dir
     final = folder / f"payouts-{run.day}-run{run.id}.csv"
-    temporary = _write_csv(
-        folder, final.name, _csv_rows(paying, accounts, names, context.settings.currency)
-    )
-    os.replace(temporary, final)
+    os.replace(_write_csv(folder, final.name, rows), final)
     return final
 
 
 def csv_text(context: ServiceContext, run_id: int) -> str:
-    return export_csv(context, run_id).read_text()
+    """The run's CSV, rendered in memory (reading it writes no file)."""
+    _, rows = _run_rows(context, run_id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 # -- reading ---------------------------------------------------------------------------
