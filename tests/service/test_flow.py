@@ -42,6 +42,12 @@ def test_order_from_posting_to_delivery(service: Service) -> None:
     assert order["status"] == "posted"
     assert order["fee_cents"] == quote.json()["fee_cents"] > 0
     order_id = order["id"]
+    # The answer is built from the inserted row, not read back: it must equal what is stored.
+    assert merchant.get(f"/orders/{order_id}").json() == order
+    events = merchant.get(f"/orders/{order_id}/events").json()
+    assert [(e["action"], e["from_status"], e["to_status"]) for e in events] == [
+        ("post", None, "posted")
+    ]
 
     run = operator.post("/matching/run")
     assert run.status_code == 200, run.text

@@ -96,6 +96,11 @@ def test_a_parcel_goes_to_a_point_and_the_receiver_collects_it(service: Service)
     nowhere.pop("delivery_lat")
     assert merchant.post("/orders", json=nowhere).json()["field"] == "delivery_lat"
 
+    to_point = merchant.post("/orders", json=_to_point(point["id"], phone))
+    assert to_point.status_code == 201, to_point.text
+    waiting_id = to_point.json()["id"]
+    assert merchant.get(f"/orders/{waiting_id}").json() == to_point.json()
+
     order_id, code = picked_up(service, merchant, courier, _to_point(point["id"], phone))
     order = merchant.get(f"/orders/{order_id}").json()
     assert order["pickup_point_id"] == point["id"]
@@ -114,7 +119,8 @@ def test_a_parcel_goes_to_a_point_and_the_receiver_collects_it(service: Service)
     assert arrived.status_code == 200, arrived.text
     assert arrived.json()["status"] == "delivered" and arrived.json()["paid_at"] is not None
     assert courier.get(f"/trips/{order['trip_id']}").json()["status"] == "completed"
-    assert [o["id"] for o in staff.get("/orders").json()] == [order_id]
+    # Staff see every order addressed to their point, newest first.
+    assert [o["id"] for o in staff.get("/orders").json()] == [order_id, waiting_id]
     assert other_staff.get("/orders").json() == []
 
     wrong = "000000" if code != "000000" else "111111"

@@ -38,7 +38,7 @@ async def _read_session(context: Context) -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        await run_in_threadpool(session.close)
+        await _close(session)
 
 
 async def _write_session(context: Context) -> AsyncIterator[Session]:
@@ -51,7 +51,16 @@ async def _write_session(context: Context) -> AsyncIterator[Session]:
             await run_in_threadpool(session.commit)
         raise
     finally:
+        await _close(session)
+
+
+async def _close(session: Session) -> None:
+    # After a commit there is nothing left to roll back, so closing does no I/O and need
+    # not cost a thread hop; an open transaction is rolled back in a worker thread.
+    if session.in_transaction():
         await run_in_threadpool(session.close)
+    else:
+        session.close()
 
 
 # scope="function": the session closes (and SQLite's writer lock is released) before the

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from crowdship.service.errors import Conflict, NotFound
 from crowdship.service.orders.lifecycle import Action, OrderStatus, target
 from crowdship.service.orders.models import Order, OrderEvent
+
+# The tables themselves, for Core INSERTs on hot paths (no ORM unit of work).
+ORDERS = cast(Table, Order.__table__)
+ORDER_EVENTS = cast(Table, OrderEvent.__table__)
 
 
 def get(session: Session, order_id: int, for_update: bool = False) -> Order | None:
@@ -67,18 +71,25 @@ def record(
     trip_id: int | None = None,
     note: str = "",
 ) -> None:
-    session.add(
-        OrderEvent(
-            order_id=order_id,
-            at=now,
-            actor_id=actor_id,
-            action=str(action),
-            from_status=from_status,
-            to_status=to_status,
-            trip_id=trip_id,
-            note=note,
-        )
+    session.execute(
+        insert(ORDER_EVENTS),
+        {
+            "order_id": order_id,
+            "at": now,
+            "actor_id": actor_id,
+            "action": str(action),
+            "from_status": from_status,
+            "to_status": to_status,
+            "trip_id": trip_id,
+            "note": note,
+        },
     )
+
+
+def insert_order(session: Session, row: dict[str, Any]) -> int:
+    """Insert one order row (Core, no ORM object); its id."""
+    result = session.execute(insert(ORDERS), row)
+    return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
 
 
 def events(session: Session, order_id: int) -> list[OrderEvent]:

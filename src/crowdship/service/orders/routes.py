@@ -45,7 +45,9 @@ def quote(
 
 
 @router.post("/orders", response_model=OrderPublic, status_code=201)
-def post_order(data: OrderCreate, actor: Sender, session: WriteSession, context: Context) -> Order:
+def post_order(
+    data: OrderCreate, actor: Sender, session: WriteSession, context: Context
+) -> OrderPublic:
     """Post a parcel (merchants and customers); the fee is quoted and stored."""
     order = service.post(session, context, actor, data)
     session.commit()
