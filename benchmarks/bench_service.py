@@ -275,6 +275,7 @@ def fill(db: Database, trips: int, orders: int, now: datetime, seed: int) -> Non
     rng = np.random.default_rng(seed)
     with db.write() as session:
         courier = create_user(session, "c@bench.dev", "pw-bench-1", Role.COURIER, "C", None, now)
+        courier.assessment_passed_at = now  # only assessed couriers get offers
         sender = create_user(session, "s@bench.dev", "pw-bench-1", Role.MERCHANT, "S", None, now)
 
         def points(n: int) -> np.ndarray:
@@ -384,6 +385,8 @@ def batch(kind: str, folder: Path, trips: int, orders: int) -> Batch:
         run = run_matching(context, "operator")
         total = time.perf_counter() - began
         assert run is not None and run.offers == alone.matched, (run, alone.matched)
+        # An empty batch would time nothing: fail loudly rather than print a hollow row.
+        assert run.feasible_pairs > 0 and run.offers > 0, f"empty batch: {run}"
         db.dispose()
         return Batch(
             kind,
