@@ -118,6 +118,13 @@ def test_index_finds_exactly_the_pairs_of_the_all_pairs_check(
     found = feasible_pairs(trips, requests, travel, limits=limits)
     assert set(zip(found.trip.tolist(), found.request.tolist(), strict=True)) == expected
     assert len(found) == len(expected)
+    # The index computes the times itself (planar legs are exact): they are the rule's.
+    mine = np.lexsort((found.request, found.trip))
+    theirs = np.lexsort((reference.request, reference.trip))
+    for name in ("detour", "pickup_time", "delivery_time", "arrival_time"):
+        np.testing.assert_allclose(
+            getattr(found, name)[mine], getattr(reference, name)[theirs], atol=1e-9, err_msg=name
+        )
 
 
 @settings(max_examples=30, deadline=None)

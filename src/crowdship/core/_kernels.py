@@ -40,8 +40,10 @@ def grid_candidates(
     tolerance: float,
     out_trip: np.ndarray,
     out_request: np.ndarray,
-    out_to_pickup: np.ndarray,
-    out_from_delivery: np.ndarray,
+    out_detour: np.ndarray,  # the rule's times from the embedded legs (clipped at 0)
+    out_pickup: np.ndarray,
+    out_delivery: np.ndarray,
+    out_arrival: np.ndarray,
 ) -> None:
     n_trips = e_origin.shape[0]
     k = e_origin.shape[1]
@@ -98,8 +100,10 @@ def grid_candidates(
                     if fill:
                         out_trip[write] = t
                         out_request[write] = request_id[row]
-                        out_to_pickup[write] = to_pickup
-                        out_from_delivery[write] = from_delivery
+                        out_detour[write] = max(detour, 0.0)
+                        out_pickup[write] = pickup
+                        out_delivery[write] = delivery
+                        out_arrival[write] = delivery + from_delivery
                         write += 1
                     found += 1
         if not fill:
@@ -131,12 +135,54 @@ def cheapest_per_group(group: np.ndarray, cost: np.ndarray, n_groups: int, k: in
         if hi - lo <= k:
             for i in range(lo, hi):
                 keep[order[i]] = True
-        else:
-            items = order[lo:hi]
-            best = np.argsort(cost[items], kind="mergesort")[:k]
-            for i in best:
-                keep[items[i]] = True
+            continue
+        # A sorted buffer of the k best so far; items come in position order, and an item
+        # displaces one only if strictly cheaper, so ties go to the earlier position.
+        best_cost = np.empty(k, dtype=cost.dtype)
+        best_item = np.empty(k, dtype=np.int64)
+        size = 0
+        for i in range(lo, hi):
+            item = order[i]
+            c = cost[item]
+            if size == k and c >= best_cost[k - 1]:
+                continue
+            j = size if size < k else k - 1
+            while j > 0 and best_cost[j - 1] > c:
+                best_cost[j] = best_cost[j - 1]
+                best_item[j] = best_item[j - 1]
+                j -= 1
+            best_cost[j] = c
+            best_item[j] = item
+            if size < k:
+                size += 1
+        for j in range(size):
+            keep[best_item[j]] = True
     return keep
+
+
+@njit(cache=True, parallel=True)
+def arcs_below(
+    trip: np.ndarray,
+    request: np.ndarray,
+    cost: np.ndarray,
+    potential: np.ndarray,
+    n_trips: int,
+    skip: np.ndarray,
+    margin: int,
+) -> tuple[np.ndarray, int]:
+    """Arcs not in ``skip`` whose reduced cost ``c + pi(t) - pi(n_trips + r)`` is below
+    ``margin``, and how many of them are below zero (those break the certificate)."""
+    n = len(trip)
+    below = np.zeros(n, dtype=np.bool_)
+    negative = 0
+    for a in prange(n):
+        if not skip[a]:
+            reduced = cost[a] + potential[trip[a]] - potential[n_trips + request[a]]
+            if reduced < margin:
+                below[a] = True
+                if reduced < 0:
+                    negative += 1  # a reduction: prange sums it over the threads
+    return below, negative
 
 
 @njit(cache=True)

@@ -17,7 +17,8 @@ from crowdship.core.model import FloatArray, Requests, Trips
 
 
 class CostTerm(Protocol):
-    """One additive part of a pair's cost, in minute-equivalents."""
+    """One additive part of a pair's cost, in minute-equivalents: a new float array aligned
+    with the pairs (never a view of the pairs' own arrays: the sum is built in place)."""
 
     @property
     def name(self) -> str: ...
@@ -107,8 +108,12 @@ class CostFunction:
     terms: tuple[CostTerm, ...] = field(default_factory=lambda: (DetourTerm(),))
 
     def __call__(self, trips: Trips, requests: Requests, pairs: FeasiblePairs) -> FloatArray:
-        total = np.zeros(len(pairs))
-        for term in self.terms:
+        if not self.terms:
+            return np.zeros(len(pairs))
+        # Summed into the first term's array: with millions of pairs every fresh array costs
+        # page faults, and the default (detour alone) then needs exactly one.
+        total = np.asarray(self.terms[0](trips, requests, pairs), dtype=np.float64)
+        for term in self.terms[1:]:
             total += term(trips, requests, pairs)
         return total
 

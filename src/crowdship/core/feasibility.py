@@ -143,29 +143,23 @@ def _grid_layout(
     return dims, origin, cell, nx, ny
 
 
-@dataclass(frozen=True)
-class Candidates:
-    """Pairs that pass the rule with lower-bound legs, with those legs (minutes)."""
-
-    trip: IntArray
-    request: IntArray
-    to_pickup: FloatArray
-    from_delivery: FloatArray
-
-
 def candidate_pairs(
     trips: Trips,
     requests: Requests,
     travel: TravelModel,
     direct: DirectTimes,
     limits: Limits = NO_LIMITS,
-) -> Candidates:
-    """A superset of the feasible pairs (never drops one), found through a grid index."""
+) -> FeasiblePairs:
+    """A superset of the feasible pairs (never drops one), found through a grid index.
+
+    Their times come from the embedded legs: the rule's exact times when the embedding's
+    distances are the true ones (planar), lower bounds otherwise.
+    """
     n_trips, n_requests = len(trips), len(requests)
     empty_i = np.zeros(0, dtype=np.int64)
     empty_f = np.zeros(0)
     if n_trips == 0 or n_requests == 0:
-        return Candidates(empty_i, empty_i, empty_f, empty_f)
+        return FeasiblePairs(empty_i, empty_i, empty_f, empty_f, empty_f, empty_f, 0)
     rate = float(travel.minutes_per_km)
     e_origin = np.ascontiguousarray(travel.embed(trips.origin), dtype=np.float64)
     e_dest = np.ascontiguousarray(travel.embed(trips.destination), dtype=np.float64)
@@ -216,16 +210,31 @@ def candidate_pairs(
     )
     counts = np.zeros(n_trips, dtype=np.int64)
     offsets = np.zeros(n_trips + 1, dtype=np.int64)
-    grid_candidates(False, offsets, counts, *args, empty_i, empty_i, empty_f, empty_f)
+    grid_candidates(False, offsets, counts, *args, empty_i, empty_i, *([empty_f] * 4))
     np.cumsum(counts, out=offsets[1:])
     total = int(offsets[-1])
-    out = Candidates(
-        np.empty(total, np.int64), np.empty(total, np.int64), np.empty(total), np.empty(total)
+    found = FeasiblePairs(
+        trip=np.empty(total, np.int64),
+        request=np.empty(total, np.int64),
+        detour=np.empty(total),
+        pickup_time=np.empty(total),
+        delivery_time=np.empty(total),
+        arrival_time=np.empty(total),
+        candidates=total,
     )
     grid_candidates(
-        True, offsets, counts, *args, out.trip, out.request, out.to_pickup, out.from_delivery
+        True,
+        offsets,
+        counts,
+        *args,
+        found.trip,
+        found.request,
+        found.detour,
+        found.pickup_time,
+        found.delivery_time,
+        found.arrival_time,
     )
-    return out
+    return found
 
 
 def feasible_pairs(
@@ -238,19 +247,11 @@ def feasible_pairs(
     """All feasible pairs, found through the candidate index and checked exactly."""
     direct = direct if direct is not None else DirectTimes.of(trips, requests, travel)
     found = candidate_pairs(trips, requests, travel, direct, limits)
-    if not travel.embedding_is_exact:
-        return check_pairs(trips, requests, travel, direct, found.trip, found.request, limits)
-    # The index's legs are the true travel times: only the derived times remain to fill in.
-    return _keep_feasible(
-        trips,
-        requests,
-        direct,
-        found.trip,
-        found.request,
-        found.to_pickup,
-        found.from_delivery,
-        limits,
-    )
+    if travel.embedding_is_exact:
+        # The index's legs are the true travel times, so it already applied the exact rule
+        # (same formulas, same tolerance) and its times are the rule's times.
+        return found
+    return check_pairs(trips, requests, travel, direct, found.trip, found.request, limits)
 
 
 def check_pairs(
@@ -265,22 +266,6 @@ def check_pairs(
     """The exact rule (true travel times) on the given pairs; keeps the feasible ones."""
     to_pickup = travel.pairwise(trips.origin[trip_index], requests.pickup[request_index])
     from_delivery = travel.pairwise(requests.delivery[request_index], trips.destination[trip_index])
-    return _keep_feasible(
-        trips, requests, direct, trip_index, request_index, to_pickup, from_delivery, limits
-    )
-
-
-def _keep_feasible(
-    trips: Trips,
-    requests: Requests,
-    direct: DirectTimes,
-    trip_index: IntArray,
-    request_index: IntArray,
-    to_pickup: FloatArray,
-    from_delivery: FloatArray,
-    limits: Limits,
-) -> FeasiblePairs:
-    """The rule and the detour limits on pairs whose legs are known; keeps the feasible."""
     ok, detour, pickup, delivery, arrival = evaluate(
         trips, requests, direct, trip_index, request_index, to_pickup, from_delivery
     )
