@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
 from crowdship.core.costs import CostFunction, PreferredCourierTerm, PriorityTerm, RatingTerm
-from crowdship.core.feasibility import all_pairs
+from crowdship.core.feasibility import DirectTimes, all_pairs, evaluate
 from crowdship.core.flow import to_units
 from crowdship.core.matcher import match
 from crowdship.core.model import ModelError, Trips
@@ -215,6 +215,36 @@ def test_result_reports_phases_and_pairs(minute_per_km):
     records = result.matches()
     assert [m.trip_id for m in records] == list(result.trip_ids)
     assert all(m.pickup_time <= m.delivery_time <= m.arrival_time for m in records)
+    # The matched pairs' times are the rule's, as the all-pairs reference computes them.
+    reference = all_pairs(trips, requests, TRAVEL)
+    times = {
+        (int(t), int(r)): (p, d, a)
+        for t, r, p, d, a in zip(
+            reference.trip,
+            reference.request,
+            *evaluate_times(trips, requests, reference),
+            strict=True,
+        )
+    }
+    for k in range(result.matched):
+        expected = times[(int(result.trip_index[k]), int(result.request_index[k]))]
+        got = (result.pickup_time[k], result.delivery_time[k], result.arrival_time[k])
+        assert got == pytest.approx(expected, abs=1e-9)
+        t, r = int(result.trip_index[k]), int(result.request_index[k])
+        assert requests.earliest_pickup[r] <= got[0]
+        assert got[1] <= requests.latest_delivery[r] + 1e-6
+        assert got[2] <= trips.latest_arrival[t] + 1e-6
+
+
+def evaluate_times(trips, requests, pairs):
+    """Pickup, delivery and arrival of the given pairs by the NumPy rule itself."""
+    direct = DirectTimes.of(trips, requests, TRAVEL)
+    to_pickup = TRAVEL.pairwise(trips.origin[pairs.trip], requests.pickup[pairs.request])
+    from_delivery = TRAVEL.pairwise(requests.delivery[pairs.request], trips.destination[pairs.trip])
+    _, _, pickup, delivery, arrival = evaluate(
+        trips, requests, direct, pairs.trip, pairs.request, to_pickup, from_delivery
+    )
+    return pickup, delivery, arrival
 
 
 def test_unknown_policy_lists_the_choices():
@@ -278,3 +308,19 @@ def test_certificate_adds_back_arcs_when_the_small_problem_is_wrong():
     assert sorted(solution.selected.tolist()) == [0, 2, 4]
     assert solution.total_cost == 1 + 50 + 4
     assert arcs == 5  # the dropped arc came back
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(-1e6, 1e6, allow_nan=False),
+            st.integers(-2000, 2000).map(lambda k: k / 1000 + 0.0005),  # exact halves
+        ),
+        max_size=50,
+    )
+)
+def test_cost_units_round_like_numpy(minutes):
+    """The compiled conversion to integer cost units rounds exactly as NumPy does."""
+    values = np.array(minutes, dtype=np.float64)
+    assert to_units(values).tolist() == np.rint(values * 1000).astype(np.int64).tolist()

@@ -4,7 +4,7 @@ Nothing here touches a database, a file, the wall clock or the terminal.
 """
 
 from crowdship.core.costs import CostFunction
-from crowdship.core.feasibility import Limits
+from crowdship.core.feasibility import Limits, Schedule, schedule
 from crowdship.core.matcher import MatchResult, match
 from crowdship.core.model import ModelError, Requests, Trips
 from crowdship.core.policies import AcceptanceAware, MaxMatches, MinCost, policy_named
@@ -21,8 +21,10 @@ __all__ = [
     "ModelError",
     "PlanarTravel",
     "Requests",
+    "Schedule",
     "TravelModel",
     "Trips",
     "match",
     "policy_named",
+    "schedule",
 ]

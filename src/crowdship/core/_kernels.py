@@ -40,10 +40,7 @@ def grid_candidates(
     tolerance: float,
     out_trip: np.ndarray,
     out_request: np.ndarray,
-    out_detour: np.ndarray,  # the rule's times from the embedded legs (clipped at 0)
-    out_pickup: np.ndarray,
-    out_delivery: np.ndarray,
-    out_arrival: np.ndarray,
+    out_detour: np.ndarray,  # from the embedded legs, clipped at 0
 ) -> None:
     n_trips = e_origin.shape[0]
     k = e_origin.shape[1]
@@ -101,9 +98,6 @@ def grid_candidates(
                         out_trip[write] = t
                         out_request[write] = request_id[row]
                         out_detour[write] = max(detour, 0.0)
-                        out_pickup[write] = pickup
-                        out_delivery[write] = delivery
-                        out_arrival[write] = delivery + from_delivery
                         write += 1
                     found += 1
         if not fill:
@@ -183,6 +177,15 @@ def arcs_below(
                 if reduced < 0:
                     negative += 1  # a reduction: prange sums it over the threads
     return below, negative
+
+
+@njit(cache=True, parallel=True)
+def rounded_multiple(values: np.ndarray, scale: float) -> np.ndarray:
+    """``rint(values x scale)`` as int64 (halves to even, as NumPy rounds)."""
+    out = np.empty(len(values), dtype=np.int64)
+    for i in prange(len(values)):
+        out[i] = np.int64(np.rint(values[i] * scale))
+    return out
 
 
 @njit(cache=True)

@@ -59,14 +59,16 @@ NO_LIMITS = Limits()
 
 @dataclass(frozen=True)
 class FeasiblePairs:
-    """Feasible pairs with their timing; every array is aligned with ``trip``/``request``."""
+    """Feasible pairs and their detours; every array is aligned with ``trip``/``request``.
+
+    The pairs' times (pickup, delivery, arrival) are not kept: with millions of pairs they
+    would be most of the memory, and only the few pairs that are matched or shown need
+    them; :func:`schedule` gives them.
+    """
 
     trip: IntArray
     request: IntArray
     detour: FloatArray  # minutes the driver drives in addition to the direct trip
-    pickup_time: FloatArray  # when the parcel is picked up (after any wait)
-    delivery_time: FloatArray
-    arrival_time: FloatArray  # at the trip's destination
     candidates: int  # pairs that reached the exact check
 
     def __len__(self) -> int:
@@ -77,11 +79,18 @@ class FeasiblePairs:
             trip=self.trip[mask],
             request=self.request[mask],
             detour=self.detour[mask],
-            pickup_time=self.pickup_time[mask],
-            delivery_time=self.delivery_time[mask],
-            arrival_time=self.arrival_time[mask],
             candidates=self.candidates,
         )
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When each pair's courier picks the parcel up (after any wait), delivers it, and
+    arrives at the trip's destination; minutes, aligned with the pairs asked for."""
+
+    pickup_time: FloatArray
+    delivery_time: FloatArray
+    arrival_time: FloatArray
 
 
 @dataclass(frozen=True)
@@ -152,14 +161,14 @@ def candidate_pairs(
 ) -> FeasiblePairs:
     """A superset of the feasible pairs (never drops one), found through a grid index.
 
-    Their times come from the embedded legs: the rule's exact times when the embedding's
-    distances are the true ones (planar), lower bounds otherwise.
+    Their detours come from the embedded legs: exact when the embedding's distances are
+    the true ones (planar), lower bounds otherwise.
     """
     n_trips, n_requests = len(trips), len(requests)
     empty_i = np.zeros(0, dtype=np.int64)
     empty_f = np.zeros(0)
     if n_trips == 0 or n_requests == 0:
-        return FeasiblePairs(empty_i, empty_i, empty_f, empty_f, empty_f, empty_f, 0)
+        return FeasiblePairs(empty_i, empty_i, empty_f, 0)
     rate = float(travel.minutes_per_km)
     e_origin = np.ascontiguousarray(travel.embed(trips.origin), dtype=np.float64)
     e_dest = np.ascontiguousarray(travel.embed(trips.destination), dtype=np.float64)
@@ -210,30 +219,16 @@ def candidate_pairs(
     )
     counts = np.zeros(n_trips, dtype=np.int64)
     offsets = np.zeros(n_trips + 1, dtype=np.int64)
-    grid_candidates(False, offsets, counts, *args, empty_i, empty_i, *([empty_f] * 4))
+    grid_candidates(False, offsets, counts, *args, empty_i, empty_i, empty_f)
     np.cumsum(counts, out=offsets[1:])
     total = int(offsets[-1])
     found = FeasiblePairs(
         trip=np.empty(total, np.int64),
         request=np.empty(total, np.int64),
         detour=np.empty(total),
-        pickup_time=np.empty(total),
-        delivery_time=np.empty(total),
-        arrival_time=np.empty(total),
         candidates=total,
     )
-    grid_candidates(
-        True,
-        offsets,
-        counts,
-        *args,
-        found.trip,
-        found.request,
-        found.detour,
-        found.pickup_time,
-        found.delivery_time,
-        found.arrival_time,
-    )
+    grid_candidates(True, offsets, counts, *args, found.trip, found.request, found.detour)
     return found
 
 
@@ -249,7 +244,7 @@ def feasible_pairs(
     found = candidate_pairs(trips, requests, travel, direct, limits)
     if travel.embedding_is_exact:
         # The index's legs are the true travel times, so it already applied the exact rule
-        # (same formulas, same tolerance) and its times are the rule's times.
+        # (same formulas, same tolerance) and its detours are the rule's.
         return found
     return check_pairs(trips, requests, travel, direct, found.trip, found.request, limits)
 
@@ -266,7 +261,7 @@ def check_pairs(
     """The exact rule (true travel times) on the given pairs; keeps the feasible ones."""
     to_pickup = travel.pairwise(trips.origin[trip_index], requests.pickup[request_index])
     from_delivery = travel.pairwise(requests.delivery[request_index], trips.destination[trip_index])
-    ok, detour, pickup, delivery, arrival = evaluate(
+    ok, detour, *_ = evaluate(
         trips, requests, direct, trip_index, request_index, to_pickup, from_delivery
     )
     if limits != NO_LIMITS:
@@ -275,11 +270,26 @@ def check_pairs(
         trip=trip_index[ok],
         request=request_index[ok],
         detour=np.maximum(detour[ok], 0.0),
-        pickup_time=pickup[ok],
-        delivery_time=delivery[ok],
-        arrival_time=arrival[ok],
         candidates=len(trip_index),
     )
+
+
+def schedule(
+    trips: Trips,
+    requests: Requests,
+    travel: TravelModel,
+    trip_index: IntArray,
+    request_index: IntArray,
+    direct: DirectTimes | None = None,
+) -> Schedule:
+    """The rule's times for the given (feasible) pairs, with the true travel times."""
+    direct = direct if direct is not None else DirectTimes.of(trips, requests, travel)
+    to_pickup = travel.pairwise(trips.origin[trip_index], requests.pickup[request_index])
+    from_delivery = travel.pairwise(requests.delivery[request_index], trips.destination[trip_index])
+    _, _, pickup, delivery, arrival = evaluate(
+        trips, requests, direct, trip_index, request_index, to_pickup, from_delivery
+    )
+    return Schedule(pickup, delivery, arrival)
 
 
 def all_pairs(

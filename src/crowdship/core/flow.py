@@ -12,7 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from crowdship.core._kernels import arcs_below, cheapest_per_group, shortest_distances
+from crowdship.core._kernels import (
+    arcs_below,
+    cheapest_per_group,
+    rounded_multiple,
+    shortest_distances,
+)
 from crowdship.core.model import IntArray
 
 COST_SCALE = 1000  # integer cost units per minute
@@ -177,4 +182,6 @@ def max_weight_matching(trip: IntArray, request: IntArray, weight: IntArray) -> 
 
 def to_units(minutes: np.ndarray) -> IntArray:
     """Minute-costs to the solver's integer units."""
-    return np.rint(np.asarray(minutes) * COST_SCALE).astype(np.int64)
+    # Compiled, so there is one output array and no temporaries: with millions of pairs each
+    # fresh array costs more in page faults than the arithmetic.
+    return rounded_multiple(np.ascontiguousarray(minutes, dtype=np.float64), float(COST_SCALE))

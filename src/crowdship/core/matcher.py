@@ -20,6 +20,7 @@ from crowdship.core.feasibility import (
     FeasiblePairs,
     Limits,
     feasible_pairs,
+    schedule,
 )
 from crowdship.core.model import FloatArray, IntArray, ModelError, Requests, Trips
 from crowdship.core.policies import MatchingPolicy, MaxMatches
@@ -159,6 +160,7 @@ def match(
     order = np.lexsort((chosen.request, chosen.trip))
     chosen = chosen.select(order)
     chosen_cost = pair_cost[outcome.selected][order]
+    times = schedule(trips, requests, travel_model, chosen.trip, chosen.request, direct)
     return MatchResult(
         trip_index=chosen.trip,
         request_index=chosen.request,
@@ -166,9 +168,9 @@ def match(
         request_ids=requests.ids[chosen.request],
         detour=chosen.detour,
         cost=chosen_cost,
-        pickup_time=chosen.pickup_time,
-        delivery_time=chosen.delivery_time,
-        arrival_time=chosen.arrival_time,
+        pickup_time=times.pickup_time,
+        delivery_time=times.delivery_time,
+        arrival_time=times.arrival_time,
         policy=chosen_policy.name,
         objective=outcome.objective,
         objective_unit=chosen_policy.objective_unit,

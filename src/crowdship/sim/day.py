@@ -217,9 +217,6 @@ class _Day:
             trip=result.trip_index,
             request=result.request_index,
             detour=result.detour,
-            pickup_time=result.pickup_time,
-            delivery_time=result.delivery_time,
-            arrival_time=result.arrival_time,
             candidates=result.matched,
         )
         accept_p = self.response.accept_probability(pool_trips, pool_requests, offered)

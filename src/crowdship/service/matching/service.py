@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from crowdship.core import CostFunction, match, policy_named
+from crowdship.core import CostFunction, match, policy_named, schedule
 from crowdship.service.accounts.models import Role
 from crowdship.service.context import ServiceContext
 from crowdship.service.couriers import service as couriers
@@ -420,16 +420,17 @@ def fitting_orders(
     open_orders = repository.open_orders(session, now)
     if not open_orders:
         return []
-    _, _, pairs = bridge.feasible([trip], open_orders, context.travel, now)
-    order = np.argsort(pairs.detour, kind="stable")[:limit]
+    core_trip, core_orders, pairs = bridge.feasible([trip], open_orders, context.travel, now)
+    best = np.argsort(pairs.detour, kind="stable")[:limit]
+    times = schedule(core_trip, core_orders, context.travel, pairs.trip[best], pairs.request[best])
     return [
         (
             open_orders[int(pairs.request[k])],
             float(pairs.detour[k]),
-            bridge.at_minutes(now, pairs.pickup_time[k]),
-            bridge.at_minutes(now, pairs.delivery_time[k]),
+            bridge.at_minutes(now, times.pickup_time[i]),
+            bridge.at_minutes(now, times.delivery_time[i]),
         )
-        for k in order
+        for i, k in enumerate(best)
     ]
 
 
