@@ -11,6 +11,24 @@ import numpy as np
 from numba import njit, prange
 
 
+@njit(cache=True)
+def _clamp(value: int, top: int) -> int:
+    return min(max(value, 0), top)
+
+
+@njit(cache=True)
+def _half_chord(column: int, n_columns: int, centre: float, radius: float, cell_km: float) -> float:
+    """Half the height of the ball (centre's grid-x, radius) over a grid column, or -1 if
+    they do not meet. The border columns reach to infinity, since points beyond the grid
+    are filed in them."""
+    low = -np.inf if column == 0 else column * cell_km
+    high = np.inf if column == n_columns - 1 else (column + 1) * cell_km
+    gap = low - centre if centre < low else (centre - high if centre > high else 0.0)
+    if gap > radius:
+        return -1.0
+    return np.sqrt(radius * radius - gap * gap)
+
+
 @njit(cache=True, parallel=True, fastmath=False)
 def grid_candidates(
     fill: bool,
@@ -24,13 +42,14 @@ def grid_candidates(
     latest_arrival: np.ndarray,
     direct_trip: np.ndarray,
     allowed_detour: np.ndarray,
-    e_pickup: np.ndarray,  # (n_requests, k), rows in cell order
+    e_pickup: np.ndarray,  # (n_requests, k), rows sorted by (pickup cell, delivery cell)
     e_delivery: np.ndarray,
     earliest_pickup: np.ndarray,
     latest_delivery: np.ndarray,
     direct_request: np.ndarray,
-    request_id: np.ndarray,  # original request index per cell-ordered row
-    cell_start: np.ndarray,  # (nx * ny + 1,) row where each cell begins
+    request_id: np.ndarray,  # original request index per sorted row
+    cell_start: np.ndarray,  # (nx * ny + 1,) row where each pickup cell begins
+    delivery_cell: np.ndarray,  # per sorted row: the delivery's cell (ascending in a pickup cell)
     grid_dims: np.ndarray,  # the two embedding dimensions the grid is laid over
     grid_origin: np.ndarray,  # (2,) lower corner
     cell_km: float,
@@ -50,56 +69,72 @@ def grid_candidates(
         if r_t < 0:
             continue
         r2 = r_t * r_t
-        x0 = int(np.floor((centre[t, dx] - r_t - grid_origin[0]) / cell_km))
-        x1 = int(np.floor((centre[t, dx] + r_t - grid_origin[0]) / cell_km))
-        y0 = int(np.floor((centre[t, dy] - r_t - grid_origin[1]) / cell_km))
-        y1 = int(np.floor((centre[t, dy] + r_t - grid_origin[1]) / cell_km))
-        x0, y0 = max(x0, 0), max(y0, 0)
-        x1, y1 = min(x1, nx - 1), min(y1, ny - 1)
+        # The ball's centre in grid coordinates; both ends of a pair lie in the ball, so
+        # only cells under it are scanned, for the pickup and for the delivery alike.
+        gx = centre[t, dx] - grid_origin[0]
+        gy = centre[t, dy] - grid_origin[1]
+        x0 = _clamp(int(np.floor((gx - r_t) / cell_km)), nx - 1)
+        x1 = _clamp(int(np.floor((gx + r_t) / cell_km)), nx - 1)
         found = 0
         write = offsets[t] if fill else 0
-        for cx in range(x0, x1 + 1):
-            for cy in range(y0, y1 + 1):
-                cell = cx * ny + cy
-                for row in range(cell_start[cell], cell_start[cell + 1]):
-                    # Both ends of the request must lie in the ellipse's enclosing ball.
-                    s = 0.0
-                    for d in range(k):
-                        v = e_pickup[row, d] - centre[t, d]
-                        s += v * v
-                    if s > r2:
+        for px in range(x0, x1 + 1):
+            p_half = _half_chord(px, nx, gx, r_t, cell_km)
+            if p_half < 0:
+                continue
+            py0 = _clamp(int(np.floor((gy - p_half) / cell_km)), ny - 1)
+            py1 = _clamp(int(np.floor((gy + p_half) / cell_km)), ny - 1)
+            for py in range(py0, py1 + 1):
+                lo, hi = cell_start[px * ny + py], cell_start[px * ny + py + 1]
+                if lo == hi:
+                    continue
+                cell_rows = delivery_cell[lo:hi]
+                for qx in range(x0, x1 + 1):
+                    q_half = _half_chord(qx, nx, gx, r_t, cell_km)
+                    if q_half < 0:
                         continue
-                    s = 0.0
-                    for d in range(k):
-                        v = e_delivery[row, d] - centre[t, d]
-                        s += v * v
-                    if s > r2:
-                        continue
-                    s = 0.0
-                    for d in range(k):
-                        v = e_origin[t, d] - e_pickup[row, d]
-                        s += v * v
-                    to_pickup = np.sqrt(s) * rate
-                    s = 0.0
-                    for d in range(k):
-                        v = e_delivery[row, d] - e_dest[t, d]
-                        s += v * v
-                    from_delivery = np.sqrt(s) * rate
-                    pickup = max(earliest_departure[t] + to_pickup, earliest_pickup[row])
-                    delivery = pickup + direct_request[row]
-                    if delivery > latest_delivery[row] + tolerance:
-                        continue
-                    if delivery + from_delivery > latest_arrival[t] + tolerance:
-                        continue
-                    detour = to_pickup + direct_request[row] + from_delivery - direct_trip[t]
-                    if detour > allowed_detour[t] + tolerance:
-                        continue
-                    if fill:
-                        out_trip[write] = t
-                        out_request[write] = request_id[row]
-                        out_detour[write] = max(detour, 0.0)
-                        write += 1
-                    found += 1
+                    qy0 = _clamp(int(np.floor((gy - q_half) / cell_km)), ny - 1)
+                    qy1 = _clamp(int(np.floor((gy + q_half) / cell_km)), ny - 1)
+                    first = lo + np.searchsorted(cell_rows, qx * ny + qy0)
+                    last = lo + np.searchsorted(cell_rows, qx * ny + qy1, side="right")
+                    for row in range(first, last):
+                        # Both ends of the request must lie in the ellipse's enclosing ball.
+                        s = 0.0
+                        for d in range(k):
+                            v = e_pickup[row, d] - centre[t, d]
+                            s += v * v
+                        if s > r2:
+                            continue
+                        s = 0.0
+                        for d in range(k):
+                            v = e_delivery[row, d] - centre[t, d]
+                            s += v * v
+                        if s > r2:
+                            continue
+                        s = 0.0
+                        for d in range(k):
+                            v = e_origin[t, d] - e_pickup[row, d]
+                            s += v * v
+                        to_pickup = np.sqrt(s) * rate
+                        s = 0.0
+                        for d in range(k):
+                            v = e_delivery[row, d] - e_dest[t, d]
+                            s += v * v
+                        from_delivery = np.sqrt(s) * rate
+                        pickup = max(earliest_departure[t] + to_pickup, earliest_pickup[row])
+                        delivery = pickup + direct_request[row]
+                        if delivery > latest_delivery[row] + tolerance:
+                            continue
+                        if delivery + from_delivery > latest_arrival[t] + tolerance:
+                            continue
+                        detour = to_pickup + direct_request[row] + from_delivery - direct_trip[t]
+                        if detour > allowed_detour[t] + tolerance:
+                            continue
+                        if fill:
+                            out_trip[write] = t
+                            out_request[write] = request_id[row]
+                            out_detour[write] = max(detour, 0.0)
+                            write += 1
+                        found += 1
         if not fill:
             counts[t] = found
 

@@ -187,11 +187,17 @@ def candidate_pairs(
     centre = (e_origin + e_dest) / 2
 
     dims, origin, cell, nx, ny = _grid_layout(e_pickup, radius)
-    cx = np.floor((e_pickup[:, dims[0]] - origin[0]) / cell).astype(np.int64)
-    cy = np.floor((e_pickup[:, dims[1]] - origin[1]) / cell).astype(np.int64)
-    cell_of = np.clip(cx, 0, nx - 1) * ny + np.clip(cy, 0, ny - 1)
-    rows = np.argsort(cell_of, kind="stable")
-    cell_start = np.searchsorted(cell_of[rows], np.arange(nx * ny + 1)).astype(np.int64)
+
+    def cell_of(points: FloatArray) -> IntArray:  # points beyond the grid go to its border
+        cx = np.floor((points[:, dims[0]] - origin[0]) / cell).astype(np.int64)
+        cy = np.floor((points[:, dims[1]] - origin[1]) / cell).astype(np.int64)
+        return np.clip(cx, 0, nx - 1) * ny + np.clip(cy, 0, ny - 1)
+
+    # Requests by pickup cell, and within one by delivery cell: a trip reads only the rows
+    # whose pickup *and* delivery cells lie under its ball.
+    pickup_cell, delivery_cell = cell_of(e_pickup), cell_of(e_delivery)
+    rows = np.lexsort((delivery_cell, pickup_cell))
+    cell_start = np.searchsorted(pickup_cell[rows], np.arange(nx * ny + 1)).astype(np.int64)
 
     args = (
         e_origin,
@@ -209,6 +215,7 @@ def candidate_pairs(
         direct.request[rows],
         rows.astype(np.int64),
         cell_start,
+        np.ascontiguousarray(delivery_cell[rows]),
         dims,
         np.ascontiguousarray(origin),
         float(cell),
