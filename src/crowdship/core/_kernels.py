@@ -224,21 +224,41 @@ def rounded_multiple(values: np.ndarray, scale: float) -> np.ndarray:
 
 
 @njit(cache=True)
+def _parent_cycle(parent: np.ndarray) -> bool:
+    """Whether the predecessor graph (each node's last improving neighbour) has a cycle;
+    in a label-correcting search such a cycle is always a negative cycle."""
+    n = len(parent)
+    walk = np.full(n, -1, dtype=np.int64)  # which walk first reached the node
+    for start in range(n):
+        v = start
+        while v >= 0 and walk[v] < 0:
+            walk[v] = start
+            v = parent[v]
+        if v >= 0 and walk[v] == start:
+            return True
+    return False
+
+
+@njit(cache=True)
 def shortest_distances(
     n_nodes: int, tails: np.ndarray, heads: np.ndarray, costs: np.ndarray
 ) -> tuple[np.ndarray, bool]:
     """Bellman-Ford with a FIFO queue (SPFA) from a virtual root joined to every node at 0.
 
-    Returns the distances and whether they converged (False means a negative cycle).
+    Returns the distances and whether they converged (False means a negative cycle). After
+    every ``n_nodes`` improvements the predecessor graph is checked for a cycle, so a
+    negative cycle is found soon after it forms instead of after ``n_nodes`` passes.
     """
     order, offsets = _group_offsets(tails, n_nodes)
     dist = np.zeros(n_nodes, dtype=np.int64)
+    parent = np.full(n_nodes, -1, dtype=np.int64)
     in_queue = np.ones(n_nodes, dtype=np.bool_)
     queue = np.empty(n_nodes + 1, dtype=np.int64)
     for i in range(n_nodes):
         queue[i] = i
     head, tail, size = 0, n_nodes, n_nodes
     relaxations = np.zeros(n_nodes, dtype=np.int64)
+    since_check = 0
     while size > 0:
         u = queue[head]
         head = (head + 1) % (n_nodes + 1)
@@ -251,9 +271,15 @@ def shortest_distances(
             nd = du + costs[a]
             if nd < dist[v]:
                 dist[v] = nd
+                parent[v] = u
                 relaxations[v] += 1
                 if relaxations[v] > n_nodes:
                     return dist, False
+                since_check += 1
+                if since_check >= n_nodes:
+                    since_check = 0
+                    if _parent_cycle(parent):
+                        return dist, False
                 if not in_queue[v]:
                     in_queue[v] = True
                     queue[tail] = v

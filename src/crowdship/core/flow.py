@@ -79,7 +79,7 @@ def certified_max_matching_min_cost(
     cost: IntArray,
     n_trips: int,
     n_requests: int,
-    keep_per_node: int = 6,
+    keep_per_node: int = 10,
     max_rounds: int = 20,
     margin: int = COST_SCALE // 2,
 ) -> tuple[FlowSolution, int]:
@@ -91,71 +91,91 @@ def certified_max_matching_min_cost(
     the shortest distances in the residual graph of the small problem (Bellman-Ford) are
     potentials under which every arc of the small problem has a non-negative reduced cost.
     If every left-out arc's reduced cost ``c + pi(t) - pi(r)`` is non-negative too, no
-    negative cycle exists in the full residual graph, so the flow is optimal there. Arcs
-    that break the certificate are added and the small problem is solved again, together
-    with every left-out arc whose reduced cost is below ``margin``: the next solve moves the
-    potentials a little, and arcs that were nearly broken would otherwise break next round
-    (each round is a whole solve; with half a minute this saves about two of five rounds).
+    negative cycle exists in the full residual graph, so the flow is optimal there.
+
+    Otherwise the arcs that break the certificate join the small problem, with every
+    left-out arc whose reduced cost is below ``margin`` (arcs that nearly break it would
+    break it next round). The flow is not solved again at once: Bellman-Ford on the grown
+    residual graph either finds new potentials, and the flow is still optimal (often: the
+    potentials were one dual optimum among many), or a negative cycle, and only then does
+    OR-Tools solve the grown problem.
 
     Returns the solution and the number of arcs of the last small problem.
     """
     n_arcs = len(trip)
     if n_arcs == 0:
         return FlowSolution(np.zeros(0, np.int64), 0), 0
-    source, sink = n_trips + n_requests, n_trips + n_requests + 1
-    # Any simple path costs less than this in absolute value; -B makes flow always pay.
-    big = (int(np.abs(cost).max()) + 1) * (n_trips + n_requests + 2) * 2
     active = cheapest_per_group(trip, cost, n_trips, keep_per_node)
     active |= cheapest_per_group(request, cost, n_requests, keep_per_node)
-    all_trips = np.arange(n_trips, dtype=np.int64)
-    all_requests = np.arange(n_requests, dtype=np.int64)
+    subset = np.flatnonzero(active)
+    chosen = subset[max_matching_min_cost(trip[subset], request[subset], cost[subset]).selected]
     for _ in range(max_rounds):
-        subset = np.flatnonzero(active)
-        solution = max_matching_min_cost(trip[subset], request[subset], cost[subset])
-        chosen = subset[solution.selected]
-        matched_trip = np.zeros(n_trips, dtype=bool)
-        matched_request = np.zeros(n_requests, dtype=bool)
-        matched_trip[trip[chosen]] = True
-        matched_request[request[chosen]] = True
-        flow_value = len(chosen)
-        # Residual graph of the small problem (nodes: trips, requests, source, sink).
-        t_nodes, r_nodes = trip[subset], n_trips + request[subset]
-        used = np.zeros(len(subset), dtype=bool)
-        used[solution.selected] = True
-        tails = np.concatenate(
-            (
-                np.where(used, r_nodes, t_nodes),
-                np.where(matched_trip, all_trips, source),
-                np.where(matched_request, sink, n_trips + all_requests),
-                [sink] + ([source] if flow_value else []),
-            )
-        )
-        heads = np.concatenate(
-            (
-                np.where(used, t_nodes, r_nodes),
-                np.where(matched_trip, source, all_trips),
-                np.where(matched_request, n_trips + all_requests, sink),
-                [source] + ([sink] if flow_value else []),
-            )
-        )
-        costs = np.concatenate(
-            (
-                np.where(used, -cost[subset], cost[subset]),
-                np.zeros(n_trips + n_requests, np.int64),
-                [-big] + ([big] if flow_value else []),
-            )
-        ).astype(np.int64)
-        potential, converged = shortest_distances(
-            n_trips + n_requests + 2, tails.astype(np.int64), heads.astype(np.int64), costs
-        )
-        if not converged:  # cannot happen for an optimal flow; stay exact regardless
-            break
+        potential = _residual_potentials(trip, request, cost, subset, chosen, n_trips, n_requests)
+        if potential is None:  # the arcs added last make the flow improvable: solve again
+            solved = max_matching_min_cost(trip[subset], request[subset], cost[subset])
+            chosen = subset[solved.selected]
+            continue
         nearly_broken, broken = arcs_below(trip, request, cost, potential, n_trips, active, margin)
         if broken == 0:
             return FlowSolution(chosen, int(cost[chosen].sum())), len(subset)
         active |= nearly_broken
+        subset = np.flatnonzero(active)
     full = max_matching_min_cost(trip, request, cost)
     return full, n_arcs
+
+
+def _residual_potentials(
+    trip: IntArray,
+    request: IntArray,
+    cost: IntArray,
+    subset: IntArray,
+    chosen: IntArray,
+    n_trips: int,
+    n_requests: int,
+) -> IntArray | None:
+    """Shortest distances in the residual graph of the flow ``chosen`` on the arcs
+    ``subset`` (nodes: trips, requests, source, sink); None if it has a negative cycle,
+    that is, if the flow is not optimal on these arcs."""
+    source, sink = n_trips + n_requests, n_trips + n_requests + 1
+    # Any simple path costs less than this in absolute value; -B makes flow always pay.
+    big = (int(np.abs(cost).max()) + 1) * (n_trips + n_requests + 2) * 2
+    matched_trip = np.zeros(n_trips, dtype=bool)
+    matched_request = np.zeros(n_requests, dtype=bool)
+    matched_trip[trip[chosen]] = True
+    matched_request[request[chosen]] = True
+    has_flow = len(chosen) > 0
+    t_nodes, r_nodes = trip[subset], n_trips + request[subset]
+    used = np.zeros(len(subset), dtype=bool)
+    used[np.searchsorted(subset, chosen)] = True
+    all_trips = np.arange(n_trips, dtype=np.int64)
+    all_requests = np.arange(n_requests, dtype=np.int64)
+    tails = np.concatenate(
+        (
+            np.where(used, r_nodes, t_nodes),
+            np.where(matched_trip, all_trips, source),
+            np.where(matched_request, sink, n_trips + all_requests),
+            [sink] + ([source] if has_flow else []),
+        )
+    )
+    heads = np.concatenate(
+        (
+            np.where(used, t_nodes, r_nodes),
+            np.where(matched_trip, source, all_trips),
+            np.where(matched_request, n_trips + all_requests, sink),
+            [source] + ([sink] if has_flow else []),
+        )
+    )
+    costs = np.concatenate(
+        (
+            np.where(used, -cost[subset], cost[subset]),
+            np.zeros(n_trips + n_requests, np.int64),
+            [-big] + ([big] if has_flow else []),
+        )
+    ).astype(np.int64)
+    potential, converged = shortest_distances(
+        n_trips + n_requests + 2, tails.astype(np.int64), heads.astype(np.int64), costs
+    )
+    return potential if converged else None
 
 
 def max_weight_matching(trip: IntArray, request: IntArray, weight: IntArray) -> FlowSolution:
