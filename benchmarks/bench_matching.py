@@ -103,7 +103,8 @@ def run_straightforward(size: str) -> Run:
         found_r.append(ri[ok])
         found_c.append(detour[ok])
     trip, request = np.concatenate(found_t), np.concatenate(found_r)
-    cost = to_units(np.maximum(np.concatenate(found_c), 0.0))
+    # Plain NumPy rounding (crowdship's to_units is compiled and would load its kernel here).
+    cost = np.rint(np.maximum(np.concatenate(found_c), 0.0) * COST_SCALE).astype(np.int64)
     pairs_s = time.perf_counter() - start
     solution = max_matching_min_cost(trip, request, cost)
     total = time.perf_counter() - start

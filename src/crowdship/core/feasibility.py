@@ -6,12 +6,13 @@ until ``ED_r`` if early, drives to ``D_r`` (arrive ``<= LA_r``), then to ``D_t``
 
 Finding the pairs runs in two stages, both vectorised:
 
-1. *Candidates*: request pickups are laid on a grid in the travel model's embedding. Each
-   trip scans only the cells its ellipse (foci ``O_t``, ``D_t``, length ``LA_t - ED_t``) can
-   reach, and evaluates the whole rule with *lower bounds* on the two legs that join trip
-   and request (``minutes_per_km x`` Euclidean distance in the embedding). The rule is
-   monotone in travel times, so a pair rejected with lower bounds is infeasible with the
-   true times: no feasible pair is ever dropped. The loop is compiled (``_kernels.py``).
+1. *Candidates*: requests are filed on a grid in the travel model's embedding by pickup
+   cell, and within a cell by delivery cell. Each trip reads only the requests whose pickup
+   and delivery cells both lie under the ball around its ellipse (foci ``O_t``, ``D_t``,
+   length ``LA_t - ED_t``), and evaluates the whole rule with *lower bounds* on the two legs
+   that join trip and request (``minutes_per_km x`` Euclidean distance in the embedding).
+   The rule is monotone in travel times, so a pair rejected with lower bounds is infeasible
+   with the true times: no feasible pair is ever dropped. The loop is compiled (``_kernels.py``).
 2. *Exact check*: the travel model gives the true minutes for the surviving pairs only
    (skipped when the embedding's distances are the true times, as for planar models).
 """

@@ -109,8 +109,12 @@ def certified_max_matching_min_cost(
     active |= cheapest_per_group(request, cost, n_requests, keep_per_node)
     subset = np.flatnonzero(active)
     chosen = subset[max_matching_min_cost(trip[subset], request[subset], cost[subset]).selected]
+    # Any simple path costs less than this in absolute value; -B makes flow always pay.
+    big = (int(np.abs(cost).max()) + 1) * (n_trips + n_requests + 2) * 2
     for _ in range(max_rounds):
-        potential = _residual_potentials(trip, request, cost, subset, chosen, n_trips, n_requests)
+        potential = _residual_potentials(
+            trip, request, cost, subset, chosen, n_trips, n_requests, big
+        )
         if potential is None:  # the arcs added last make the flow improvable: solve again
             solved = max_matching_min_cost(trip[subset], request[subset], cost[subset])
             chosen = subset[solved.selected]
@@ -132,13 +136,13 @@ def _residual_potentials(
     chosen: IntArray,
     n_trips: int,
     n_requests: int,
+    big: int,
 ) -> IntArray | None:
     """Shortest distances in the residual graph of the flow ``chosen`` on the arcs
-    ``subset`` (nodes: trips, requests, source, sink); None if it has a negative cycle,
-    that is, if the flow is not optimal on these arcs."""
+    ``subset`` (nodes: trips, requests, source, sink; the return arc sink -> source costs
+    ``-big``); None if it has a negative cycle, that is, if the flow is not optimal on
+    these arcs."""
     source, sink = n_trips + n_requests, n_trips + n_requests + 1
-    # Any simple path costs less than this in absolute value; -B makes flow always pay.
-    big = (int(np.abs(cost).max()) + 1) * (n_trips + n_requests + 2) * 2
     matched_trip = np.zeros(n_trips, dtype=bool)
     matched_request = np.zeros(n_requests, dtype=bool)
     matched_trip[trip[chosen]] = True
