@@ -75,27 +75,27 @@ def grid_candidates(
         gy = centre[t, dy] - grid_origin[1]
         x0 = _clamp(int(np.floor((gx - r_t) / cell_km)), nx - 1)
         x1 = _clamp(int(np.floor((gx + r_t) / cell_km)), nx - 1)
+        # The rows of cells under the ball, per column (an empty range where it misses).
+        y_lo = np.ones(x1 - x0 + 1, dtype=np.int64)
+        y_hi = np.zeros(x1 - x0 + 1, dtype=np.int64)
+        for c in range(x1 - x0 + 1):
+            half = _half_chord(x0 + c, nx, gx, r_t, cell_km)
+            if half >= 0:
+                y_lo[c] = _clamp(int(np.floor((gy - half) / cell_km)), ny - 1)
+                y_hi[c] = _clamp(int(np.floor((gy + half) / cell_km)), ny - 1)
         found = 0
         write = offsets[t] if fill else 0
         for px in range(x0, x1 + 1):
-            p_half = _half_chord(px, nx, gx, r_t, cell_km)
-            if p_half < 0:
-                continue
-            py0 = _clamp(int(np.floor((gy - p_half) / cell_km)), ny - 1)
-            py1 = _clamp(int(np.floor((gy + p_half) / cell_km)), ny - 1)
-            for py in range(py0, py1 + 1):
+            for py in range(y_lo[px - x0], y_hi[px - x0] + 1):
                 lo, hi = cell_start[px * ny + py], cell_start[px * ny + py + 1]
                 if lo == hi:
                     continue
                 cell_rows = delivery_cell[lo:hi]
                 for qx in range(x0, x1 + 1):
-                    q_half = _half_chord(qx, nx, gx, r_t, cell_km)
-                    if q_half < 0:
+                    if y_lo[qx - x0] > y_hi[qx - x0]:
                         continue
-                    qy0 = _clamp(int(np.floor((gy - q_half) / cell_km)), ny - 1)
-                    qy1 = _clamp(int(np.floor((gy + q_half) / cell_km)), ny - 1)
-                    first = lo + np.searchsorted(cell_rows, qx * ny + qy0)
-                    last = lo + np.searchsorted(cell_rows, qx * ny + qy1, side="right")
+                    first = lo + np.searchsorted(cell_rows, qx * ny + y_lo[qx - x0])
+                    last = lo + np.searchsorted(cell_rows, qx * ny + y_hi[qx - x0], side="right")
                     for row in range(first, last):
                         # Both ends of the request must lie in the ellipse's enclosing ball.
                         s = 0.0
