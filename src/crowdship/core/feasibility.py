@@ -267,10 +267,8 @@ def check_pairs(
     limits: Limits = NO_LIMITS,
 ) -> FeasiblePairs:
     """The exact rule (true travel times) on the given pairs; keeps the feasible ones."""
-    to_pickup = travel.pairwise(trips.origin[trip_index], requests.pickup[request_index])
-    from_delivery = travel.pairwise(requests.delivery[request_index], trips.destination[trip_index])
-    ok, detour, *_ = evaluate(
-        trips, requests, direct, trip_index, request_index, to_pickup, from_delivery
+    ok, detour, *_ = _evaluate_with_true_legs(
+        trips, requests, travel, direct, trip_index, request_index
     )
     if limits != NO_LIMITS:
         ok &= detour <= limits.allowed_detour(direct.trip)[trip_index] + TIME_TOLERANCE
@@ -292,12 +290,24 @@ def schedule(
 ) -> Schedule:
     """The rule's times for the given (feasible) pairs, with the true travel times."""
     direct = direct if direct is not None else DirectTimes.of(trips, requests, travel)
-    to_pickup = travel.pairwise(trips.origin[trip_index], requests.pickup[request_index])
-    from_delivery = travel.pairwise(requests.delivery[request_index], trips.destination[trip_index])
-    _, _, pickup, delivery, arrival = evaluate(
-        trips, requests, direct, trip_index, request_index, to_pickup, from_delivery
+    _, _, pickup, delivery, arrival = _evaluate_with_true_legs(
+        trips, requests, travel, direct, trip_index, request_index
     )
     return Schedule(pickup, delivery, arrival)
+
+
+def _evaluate_with_true_legs(
+    trips: Trips,
+    requests: Requests,
+    travel: TravelModel,
+    direct: DirectTimes,
+    trip_index: IntArray,
+    request_index: IntArray,
+) -> tuple[np.ndarray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """:func:`evaluate` with the travel model's own minutes for the two joining legs."""
+    to_pickup = travel.pairwise(trips.origin[trip_index], requests.pickup[request_index])
+    from_delivery = travel.pairwise(requests.delivery[request_index], trips.destination[trip_index])
+    return evaluate(trips, requests, direct, trip_index, request_index, to_pickup, from_delivery)
 
 
 def all_pairs(
