@@ -69,17 +69,21 @@ def run_crowdship(size: str) -> Run:
     match(warm_trips, warm_requests, warm_params.travel)
     match(warm_trips, warm_requests, warm_params.travel, policy=MaxMatches(certify_above=0))
     result = match(trips, requests, params.travel)  # type: ignore[arg-type]
-    pairs_s = result.timings["direct"] + result.timings["pairs"] + result.timings["cost"]
+    pairs_s = (
+        result.stats.timings["direct"]
+        + result.stats.timings["pairs"]
+        + result.stats.timings["cost"]
+    )
     return Run(
         "crowdship",
         size,
-        result.feasible_pairs,
+        result.stats.feasible_pairs,
         pairs_s,
-        result.timings["solve"],
-        result.seconds,
+        result.stats.timings["solve"],
+        result.stats.seconds,
         0.0,
         result.matched,
-        int(to_units(result.cost).sum()),
+        int(to_units(result.assignment.cost).sum()),
     )
 
 

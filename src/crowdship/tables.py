@@ -417,7 +417,7 @@ def match_rows(result: MatchResult, base: TimeBase) -> list[dict[str, Any]]:
             "pickup_time": base.format(m.pickup_time),
             "delivery_time": base.format(m.delivery_time),
         }
-        for m in result.matches()
+        for m in result.assignment.matches()
     ]
 
 

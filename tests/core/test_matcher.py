@@ -59,11 +59,11 @@ def test_max_matches_equals_independent_optimum(seed, n_trips, n_requests):
         n_trips, n_requests, pairs.trip, pairs.request, to_units(pairs.detour)
     )
     assert result.matched == count
-    assert round(result.objective * 1000) == cost
+    assert round(result.stats.objective * 1000) == cost
     # Each trip and request at most once, and every match feasible.
-    assert len(set(result.trip_ids)) == result.matched
-    assert len(set(result.request_ids)) == result.matched
-    assert result.feasible_pairs == len(pairs)
+    assert len(set(result.assignment.trip_ids)) == result.matched
+    assert len(set(result.assignment.request_ids)) == result.matched
+    assert result.stats.feasible_pairs == len(pairs)
 
 
 @settings(max_examples=50, deadline=None)
@@ -74,11 +74,14 @@ def test_min_cost_equals_independent_optimum(seed, n_trips, n_requests):
     result = match(trips, requests, TRAVEL, policy=MinCost())
     pairs = all_pairs(trips, requests, TRAVEL)
     net = to_units(requests.value[pairs.request] - pairs.detour)
-    assert round(result.objective * 1000) == max_weight_optimum(
+    assert round(result.stats.objective * 1000) == max_weight_optimum(
         n_trips, n_requests, pairs.trip, pairs.request, net
     )
     value = dict(zip(requests.ids, requests.value, strict=True))
-    assert all(value[r] > c for r, c in zip(result.request_ids, result.cost, strict=True))
+    assert all(
+        value[r] > c
+        for r, c in zip(result.assignment.request_ids, result.assignment.cost, strict=True)
+    )
 
 
 @settings(max_examples=50, deadline=None)
@@ -91,7 +94,7 @@ def test_acceptance_aware_equals_independent_optimum(seed, n_trips, n_requests):
     p = PaperResponse().accept_probability(trips, requests, pairs)
     weight = np.rint(p * 1_000_000).astype(np.int64)
     expected = max_weight_optimum(n_trips, n_requests, pairs.trip, pairs.request, weight)
-    assert round(result.objective * 1_000_000) == expected
+    assert round(result.stats.objective * 1_000_000) == expected
 
 
 def test_greedy_would_be_wrong_here(minute_per_km):
@@ -106,12 +109,12 @@ def test_greedy_would_be_wrong_here(minute_per_km):
         [("r1", (2.0, 0.0), (5.0, 0.0), 0.0, 100.0), ("r2", (4.0, 1.5), (6.0, 1.5), 0.0, 100.0)]
     )
     result = match(trips, requests, minute_per_km)
-    assert sorted(zip(result.trip_ids, result.request_ids, strict=True)) == [
+    assert sorted(zip(result.assignment.trip_ids, result.assignment.request_ids, strict=True)) == [
         ("a", "r2"),
         ("b", "r1"),
     ]
     # r1 rides free with b; r2 costs a: 2 x sqrt(4^2 + 1.5^2) + 2 - 10 minutes.
-    assert result.objective == pytest.approx(2 * (4**2 + 1.5**2) ** 0.5 + 2 - 10, abs=1e-3)
+    assert result.stats.objective == pytest.approx(2 * (4**2 + 1.5**2) ** 0.5 + 2 - 10, abs=1e-3)
 
 
 def test_paper_example_structure(minute_per_km):
@@ -133,7 +136,10 @@ def test_paper_example_structure(minute_per_km):
         ]
     )
     result = match(trips, requests, minute_per_km)
-    assert dict(zip(result.request_ids, result.trip_ids, strict=True)) == {"r1": "t2", "r3": "t4"}
+    assert dict(zip(result.assignment.request_ids, result.assignment.trip_ids, strict=True)) == {
+        "r1": "t2",
+        "r3": "t4",
+    }
     assert result.matched == 2
 
 
@@ -144,10 +150,10 @@ def test_excluded_pairs_are_never_proposed(minute_per_km):
     )
     requests = make_requests([("r", (2.0, 0.0), (5.0, 0.0), 0.0, 100.0)])
     first = match(trips, requests, minute_per_km)
-    excluded = {(str(first.trip_ids[0]), "r")}
+    excluded = {(str(first.assignment.trip_ids[0]), "r")}
     second = match(trips, requests, minute_per_km, exclude=excluded)
     assert second.matched == 1
-    assert (str(second.trip_ids[0]), "r") not in excluded
+    assert (str(second.assignment.trip_ids[0]), "r") not in excluded
 
 
 def test_cost_terms_steer_the_choice(minute_per_km):
@@ -166,14 +172,14 @@ def test_cost_terms_steer_the_choice(minute_per_km):
         [("r", (2.0, 0.0), (5.0, 0.0), 0.0, 100.0)], preferred_couriers=[frozenset({"ann"})]
     )
     rated = match(trips, requests, minute_per_km, CostFunction.weighted(rating=5.0))
-    assert list(rated.trip_ids) == ["b"]
+    assert list(rated.assignment.trip_ids) == ["b"]
     preferred = match(
         trips,
         requests,
         minute_per_km,
         CostFunction((RatingTerm(5.0), PreferredCourierTerm(10.0))),
     )
-    assert list(preferred.trip_ids) == ["a"]
+    assert list(preferred.assignment.trip_ids) == ["a"]
     # Priority: one trip, two requests; the urgent one wins even at a larger detour.
     one = make_trips([("a", (0.0, 0.0), (10.0, 0.0), 0.0, 20.0)])
     two = make_requests(
@@ -183,9 +189,9 @@ def test_cost_terms_steer_the_choice(minute_per_km):
         ],
         priority=[0.0, 3.0],
     )
-    assert list(match(one, two, minute_per_km).request_ids) == ["calm"]
+    assert list(match(one, two, minute_per_km).assignment.request_ids) == ["calm"]
     weighted = CostFunction.weighted(priority=1.0)
-    assert list(match(one, two, minute_per_km, weighted).request_ids) == ["urgent"]
+    assert list(match(one, two, minute_per_km, weighted).assignment.request_ids) == ["urgent"]
     assert isinstance(weighted.terms[-1], PriorityTerm)
 
 
@@ -209,11 +215,11 @@ def test_result_reports_phases_and_pairs(minute_per_km):
     """The result carries feasible pairs, objective and per-phase timings."""
     trips, requests = random_instance(np.random.default_rng(3), 30, 30)
     result = match(trips, requests, TRAVEL)
-    assert set(result.timings) == {"direct", "pairs", "cost", "solve"}
-    assert result.feasible_pairs >= result.matched
-    assert result.total_cost == pytest.approx(result.objective, abs=0.01)
-    records = result.matches()
-    assert [m.trip_id for m in records] == list(result.trip_ids)
+    assert set(result.stats.timings) == {"direct", "pairs", "cost", "solve"}
+    assert result.stats.feasible_pairs >= result.matched
+    assert result.assignment.total_cost == pytest.approx(result.stats.objective, abs=0.01)
+    records = result.assignment.matches()
+    assert [m.trip_id for m in records] == list(result.assignment.trip_ids)
     assert all(m.pickup_time <= m.delivery_time <= m.arrival_time for m in records)
     # The matched pairs' times are the rule's, as the all-pairs reference computes them.
     reference = all_pairs(trips, requests, TRAVEL)
@@ -227,10 +233,16 @@ def test_result_reports_phases_and_pairs(minute_per_km):
         )
     }
     for k in range(result.matched):
-        expected = times[(int(result.trip_index[k]), int(result.request_index[k]))]
-        got = (result.pickup_time[k], result.delivery_time[k], result.arrival_time[k])
+        expected = times[
+            (int(result.assignment.trip_index[k]), int(result.assignment.request_index[k]))
+        ]
+        got = (
+            result.assignment.pickup_time[k],
+            result.assignment.delivery_time[k],
+            result.assignment.arrival_time[k],
+        )
         assert got == pytest.approx(expected, abs=1e-9)
-        t, r = int(result.trip_index[k]), int(result.request_index[k])
+        t, r = int(result.assignment.trip_index[k]), int(result.assignment.request_index[k])
         assert requests.earliest_pickup[r] <= got[0]
         assert got[1] <= requests.latest_delivery[r] + 1e-6
         assert got[2] <= trips.latest_arrival[t] + 1e-6
@@ -273,7 +285,7 @@ def test_brute_force_on_tiny_instances():
                     total = sum(cost[c] for c in chosen)
                     best = max(best, (k, -total))
         result = match(trips, requests, TRAVEL)
-        assert (result.matched, -round(result.objective * 1000)) == best
+        assert (result.matched, -round(result.stats.objective * 1000)) == best
 
 
 @settings(max_examples=60, deadline=None)
@@ -292,7 +304,7 @@ def test_certified_sparse_solve_equals_independent_optimum(seed, n_trips, n_requ
     count, cost = assignment_optimum(
         n_trips, n_requests, pairs.trip, pairs.request, to_units(pairs.detour)
     )
-    assert (result.matched, round(result.objective * 1000)) == (count, cost)
+    assert (result.matched, round(result.stats.objective * 1000)) == (count, cost)
 
 
 def test_certificate_adds_back_arcs_when_the_small_problem_is_wrong():

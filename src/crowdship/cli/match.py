@@ -126,7 +126,7 @@ def _travel(
 
 
 def _print_matches(result: MatchResult, base: TimeBase, limit: int = 50) -> None:
-    table = Table(title=f"matches ({result.policy})")
+    table = Table(title=f"matches ({result.stats.policy})")
     for column in ("trip", "request", "detour min", "pickup", "delivery"):
         table.add_column(column, justify="right" if column == "detour min" else "left")
     rows = match_rows(result, base)
@@ -144,16 +144,17 @@ def _print_matches(result: MatchResult, base: TimeBase, limit: int = 50) -> None
 
 
 def _print_summary(result: MatchResult, out: Path | None) -> None:
-    rate = result.matched / result.requests if result.requests else 0.0
+    stats = result.stats
+    rate = result.matched / stats.requests if stats.requests else 0.0
     console.print(
-        f"matched {result.matched} / {result.requests} requests ({rate:.1%}) with "
-        f"{result.trips} trips; total detour {result.total_detour:.1f} min; "
-        f"{result.objective_unit} {result.objective:.3f}"
+        f"matched {result.matched} / {stats.requests} requests ({rate:.1%}) with "
+        f"{stats.trips} trips; total detour {result.assignment.total_detour:.1f} min; "
+        f"{stats.objective_unit} {stats.objective:.3f}"
     )
-    phases = ", ".join(f"{name} {seconds:.3f}" for name, seconds in result.timings.items())
+    phases = ", ".join(f"{name} {seconds:.3f}" for name, seconds in stats.timings.items())
     console.print(
-        f"feasible pairs {result.feasible_pairs} (of {result.candidate_pairs} candidates); "
-        f"{result.seconds:.3f} s ({phases})"
+        f"feasible pairs {stats.feasible_pairs} (of {stats.candidate_pairs} candidates); "
+        f"{stats.seconds:.3f} s ({phases})"
     )
     if out is not None:
         console.print(f"wrote {result.matched} matches to {out}")

@@ -41,10 +41,10 @@ class Match:
 
 
 @dataclass(frozen=True)
-class MatchResult:
-    """What the matcher decided, with the numbers needed to judge it."""
+class Assignment:
+    """The chosen pairs, sorted by trip then request, with the rule's times (parallel columns)."""
 
-    trip_index: IntArray
+    trip_index: IntArray  # positions in the trips given to the matcher
     request_index: IntArray
     trip_ids: np.ndarray
     request_ids: np.ndarray
@@ -53,17 +53,8 @@ class MatchResult:
     pickup_time: FloatArray
     delivery_time: FloatArray
     arrival_time: FloatArray
-    policy: str
-    objective: float
-    objective_unit: str
-    trips: int
-    requests: int
-    candidate_pairs: int
-    feasible_pairs: int
-    timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
 
-    @property
-    def matched(self) -> int:
+    def __len__(self) -> int:
         return len(self.trip_index)
 
     @property
@@ -73,10 +64,6 @@ class MatchResult:
     @property
     def total_cost(self) -> float:
         return float(self.cost.sum())
-
-    @property
-    def seconds(self) -> float:
-        return sum(self.timings.values())
 
     def matches(self) -> list[Match]:
         return [
@@ -89,8 +76,38 @@ class MatchResult:
                 float(self.delivery_time[k]),
                 float(self.arrival_time[k]),
             )
-            for k in range(self.matched)
+            for k in range(len(self))
         ]
+
+
+@dataclass(frozen=True)
+class MatchStats:
+    """The numbers needed to judge a matching: its objective, the instance's size, the time."""
+
+    policy: str
+    objective: float
+    objective_unit: str
+    trips: int
+    requests: int
+    candidate_pairs: int
+    feasible_pairs: int
+    timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.timings.values())
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """What the matcher decided (the assignment) and how it got there (the statistics)."""
+
+    assignment: Assignment
+    stats: MatchStats
+
+    @property
+    def matched(self) -> int:
+        return len(self.assignment)
 
 
 def _drop_excluded(
@@ -161,7 +178,7 @@ def match(
     chosen = chosen.select(order)
     chosen_cost = pair_cost[outcome.selected][order]
     times = schedule(trips, requests, travel_model, chosen.trip, chosen.request, direct)
-    return MatchResult(
+    assignment = Assignment(
         trip_index=chosen.trip,
         request_index=chosen.request,
         trip_ids=trips.ids[chosen.trip],
@@ -171,6 +188,8 @@ def match(
         pickup_time=times.pickup_time,
         delivery_time=times.delivery_time,
         arrival_time=times.arrival_time,
+    )
+    stats = MatchStats(
         policy=chosen_policy.name,
         objective=outcome.objective,
         objective_unit=chosen_policy.objective_unit,
@@ -180,3 +199,4 @@ def match(
         feasible_pairs=len(pairs),
         timings=timings,
     )
+    return MatchResult(assignment, stats)

@@ -45,8 +45,15 @@ def _points(values: ArrayLike, n: int, name: str) -> FloatArray:
     return array
 
 
-def _ids(values: Sequence[str] | NDArray, kind: str) -> NDArray:
-    ids = np.asarray([str(v) for v in values], dtype=object)
+def _ids(values: Sequence[str] | NDArray) -> NDArray:
+    return np.asarray([str(v) for v in values], dtype=object)
+
+
+def _check_unique(ids: NDArray, kind: str) -> None:
+    if ids.ndim != 1:
+        raise ModelError(f"{kind} ids must be one column, got shape {ids.shape}")
+    if len(set(ids.tolist())) == len(ids):
+        return
     seen: dict[str, int] = {}
     for index, value in enumerate(ids):
         if value in seen:
@@ -54,7 +61,15 @@ def _ids(values: Sequence[str] | NDArray, kind: str) -> NDArray:
                 f"{kind} id {value!r} appears twice (entries {seen[value]} and {index})"
             )
         seen[value] = index
-    return ids
+
+
+def _check_shapes(n: int, points: dict[str, NDArray], columns: dict[str, NDArray]) -> None:
+    for name, array in points.items():
+        if np.shape(array) != (n, 2):
+            raise ModelError(f"{name} must be {n} points of two coordinates, got {np.shape(array)}")
+    for name, array in columns.items():
+        if np.shape(array) != (n,):
+            raise ModelError(f"{name} must have {n} values, got shape {np.shape(array)}")
 
 
 def _check_finite(kind: str, ids: NDArray, **columns: NDArray) -> None:
@@ -108,9 +123,9 @@ class Trips:
         courier: Sequence[str] | NDArray | None = None,
         rating: ArrayLike | None = None,
     ) -> Trips:
-        ids_array = _ids(ids, "trip")
+        ids_array = _ids(ids)
         n = len(ids_array)
-        trips = cls(
+        return cls(
             ids=ids_array,
             origin=_points(origin, n, "origin"),
             destination=_points(destination, n, "destination"),
@@ -122,13 +137,22 @@ class Trips:
             ),
             rating=_column(np.full(n, np.nan) if rating is None else rating, n, "rating"),
         )
-        trips._validate()
-        return trips
 
-    def _validate(self) -> None:
+    def __post_init__(self) -> None:
+        # Every way of building trips (from_columns, subset, the constructor) is checked here.
         n = len(self)
-        if self.courier.shape != (n,):
-            raise ModelError(f"courier must have {n} values, got shape {self.courier.shape}")
+        _check_shapes(
+            n,
+            points={"origin": self.origin, "destination": self.destination},
+            columns={
+                "earliest_departure": self.earliest_departure,
+                "latest_arrival": self.latest_arrival,
+                "capacity": self.capacity,
+                "courier": self.courier,
+                "rating": self.rating,
+            },
+        )
+        _check_unique(self.ids, "trip")
         _check_finite(
             "trip",
             self.ids,
@@ -205,11 +229,11 @@ class Requests:
         sender: Sequence[str] | NDArray | None = None,
         preferred_couriers: Sequence[frozenset[str]] | None = None,
     ) -> Requests:
-        ids_array = _ids(ids, "request")
+        ids_array = _ids(ids)
         n = len(ids_array)
         earliest = _column(earliest_pickup, n, "earliest_pickup")
         preferred = tuple(preferred_couriers) if preferred_couriers is not None else ()
-        requests = cls(
+        return cls(
             ids=ids_array,
             pickup=_points(pickup, n, "pickup"),
             delivery=_points(delivery, n, "delivery"),
@@ -227,13 +251,23 @@ class Requests:
             ),
             preferred_couriers=preferred,
         )
-        requests._validate()
-        return requests
 
-    def _validate(self) -> None:
+    def __post_init__(self) -> None:
         n = len(self)
-        if self.sender.shape != (n,):
-            raise ModelError(f"sender must have {n} values, got shape {self.sender.shape}")
+        _check_shapes(
+            n,
+            points={"pickup": self.pickup, "delivery": self.delivery},
+            columns={
+                "earliest_pickup": self.earliest_pickup,
+                "latest_delivery": self.latest_delivery,
+                "announced_at": self.announced_at,
+                "size": self.size,
+                "priority": self.priority,
+                "value": self.value,
+                "sender": self.sender,
+            },
+        )
+        _check_unique(self.ids, "request")
         if self.preferred_couriers and len(self.preferred_couriers) != n:
             raise ModelError(
                 f"preferred_couriers must have {n} entries, got {len(self.preferred_couriers)}"

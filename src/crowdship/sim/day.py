@@ -214,9 +214,9 @@ class _Day:
             exclude=self.rejected,
         )
         offered = FeasiblePairs(
-            trip=result.trip_index,
-            request=result.request_index,
-            detour=result.detour,
+            trip=result.assignment.trip_index,
+            request=result.assignment.request_index,
+            detour=result.assignment.detour,
             candidates=result.matched,
         )
         accept_p = self.response.accept_probability(pool_trips, pool_requests, offered)
@@ -224,8 +224,8 @@ class _Day:
         accepted = self.rng.random(result.matched) < accept_p
         moment = math.nan if clock is None else clock
         for k in range(result.matched):
-            t = int(trip_index[result.trip_index[k]])
-            r = int(request_index[result.request_index[k]])
+            t = int(trip_index[result.assignment.trip_index[k]])
+            r = int(request_index[result.assignment.request_index[k]])
             trip_id, request_id = str(trips.ids[t]), str(requests.ids[r])
             if accepted[k]:
                 self.trip_free[t] = False
@@ -233,7 +233,9 @@ class _Day:
                 announced = float(requests.announced_at[r])
                 wait = moment - announced if math.isfinite(announced) else math.nan
                 self.assignments.append(
-                    Assignment(trip_id, request_id, moment, float(result.detour[k]), wait)
+                    Assignment(
+                        trip_id, request_id, moment, float(result.assignment.detour[k]), wait
+                    )
                 )
             else:
                 self.rejected.add((trip_id, request_id))
@@ -244,11 +246,11 @@ class _Day:
                 round=round_,
                 trips=len(trip_index),
                 requests=len(request_index),
-                feasible_pairs=result.feasible_pairs,
+                feasible_pairs=result.stats.feasible_pairs,
                 proposed=result.matched,
                 accepted=n_accepted,
                 rejected=result.matched - n_accepted,
-                matcher_s=result.seconds,
+                matcher_s=result.stats.seconds,
             )
         )
         return n_accepted, result.matched - n_accepted

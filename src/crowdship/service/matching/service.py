@@ -240,7 +240,7 @@ def run_matching(
                 policy=policy_named(context.settings.policy),
                 exclude=loaded.refused,
             )
-            feasible = result.feasible_pairs
+            feasible = result.stats.feasible_pairs
             pairs = [
                 (
                     int(m.trip_id),
@@ -249,7 +249,7 @@ def run_matching(
                     bridge.at_minutes(now, m.pickup_time),
                     bridge.at_minutes(now, m.delivery_time),
                 )
-                for m in result.matches()
+                for m in result.assignment.matches()
             ]
         match_s = time.perf_counter() - clock
 
