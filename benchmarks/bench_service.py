@@ -38,17 +38,18 @@ from rich.console import Console
 from rich.table import Table
 
 from crowdship.core import match
-from crowdship.service.accounts.models import Role
-from crowdship.service.accounts.service import create_user
 from crowdship.service.clock import ManualClock
 from crowdship.service.context import ServiceContext
 from crowdship.service.db import Database, migrate
-from crowdship.service.matching import bridge, repository
-from crowdship.service.matching.service import run_matching
-from crowdship.service.orders.lifecycle import OrderStatus
-from crowdship.service.orders.models import Order
+from crowdship.service.entities.accounts.models import Role
+from crowdship.service.entities.accounts.service import create_user
+from crowdship.service.entities.offers import repository
+from crowdship.service.entities.orders.lifecycle import OrderStatus
+from crowdship.service.entities.orders.models import Order
+from crowdship.service.entities.trips.models import Trip, TripStatus
 from crowdship.service.settings import Settings
-from crowdship.service.trips.models import Trip, TripStatus
+from crowdship.service.workflows import core_model as bridge
+from crowdship.service.workflows.matching import run_matching
 
 POSTGRES = os.environ.get(
     "CROWDSHIP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -29,9 +29,9 @@ from tests.service.books import deliver_orders, make_people  # noqa: E402
 from crowdship.service.clock import ManualClock  # noqa: E402
 from crowdship.service.context import ServiceContext  # noqa: E402
 from crowdship.service.db import Database, migrate  # noqa: E402
+from crowdship.service.entities.ledger.models import LedgerEntry  # noqa: E402
 from crowdship.service.settings import Settings  # noqa: E402
-from crowdship.service.settlement import service as settlement  # noqa: E402
-from crowdship.service.settlement.models import LedgerEntry  # noqa: E402
+from crowdship.service.workflows import settlement as settlement  # noqa: E402
 
 DELIVERED = datetime(2026, 1, 15, 12, tzinfo=UTC)
 

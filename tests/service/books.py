@@ -9,19 +9,19 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy import insert, select
 
-from crowdship.service.accounts.models import Role, User
 from crowdship.service.context import ServiceContext
-from crowdship.service.orders.lifecycle import OrderStatus
-from crowdship.service.orders.models import Order
-from crowdship.service.settlement import ledger
-from crowdship.service.settlement.models import (
+from crowdship.service.entities.accounts.models import Role, User
+from crowdship.service.entities.ledger import ledger
+from crowdship.service.entities.ledger.models import (
     LedgerEntry,
     LedgerTransaction,
     Payout,
     PayoutStatus,
     TransactionKind,
 )
-from crowdship.service.trips.models import Trip, TripStatus
+from crowdship.service.entities.orders.lifecycle import OrderStatus
+from crowdship.service.entities.orders.models import Order
+from crowdship.service.entities.trips.models import Trip, TripStatus
 
 
 def make_people(

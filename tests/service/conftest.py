@@ -133,8 +133,8 @@ class Service:
         email = f"{role}{self._count}@test.crowdship.dev"
         phone = phone or f"+35840{self._count:07d}"
         if role == "operator":
-            from crowdship.service.accounts.models import Role
-            from crowdship.service.accounts.service import create_user
+            from crowdship.service.entities.accounts.models import Role
+            from crowdship.service.entities.accounts.service import create_user
 
             with self.context.db.write() as session:
                 user = create_user(session, email, PASSWORD, Role.OPERATOR, "Op", None, START)
@@ -161,7 +161,7 @@ class Service:
 
 
 def right_answers() -> dict[str, int]:
-    from crowdship.service.couriers.assessment import load
+    from crowdship.service.entities.accounts.assessment import load
 
     return {q.id: q.answer for q in load().questions}
 

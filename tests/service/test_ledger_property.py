@@ -13,17 +13,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sqlalchemy import select
 
-from crowdship.service.accounts.models import Role, User
 from crowdship.service.clock import ManualClock
 from crowdship.service.context import ServiceContext
 from crowdship.service.db import Database, migrate
 from crowdship.service.deps import Actor
-from crowdship.service.incidents import service as incidents
-from crowdship.service.incidents.models import Incident, IncidentKind, Resolution
-from crowdship.service.orders.lifecycle import OrderStatus
-from crowdship.service.orders.models import Order
+from crowdship.service.entities.accounts.models import Role, User
+from crowdship.service.entities.incidents.models import Incident, IncidentKind, Resolution
+from crowdship.service.entities.orders.lifecycle import OrderStatus
+from crowdship.service.entities.orders.models import Order
 from crowdship.service.settings import Settings
-from crowdship.service.settlement import service as settlement
+from crowdship.service.workflows import incidents, settlement
 from tests.service.books import assert_books_balance, deliver_orders, make_people
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 
 from crowdship.service.db import Database, migrate
-from crowdship.service.matching.lock import job_lock
+from crowdship.service.lock import job_lock
 
 
 def _try_lock(url: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]

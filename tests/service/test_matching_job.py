@@ -10,20 +10,20 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from crowdship.service.accounts.models import Role
-from crowdship.service.accounts.service import create_user
 from crowdship.service.clock import ManualClock
 from crowdship.service.context import ServiceContext
 from crowdship.service.db import Database, migrate
 from crowdship.service.deps import Actor
-from crowdship.service.matching.models import Offer, OfferStatus
-from crowdship.service.matching.service import run_matching
-from crowdship.service.orders import service as orders
-from crowdship.service.orders.schemas import OrderCreate
+from crowdship.service.entities.accounts.models import Role
+from crowdship.service.entities.accounts.service import create_user
+from crowdship.service.entities.offers.models import Offer, OfferStatus
+from crowdship.service.entities.orders.schemas import OrderCreate
+from crowdship.service.entities.trips import service as trips
+from crowdship.service.entities.trips.schemas import TripCreate
 from crowdship.service.settings import Settings
 from crowdship.service.sms import RecordingSms
-from crowdship.service.trips import service as trips
-from crowdship.service.trips.schemas import TripCreate
+from crowdship.service.workflows import orders_tmp as orders
+from crowdship.service.workflows.matching import run_matching
 from tests.core.test_matcher import assignment_optimum
 from tests.service.conftest import START
 
@@ -126,8 +126,8 @@ def test_offers_are_an_optimal_matching(database_url: str, seed: int) -> None:
             )
         session.commit()
 
-    from crowdship.service.orders.models import Order
-    from crowdship.service.trips.models import Trip
+    from crowdship.service.entities.orders.models import Order
+    from crowdship.service.entities.trips.models import Trip
 
     with context.db.read() as session:
         trip_rows = list(session.scalars(select(Trip).order_by(Trip.id)))

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crowdship.service.points import hours
-from crowdship.service.pricing.tariff import ParcelDraft, PeakWindow, Tariff, haversine_km
-from crowdship.service.settlement.calendar import day_end_utc, payout_date
+from crowdship.service.entities.ledger.calendar import day_end_utc, payout_date
+from crowdship.service.entities.points import hours
+from crowdship.service.entities.pricing.tariff import ParcelDraft, PeakWindow, Tariff, haversine_km
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 

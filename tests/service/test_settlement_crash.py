@@ -18,16 +18,16 @@ from sqlalchemy import func, select
 from crowdship.service.clock import ManualClock
 from crowdship.service.context import ServiceContext
 from crowdship.service.db import Database, migrate
-from crowdship.service.orders.lifecycle import OrderStatus
-from crowdship.service.orders.models import Order
-from crowdship.service.settings import Settings
-from crowdship.service.settlement.models import (
+from crowdship.service.entities.ledger.models import (
     LedgerEntry,
     Payout,
     PayoutRun,
     PayoutStatus,
     SettlementRun,
 )
+from crowdship.service.entities.orders.lifecycle import OrderStatus
+from crowdship.service.entities.orders.models import Order
+from crowdship.service.settings import Settings
 from tests.service.books import assert_books_balance, deliver_orders, make_people
 from tests.service.conftest import BACKENDS
 

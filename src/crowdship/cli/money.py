@@ -56,7 +56,7 @@ def settle_command(
     """Book the day's delivered orders in the ledger and schedule each courier's payout
     (T+2 by default). Running it again books nothing twice; a crash leaves nothing."""
     from crowdship.service.errors import DomainError
-    from crowdship.service.settlement.service import settle
+    from crowdship.service.workflows.settlement import settle
 
     when = _day(day, "--date")
     context = _context()
@@ -103,7 +103,7 @@ def payout_run(
     (courier, account, amount, orders). Couriers without an account are held; running it
     again pays nobody twice."""
     from crowdship.service.errors import DomainError
-    from crowdship.service.settlement.service import pay_out
+    from crowdship.service.workflows.settlement import pay_out
 
     when = _day(day, "--date")
     context = _context()
@@ -138,7 +138,7 @@ def payout_export(
 ) -> None:
     """Write a payout run's CSV again from the database."""
     from crowdship.service.errors import DomainError
-    from crowdship.service.settlement.service import export_csv
+    from crowdship.service.workflows.settlement import export_csv
 
     context = _context()
     try:

@@ -111,7 +111,7 @@ def serve_command(
 
 def _seed_demo(context: ServiceContext) -> None:
     from crowdship.service.demo import OPERATOR_EMAIL, PASSWORD, seed
-    from crowdship.service.matching.service import run_matching
+    from crowdship.service.workflows.matching import run_matching
 
     summary = seed(context)
     if summary.created:
@@ -161,9 +161,9 @@ def create_operator_command(
     ] = "",
 ) -> None:
     """Create an operator account (the first one cannot sign up over the API)."""
-    from crowdship.service.accounts.models import Role
-    from crowdship.service.accounts.service import create_user
     from crowdship.service.context import ServiceContext
+    from crowdship.service.entities.accounts.models import Role
+    from crowdship.service.entities.accounts.service import create_user
     from crowdship.service.errors import DomainError
 
     if len(password) < 8:

@@ -14,20 +14,20 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from crowdship import __version__
-from crowdship.service.accounts.routes import router as accounts_router
 from crowdship.service.context import ServiceContext
-from crowdship.service.couriers.routes import router as couriers_router
 from crowdship.service.deps import ActorCache
 from crowdship.service.errors import DomainError
-from crowdship.service.incidents.routes import router as incidents_router
-from crowdship.service.matching.routes import router as matching_router
-from crowdship.service.orders.routes import router as orders_router
-from crowdship.service.points.routes import router as points_router
-from crowdship.service.pricing.routes import router as pricing_router
-from crowdship.service.ratings.routes import router as ratings_router
+from crowdship.service.routes.accounts import router as accounts_router
+from crowdship.service.routes.couriers import router as couriers_router
+from crowdship.service.routes.incidents import router as incidents_router
+from crowdship.service.routes.offers import router as matching_router
+from crowdship.service.routes.orders import router as orders_router
+from crowdship.service.routes.points import router as points_router
+from crowdship.service.routes.pricing import router as pricing_router
+from crowdship.service.routes.ratings import router as ratings_router
+from crowdship.service.routes.settlement import router as settlement_router
+from crowdship.service.routes.trips import router as trips_router
 from crowdship.service.scheduler import Scheduler
-from crowdship.service.settlement.routes import router as settlement_router
-from crowdship.service.trips.routes import router as trips_router
 
 log = logging.getLogger("crowdship.service")
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from crowdship.core import GreatCircleTravel, TravelModel
 from crowdship.service.clock import Clock, SystemClock
 from crowdship.service.db import Database
-from crowdship.service.pricing.tariff import TariffCache
+from crowdship.service.entities.pricing.tariff import TariffCache
 from crowdship.service.settings import Settings
 from crowdship.service.sms import SmsProvider, provider_named
 

@@ -12,18 +12,18 @@ from datetime import timedelta
 import numpy as np
 from sqlalchemy.orm import Session
 
-from crowdship.service.accounts import repository as accounts
-from crowdship.service.accounts.models import Role, User
-from crowdship.service.accounts.service import create_user
 from crowdship.service.context import ServiceContext
 from crowdship.service.deps import Actor
+from crowdship.service.entities.accounts import repository as accounts
+from crowdship.service.entities.accounts.models import Role, User
+from crowdship.service.entities.accounts.service import create_user
+from crowdship.service.entities.orders.schemas import OrderCreate
+from crowdship.service.entities.points.hours import DAYS
+from crowdship.service.entities.points.models import PickupPoint
+from crowdship.service.entities.trips import service as trips
+from crowdship.service.entities.trips.schemas import TripCreate
 from crowdship.service.errors import Invalid
-from crowdship.service.orders import service as orders
-from crowdship.service.orders.schemas import OrderCreate
-from crowdship.service.points.hours import DAYS
-from crowdship.service.points.models import PickupPoint
-from crowdship.service.trips import service as trips
-from crowdship.service.trips.schemas import TripCreate
+from crowdship.service.workflows import orders_tmp as orders
 
 PASSWORD = "demo-pass-1"
 OPERATOR_EMAIL = "operator@demo.crowdship.dev"

@@ -12,8 +12,8 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from crowdship.service.accounts.models import Role, User
 from crowdship.service.context import ServiceContext
+from crowdship.service.entities.accounts.models import Role, User
 from crowdship.service.errors import DomainError, Forbidden, Unauthorized
 from crowdship.service.security import read_token
 

@@ -1,22 +1,22 @@
 """Every ORM model, imported once so ``Base.metadata`` knows all tables (Alembic, tests)."""
 
-from crowdship.service.accounts.models import Role, User
-from crowdship.service.couriers.models import AssessmentAttempt
 from crowdship.service.db import Base
-from crowdship.service.incidents.models import Incident
-from crowdship.service.matching.models import JobLease, MatchingRun, Offer, OfferStatus
-from crowdship.service.orders.models import Order, OrderEvent
-from crowdship.service.points.models import PickupPoint
-from crowdship.service.pricing.models import TariffVersion
-from crowdship.service.ratings.models import Rating
-from crowdship.service.settlement.models import (
+from crowdship.service.entities.accounts.attempts import AssessmentAttempt
+from crowdship.service.entities.accounts.models import Role, User
+from crowdship.service.entities.incidents.models import Incident
+from crowdship.service.entities.ledger.models import (
     LedgerEntry,
     LedgerTransaction,
     Payout,
     PayoutRun,
     SettlementRun,
 )
-from crowdship.service.trips.models import Trip, TripStatus
+from crowdship.service.entities.offers.models import JobLease, MatchingRun, Offer, OfferStatus
+from crowdship.service.entities.orders.models import Order, OrderEvent
+from crowdship.service.entities.points.models import PickupPoint
+from crowdship.service.entities.pricing.models import TariffVersion
+from crowdship.service.entities.ratings.models import Rating
+from crowdship.service.entities.trips.models import Trip, TripStatus
 
 __all__ = [
     "AssessmentAttempt",

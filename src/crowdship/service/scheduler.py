@@ -13,8 +13,8 @@ import threading
 from datetime import timedelta
 
 from crowdship.service.context import ServiceContext
-from crowdship.service.matching.service import expire_offers, expire_orders, run_matching
-from crowdship.service.settlement import service as settlement
+from crowdship.service.workflows import settlement
+from crowdship.service.workflows.matching import expire_offers, expire_orders, run_matching
 
 log = logging.getLogger("crowdship.scheduler")
 

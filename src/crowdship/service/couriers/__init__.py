@@ -1,2 +1,0 @@
-"""Couriers under control: the onboarding assessment, suspension, reliability, payout
-accounts."""

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from crowdship.service.entities.accounts.models import Role
+from crowdship.service.schemas import Phone, Text
+
+Email = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254, examples=["ann@example.com"])
+
+
+class UserCreate(BaseModel):
+    """Self sign-up. Operators are created with ``crowdship create-operator``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Text = Email
+    password: Text = Field(min_length=8, max_length=128)
+    role: Literal["merchant", "customer", "courier"]
+    name: Text = Field(min_length=1, max_length=120)
+    phone: Phone
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    role: Role
+    name: str
+    phone: str | None
+    created_at: datetime
+    assessment_passed_at: datetime | None = None
+    suspended_at: datetime | None = None
+    suspension_reason: str = ""
+    payout_account: str | None = None
+    point_id: int | None = None
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int  # seconds
+    role: Role

@@ -1,0 +1,60 @@
+"""Sign-up, login and operator creation. Never commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from crowdship.service.entities.accounts import repository
+from crowdship.service.entities.accounts.models import Role, User
+from crowdship.service.entities.accounts.schemas import Token, UserCreate
+from crowdship.service.errors import Conflict, Unauthorized
+from crowdship.service.security import hash_password, issue_token, verify_password
+
+
+def register(session: Session, data: UserCreate, now: datetime) -> User:
+    return create_user(
+        session, data.email, data.password, Role(data.role), data.name, data.phone, now
+    )
+
+
+def create_user(
+    session: Session,
+    email: str,
+    password: str,
+    role: Role,
+    name: str,
+    phone: str | None,
+    now: datetime,
+) -> User:
+    if repository.by_email(session, email) is not None:
+        raise Conflict(f"email {email} is already registered", field="email")
+    return repository.add(
+        session,
+        User(
+            email=email.lower(),
+            password_hash=hash_password(password),
+            role=role,
+            name=name,
+            phone=phone,
+            active=True,
+            created_at=now,
+        ),
+    )
+
+
+def login(
+    session: Session, email: str, password: str, key: str, now: datetime, minutes: int
+) -> Token:
+    user = None if "\x00" in email else repository.by_email(session, email)
+    # Same answer for an unknown email and a wrong password: no account probing.
+    if user is None or not verify_password(user.password_hash, password):
+        raise Unauthorized("wrong email or password")
+    if not user.active:
+        raise Unauthorized("this account is disabled")
+    return Token(
+        access_token=issue_token(user.id, user.role.value, key, now, minutes),
+        expires_in=minutes * 60,
+        role=user.role,
+    )

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from crowdship.service.entities.offers.models import OfferStatus
+from crowdship.service.entities.orders.schemas import OrderSummary
+
+
+class OfferPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    order_id: int
+    trip_id: int
+    courier_id: int
+    status: OfferStatus
+    detour_min: float
+    planned_pickup: datetime
+    planned_delivery: datetime
+    created_at: datetime
+    expires_at: datetime
+    answered_at: datetime | None
+    order: OrderSummary
+
+
+class FittingOrder(BaseModel):
+    """An open order the trip can carry, with what it would cost the courier."""
+
+    order: OrderSummary
+    detour_min: float
+    planned_pickup: datetime
+    planned_delivery: datetime
+
+
+class MatchingRunPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    trigger: str
+    started_at: datetime
+    finished_at: datetime | None
+    open_orders: int
+    free_trips: int
+    feasible_pairs: int
+    offers: int
+    total_detour_min: float
+    load_s: float
+    match_s: float
+    write_s: float

@@ -1,0 +1,103 @@
+"""Handover codes: the courier shows a pickup code to the sender; the receiver gets a
+one-time delivery code by SMS once the parcel is picked up (never before) and gives it to
+the courier. Codes are stored as keyed hashes; wrong codes are counted and lock the order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from crowdship.service.context import ServiceContext
+from crowdship.service.db import after_commit
+from crowdship.service.entities.orders import repository
+from crowdship.service.entities.orders.models import Order
+from crowdship.service.errors import Locked, LockedNow, WrongCode
+from crowdship.service.security import code_matches, hash_code, new_code
+
+PICKUP = "pickup"
+DELIVERY = "delivery"
+
+
+def issue_pickup_code(
+    session: Session, context: ServiceContext, order_id: int, now: datetime
+) -> str:
+    code = new_code()
+    key = context.settings.signing_key
+    repository.set_fields(
+        session,
+        order_id,
+        now,
+        pickup_code_hash=hash_code(code, PICKUP, order_id, key),
+        pickup_attempts=0,
+    )
+    return code
+
+
+def send_delivery_code(
+    session: Session, context: ServiceContext, order: Order, now: datetime
+) -> None:
+    """New delivery code, texted to the receiver after the transaction commits."""
+    code = new_code()
+    repository.set_fields(
+        session,
+        order.id,
+        now,
+        delivery_code_hash=hash_code(code, DELIVERY, order.id, context.settings.signing_key),
+        delivery_attempts=0,
+    )
+    if order.pickup_point_id is None:
+        text = (
+            f"crowdship: your parcel (order {order.id}) has been picked up and is on its way "
+            f"to {order.delivery_address}. Give the courier this code on delivery: {code}"
+        )
+    else:
+        text = (
+            f"crowdship: your parcel (order {order.id}) has been picked up and is on its way "
+            f"to the pickup point {order.delivery_address}. Collect it there with this code: "
+            f"{code}"
+        )
+    sms, phone = context.sms, order.receiver_phone
+    after_commit(session, lambda: sms.send(phone, text))
+
+
+def verify(
+    session: Session,
+    context: ServiceContext,
+    order: Order,
+    purpose: str,
+    code: str,
+    now: datetime,
+) -> None:
+    """Pass if ``code`` is right; otherwise count the attempt and refuse (and lock at the
+    limit, for the operator to review)."""
+    if order.locked:
+        raise Locked(
+            f"order {order.id} is locked after too many wrong codes; the operator must review it",
+            status=order.status.value,
+        )
+    stored = order.pickup_code_hash if purpose == PICKUP else order.delivery_code_hash
+    if code_matches(code, stored, purpose, order.id, context.settings.signing_key):
+        return
+    attempts_field = "pickup_attempts" if purpose == PICKUP else "delivery_attempts"
+    attempts = getattr(order, attempts_field) + 1
+    limit = context.settings.max_code_attempts
+    locked = attempts >= limit
+    repository.set_fields(session, order.id, now, locked=locked, **{attempts_field: attempts})
+    if locked:
+        repository.record(
+            session,
+            order.id,
+            "lock",
+            None,
+            now,
+            order.status,
+            order.status,
+            note=f"{attempts} wrong {purpose} codes",
+        )
+        raise LockedNow(
+            f"wrong {purpose} code; order {order.id} is now locked after {attempts} wrong codes "
+            "and must be reviewed by the operator",
+            status=order.status.value,
+        )
+    raise WrongCode(f"code: wrong {purpose} code ({limit - attempts} attempts left)", field="code")

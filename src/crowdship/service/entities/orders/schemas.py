@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+
+from crowdship.service.entities.orders.lifecycle import OrderStatus
+from crowdship.service.schemas import (
+    Address,
+    AwareDatetime,
+    Id,
+    Latitude,
+    Longitude,
+    Phone,
+    Text,
+)
+
+ParcelSize = Literal["small", "medium", "large"]
+PaymentMethod = Literal["prepaid", "cash_on_delivery"]
+
+
+class ParcelFields(BaseModel):
+    """Where and when a parcel moves: what a quote and an order both need.
+
+    The destination is either delivery_lat/delivery_lon or a pickup point (the service
+    checks that exactly one is given and names the field if not)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pickup_lat: Latitude
+    pickup_lon: Longitude
+    delivery_lat: Latitude | None = Field(
+        default=None, description="required unless pickup_point_id is given"
+    )
+    delivery_lon: Longitude | None = Field(
+        default=None, description="required unless pickup_point_id is given"
+    )
+    pickup_point_id: Id | None = Field(
+        default=None, description="deliver to this pickup point instead of an address"
+    )
+    earliest_pickup: AwareDatetime
+    latest_delivery: AwareDatetime
+    size: ParcelSize = "small"
+
+    @field_validator("latest_delivery")
+    @classmethod
+    def _delivery_after_pickup(cls, value: datetime, info: ValidationInfo) -> datetime:
+        earliest = info.data.get("earliest_pickup")
+        if earliest is not None and value <= earliest:
+            raise ValueError(
+                f"{value:%Y-%m-%d %H:%M} is not after earliest_pickup {earliest:%Y-%m-%d %H:%M} "
+                "(UTC)"
+            )
+        return value
+
+
+class OrderCreate(ParcelFields):
+    pickup_address: Address = Field(min_length=1)
+    delivery_address: Address | None = Field(
+        default=None, min_length=1, description="required unless pickup_point_id is given"
+    )
+    description: Text = Field(default="", max_length=500)
+    receiver_name: Text = Field(min_length=1, max_length=120)
+    receiver_phone: Phone
+    payment_method: PaymentMethod = Field(
+        default="prepaid",
+        description="prepaid by the sender, or paid by the receiver to the courier in cash",
+    )
+
+
+class OrderSummary(BaseModel):
+    """What a courier sees before carrying an order: no receiver contact."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    status: OrderStatus
+    pickup_lat: float
+    pickup_lon: float
+    pickup_address: str
+    delivery_lat: float
+    delivery_lon: float
+    delivery_address: str
+    earliest_pickup: datetime
+    latest_delivery: datetime
+    size: ParcelSize
+    description: str
+    fee_cents: int
+    courier_cents: int
+    currency: str
+    distance_km: float
+    payment_method: PaymentMethod
+    pickup_point_id: int | None
+
+
+class OrderPublic(OrderSummary):
+    """The whole order, for its sender, its receiver, its courier and the operator."""
+
+    sender_id: int
+    receiver_name: str
+    receiver_phone: str
+    trip_id: int | None
+    accepted_at: datetime | None
+    picked_up_at: datetime | None
+    delivered_at: datetime | None
+    platform_cents: int
+    fee_breakdown: dict[str, int]
+    tariff_version: int
+    paid_cents: int | None
+    paid_at: datetime | None
+    collected_at: datetime | None
+    settled_at: datetime | None
+    locked: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class Assignment(BaseModel):
+    """An order the courier now carries, with the pickup code to show the sender.
+
+    The code is shown only here (it is stored hashed); ``POST /orders/{id}/pickup-code``
+    issues a new one."""
+
+    order: OrderPublic
+    pickup_code: str
+
+    @classmethod
+    def of(cls, order: object, pickup_code: str) -> Assignment:
+        return cls(order=OrderPublic.model_validate(order), pickup_code=pickup_code)
+
+
+class CodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^\s*[0-9]{6}\s*$", description="the six-digit code")
+
+
+class DeliveryIn(CodeIn):
+    cash_collected_cents: int | None = Field(
+        default=None,
+        ge=0,
+        le=10_000_000,
+        description="cash-on-delivery orders: what the receiver paid you (must be the fee)",
+    )
+
+
+class GrabIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    trip_id: Id
+
+
+class EventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    actor_id: int | None
+    action: str
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    trip_id: int | None
+    note: str

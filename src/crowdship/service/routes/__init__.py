@@ -1,0 +1,2 @@
+"""The HTTP routes: parse, call one service function, return. The commit happens once, in the
+write-session dependency."""

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from crowdship.service.deps import Context, CurrentActor, ReadSession, WriteSession
+from crowdship.service.entities.accounts import service
+from crowdship.service.entities.accounts.models import User
+from crowdship.service.entities.accounts.schemas import Token, UserCreate, UserPublic
+
+router = APIRouter(tags=["accounts"])
+
+
+@router.post("/auth/register", response_model=UserPublic, status_code=201)
+def register(data: UserCreate, session: WriteSession, context: Context) -> User:
+    """Sign up as a merchant, customer (sender and receiver) or courier."""
+    user = service.register(session, data, context.clock.now())
+    session.commit()
+    return user
+
+
+@router.post("/auth/token", response_model=Token)
+def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: ReadSession, context: Context
+) -> Token:
+    """OAuth2 password flow: ``username`` is the email. The token expires."""
+    settings = context.settings
+    return service.login(
+        session,
+        form.username,
+        form.password,
+        settings.signing_key,
+        context.clock.now(),
+        settings.token_minutes,
+    )
+
+
+@router.get("/me", response_model=UserPublic)
+def me(actor: CurrentActor, session: ReadSession) -> User | None:
+    """The logged-in account."""
+    return session.get(User, actor.id)

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from crowdship.service.deps import (
+    Context,
+    Courier,
+    Operator,
+    PathId,
+    ReadSession,
+    WriteSession,
+)
+from crowdship.service.entities.accounts.attempts import AssessmentAttempt
+from crowdship.service.entities.accounts.models import User
+from crowdship.service.entities.accounts.schemas import UserPublic
+from crowdship.service.entities.accounts.trust_schemas import (
+    AnswersIn,
+    AssessmentPublic,
+    AttemptPublic,
+    PayoutAccountIn,
+    Reliability,
+    SuspendIn,
+)
+from crowdship.service.workflows import trust as service
+
+router = APIRouter(tags=["couriers"])
+
+
+@router.get("/assessment", response_model=AssessmentPublic)
+def assessment(actor: Courier, session: ReadSession, context: Context) -> AssessmentPublic:
+    """Courier: the onboarding questions, the pass mark and where you stand. Only couriers
+    who passed get offers or may grab orders."""
+    return service.show(session, context, actor)
+
+
+@router.post("/assessment", response_model=AttemptPublic)
+def take_assessment(
+    data: AnswersIn, actor: Courier, session: WriteSession, context: Context
+) -> AssessmentAttempt:
+    """Courier: answer every question (id -> option index). You learn your score, not
+    which answers were wrong; after a failure, wait before trying again."""
+    attempt = service.take(session, context, actor, data)
+    session.commit()
+    return attempt
+
+
+@router.put("/me/payout-account", response_model=UserPublic)
+def bind_payout_account(data: PayoutAccountIn, actor: Courier, session: WriteSession) -> User:
+    """Courier: the bank account (IBAN) your payouts go to. Payouts wait until one is bound."""
+    user = service.set_payout_account(session, actor, data.iban)
+    session.commit()
+    return user
+
+
+@router.get("/couriers", response_model=list[Reliability])
+def couriers(
+    actor: Operator,
+    session: ReadSession,
+    context: Context,
+    ids: Annotated[list[int] | None, Query(max_length=1000)] = None,
+) -> list[Reliability]:
+    """Operator: every courier's standing and reliability (offers answered, grabs,
+    withdrawals, deliveries, failures, incidents, rating)."""
+    return service.reliability(session, context, actor, ids)
+
+
+@router.post("/couriers/{courier_id}/suspend", response_model=UserPublic)
+def suspend(
+    courier_id: PathId, data: SuspendIn, actor: Operator, session: WriteSession, context: Context
+) -> User:
+    """Operator: no more offers or grabs; pending offers are taken back."""
+    user = service.suspend(session, context, actor, courier_id, data.reason)
+    session.commit()
+    return user
+
+
+@router.post("/couriers/{courier_id}/reinstate", response_model=UserPublic)
+def reinstate(courier_id: PathId, actor: Operator, session: WriteSession, context: Context) -> User:
+    user = service.reinstate(session, context, actor, courier_id)
+    session.commit()
+    return user

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from crowdship.service.deps import (
+    Context,
+    Courier,
+    CurrentActor,
+    Limit,
+    Offset,
+    Operator,
+    PathId,
+    ReadSession,
+    WriteSession,
+)
+from crowdship.service.entities.offers.models import MatchingRun, Offer, OfferStatus
+from crowdship.service.entities.offers.schemas import FittingOrder, MatchingRunPublic, OfferPublic
+from crowdship.service.entities.orders.models import Order
+from crowdship.service.entities.orders.schemas import Assignment, GrabIn, OrderSummary
+from crowdship.service.errors import Conflict
+from crowdship.service.workflows import matching as service
+
+router = APIRouter(tags=["matching"])
+
+
+@router.get("/offers", response_model=list[OfferPublic])
+def list_offers(
+    actor: CurrentActor,
+    session: ReadSession,
+    status: OfferStatus | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[OfferPublic]:
+    """A courier's offers (operators: all), newest first."""
+    found = service.list_offers(session, actor, status, limit, offset)
+    return [_offer_public(offer, order) for offer, order in found]
+
+
+def _offer_public(offer: Offer, order: Order) -> OfferPublic:
+    fields = {name: getattr(offer, name) for name in OfferPublic.model_fields if name != "order"}
+    return OfferPublic.model_validate({**fields, "order": OrderSummary.model_validate(order)})
+
+
+@router.post("/offers/{offer_id}/accept", response_model=Assignment)
+def accept_offer(
+    offer_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
+) -> Assignment:
+    """Accept an offer before it expires; the answer holds the pickup code."""
+    order, code = service.accept(session, context, actor, offer_id)
+    session.commit()
+    return Assignment.of(order, code)
+
+
+@router.post("/offers/{offer_id}/reject", response_model=OfferPublic)
+def reject_offer(
+    offer_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
+) -> OfferPublic:
+    """Reject an offer; this pair is never offered again."""
+    offer, order = service.reject(session, context, actor, offer_id)
+    session.commit()
+    return _offer_public(offer, order)
+
+
+@router.get("/trips/{trip_id}/fitting-orders", response_model=list[FittingOrder])
+def fitting_orders(
+    trip_id: PathId,
+    actor: CurrentActor,
+    session: ReadSession,
+    context: Context,
+    limit: Limit = 50,
+) -> list[FittingOrder]:
+    """Open orders this trip can carry (same feasibility rule as the matcher)."""
+    return [
+        FittingOrder(
+            order=OrderSummary.model_validate(order),
+            detour_min=round(detour, 2),
+            planned_pickup=pickup,
+            planned_delivery=delivery,
+        )
+        for order, detour, pickup, delivery in service.fitting_orders(
+            session, context, actor, trip_id, limit
+        )
+    ]
+
+
+@router.post("/orders/{order_id}/grab", response_model=Assignment)
+def grab(
+    order_id: PathId, body: GrabIn, actor: Courier, session: WriteSession, context: Context
+) -> Assignment:
+    """Take an open order onto one of your trips; if two couriers grab at once, one wins."""
+    order, code = service.grab(session, context, actor, order_id, body.trip_id)
+    session.commit()
+    return Assignment.of(order, code)
+
+
+@router.post("/matching/run", response_model=MatchingRunPublic)
+async def run_now(actor: Operator, context: Context) -> MatchingRun:
+    """Operator: run one matching batch now (the job also runs every planning interval)."""
+    run = await run_in_threadpool(service.run_matching, context, "operator")
+    if run is None:  # pragma: no cover - only with only_if_due
+        raise Conflict("matching run skipped")
+    return run
+
+
+@router.get("/matching/runs", response_model=list[MatchingRunPublic])
+def list_runs(actor: CurrentActor, session: ReadSession, limit: Limit = 20) -> list[MatchingRun]:
+    """Operator: the latest matching batches."""
+    return service.runs(session, actor, limit)

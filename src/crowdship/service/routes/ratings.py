@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from crowdship.service.deps import Context, CurrentActor, PathId, ReadSession, WriteSession
+from crowdship.service.entities.ratings import service
+from crowdship.service.entities.ratings.models import Rating
+from crowdship.service.entities.ratings.schemas import RatingIn, RatingPublic
+
+router = APIRouter(tags=["ratings"])
+
+
+@router.post("/orders/{order_id}/rating", response_model=RatingPublic, status_code=201)
+def rate_courier(
+    order_id: PathId, data: RatingIn, actor: CurrentActor, session: WriteSession, context: Context
+) -> Rating:
+    """Sender or receiver: rate the courier 1 to 5 stars, once each, after delivery. The
+    courier's score feeds the matcher's cost."""
+    rating = service.rate(session, context, actor, order_id, data)
+    session.commit()
+    return rating
+
+
+@router.get("/orders/{order_id}/ratings", response_model=list[RatingPublic])
+def order_ratings(order_id: PathId, actor: CurrentActor, session: ReadSession) -> list[Rating]:
+    return service.of_order(session, actor, order_id)

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from crowdship.service.deps import (
+    Context,
+    Courier,
+    CurrentActor,
+    Limit,
+    Offset,
+    PathId,
+    ReadSession,
+    WriteSession,
+)
+from crowdship.service.entities.accounts.models import Role
+from crowdship.service.entities.trips import repository, service
+from crowdship.service.entities.trips.models import Trip, TripStatus
+from crowdship.service.entities.trips.schemas import TripCreate, TripPublic, TripUpdate
+
+router = APIRouter(prefix="/trips", tags=["trips"])
+
+
+@router.post("", response_model=TripPublic, status_code=201)
+def create_trip(data: TripCreate, actor: Courier, session: WriteSession, context: Context) -> Trip:
+    """Register a planned trip (couriers)."""
+    trip = service.create(session, context, actor, data)
+    session.commit()
+    return trip
+
+
+@router.get("", response_model=list[TripPublic])
+def list_trips(
+    actor: CurrentActor,
+    session: ReadSession,
+    status: TripStatus | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[Trip]:
+    """A courier's own trips; every trip for an operator."""
+    actor.require(Role.COURIER, Role.OPERATOR)
+    courier = None if actor.role == Role.OPERATOR else actor.id
+    return repository.list_for(session, courier, status, limit, offset)
+
+
+@router.get("/{trip_id}", response_model=TripPublic)
+def get_trip(trip_id: PathId, actor: CurrentActor, session: ReadSession) -> Trip:
+    return service.visible(session, actor, trip_id)
+
+
+@router.patch("/{trip_id}", response_model=TripPublic)
+def update_trip(
+    trip_id: PathId, data: TripUpdate, actor: CurrentActor, session: WriteSession, context: Context
+) -> Trip:
+    """Change an open trip that has no pending offer."""
+    trip = service.update(session, context, actor, trip_id, data)
+    session.commit()
+    return trip
+
+
+@router.post("/{trip_id}/cancel", response_model=TripPublic)
+def cancel_trip(
+    trip_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
+) -> Trip:
+    """Cancel a trip; an order it carried (not yet picked up) goes back to the pool."""
+    trip = service.cancel(session, context, actor, trip_id)
+    session.commit()
+    return trip

@@ -1,0 +1,135 @@
+"""Reporting incidents and resolving disputes. Never commits.
+
+Before delivery an incident fails the order (the courier's trip is freed if the parcel was
+never picked up). After delivery it disputes the order, which keeps it out of settlement
+until the operator decides: ``pay`` (the delivery stands) or ``refund``."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crowdship.service.context import ServiceContext
+from crowdship.service.deps import Actor
+from crowdship.service.entities.accounts.models import Role
+from crowdship.service.entities.incidents.models import Incident, IncidentKind, Resolution
+from crowdship.service.entities.orders import repository as orders
+from crowdship.service.entities.orders.lifecycle import Action, OrderStatus
+from crowdship.service.entities.orders.models import Order
+from crowdship.service.entities.trips import repository as trips
+from crowdship.service.entities.trips.models import TripStatus
+from crowdship.service.errors import Conflict, Invalid, NotFound
+from crowdship.service.workflows import orders_tmp as order_service
+
+
+def _role_in(actor: Actor, order: Order) -> str:
+    if actor.role == Role.OPERATOR:
+        return "operator"
+    if order.sender_id == actor.id:
+        return "sender"
+    if actor.role == Role.COURIER:
+        return "courier"  # visible() only lets the carrying courier through
+    if actor.role == Role.STAFF:
+        return "staff"
+    return "receiver"
+
+
+def report(
+    session: Session,
+    context: ServiceContext,
+    actor: Actor,
+    order_id: int,
+    kind: IncidentKind,
+    note: str,
+) -> Incident:
+    order = order_service.visible(session, actor, order_id)
+    now = context.clock.now()
+    status = order.status
+    courier_id = order_service.courier_of(session, order)
+    summary = f"incident {kind.value}: {note}".strip().rstrip(":")[:300]
+    if status in (OrderStatus.ACCEPTED, OrderStatus.PICKED_UP):
+        orders.transition(session, order_id, Action.INCIDENT, actor.id, now, note=summary)
+        if order.trip_id is not None:
+            freed = TripStatus.OPEN if status == OrderStatus.ACCEPTED else TripStatus.COMPLETED
+            trips.set_status(session, order.trip_id, TripStatus.ASSIGNED, freed, now)
+    elif status == OrderStatus.DELIVERED:
+        orders.transition(session, order_id, Action.DISPUTE, actor.id, now, note=summary)
+    elif status != OrderStatus.DISPUTED:  # a disputed order may collect more reports
+        raise Conflict(
+            f"order {order_id} is {status.value}; incidents are reported while a courier "
+            "carries it or after delivery, before settlement",
+            status=status.value,
+        )
+    incident = Incident(
+        order_id=order_id,
+        courier_id=courier_id,
+        reporter_id=actor.id,
+        reporter_role=_role_in(actor, order),
+        kind=kind,
+        note=note,
+        order_status=status,
+        created_at=now,
+    )
+    session.add(incident)
+    session.flush()
+    return incident
+
+
+def resolve(
+    session: Session,
+    context: ServiceContext,
+    actor: Actor,
+    incident_id: int,
+    resolution: Resolution,
+    note: str,
+) -> Incident:
+    actor.require(Role.OPERATOR)
+    incident = session.get(Incident, incident_id, with_for_update=True)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} not found")
+    if incident.resolved_at is not None:
+        raise Conflict(
+            f"incident {incident_id} was resolved ({incident.resolution}) at "
+            f"{incident.resolved_at:%Y-%m-%d %H:%M} UTC",
+            status="resolved",
+        )
+    status = orders.status_of(session, incident.order_id)
+    now = context.clock.now()
+    if status == OrderStatus.DISPUTED:
+        if resolution == Resolution.CLOSE:
+            raise Invalid("resolution", "a disputed order needs pay or refund")
+        action = Action.RESOLVE_PAY if resolution == Resolution.PAY else Action.RESOLVE_REFUND
+        orders.transition(session, incident.order_id, action, actor.id, now, note=note[:300])
+    elif resolution != Resolution.CLOSE:
+        raise Invalid(
+            "resolution",
+            f"order {incident.order_id} is {status}, not disputed; the incident can only be closed",
+        )
+    # One decision settles every open report on the order.
+    for open_one in session.scalars(
+        select(Incident).where(
+            Incident.order_id == incident.order_id, Incident.resolved_at.is_(None)
+        )
+    ):
+        open_one.resolution = resolution
+        open_one.resolution_note = note
+        open_one.resolved_by = actor.id
+        open_one.resolved_at = now
+    session.flush()
+    return incident
+
+
+def of_order(session: Session, actor: Actor, order_id: int) -> list[Incident]:
+    order_service.visible(session, actor, order_id)
+    query = select(Incident).where(Incident.order_id == order_id).order_by(Incident.id)
+    return list(session.scalars(query))
+
+
+def listed(
+    session: Session, actor: Actor, open_only: bool, limit: int, offset: int
+) -> list[Incident]:
+    actor.require(Role.OPERATOR)
+    query = select(Incident).order_by(Incident.id.desc()).limit(limit).offset(offset)
+    if open_only:
+        query = query.where(Incident.resolved_at.is_(None))
+    return list(session.scalars(query))

@@ -1,0 +1,266 @@
+"""Onboarding assessment, suspension and reinstatement, reliability, payout accounts.
+Never commits."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crowdship.service.context import ServiceContext
+from crowdship.service.deps import Actor
+from crowdship.service.entities.accounts.assessment import Assessment, load
+from crowdship.service.entities.accounts.attempts import AssessmentAttempt
+from crowdship.service.entities.accounts.models import Role, User
+from crowdship.service.entities.accounts.trust_schemas import (
+    AnswersIn,
+    AssessmentPublic,
+    QuestionPublic,
+    Reliability,
+)
+from crowdship.service.entities.incidents.models import Incident
+from crowdship.service.entities.offers import repository as offers
+from crowdship.service.entities.offers.models import Offer, OfferStatus
+from crowdship.service.entities.orders import repository as orders
+from crowdship.service.entities.orders.lifecycle import HANDED_OVER, Action, OrderStatus
+from crowdship.service.entities.orders.models import Order, OrderEvent
+from crowdship.service.entities.ratings import service as ratings
+from crowdship.service.entities.trips.models import Trip
+from crowdship.service.errors import Conflict, Forbidden, Invalid, NotFound
+
+
+def assessment(context: ServiceContext) -> Assessment:
+    return load(context.settings.assessment_file)
+
+
+def _courier(session: Session, courier_id: int, for_update: bool = False) -> User:
+    query = select(User).where(User.id == courier_id, User.role == Role.COURIER)
+    user = session.scalars(query.with_for_update() if for_update else query).first()
+    if user is None:
+        raise NotFound(f"courier {courier_id} not found")
+    return user
+
+
+def _next_attempt(
+    session: Session, test: Assessment, courier_id: int
+) -> tuple[int, datetime | None]:
+    last = session.execute(
+        select(func.count(), func.max(AssessmentAttempt.at)).where(
+            AssessmentAttempt.courier_id == courier_id
+        )
+    ).one()
+    attempts, last_at = int(last[0]), last[1]
+    if last_at is None:
+        return attempts, None
+    if last_at.tzinfo is None:  # SQLite's MAX() loses the column type
+        last_at = last_at.replace(tzinfo=UTC)
+    return attempts, last_at + timedelta(minutes=test.retry_after_min)
+
+
+def show(session: Session, context: ServiceContext, actor: Actor) -> AssessmentPublic:
+    actor.require(Role.COURIER)
+    test = assessment(context)
+    user = _courier(session, actor.id)
+    attempts, retry_at = _next_attempt(session, test, actor.id)
+    waiting = (
+        retry_at
+        if retry_at and retry_at > context.clock.now() and not user.assessment_passed_at
+        else None
+    )
+    return AssessmentPublic(
+        questions=[
+            QuestionPublic(id=q.id, text=q.text, options=list(q.options)) for q in test.questions
+        ],
+        pass_mark=test.pass_mark,
+        passed_at=user.assessment_passed_at,
+        attempts=attempts,
+        next_attempt_at=waiting,
+    )
+
+
+def take(
+    session: Session, context: ServiceContext, actor: Actor, data: AnswersIn
+) -> AssessmentAttempt:
+    actor.require(Role.COURIER)
+    test = assessment(context)
+    user = _courier(session, actor.id, for_update=True)
+    if user.assessment_passed_at is not None:
+        raise Conflict(
+            f"you passed the assessment at {user.assessment_passed_at:%Y-%m-%d %H:%M} UTC",
+            status="passed",
+        )
+    now = context.clock.now()
+    _, retry_at = _next_attempt(session, test, actor.id)
+    if retry_at is not None and now < retry_at:
+        raise Conflict(
+            f"you can try again at {retry_at:%H:%M} UTC ({test.retry_after_min:g} minutes after "
+            "a failed attempt)",
+            status="waiting",
+        )
+    for q in test.questions:
+        chosen = data.answers.get(q.id)
+        if chosen is None:
+            raise Invalid(f"answers.{q.id}", "is missing: answer every question")
+        if not 0 <= chosen < len(q.options):
+            raise Invalid(f"answers.{q.id}", f"{chosen} is not an option (0-{len(q.options) - 1})")
+    unknown = sorted(set(data.answers) - {q.id for q in test.questions})
+    if unknown:
+        raise Invalid(f"answers.{unknown[0]}", "is not a question of this assessment")
+    score = test.score(data.answers)
+    attempt = AssessmentAttempt(
+        courier_id=actor.id,
+        at=now,
+        score=score,
+        out_of=len(test.questions),
+        passed=score >= test.pass_mark,
+        answers=dict(data.answers),
+    )
+    session.add(attempt)
+    if attempt.passed:
+        user.assessment_passed_at = now
+    session.flush()
+    return attempt
+
+
+def refusal(user: User, context: ServiceContext) -> str | None:
+    """Why this courier may not get offers or grab orders now; None if they may."""
+    if user.suspended_at is not None:
+        return f"your account is suspended: {user.suspension_reason}"
+    if context.settings.assessment_required and user.assessment_passed_at is None:
+        return "pass the onboarding assessment first (GET /assessment)"
+    return None
+
+
+def require_may_work(session: Session, context: ServiceContext, actor: Actor) -> None:
+    reason = refusal(_courier(session, actor.id), context)
+    if reason is not None:
+        raise Forbidden(reason)
+
+
+def suspend(
+    session: Session, context: ServiceContext, actor: Actor, courier_id: int, reason: str
+) -> User:
+    """Stop offers and grabs; pending offers are taken back (their orders return to the
+    pool). Orders the courier already carries stay with them for the operator to handle."""
+    actor.require(Role.OPERATOR)
+    user = _courier(session, courier_id, for_update=True)
+    if user.suspended_at is not None:
+        raise Conflict(f"courier {courier_id} is already suspended", status="suspended")
+    now = context.clock.now()
+    user.suspended_at, user.suspension_reason = now, reason
+    pending = session.execute(
+        select(Offer.id, Offer.order_id).where(
+            Offer.courier_id == courier_id, Offer.status == OfferStatus.PENDING
+        )
+    ).all()
+    for offer_id, order_id in pending:
+        if offers.answer(session, offer_id, OfferStatus.WITHDRAWN, now):
+            orders.transition(
+                session,
+                order_id,
+                Action.REJECT,
+                actor.id,
+                now,
+                note=f"offer {offer_id} taken back: courier {courier_id} suspended",
+            )
+    session.flush()
+    return user
+
+
+def reinstate(session: Session, context: ServiceContext, actor: Actor, courier_id: int) -> User:
+    actor.require(Role.OPERATOR)
+    user = _courier(session, courier_id, for_update=True)
+    if user.suspended_at is None:
+        raise Conflict(f"courier {courier_id} is not suspended", status="active")
+    user.suspended_at, user.suspension_reason = None, ""
+    session.flush()
+    return user
+
+
+def set_payout_account(session: Session, actor: Actor, iban: str) -> User:
+    actor.require(Role.COURIER)
+    user = _courier(session, actor.id, for_update=True)
+    user.payout_account = iban
+    session.flush()
+    return user
+
+
+def reliability(
+    session: Session, context: ServiceContext, actor: Actor, courier_ids: list[int] | None
+) -> list[Reliability]:
+    """Per courier: offers and how they were answered, grabs, withdrawals, deliveries,
+    failures, incidents, rating. ``None``: every courier."""
+    actor.require(Role.OPERATOR)
+    query = select(User).where(User.role == Role.COURIER).order_by(User.id)
+    if courier_ids is not None:
+        query = query.where(User.id.in_(courier_ids))
+    couriers = list(session.scalars(query))
+    ids = [c.id for c in couriers]
+    if not ids:
+        return []
+    offer_counts: Counter[tuple[int, str]] = Counter()
+    for courier_id, status, n in session.execute(
+        select(Offer.courier_id, Offer.status, func.count())
+        .where(Offer.courier_id.in_(ids))
+        .group_by(Offer.courier_id, Offer.status)
+    ):
+        offer_counts[(courier_id, str(status))] = int(n)
+    actions: Counter[tuple[int, str]] = Counter()
+    for event_actor, action, n in session.execute(
+        select(OrderEvent.actor_id, OrderEvent.action, func.count())
+        .where(
+            OrderEvent.actor_id.in_(ids),
+            OrderEvent.action.in_([Action.GRAB.value, Action.WITHDRAW.value]),
+        )
+        .group_by(OrderEvent.actor_id, OrderEvent.action)
+    ):
+        actions[(int(event_actor or 0), str(action))] = int(n)
+    outcomes: Counter[tuple[int, str]] = Counter()
+    for courier_id, order_status, n in session.execute(
+        select(Trip.courier_id, Order.status, func.count())
+        .join(Trip, Trip.id == Order.trip_id)
+        .where(Trip.courier_id.in_(ids))
+        .group_by(Trip.courier_id, Order.status)
+    ):
+        outcomes[(courier_id, str(order_status))] = int(n)
+    incidents = dict(
+        session.execute(
+            select(Incident.courier_id, func.count())
+            .where(Incident.courier_id.in_(ids))
+            .group_by(Incident.courier_id)
+        ).all()
+    )
+    scored = ratings.scores(session, context, ids)
+    out = []
+    for c in couriers:
+        answered = {s: offer_counts[(c.id, s)] for s in ("accepted", "rejected", "expired")}
+        total_answered = sum(answered.values())
+        delivered = sum(outcomes[(c.id, str(s))] for s in HANDED_OVER)
+        out.append(
+            Reliability(
+                courier_id=c.id,
+                name=c.name,
+                email=c.email,
+                assessment_passed_at=c.assessment_passed_at,
+                suspended_at=c.suspended_at,
+                suspension_reason=c.suspension_reason,
+                payout_account=c.payout_account,
+                offers=sum(n for (cid, _), n in offer_counts.items() if cid == c.id),
+                accepted=answered["accepted"],
+                rejected=answered["rejected"],
+                expired=answered["expired"],
+                acceptance_rate=(
+                    round(answered["accepted"] / total_answered, 4) if total_answered else None
+                ),
+                grabs=actions[(c.id, Action.GRAB.value)],
+                withdrawals=actions[(c.id, Action.WITHDRAW.value)],
+                delivered=delivered,
+                failed=outcomes[(c.id, str(OrderStatus.FAILED))],
+                incidents=int(incidents.get(c.id, 0)),
+                rating=scored[c.id].score,
+                ratings=scored[c.id].ratings,
+            )
+        )
+    return out
