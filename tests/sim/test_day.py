@@ -14,7 +14,9 @@ from crowdship.core.matcher import match
 from crowdship.core.model import FloatArray, Requests, Trips
 from crowdship.core.response import AlwaysAccept, LogitResponse, PaperResponse
 from crowdship.sim.day import (
+    Anticipation,
     Instant,
+    JustInTime,
     Offline,
     Operations,
     RollingHorizon,
@@ -84,7 +86,9 @@ def test_a_rejected_pair_is_never_offered_again_and_instant_rematches_at_once() 
     params = ScenarioParams(trips=150, requests=60)
     trips, requests = generate(params, 4)
     never = Recording(accept=0.0)
-    result = simulate_day(trips, requests, params.travel, Instant(), response=never)
+    result = simulate_day(
+        trips, requests, params.travel, Instant(), response=never, rejection="exclude"
+    )
     assert result.matched == 0
     assert len(never.offers) == len(set(never.offers)) == result.rejections > 0
     # After rejections the instant strategy matches again in the same minute.
@@ -95,10 +99,106 @@ def test_a_rejected_pair_is_never_offered_again_and_instant_rematches_at_once() 
     # Rolling horizon waits for the next batch instead, but never repeats an offer either.
     never_rolling = Recording(accept=0.0)
     rolling = simulate_day(
-        trips, requests, params.travel, RollingHorizon(30), response=never_rolling
+        trips,
+        requests,
+        params.travel,
+        RollingHorizon(30),
+        response=never_rolling,
+        rejection="exclude",
     )
     assert len(never_rolling.offers) == len(set(never_rolling.offers)) == rolling.rejections
     assert all(b.round == 0 for b in rolling.batches)
+
+
+def test_by_default_a_rejected_pair_is_considered_again_at_the_next_calculation() -> None:
+    # The paper: "the corresponding driver and request will be considered again in the next
+    # match calculation". Not in the same minute's re-matching, but at the next moment.
+    params = ScenarioParams(trips=150, requests=60)
+    trips, requests = generate(params, 4)
+    never = Recording(accept=0.0)
+    instant = simulate_day(trips, requests, params.travel, Instant(), response=never)
+    by_minute: dict[float, list[tuple[str, str]]] = {}
+    offers = iter(never.offers)
+    for batch in instant.batches:
+        by_minute.setdefault(batch.clock, []).extend(next(offers) for _ in range(batch.proposed))
+    assert all(len(o) == len(set(o)) for o in by_minute.values())  # never twice in a minute
+    assert len(never.offers) > len(set(never.offers))  # but again at a later minute
+    never_rolling = Recording(accept=0.0)
+    simulate_day(trips, requests, params.travel, RollingHorizon(30), response=never_rolling)
+    assert len(never_rolling.offers) > len(set(never_rolling.offers))
+    with pytest.raises(ValueError, match="rejection must be one of"):
+        simulate_day(trips, requests, params.travel, Instant(), rejection="never")  # type: ignore[arg-type]
+
+
+def _two_trip_day() -> tuple[Trips, Requests]:
+    """t1 serves r1 (detour 0) and r2 (the only trip that can); t2 serves r1 only (detour
+    0.47). r1 is announced at 08:20, r2 at 09:10; both trips leave at 10:00."""
+    trips = make_trips([("t1", (0, 0), (10, 0), 600, 640), ("t2", (0, 1), (10, 1), 600, 611.05)])
+    requests = make_requests(
+        [("r1", (2, 0), (8, 0), 600, 1140), ("r2", (5, 6), (6, 6), 600, 1140)],
+        announced_at=[500, 550],
+    )
+    return trips, requests
+
+
+def _pairs(result) -> set[tuple[str, str]]:
+    return {(a.trip_id, a.request_id) for a in result.assignments}
+
+
+def test_just_in_time_commits_late_and_keeps_the_trip_a_later_request_needs(
+    minute_per_km,
+) -> None:
+    trips, requests = _two_trip_day()
+    always = AlwaysAccept()
+    instant = simulate_day(trips, requests, minute_per_km, Instant(), response=always)
+    assert _pairs(instant) == {("t1", "r1")}  # t1 spent on r1 before r2 was known
+    jit = simulate_day(trips, requests, minute_per_km, JustInTime(15), response=always)
+    assert _pairs(jit) == {("t2", "r1"), ("t1", "r2")}
+    assert {a.clock for a in jit.assignments} == {585.0}  # departure 10:00 minus 15 minutes
+    assert sorted(a.wait_min for a in jit.assignments) == [35.0, 85.0]
+    # Promising an answer within 30 minutes commits r1 at 08:50, before r2 is known.
+    promised = simulate_day(
+        trips, requests, minute_per_km, JustInTime(15, max_wait_min=30), response=always
+    )
+    assert _pairs(promised) == {("t1", "r1")}
+    assert [a.clock for a in promised.assignments] == [530.0]
+    assert jit.matched == simulate_day(trips, requests, minute_per_km, Offline()).matched
+
+
+def test_a_trip_takes_part_from_its_announcement(minute_per_km) -> None:
+    trips, requests = _two_trip_day()
+    # t1 becomes known at 09:20: r1 (08:20) gets t2, and r2 gets t1 in t1's own minute.
+    day = simulate_day(
+        trips,
+        requests,
+        minute_per_km,
+        Instant(),
+        response=AlwaysAccept(),
+        trip_announced_at=np.array([560.0, -np.inf]),
+    )
+    assert {(a.trip_id, a.request_id, a.clock) for a in day.assignments} == {
+        ("t2", "r1", 500.0),
+        ("t1", "r2", 560.0),
+    }
+
+
+def test_anticipation_keeps_the_trip_that_sampled_later_requests_need(minute_per_km) -> None:
+    trips, requests = _two_trip_day()
+    # The sample: a request like r2 (not r2 itself), announced at 09:10 too.
+    future = make_requests([("p", (5, 6.2), (6, 6.2), 600, 1140)], announced_at=[550])
+    rolling = RollingHorizon(60)  # 08:00, 09:00 (r1 only), 10:00 (r2 too)
+    plain = simulate_day(trips, requests, minute_per_km, rolling, response=AlwaysAccept())
+    assert _pairs(plain) == {("t1", "r1")}
+    ahead = simulate_day(
+        trips,
+        requests,
+        minute_per_km,
+        rolling,
+        response=AlwaysAccept(),
+        anticipation=Anticipation(future),
+    )
+    assert _pairs(ahead) == {("t2", "r1"), ("t1", "r2")}
+    assert ahead.policy == "anticipatory"
 
 
 def _check_assignments(trips: Trips, requests: Requests, travel, result) -> None:
@@ -137,7 +237,7 @@ def test_online_days_are_feasible_matchings_never_above_the_offline_bound(
     bound = simulate_day(trips, requests, params.travel, Offline())
     assert bound.matched == match(trips, requests, params.travel).matched
     _check_assignments(trips, requests, params.travel, bound)
-    for strategy in (RollingHorizon(interval), Instant()):
+    for strategy in (RollingHorizon(interval), Instant(), JustInTime(interval / 2, 60.0)):
         for response in (AlwaysAccept(), PaperResponse(), LogitResponse(intercept=1.0)):
             day = simulate_day(
                 trips, requests, params.travel, strategy, response=response, seed=seed
@@ -179,3 +279,6 @@ def test_unknown_strategy_and_bad_interval_are_named() -> None:
         RollingHorizon(0)
     with pytest.raises(ValueError, match="start before they end"):
         Operations(600, 600)
+    with pytest.raises(ValueError, match="just-in-time lead must be >= 0"):
+        JustInTime(-1)
+    assert strategy_named("jit", lead_min=30, max_wait_min=60) == JustInTime(30, 60)

@@ -73,8 +73,9 @@ def test_bounding_box_gives_latlon_points_and_great_circle_travel() -> None:
     [
         ScenarioParams(trips=60, requests=30),
         ScenarioParams(trips=60, requests=30, bbox=(60.1, 24.8, 60.3, 25.1), trip_km=(2, 50)),
+        ScenarioParams(trips=60, requests=30, trip_announcement_lead=(30, 60)),
     ],
-    ids=["km", "latlon"],
+    ids=["km", "latlon", "trips-announced"],
 )
 def test_saved_scenario_loads_back_exactly(tmp_path, params: ScenarioParams) -> None:
     scenario = generate_scenario(params, 11)
@@ -95,6 +96,24 @@ def test_saved_scenario_loads_back_exactly(tmp_path, params: ScenarioParams) -> 
     ):
         assert _same(getattr(loaded.requests, name), getattr(scenario.requests, name)), name
     assert loaded.description["seed"] == 11
+    if scenario.trip_announced_at is None:
+        assert loaded.trip_announced_at is None
+    else:
+        assert loaded.trip_announced_at is not None
+        assert _same(loaded.trip_announced_at, scenario.trip_announced_at)
+
+
+def test_trips_are_announced_a_drawn_lead_before_departure_on_the_same_day() -> None:
+    known = generate_scenario(ScenarioParams(trips=200, requests=10), 5)
+    assert known.trip_announced_at is None  # the paper's Figure 6: all trips known
+    params = ScenarioParams(trips=200, requests=10, trip_announcement_lead=(30, 120))
+    late = generate_scenario(params, 5)
+    assert late.trip_announced_at is not None
+    lead = late.trips.earliest_departure - late.trip_announced_at
+    assert lead.min() >= 30 and lead.max() <= 120 and lead.std() > 10
+    # The lead has its own random stream: the trips and requests are the same day.
+    assert _same(late.trips.origin, known.trips.origin)
+    assert _same(late.requests.announced_at, known.requests.announced_at)
 
 
 def test_loading_without_metadata_needs_coords(tmp_path) -> None:
@@ -119,6 +138,7 @@ def test_loading_without_metadata_needs_coords(tmp_path) -> None:
         ({"departure_profile": "random"}, "departure profile"),
         ({"speed_kmh": 0}, "speed must be > 0"),
         ({"flexibility": -0.1}, "flexibility"),
+        ({"trip_announcement_lead": (60, 30)}, "trip announcement lead"),
     ],
 )
 def test_bad_parameters_are_named(changes: dict, message: str) -> None:

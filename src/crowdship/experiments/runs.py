@@ -16,8 +16,8 @@ import numpy as np
 
 from crowdship.core.policies import AcceptanceAware, MatchingPolicy, policy_named
 from crowdship.core.response import AlwaysAccept, CourierResponse, LogitResponse, PaperResponse
-from crowdship.sim.day import simulate_day, strategy_named
-from crowdship.sim.scenarios import ScenarioParams, generate
+from crowdship.sim.day import Anticipation, Rejection, simulate_day, strategy_named
+from crowdship.sim.scenarios import ScenarioParams, generate, trip_announcements
 
 # The columns the issue fixes, in order, then the extra metrics we record.
 RUN_COLUMNS = (
@@ -40,6 +40,12 @@ RUN_COLUMNS = (
     "mean_wait_min",
     "batches",
     "matcher_s_per_batch",
+    "variant",
+    "lead_min",
+    "max_wait_min",
+    "rejection",
+    "median_wait_min",
+    "p90_wait_min",
 )
 # Columns that measure time spent and so differ from one execution to the next.
 TIMING_COLUMNS = ("wall_s", "matcher_s_per_batch")
@@ -60,11 +66,25 @@ def response_named(name: str) -> CourierResponse:
         ) from None
 
 
+ANTICIPATORY = "anticipatory"
+
+
 def policy_for(name: str, response: CourierResponse) -> MatchingPolicy:
-    """The policy by name; acceptance-aware plans with the same response the couriers use."""
+    """The policy by name; acceptance-aware plans with the same response the couriers use.
+    (The anticipatory policy is the simulator's: see :func:`anticipation_for`.)"""
     if name == "acceptance-aware":
         return AcceptanceAware(response=response)
+    if name == ANTICIPATORY:
+        return policy_named("max-matches")
     return policy_named(name)
+
+
+def anticipation_for(params: ScenarioParams, seed: int) -> Anticipation:
+    """Sampled future requests for the day of ``seed``: a day drawn from the same scenario
+    process with another seed (the real day's future is never looked at)."""
+    sample_seed = int(np.random.SeedSequence([seed, 2]).generate_state(1, dtype=np.uint32)[0])
+    _, future = generate(params, sample_seed)
+    return Anticipation(future)
 
 
 @dataclass(frozen=True)
@@ -78,6 +98,10 @@ class RunSpec:
     params: ScenarioParams  # with the run's trip and request counts
     policy: str = "max-matches"
     response: str = "paper"
+    variant: str = ""  # a label for a sensitivity or announcement setting
+    lead_min: float | None = None  # just-in-time: commit this long before the trip departs
+    max_wait_min: float | None = None  # just-in-time: answer every request within this
+    rejection: Rejection = "retry"
 
 
 def scenario_seed(base_seed: int, experiment: str, ratio: float, repetition: int) -> int:
@@ -90,6 +114,10 @@ def scenario_seed(base_seed: int, experiment: str, ratio: float, repetition: int
 def response_seed(spec: RunSpec) -> int:
     interval = 0 if spec.interval_min is None else round(spec.interval_min * 1000)
     entropy = [spec.seed, zlib.crc32(spec.strategy.encode()), interval]
+    if spec.strategy == "jit":
+        lead = 0 if spec.lead_min is None else round(spec.lead_min * 1000)
+        wait = 0 if spec.max_wait_min is None else 1 + round(spec.max_wait_min * 1000)
+        entropy += [lead, wait]
     return int(np.random.SeedSequence(entropy).generate_state(1, dtype=np.uint32)[0])
 
 
@@ -102,10 +130,20 @@ def run(spec: RunSpec) -> dict[str, Any]:
         trips,
         requests,
         spec.params.travel,
-        strategy_named(spec.strategy, 40.0 if spec.interval_min is None else spec.interval_min),
+        strategy_named(
+            spec.strategy,
+            40.0 if spec.interval_min is None else spec.interval_min,
+            15.0 if spec.lead_min is None else spec.lead_min,
+            spec.max_wait_min,
+        ),
         policy=policy_for(spec.policy, response),
         response=response,
         seed=response_seed(spec),
+        rejection=spec.rejection,
+        trip_announced_at=trip_announcements(spec.params, trips, spec.seed),
+        anticipation=(
+            anticipation_for(spec.params, spec.seed) if spec.policy == ANTICIPATORY else None
+        ),
     )
     metrics = result.metrics()
     row: dict[str, Any] = {
@@ -119,6 +157,10 @@ def run(spec: RunSpec) -> dict[str, Any]:
         "requests": len(requests),
         **{key: metrics[key] for key in RUN_COLUMNS if key in metrics and key != "strategy"},
         "wall_s": time.perf_counter() - started,
+        "variant": spec.variant,
+        "lead_min": spec.lead_min,
+        "max_wait_min": spec.max_wait_min,
+        "rejection": spec.rejection,
     }
     row["response"] = result.response
     return {column: row[column] for column in RUN_COLUMNS}

@@ -48,6 +48,9 @@ class ScenarioParams:
     deadline: float = 19 * 60  # latest delivery of every request ...
     delivery_window: float | None = None  # ... or this many minutes after its earliest pickup
     announcement_lead: tuple[float, float] = (60.0, 120.0)  # minutes before earliest pickup
+    # Trips announced this many minutes before their departure (drawn uniformly, like the
+    # requests' lead); None: every trip is known from the start (the paper's Figure 6).
+    trip_announcement_lead: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.trips < 0 or self.requests < 0:
@@ -76,6 +79,13 @@ class ScenarioParams:
             raise ValueError(f"no trip of {self.trip_km[0]} km fits in a {self.city_km} km city")
         if self.flexibility < 0:
             raise ValueError(f"flexibility must be >= 0, got {self.flexibility}")
+        if self.trip_announcement_lead is not None:
+            low, high = self.trip_announcement_lead
+            if not 0 <= low <= high:
+                raise ValueError(
+                    f"trip announcement lead must be a range of minutes >= 0, got "
+                    f"{self.trip_announcement_lead}"
+                )
         if self.announcement_lead[0] < 0:
             raise ValueError(f"announcement lead must be >= 0 min, got {self.announcement_lead}")
         if self.departure_profile not in ("uniform", "commuter"):
@@ -120,6 +130,7 @@ class Scenario:
     travel: TravelModel
     coords: Coords
     description: dict[str, Any]  # the parameters and seed it came from, when generated
+    trip_announced_at: FloatArray | None = None  # None: every trip known from the start
 
 
 def generate(params: ScenarioParams, seed: int) -> tuple[Trips, Requests]:
@@ -156,10 +167,29 @@ def generate(params: ScenarioParams, seed: int) -> tuple[Trips, Requests]:
     return trips, requests
 
 
+def trip_announcements(params: ScenarioParams, trips: Trips, seed: int) -> FloatArray | None:
+    """When each trip becomes known: its departure minus a lead drawn uniformly from
+    ``trip_announcement_lead`` (None when every trip is known from the start). The draw has
+    its own random stream, so the day's trips and requests do not depend on the lead."""
+    if params.trip_announcement_lead is None:
+        return None
+    rng = np.random.default_rng([seed, 1])
+    lead = rng.uniform(*params.trip_announcement_lead, size=len(trips))
+    announced: FloatArray = trips.earliest_departure - lead
+    return announced
+
+
 def generate_scenario(params: ScenarioParams, seed: int) -> Scenario:
     trips, requests = generate(params, seed)
     description = {"seed": seed, **asdict(params)}
-    return Scenario(trips, requests, params.travel, params.coords, description)
+    return Scenario(
+        trips,
+        requests,
+        params.travel,
+        params.coords,
+        description,
+        trip_announcements(params, trips, seed),
+    )
 
 
 def _departures(params: ScenarioParams, rng: np.random.Generator) -> FloatArray:
@@ -233,6 +263,11 @@ def save_scenario(directory: Path, scenario: Scenario) -> None:
             "earliest_departure": trips.earliest_departure,
             "latest_arrival": trips.latest_arrival,
             "capacity": trips.capacity,
+            **(
+                {"announced_at": scenario.trip_announced_at}
+                if scenario.trip_announced_at is not None
+                else {}
+            ),
         },
     )
     _write_csv(
@@ -314,4 +349,20 @@ def load_scenario(
         travel,
         chosen_coords,
         dict(meta.get("generated_by") or {}),
+        _trip_announced_at(directory / TRIPS_FILE, inputs.trips),
     )
+
+
+def _trip_announced_at(path: Path, trips: Trips) -> FloatArray | None:
+    """The trips' optional ``announced_at`` column (empty cells: known from the start)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if "announced_at" not in (reader.fieldnames or ()):
+            return None
+        by_id = {row["id"]: row["announced_at"].strip() for row in reader}
+    try:
+        return np.asarray(
+            [float(by_id[str(i)]) if by_id.get(str(i)) else -np.inf for i in trips.ids]
+        )
+    except ValueError as error:
+        raise ValueError(f"{path}, announced_at: {error}") from None
