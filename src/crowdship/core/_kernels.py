@@ -286,3 +286,223 @@ def shortest_distances(
                     tail = (tail + 1) % (n_nodes + 1)
                     size += 1
     return dist, True
+
+
+#: "No label yet" for :func:`label_correcting` (far beyond any path cost).
+UNREACHED = np.int64(1) << np.int64(62)
+
+
+@njit(cache=True)
+def label_correcting(
+    n_nodes: int, tails: np.ndarray, heads: np.ndarray, costs: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, bool]:
+    """Shortest distances from labelled nodes (``start[v] < UNREACHED``, beginning at that
+    label) by a FIFO label-correcting search; nodes no path reaches keep ``UNREACHED``.
+
+    Returns the distances and whether they converged (False: a negative cycle is reachable
+    from a labelled node). The predecessor graph is checked for a cycle after every
+    ``n_nodes`` improvements, so a negative cycle is found soon after it forms.
+    """
+    order, offsets = _group_offsets(tails, n_nodes)
+    dist = start.copy()
+    parent = np.full(n_nodes, -1, dtype=np.int64)
+    in_queue = np.zeros(n_nodes, dtype=np.bool_)
+    queue = np.empty(n_nodes + 1, dtype=np.int64)
+    size = 0
+    for i in range(n_nodes):
+        if dist[i] < UNREACHED:
+            queue[size] = i
+            in_queue[i] = True
+            size += 1
+    head, tail = 0, size % (n_nodes + 1)
+    relaxations = np.zeros(n_nodes, dtype=np.int64)
+    since_check = 0
+    while size > 0:
+        u = queue[head]
+        head = (head + 1) % (n_nodes + 1)
+        size -= 1
+        in_queue[u] = False
+        du = dist[u]
+        for p in range(offsets[u], offsets[u + 1]):
+            a = order[p]
+            v = heads[a]
+            nd = du + costs[a]
+            if nd < dist[v]:
+                dist[v] = nd
+                parent[v] = u
+                relaxations[v] += 1
+                if relaxations[v] > n_nodes:
+                    return dist, False
+                since_check += 1
+                if since_check >= n_nodes:
+                    since_check = 0
+                    if _parent_cycle(parent):
+                        return dist, False
+                if not in_queue[v]:
+                    in_queue[v] = True
+                    queue[tail] = v
+                    tail = (tail + 1) % (n_nodes + 1)
+                    size += 1
+    return dist, True
+
+
+@njit(cache=True)
+def maximum_matching(
+    offsets: np.ndarray,  # (n_trips + 1,): where each trip's arcs start in ``order``
+    order: np.ndarray,  # arc positions grouped by trip (empty: the arcs are grouped already)
+    request: np.ndarray,  # request of each arc
+    n_requests: int,
+    mate_trip: np.ndarray,  # (n_trips,) arc position matched at each trip, or -1 (in/out)
+) -> int:
+    """Grow the matching ``mate_trip`` to a maximum-cardinality one (Hopcroft-Karp: shortest
+    augmenting paths in phases, each a breadth-first search from every free trip and
+    depth-first searches along its layers). Returns the matching's size."""
+    n_trips = len(offsets) - 1
+    grouped = len(order) == 0
+    mate_request = np.full(n_requests, -1, dtype=np.int64)  # trip matched at each request
+    for t in range(n_trips):
+        if mate_trip[t] >= 0:
+            mate_request[request[mate_trip[t]]] = t
+    free_layer = np.int64(1) << np.int64(60)
+    layer = np.empty(n_trips, dtype=np.int64)
+    queue = np.empty(n_trips, dtype=np.int64)
+    cursor = np.empty(n_trips, dtype=np.int64)
+    stack = np.empty(n_trips + 1, dtype=np.int64)
+    while True:
+        # Layers: free trips at 0; a matched trip one past the trip that reaches its request.
+        size = 0
+        for t in range(n_trips):
+            if mate_trip[t] < 0:
+                layer[t] = 0
+                queue[size] = t
+                size += 1
+            else:
+                layer[t] = free_layer
+        shortest = free_layer
+        head = 0
+        while head < size:
+            t = queue[head]
+            head += 1
+            if layer[t] >= shortest:
+                break
+            for p in range(offsets[t], offsets[t + 1]):
+                u = mate_request[request[p if grouped else order[p]]]
+                if u < 0:
+                    if shortest == free_layer:
+                        shortest = layer[t] + 1
+                elif layer[u] == free_layer:
+                    layer[u] = layer[t] + 1
+                    queue[size] = u
+                    size += 1
+        if shortest == free_layer:
+            break
+        # Vertex-disjoint shortest augmenting paths along the layers (iterative DFS).
+        for t in range(n_trips):
+            cursor[t] = offsets[t]
+        for root in range(n_trips):
+            if mate_trip[root] >= 0:
+                continue
+            depth = 0
+            stack[0] = root
+            while depth >= 0:
+                t = stack[depth]
+                advanced = False
+                while cursor[t] < offsets[t + 1]:
+                    a = cursor[t] if grouped else order[cursor[t]]
+                    cursor[t] += 1
+                    u = mate_request[request[a]]
+                    if u < 0:
+                        if layer[t] + 1 != shortest:
+                            continue
+                        # Augment along the stack: each trip takes the arc it came through.
+                        for d in range(depth, -1, -1):
+                            tt = stack[d]
+                            arc = cursor[tt] - 1 if grouped else order[cursor[tt] - 1]
+                            mate_trip[tt] = arc
+                            mate_request[request[arc]] = tt
+                        depth = -1
+                        advanced = True
+                        break
+                    if layer[u] == layer[t] + 1 and layer[u] < shortest:
+                        depth += 1
+                        stack[depth] = u
+                        advanced = True
+                        break
+                if not advanced:
+                    layer[t] = free_layer  # a dead end for the rest of this phase
+                    depth -= 1
+    matched = 0
+    for t in range(n_trips):
+        if mate_trip[t] >= 0:
+            matched += 1
+    return matched
+
+
+@njit(cache=True)
+def greedy_matching(
+    arcs: np.ndarray, trip: np.ndarray, request: np.ndarray, n_trips: int, n_requests: int
+) -> np.ndarray:
+    """Arc matched at each trip (or -1), taking ``arcs`` in the given order when both ends
+    are still free."""
+    mate_trip = np.full(n_trips, -1, dtype=np.int64)
+    taken = np.zeros(n_requests, dtype=np.bool_)
+    for a in arcs:
+        if mate_trip[trip[a]] < 0 and not taken[request[a]]:
+            mate_trip[trip[a]] = a
+            taken[request[a]] = True
+    return mate_trip
+
+
+@njit(cache=True)
+def trip_groups(trip: np.ndarray, n_trips: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where each trip's arcs start, and the arc positions grouped by trip; the positions
+    are empty when the arcs already come grouped by trip (as the candidate index writes
+    them), since then a group is a plain range of positions."""
+    n = len(trip)
+    grouped = True
+    for i in range(1, n):
+        if trip[i] < trip[i - 1]:
+            grouped = False
+            break
+    if not grouped:
+        order, offsets = _group_offsets(trip, n_trips)
+        return offsets, order
+    offsets = np.zeros(n_trips + 1, dtype=np.int64)
+    for i in range(n):
+        offsets[trip[i] + 1] += 1
+    for t in range(n_trips):
+        offsets[t + 1] += offsets[t]
+    return offsets, np.zeros(0, dtype=np.int64)
+
+
+@njit(cache=True)
+def cheapest_per_node(
+    trip: np.ndarray, request: np.ndarray, cost: np.ndarray, n_trips: int, n_requests: int, k: int
+) -> np.ndarray:
+    """Mask of each trip's and each request's ``k`` cheapest arcs (ties to the earlier
+    position), in one pass over the arcs: every node keeps a sorted buffer of its ``k``
+    best so far, and an arc displaces one only if strictly cheaper."""
+    n = len(trip)
+    best_cost = np.empty((n_trips + n_requests, k), dtype=cost.dtype)
+    best_arc = np.empty((n_trips + n_requests, k), dtype=np.int64)
+    size = np.zeros(n_trips + n_requests, dtype=np.int64)
+    for a in range(n):
+        c = cost[a]
+        for node in (trip[a], n_trips + request[a]):
+            m = size[node]
+            if m == k and c >= best_cost[node, k - 1]:
+                continue
+            j = m if m < k else k - 1
+            while j > 0 and best_cost[node, j - 1] > c:
+                best_cost[node, j] = best_cost[node, j - 1]
+                best_arc[node, j] = best_arc[node, j - 1]
+                j -= 1
+            best_cost[node, j] = c
+            best_arc[node, j] = a
+            if m < k:
+                size[node] = m + 1
+    keep = np.zeros(n, dtype=np.bool_)
+    for node in range(n_trips + n_requests):
+        for j in range(size[node]):
+            keep[best_arc[node, j]] = True
+    return keep

@@ -110,6 +110,11 @@ class CostFunction:
     def __call__(self, trips: Trips, requests: Requests, pairs: FeasiblePairs) -> FloatArray:
         if not self.terms:
             return np.zeros(len(pairs))
+        only = self.terms[0]
+        if len(self.terms) == 1 and isinstance(only, DetourTerm) and only.weight == 1.0:
+            # The paper's cost is the detour itself: no copy (each fresh array of millions
+            # of pairs costs page faults). Nothing is added to it, so sharing is safe.
+            return pairs.detour
         # Summed into the first term's array: with millions of pairs every fresh array costs
         # page faults, and the default (detour alone) then needs exactly one.
         total = np.asarray(self.terms[0](trips, requests, pairs), dtype=np.float64)

@@ -13,10 +13,14 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from crowdship.core._kernels import (
+    UNREACHED,
     arcs_below,
-    cheapest_per_group,
+    cheapest_per_node,
+    greedy_matching,
+    label_correcting,
+    maximum_matching,
     rounded_multiple,
-    shortest_distances,
+    trip_groups,
 )
 from crowdship.core.model import IntArray
 
@@ -25,6 +29,10 @@ COST_SCALE = 1000  # integer cost units per minute
 
 class SolverError(RuntimeError):
     """OR-Tools did not reach an optimum (should not happen for well-formed input)."""
+
+
+class _CannotCertify(Exception):
+    """The small problem's residual graph gives no potentials for some node."""
 
 
 @dataclass(frozen=True)
@@ -80,41 +88,50 @@ def certified_max_matching_min_cost(
     n_trips: int,
     n_requests: int,
     keep_per_node: int = 10,
-    max_rounds: int = 20,
+    max_rounds: int = 30,
     margin: int = COST_SCALE // 2,
+    batch: int | None = None,
 ) -> tuple[FlowSolution, int]:
     """Same optimum as :func:`max_matching_min_cost`, solved on few arcs and proven.
 
-    Solves on each trip's and each request's ``keep_per_node`` cheapest arcs, then proves the
-    answer optimal for *all* arcs with node potentials (LP duality): the lexicographic
-    problem is a min-cost circulation with a return arc sink -> source of cost ``-B``, and
-    the shortest distances in the residual graph of the small problem (Bellman-Ford) are
-    potentials under which every arc of the small problem has a non-negative reduced cost.
-    If every left-out arc's reduced cost ``c + pi(t) - pi(r)`` is non-negative too, no
-    negative cycle exists in the full residual graph, so the flow is optimal there.
-
-    Otherwise the arcs that break the certificate join the small problem, with every
-    left-out arc whose reduced cost is below ``margin`` (arcs that nearly break it would
-    break it next round). The flow is not solved again at once: Bellman-Ford on the grown
-    residual graph either finds new potentials, and the flow is still optimal (often: the
-    potentials were one dual optimum among many), or a negative cycle, and only then does
-    OR-Tools solve the grown problem.
+    1. *Cardinality first.* A maximum-cardinality matching of *all* arcs (Hopcroft-Karp from
+       a greedy start on the cheapest arcs) gives the number of matches ``k``. Its arcs join
+       each trip's and each request's ``keep_per_node`` cheapest arcs, so the small problem
+       can match ``k`` requests too; OR-Tools solves it (the most matches, then the least
+       cost), which is then the cheapest flow of value ``k`` on those arcs.
+    2. *Proof for all arcs* (LP duality): since no flow exceeds ``k``, the flow is optimal
+       for all arcs if it is a cheapest flow of value ``k`` there, that is, if node
+       potentials exist under which every residual arc of the full problem has a
+       non-negative reduced cost. They come from the small problem's residual graph:
+       shortest distances from the source for the nodes it reaches, and for the others the
+       least potential their own arcs allow (shortest distances to those nodes on the
+       reversed graph). Those are the least prices the small problem's solution supports,
+       so a left-out arc breaks the proof only if it could really lower the cost: every
+       left-out arc with ``c + pi(t) - pi(r) >= 0`` is proven useless.
+    3. Otherwise the arcs that break the proof, and those within ``margin`` of breaking it,
+       join the small problem, at most ``batch`` at a time, most negative first. The flow is
+       kept if the grown residual graph still has potentials (no negative cycle: often the
+       potentials were one dual optimum among many), and solved again otherwise.
 
     Returns the solution and the number of arcs of the last small problem.
     """
     n_arcs = len(trip)
     if n_arcs == 0:
         return FlowSolution(np.zeros(0, np.int64), 0), 0
-    active = cheapest_per_group(trip, cost, n_trips, keep_per_node)
-    active |= cheapest_per_group(request, cost, n_requests, keep_per_node)
+    batch = batch if batch is not None else max(20_000, 2 * (n_trips + n_requests))
+    active = cheapest_per_node(trip, request, cost, n_trips, n_requests, keep_per_node)
+    subset = np.flatnonzero(active)
+    # A maximum matching of all arcs, grown from a greedy one on the cheap arcs.
+    offsets, order = trip_groups(trip, n_trips)
+    mate = greedy_matching(
+        subset[np.argsort(cost[subset], kind="stable")], trip, request, n_trips, n_requests
+    )
+    maximum_matching(offsets, order, request, n_requests, mate)
+    active[mate[mate >= 0]] = True
     subset = np.flatnonzero(active)
     chosen = subset[max_matching_min_cost(trip[subset], request[subset], cost[subset]).selected]
-    # Any simple path costs less than this in absolute value; -B makes flow always pay.
-    big = (int(np.abs(cost).max()) + 1) * (n_trips + n_requests + 2) * 2
     for _ in range(max_rounds):
-        potential = _residual_potentials(
-            trip, request, cost, subset, chosen, n_trips, n_requests, big
-        )
+        potential = _residual_potentials(trip, request, cost, subset, chosen, n_trips, n_requests)
         if potential is None:  # the arcs added last make the flow improvable: solve again
             solved = max_matching_min_cost(trip[subset], request[subset], cost[subset])
             chosen = subset[solved.selected]
@@ -122,7 +139,11 @@ def certified_max_matching_min_cost(
         nearly_broken, broken = arcs_below(trip, request, cost, potential, n_trips, active, margin)
         if broken == 0:
             return FlowSolution(chosen, int(cost[chosen].sum())), len(subset)
-        active |= nearly_broken
+        add = np.flatnonzero(nearly_broken)
+        if len(add) > batch:
+            reduced = cost[add] + potential[trip[add]] - potential[n_trips + request[add]]
+            add = add[np.argpartition(reduced, batch)[:batch]]
+        active[add] = True
         subset = np.flatnonzero(active)
     full = max_matching_min_cost(trip, request, cost)
     return full, n_arcs
@@ -136,50 +157,65 @@ def _residual_potentials(
     chosen: IntArray,
     n_trips: int,
     n_requests: int,
-    big: int,
 ) -> IntArray | None:
-    """Shortest distances in the residual graph of the flow ``chosen`` on the arcs
-    ``subset`` (nodes: trips, requests, source, sink; the return arc sink -> source costs
-    ``-big``); None if it has a negative cycle, that is, if the flow is not optimal on
-    these arcs."""
+    """Node potentials (trips, then requests) under which every residual arc of the flow
+    ``chosen`` on the arcs ``subset`` has a non-negative reduced cost, with the requests'
+    potentials as low as the residual graph allows; None if it has a negative cycle, that
+    is, if the flow is not a cheapest one of its value on these arcs.
+
+    Nodes: trips, requests, source, sink; residual arcs: unused arcs forward at their cost,
+    used ones backward at minus their cost, source -> free trip and matched trip -> source,
+    free request -> sink and sink -> matched request, all at 0 (no return arc: the flow's
+    value is already the largest possible, so only flows of the same value compete).
+    """
     source, sink = n_trips + n_requests, n_trips + n_requests + 1
+    n_nodes = n_trips + n_requests + 2
     matched_trip = np.zeros(n_trips, dtype=bool)
     matched_request = np.zeros(n_requests, dtype=bool)
     matched_trip[trip[chosen]] = True
     matched_request[request[chosen]] = True
-    has_flow = len(chosen) > 0
     t_nodes, r_nodes = trip[subset], n_trips + request[subset]
     used = np.zeros(len(subset), dtype=bool)
     used[np.searchsorted(subset, chosen)] = True
     all_trips = np.arange(n_trips, dtype=np.int64)
-    all_requests = np.arange(n_requests, dtype=np.int64)
+    all_requests = n_trips + np.arange(n_requests, dtype=np.int64)
     tails = np.concatenate(
         (
             np.where(used, r_nodes, t_nodes),
             np.where(matched_trip, all_trips, source),
-            np.where(matched_request, sink, n_trips + all_requests),
-            [sink] + ([source] if has_flow else []),
+            np.where(matched_request, sink, all_requests),
         )
-    )
+    ).astype(np.int64)
     heads = np.concatenate(
         (
             np.where(used, t_nodes, r_nodes),
             np.where(matched_trip, source, all_trips),
-            np.where(matched_request, n_trips + all_requests, sink),
-            [source] + ([sink] if has_flow else []),
-        )
-    )
-    costs = np.concatenate(
-        (
-            np.where(used, -cost[subset], cost[subset]),
-            np.zeros(n_trips + n_requests, np.int64),
-            [-big] + ([big] if has_flow else []),
+            np.where(matched_request, all_requests, sink),
         )
     ).astype(np.int64)
-    potential, converged = shortest_distances(
-        n_trips + n_requests + 2, tails.astype(np.int64), heads.astype(np.int64), costs
-    )
-    return potential if converged else None
+    costs = np.concatenate(
+        (np.where(used, -cost[subset], cost[subset]), np.zeros(n_trips + n_requests, np.int64))
+    ).astype(np.int64)
+    # Shortest distances from the source: the least prices of the nodes it reaches.
+    start = np.full(n_nodes, UNREACHED, dtype=np.int64)
+    start[source] = 0
+    forward, converged = label_correcting(n_nodes, tails, heads, costs, start)
+    if not converged:
+        return None
+    # Every other node: the least potential its arcs allow, -(shortest distance from it to
+    # a node the source reaches) on the reversed graph.
+    reached = forward < UNREACHED
+    start = np.where(reached, -forward, UNREACHED)
+    backward, converged = label_correcting(n_nodes, heads, tails, costs, start)
+    if not converged:
+        return None
+    potential = np.where(reached, forward, -backward)
+    if (~reached & (backward >= UNREACHED)).any():
+        # A node that reaches neither the source nor a node it reaches; impossible once
+        # the flow is positive (every matched trip returns to the source, every request
+        # reaches its trip or the sink). Prove nothing then: solve all arcs.
+        raise _CannotCertify
+    return potential[: n_trips + n_requests]
 
 
 def max_weight_matching(trip: IntArray, request: IntArray, weight: IntArray) -> FlowSolution:
