@@ -305,9 +305,33 @@ def _evaluate_with_true_legs(
     request_index: IntArray,
 ) -> tuple[np.ndarray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """:func:`evaluate` with the travel model's own minutes for the two joining legs."""
-    to_pickup = travel.pairwise(trips.origin[trip_index], requests.pickup[request_index])
-    from_delivery = travel.pairwise(requests.delivery[request_index], trips.destination[trip_index])
+    to_pickup = _legs(travel, trips.origin, requests.pickup, trip_index, request_index)
+    from_delivery = _legs(travel, requests.delivery, trips.destination, request_index, trip_index)
     return evaluate(trips, requests, direct, trip_index, request_index, to_pickup, from_delivery)
+
+
+#: Largest node-to-node block (entries) looked up at once for models on a network.
+_NODE_BLOCK = 20_000_000
+
+
+def _legs(
+    travel: TravelModel, a: FloatArray, b: FloatArray, a_index: IntArray, b_index: IntArray
+) -> FloatArray:
+    """Minutes from ``a[a_index[i]]`` to ``b[b_index[i]]`` for each ``i``.
+
+    A model on a network (one with ``snap`` and ``node_matrix``, as the road network) would
+    snap both ends of every pair again, millions of nearest-node queries for a few thousand
+    distinct points; here each point is snapped once and the pairs read one node-to-node
+    block, when it is small enough."""
+    snap = getattr(travel, "snap", None)
+    node_matrix = getattr(travel, "node_matrix", None)
+    if snap is not None and node_matrix is not None and len(a_index) > len(a) + len(b):
+        a_nodes, a_of = np.unique(snap(a), return_inverse=True)
+        b_nodes, b_of = np.unique(snap(b), return_inverse=True)
+        if len(a_nodes) * len(b_nodes) <= _NODE_BLOCK:
+            block = np.asarray(node_matrix(a_nodes, b_nodes), dtype=np.float64)
+            return block[a_of[a_index], b_of[b_index]]
+    return travel.pairwise(a[a_index], b[b_index])
 
 
 def all_pairs(
