@@ -41,14 +41,17 @@ from crowdship.core import match
 from crowdship.service.clock import ManualClock
 from crowdship.service.context import ServiceContext
 from crowdship.service.db import Database, migrate
+from crowdship.service.entities.accounts import repository as accounts
 from crowdship.service.entities.accounts.models import Role
 from crowdship.service.entities.accounts.service import create_user
-from crowdship.service.entities.offers import repository
+from crowdship.service.entities.offers import repository as offers
+from crowdship.service.entities.orders import repository as order_rows
 from crowdship.service.entities.orders.lifecycle import OrderStatus
 from crowdship.service.entities.orders.models import Order
+from crowdship.service.entities.trips import repository as trip_rows
 from crowdship.service.entities.trips.models import Trip, TripStatus
 from crowdship.service.settings import Settings
-from crowdship.service.workflows import core_model as bridge
+from crowdship.service.workflows import core_model
 from crowdship.service.workflows.matching import run_matching
 
 POSTGRES = os.environ.get(
@@ -373,10 +376,11 @@ def batch(kind: str, folder: Path, trips: int, orders: int) -> Batch:
         fill(db, trips, orders, now, seed=11)
         # The competitor: the core matcher alone on the same rows (warm: compiled already).
         with db.read() as session:
-            open_orders = repository.open_orders(session, now)
-            free = repository.free_trips(session, now)
-        core_trips = bridge.core_trips(free, now)
-        core_requests = bridge.core_requests(open_orders, now)
+            open_orders = order_rows.open_orders(session, now)
+            working = accounts.working_couriers(context.settings.assessment_required)
+            free = trip_rows.free(session, now, working, offers.busy_trips())
+        core_trips = core_model.core_trips(free, now)
+        core_requests = core_model.core_requests(open_orders, now)
         match(core_trips, core_requests, context.travel)  # compile and warm caches
         began = time.perf_counter()
         alone = match(core_trips, core_requests, context.travel)

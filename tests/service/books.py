@@ -135,6 +135,7 @@ def deliver_orders(
                     "paid_at": delivered_at,
                     "status": OrderStatus.DELIVERED,
                     "trip_id": trip_ids[k],
+                    "courier_id": courier_ids[k % len(courier_ids)],
                     "accepted_at": delivered_at - timedelta(hours=1),
                     "picked_up_at": delivered_at - timedelta(minutes=30),
                     "delivered_at": delivered_at,

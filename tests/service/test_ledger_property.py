@@ -16,7 +16,7 @@ from sqlalchemy import select
 from crowdship.service.clock import ManualClock
 from crowdship.service.context import ServiceContext
 from crowdship.service.db import Database, migrate
-from crowdship.service.deps import Actor
+from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role, User
 from crowdship.service.entities.incidents.models import Incident, IncidentKind, Resolution
 from crowdship.service.entities.orders.lifecycle import OrderStatus

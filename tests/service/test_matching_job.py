@@ -13,7 +13,7 @@ from sqlalchemy import select
 from crowdship.service.clock import ManualClock
 from crowdship.service.context import ServiceContext
 from crowdship.service.db import Database, migrate
-from crowdship.service.deps import Actor
+from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role
 from crowdship.service.entities.accounts.service import create_user
 from crowdship.service.entities.offers.models import Offer, OfferStatus
@@ -22,7 +22,7 @@ from crowdship.service.entities.trips import service as trips
 from crowdship.service.entities.trips.schemas import TripCreate
 from crowdship.service.settings import Settings
 from crowdship.service.sms import RecordingSms
-from crowdship.service.workflows import orders_tmp as orders
+from crowdship.service.workflows import posting as orders
 from crowdship.service.workflows.matching import run_matching
 from tests.core.test_matcher import assignment_optimum
 from tests.service.conftest import START

@@ -12,7 +12,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import matplotlib.pyplot as plt
 import typer
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from rich import box
 from rich.progress import (
     BarColumn,
@@ -27,19 +30,42 @@ from rich.table import Table
 from crowdship.cli.common import console, fail
 from crowdship.core.model import ModelError
 from crowdship.experiments.executors import execute
-from crowdship.experiments.plots import plot_interval, plot_ratio
-from crowdship.experiments.runs import RunSpec, policy_for, response_named
+from crowdship.experiments.plots import plot_interval, plot_ratio, plot_wait
+from crowdship.experiments.runs import (
+    ANTICIPATORY,
+    RunSpec,
+    anticipation_for,
+    policy_for,
+    response_named,
+)
 from crowdship.experiments.sweeps import (
+    ANNOUNCEMENT_VARIANTS,
     DEFAULT_INTERVALS,
     DEFAULT_RATIOS,
+    GAP_INTERVALS,
+    GAP_LEADS,
+    GAP_MAX_WAITS,
+    GAP_POLICIES,
     INTERVAL_RATIO,
+    PARAMS_FILE,
+    REJECTION_VARIANTS,
+    SENSITIVITY_COLUMNS,
+    SENSITIVITY_VARIANTS,
+    STRATEGY_TABLE_COLUMNS,
+    Variant,
+    gap_specs,
     interval_specs,
+    markdown_table,
     ratio_specs,
+    sensitivity_table,
+    strategy_label,
+    strategy_table,
     summarize,
+    write_params,
     write_runs,
     write_summary,
 )
-from crowdship.sim.day import DayResult, Operations, simulate_day, strategy_named
+from crowdship.sim.day import DayResult, Operations, Rejection, simulate_day, strategy_named
 from crowdship.sim.scenarios import (
     Scenario,
     ScenarioParams,
@@ -56,6 +82,12 @@ class StrategyOption(StrEnum):
     rolling = "rolling"
     instant = "instant"
     offline = "offline"
+    jit = "jit"
+
+
+class RejectionOption(StrEnum):
+    retry = "retry"
+    exclude = "exclude"
 
 
 class ResponseOption(StrEnum):
@@ -67,6 +99,13 @@ class ResponseOption(StrEnum):
 class PolicyName(StrEnum):
     max_matches = "max-matches"
     acceptance_aware = "acceptance-aware"
+    anticipatory = "anticipatory"
+
+
+REJECTION_HELP = (
+    "After a courier rejects: retry (the paper: the pair is considered again at the next "
+    "calculation, not in the same moment's re-matching) or exclude (never offered again)."
+)
 
 
 SET_HELP = (
@@ -75,6 +114,8 @@ SET_HELP = (
     "deadline), pickup_window=08:00-12:00, departures=06:00-20:00, "
     "announcement_lead=60-120, trip_minutes=5-120, trip_km=5-100, departure_profile=commuter, "
     "peaks=08:00-17:30, peak_spread=45, speed_kmh=50, detour_factor=1.0, "
+    "trip_announcement_lead=30 or 30-120 (trips become known this long before departing; "
+    "default: all known from the start), "
     "bbox=60.15,24.90,60.20,24.99 (south,west,north,east: lat/lon, great-circle travel)."
 )
 
@@ -110,6 +151,14 @@ def _parse_setting(text: str) -> tuple[str, Any]:
             return name, int(raw)
         if name == "delivery_window":
             return name, None if raw.lower() in ("", "none") else _minutes(raw, name)
+        if name == "trip_announcement_lead":
+            if raw.lower() in ("", "none", "all"):
+                return name, None
+            ends = raw.split(",") if "," in raw else raw.split("-")
+            if len(ends) > 2:
+                raise ValueError("needs minutes or a range LOW-HIGH")
+            lead = tuple(_minutes(p, name) for p in ends)
+            return name, (lead[0], lead[-1])
         if isinstance(default, int | float):
             return name, _minutes(raw, name)
         return name, raw
@@ -187,11 +236,22 @@ def simulate_command(
         StrategyOption,
         typer.Option(
             help="rolling: match every --interval minutes. instant: match in every minute with "
-            "a new request, re-match at once after rejections. offline: everything known, "
-            "nobody rejects (the upper bound)."
+            "a new request, re-match at once after rejections. jit: re-plan at every event, "
+            "offer a pair only --lead minutes before its trip departs (or after --max-wait). "
+            "offline: everything known, nobody rejects (the upper bound)."
         ),
     ] = StrategyOption.rolling,
     interval: Annotated[float, typer.Option(help="Planning interval, minutes.")] = 40.0,
+    lead: Annotated[
+        float, typer.Option(help="jit: offer a planned pair this many minutes before departure.")
+    ] = 15.0,
+    max_wait: Annotated[
+        float | None,
+        typer.Option(help="jit: offer a planned pair at the latest this long after announcement."),
+    ] = None,
+    rejection: Annotated[
+        RejectionOption, typer.Option(help=REJECTION_HELP)
+    ] = RejectionOption.retry,
     policy: Annotated[
         PolicyName, typer.Option(help="Matching policy used at each batch.")
     ] = PolicyName.max_matches,
@@ -230,16 +290,23 @@ def simulate_command(
         if save_scenario_dir is not None:
             save_scenario(save_scenario_dir, scenario)
         courier_response = response_named(response.value)
+        anticipation = None
+        if policy.value == ANTICIPATORY:
+            params = _generating_params(scenario, settings or [], trips, requests, city_km)
+            anticipation = anticipation_for(params, seed)
         started = time.perf_counter()
         result = simulate_day(
             scenario.trips,
             scenario.requests,
             scenario.travel,
-            strategy_named(strategy.value, interval),
+            strategy_named(strategy.value, interval, lead, max_wait),
             policy=policy_for(policy.value, courier_response),
             response=courier_response,
             operations=opening,
             seed=seed,
+            rejection=rejection.value,
+            trip_announced_at=scenario.trip_announced_at,
+            anticipation=anticipation,
         )
         wall = time.perf_counter() - started
         if matches is not None:
@@ -249,6 +316,26 @@ def simulate_command(
     except (InputError, ModelError, ValueError, OSError) as error:
         fail(str(error))
     _print_day(result, wall)
+
+
+def _generating_params(
+    scenario: Scenario,
+    settings: Sequence[str],
+    trips: int | None,
+    requests: int | None,
+    city_km: float | None,
+) -> ScenarioParams:
+    """The scenario process the anticipatory policy samples from: the generator's settings
+    (for a saved day, those in its scenario.json)."""
+    described = scenario.description
+    if not described:
+        return scenario_params(settings, trips=trips, requests=requests, city_km=city_km)
+    names = {f.name for f in dataclasses.fields(ScenarioParams)}
+    values = {k: v for k, v in described.items() if k in names}
+    for key, value in values.items():
+        if isinstance(value, list):
+            values[key] = tuple(value)
+    return ScenarioParams(**values)
 
 
 def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -307,6 +394,12 @@ PoliciesOption = Annotated[
 ResponseChoice = Annotated[
     ResponseOption, typer.Option(help="Courier response model for the online strategies.")
 ]
+RejectionChoice = Annotated[RejectionOption, typer.Option(help=REJECTION_HELP)]
+
+
+def _with_rejection(specs: list[RunSpec], rejection: RejectionOption) -> list[RunSpec]:
+    chosen: Rejection = "exclude" if rejection == RejectionOption.exclude else "retry"
+    return [dataclasses.replace(spec, rejection=chosen) for spec in specs]
 
 
 def _policies(text: str) -> list[str]:
@@ -346,18 +439,47 @@ def _run_experiment(
     summary = summarize(rows)
     write_runs(out / "runs.csv", rows)
     write_summary(out / "summary.csv", summary)
-    written = ["runs.csv", "summary.csv"]
-    if any(row["experiment"] == "ratio" for row in summary):
-        plot_ratio(summary, out / "figure5_ratio.png")
-        written.append("figure5_ratio.png")
-    if any(row["experiment"] == "interval" for row in summary):
-        plot_interval(summary, out / "figure6_interval.png")
-        written.append("figure6_interval.png")
+    write_params(out / PARAMS_FILE, specs)
+    written = ["runs.csv", "summary.csv", PARAMS_FILE]
+    experiments = {row["experiment"] for row in summary}
+    many = len({row.get("variant") for row in summary}) > 1
+    size = (9, 6) if many else (7, 4.5)
+    if "ratio" in experiments:
+        written.append(_save(plot_ratio(summary, _axes(size)), out / "figure5_ratio.png"))
+    if "interval" in experiments:
+        written.append(_save(plot_interval(summary, _axes(size)), out / "figure6_interval.png"))
+    if "gap" in experiments:
+        written.append(_save(plot_wait(summary, _axes((9, 6))), out / "match_vs_wait.png"))
+    tables = ""
+    for experiment in ("gap", "interval"):
+        if experiment in experiments and (experiment == "gap" or many):
+            tables += markdown_table(STRATEGY_TABLE_COLUMNS, strategy_table(summary, experiment))
+    if many and {"ratio", "interval"} <= experiments:
+        tables += "\n" + markdown_table(SENSITIVITY_COLUMNS, sensitivity_table(rows, summary))
+    if tables:
+        (out / "tables.md").write_text(tables, encoding="utf-8")
+        written.append("tables.md")
     _print_summary(summary)
     console.print(
         f"{len(rows)} runs in {time.perf_counter() - started:.1f} s; wrote "
         f"{', '.join(written)} to {out}"
     )
+
+
+def _axes(size: tuple[float, float]) -> Axes:
+    _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def _save(ax: Axes, path: Path) -> str:
+    """Save the figure that holds ``ax`` as a PNG and close it; returns the file's name."""
+    figure = ax.get_figure()
+    assert isinstance(figure, Figure)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path.name
 
 
 def _print_summary(summary: list[dict[str, Any]]) -> None:
@@ -374,11 +496,9 @@ def _print_summary(summary: list[dict[str, Any]]) -> None:
         return text if half != half else f"{text} ± {scale * half:.{digits}f}"
 
     for row in summary:
-        strategy = row["strategy"]
-        if row["interval_min"] is not None:
-            strategy += f" {row['interval_min']:g}"
-        if row["policy"] == "acceptance-aware":
-            strategy += " (acc.)"
+        strategy = strategy_label(row)
+        if row.get("variant"):
+            strategy = f"{row['variant']}: {strategy}"
         table.add_row(
             f"ratio {row['ratio']:g}" if row["experiment"] == "ratio" else row["experiment"],
             strategy,
@@ -389,9 +509,9 @@ def _print_summary(summary: list[dict[str, Any]]) -> None:
         )
     console.print(table)
     console.print(
-        "rolling K: planning interval K minutes; (acc.): acceptance-aware policy; gap pp: "
-        "offline match rate minus this one on the same days, in percentage points. "
-        "Every column, with rejections and waits: summary.csv."
+        "rolling K: planning interval K minutes; jit L/W: just-in-time, lead L, longest "
+        "wait W minutes; gap pp: offline match rate minus this one on the same days, in "
+        "percentage points. Every column, with rejections and waits: summary.csv."
     )
 
 
@@ -414,6 +534,7 @@ def ratio_command(
     interval: Annotated[float, typer.Option(help="Interval for the rolling strategy.")] = 40.0,
     policies: PoliciesOption = "max-matches",
     response: ResponseChoice = ResponseOption.paper,
+    rejection: RejectionChoice = RejectionOption.retry,
     workers: WorkersOption = None,
     cluster: ClusterOption = None,
     out: OutOption = Path("results/ratio"),
@@ -436,7 +557,7 @@ def ratio_command(
         )
     except ValueError as error:
         fail(str(error))
-    _run_experiment(specs, out, workers, cluster)
+    _run_experiment(_with_rejection(specs, rejection), out, workers, cluster)
 
 
 def _check_repetitions(repetitions: int) -> int:
@@ -454,6 +575,7 @@ def interval_command(
     seed: SeedOption = 0,
     policies: PoliciesOption = "max-matches",
     response: ResponseChoice = ResponseOption.paper,
+    rejection: RejectionChoice = RejectionOption.retry,
     workers: WorkersOption = None,
     cluster: ClusterOption = None,
     out: OutOption = Path("results/interval"),
@@ -475,7 +597,7 @@ def interval_command(
         )
     except ValueError as error:
         fail(str(error))
-    _run_experiment(specs, out, workers, cluster)
+    _run_experiment(_with_rejection(specs, rejection), out, workers, cluster)
 
 
 @experiment_app.command("paper")
@@ -487,6 +609,7 @@ def paper_command(
     seed: SeedOption = 0,
     policies: PoliciesOption = "max-matches",
     response: ResponseChoice = ResponseOption.paper,
+    rejection: RejectionChoice = RejectionOption.retry,
     workers: WorkersOption = None,
     cluster: ClusterOption = None,
     out: OutOption = Path("results/paper"),
@@ -508,6 +631,207 @@ def paper_command(
             _policies(policies),
             response.value,
         )
+    except ValueError as error:
+        fail(str(error))
+    _run_experiment(_with_rejection(specs, rejection), out, workers, cluster)
+
+
+def _optional_list(text: str, name: str) -> list[float | None]:
+    """Numbers separated by commas; ``none`` stands for no limit."""
+    out: list[float | None] = []
+    for part in (p.strip() for p in text.split(",")):
+        if part.lower() in ("none", "-"):
+            out.append(None)
+        elif part:
+            out.append(_parse_list(part, name)[0])
+    if not out:
+        raise ValueError(f"--{name} is empty")
+    return out
+
+
+def _all_policies(text: str) -> list[str]:
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    valid = {p.value for p in PolicyName}
+    for name in names:
+        if name not in valid:
+            raise ValueError(f"--policies: unknown policy {name!r}; choose from {sorted(valid)}")
+    if not names:
+        raise ValueError("--policies is empty")
+    return names
+
+
+GAP_INTERVALS_TEXT = ",".join(f"{i:g}" for i in GAP_INTERVALS)
+GAP_LEADS_TEXT = ",".join(f"{v:g}" for v in GAP_LEADS)
+GAP_MAX_WAITS_TEXT = ",".join("none" if v is None else f"{v:g}" for v in GAP_MAX_WAITS)
+GAP_POLICIES_TEXT = ",".join(GAP_POLICIES)
+
+
+@experiment_app.command("gap")
+def gap_command(
+    trips: Annotated[int, typer.Option(help="Trips per day.")] = 1000,
+    ratio: Annotated[float, typer.Option(help="Request/trip ratio of the days.")] = INTERVAL_RATIO,
+    intervals: IntervalsOption = GAP_INTERVALS_TEXT,
+    leads: Annotated[
+        str, typer.Option(help="Just-in-time leads (minutes before departure), comma-separated.")
+    ] = GAP_LEADS_TEXT,
+    max_waits: Annotated[
+        str,
+        typer.Option(
+            help="Just-in-time longest waits (minutes after announcement), comma-separated; "
+            "none: no promise."
+        ),
+    ] = GAP_MAX_WAITS_TEXT,
+    policies: Annotated[
+        str,
+        typer.Option(
+            help="Policies, comma-separated: max-matches, anticipatory, acceptance-aware."
+        ),
+    ] = GAP_POLICIES_TEXT,
+    repetitions: RepetitionsOption = 10,
+    seed: SeedOption = 0,
+    response: ResponseChoice = ResponseOption.paper,
+    rejection: RejectionChoice = RejectionOption.retry,
+    workers: WorkersOption = None,
+    cluster: ClusterOption = None,
+    out: OutOption = Path("results/gap"),
+    city_km: CityOption = None,
+    settings: SetOption = None,
+) -> None:
+    """Every online strategy against the offline bound of the same days, with its time from
+    announcement to match: rolling, instant and just-in-time, with and without anticipation.
+    Writes match_vs_wait.png and tables.md besides runs.csv and summary.csv."""
+    try:
+        specs = gap_specs(
+            _common(settings, city_km),
+            trips,
+            _check_repetitions(repetitions),
+            seed,
+            ratio,
+            _parse_list(intervals, "intervals"),
+            _parse_list(leads, "leads"),
+            _optional_list(max_waits, "max-waits"),
+            _all_policies(policies),
+            response.value,
+        )
+    except ValueError as error:
+        fail(str(error))
+    _run_experiment(_with_rejection(specs, rejection), out, workers, cluster)
+
+
+def _variant_specs(
+    variants: Sequence[Variant],
+    params: ScenarioParams,
+    trips: int,
+    ratios: list[float],
+    intervals: list[float],
+    repetitions: int,
+    seed: int,
+    ratio_strategies: Sequence[str],
+    response: str,
+) -> list[RunSpec]:
+    specs: list[RunSpec] = []
+    for variant in variants:
+        base = ratio_specs(params, trips, ratios, repetitions, seed, ratio_strategies)
+        base += interval_specs(
+            params, trips, intervals, repetitions, seed, INTERVAL_RATIO, response=response
+        )
+        specs += variant.apply(base)
+    return specs
+
+
+SENSITIVITY_INTERVALS = "10,20,40,60,80,120"
+
+
+@experiment_app.command("sensitivity")
+def sensitivity_command(
+    trips: Annotated[int, typer.Option(help="Trips per day.")] = 1000,
+    ratios: RatiosOption = RATIOS_TEXT,
+    intervals: IntervalsOption = SENSITIVITY_INTERVALS,
+    repetitions: RepetitionsOption = 10,
+    seed: SeedOption = 0,
+    response: ResponseChoice = ResponseOption.paper,
+    workers: WorkersOption = None,
+    cluster: ClusterOption = None,
+    out: OutOption = Path("results/sensitivity"),
+) -> None:
+    """Figures 5 and 6 under each setting the paper leaves open: departure window (08-18,
+    06-22, 04-24, commuter peaks), city size (20, 50, 70 km), delivery window (to 19:00, or
+    60, 120, 240 minutes). tables.md gives where Figure 5's knee falls and Figure 6's shape."""
+    try:
+        specs = _variant_specs(
+            SENSITIVITY_VARIANTS,
+            ScenarioParams(),
+            trips,
+            _parse_list(ratios, "ratios"),
+            _parse_list(intervals, "intervals"),
+            _check_repetitions(repetitions),
+            seed,
+            ("offline",),
+            response.value,
+        )
+    except ValueError as error:
+        fail(str(error))
+    _run_experiment(specs, out, workers, cluster)
+
+
+@experiment_app.command("announcements")
+def announcements_command(
+    trips: Annotated[int, typer.Option(help="Trips per day.")] = 1000,
+    ratios: RatiosOption = RATIOS_TEXT,
+    intervals: IntervalsOption = SENSITIVITY_INTERVALS,
+    repetitions: RepetitionsOption = 10,
+    seed: SeedOption = 0,
+    response: ResponseChoice = ResponseOption.paper,
+    workers: WorkersOption = None,
+    cluster: ClusterOption = None,
+    out: OutOption = Path("results/announcements"),
+) -> None:
+    """Figures 5 and 6 with trips announced during the day: all known at the start, or 120,
+    60, 30 minutes before they depart. Figure 5 adds rolling 40 (the offline match knows
+    every trip whatever the lead)."""
+    try:
+        specs = _variant_specs(
+            ANNOUNCEMENT_VARIANTS,
+            ScenarioParams(),
+            trips,
+            _parse_list(ratios, "ratios"),
+            _parse_list(intervals, "intervals"),
+            _check_repetitions(repetitions),
+            seed,
+            ("offline", "rolling"),
+            response.value,
+        )
+    except ValueError as error:
+        fail(str(error))
+    _run_experiment(specs, out, workers, cluster)
+
+
+@experiment_app.command("rejection")
+def rejection_command(
+    trips: Annotated[int, typer.Option(help="Trips per day.")] = 1000,
+    intervals: IntervalsOption = INTERVALS_TEXT,
+    repetitions: RepetitionsOption = 10,
+    seed: SeedOption = 0,
+    response: ResponseChoice = ResponseOption.paper,
+    workers: WorkersOption = None,
+    cluster: ClusterOption = None,
+    out: OutOption = Path("results/rejection"),
+    settings: SetOption = None,
+) -> None:
+    """Figure 6 twice on the same days: a rejected pair considered again at the next
+    calculation (the paper), and excluded for the rest of the day."""
+    try:
+        params = _common(settings, None)
+        base = interval_specs(
+            params,
+            trips,
+            _parse_list(intervals, "intervals"),
+            _check_repetitions(repetitions),
+            seed,
+            INTERVAL_RATIO,
+            response=response.value,
+        )
+        specs = [spec for variant in REJECTION_VARIANTS for spec in variant.apply(base)]
     except ValueError as error:
         fail(str(error))
     _run_experiment(specs, out, workers, cluster)

@@ -27,7 +27,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from crowdship.core.model import FloatArray, IntArray
-from crowdship.core.travel import BOUND_SLACK, GreatCircleTravel, invalid_latlon
+from crowdship.core.travel import BOUND_SLACK, GreatCircleTravel, OneLeg, invalid_latlon
 
 #: km/h by OSM ``highway`` class when no usable ``maxspeed`` is posted (urban defaults).
 DEFAULT_SPEEDS_KMH: dict[str, float] = {
@@ -96,7 +96,7 @@ def _direction(oneway: Any, highway: str, tags: Any) -> tuple[bool, bool]:
 
 
 @dataclass
-class RoadNetworkTravel:
+class RoadNetworkTravel(OneLeg):
     """Shortest driving minutes on a directed road graph (nodes with ``(lat, lon)``)."""
 
     node_latlon: FloatArray  # (n, 2) degrees

@@ -51,6 +51,23 @@ class TravelModel(Protocol):
         """The first point this model cannot use, with the reason, or None."""
         ...
 
+    def minutes(self, start: tuple[float, float], end: tuple[float, float]) -> float:
+        """Minutes for one leg from ``start`` to ``end``."""
+        ...
+
+
+class OneLeg:
+    """``minutes(start, end)`` for one leg, from the model's ``pairwise``; the service asks
+    for single legs (a trip's direct drive, an order's pickup to delivery)."""
+
+    def pairwise(self, a: FloatArray, b: FloatArray) -> FloatArray:  # pragma: no cover
+        raise NotImplementedError
+
+    def minutes(self, start: tuple[float, float], end: tuple[float, float]) -> float:
+        a = np.array([start], dtype=np.float64)
+        b = np.array([end], dtype=np.float64)
+        return float(self.pairwise(a, b)[0])
+
 
 def _check_speed(speed_kmh: float, detour_factor: float) -> None:
     if not speed_kmh > 0 or not np.isfinite(speed_kmh):
@@ -60,7 +77,7 @@ def _check_speed(speed_kmh: float, detour_factor: float) -> None:
 
 
 @dataclass(frozen=True)
-class GreatCircleTravel:
+class GreatCircleTravel(OneLeg):
     """Minutes = haversine km x detour factor / speed x 60, on WGS84 ``(lat, lon)`` degrees."""
 
     speed_kmh: float = 30.0
@@ -119,7 +136,7 @@ def invalid_latlon(points: FloatArray) -> tuple[int, str] | None:
 
 
 @dataclass(frozen=True)
-class PlanarTravel:
+class PlanarTravel(OneLeg):
     """Minutes = Euclidean km x detour factor / speed x 60, on planar ``(x, y)`` km."""
 
     speed_kmh: float = 30.0

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from crowdship.core import GreatCircleTravel, TravelModel
+from crowdship.service.cache import TimedValue
 from crowdship.service.clock import Clock, SystemClock
 from crowdship.service.db import Database
-from crowdship.service.entities.pricing.tariff import TariffCache
 from crowdship.service.settings import Settings
 from crowdship.service.sms import SmsProvider, provider_named
 
@@ -19,7 +20,7 @@ class ServiceContext:
     clock: Clock
     sms: SmsProvider
     travel: TravelModel
-    tariffs: TariffCache = field(default_factory=TariffCache)
+    tariffs: TimedValue[Any] = field(default_factory=TimedValue)  # (version, Tariff) in force
 
     @classmethod
     def build(

@@ -13,8 +13,8 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from crowdship.service.context import ServiceContext
-from crowdship.service.deps import Actor
 from crowdship.service.entities.accounts import repository as accounts
+from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role, User
 from crowdship.service.entities.accounts.service import create_user
 from crowdship.service.entities.orders.schemas import OrderCreate
@@ -23,7 +23,7 @@ from crowdship.service.entities.points.models import PickupPoint
 from crowdship.service.entities.trips import service as trips
 from crowdship.service.entities.trips.schemas import TripCreate
 from crowdship.service.errors import Invalid
-from crowdship.service.workflows import orders_tmp as orders
+from crowdship.service.workflows import posting as orders
 
 PASSWORD = "demo-pass-1"
 OPERATOR_EMAIL = "operator@demo.crowdship.dev"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
@@ -13,8 +12,9 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from crowdship.service.context import ServiceContext
+from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role, User
-from crowdship.service.errors import DomainError, Forbidden, Unauthorized
+from crowdship.service.errors import DomainError, Unauthorized
 from crowdship.service.security import read_token
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -42,9 +42,13 @@ async def _read_session(context: Context) -> AsyncIterator[Session]:
 
 
 async def _write_session(context: Context) -> AsyncIterator[Session]:
+    """The one place a request's changes are committed: after the route returned (and its
+    answer was built), before the response goes out. Services and routes never commit."""
     session = context.db.write_session()
     try:
         yield session
+        if session.in_transaction():
+            await run_in_threadpool(session.commit)
     except DomainError as error:
         # Some refusals must still be recorded (a wrong handover code counts).
         if error.keep_changes:
@@ -67,22 +71,6 @@ async def _close(session: Session) -> None:
 # response goes out, not after.
 ReadSession = Annotated[Session, Depends(_read_session, scope="function")]
 WriteSession = Annotated[Session, Depends(_write_session, scope="function")]
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is calling: enough to check role and ownership without an ORM object."""
-
-    id: int
-    role: Role
-    name: str
-    phone: str | None
-    point_id: int | None = None  # staff: the pickup point they work at
-
-    def require(self, *roles: Role) -> None:
-        if self.role not in roles:
-            wanted = " or ".join(r.value for r in roles)
-            raise Forbidden(f"this needs the {wanted} role; you are {self.role.value}")
 
 
 class ActorCache:

@@ -16,12 +16,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import String, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from crowdship.service.db import Database
-from crowdship.service.entities.offers.models import JobLease
+from crowdship.service.db import Base, Database, UtcDateTime
+
+
+class JobLease(Base):
+    """A named lease so only one process runs a job at a time on SQLite (PostgreSQL uses an
+    advisory lock instead)."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
 
 LEASE = timedelta(minutes=15)
 

@@ -11,12 +11,13 @@ from crowdship.service.entities.ledger.models import (
     PayoutRun,
     SettlementRun,
 )
-from crowdship.service.entities.offers.models import JobLease, MatchingRun, Offer, OfferStatus
+from crowdship.service.entities.offers.models import MatchingRun, Offer, OfferStatus
 from crowdship.service.entities.orders.models import Order, OrderEvent
 from crowdship.service.entities.points.models import PickupPoint
 from crowdship.service.entities.pricing.models import TariffVersion
 from crowdship.service.entities.ratings.models import Rating
 from crowdship.service.entities.trips.models import Trip, TripStatus
+from crowdship.service.lock import JobLease
 
 __all__ = [
     "AssessmentAttempt",

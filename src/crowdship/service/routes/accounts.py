@@ -16,9 +16,7 @@ router = APIRouter(tags=["accounts"])
 @router.post("/auth/register", response_model=UserPublic, status_code=201)
 def register(data: UserCreate, session: WriteSession, context: Context) -> User:
     """Sign up as a merchant, customer (sender and receiver) or courier."""
-    user = service.register(session, data, context.clock.now())
-    session.commit()
-    return user
+    return service.register(session, data, context.clock.now())
 
 
 @router.post("/auth/token", response_model=Token)

@@ -41,17 +41,13 @@ def take_assessment(
 ) -> AssessmentAttempt:
     """Courier: answer every question (id -> option index). You learn your score, not
     which answers were wrong; after a failure, wait before trying again."""
-    attempt = service.take(session, context, actor, data)
-    session.commit()
-    return attempt
+    return service.take(session, context, actor, data)
 
 
 @router.put("/me/payout-account", response_model=UserPublic)
 def bind_payout_account(data: PayoutAccountIn, actor: Courier, session: WriteSession) -> User:
     """Courier: the bank account (IBAN) your payouts go to. Payouts wait until one is bound."""
-    user = service.set_payout_account(session, actor, data.iban)
-    session.commit()
-    return user
+    return service.set_payout_account(session, actor, data.iban)
 
 
 @router.get("/couriers", response_model=list[Reliability])
@@ -71,13 +67,9 @@ def suspend(
     courier_id: PathId, data: SuspendIn, actor: Operator, session: WriteSession, context: Context
 ) -> User:
     """Operator: no more offers or grabs; pending offers are taken back."""
-    user = service.suspend(session, context, actor, courier_id, data.reason)
-    session.commit()
-    return user
+    return service.suspend(session, context, actor, courier_id, data.reason)
 
 
 @router.post("/couriers/{courier_id}/reinstate", response_model=UserPublic)
 def reinstate(courier_id: PathId, actor: Operator, session: WriteSession, context: Context) -> User:
-    user = service.reinstate(session, context, actor, courier_id)
-    session.commit()
-    return user
+    return service.reinstate(session, context, actor, courier_id)

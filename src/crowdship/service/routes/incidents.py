@@ -25,9 +25,7 @@ def report(
 ) -> Incident:
     """A party reports a problem. Before delivery the order fails; after delivery it is
     disputed and held out of settlement until the operator resolves it."""
-    incident = service.report(session, context, actor, order_id, data.kind, data.note)
-    session.commit()
-    return incident
+    return service.report(session, context, actor, order_id, data.kind, data.note)
 
 
 @router.get("/orders/{order_id}/incidents", response_model=list[IncidentPublic])
@@ -52,6 +50,4 @@ def resolve(
     incident_id: PathId, data: ResolveIn, actor: Operator, session: WriteSession, context: Context
 ) -> Incident:
     """Operator: decide a dispute (pay or refund) or close an incident."""
-    incident = service.resolve(session, context, actor, incident_id, data.resolution, data.note)
-    session.commit()
-    return incident
+    return service.resolve(session, context, actor, incident_id, data.resolution, data.note)

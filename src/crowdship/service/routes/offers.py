@@ -19,7 +19,7 @@ from crowdship.service.entities.offers.schemas import FittingOrder, MatchingRunP
 from crowdship.service.entities.orders.models import Order
 from crowdship.service.entities.orders.schemas import Assignment, GrabIn, OrderSummary
 from crowdship.service.errors import Conflict
-from crowdship.service.workflows import matching as service
+from crowdship.service.workflows import assignment, matching
 
 router = APIRouter(tags=["matching"])
 
@@ -33,7 +33,7 @@ def list_offers(
     offset: Offset = 0,
 ) -> list[OfferPublic]:
     """A courier's offers (operators: all), newest first."""
-    found = service.list_offers(session, actor, status, limit, offset)
+    found = assignment.list_offers(session, actor, status, limit, offset)
     return [_offer_public(offer, order) for offer, order in found]
 
 
@@ -47,8 +47,7 @@ def accept_offer(
     offer_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Assignment:
     """Accept an offer before it expires; the answer holds the pickup code."""
-    order, code = service.accept(session, context, actor, offer_id)
-    session.commit()
+    order, code = assignment.accept(session, context, actor, offer_id)
     return Assignment.of(order, code)
 
 
@@ -57,8 +56,7 @@ def reject_offer(
     offer_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> OfferPublic:
     """Reject an offer; this pair is never offered again."""
-    offer, order = service.reject(session, context, actor, offer_id)
-    session.commit()
+    offer, order = assignment.reject(session, context, actor, offer_id)
     return _offer_public(offer, order)
 
 
@@ -73,14 +71,12 @@ def fitting_orders(
     """Open orders this trip can carry (same feasibility rule as the matcher)."""
     return [
         FittingOrder(
-            order=OrderSummary.model_validate(order),
-            detour_min=round(detour, 2),
-            planned_pickup=pickup,
-            planned_delivery=delivery,
+            order=OrderSummary.model_validate(fit.order),
+            detour_min=round(fit.detour_min, 2),
+            planned_pickup=fit.planned_pickup,
+            planned_delivery=fit.planned_delivery,
         )
-        for order, detour, pickup, delivery in service.fitting_orders(
-            session, context, actor, trip_id, limit
-        )
+        for fit in assignment.fitting_orders(session, context, actor, trip_id, limit)
     ]
 
 
@@ -89,15 +85,14 @@ def grab(
     order_id: PathId, body: GrabIn, actor: Courier, session: WriteSession, context: Context
 ) -> Assignment:
     """Take an open order onto one of your trips; if two couriers grab at once, one wins."""
-    order, code = service.grab(session, context, actor, order_id, body.trip_id)
-    session.commit()
+    order, code = assignment.grab(session, context, actor, order_id, body.trip_id)
     return Assignment.of(order, code)
 
 
 @router.post("/matching/run", response_model=MatchingRunPublic)
 async def run_now(actor: Operator, context: Context) -> MatchingRun:
     """Operator: run one matching batch now (the job also runs every planning interval)."""
-    run = await run_in_threadpool(service.run_matching, context, "operator")
+    run = await run_in_threadpool(matching.run_matching, context, "operator")
     if run is None:  # pragma: no cover - only with only_if_due
         raise Conflict("matching run skipped")
     return run
@@ -106,4 +101,4 @@ async def run_now(actor: Operator, context: Context) -> MatchingRun:
 @router.get("/matching/runs", response_model=list[MatchingRunPublic])
 def list_runs(actor: CurrentActor, session: ReadSession, limit: Limit = 20) -> list[MatchingRun]:
     """Operator: the latest matching batches."""
-    return service.runs(session, actor, limit)
+    return matching.runs(session, actor, limit)

@@ -16,6 +16,7 @@ from crowdship.service.deps import (
     Sender,
     WriteSession,
 )
+from crowdship.service.entities.orders import service as orders
 from crowdship.service.entities.orders.lifecycle import OrderStatus
 from crowdship.service.entities.orders.models import Order, OrderEvent
 from crowdship.service.entities.orders.schemas import (
@@ -29,7 +30,7 @@ from crowdship.service.entities.orders.schemas import (
 )
 from crowdship.service.entities.pricing.schemas import QuotePublic
 from crowdship.service.schemas import Text
-from crowdship.service.workflows import orders_tmp as service
+from crowdship.service.workflows import assignment, delivery, posting
 
 router = APIRouter(tags=["orders"])
 
@@ -40,7 +41,7 @@ def quote(
 ) -> QuotePublic:
     """The fee an order with these fields would be charged under the tariff in force, its
     parts (base, distance, size, urgency, peak) and the courier's share."""
-    fee = service.quote(session, context, parcel)
+    fee = posting.quote(session, context, parcel)
     return QuotePublic(**dataclasses.asdict(fee))
 
 
@@ -49,9 +50,7 @@ def post_order(
     data: OrderCreate, actor: Sender, session: WriteSession, context: Context
 ) -> OrderPublic:
     """Post a parcel (merchants and customers); the fee is quoted and stored."""
-    order = service.post(session, context, actor, data)
-    session.commit()
-    return order
+    return posting.post(session, context, actor, data)
 
 
 @router.get("/orders", response_model=list[OrderPublic])
@@ -63,18 +62,18 @@ def list_orders(
     offset: Offset = 0,
 ) -> list[Order]:
     """Orders you sent, receive, carry, or (operators) all of them; newest first."""
-    return service.list_visible(session, actor, status, limit, offset)
+    return orders.list_visible(session, actor, status, limit, offset)
 
 
 @router.get("/orders/{order_id}", response_model=OrderPublic)
 def get_order(order_id: PathId, actor: CurrentActor, session: ReadSession) -> Order:
-    return service.visible(session, actor, order_id)
+    return orders.visible(session, actor, order_id)
 
 
 @router.get("/orders/{order_id}/events", response_model=list[EventPublic])
 def order_events(order_id: PathId, actor: CurrentActor, session: ReadSession) -> list[OrderEvent]:
     """Every transition of the order: who, when, from, to."""
-    return service.events(session, actor, order_id)
+    return orders.events(session, actor, order_id)
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderPublic)
@@ -82,9 +81,7 @@ def cancel_order(
     order_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Order:
     """The sender cancels before pickup."""
-    order = service.cancel(session, context, actor, order_id)
-    session.commit()
-    return order
+    return assignment.cancel_order(session, context, actor, order_id)
 
 
 @router.post("/orders/{order_id}/withdraw", response_model=OrderPublic)
@@ -92,9 +89,7 @@ def withdraw_order(
     order_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Order:
     """The courier gives an accepted order back (within the withdrawal window)."""
-    order = service.withdraw(session, context, actor, order_id)
-    session.commit()
-    return order
+    return assignment.withdraw(session, context, actor, order_id)
 
 
 @router.post("/orders/{order_id}/pickup-code", response_model=Assignment)
@@ -102,8 +97,7 @@ def new_pickup_code(
     order_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Assignment:
     """The courier gets a fresh pickup code (the old one stops working)."""
-    order, code = service.reissue_pickup_code(session, context, actor, order_id)
-    session.commit()
+    order, code = delivery.reissue_pickup_code(session, context, actor, order_id)
     return Assignment.of(order, code)
 
 
@@ -112,9 +106,7 @@ def confirm_pickup(
     order_id: PathId, body: CodeIn, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Order:
     """The sender enters the courier's pickup code; the receiver then gets a delivery code."""
-    order = service.confirm_pickup(session, context, actor, order_id, body.code)
-    session.commit()
-    return order
+    return delivery.confirm_pickup(session, context, actor, order_id, body.code)
 
 
 @router.post("/orders/{order_id}/deliver", response_model=OrderPublic)
@@ -127,9 +119,7 @@ def deliver(
 ) -> Order:
     """The courier enters the receiver's code to complete the delivery (and, for cash on
     delivery, the cash collected, which must be the fee)."""
-    order = service.deliver(session, context, actor, order_id, body.code, body.cash_collected_cents)
-    session.commit()
-    return order
+    return delivery.deliver(session, context, actor, order_id, body.code, body.cash_collected_cents)
 
 
 @router.post("/orders/{order_id}/arrive", response_model=OrderPublic)
@@ -137,9 +127,7 @@ def arrive_at_point(
     order_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Order:
     """Pickup-point staff: the courier handed the parcel over; their delivery is done."""
-    order = service.arrive_at_point(session, context, actor, order_id)
-    session.commit()
-    return order
+    return delivery.arrive_at_point(session, context, actor, order_id)
 
 
 @router.post("/orders/{order_id}/collect", response_model=OrderPublic)
@@ -147,17 +135,13 @@ def collect(
     order_id: PathId, body: CodeIn, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Order:
     """Pickup-point staff: the receiver collects the parcel, giving the code they got."""
-    order = service.collect(session, context, actor, order_id, body.code)
-    session.commit()
-    return order
+    return delivery.collect(session, context, actor, order_id, body.code)
 
 
 @router.post("/orders/{order_id}/unlock", response_model=OrderPublic)
 def unlock(order_id: PathId, actor: Operator, session: WriteSession, context: Context) -> Order:
     """Operator: release an order locked by wrong codes and send fresh ones."""
-    order = service.unlock(session, context, actor, order_id)
-    session.commit()
-    return order
+    return delivery.unlock(session, context, actor, order_id)
 
 
 @router.post("/orders/{order_id}/fail", response_model=OrderPublic)
@@ -169,6 +153,4 @@ def fail(
     note: Annotated[Text, Body(embed=True, max_length=300)] = "",
 ) -> Order:
     """Operator: give up on an order a courier carries."""
-    order = service.fail(session, context, actor, order_id, note)
-    session.commit()
-    return order
+    return delivery.fail(session, context, actor, order_id, note)

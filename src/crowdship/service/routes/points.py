@@ -20,6 +20,7 @@ from crowdship.service.entities.points.schemas import (
     PointUpdate,
     StaffCreate,
 )
+from crowdship.service.workflows import staffing
 
 router = APIRouter(tags=["pickup points"])
 
@@ -30,9 +31,7 @@ def create_point(
 ) -> PickupPoint:
     """Operator: a staffed place (campus station, library) where receivers collect parcels.
     Opening hours are local time in the deployment's zone."""
-    point = service.create(session, context, actor, data)
-    session.commit()
-    return point
+    return service.create(session, context, actor, data)
 
 
 @router.get("/pickup-points", response_model=list[PointPublic])
@@ -48,9 +47,7 @@ def update_point(
     point_id: PathId, data: PointUpdate, actor: Operator, session: WriteSession
 ) -> PickupPoint:
     """Operator: rename, change opening hours, or close a point (``active: false``)."""
-    point = service.update(session, actor, point_id, data)
-    session.commit()
-    return point
+    return service.update(session, actor, point_id, data)
 
 
 @router.post("/pickup-points/{point_id}/staff", response_model=UserPublic, status_code=201)
@@ -59,6 +56,4 @@ def add_staff(
 ) -> User:
     """Operator: an account for someone working at the point (confirms arrivals, hands
     parcels to receivers who give their code)."""
-    user = service.add_staff(session, context, actor, point_id, data)
-    session.commit()
-    return user
+    return staffing.add_staff(session, context, actor, point_id, data)

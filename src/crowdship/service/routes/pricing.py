@@ -24,7 +24,4 @@ def set_tariff(
 ) -> dict[str, Any]:
     """Operator: replace the tariff. Orders posted from now on use it; posted orders keep
     the fee they were quoted."""
-    version, tariff = service.replace(session, context, actor, data)
-    session.commit()
-    context.tariffs.clear()
-    return service.describe(version, tariff)
+    return service.describe(*service.replace(session, context, actor, data))

@@ -3,9 +3,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from crowdship.service.deps import Context, CurrentActor, PathId, ReadSession, WriteSession
-from crowdship.service.entities.ratings import service
 from crowdship.service.entities.ratings.models import Rating
 from crowdship.service.entities.ratings.schemas import RatingIn, RatingPublic
+from crowdship.service.workflows import rating as service
 
 router = APIRouter(tags=["ratings"])
 
@@ -16,9 +16,7 @@ def rate_courier(
 ) -> Rating:
     """Sender or receiver: rate the courier 1 to 5 stars, once each, after delivery. The
     courier's score feeds the matcher's cost."""
-    rating = service.rate(session, context, actor, order_id, data)
-    session.commit()
-    return rating
+    return service.rate(session, context, actor, order_id, data)
 
 
 @router.get("/orders/{order_id}/ratings", response_model=list[RatingPublic])

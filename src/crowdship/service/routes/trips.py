@@ -12,10 +12,10 @@ from crowdship.service.deps import (
     ReadSession,
     WriteSession,
 )
-from crowdship.service.entities.accounts.models import Role
-from crowdship.service.entities.trips import repository, service
+from crowdship.service.entities.trips import service
 from crowdship.service.entities.trips.models import Trip, TripStatus
 from crowdship.service.entities.trips.schemas import TripCreate, TripPublic, TripUpdate
+from crowdship.service.workflows import assignment
 
 router = APIRouter(prefix="/trips", tags=["trips"])
 
@@ -23,9 +23,7 @@ router = APIRouter(prefix="/trips", tags=["trips"])
 @router.post("", response_model=TripPublic, status_code=201)
 def create_trip(data: TripCreate, actor: Courier, session: WriteSession, context: Context) -> Trip:
     """Register a planned trip (couriers)."""
-    trip = service.create(session, context, actor, data)
-    session.commit()
-    return trip
+    return service.create(session, context, actor, data)
 
 
 @router.get("", response_model=list[TripPublic])
@@ -37,9 +35,7 @@ def list_trips(
     offset: Offset = 0,
 ) -> list[Trip]:
     """A courier's own trips; every trip for an operator."""
-    actor.require(Role.COURIER, Role.OPERATOR)
-    courier = None if actor.role == Role.OPERATOR else actor.id
-    return repository.list_for(session, courier, status, limit, offset)
+    return service.listed(session, actor, status, limit, offset)
 
 
 @router.get("/{trip_id}", response_model=TripPublic)
@@ -52,9 +48,7 @@ def update_trip(
     trip_id: PathId, data: TripUpdate, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Trip:
     """Change an open trip that has no pending offer."""
-    trip = service.update(session, context, actor, trip_id, data)
-    session.commit()
-    return trip
+    return assignment.update_trip(session, context, actor, trip_id, data)
 
 
 @router.post("/{trip_id}/cancel", response_model=TripPublic)
@@ -62,6 +56,4 @@ def cancel_trip(
     trip_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Trip:
     """Cancel a trip; an order it carried (not yet picked up) goes back to the pool."""
-    trip = service.cancel(session, context, actor, trip_id)
-    session.commit()
-    return trip
+    return assignment.cancel_trip(session, context, actor, trip_id)

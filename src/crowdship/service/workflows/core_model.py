@@ -60,13 +60,6 @@ def feasible(
     return core_t, core_r, feasible_pairs(core_t, core_r, travel, direct)
 
 
-def drive_minutes(
-    travel: TravelModel, start: tuple[float, float], end: tuple[float, float]
-) -> float:
-    """Driving minutes for one leg (a trip's direct drive, an order's pickup to delivery)."""
-    return float(travel.pairwise(np.array([start]), np.array([end]))[0])
-
-
 def check_one(trip: Trip, order: Order, travel: TravelModel, ref: datetime) -> FeasiblePairs:
     """The exact rule on one pair (empty result when infeasible)."""
     core_t, core_r = core_trips([trip], ref), core_requests([order], ref)

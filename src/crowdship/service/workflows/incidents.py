@@ -6,20 +6,20 @@ until the operator decides: ``pay`` (the delivery stands) or ``refund``."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crowdship.service.context import ServiceContext
-from crowdship.service.deps import Actor
+from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role
+from crowdship.service.entities.incidents import repository as incidents
 from crowdship.service.entities.incidents.models import Incident, IncidentKind, Resolution
 from crowdship.service.entities.orders import repository as orders
+from crowdship.service.entities.orders import service as order_access
 from crowdship.service.entities.orders.lifecycle import Action, OrderStatus
 from crowdship.service.entities.orders.models import Order
-from crowdship.service.entities.trips import repository as trips
-from crowdship.service.entities.trips.models import TripStatus
+from crowdship.service.entities.trips.lifecycle import TripAction
 from crowdship.service.errors import Conflict, Invalid, NotFound
-from crowdship.service.workflows import orders_tmp as order_service
+from crowdship.service.workflows.assignment import release_trip
 
 
 def _role_in(actor: Actor, order: Order) -> str:
@@ -42,16 +42,15 @@ def report(
     kind: IncidentKind,
     note: str,
 ) -> Incident:
-    order = order_service.visible(session, actor, order_id)
+    order = order_access.visible(session, actor, order_id)
     now = context.clock.now()
     status = order.status
-    courier_id = order_service.courier_of(session, order)
+    courier_id = order.courier_id
     summary = f"incident {kind.value}: {note}".strip().rstrip(":")[:300]
     if status in (OrderStatus.ACCEPTED, OrderStatus.PICKED_UP):
         orders.transition(session, order_id, Action.INCIDENT, actor.id, now, note=summary)
-        if order.trip_id is not None:
-            freed = TripStatus.OPEN if status == OrderStatus.ACCEPTED else TripStatus.COMPLETED
-            trips.set_status(session, order.trip_id, TripStatus.ASSIGNED, freed, now)
+        freed = TripAction.RELEASE if status == OrderStatus.ACCEPTED else TripAction.COMPLETE
+        release_trip(session, order.trip_id, freed, now)
     elif status == OrderStatus.DELIVERED:
         orders.transition(session, order_id, Action.DISPUTE, actor.id, now, note=summary)
     elif status != OrderStatus.DISPUTED:  # a disputed order may collect more reports
@@ -70,9 +69,7 @@ def report(
         order_status=status,
         created_at=now,
     )
-    session.add(incident)
-    session.flush()
-    return incident
+    return incidents.add(session, incident)
 
 
 def resolve(
@@ -84,7 +81,7 @@ def resolve(
     note: str,
 ) -> Incident:
     actor.require(Role.OPERATOR)
-    incident = session.get(Incident, incident_id, with_for_update=True)
+    incident = incidents.get(session, incident_id, for_update=True)
     if incident is None:
         raise NotFound(f"incident {incident_id} not found")
     if incident.resolved_at is not None:
@@ -106,30 +103,18 @@ def resolve(
             f"order {incident.order_id} is {status}, not disputed; the incident can only be closed",
         )
     # One decision settles every open report on the order.
-    for open_one in session.scalars(
-        select(Incident).where(
-            Incident.order_id == incident.order_id, Incident.resolved_at.is_(None)
-        )
-    ):
-        open_one.resolution = resolution
-        open_one.resolution_note = note
-        open_one.resolved_by = actor.id
-        open_one.resolved_at = now
-    session.flush()
+    incidents.resolve_open(session, incident.order_id, resolution, note, actor.id, now)
+    session.refresh(incident)
     return incident
 
 
 def of_order(session: Session, actor: Actor, order_id: int) -> list[Incident]:
-    order_service.visible(session, actor, order_id)
-    query = select(Incident).where(Incident.order_id == order_id).order_by(Incident.id)
-    return list(session.scalars(query))
+    order_access.visible(session, actor, order_id)
+    return incidents.of_order(session, order_id)
 
 
 def listed(
     session: Session, actor: Actor, open_only: bool, limit: int, offset: int
 ) -> list[Incident]:
     actor.require(Role.OPERATOR)
-    query = select(Incident).order_by(Incident.id.desc()).limit(limit).offset(offset)
-    if open_only:
-        query = query.where(Incident.resolved_at.is_(None))
-    return list(session.scalars(query))
+    return incidents.listed(session, open_only, limit, offset)

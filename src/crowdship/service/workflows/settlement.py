@@ -22,16 +22,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crowdship.service.context import ServiceContext
-from crowdship.service.deps import Actor
-from crowdship.service.entities.accounts.models import Role, User
+from crowdship.service.entities.accounts import repository as accounts
+from crowdship.service.entities.accounts.actor import Actor
+from crowdship.service.entities.accounts.models import Role
 from crowdship.service.entities.ledger import ledger
+from crowdship.service.entities.ledger import repository as books
 from crowdship.service.entities.ledger.calendar import day_end_utc, payout_date
+from crowdship.service.entities.ledger.ledger import Booking
 from crowdship.service.entities.ledger.models import (
     Payout,
     PayoutRun,
@@ -39,11 +40,12 @@ from crowdship.service.entities.ledger.models import (
     SettlementRun,
     TransactionKind,
 )
+from crowdship.service.entities.orders import repository as orders
 from crowdship.service.entities.orders.lifecycle import Action, OrderStatus
-from crowdship.service.entities.orders.models import Order, OrderEvent
-from crowdship.service.entities.trips.models import Trip
+from crowdship.service.entities.orders.repository import Deliverable
 from crowdship.service.errors import Conflict, NotFound
 from crowdship.service.lock import job_lock
+from crowdship.service.money import format_money
 
 log = logging.getLogger("crowdship.settlement")
 Progress = Callable[[int, int], None]  # (done, total)
@@ -88,33 +90,14 @@ def _settle(
             status="open",
         )
     with context.db.write() as session:
-        rows = session.execute(
-            select(
-                Order.id,
-                Order.fee_cents,
-                Order.courier_cents,
-                Order.platform_cents,
-                Order.payment_method,
-                Trip.courier_id,
-            )
-            .join(Trip, Trip.id == Order.trip_id)
-            .where(Order.status == OrderStatus.DELIVERED, Order.delivered_at < end)
-            .order_by(Order.id)
-            .with_for_update(of=Order)
-        ).all()
-        held_back = int(
-            session.scalar(
-                select(func.count()).where(
-                    Order.status == OrderStatus.DISPUTED, Order.delivered_at < end
-                )
-            )
-            or 0
-        )
+        rows = orders.delivered_before(session, end)
+        held_back = orders.count_disputed_before(session, end)
         if not rows:
             log.debug("settlement %s: nothing to settle (%d disputed held back)", day, held_back)
             return SettleOutcome(None, held_back)
         log.info("settlement %s: booking %d orders (%d held back)", day, len(rows), held_back)
-        run = SettlementRun(
+        run = books.add_settlement_run(
+            session,
             day=day,
             trigger=trigger,
             started_at=now,
@@ -123,8 +106,6 @@ def _settle(
             payouts=0,
             total_cents=sum(r.fee_cents for r in rows),
         )
-        session.add(run)
-        session.flush()
         owed: dict[int, int] = defaultdict(int)
         orders_of: dict[int, list[int]] = defaultdict(list)
         for start in range(0, len(rows), CHUNK):
@@ -137,8 +118,8 @@ def _settle(
             if progress is not None:
                 progress(start + len(chunk), len(rows))
         due = payout_date(day, settings.payout_delay_days, settings.business_days)
-        session.execute(
-            insert(Payout),
+        books.schedule_payouts(
+            session,
             [
                 {
                     "courier_id": courier_id,
@@ -159,28 +140,27 @@ def _settle(
         day,
         run.id,
         run.orders,
-        _money(run.total_cents, settings.currency),
+        format_money(run.total_cents, settings.currency),
         run.payouts,
         due,
     )
     return SettleOutcome(run, held_back)
 
 
-def _book_orders(session: Session, run_id: int, rows: Sequence[Any], now: datetime) -> None:
-    ids = [r.id for r in rows]
-    moved = session.execute(
-        update(Order)
-        .where(Order.id.in_(ids), Order.status == OrderStatus.DELIVERED)
-        .values(status=OrderStatus.SETTLED, settled_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if moved != len(ids):  # cannot happen under the row locks; refuse rather than guess
-        raise Conflict("orders changed while they were settled; the run is rolled back")
-    transactions = []
+def _book_orders(session: Session, run_id: int, rows: Sequence[Deliverable], now: datetime) -> None:
+    orders.transition_many(
+        session,
+        [orders.Change(r.id, note=f"settlement run {run_id}") for r in rows],
+        Action.SETTLE,
+        None,
+        now,
+        settled_at=now,
+    )
+    bookings = []
     for r in rows:
         refs = {"order_id": r.id, "settlement_run_id": run_id, "booked_at": now}
-        transactions.append(
-            (
+        bookings.append(
+            Booking(
                 {**refs, "kind": TransactionKind.CHARGE, "memo": f"fee of order {r.id}"},
                 [
                     (ledger.receivable(r.id), r.fee_cents),
@@ -193,29 +173,13 @@ def _book_orders(session: Session, run_id: int, rows: Sequence[Any], now: dateti
             paid_to, memo = ledger.payable(r.courier_id), f"cash collected for order {r.id}"
         else:
             paid_to, memo = ledger.CASH, f"prepaid order {r.id}"
-        transactions.append(
-            (
+        bookings.append(
+            Booking(
                 {**refs, "kind": TransactionKind.PAYMENT, "memo": memo},
                 [(paid_to, r.fee_cents), (ledger.receivable(r.id), -r.fee_cents)],
             )
         )
-    ledger.book(session, transactions)
-    session.execute(
-        insert(OrderEvent),
-        [
-            {
-                "order_id": r.id,
-                "at": now,
-                "actor_id": None,
-                "action": Action.SETTLE.value,
-                "from_status": OrderStatus.DELIVERED,
-                "to_status": OrderStatus.SETTLED,
-                "trip_id": None,
-                "note": f"settlement run {run_id}",
-            }
-            for r in rows
-        ],
-    )
+    ledger.book(session, bookings)
 
 
 # -- payouts ---------------------------------------------------------------------------
@@ -234,28 +198,19 @@ def _pay_out(context: ServiceContext, day: date, trigger: str, out_dir: Path) ->
     now = context.clock.now()
     currency = context.settings.currency
     with context.db.write() as session:
-        due = list(
-            session.scalars(
-                select(Payout)
-                .where(Payout.status == PayoutStatus.SCHEDULED, Payout.due_on <= day)
-                .order_by(Payout.courier_id, Payout.id)
-                .with_for_update()
-            )
-        )
+        due = books.due_for_update(session, day)
         by_courier: dict[int, list[Payout]] = defaultdict(list)
         for payout in due:
             by_courier[payout.courier_id].append(payout)
-        people = session.execute(
-            select(User.id, User.payout_account, User.name).where(User.id.in_(by_courier))
-        ).all()
-        accounts = {p.id: p.payout_account for p in people}
-        names = {p.id: p.name for p in people}
+        people = accounts.payees(session, by_courier)
+        payout_accounts = {i: p.payout_account for i, p in people.items()}
+        names = {i: p.name for i, p in people.items()}
         held: dict[int, int] = {}
         carried: dict[int, int] = {}
         paying: dict[int, list[Payout]] = {}
         for courier_id, payouts in by_courier.items():
             total = sum(p.amount_cents for p in payouts)
-            if not accounts.get(courier_id):
+            if not payout_accounts.get(courier_id):
                 held[courier_id] = total
             elif total <= 0:
                 carried[courier_id] = total
@@ -276,7 +231,8 @@ def _pay_out(context: ServiceContext, day: date, trigger: str, out_dir: Path) ->
             len(held),
             len(carried),
         )
-        run = PayoutRun(
+        run = books.add_payout_run(
+            session,
             day=day,
             trigger=trigger,
             started_at=now,
@@ -284,15 +240,13 @@ def _pay_out(context: ServiceContext, day: date, trigger: str, out_dir: Path) ->
             couriers=len(paying),
             total_cents=sum(p.amount_cents for ps in paying.values() for p in ps),
         )
-        session.add(run)
-        session.flush()
-        transactions = []
+        bookings = []
         for courier_id, payouts in paying.items():
             for p in payouts:
                 p.status, p.payout_run_id = PayoutStatus.PAID, run.id
-                p.paid_at, p.account = now, accounts[courier_id]
-                transactions.append(
-                    (
+                p.paid_at, p.account = now, payout_accounts[courier_id]
+                bookings.append(
+                    Booking(
                         {
                             "kind": TransactionKind.PAYOUT,
                             "payout_id": p.id,
@@ -307,13 +261,15 @@ def _pay_out(context: ServiceContext, day: date, trigger: str, out_dir: Path) ->
                     )
                 )
         session.flush()
-        ledger.book(session, transactions)
+        ledger.book(session, bookings)
         final = out_dir / f"payouts-{day}-run{run.id}.csv"
         run.file = str(final)
         # The file is written before the commit and renamed into place after it: a crash
         # leaves either no run and a stray temporary file, or the run (re-export it with
         # `crowdship payouts export`).
-        temporary = _write_csv(out_dir, final.name, _csv_rows(paying, accounts, names, currency))
+        temporary = _write_csv(
+            out_dir, final.name, _csv_rows(paying, payout_accounts, names, currency)
+        )
         try:
             session.commit()
         except BaseException:
@@ -324,7 +280,7 @@ def _pay_out(context: ServiceContext, day: date, trigger: str, out_dir: Path) ->
         "payouts %s: run %d paid %s to %d couriers (%d payouts); file %s",
         day,
         run.id,
-        _money(run.total_cents, currency),
+        format_money(run.total_cents, currency),
         run.couriers,
         run.payouts,
         final,
@@ -382,22 +338,16 @@ def _write_csv(out_dir: Path, name: str, rows: list[list[object]]) -> Path:
 def _run_rows(context: ServiceContext, run_id: int) -> tuple[PayoutRun, list[list[object]]]:
     """A payout run and its CSV rows, from the database."""
     with context.db.read() as session:
-        run = session.get(PayoutRun, run_id)
+        run = books.payout_run(session, run_id)
         if run is None:
             raise NotFound(f"payout run {run_id} not found")
-        payouts = list(
-            session.scalars(
-                select(Payout).where(Payout.payout_run_id == run_id).order_by(Payout.id)
-            )
-        )
+        payouts = books.payouts_of_run(session, run_id)
         paying: dict[int, list[Payout]] = defaultdict(list)
         for p in payouts:
             paying[p.courier_id].append(p)
-        accounts = {p.courier_id: p.account for p in payouts}
-        names = {
-            i: n for i, n in session.execute(select(User.id, User.name).where(User.id.in_(paying)))
-        }
-    return run, _csv_rows(paying, accounts, names, context.settings.currency)
+        paid_into = {p.courier_id: p.account for p in payouts}
+        names = {i: p.name for i, p in accounts.payees(session, paying).items()}
+    return run, _csv_rows(paying, paid_into, names, context.settings.currency)
 
 
 def export_csv(context: ServiceContext, run_id: int, out_dir: Path | None = None) -> Path:
@@ -436,61 +386,37 @@ class Wallet:
 
 def wallet(session: Session, context: ServiceContext, actor: Actor) -> Wallet:
     actor.require(Role.COURIER)
-    mine = select(Trip.id).where(Trip.courier_id == actor.id)
-    unsettled = session.execute(
-        select(Order.status, Order.payment_method, Order.fee_cents, Order.courier_cents).where(
-            Order.trip_id.in_(mine),
-            Order.status.in_([OrderStatus.DELIVERED, OrderStatus.DISPUTED]),
-        )
-    ).all()
     pending = cash = held = 0
-    for status, method, fee, share in unsettled:
-        collected = fee if method == "cash_on_delivery" else 0
-        if status == OrderStatus.DELIVERED:
-            pending += share - collected
+    for earned in orders.unsettled_of(session, actor.id):
+        collected = earned.fee_cents if earned.payment_method == "cash_on_delivery" else 0
+        if earned.status == OrderStatus.DELIVERED:
+            pending += earned.courier_cents - collected
             cash += collected
         else:
-            held += share - collected
-    payouts = list(
-        session.scalars(
-            select(Payout)
-            .where(Payout.courier_id == actor.id)
-            .order_by(Payout.id.desc())
-            .limit(100)
-        )
-    )
-    scheduled = session.execute(
-        select(func.coalesce(func.sum(Payout.amount_cents), 0), func.min(Payout.due_on)).where(
-            Payout.courier_id == actor.id, Payout.status == PayoutStatus.SCHEDULED
-        )
-    ).one()
-    paid = session.scalar(
-        select(func.coalesce(func.sum(Payout.amount_cents), 0)).where(
-            Payout.courier_id == actor.id, Payout.status == PayoutStatus.PAID
-        )
-    )
+            held += earned.courier_cents - collected
+    payouts = books.payouts_of(session, actor.id, limit=100)
+    scheduled = books.scheduled_of(session, actor.id)
+    paid = books.paid_to(session, actor.id)
     return Wallet(
         currency=context.settings.currency,
         pending_cents=pending,
         cash_collected_cents=cash,
         held_cents=held,
-        due_cents=int(scheduled[0]),
-        next_due_on=scheduled[1],
-        paid_cents=int(paid or 0),
+        due_cents=scheduled.total_cents,
+        next_due_on=scheduled.next_due_on,
+        paid_cents=paid,
         payouts=payouts,
     )
 
 
 def settlement_runs(session: Session, actor: Actor, limit: int) -> list[SettlementRun]:
     actor.require(Role.OPERATOR)
-    return list(
-        session.scalars(select(SettlementRun).order_by(SettlementRun.id.desc()).limit(limit))
-    )
+    return books.settlement_runs(session, limit)
 
 
 def payout_runs(session: Session, actor: Actor, limit: int) -> list[PayoutRun]:
     actor.require(Role.OPERATOR)
-    return list(session.scalars(select(PayoutRun).order_by(PayoutRun.id.desc()).limit(limit)))
+    return books.payout_runs(session, limit)
 
 
 # -- the daily job ---------------------------------------------------------------------
@@ -508,31 +434,9 @@ def daily(context: ServiceContext) -> None:
     today = local.date()
     yesterday = today - timedelta(days=1)
     with context.db.read() as session:
-        to_settle = session.scalar(
-            select(Order.id)
-            .where(
-                Order.status == OrderStatus.DELIVERED,
-                Order.delivered_at < day_end_utc(yesterday, settings.zone),
-            )
-            .limit(1)
-        )
-        payable_now = session.scalar(
-            select(Payout.courier_id)
-            .join(User, User.id == Payout.courier_id)
-            .where(
-                Payout.status == PayoutStatus.SCHEDULED,
-                Payout.due_on <= today,
-                User.payout_account.is_not(None),
-            )
-            .group_by(Payout.courier_id)
-            .having(func.sum(Payout.amount_cents) > 0)
-            .limit(1)
-        )
-    if to_settle is not None:
+        to_settle = orders.any_delivered_before(session, day_end_utc(yesterday, settings.zone))
+        payable_now = books.any_payable(session, today, accounts.with_payout_account())
+    if to_settle:
         settle(context, yesterday, "scheduled")
-    if payable_now is not None:
+    if payable_now:
         pay_out(context, today, "scheduled")
-
-
-def _money(cents: int, currency: str) -> str:
-    return f"{cents / 100:,.2f} {currency}"

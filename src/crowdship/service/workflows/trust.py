@@ -1,16 +1,15 @@
-"""Onboarding assessment, suspension and reinstatement, reliability, payout accounts.
-Never commits."""
+"""Trust in couriers: the onboarding assessment, suspension and reinstatement,
+reliability, payout accounts. Never commits."""
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crowdship.service.context import ServiceContext
-from crowdship.service.deps import Actor
+from crowdship.service.entities.accounts import repository as accounts
+from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.assessment import Assessment, load
 from crowdship.service.entities.accounts.attempts import AssessmentAttempt
 from crowdship.service.entities.accounts.models import Role, User
@@ -20,14 +19,12 @@ from crowdship.service.entities.accounts.trust_schemas import (
     QuestionPublic,
     Reliability,
 )
-from crowdship.service.entities.incidents.models import Incident
+from crowdship.service.entities.incidents import repository as incidents
 from crowdship.service.entities.offers import repository as offers
-from crowdship.service.entities.offers.models import Offer, OfferStatus
+from crowdship.service.entities.offers.lifecycle import OfferAction
 from crowdship.service.entities.orders import repository as orders
 from crowdship.service.entities.orders.lifecycle import HANDED_OVER, Action, OrderStatus
-from crowdship.service.entities.orders.models import Order, OrderEvent
 from crowdship.service.entities.ratings import service as ratings
-from crowdship.service.entities.trips.models import Trip
 from crowdship.service.errors import Conflict, Forbidden, Invalid, NotFound
 
 
@@ -36,8 +33,7 @@ def assessment(context: ServiceContext) -> Assessment:
 
 
 def _courier(session: Session, courier_id: int, for_update: bool = False) -> User:
-    query = select(User).where(User.id == courier_id, User.role == Role.COURIER)
-    user = session.scalars(query.with_for_update() if for_update else query).first()
+    user = accounts.courier(session, courier_id, for_update)
     if user is None:
         raise NotFound(f"courier {courier_id} not found")
     return user
@@ -46,17 +42,10 @@ def _courier(session: Session, courier_id: int, for_update: bool = False) -> Use
 def _next_attempt(
     session: Session, test: Assessment, courier_id: int
 ) -> tuple[int, datetime | None]:
-    last = session.execute(
-        select(func.count(), func.max(AssessmentAttempt.at)).where(
-            AssessmentAttempt.courier_id == courier_id
-        )
-    ).one()
-    attempts, last_at = int(last[0]), last[1]
-    if last_at is None:
-        return attempts, None
-    if last_at.tzinfo is None:  # SQLite's MAX() loses the column type
-        last_at = last_at.replace(tzinfo=UTC)
-    return attempts, last_at + timedelta(minutes=test.retry_after_min)
+    done = accounts.attempts(session, courier_id)
+    if done.last_at is None:
+        return done.count, None
+    return done.count, done.last_at + timedelta(minutes=test.retry_after_min)
 
 
 def show(session: Session, context: ServiceContext, actor: Actor) -> AssessmentPublic:
@@ -117,11 +106,9 @@ def take(
         passed=score >= test.pass_mark,
         answers=dict(data.answers),
     )
-    session.add(attempt)
     if attempt.passed:
         user.assessment_passed_at = now
-    session.flush()
-    return attempt
+    return accounts.add_attempt(session, attempt)
 
 
 def refusal(user: User, context: ServiceContext) -> str | None:
@@ -150,21 +137,15 @@ def suspend(
         raise Conflict(f"courier {courier_id} is already suspended", status="suspended")
     now = context.clock.now()
     user.suspended_at, user.suspension_reason = now, reason
-    pending = session.execute(
-        select(Offer.id, Offer.order_id).where(
-            Offer.courier_id == courier_id, Offer.status == OfferStatus.PENDING
+    for taken in offers.transition_many(session, OfferAction.TAKE_BACK, now, courier_id=courier_id):
+        orders.transition(
+            session,
+            taken.order_id,
+            Action.REJECT,
+            actor.id,
+            now,
+            note=f"offer {taken.offer_id} taken back: courier {courier_id} suspended",
         )
-    ).all()
-    for offer_id, order_id in pending:
-        if offers.answer(session, offer_id, OfferStatus.WITHDRAWN, now):
-            orders.transition(
-                session,
-                order_id,
-                Action.REJECT,
-                actor.id,
-                now,
-                note=f"offer {offer_id} taken back: courier {courier_id} suspended",
-            )
     session.flush()
     return user
 
@@ -193,45 +174,14 @@ def reliability(
     """Per courier: offers and how they were answered, grabs, withdrawals, deliveries,
     failures, incidents, rating. ``None``: every courier."""
     actor.require(Role.OPERATOR)
-    query = select(User).where(User.role == Role.COURIER).order_by(User.id)
-    if courier_ids is not None:
-        query = query.where(User.id.in_(courier_ids))
-    couriers = list(session.scalars(query))
+    couriers = accounts.couriers(session, courier_ids)
     ids = [c.id for c in couriers]
     if not ids:
         return []
-    offer_counts: Counter[tuple[int, str]] = Counter()
-    for courier_id, status, n in session.execute(
-        select(Offer.courier_id, Offer.status, func.count())
-        .where(Offer.courier_id.in_(ids))
-        .group_by(Offer.courier_id, Offer.status)
-    ):
-        offer_counts[(courier_id, str(status))] = int(n)
-    actions: Counter[tuple[int, str]] = Counter()
-    for event_actor, action, n in session.execute(
-        select(OrderEvent.actor_id, OrderEvent.action, func.count())
-        .where(
-            OrderEvent.actor_id.in_(ids),
-            OrderEvent.action.in_([Action.GRAB.value, Action.WITHDRAW.value]),
-        )
-        .group_by(OrderEvent.actor_id, OrderEvent.action)
-    ):
-        actions[(int(event_actor or 0), str(action))] = int(n)
-    outcomes: Counter[tuple[int, str]] = Counter()
-    for courier_id, order_status, n in session.execute(
-        select(Trip.courier_id, Order.status, func.count())
-        .join(Trip, Trip.id == Order.trip_id)
-        .where(Trip.courier_id.in_(ids))
-        .group_by(Trip.courier_id, Order.status)
-    ):
-        outcomes[(courier_id, str(order_status))] = int(n)
-    incidents = dict(
-        session.execute(
-            select(Incident.courier_id, func.count())
-            .where(Incident.courier_id.in_(ids))
-            .group_by(Incident.courier_id)
-        ).all()
-    )
+    offer_counts = offers.answers_by_courier(session, ids)
+    actions = orders.actions_by(session, ids, [Action.GRAB, Action.WITHDRAW])
+    outcomes = orders.statuses_by_courier(session, ids)
+    incident_counts = incidents.count_by_courier(session, ids)
     scored = ratings.scores(session, context, ids)
     out = []
     for c in couriers:
@@ -258,7 +208,7 @@ def reliability(
                 withdrawals=actions[(c.id, Action.WITHDRAW.value)],
                 delivered=delivered,
                 failed=outcomes[(c.id, str(OrderStatus.FAILED))],
-                incidents=int(incidents.get(c.id, 0)),
+                incidents=incident_counts.get(c.id, 0),
                 rating=scored[c.id].score,
                 ratings=scored[c.id].ratings,
             )

@@ -27,7 +27,9 @@ def create_user(
     name: str,
     phone: str | None,
     now: datetime,
+    point_id: int | None = None,
 ) -> User:
+    """A new account (``point_id``: the pickup point a staff member works at)."""
     if repository.by_email(session, email) is not None:
         raise Conflict(f"email {email} is already registered", field="email")
     return repository.add(
@@ -40,6 +42,7 @@ def create_user(
             phone=phone,
             active=True,
             created_at=now,
+            point_id=point_id,
         ),
     )
 

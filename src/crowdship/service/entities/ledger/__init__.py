@@ -1,1 +1,2 @@
-"""Money after delivery: the double-entry ledger, daily settlement, T+2 payouts, wallets."""
+"""Money after delivery: the double-entry ledger, settlement and payout runs, payouts, the
+T+2 calendar."""

@@ -28,7 +28,3 @@ def payout_date(day: date, delay: int = 2, business_days: bool = False) -> date:
 def day_end_utc(day: date, zone: ZoneInfo) -> datetime:
     """The first instant after local day ``day``, in UTC (DST-safe)."""
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
-
-
-def local_day(moment: datetime, zone: ZoneInfo) -> date:
-    return moment.astimezone(zone).date()

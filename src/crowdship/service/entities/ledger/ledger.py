@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -26,29 +27,35 @@ class Unbalanced(ValueError):
     pass
 
 
-def book(
-    session: Session,
-    transactions: Sequence[tuple[dict[str, Any], list[tuple[str, int]]]],
-) -> list[int]:
-    """Write transactions (their columns, their (account, cents) entries) in bulk; refuses
-    any whose entries do not sum to zero. Returns the new transaction ids in order."""
-    for columns, entries in transactions:
-        if sum(amount for _, amount in entries) != 0:
-            raise Unbalanced(f"transaction {columns} does not balance: {entries}")
-    if not transactions:
+@dataclass(frozen=True)
+class Booking:
+    """One transaction to book: its columns (kind, order or payout, memo, ...) and its
+    entries, ``(account, cents)`` that must sum to zero."""
+
+    columns: dict[str, Any]
+    entries: list[tuple[str, int]]
+
+
+def book(session: Session, bookings: Sequence[Booking]) -> list[int]:
+    """Write transactions and their entries in bulk; refuses any whose entries do not sum to
+    zero. Returns the new transaction ids in order."""
+    for b in bookings:
+        if sum(amount for _, amount in b.entries) != 0:
+            raise Unbalanced(f"transaction {b.columns} does not balance: {b.entries}")
+    if not bookings:
         return []
     ids = list(
         session.scalars(
             insert(LedgerTransaction).returning(LedgerTransaction.id, sort_by_parameter_order=True),
-            [columns for columns, _ in transactions],
+            [b.columns for b in bookings],
         )
     )
     session.execute(
         insert(LedgerEntry),
         [
             {"transaction_id": tid, "account": account, "amount_cents": amount}
-            for tid, (_, entries) in zip(ids, transactions, strict=True)
-            for account, amount in entries
+            for tid, b in zip(ids, bookings, strict=True)
+            for account, amount in b.entries
             if amount != 0
         ],
     )
@@ -63,13 +70,3 @@ def balances(session: Session, prefix: str = "") -> dict[str, int]:
     if prefix:
         query = query.where(LedgerEntry.account.startswith(prefix))
     return {account: int(total) for account, total in session.execute(query)}
-
-
-def unbalanced_transactions(session: Session) -> list[int]:
-    """Ids of transactions whose entries do not sum to zero (must always be empty)."""
-    query = (
-        select(LedgerEntry.transaction_id)
-        .group_by(LedgerEntry.transaction_id)
-        .having(func.sum(LedgerEntry.amount_cents) != 0)
-    )
-    return list(session.scalars(query))

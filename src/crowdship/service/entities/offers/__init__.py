@@ -1,1 +1,1 @@
-"""Matching: the rolling-horizon job, offers to couriers, and grabbing open orders."""
+"""Offers: a (trip, order) pair proposed to a courier, and the matching runs that made them."""

@@ -56,14 +56,3 @@ class MatchingRun(Base):
     load_s: Mapped[float] = mapped_column(Float, default=0.0)
     match_s: Mapped[float] = mapped_column(Float, default=0.0)
     write_s: Mapped[float] = mapped_column(Float, default=0.0)
-
-
-class JobLease(Base):
-    """A named lease so only one process runs a job at a time on SQLite (PostgreSQL uses an
-    advisory lock instead)."""
-
-    __tablename__ = "job_leases"
-
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(64))
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)

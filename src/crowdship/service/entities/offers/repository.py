@@ -1,15 +1,36 @@
+"""Every query on offers and matching runs. Status changes go through ``transition`` and
+``transition_many``, guarded by the offer transition table."""
+
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from crowdship.service.entities.accounts.models import User
+from crowdship.service.entities.offers.lifecycle import TRANSITIONS, OfferAction
 from crowdship.service.entities.offers.models import REFUSED, MatchingRun, Offer, OfferStatus
-from crowdship.service.entities.orders.lifecycle import OrderStatus
-from crowdship.service.entities.orders.models import Order
-from crowdship.service.entities.trips.models import Trip, TripStatus
+
+
+@dataclass(frozen=True, order=True)
+class OfferRef:
+    """Which offer, for which order, to which trip."""
+
+    offer_id: int
+    order_id: int
+    trip_id: int
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A (trip, order) pair."""
+
+    trip_id: int
+    order_id: int
 
 
 def get(session: Session, offer_id: int, for_update: bool = False) -> Offer | None:
@@ -19,82 +40,115 @@ def get(session: Session, offer_id: int, for_update: bool = False) -> Offer | No
     return session.scalars(query).first()
 
 
-def pending_offer_exists(session: Session, trip_id: int) -> bool:
-    query = select(Offer.id).where(Offer.trip_id == trip_id, Offer.status == OfferStatus.PENDING)
-    return session.scalar(query.limit(1)) is not None
-
-
-def answer(session: Session, offer_id: int, new: OfferStatus, now: datetime) -> bool:
-    """Compare-and-set a pending offer to ``new``."""
+def transition(session: Session, offer_id: int, action: OfferAction, now: datetime) -> bool:
+    """Compare-and-set one offer: True if it was in the action's source state."""
+    source, to = TRANSITIONS[action]
     result = session.execute(
         update(Offer)
-        .where(Offer.id == offer_id, Offer.status == OfferStatus.PENDING)
-        .values(status=new, answered_at=now)
+        .where(Offer.id == offer_id, Offer.status == source)
+        .values(status=to, answered_at=now)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def withdraw_pending(
-    session: Session, now: datetime, order_id: int | None = None, trip_id: int | None = None
-) -> list[tuple[int, int]]:
-    """Take back pending offers of an order or a trip; returns their (order, trip) ids."""
-    condition = [Offer.status == OfferStatus.PENDING]
+def transition_many(
+    session: Session,
+    action: OfferAction,
+    now: datetime,
+    *,
+    order_id: int | None = None,
+    trip_id: int | None = None,
+    courier_id: int | None = None,
+) -> list[OfferRef]:
+    """Apply ``action`` to every offer of an order, a trip or a courier (or their
+    intersection) that is in the action's source state; the offers it moved."""
+    source, to = TRANSITIONS[action]
+    condition = [Offer.status == source]
     if order_id is not None:
         condition.append(Offer.order_id == order_id)
     if trip_id is not None:
         condition.append(Offer.trip_id == trip_id)
+    if courier_id is not None:
+        condition.append(Offer.courier_id == courier_id)
     rows = session.execute(
         update(Offer)
         .where(*condition)
-        .values(status=OfferStatus.WITHDRAWN, answered_at=now)
-        .returning(Offer.order_id, Offer.trip_id)
+        .values(status=to, answered_at=now)
+        .returning(Offer.id, Offer.order_id, Offer.trip_id)
         .execution_options(synchronize_session=False)
     ).all()
-    return [(row[0], row[1]) for row in rows]
+    return sorted(OfferRef(*row) for row in rows) if rows else []
 
 
-def due_to_expire(session: Session, now: datetime) -> list[tuple[int, int, int]]:
-    """Pending offers past their expiry: (offer, order, trip)."""
+def pending_offer_exists(session: Session, trip_id: int) -> bool:
+    query = select(Offer.id).where(Offer.trip_id == trip_id, Offer.status == OfferStatus.PENDING)
+    return session.scalar(query.limit(1)) is not None
+
+
+def busy_trips() -> Select[Any]:
+    """A query of the trips that wait for an answer to a pending offer."""
+    return select(Offer.trip_id).where(Offer.status == OfferStatus.PENDING)
+
+
+def busy_among(session: Session, trip_ids: set[int]) -> set[int]:
+    query = select(Offer.trip_id).where(
+        Offer.trip_id.in_(trip_ids), Offer.status == OfferStatus.PENDING
+    )
+    return set(session.scalars(query))
+
+
+def due_to_expire(session: Session, now: datetime) -> list[OfferRef]:
+    """Pending offers past their expiry."""
     query = select(Offer.id, Offer.order_id, Offer.trip_id).where(
         Offer.status == OfferStatus.PENDING, Offer.expires_at <= now
     )
-    return [(r[0], r[1], r[2]) for r in session.execute(query)]
+    return [OfferRef(*row) for row in session.execute(query)]
 
 
-def open_orders(session: Session, now: datetime) -> list[Order]:
-    query = (
-        select(Order)
-        .where(Order.status == OrderStatus.POSTED, Order.latest_delivery > now, ~Order.locked)
-        .order_by(Order.id)
-    )
-    return list(session.scalars(query))
-
-
-def free_trips(session: Session, now: datetime, require_assessment: bool = True) -> list[Trip]:
-    """Open trips that have not departed and carry no pending offer, of couriers who may
-    work (not suspended; assessed, unless the setting says otherwise)."""
-    busy = exists().where(and_(Offer.trip_id == Trip.id, Offer.status == OfferStatus.PENDING))
-    may_work = [User.suspended_at.is_(None)]
-    if require_assessment:
-        may_work.append(User.assessment_passed_at.is_not(None))
-    query = (
-        select(Trip)
-        .join(User, User.id == Trip.courier_id)
-        .where(Trip.status == TripStatus.OPEN, Trip.earliest_departure >= now, ~busy, *may_work)
-        .order_by(Trip.id)
-    )
-    return list(session.scalars(query))
-
-
-def refused_pairs(session: Session, order_ids: list[int]) -> list[tuple[int, int]]:
-    """(trip, order) pairs offered before and rejected or left to expire."""
+def refused_pairs(session: Session, order_ids: Sequence[int]) -> list[Pair]:
+    """Pairs offered before and rejected or left to expire: never offered again."""
     if not order_ids:
         return []
     query = select(Offer.trip_id, Offer.order_id).where(
         Offer.status.in_(REFUSED), Offer.order_id.in_(order_ids)
     )
-    return [(r[0], r[1]) for r in session.execute(query)]
+    return [Pair(*row) for row in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class NewOffer:
+    order_id: int
+    trip_id: int
+    courier_id: int
+    detour_min: float
+    planned_pickup: datetime
+    planned_delivery: datetime
+
+
+def add_many(
+    session: Session, run_id: int, offers: Sequence[NewOffer], now: datetime, expires: datetime
+) -> None:
+    if not offers:
+        return
+    session.execute(
+        insert(Offer),
+        [
+            {
+                "order_id": o.order_id,
+                "trip_id": o.trip_id,
+                "courier_id": o.courier_id,
+                "run_id": run_id,
+                "status": OfferStatus.PENDING,
+                "detour_min": o.detour_min,
+                "planned_pickup": o.planned_pickup,
+                "planned_delivery": o.planned_delivery,
+                "created_at": now,
+                "expires_at": expires,
+            }
+            for o in offers
+        ],
+    )
 
 
 def offers_for(
@@ -110,6 +164,29 @@ def offers_for(
     if status is not None:
         query = query.where(Offer.status == status)
     return list(session.scalars(query))
+
+
+def answers_by_courier(session: Session, courier_ids: Sequence[int]) -> Counter[tuple[int, str]]:
+    """Offers per courier and state: (courier, status) -> count."""
+    counts: Counter[tuple[int, str]] = Counter()
+    query = (
+        select(Offer.courier_id, Offer.status, func.count())
+        .where(Offer.courier_id.in_(courier_ids))
+        .group_by(Offer.courier_id, Offer.status)
+    )
+    for courier_id, status, n in session.execute(query):
+        counts[(int(courier_id), str(status))] = int(n)
+    return counts
+
+
+# -- matching runs -------------------------------------------------------------------------
+
+
+def start_run(session: Session, **values: Any) -> MatchingRun:
+    run = MatchingRun(**values)
+    session.add(run)
+    session.flush()
+    return run
 
 
 def runs(session: Session, limit: int) -> list[MatchingRun]:

@@ -43,6 +43,8 @@ class Order(Base):
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus), index=True)
     trip_id: Mapped[int | None] = mapped_column(ForeignKey("trips.id"), index=True)
+    # The courier whose trip carries (or carried) it: set and cleared with trip_id.
+    courier_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     picked_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)

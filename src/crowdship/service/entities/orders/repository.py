@@ -1,12 +1,24 @@
+"""Every query on orders and their events. Status changes go through ``transition`` (one
+order) and ``transition_many`` (a batch), both guarded by the transition table."""
+
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from crowdship.service.entities.orders.lifecycle import Action, OrderStatus, target
+from crowdship.service.entities.orders.lifecycle import (
+    OPEN_STATES,
+    TRANSITIONS,
+    Action,
+    OrderStatus,
+    target,
+)
 from crowdship.service.entities.orders.models import Order, OrderEvent
 from crowdship.service.errors import Conflict, NotFound
 
@@ -60,6 +72,63 @@ def transition(
     return new
 
 
+@dataclass(frozen=True)
+class Change:
+    """One order of a batch transition, with what its event records."""
+
+    order_id: int
+    trip_id: int | None = None
+    note: str = ""
+
+
+def transition_many(
+    session: Session,
+    changes: Sequence[Change],
+    action: Action,
+    actor_id: int | None,
+    now: datetime,
+    **values: Any,
+) -> None:
+    """Apply ``action`` to every order of ``changes`` in one guarded UPDATE, and record an
+    event for each. The batch is all or nothing: if any order is no longer in the action's
+    source state, Conflict (the caller holds row locks, so this means a bug, not a race)."""
+    if not changes:
+        return
+    sources, to = TRANSITIONS[action]
+    if len(sources) != 1:
+        raise ValueError(f"{action.value} has several source states; move orders one by one")
+    (source,) = sources
+    ids = [c.order_id for c in changes]
+    moved = session.execute(
+        update(Order)
+        .where(Order.id.in_(ids), Order.status == source)
+        .values(status=to, updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if moved != len(ids):
+        raise Conflict(
+            f"{len(ids) - moved} of {len(ids)} orders left {source.value} before they could "
+            f"{action.value}; nothing was changed",
+            status=source.value,
+        )
+    session.execute(
+        insert(ORDER_EVENTS),
+        [
+            {
+                "order_id": c.order_id,
+                "at": now,
+                "actor_id": actor_id,
+                "action": action.value,
+                "from_status": source,
+                "to_status": to,
+                "trip_id": c.trip_id,
+                "note": c.note,
+            }
+            for c in changes
+        ],
+    )
+
+
 def record(
     session: Session,
     order_id: int,
@@ -108,3 +177,202 @@ def set_fields(session: Session, order_id: int, now: datetime, **values: Any) ->
 
 def on_trip(session: Session, trip_id: int) -> list[Order]:
     return list(session.scalars(select(Order).where(Order.trip_id == trip_id)))
+
+
+def by_ids(session: Session, order_ids: Iterable[int]) -> dict[int, Order]:
+    ids = set(order_ids)
+    if not ids:
+        return {}
+    return {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(ids)))}
+
+
+def open_orders(session: Session, now: datetime) -> list[Order]:
+    """Orders in the pool: posted, not locked, their latest delivery still ahead."""
+    query = (
+        select(Order)
+        .where(Order.status == OrderStatus.POSTED, Order.latest_delivery > now, ~Order.locked)
+        .order_by(Order.id)
+    )
+    return list(session.scalars(query))
+
+
+def lock_posted(session: Session, order_ids: Iterable[int]) -> set[int]:
+    """Which of these orders are still posted, locked for the rest of the transaction."""
+    query = (
+        select(Order.id)
+        .where(Order.id.in_(set(order_ids)), Order.status == OrderStatus.POSTED)
+        .with_for_update()
+    )
+    return set(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where an open order goes and by when, for the expiry check."""
+
+    order_id: int
+    pickup: tuple[float, float]
+    delivery: tuple[float, float]
+    latest_delivery: datetime
+
+
+def open_windows(session: Session) -> list[Window]:
+    query = select(
+        Order.id,
+        Order.pickup_lat,
+        Order.pickup_lon,
+        Order.delivery_lat,
+        Order.delivery_lon,
+        Order.latest_delivery,
+    ).where(Order.status.in_(OPEN_STATES))
+    return [
+        Window(r.id, (r.pickup_lat, r.pickup_lon), (r.delivery_lat, r.delivery_lon), r[5])
+        for r in session.execute(query)
+    ]
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Whose orders to list: any order where one of the given parties appears."""
+
+    everyone: bool = False
+    sender_id: int | None = None
+    courier_id: int | None = None
+    receiver_phone: str | None = None
+    point_id: int | None = None
+
+
+def visible_to(
+    session: Session, parties: Parties, status: OrderStatus | None, limit: int, offset: int
+) -> list[Order]:
+    """The parties' orders (all with ``everyone``), newest first."""
+    query = select(Order).order_by(Order.id.desc()).limit(limit).offset(offset)
+    if not parties.everyone:
+        conditions = []
+        if parties.sender_id is not None:
+            conditions.append(Order.sender_id == parties.sender_id)
+        if parties.courier_id is not None:
+            conditions.append(Order.courier_id == parties.courier_id)
+        if parties.receiver_phone is not None:
+            conditions.append(Order.receiver_phone == parties.receiver_phone)
+        if parties.point_id is not None:
+            conditions.append(Order.pickup_point_id == parties.point_id)
+        if not conditions:
+            return []
+        query = query.where(or_(*conditions))
+    if status is not None:
+        query = query.where(Order.status == status)
+    return list(session.scalars(query))
+
+
+# -- money -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deliverable:
+    """A delivered order as settlement books it."""
+
+    id: int
+    courier_id: int
+    fee_cents: int
+    courier_cents: int
+    platform_cents: int
+    payment_method: str
+
+
+def delivered_before(session: Session, end: datetime) -> list[Deliverable]:
+    """Delivered, unsettled orders handed over before ``end``, locked for settlement."""
+    query = (
+        select(
+            Order.id,
+            Order.courier_id,
+            Order.fee_cents,
+            Order.courier_cents,
+            Order.platform_cents,
+            Order.payment_method,
+        )
+        .where(
+            Order.status == OrderStatus.DELIVERED,
+            Order.delivered_at < end,
+            Order.courier_id.is_not(None),
+        )
+        .order_by(Order.id)
+        .with_for_update()
+    )
+    return [
+        Deliverable(
+            id=r.id,
+            courier_id=int(r.courier_id),
+            fee_cents=r.fee_cents,
+            courier_cents=r.courier_cents,
+            platform_cents=r.platform_cents,
+            payment_method=r.payment_method,
+        )
+        for r in session.execute(query)
+    ]
+
+
+def any_delivered_before(session: Session, end: datetime) -> bool:
+    query = select(Order.id).where(Order.status == OrderStatus.DELIVERED, Order.delivered_at < end)
+    return session.scalar(query.limit(1)) is not None
+
+
+def count_disputed_before(session: Session, end: datetime) -> int:
+    query = select(func.count()).where(
+        Order.status == OrderStatus.DISPUTED, Order.delivered_at < end
+    )
+    return int(session.scalar(query) or 0)
+
+
+@dataclass(frozen=True)
+class Earning:
+    """A courier's handed-over, unsettled order, as the wallet counts it."""
+
+    status: OrderStatus
+    payment_method: str
+    fee_cents: int
+    courier_cents: int
+
+
+def unsettled_of(session: Session, courier_id: int) -> list[Earning]:
+    query = select(Order.status, Order.payment_method, Order.fee_cents, Order.courier_cents).where(
+        Order.courier_id == courier_id,
+        Order.status.in_([OrderStatus.DELIVERED, OrderStatus.DISPUTED]),
+    )
+    return [
+        Earning(r.status, r.payment_method, r.fee_cents, r.courier_cents)
+        for r in session.execute(query)
+    ]
+
+
+# -- reliability -------------------------------------------------------------------------
+
+
+def actions_by(
+    session: Session, actor_ids: Sequence[int], actions: Sequence[Action]
+) -> Counter[tuple[int, str]]:
+    """How often each actor took each of ``actions``: (actor, action) -> count."""
+    counts: Counter[tuple[int, str]] = Counter()
+    query = (
+        select(OrderEvent.actor_id, OrderEvent.action, func.count())
+        .where(
+            OrderEvent.actor_id.in_(actor_ids), OrderEvent.action.in_([a.value for a in actions])
+        )
+        .group_by(OrderEvent.actor_id, OrderEvent.action)
+    )
+    for actor_id, action, n in session.execute(query):
+        counts[(int(actor_id or 0), str(action))] = int(n)
+    return counts
+
+
+def statuses_by_courier(session: Session, courier_ids: Sequence[int]) -> Counter[tuple[int, str]]:
+    """Orders each courier carries or carried, by state: (courier, status) -> count."""
+    counts: Counter[tuple[int, str]] = Counter()
+    query = (
+        select(Order.courier_id, Order.status, func.count())
+        .where(Order.courier_id.in_(courier_ids))
+        .group_by(Order.courier_id, Order.status)
+    )
+    for courier_id, status, n in session.execute(query):
+        counts[(int(courier_id or 0), str(status))] = int(n)
+    return counts

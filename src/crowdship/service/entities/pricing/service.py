@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crowdship.service.context import ServiceContext
-from crowdship.service.deps import Actor
+from crowdship.service.db import after_commit
+from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role
-from crowdship.service.entities.pricing.models import TariffVersion
+from crowdship.service.entities.pricing import repository
 from crowdship.service.entities.pricing.schemas import TariffIn
 from crowdship.service.entities.pricing.tariff import ParcelDraft, Quote, Tariff
 from crowdship.service.errors import Invalid
@@ -29,7 +29,7 @@ def default_tariff(context: ServiceContext) -> Tariff:
 
 
 def _newest(session: Session, context: ServiceContext) -> tuple[int, Tariff]:
-    row = session.scalars(select(TariffVersion).order_by(TariffVersion.id.desc()).limit(1)).first()
+    row = repository.newest(session)
     if row is None:
         return 0, default_tariff(context)
     return row.id, Tariff.from_json({**row.body, "currency": context.settings.currency})
@@ -65,7 +65,7 @@ def replace(
         tariff = Tariff.from_json({**body, "currency": context.settings.currency})
     except ValueError as error:
         raise Invalid("tariff", str(error)) from error
-    row = TariffVersion(created_at=context.clock.now(), created_by=actor.id, body=body)
-    session.add(row)
-    session.flush()
-    return row.id, tariff
+    version = repository.add(session, body, actor.id, context.clock.now())
+    # Once the change commits, this process quotes with it at once (others within seconds).
+    after_commit(session, context.tariffs.clear)
+    return version, tariff

@@ -10,9 +10,6 @@ integer cents, rounded half up once per component, so the parts always add up.
 from __future__ import annotations
 
 import math
-import threading
-import time as monotonic_time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
 from decimal import ROUND_HALF_UP, Decimal
@@ -161,26 +158,3 @@ class Tariff:
             for w in body.get("peak_windows", ())
         )
         return cls(**fields)
-
-
-class TariffCache:
-    """The tariff in force, re-read at most every ``ttl_s`` seconds, so that posting an
-    order costs no extra query. Another process's change is seen within ``ttl_s``."""
-
-    def __init__(self, ttl_s: float = 10.0) -> None:
-        self.ttl_s = ttl_s
-        self._lock = threading.Lock()
-        self._entry: tuple[float, int, Tariff] | None = None
-
-    def get(self, load: Callable[[], tuple[int, Tariff]]) -> tuple[int, Tariff]:
-        entry = self._entry
-        if entry is not None and monotonic_time.monotonic() - entry[0] < self.ttl_s:
-            return entry[1], entry[2]
-        version, tariff = load()
-        with self._lock:
-            self._entry = (monotonic_time.monotonic(), version, tariff)
-        return version, tariff
-
-    def clear(self) -> None:
-        """After a change commits, this process sees it at once."""
-        self._entry = None

@@ -1,11 +1,14 @@
+"""Every query on trips. Status changes go through ``transition`` and its table."""
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
+from crowdship.service.entities.trips.lifecycle import TRANSITIONS, TripAction
 from crowdship.service.entities.trips.models import Trip, TripStatus
 
 
@@ -14,6 +17,12 @@ def get(session: Session, trip_id: int, for_update: bool = False) -> Trip | None
     if for_update:
         query = query.with_for_update()
     return session.scalars(query).first()
+
+
+def add(session: Session, trip: Trip) -> Trip:
+    session.add(trip)
+    session.flush()
+    return trip
 
 
 def list_for(
@@ -27,19 +36,48 @@ def list_for(
     return list(session.scalars(query))
 
 
-def set_status(
-    session: Session,
-    trip_id: int,
-    expected: TripStatus,
-    new: TripStatus,
-    now: datetime,
-    **values: Any,
+def transition(
+    session: Session, trip_id: int, action: TripAction, now: datetime, **values: Any
 ) -> bool:
-    """Compare-and-set: True if the trip was ``expected`` and is now ``new``."""
+    """Apply ``action`` as one compare-and-set UPDATE: True if the trip was in one of the
+    action's source states and is now in its target; False (nothing changed) otherwise."""
+    sources, to = TRANSITIONS[action]
     result = session.execute(
         update(Trip)
-        .where(Trip.id == trip_id, Trip.status == expected)
-        .values(status=new, updated_at=now, **values)
+        .where(Trip.id == trip_id, Trip.status.in_(sources))
+        .values(status=to, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def free(session: Session, now: datetime, couriers: Select[Any], busy: Select[Any]) -> list[Trip]:
+    """Open trips that have not departed, of the ``couriers`` (a query of ids) and not in
+    ``busy`` (a query of trip ids)."""
+    query = (
+        select(Trip)
+        .where(
+            Trip.status == TripStatus.OPEN,
+            Trip.earliest_departure >= now,
+            Trip.courier_id.in_(couriers),
+            Trip.id.not_in(busy),
+        )
+        .order_by(Trip.id)
+    )
+    return list(session.scalars(query))
+
+
+def lock_open(session: Session, trip_ids: set[int]) -> set[int]:
+    """Which of these trips are still open, locked for the rest of the transaction."""
+    query = (
+        select(Trip.id)
+        .where(Trip.id.in_(trip_ids), Trip.status == TripStatus.OPEN)
+        .with_for_update()
+    )
+    return set(session.scalars(query))
+
+
+def courier_of(session: Session, trip_ids: set[int]) -> dict[int, int]:
+    """trip id -> its courier's id."""
+    query = select(Trip.id, Trip.courier_id).where(Trip.id.in_(trip_ids))
+    return {trip_id: courier_id for trip_id, courier_id in session.execute(query)}

@@ -1,0 +1,352 @@
+"""Who carries which order: offers answered, orders grabbed, withdrawn and cancelled, trips
+changed and cancelled. Every path checks feasibility with the core's rule and moves orders,
+offers and trips through their transition tables. Never commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from crowdship.core import schedule
+from crowdship.service.context import ServiceContext
+from crowdship.service.entities.accounts.actor import Actor
+from crowdship.service.entities.accounts.models import Role
+from crowdship.service.entities.offers import repository as offers
+from crowdship.service.entities.offers.lifecycle import OfferAction
+from crowdship.service.entities.offers.models import Offer, OfferStatus
+from crowdship.service.entities.orders import handover
+from crowdship.service.entities.orders import repository as orders
+from crowdship.service.entities.orders import service as order_access
+from crowdship.service.entities.orders.lifecycle import Action, OrderStatus
+from crowdship.service.entities.orders.models import Order
+from crowdship.service.entities.trips import repository as trips
+from crowdship.service.entities.trips import service as trip_access
+from crowdship.service.entities.trips.lifecycle import TripAction
+from crowdship.service.entities.trips.models import Trip, TripStatus
+from crowdship.service.entities.trips.schemas import TripUpdate
+from crowdship.service.errors import Conflict, Forbidden, Invalid, NotFound
+from crowdship.service.workflows import core_model, trust
+
+
+class OfferExpired(Conflict):
+    """The offer ran out before the answer; its expiry is recorded."""
+
+    keep_changes = True
+
+
+# -- offers -----------------------------------------------------------------------------
+
+
+def _own_offer(session: Session, actor: Actor, offer_id: int) -> Offer:
+    actor.require(Role.COURIER)
+    offer = offers.get(session, offer_id, for_update=True)
+    if offer is None or offer.courier_id != actor.id:
+        raise NotFound(f"offer {offer_id} not found")
+    return offer
+
+
+def expire_offer(
+    session: Session, offer_id: int, order_id: int, trip_id: int, now: datetime
+) -> bool:
+    """An unanswered offer counts as a rejection; its order returns to the pool."""
+    if not offers.transition(session, offer_id, OfferAction.EXPIRE, now):
+        return False
+    orders.transition(
+        session,
+        order_id,
+        Action.OFFER_EXPIRE,
+        None,
+        now,
+        note=f"offer {offer_id} to trip {trip_id} was not answered in time",
+    )
+    return True
+
+
+def accept(
+    session: Session, context: ServiceContext, actor: Actor, offer_id: int
+) -> tuple[Order, str]:
+    offer = _own_offer(session, actor, offer_id)
+    now = context.clock.now()
+    if offer.status == OfferStatus.PENDING and offer.expires_at <= now:
+        expire_offer(session, offer.id, offer.order_id, offer.trip_id, now)
+        raise OfferExpired(
+            f"offer {offer_id} expired at {offer.expires_at:%H:%M:%S} UTC", status="expired"
+        )
+    if not offers.transition(session, offer_id, OfferAction.ACCEPT, now):
+        raise Conflict(f"offer {offer_id} is {offer.status.value}", status=offer.status.value)
+    if not trips.transition(session, offer.trip_id, TripAction.ASSIGN, now):
+        raise Conflict(f"trip {offer.trip_id} is no longer open", status=offer.status.value)
+    orders.transition(
+        session,
+        offer.order_id,
+        Action.ACCEPT,
+        actor.id,
+        now,
+        trip_id=offer.trip_id,
+        courier_id=actor.id,
+        accepted_at=now,
+    )
+    code = handover.issue_pickup_code(session, context, offer.order_id, now)
+    return order_access.fresh(session, offer.order_id), code
+
+
+def reject(
+    session: Session, context: ServiceContext, actor: Actor, offer_id: int
+) -> tuple[Offer, Order]:
+    offer = _own_offer(session, actor, offer_id)
+    now = context.clock.now()
+    if not offers.transition(session, offer_id, OfferAction.REJECT, now):
+        raise Conflict(f"offer {offer_id} is {offer.status.value}", status=offer.status.value)
+    orders.transition(
+        session,
+        offer.order_id,
+        Action.REJECT,
+        actor.id,
+        now,
+        note=f"offer {offer_id} to trip {offer.trip_id} rejected",
+    )
+    session.refresh(offer)
+    return offer, order_access.fresh(session, offer.order_id)
+
+
+def list_offers(
+    session: Session, actor: Actor, status: OfferStatus | None, limit: int, offset: int
+) -> list[tuple[Offer, Order]]:
+    actor.require(Role.COURIER, Role.OPERATOR)
+    courier = None if actor.role == Role.OPERATOR else actor.id
+    found = offers.offers_for(session, courier, status, limit, offset)
+    order_by_id = orders.by_ids(session, (f.order_id for f in found))
+    return [(f, order_by_id[f.order_id]) for f in found]
+
+
+# -- grabbing ---------------------------------------------------------------------------
+
+
+def _grabbing_trip(session: Session, actor: Actor, trip_id: int, now: datetime) -> Trip:
+    trip = trip_access.own(session, actor, trip_id, for_update=True)
+    if trip.status != TripStatus.OPEN:
+        raise Conflict(f"trip {trip_id} is {trip.status.value}", status=trip.status.value)
+    if trip.earliest_departure < now:
+        raise Conflict(
+            f"trip {trip_id} departed at {trip.earliest_departure:%H:%M} UTC",
+            status=trip.status.value,
+        )
+    if offers.pending_offer_exists(session, trip_id):
+        raise Conflict(
+            f"trip {trip_id} has a pending offer; answer it before grabbing another order",
+            status=trip.status.value,
+        )
+    return trip
+
+
+@dataclass(frozen=True)
+class Fit:
+    """An open order a trip can carry, with the detour and the rule's times."""
+
+    order: Order
+    detour_min: float
+    planned_pickup: datetime
+    planned_delivery: datetime
+
+
+def fitting_orders(
+    session: Session, context: ServiceContext, actor: Actor, trip_id: int, limit: int
+) -> list[Fit]:
+    """Open orders this trip can carry, least detour first."""
+    now = context.clock.now()
+    trust.require_may_work(session, context, actor)
+    trip = _grabbing_trip(session, actor, trip_id, now)
+    open_orders = orders.open_orders(session, now)
+    if not open_orders:
+        return []
+    core_trip, core_orders, pairs = core_model.feasible([trip], open_orders, context.travel, now)
+    best = np.argsort(pairs.detour, kind="stable")[:limit]
+    times = schedule(core_trip, core_orders, context.travel, pairs.trip[best], pairs.request[best])
+    return [
+        Fit(
+            open_orders[int(pairs.request[k])],
+            float(pairs.detour[k]),
+            core_model.at_minutes(now, times.pickup_time[i]),
+            core_model.at_minutes(now, times.delivery_time[i]),
+        )
+        for i, k in enumerate(best)
+    ]
+
+
+def grab(
+    session: Session, context: ServiceContext, actor: Actor, order_id: int, trip_id: int
+) -> tuple[Order, str]:
+    """Take an open order onto one of the courier's trips; exactly one of several
+    simultaneous grabs wins (compare-and-set), the others get 409."""
+    now = context.clock.now()
+    trust.require_may_work(session, context, actor)
+    trip = _grabbing_trip(session, actor, trip_id, now)
+    order = orders.get(session, order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} not found")
+    if order.status != OrderStatus.POSTED or order.locked:
+        raise Conflict(
+            f"order {order_id} is {order.status.value}, not open", status=order.status.value
+        )
+    if len(core_model.check_one(trip, order, context.travel, now)) == 0:
+        raise Invalid(
+            "trip_id",
+            f"trip {trip_id} cannot carry order {order_id} within both time windows",
+        )
+    if not trips.transition(session, trip_id, TripAction.ASSIGN, now):
+        raise Conflict(f"trip {trip_id} changed meanwhile", status=trip.status.value)
+    orders.transition(
+        session,
+        order_id,
+        Action.GRAB,
+        actor.id,
+        now,
+        trip_id=trip_id,
+        courier_id=actor.id,
+        accepted_at=now,
+    )
+    code = handover.issue_pickup_code(session, context, order_id, now)
+    return order_access.fresh(session, order_id), code
+
+
+# -- giving orders back -----------------------------------------------------------------
+
+
+def release_trip(session: Session, trip_id: int | None, action: TripAction, now: datetime) -> None:
+    """The trip's order left it (``RELEASE``) or was handed over (``COMPLETE``)."""
+    if trip_id is not None:
+        trips.transition(session, trip_id, action, now)
+
+
+# What an order loses when it leaves its trip before pickup.
+OFF_TRIP: dict[str, Any] = {
+    "trip_id": None,
+    "courier_id": None,
+    "accepted_at": None,
+    "pickup_code_hash": None,
+}
+
+
+def cancel_order(session: Session, context: ServiceContext, actor: Actor, order_id: int) -> Order:
+    """The sender (or an operator) cancels before pickup."""
+    order = order_access.visible(session, actor, order_id)
+    if actor.role != Role.OPERATOR and order.sender_id != actor.id:
+        raise Forbidden(f"only the sender can cancel order {order_id}")
+    now = context.clock.now()
+    previous_trip = order.trip_id
+    orders.transition(
+        session,
+        order_id,
+        Action.CANCEL,
+        actor.id,
+        now,
+        trip_id=None,
+        courier_id=None,
+        pickup_code_hash=None,
+    )
+    offers.transition_many(session, OfferAction.TAKE_BACK, now, order_id=order_id)
+    release_trip(session, previous_trip, TripAction.RELEASE, now)
+    return order_access.fresh(session, order_id)
+
+
+def withdraw(session: Session, context: ServiceContext, actor: Actor, order_id: int) -> Order:
+    """The courier gives an accepted order back, within the withdrawal window."""
+    order = order_access.carried(session, actor, order_id)
+    now = context.clock.now()
+    window = timedelta(minutes=context.settings.withdraw_window_min)
+    if order.status == OrderStatus.ACCEPTED and order.accepted_at is not None:
+        deadline = order.accepted_at + window
+        if now > deadline:
+            raise Conflict(
+                f"the {window.total_seconds() / 60:g}-minute withdrawal window for order "
+                f"{order_id} closed at {deadline:%H:%M:%S} UTC",
+                status=order.status.value,
+            )
+    trip_id = order.trip_id
+    orders.transition(
+        session, order_id, Action.WITHDRAW, actor.id, now, **OFF_TRIP, pickup_attempts=0
+    )
+    # The courier said no to this pair: like a rejection, it is not offered again.
+    if trip_id is not None:
+        offers.transition_many(
+            session, OfferAction.WITHDRAW, now, order_id=order_id, trip_id=trip_id
+        )
+    release_trip(session, trip_id, TripAction.RELEASE, now)
+    return order_access.fresh(session, order_id)
+
+
+# -- changing and cancelling trips ----------------------------------------------------------
+
+
+def update_trip(
+    session: Session, context: ServiceContext, actor: Actor, trip_id: int, data: TripUpdate
+) -> Trip:
+    trip = trip_access.own(session, actor, trip_id, for_update=True)
+    if trip.status != TripStatus.OPEN:
+        raise Conflict(
+            f"trip {trip_id} is {trip.status.value}; only open trips can change",
+            status=trip.status.value,
+        )
+    if offers.pending_offer_exists(session, trip_id):
+        raise Conflict(
+            f"trip {trip_id} has a pending offer; accept or reject it before changing the trip",
+            status=trip.status.value,
+        )
+    changes = data.model_dump(exclude_unset=True)
+    for name, value in changes.items():
+        if value is None:
+            raise Invalid(name, "cannot be null; leave it out to keep the current value")
+        setattr(trip, name, value)
+    now = context.clock.now()
+    trip_access.check_times(trip, context, now)
+    trip.updated_at = now
+    session.flush()
+    return trip
+
+
+def cancel_trip(session: Session, context: ServiceContext, actor: Actor, trip_id: int) -> Trip:
+    """Cancel a trip; a pending offer is withdrawn and an accepted (not yet picked up)
+    order goes back to the pool."""
+    trip = trip_access.own(session, actor, trip_id, for_update=True)
+    now = context.clock.now()
+    if trip.status == TripStatus.ASSIGNED:
+        carried = [
+            o
+            for o in orders.on_trip(session, trip_id)
+            if o.status in (OrderStatus.ACCEPTED, OrderStatus.PICKED_UP)
+        ]
+        if any(o.status == OrderStatus.PICKED_UP for o in carried):
+            raise Conflict(
+                f"trip {trip_id} carries a picked-up parcel; deliver it or report an incident",
+                status=trip.status.value,
+            )
+        for order in carried:
+            orders.transition(
+                session,
+                order.id,
+                Action.TRIP_CANCEL,
+                actor.id,
+                now,
+                note=f"trip {trip_id} cancelled",
+                **OFF_TRIP,
+            )
+    elif trip.status == TripStatus.OPEN:
+        for taken in offers.transition_many(session, OfferAction.TAKE_BACK, now, trip_id=trip_id):
+            orders.transition(
+                session,
+                taken.order_id,
+                Action.TRIP_CANCEL,
+                actor.id,
+                now,
+                note=f"trip {trip_id} cancelled; its offer was withdrawn",
+            )
+    else:
+        raise Conflict(f"trip {trip_id} is already {trip.status.value}", status=trip.status.value)
+    if not trips.transition(session, trip_id, TripAction.CANCEL, now):
+        raise Conflict(f"trip {trip_id} changed meanwhile; try again", status=trip.status.value)
+    session.refresh(trip)
+    return trip
