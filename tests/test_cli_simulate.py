@@ -177,6 +177,60 @@ def test_experiment_ratio_can_add_online_strategies(tmp_path) -> None:
     }
 
 
+def test_simulate_runs_just_in_time_with_anticipation_and_late_trips(tmp_path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            *("simulate", "--trips", "150", "--requests", "60", "--seed", "2"),
+            *("--strategy", "jit", "--lead", "20", "--max-wait", "60"),
+            *("--policy", "anticipatory", "--rejection", "exclude"),
+            *("--set", "trip_announcement_lead=30-90", "--matches", str(tmp_path / "m.csv")),
+            *("--save-scenario", str(tmp_path / "day")),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "jit" in result.output and "median wait min" in result.output
+    matches = _rows(tmp_path / "m.csv")
+    assert matches
+    # Offered at the latest an hour after the announcement (after opening) or 20 minutes
+    # before the trip departs.
+    assert "announced_at" in _rows(tmp_path / "day" / "trips.csv")[0]
+    again = runner.invoke(
+        app, ["simulate", "--scenario", str(tmp_path / "day"), "--strategy", "jit"]
+    )
+    assert again.exit_code == 0, again.output
+
+
+def test_experiment_gap_and_sensitivity_write_plots_and_tables(tmp_path) -> None:
+    gap = runner.invoke(
+        app,
+        [
+            *("experiment", "gap", "--trips", "60", "--repetitions", "2", "--intervals", "40"),
+            *("--max-waits", "60,none", "--workers", "1", "--out", str(tmp_path / "gap")),
+        ],
+    )
+    assert gap.exit_code == 0, gap.output
+    assert (tmp_path / "gap" / "match_vs_wait.png").read_bytes().startswith(PNG)
+    tables = (tmp_path / "gap" / "tables.md").read_text()
+    assert "| jit 15/60, anticipatory |" in tables and "| offline bound |" in tables
+    sensitivity = runner.invoke(
+        app,
+        [
+            *("experiment", "sensitivity", "--trips", "30", "--repetitions", "1"),
+            *("--ratios", "0.5,1", "--intervals", "40", "--workers", "1"),
+            *("--out", str(tmp_path / "sens")),
+        ],
+    )
+    assert sensitivity.exit_code == 0, sensitivity.output
+    tables = (tmp_path / "sens" / "tables.md").read_text()
+    for label in ("| paper defaults |", "| city 70 km |", "| commuter peaks |"):
+        assert label in tables
+    variants = {r["variant"] for r in _rows(tmp_path / "sens" / "runs.csv")}
+    assert len(variants) == 9
+    for name in ("figure5_ratio.png", "figure6_interval.png"):
+        assert (tmp_path / "sens" / name).read_bytes().startswith(PNG)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -192,6 +246,10 @@ def test_experiment_ratio_can_add_online_strategies(tmp_path) -> None:
         (["simulate", "--operations", "18:00-08:00"], "operations must start before"),
         (["simulate", "--scenario", "nowhere"], "nowhere"),
         (["simulate", "--trips", "-5"], "counts must be >= 0"),
+        (["simulate", "--strategy", "jit", "--lead", "-5"], "just-in-time lead must be >= 0"),
+        (["simulate", "--set", "trip_announcement_lead=60-30"], "trip announcement lead"),
+        (["experiment", "gap", "--max-waits", "soon"], "--max-waits 'soon': expected numbers"),
+        (["experiment", "gap", "--policies", "greedy"], "unknown policy 'greedy'"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, message, tmp_path) -> None:

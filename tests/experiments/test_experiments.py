@@ -13,11 +13,16 @@ from scipy import stats
 from crowdship.experiments.executors import execute
 from crowdship.experiments.runs import RUN_COLUMNS, TIMING_COLUMNS, run
 from crowdship.experiments.sweeps import (
+    PARAMS_FILE,
+    Variant,
     csv_row,
+    gap_specs,
     interval_specs,
     mean_ci95,
     ratio_specs,
+    specs_from_runs,
     summarize,
+    write_params,
     write_runs,
 )
 from crowdship.sim.scenarios import ScenarioParams
@@ -155,3 +160,55 @@ def test_summary_groups_runs_and_pairs_the_gap_to_the_bound() -> None:
     assert summary["rolling"]["gap_to_offline_mean"] == pytest.approx(12.0)
     assert summary["rolling"]["gap_to_offline_ci95"] == pytest.approx(mean_ci95([9.0, 15.0])[1])
     assert summary["offline"]["gap_to_offline_mean"] == 0.0
+
+
+def test_gap_specs_put_every_strategy_on_the_same_days() -> None:
+    specs = gap_specs(SMALL, 80, 2, seed=5, intervals=[40.0], max_waits=[60.0, None])
+    # Per day: 2 policies x (rolling 40 + instant + jit 15/60 + jit 15/-) + offline.
+    assert len(specs) == 2 * (2 * 4 + 1)
+    for repetition in (0, 1):
+        assert len({s.seed for s in specs if s.repetition == repetition}) == 1
+    jit = [s for s in specs if s.strategy == "jit"]
+    assert {(s.lead_min, s.max_wait_min, s.policy) for s in jit} == {
+        (15.0, w, p) for w in (60.0, None) for p in ("max-matches", "anticipatory")
+    }
+    with pytest.raises(ValueError, match="just-in-time lead"):
+        gap_specs(SMALL, 80, 1, seed=5, leads=[-5.0])
+
+
+def test_a_variant_changes_the_settings_and_keeps_the_counts() -> None:
+    base = interval_specs(SMALL, 80, [30.0], 1, seed=2)
+    changed = Variant("wide", {"city_km": 50.0}, rejection="exclude").apply(base)
+    assert all(s.params.city_km == 50.0 and s.params.trips == 80 for s in changed)
+    assert {(s.variant, s.rejection) for s in changed} == {("wide", "exclude")}
+    assert [s.seed for s in changed] == [s.seed for s in base]  # common random numbers
+
+
+def test_runs_and_params_describe_every_run_again(tmp_path) -> None:
+    specs = Variant("late trips", {"trip_announcement_lead": (30.0, 60.0)}).apply(
+        gap_specs(SMALL, 60, 1, seed=3, intervals=[40.0], max_waits=[60.0])
+    )
+    rows = [run(spec) for spec in specs]
+    write_runs(tmp_path / "runs.csv", rows)
+    write_params(tmp_path / PARAMS_FILE, specs)
+    again = specs_from_runs(tmp_path)
+    assert again == specs
+    assert _without_timings([run(s) for s in again]) == _without_timings(rows)
+
+
+def test_plots_draw_on_the_axes_they_are_given(in_process_rows) -> None:
+    import matplotlib.pyplot as plt
+
+    from crowdship.experiments.plots import plot_interval, plot_ratio, plot_wait
+
+    summary = summarize(in_process_rows)
+    gap_summary = summarize([run(s) for s in gap_specs(SMALL, 60, 1, seed=1, max_waits=[60.0])])
+    figure, axes = plt.subplots(1, 3)
+    try:
+        assert plot_ratio(summary, axes[0]) is axes[0]
+        assert plot_interval(summary, axes[1]) is axes[1]
+        assert plot_wait(gap_summary, axes[2]) is axes[2]
+        assert all(ax.lines or ax.collections for ax in axes)
+        assert "request/trip ratio" in axes[0].get_xlabel()
+    finally:
+        plt.close(figure)

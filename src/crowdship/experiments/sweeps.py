@@ -5,14 +5,20 @@ everything known (the offline strategy: the paper solved each generated problem 
 Figure 6 (``interval``): a 40% request/trip ratio simulated with a rolling horizon of 10 to
 120 minutes and with instant matching; we add the offline bound to every repetition so the
 gap of each strategy to the bound is measured on the same days.
+
+Past the paper: ``gap`` puts every online strategy (rolling, instant, just-in-time, each with
+or without anticipation) beside the offline bound of the same days, with its time from
+announcement to match; a :class:`Variant` relabels any sweep with other scenario settings
+(sensitivity, trip announcements, the rejection rule).
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +26,7 @@ import numpy as np
 from scipy import stats
 
 from crowdship.experiments.runs import RUN_COLUMNS, RunSpec, scenario_seed, with_counts
-from crowdship.sim.day import RollingHorizon, strategy_named
+from crowdship.sim.day import JustInTime, Rejection, RollingHorizon, strategy_named
 from crowdship.sim.scenarios import ScenarioParams
 
 DEFAULT_RATIOS = tuple(round(0.1 * k, 1) for k in range(1, 11))
@@ -104,6 +110,139 @@ def interval_specs(
     return specs
 
 
+GAP_INTERVALS = (40.0, 120.0)
+GAP_LEADS = (15.0,)
+GAP_MAX_WAITS: tuple[float | None, ...] = (30.0, 60.0, 120.0, None)
+GAP_POLICIES = ("max-matches", "anticipatory")
+
+
+def gap_specs(
+    params: ScenarioParams,
+    trips: int,
+    repetitions: int,
+    seed: int,
+    ratio: float = INTERVAL_RATIO,
+    intervals: Sequence[float] = GAP_INTERVALS,
+    leads: Sequence[float] = GAP_LEADS,
+    max_waits: Sequence[float | None] = GAP_MAX_WAITS,
+    policies: Sequence[str] = GAP_POLICIES,
+    response: str = "paper",
+) -> list[RunSpec]:
+    """Every online strategy beside the offline bound on the same days: rolling at each
+    interval, instant, and just-in-time at each lead and longest wait, each under each
+    policy."""
+    counts = with_counts(params, trips, ratio)
+    for interval in intervals:
+        RollingHorizon(interval)
+    for lead in leads:
+        for wait in max_waits:
+            JustInTime(lead, wait)  # refuses a negative lead or wait
+    specs: list[RunSpec] = []
+    for repetition in range(repetitions):
+        day = RunSpec(
+            experiment="gap",
+            strategy="offline",
+            interval_min=None,
+            ratio=ratio,
+            repetition=repetition,
+            seed=scenario_seed(seed, "gap", ratio, repetition),
+            params=counts,
+            response=response,
+        )
+        for policy in policies:
+            specs.extend(
+                replace(day, strategy="rolling", interval_min=interval, policy=policy)
+                for interval in intervals
+            )
+            specs.append(replace(day, strategy="instant", policy=policy))
+            specs.extend(
+                replace(day, strategy="jit", lead_min=lead, max_wait_min=wait, policy=policy)
+                for lead in leads
+                for wait in max_waits
+            )
+        specs.append(day)
+    return specs
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A named change to a sweep: other scenario settings, or the rejection rule."""
+
+    label: str
+    settings: dict[str, Any] = field(default_factory=dict)  # ScenarioParams fields
+    rejection: Rejection = "retry"
+
+    def apply(self, specs: Iterable[RunSpec]) -> list[RunSpec]:
+        """The specs under this variant; the counts of trips and requests are kept."""
+        out = []
+        for spec in specs:
+            params = replace(
+                spec.params,
+                **{k: v for k, v in self.settings.items() if k not in ("trips", "requests")},
+            )
+            out.append(replace(spec, params=params, variant=self.label, rejection=self.rejection))
+        return out
+
+
+PARAMS_FILE = "params.json"
+
+
+def write_params(path: Path, specs: Iterable[RunSpec]) -> None:
+    """The scenario settings of each variant (less the counts, which every row holds): with
+    ``runs.csv`` they describe every run completely, so any row can be run again."""
+    by_variant: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        settings = asdict(spec.params)
+        del settings["trips"], settings["requests"]
+        known = by_variant.setdefault(spec.variant, settings)
+        if known != settings:
+            raise ValueError(f"variant {spec.variant!r} has two different scenario settings")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(by_variant, indent=2) + "\n", encoding="utf-8")
+
+
+def read_runs(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def specs_from_runs(directory: Path) -> list[RunSpec]:
+    """The spec of every row of ``directory/runs.csv``, with the settings in its
+    ``params.json``: running them again gives the same rows (less the elapsed times)."""
+    settings = json.loads((directory / PARAMS_FILE).read_text(encoding="utf-8"))
+
+    def number(text: str) -> float | None:
+        return None if text == "" else float(text)
+
+    specs = []
+    for row in read_runs(directory / "runs.csv"):
+        values: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v
+            for k, v in settings[row.get("variant", "")].items()
+        }
+        values.update(trips=int(row["trips"]), requests=int(row["requests"]))
+        params = ScenarioParams(**values)
+        specs.append(
+            RunSpec(
+                experiment=row["experiment"],
+                strategy=row["strategy"],
+                interval_min=number(row["interval_min"]),
+                ratio=float(row["ratio"]),
+                repetition=int(row["repetition"]),
+                seed=int(row["seed"]),
+                params=params,
+                policy=row["policy"],
+                # The offline bound records the response it used (nobody rejects).
+                response="paper" if row["response"] == "always" else row["response"],
+                variant=row.get("variant", ""),
+                lead_min=number(row.get("lead_min", "")),
+                max_wait_min=number(row.get("max_wait_min", "")),
+                rejection="exclude" if row.get("rejection") == "exclude" else "retry",
+            )
+        )
+    return specs
+
+
 def write_runs(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     _write_table(path, RUN_COLUMNS, rows)
 
@@ -133,8 +272,26 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-GROUP_KEYS = ("experiment", "strategy", "policy", "interval_min", "ratio")
-SUMMARY_METRICS = ("match_rate", "matched", "rejections", "mean_detour_min", "mean_wait_min")
+GROUP_KEYS = (
+    "experiment",
+    "variant",
+    "strategy",
+    "policy",
+    "interval_min",
+    "lead_min",
+    "max_wait_min",
+    "rejection",
+    "ratio",
+)
+SUMMARY_METRICS = (
+    "match_rate",
+    "matched",
+    "rejections",
+    "mean_detour_min",
+    "mean_wait_min",
+    "median_wait_min",
+    "p90_wait_min",
+)
 SUMMARY_COLUMNS = (
     *GROUP_KEYS,
     "runs",
@@ -166,22 +323,24 @@ def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in rows:
-        groups.setdefault(tuple(row[k] for k in GROUP_KEYS), []).append(row)
-    offline_rate = {
-        (row["experiment"], row["ratio"], row["seed"]): row["match_rate"]
-        for row in rows
-        if row["strategy"] == "offline"
-    }
+        groups.setdefault(tuple(row.get(k) for k in GROUP_KEYS), []).append(row)
+
+    def day(row: dict[str, Any]) -> tuple[Any, ...]:
+        return row["experiment"], row.get("variant"), row["ratio"], row["seed"]
+
+    offline_rate = {day(row): row["match_rate"] for row in rows if row["strategy"] == "offline"}
     summary = []
     for key, members in groups.items():
         out: dict[str, Any] = dict(zip(GROUP_KEYS, key, strict=True))
         out["runs"] = len(members)
         for metric in SUMMARY_METRICS:
-            out[f"{metric}_mean"], out[f"{metric}_ci95"] = mean_ci95([m[metric] for m in members])
+            out[f"{metric}_mean"], out[f"{metric}_ci95"] = mean_ci95(
+                [m.get(metric, math.nan) for m in members]
+            )
         gaps = [
-            100 * (offline_rate[(m["experiment"], m["ratio"], m["seed"])] - m["match_rate"])
+            100 * (offline_rate[day(m)] - m["match_rate"])
             for m in members
-            if (m["experiment"], m["ratio"], m["seed"]) in offline_rate
+            if day(m) in offline_rate
         ]
         out["gap_to_offline_mean"], out["gap_to_offline_ci95"] = mean_ci95(gaps)
         out["wall_s_mean"] = float(np.mean([m["wall_s"] for m in members]))
@@ -189,5 +348,193 @@ def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return summary
 
 
+def summary_row(row: dict[str, Any]) -> dict[str, str]:
+    """A summary row as the text ``summary.csv`` holds."""
+    return _cells(row, SUMMARY_COLUMNS)
+
+
 def write_summary(path: Path, summary: Iterable[dict[str, Any]]) -> None:
     _write_table(path, SUMMARY_COLUMNS, summary)
+
+
+# The settings the paper leaves open (issue 16): the departure window, the city's size and
+# the request's time window, each changed alone from the paper's defaults.
+SENSITIVITY_VARIANTS = (
+    Variant("paper defaults"),
+    Variant("departures 06-22", {"departures": (6 * 60.0, 22 * 60.0)}),
+    Variant("departures 04-24", {"departures": (4 * 60.0, 24 * 60.0)}),
+    Variant("commuter peaks", {"departure_profile": "commuter"}),
+    Variant("city 50 km", {"city_km": 50.0}),
+    Variant("city 70 km", {"city_km": 70.0}),
+    Variant("delivery window 60 min", {"delivery_window": 60.0}),
+    Variant("delivery window 120 min", {"delivery_window": 120.0}),
+    Variant("delivery window 240 min", {"delivery_window": 240.0}),
+)
+ANNOUNCEMENT_VARIANTS = (
+    Variant("trips all known"),
+    Variant("trips announced 120 min ahead", {"trip_announcement_lead": (120.0, 120.0)}),
+    Variant("trips announced 60 min ahead", {"trip_announcement_lead": (60.0, 60.0)}),
+    Variant("trips announced 30 min ahead", {"trip_announcement_lead": (30.0, 30.0)}),
+)
+REJECTION_VARIANTS = (
+    Variant("rejected pair retried (paper)", rejection="retry"),
+    Variant("rejected pair excluded", rejection="exclude"),
+)
+KNEE_RATE = 0.98  # Figure 5's knee: the last ratio before the mean match rate drops below
+
+
+def _paired(
+    rows: Sequence[dict[str, Any]], first: dict[str, Any], second: dict[str, Any]
+) -> tuple[float, float]:
+    """Mean and 95% half-width of (first - second) match rate in pp, paired by day."""
+
+    def rates(match: dict[str, Any]) -> dict[Any, float]:
+        return {
+            r["seed"]: r["match_rate"] for r in rows if all(r.get(k) == v for k, v in match.items())
+        }
+
+    a, b = rates(first), rates(second)
+    return mean_ci95([100 * (a[s] - b[s]) for s in a if s in b])
+
+
+def sensitivity_table(
+    rows: Sequence[dict[str, Any]], summary: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One row per variant: where Figure 5's knee falls and Figure 6's shape.
+
+    Rates are in %, with 95% half-widths; ``instant_below_rolling40`` is paired by day.
+    """
+    out = []
+    for variant in dict.fromkeys(str(r.get("variant") or "") for r in summary):
+        mine = [r for r in summary if str(r.get("variant") or "") == variant]
+        figure5 = sorted(
+            (r for r in mine if r["experiment"] == "ratio" and r["strategy"] == "offline"),
+            key=lambda r: r["ratio"],
+        )
+        knee = None
+        for r in figure5:
+            if r["match_rate_mean"] < KNEE_RATE:
+                break
+            knee = r["ratio"]
+        figure6 = [r for r in mine if r["experiment"] == "interval"]
+        rolling = sorted(
+            (r for r in figure6 if r["strategy"] == "rolling" and r["policy"] == "max-matches"),
+            key=lambda r: r["interval_min"],
+        )
+
+        def rate(rows_: Iterable[dict[str, Any]]) -> tuple[float, float]:
+            found = list(rows_)
+            if not found:
+                return math.nan, math.nan
+            return 100 * found[0]["match_rate_mean"], 100 * found[0]["match_rate_ci95"]
+
+        best = max(rolling, key=lambda r: r["match_rate_mean"], default=None)
+        entry: dict[str, Any] = {"variant": variant, "knee_ratio": knee}
+        for name, found in (
+            ("fig5_at_0.4", (r for r in figure5 if r["ratio"] == 0.4)),
+            ("fig5_at_1.0", (r for r in figure5 if r["ratio"] == 1.0)),
+            ("rolling_10", (r for r in rolling if r["interval_min"] == 10.0)),
+            ("rolling_40", (r for r in rolling if r["interval_min"] == 40.0)),
+            ("rolling_120", (r for r in rolling if r["interval_min"] == 120.0)),
+            ("best_rolling", [best] if best else []),
+            ("instant", (r for r in figure6 if r["strategy"] == "instant")),
+            ("offline", (r for r in figure6 if r["strategy"] == "offline")),
+        ):
+            entry[name], entry[f"{name}_ci95"] = rate(found)
+        entry["best_interval"] = best["interval_min"] if best else None
+        same = {"experiment": "interval", "variant": variant, "policy": "max-matches"}
+        entry["instant_below_rolling40"], entry["instant_below_rolling40_ci95"] = _paired(
+            [r for r in rows if str(r.get("variant") or "") == variant],
+            {**same, "variant": variant, "strategy": "rolling", "interval_min": 40.0},
+            {**same, "variant": variant, "strategy": "instant"},
+        )
+        out.append(entry)
+    return out
+
+
+def markdown_table(columns: Sequence[tuple[str, str]], rows: Iterable[dict[str, Any]]) -> str:
+    """A Markdown table of ``rows``: ``columns`` are (key, heading); a ``key`` with a
+    ``key_ci95`` partner is written ``mean ± half``; floats with one decimal."""
+    lines = [
+        "| " + " | ".join(h for _, h in columns) + " |",
+        "| "
+        + " | ".join("---" if k in ("variant", "strategy") else "---:" for k, _ in columns)
+        + " |",
+    ]
+    for row in rows:
+        cells = []
+        for key, _ in columns:
+            value = row.get(key)
+            half = row.get(f"{key}_ci95")
+            if isinstance(value, float) and math.isnan(value):
+                cells.append("")
+            elif isinstance(value, float):
+                text = f"{value:.1f}"
+                if isinstance(half, float) and not math.isnan(half):
+                    text += f" ± {half:.1f}"
+                cells.append(text)
+            else:
+                cells.append("" if value is None else str(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def strategy_label(row: dict[str, Any]) -> str:
+    """A short name of a summary row's strategy: ``jit 15/60, anticipatory``."""
+    strategy = row["strategy"]
+    if strategy == "offline":
+        return "offline bound"
+    if strategy == "rolling" and row.get("interval_min") is not None:
+        name = f"rolling {row['interval_min']:g}"
+    elif strategy == "jit":
+        wait = row.get("max_wait_min")
+        name = f"jit {row.get('lead_min') or 0:g}/" + ("-" if wait is None else f"{wait:g}")
+    else:
+        name = strategy
+    policy = row.get("policy", "max-matches")
+    return name if policy == "max-matches" else f"{name}, {policy}"
+
+
+def strategy_table(summary: Sequence[dict[str, Any]], experiment: str) -> list[dict[str, Any]]:
+    """Per strategy of ``experiment``: match rate and gap to the bound (both in % / pp) and
+    the minutes from announcement to match, with 95% half-widths."""
+    out = []
+    for row in summary:
+        if row["experiment"] != experiment:
+            continue
+        entry: dict[str, Any] = {"strategy": strategy_label(row)}
+        if row.get("variant"):
+            entry["strategy"] = f"{row['variant']}: {entry['strategy']}"
+        entry["match"] = 100 * row["match_rate_mean"]
+        entry["match_ci95"] = 100 * row["match_rate_ci95"]
+        entry["gap"] = row["gap_to_offline_mean"]
+        entry["gap_ci95"] = row["gap_to_offline_ci95"]
+        for name in ("median_wait_min", "p90_wait_min", "mean_wait_min"):
+            entry[name] = row[f"{name}_mean"]
+            entry[f"{name}_ci95"] = row[f"{name}_ci95"]
+        entry["rejections"] = row["rejections_mean"]
+        out.append(entry)
+    return out
+
+
+STRATEGY_TABLE_COLUMNS = (
+    ("strategy", "strategy"),
+    ("match", "match %"),
+    ("gap", "below the offline bound (pp, paired)"),
+    ("median_wait_min", "median wait (min)"),
+    ("p90_wait_min", "p90 wait (min)"),
+    ("rejections", "rejections / day"),
+)
+SENSITIVITY_COLUMNS = (
+    ("variant", "setting"),
+    ("knee_ratio", "Fig. 5 knee (last ratio >= 98 %)"),
+    ("fig5_at_0.4", "Fig. 5 at 0.4"),
+    ("fig5_at_1.0", "Fig. 5 at 1.0"),
+    ("rolling_10", "rolling 10"),
+    ("rolling_40", "rolling 40"),
+    ("rolling_120", "rolling 120"),
+    ("best_interval", "best interval"),
+    ("instant", "instant"),
+    ("instant_below_rolling40", "rolling 40 minus instant (pp, paired)"),
+    ("offline", "offline bound"),
+)
