@@ -154,3 +154,45 @@ def test_index_matches_all_pairs_on_the_sphere(seed, spread):
         zip(reference.trip.tolist(), reference.request.tolist(), strict=True)
     )
     np.testing.assert_allclose(np.sort(found.detour), np.sort(reference.detour), atol=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    spread=st.sampled_from([0.02, 0.3, 3.0]),
+    max_detour=st.sampled_from([None, 5.0]),
+)
+def test_compiled_great_circle_rule_equals_numpy(seed, spread, max_detour):
+    """The compiled haversine rule keeps exactly the pairs of the rule with the travel
+    model's own NumPy minutes, with the same detours."""
+    from crowdship.core.feasibility import DirectTimes, check_pairs, evaluate
+
+    rng = np.random.default_rng(seed)
+    trips, requests = random_instance(rng, 40, 40, 1.0)
+    centre = np.array([60.17, 24.94])
+    trips = type(trips).from_columns(
+        trips.ids,
+        centre + (trips.origin - 0.5) * spread,
+        centre + (trips.destination - 0.5) * spread,
+        trips.earliest_departure,
+        trips.latest_arrival * 3,
+    )
+    requests = type(requests).from_columns(
+        requests.ids,
+        centre + (requests.pickup - 0.5) * spread,
+        centre + (requests.delivery - 0.5) * spread,
+        requests.earliest_pickup,
+        requests.latest_delivery * 3,
+    )
+    travel = GreatCircleTravel()
+    limits = Limits(max_detour_min=max_detour)
+    direct = DirectTimes.of(trips, requests, travel)
+    ti, ri = (a.ravel().astype(np.int64) for a in np.meshgrid(range(40), range(40), indexing="ij"))
+    found = check_pairs(trips, requests, travel, direct, ti, ri, limits)
+    to_pickup = travel.pairwise(trips.origin[ti], requests.pickup[ri])
+    from_delivery = travel.pairwise(requests.delivery[ri], trips.destination[ti])
+    ok, detour, *_ = evaluate(trips, requests, direct, ti, ri, to_pickup, from_delivery)
+    ok &= detour <= limits.allowed_detour(direct.trip)[ti] + 1e-6
+    assert found.trip.tolist() == ti[ok].tolist()
+    assert found.request.tolist() == ri[ok].tolist()
+    np.testing.assert_allclose(found.detour, np.maximum(detour[ok], 0.0), rtol=0, atol=1e-9)

@@ -506,3 +506,50 @@ def cheapest_per_node(
         for j in range(size[node]):
             keep[best_arc[node, j]] = True
     return keep
+
+
+@njit(cache=True, parallel=True)
+def great_circle_rule(
+    trip_index: np.ndarray,
+    request_index: np.ndarray,
+    origin: np.ndarray,  # (n_trips, 3): latitude and longitude in radians, cos(latitude)
+    destination: np.ndarray,
+    pickup: np.ndarray,  # (n_requests, 3)
+    delivery: np.ndarray,
+    minutes_per_km: float,
+    earliest_departure: np.ndarray,
+    latest_arrival: np.ndarray,
+    direct_trip: np.ndarray,
+    allowed_detour: np.ndarray,
+    earliest_pickup: np.ndarray,
+    latest_delivery: np.ndarray,
+    direct_request: np.ndarray,
+    tolerance: float,
+    earth_radius_km: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The exact rule on candidate pairs with haversine legs (the formula of
+    ``GreatCircleTravel``), in one compiled pass: which pairs are feasible, and their
+    detours (clipped at 0)."""
+    n = len(trip_index)
+    ok = np.zeros(n, dtype=np.bool_)
+    detour = np.empty(n)
+    for i in prange(n):
+        t, r = trip_index[i], request_index[i]
+        s1 = np.sin((pickup[r, 0] - origin[t, 0]) / 2)
+        s2 = np.sin((pickup[r, 1] - origin[t, 1]) / 2)
+        h = min(max(s1 * s1 + origin[t, 2] * pickup[r, 2] * s2 * s2, 0.0), 1.0)
+        to_pickup = 2 * earth_radius_km * np.arcsin(np.sqrt(h)) * minutes_per_km
+        s1 = np.sin((destination[t, 0] - delivery[r, 0]) / 2)
+        s2 = np.sin((destination[t, 1] - delivery[r, 1]) / 2)
+        h = min(max(s1 * s1 + delivery[r, 2] * destination[t, 2] * s2 * s2, 0.0), 1.0)
+        from_delivery = 2 * earth_radius_km * np.arcsin(np.sqrt(h)) * minutes_per_km
+        at_pickup = max(earliest_departure[t] + to_pickup, earliest_pickup[r])
+        at_delivery = at_pickup + direct_request[r]
+        d = to_pickup + direct_request[r] + from_delivery - direct_trip[t]
+        ok[i] = (
+            at_delivery <= latest_delivery[r] + tolerance
+            and at_delivery + from_delivery <= latest_arrival[t] + tolerance
+            and d <= allowed_detour[t] + tolerance
+        )
+        detour[i] = max(d, 0.0)
+    return ok, detour

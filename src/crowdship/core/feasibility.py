@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crowdship.core._kernels import grid_candidates
+from crowdship.core._kernels import great_circle_rule, grid_candidates
 from crowdship.core.model import FloatArray, IntArray, Requests, Trips
-from crowdship.core.travel import TravelModel
+from crowdship.core.travel import EARTH_RADIUS_KM, GreatCircleTravel, TravelModel
 
 #: Bounds are compared with this tolerance (minutes) so that a bound met exactly on paper is
 #: not lost to floating-point rounding.
@@ -267,6 +267,33 @@ def check_pairs(
     limits: Limits = NO_LIMITS,
 ) -> FeasiblePairs:
     """The exact rule (true travel times) on the given pairs; keeps the feasible ones."""
+    if type(travel) is GreatCircleTravel and len(trip_index) > len(trips) + len(requests):
+        # Compiled, one pass: NumPy's haversine over millions of pairs makes a dozen
+        # temporaries of them (the same formula, point by point).
+        ok, detour = great_circle_rule(
+            trip_index,
+            request_index,
+            _radians(trips.origin),
+            _radians(trips.destination),
+            _radians(requests.pickup),
+            _radians(requests.delivery),
+            travel.detour_factor / travel.speed_kmh * 60.0,
+            trips.earliest_departure,
+            trips.latest_arrival,
+            direct.trip,
+            limits.allowed_detour(direct.trip),
+            requests.earliest_pickup,
+            requests.latest_delivery,
+            direct.request,
+            TIME_TOLERANCE,
+            EARTH_RADIUS_KM,
+        )
+        return FeasiblePairs(
+            trip=trip_index[ok],
+            request=request_index[ok],
+            detour=detour[ok],
+            candidates=len(trip_index),
+        )
     ok, detour, *_ = _evaluate_with_true_legs(
         trips, requests, travel, direct, trip_index, request_index
     )
@@ -278,6 +305,12 @@ def check_pairs(
         detour=np.maximum(detour[ok], 0.0),
         candidates=len(trip_index),
     )
+
+
+def _radians(points: FloatArray) -> FloatArray:
+    """Latitude and longitude in radians, and the cosine of the latitude, per point."""
+    lat, lon = np.radians(points[:, 0]), np.radians(points[:, 1])
+    return np.ascontiguousarray(np.column_stack((lat, lon, np.cos(lat))))
 
 
 def schedule(

@@ -25,6 +25,8 @@ from crowdship.core._kernels import (
 from crowdship.core.model import IntArray
 
 COST_SCALE = 1000  # integer cost units per minute
+#: Arcs that break the certificate join the small problem at most this many per node a round.
+PER_NODE_ROUND = 3
 
 
 class SolverError(RuntimeError):
@@ -141,8 +143,15 @@ def certified_max_matching_min_cost(
             return FlowSolution(chosen, int(cost[chosen].sum())), len(subset)
         add = np.flatnonzero(nearly_broken)
         if len(add) > batch:
+            # Each node's few most negative arcs first (one cheaper partner is what a node
+            # needs), then the most negative of those up to the batch.
             reduced = cost[add] + potential[trip[add]] - potential[n_trips + request[add]]
-            add = add[np.argpartition(reduced, batch)[:batch]]
+            few = cheapest_per_node(
+                trip[add], request[add], reduced, n_trips, n_requests, PER_NODE_ROUND
+            )
+            add, reduced = add[few], reduced[few]
+            if len(add) > batch:
+                add = add[np.argpartition(reduced, batch)[:batch]]
         active[add] = True
         subset = np.flatnonzero(active)
     full = max_matching_min_cost(trip, request, cost)
