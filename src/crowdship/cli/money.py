@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from crowdship.cli.common import console, errors, fail
 from crowdship.cli.serve import _migrate, _settings
+from crowdship.service.money import format_money
 
 payout_app = typer.Typer(
     help="Pay couriers what is due (T+2) and export the payout files.", no_args_is_help=True
@@ -86,7 +87,7 @@ def settle_command(
         return
     run = outcome.run
     console.print(
-        f"settlement run {run.id}: {run.orders} orders, {run.total_cents / 100:,.2f} {currency} "
+        f"settlement run {run.id}: {run.orders} orders, {format_money(run.total_cents, currency)} "
         f"charged, {run.payouts} courier payouts scheduled; {run.held_back} disputed held back"
     )
 
@@ -117,13 +118,13 @@ def payout_run(
     else:
         run = outcome.run
         console.print(
-            f"payout run {run.id}: {run.total_cents / 100:,.2f} {currency} to {run.couriers} "
+            f"payout run {run.id}: {format_money(run.total_cents, currency)} to {run.couriers} "
             f"couriers ({run.payouts} payouts); file {outcome.file}"
         )
     if outcome.held:
         console.print(
             f"held (no bound account): {len(outcome.held)} couriers, "
-            f"{sum(outcome.held.values()) / 100:,.2f} {currency}"
+            f"{format_money(sum(outcome.held.values()), currency)}"
         )
     if outcome.carried:
         console.print(
