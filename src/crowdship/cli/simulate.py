@@ -49,17 +49,13 @@ from crowdship.experiments.sweeps import (
     INTERVAL_RATIO,
     PARAMS_FILE,
     REJECTION_VARIANTS,
-    SENSITIVITY_COLUMNS,
     SENSITIVITY_VARIANTS,
-    STRATEGY_TABLE_COLUMNS,
     Variant,
+    experiment_tables,
     gap_specs,
     interval_specs,
-    markdown_table,
     ratio_specs,
-    sensitivity_table,
     strategy_label,
-    strategy_table,
     summarize,
     write_params,
     write_runs,
@@ -450,15 +446,8 @@ def _run_experiment(
         written.append(_save(plot_interval(summary, _axes(size)), out / "figure6_interval.png"))
     if "gap" in experiments:
         written.append(_save(plot_wait(summary, _axes((9, 6))), out / "match_vs_wait.png"))
-    tables = ""
-    for experiment in ("gap", "interval"):
-        if experiment in experiments and (experiment == "gap" or many):
-            tables += markdown_table(STRATEGY_TABLE_COLUMNS, strategy_table(summary, experiment))
-    if many and {"ratio", "interval"} <= experiments:
-        tables += "\n" + markdown_table(SENSITIVITY_COLUMNS, sensitivity_table(rows, summary))
-    if tables:
-        (out / "tables.md").write_text(tables, encoding="utf-8")
-        written.append("tables.md")
+    (out / "tables.md").write_text(experiment_tables(rows, summary), encoding="utf-8")
+    written.append("tables.md")
     _print_summary(summary)
     console.print(
         f"{len(rows)} runs in {time.perf_counter() - started:.1f} s; wrote "

@@ -538,3 +538,41 @@ SENSITIVITY_COLUMNS = (
     ("instant_below_rolling40", "rolling 40 minus instant (pp, paired)"),
     ("offline", "offline bound"),
 )
+
+
+def ratio_table(summary: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Figure 5 as rows: one per strategy (and variant), the match rate in % per ratio."""
+    rows = [r for r in summary if r["experiment"] == "ratio"]
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        name = strategy_label(row)
+        if row.get("variant"):
+            name = f"{row['variant']}: {name}"
+        entry = out.setdefault(name, {"strategy": name})
+        key = f"{100 * row['ratio']:g}"
+        entry[key] = 100 * row["match_rate_mean"]
+        entry[f"{key}_ci95"] = 100 * row["match_rate_ci95"]
+    return list(out.values())
+
+
+def experiment_tables(rows: Sequence[dict[str, Any]], summary: Sequence[dict[str, Any]]) -> str:
+    """The Markdown tables of an experiment directory (``tables.md``): Figure 5 by ratio,
+    every strategy of Figure 6 and of ``gap`` with its gap and waits, and with several
+    variants of both figures, the sensitivity table."""
+    parts = []
+    experiments = {r["experiment"] for r in summary}
+    if "ratio" in experiments:
+        ratios = dict.fromkeys(
+            f"{100 * r['ratio']:g}" for r in summary if r["experiment"] == "ratio"
+        )
+        columns = (("strategy", "requests per 100 trips: match %"), *((k, k) for k in ratios))
+        parts.append(markdown_table(columns, ratio_table(summary)))
+    for experiment in ("interval", "gap"):
+        if experiment in experiments:
+            parts.append(
+                markdown_table(STRATEGY_TABLE_COLUMNS, strategy_table(summary, experiment))
+            )
+    variants = {r.get("variant") for r in summary}
+    if len(variants) > 1 and {"ratio", "interval"} <= experiments:
+        parts.append(markdown_table(SENSITIVITY_COLUMNS, sensitivity_table(rows, summary)))
+    return "\n".join(parts)
