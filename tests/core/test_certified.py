@@ -4,6 +4,7 @@ pieces it is built from against independent ones (SciPy)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
@@ -22,6 +23,7 @@ from crowdship.core.flow import (
     _residual_potentials,
     certified_max_matching_min_cost,
     max_matching_min_cost,
+    sparse_max_matching_min_cost,
     to_units,
 )
 from crowdship.core.matcher import match
@@ -153,6 +155,22 @@ def test_certified_solve_equals_ortools_on_all_arcs(data, k, batch):
         _certificate_holds(trip, request, cost, solution.selected, n_t, n_r)
 
 
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_shortest_augmenting_paths_equal_ortools(data):
+    """The compiled successive shortest paths: OR-Tools' count and cost on random graphs
+    with ties, negative costs and nodes left unmatched on either side; a valid matching."""
+    n_t, n_r, trip, request, cost = _bipartite(data, st.integers(-6, 15), max_nodes=14)
+    reference = max_matching_min_cost(trip, request, cost)
+    solution = sparse_max_matching_min_cost(trip, request, cost, n_t, n_r)
+    assert len(solution.selected) == len(reference.selected)
+    assert solution.total_cost == reference.total_cost
+    assert len(set(trip[solution.selected].tolist())) == len(solution.selected)
+    assert len(set(request[solution.selected].tolist())) == len(solution.selected)
+    if len(trip):
+        _certificate_holds(trip, request, cost, solution.selected, n_t, n_r)
+
+
 # ------------------------------------------------------------- the benchmark's families, small
 
 
@@ -246,3 +264,24 @@ def test_every_family_reaches_ortools_optimum_on_all_pairs(
     assert result.matched == len(reference.selected)
     assert round(result.stats.objective * 1000) == reference.total_cost
     assert result.stats.feasible_pairs == len(pairs)
+
+
+@pytest.mark.parametrize("work_per_arc", [0, 25])
+def test_certified_solve_is_exact_with_either_small_solver(monkeypatch, work_per_arc):
+    """OR-Tools takes over the small problems when the shortest paths grow long (forced
+    here with a limit of 0): the same optimum either way."""
+    from crowdship.core import flow
+
+    monkeypatch.setattr(flow, "SSP_WORK_PER_ARC", work_per_arc)
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        n_t, n_r = rng.integers(2, 40, 2)
+        keys = rng.choice(n_t * n_r, size=rng.integers(1, n_t * n_r), replace=False)
+        trip, request = keys // n_r, keys % n_r
+        cost = rng.integers(-2, 9, len(keys))
+        reference = max_matching_min_cost(trip, request, cost)
+        solution, _ = certified_max_matching_min_cost(trip, request, cost, n_t, n_r, 1)
+        assert (len(solution.selected), solution.total_cost) == (
+            len(reference.selected),
+            reference.total_cost,
+        )

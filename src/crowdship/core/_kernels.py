@@ -154,6 +154,12 @@ def _group_offsets(group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.nda
     return order, offsets
 
 
+@njit(cache=True)
+def group_offsets(group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the items grouped by group, and where each group starts."""
+    return _group_offsets(group, n_groups)
+
+
 @njit(cache=True, parallel=True)
 def cheapest_per_group(group: np.ndarray, cost: np.ndarray, n_groups: int, k: int) -> np.ndarray:
     """Mask of each group's ``k`` cheapest items (ties broken by position)."""
@@ -553,3 +559,157 @@ def great_circle_rule(
         )
         detour[i] = max(d, 0.0)
     return ok, detour
+
+
+@njit(cache=True)
+def _heap_push(keys: np.ndarray, items: np.ndarray, size: int, key: int, item: int) -> int:
+    i = size
+    keys[i], items[i] = key, item
+    while i > 0:
+        parent = (i - 1) >> 1
+        if keys[parent] <= keys[i]:
+            break
+        keys[parent], keys[i] = keys[i], keys[parent]
+        items[parent], items[i] = items[i], items[parent]
+        i = parent
+    return size + 1
+
+
+@njit(cache=True)
+def _heap_pop(keys: np.ndarray, items: np.ndarray, size: int) -> tuple[int, int, int]:
+    key, item = keys[0], items[0]
+    size -= 1
+    keys[0], items[0] = keys[size], items[size]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            break
+        child = left
+        if left + 1 < size and keys[left + 1] < keys[left]:
+            child = left + 1
+        if keys[i] <= keys[child]:
+            break
+        keys[child], keys[i] = keys[i], keys[child]
+        items[child], items[i] = items[i], items[child]
+        i = child
+    return key, item, size
+
+
+@njit(cache=True)
+def shortest_augmenting_paths(
+    row_offsets: np.ndarray,  # (n_rows + 1,): where each row's arcs start in ``row_arcs``
+    row_arcs: np.ndarray,  # arc positions grouped by row
+    arc_row: np.ndarray,  # row of each arc
+    arc_col: np.ndarray,  # column of each arc
+    cost: np.ndarray,  # integer cost of each arc
+    n_cols: int,
+    big: int,  # cost of leaving a row unmatched (above any path's cost)
+) -> tuple[np.ndarray, int]:
+    """Most matches, then least cost, on a sparse bipartite graph: each row in turn gets a
+    shortest augmenting path (Dijkstra on reduced costs under node potentials, which every
+    augmentation keeps valid: successive shortest paths, as in Jonker-Volgenant). Every row
+    also has a private "unmatched" column of cost ``big``, so every row is assigned and the
+    row-by-row order is exact; ``big`` above any path's cost puts the number of matches
+    first. Returns the arc matched at each row (or -1), and the number of arcs scanned."""
+    n_rows = len(row_offsets) - 1
+    n_nodes = n_cols + n_rows  # real columns, then each row's private column
+    pi_col = np.zeros(n_nodes, dtype=np.int64)
+    pi_row = np.zeros(n_rows, dtype=np.int64)
+    for i in range(n_rows):
+        low = big
+        for p in range(row_offsets[i], row_offsets[i + 1]):
+            low = min(low, cost[row_arcs[p]])
+        pi_row[i] = -low
+    mate_row = np.full(n_rows, -1, dtype=np.int64)  # arc, or -2 for the private column
+    mate_col = np.full(n_cols, -1, dtype=np.int64)
+    dist = np.full(n_nodes, UNREACHED, dtype=np.int64)
+    pred = np.full(n_nodes, -1, dtype=np.int64)  # arc into a real column, or the row
+    done = np.zeros(n_nodes, dtype=np.bool_)
+    touched = np.empty(n_nodes, dtype=np.int64)
+    finished = np.empty(n_nodes, dtype=np.int64)
+    heap_size_max = len(row_arcs) + n_rows + 1
+    keys = np.empty(heap_size_max, dtype=np.int64)
+    items = np.empty(heap_size_max, dtype=np.int64)
+    scanned = 0
+    for start in range(n_rows):
+        n_touched = 0
+        n_finished = 0
+        size = 0
+        row, at = start, 0  # scan ``row`` reached at distance ``at``
+        end, end_dist = -1, 0
+        while True:
+            base = at + pi_row[row]
+            scanned += row_offsets[row + 1] - row_offsets[row]
+            for p in range(row_offsets[row], row_offsets[row + 1]):
+                a = row_arcs[p]
+                j = arc_col[a]
+                if done[j] or a == mate_row[row]:
+                    continue
+                d = base + cost[a] - pi_col[j]
+                if d < dist[j]:
+                    if dist[j] == UNREACHED:
+                        touched[n_touched] = j
+                        n_touched += 1
+                    dist[j] = d
+                    pred[j] = a
+                    size = _heap_push(keys, items, size, d, j)
+            own = n_cols + row
+            if mate_row[row] != -2 and not done[own]:
+                d = base + big - pi_col[own]
+                if d < dist[own]:
+                    if dist[own] == UNREACHED:
+                        touched[n_touched] = own
+                        n_touched += 1
+                    dist[own] = d
+                    pred[own] = row
+                    size = _heap_push(keys, items, size, d, own)
+            # The nearest column not yet final.
+            x = -1
+            while size > 0:
+                d, x, size = _heap_pop(keys, items, size)
+                if not done[x] and d == dist[x]:
+                    break
+                x = -1
+            if x < 0:  # cannot happen: the row's private column is always reachable
+                break
+            done[x] = True
+            finished[n_finished] = x
+            n_finished += 1
+            if x >= n_cols or mate_col[x] < 0:
+                end, end_dist = x, dist[x]
+                break
+            row, at = mate_col[x], dist[x]
+        # Potentials: every final node moves by (its distance - the path's length).
+        for f in range(n_finished):
+            x = finished[f]
+            shift = dist[x] - end_dist
+            pi_col[x] += shift
+            if x < n_cols and mate_col[x] >= 0 and x != end:
+                pi_row[mate_col[x]] += shift
+        pi_row[start] -= end_dist
+        # Augment: walk back from the free column to the start row.
+        x = end
+        while True:
+            if x >= n_cols:
+                r = x - n_cols
+                previous = mate_row[r]
+                mate_row[r] = -2
+            else:
+                a = pred[x]
+                r = arc_row[a]
+                previous = mate_row[r]
+                mate_row[r] = a
+                mate_col[x] = r
+            if r == start:
+                break
+            x = arc_col[previous] if previous >= 0 else n_cols + r
+        for f in range(n_touched):
+            x = touched[f]
+            dist[x] = UNREACHED
+            done[x] = False
+            pred[x] = -1
+    for i in range(n_rows):
+        if mate_row[i] < 0:
+            mate_row[i] = -1
+    return mate_row, scanned
