@@ -113,7 +113,7 @@ def test_a_rejected_pair_is_never_offered_again_and_instant_rematches_at_once() 
 def test_by_default_a_rejected_pair_is_considered_again_at_the_next_calculation() -> None:
     # The paper: "the corresponding driver and request will be considered again in the next
     # match calculation". Not in the same minute's re-matching, but at the next moment.
-    params = ScenarioParams(trips=150, requests=60)
+    params = ScenarioParams(trips=40, requests=15)
     trips, requests = generate(params, 4)
     never = Recording(accept=0.0)
     instant = simulate_day(trips, requests, params.travel, Instant(), response=never)

@@ -57,6 +57,7 @@ from crowdship.experiments.sweeps import (
     ratio_specs,
     strategy_label,
     summarize,
+    typed_runs,
     write_params,
     write_runs,
     write_summary,
@@ -432,11 +433,25 @@ def _run_experiment(
     except (OSError, TimeoutError) as error:
         where = f"the Dask cluster at {cluster}" if cluster else "the worker processes"
         fail(f"could not run on {where}: {error}")
-    summary = summarize(rows)
     write_runs(out / "runs.csv", rows)
-    write_summary(out / "summary.csv", summary)
     write_params(out / PARAMS_FILE, specs)
-    written = ["runs.csv", "summary.csv", PARAMS_FILE]
+    summary, written = _report(rows, out)
+    _print_summary(summary)
+    console.print(
+        f"{len(rows)} runs in {time.perf_counter() - started:.1f} s; wrote runs.csv, "
+        f"{PARAMS_FILE}, {', '.join(written)} to {out}"
+    )
+
+
+def _report(
+    rows: list[dict[str, Any]], out: Path, summary_file: bool = True
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """summary.csv, the plots and tables.md of ``rows``; returns the summary and the files."""
+    summary = summarize(rows)
+    written = []
+    if summary_file:
+        write_summary(out / "summary.csv", summary)
+        written.append("summary.csv")
     experiments = {row["experiment"] for row in summary}
     many = len({row.get("variant") for row in summary}) > 1
     size = (9, 6) if many else (7, 4.5)
@@ -448,11 +463,7 @@ def _run_experiment(
         written.append(_save(plot_wait(summary, _axes((9, 6))), out / "match_vs_wait.png"))
     (out / "tables.md").write_text(experiment_tables(rows, summary), encoding="utf-8")
     written.append("tables.md")
-    _print_summary(summary)
-    console.print(
-        f"{len(rows)} runs in {time.perf_counter() - started:.1f} s; wrote "
-        f"{', '.join(written)} to {out}"
-    )
+    return summary, written
 
 
 def _axes(size: tuple[float, float]) -> Axes:
@@ -506,6 +517,23 @@ def _print_summary(summary: list[dict[str, Any]]) -> None:
 
 def _common(settings: list[str] | None, city_km: float | None) -> ScenarioParams:
     return scenario_params(settings or [], city_km=city_km)
+
+
+@experiment_app.command("report")
+def report_command(
+    directory: Annotated[Path, typer.Argument(help="A directory an experiment wrote.")],
+) -> None:
+    """Make the plots and tables.md again from a directory's runs.csv, without running
+    anything (summary.csv stays: it was made from the unrounded runs)."""
+    try:
+        rows = typed_runs(directory / "runs.csv")
+    except (OSError, ValueError, KeyError) as error:
+        fail(f"{directory}: cannot read runs.csv: {error}")
+    if not rows:
+        fail(f"{directory / 'runs.csv'} has no runs")
+    summary, written = _report(rows, directory, summary_file=False)
+    _print_summary(summary)
+    console.print(f"wrote {', '.join(written)} to {directory}")
 
 
 @experiment_app.command("ratio")

@@ -206,6 +206,30 @@ def read_runs(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+_TEXT_COLUMNS = ("experiment", "strategy", "policy", "response", "variant", "rejection")
+_INT_COLUMNS = ("repetition", "seed", "trips", "requests", "matched", "rejections", "batches")
+_OPTIONAL_COLUMNS = ("interval_min", "lead_min", "max_wait_min")  # empty: None
+
+
+def typed_runs(path: Path) -> list[dict[str, Any]]:
+    """``runs.csv`` read back as the rows :func:`run` returned (empty metrics are NaN), so
+    summaries, tables and plots can be made again without running anything."""
+    out = []
+    for text in read_runs(path):
+        row: dict[str, Any] = {}
+        for key, value in text.items():
+            if key in _TEXT_COLUMNS:
+                row[key] = value
+            elif key in _INT_COLUMNS:
+                row[key] = int(value)
+            elif key in _OPTIONAL_COLUMNS:
+                row[key] = None if value == "" else float(value)
+            else:
+                row[key] = math.nan if value == "" else float(value)
+        out.append(row)
+    return out
+
+
 def specs_from_runs(directory: Path) -> list[RunSpec]:
     """The spec of every row of ``directory/runs.csv``, with the settings in its
     ``params.json``: running them again gives the same rows (less the elapsed times)."""
@@ -380,7 +404,9 @@ REJECTION_VARIANTS = (
     Variant("rejected pair retried (paper)", rejection="retry"),
     Variant("rejected pair excluded", rejection="exclude"),
 )
-KNEE_RATE = 0.98  # Figure 5's knee: the last ratio before the mean match rate drops below
+# Figure 5's knee: the last ratio before the mean match rate first falls more than this
+# below the curve's highest point (the paper: "almost constantly at 100%" up to the knee).
+KNEE_DROP = 0.02
 
 
 def _paired(
@@ -412,8 +438,9 @@ def sensitivity_table(
             key=lambda r: r["ratio"],
         )
         knee = None
+        top = max((r["match_rate_mean"] for r in figure5), default=math.nan)
         for r in figure5:
-            if r["match_rate_mean"] < KNEE_RATE:
+            if r["match_rate_mean"] < top - KNEE_DROP:
                 break
             knee = r["ratio"]
         figure6 = [r for r in mine if r["experiment"] == "interval"]
@@ -527,7 +554,7 @@ STRATEGY_TABLE_COLUMNS = (
 )
 SENSITIVITY_COLUMNS = (
     ("variant", "setting"),
-    ("knee_ratio", "Fig. 5 knee (last ratio >= 98 %)"),
+    ("knee_ratio", "Fig. 5 knee (last ratio within 2 pp of the top)"),
     ("fig5_at_0.4", "Fig. 5 at 0.4"),
     ("fig5_at_1.0", "Fig. 5 at 1.0"),
     ("rolling_10", "rolling 10"),
@@ -572,7 +599,58 @@ def experiment_tables(rows: Sequence[dict[str, Any]], summary: Sequence[dict[str
             parts.append(
                 markdown_table(STRATEGY_TABLE_COLUMNS, strategy_table(summary, experiment))
             )
-    variants = {r.get("variant") for r in summary}
+    variants = list(dict.fromkeys(r.get("variant") or "" for r in summary))
+    if 2 <= len(variants) <= 4:
+        for experiment in ("ratio", "interval"):
+            if experiment in experiments:
+                parts.append(
+                    markdown_table(VARIANT_COLUMNS, variant_differences(rows, summary, experiment))
+                )
     if len(variants) > 1 and {"ratio", "interval"} <= experiments:
         parts.append(markdown_table(SENSITIVITY_COLUMNS, sensitivity_table(rows, summary)))
     return "\n".join(parts)
+
+
+VARIANT_COLUMNS = (
+    ("strategy", "strategy"),
+    ("variant", "setting"),
+    ("match", "match %"),
+    ("difference", "minus the first setting (pp, paired by day)"),
+)
+
+
+def variant_differences(
+    rows: Sequence[dict[str, Any]], summary: Sequence[dict[str, Any]], experiment: str
+) -> list[dict[str, Any]]:
+    """Each online strategy (and point of Figure 5) under every variant, against the first
+    variant on the same days: the settings compared with common random numbers."""
+    mine = [r for r in summary if r["experiment"] == experiment and r["strategy"] != "offline"]
+    variants = list(dict.fromkeys(str(r.get("variant") or "") for r in mine))
+    keys = ("strategy", "policy", "interval_min", "lead_min", "max_wait_min", "ratio")
+    out = []
+    for point in dict.fromkeys(tuple(r.get(k) for k in keys) for r in mine):
+        match = {"experiment": experiment, **dict(zip(keys, point, strict=True))}
+        for variant in variants:
+            found = [
+                r
+                for r in mine
+                if str(r.get("variant") or "") == variant
+                and all(r.get(k) == v for k, v in match.items())
+            ]
+            if not found:
+                continue
+            name = strategy_label(found[0])
+            if experiment == "ratio":
+                name = f"{name}, ratio {found[0]['ratio']:g}"
+            entry: dict[str, Any] = {
+                "strategy": name,
+                "variant": variant,
+                "match": 100 * found[0]["match_rate_mean"],
+                "match_ci95": 100 * found[0]["match_rate_ci95"],
+            }
+            if variant != variants[0]:
+                entry["difference"], entry["difference_ci95"] = _paired(
+                    rows, {**match, "variant": variant}, {**match, "variant": variants[0]}
+                )
+            out.append(entry)
+    return out
