@@ -29,11 +29,17 @@ def _half_chord(column: int, n_columns: int, centre: float, radius: float, cell_
     return np.sqrt(radius * radius - gap * gap)
 
 
+#: Passes of :func:`grid_candidates`.
+VISIT, MARK, FILL = 0, 1, 2
+
+
 @njit(cache=True, parallel=True, fastmath=False)
 def grid_candidates(
-    fill: bool,
-    offsets: np.ndarray,  # (n_trips + 1,) int64: where each trip's output starts (fill pass)
-    counts: np.ndarray,  # (n_trips,) int64: written by the count pass
+    mode: int,  # VISIT: count rows read; MARK: check the rule, mark and count; FILL: write
+    offsets: np.ndarray,  # (n_trips + 1,) int64: where each trip's output starts (FILL)
+    counts: np.ndarray,  # (n_trips,) int64: rows read (VISIT, rounded up to 8) or found (MARK)
+    scan: np.ndarray,  # (n_trips + 1,) int64: each trip's first bit in ``marks`` (MARK, FILL)
+    marks: np.ndarray,  # uint8 bits, one per row a trip reads: set where the rule holds
     e_origin: np.ndarray,  # (n_trips, k) embedded trip origins
     e_dest: np.ndarray,
     centre: np.ndarray,  # (n_trips, k) ellipse centres
@@ -61,6 +67,11 @@ def grid_candidates(
     out_request: np.ndarray,
     out_detour: np.ndarray,  # from the embedded legs, clipped at 0
 ) -> None:
+    """Three passes over the same rows: VISIT counts the rows each trip reads (cell ranges
+    only), MARK checks the rule on them and sets one bit per feasible row, FILL writes the
+    marked rows' pairs and detours at the offsets MARK's counts give. FILL recomputes legs
+    for the marked rows only (the same arithmetic, so the same detours), so the rule runs
+    once per row instead of twice."""
     n_trips = e_origin.shape[0]
     k = e_origin.shape[1]
     dx, dy = grid_dims[0], grid_dims[1]
@@ -84,7 +95,8 @@ def grid_candidates(
                 y_lo[c] = _clamp(int(np.floor((gy - half) / cell_km)), ny - 1)
                 y_hi[c] = _clamp(int(np.floor((gy + half) / cell_km)), ny - 1)
         found = 0
-        write = offsets[t] if fill else 0
+        bit = scan[t]
+        write = offsets[t] if mode == FILL else 0
         for px in range(x0, x1 + 1):
             for py in range(y_lo[px - x0], y_hi[px - x0] + 1):
                 lo, hi = cell_start[px * ny + py], cell_start[px * ny + py + 1]
@@ -96,20 +108,29 @@ def grid_candidates(
                         continue
                     first = lo + np.searchsorted(cell_rows, qx * ny + y_lo[qx - x0])
                     last = lo + np.searchsorted(cell_rows, qx * ny + y_hi[qx - x0], side="right")
+                    if mode == VISIT:
+                        found += last - first
+                        continue
                     for row in range(first, last):
-                        # Both ends of the request must lie in the ellipse's enclosing ball.
-                        s = 0.0
-                        for d in range(k):
-                            v = e_pickup[row, d] - centre[t, d]
-                            s += v * v
-                        if s > r2:
-                            continue
-                        s = 0.0
-                        for d in range(k):
-                            v = e_delivery[row, d] - centre[t, d]
-                            s += v * v
-                        if s > r2:
-                            continue
+                        at = bit
+                        bit += 1
+                        if mode == FILL:
+                            if not (marks[at >> 3] >> (at & 7)) & 1:
+                                continue
+                        else:
+                            # Both ends of the request must lie in the ellipse's ball.
+                            s = 0.0
+                            for d in range(k):
+                                v = e_pickup[row, d] - centre[t, d]
+                                s += v * v
+                            if s > r2:
+                                continue
+                            s = 0.0
+                            for d in range(k):
+                                v = e_delivery[row, d] - centre[t, d]
+                                s += v * v
+                            if s > r2:
+                                continue
                         s = 0.0
                         for d in range(k):
                             v = e_origin[t, d] - e_pickup[row, d]
@@ -120,22 +141,27 @@ def grid_candidates(
                             v = e_delivery[row, d] - e_dest[t, d]
                             s += v * v
                         from_delivery = np.sqrt(s) * rate
+                        detour = to_pickup + direct_request[row] + from_delivery - direct_trip[t]
+                        if mode == FILL:
+                            out_trip[write] = t
+                            out_request[write] = request_id[row]
+                            out_detour[write] = max(detour, 0.0)
+                            write += 1
+                            continue
                         pickup = max(earliest_departure[t] + to_pickup, earliest_pickup[row])
                         delivery = pickup + direct_request[row]
                         if delivery > latest_delivery[row] + tolerance:
                             continue
                         if delivery + from_delivery > latest_arrival[t] + tolerance:
                             continue
-                        detour = to_pickup + direct_request[row] + from_delivery - direct_trip[t]
                         if detour > allowed_detour[t] + tolerance:
                             continue
-                        if fill:
-                            out_trip[write] = t
-                            out_request[write] = request_id[row]
-                            out_detour[write] = max(detour, 0.0)
-                            write += 1
+                        # Trips' bit ranges start on whole bytes: no two threads share one.
+                        marks[at >> 3] |= np.uint8(1 << (at & 7))
                         found += 1
-        if not fill:
+        if mode == VISIT:
+            counts[t] = (found + 7) // 8 * 8
+        elif mode == MARK:
             counts[t] = found
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crowdship.core._kernels import great_circle_rule, grid_candidates
+from crowdship.core._kernels import FILL, MARK, VISIT, great_circle_rule, grid_candidates
 from crowdship.core.model import FloatArray, IntArray, Requests, Trips
 from crowdship.core.travel import EARTH_RADIUS_KM, GreatCircleTravel, TravelModel
 
@@ -226,8 +226,13 @@ def candidate_pairs(
         TIME_TOLERANCE,
     )
     counts = np.zeros(n_trips, dtype=np.int64)
+    scan = np.zeros(n_trips + 1, dtype=np.int64)
     offsets = np.zeros(n_trips + 1, dtype=np.int64)
-    grid_candidates(False, offsets, counts, *args, empty_i, empty_i, empty_f)
+    no_marks = np.zeros(0, dtype=np.uint8)
+    grid_candidates(VISIT, offsets, counts, scan, no_marks, *args, empty_i, empty_i, empty_f)
+    np.cumsum(counts, out=scan[1:])
+    marks = np.zeros(int(scan[-1]) // 8, dtype=np.uint8)
+    grid_candidates(MARK, offsets, counts, scan, marks, *args, empty_i, empty_i, empty_f)
     np.cumsum(counts, out=offsets[1:])
     total = int(offsets[-1])
     found = FeasiblePairs(
@@ -236,7 +241,9 @@ def candidate_pairs(
         detour=np.empty(total),
         candidates=total,
     )
-    grid_candidates(True, offsets, counts, *args, found.trip, found.request, found.detour)
+    grid_candidates(
+        FILL, offsets, counts, scan, marks, *args, found.trip, found.request, found.detour
+    )
     return found
 
 
