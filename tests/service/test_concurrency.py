@@ -51,3 +51,27 @@ def test_two_couriers_grab_one_order_exactly_one_wins(service: Service) -> None:
             e for e in merchant.get(f"/orders/{order_id}/events").json() if e["action"] == "grab"
         ]
         assert len(grabs) == 1
+
+
+def test_many_concurrent_writes_all_complete(service: Service) -> None:
+    """More simultaneous writers than the service has route threads: every post is answered
+    201 and stored. (A commit that waited for a route thread while holding SQLite's one
+    writer connection deadlocked here until the pool timed out.)"""
+    writers = 4 * service.context.settings.threads
+    merchants = [service.party("merchant") for _ in range(writers)]
+    barrier = threading.Barrier(writers)
+    codes: list[list[int]] = [[] for _ in range(writers)]
+
+    def post(k: int) -> None:
+        barrier.wait()
+        for _ in range(3):
+            codes[k].append(merchants[k].post("/orders", json=order_body()).status_code)
+
+    threads = [threading.Thread(target=post, args=(k,)) for k in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [[201, 201, 201]] * writers
+    operator = service.party("operator")
+    assert len(operator.get("/orders", params={"limit": 1000}).json()) == 3 * writers

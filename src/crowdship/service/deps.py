@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Path, Query, Request
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -41,18 +45,24 @@ async def _read_session(context: Context) -> AsyncIterator[Session]:
         await _close(session)
 
 
+WRITE = "crowdship.write_session"
+
+
 async def _write_session(context: Context) -> AsyncIterator[Session]:
-    """The one place a request's changes are committed: after the route returned (and its
-    answer was built), before the response goes out. Services and routes never commit."""
+    """A request's one transaction. It is committed as soon as the route returns, in the
+    route's own thread (``CommittingRoute``), so the connection is free again before the
+    answer is serialized; here, as a safety net, for a route that bypassed that. Services
+    and routes never commit."""
     session = context.db.write_session()
+    session.info[WRITE] = True
     try:
         yield session
         if session.in_transaction():
-            await run_in_threadpool(session.commit)
+            await _unbounded(session.commit)
     except DomainError as error:
         # Some refusals must still be recorded (a wrong handover code counts).
         if error.keep_changes:
-            await run_in_threadpool(session.commit)
+            await _unbounded(session.commit)
         raise
     finally:
         await _close(session)
@@ -62,9 +72,46 @@ async def _close(session: Session) -> None:
     # After a commit there is nothing left to roll back, so closing does no I/O and need
     # not cost a thread hop; an open transaction is rolled back in a worker thread.
     if session.in_transaction():
-        await run_in_threadpool(session.close)
+        await _unbounded(session.close)
     else:
         session.close()
+
+
+async def _unbounded(action: Callable[[], None]) -> None:
+    """Run a commit or rollback in a worker thread outside the routes' thread limit.
+
+    The session holds a pooled connection (on SQLite, the one writer connection). If its
+    commit queued for one of the few route threads, while those threads' routes wait for
+    that connection, nothing would move until the pool timed out. A limiter of its own per
+    call (as FastAPI does for dependencies' exits) keeps the commit from queueing there."""
+    await anyio.to_thread.run_sync(action, limiter=anyio.CapacityLimiter(1))
+
+
+class CommittingRoute(APIRoute):
+    """A route whose write session is committed right after the endpoint returns, in the
+    same worker thread: one commit per request, in one place, and no second thread hop.
+
+    Committing before the answer is serialized matters on SQLite: serializing takes a worker
+    thread, and holding the single writer connection while waiting for one would let the
+    routes waiting for that connection starve it."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, _committing(endpoint), **kwargs)
+
+
+def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    if inspect.iscoroutinefunction(endpoint):  # async routes run jobs; they take no session
+        return endpoint
+
+    @functools.wraps(endpoint)  # FastAPI reads the wrapped signature and annotations
+    def run_and_commit(*args: Any, **kwargs: Any) -> Any:
+        result = endpoint(*args, **kwargs)
+        for value in kwargs.values():
+            if isinstance(value, Session) and value.info.get(WRITE) and value.in_transaction():
+                value.commit()
+        return result
+
+    return run_and_commit
 
 
 # scope="function": the session closes (and SQLite's writer lock is released) before the

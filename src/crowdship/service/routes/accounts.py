@@ -5,12 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
-from crowdship.service.deps import Context, CurrentActor, ReadSession, WriteSession
+from crowdship.service.deps import CommittingRoute, Context, CurrentActor, ReadSession, WriteSession
 from crowdship.service.entities.accounts import service
 from crowdship.service.entities.accounts.models import User
 from crowdship.service.entities.accounts.schemas import Token, UserCreate, UserPublic
 
-router = APIRouter(tags=["accounts"])
+router = APIRouter(route_class=CommittingRoute, tags=["accounts"])
 
 
 @router.post("/auth/register", response_model=UserPublic, status_code=201)

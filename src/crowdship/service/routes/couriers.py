@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from crowdship.service.deps import (
+    CommittingRoute,
     Context,
     Courier,
     Operator,
@@ -25,7 +26,7 @@ from crowdship.service.entities.accounts.trust_schemas import (
 )
 from crowdship.service.workflows import trust as service
 
-router = APIRouter(tags=["couriers"])
+router = APIRouter(route_class=CommittingRoute, tags=["couriers"])
 
 
 @router.get("/assessment", response_model=AssessmentPublic)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from crowdship.service.deps import (
+    CommittingRoute,
     Context,
     CurrentActor,
     Limit,
@@ -16,7 +17,7 @@ from crowdship.service.entities.incidents.models import Incident
 from crowdship.service.entities.incidents.schemas import IncidentIn, IncidentPublic, ResolveIn
 from crowdship.service.workflows import incidents as service
 
-router = APIRouter(tags=["incidents"])
+router = APIRouter(route_class=CommittingRoute, tags=["incidents"])
 
 
 @router.post("/orders/{order_id}/incidents", response_model=IncidentPublic, status_code=201)

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from crowdship.service.deps import (
+    CommittingRoute,
     Context,
     Courier,
     CurrentActor,
@@ -21,7 +22,7 @@ from crowdship.service.entities.orders.schemas import Assignment, GrabIn, OrderS
 from crowdship.service.errors import Conflict
 from crowdship.service.workflows import assignment, matching
 
-router = APIRouter(tags=["matching"])
+router = APIRouter(route_class=CommittingRoute, tags=["matching"])
 
 
 @router.get("/offers", response_model=list[OfferPublic])

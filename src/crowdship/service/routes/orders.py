@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 
 from crowdship.service.deps import (
+    CommittingRoute,
     Context,
     CurrentActor,
     Limit,
@@ -32,7 +33,7 @@ from crowdship.service.entities.pricing.schemas import QuotePublic
 from crowdship.service.schemas import Text
 from crowdship.service.workflows import assignment, delivery, posting
 
-router = APIRouter(tags=["orders"])
+router = APIRouter(route_class=CommittingRoute, tags=["orders"])
 
 
 @router.post("/quotes", response_model=QuotePublic)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from crowdship.service.deps import (
+    CommittingRoute,
     Context,
     CurrentActor,
     Operator,
@@ -22,7 +23,7 @@ from crowdship.service.entities.points.schemas import (
 )
 from crowdship.service.workflows import staffing
 
-router = APIRouter(tags=["pickup points"])
+router = APIRouter(route_class=CommittingRoute, tags=["pickup points"])
 
 
 @router.post("/pickup-points", response_model=PointPublic, status_code=201)

@@ -4,11 +4,11 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from crowdship.service.deps import Context, CurrentActor, Operator, WriteSession
+from crowdship.service.deps import CommittingRoute, Context, CurrentActor, Operator, WriteSession
 from crowdship.service.entities.pricing import service
 from crowdship.service.entities.pricing.schemas import TariffIn, TariffPublic
 
-router = APIRouter(tags=["pricing"])
+router = APIRouter(route_class=CommittingRoute, tags=["pricing"])
 
 
 @router.get("/pricing", response_model=TariffPublic)

@@ -2,12 +2,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from crowdship.service.deps import Context, CurrentActor, PathId, ReadSession, WriteSession
+from crowdship.service.deps import (
+    CommittingRoute,
+    Context,
+    CurrentActor,
+    PathId,
+    ReadSession,
+    WriteSession,
+)
 from crowdship.service.entities.ratings.models import Rating
 from crowdship.service.entities.ratings.schemas import RatingIn, RatingPublic
 from crowdship.service.workflows import rating as service
 
-router = APIRouter(tags=["ratings"])
+router = APIRouter(route_class=CommittingRoute, tags=["ratings"])
 
 
 @router.post("/orders/{order_id}/rating", response_model=RatingPublic, status_code=201)

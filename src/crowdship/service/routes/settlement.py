@@ -4,7 +4,15 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from crowdship.service.deps import Context, Courier, Limit, Operator, PathId, ReadSession
+from crowdship.service.deps import (
+    CommittingRoute,
+    Context,
+    Courier,
+    Limit,
+    Operator,
+    PathId,
+    ReadSession,
+)
 from crowdship.service.entities.ledger import ledger
 from crowdship.service.entities.ledger.models import PayoutRun, SettlementRun
 from crowdship.service.entities.ledger.schemas import (
@@ -17,7 +25,7 @@ from crowdship.service.entities.ledger.schemas import (
 )
 from crowdship.service.workflows import settlement as service
 
-router = APIRouter(tags=["settlement"])
+router = APIRouter(route_class=CommittingRoute, tags=["settlement"])
 
 
 @router.get("/wallet", response_model=WalletPublic)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from crowdship.service.deps import (
+    CommittingRoute,
     Context,
     Courier,
     CurrentActor,
@@ -17,7 +18,7 @@ from crowdship.service.entities.trips.models import Trip, TripStatus
 from crowdship.service.entities.trips.schemas import TripCreate, TripPublic, TripUpdate
 from crowdship.service.workflows import assignment
 
-router = APIRouter(prefix="/trips", tags=["trips"])
+router = APIRouter(route_class=CommittingRoute, prefix="/trips", tags=["trips"])
 
 
 @router.post("", response_model=TripPublic, status_code=201)
