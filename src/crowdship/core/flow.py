@@ -150,11 +150,20 @@ def certified_max_matching_min_cost(
     batch = batch if batch is not None else max(20_000, 2 * (n_trips + n_requests))
     active = cheapest_per_node(trip, request, cost, n_trips, n_requests, keep_per_node)
     subset = np.flatnonzero(active)
-    # A maximum matching of all arcs, grown from a greedy one on the cheap arcs.
-    offsets, order = trip_groups(trip, n_trips)
+    # A maximum matching of all arcs: greedy on the cheap arcs, made maximum on them, then
+    # on all arcs (few phases remain there, each a search over every arc).
+    local = np.arange(len(subset), dtype=np.int64)
     mate = greedy_matching(
-        subset[np.argsort(cost[subset], kind="stable")], trip, request, n_trips, n_requests
+        local[np.argsort(cost[subset], kind="stable")],
+        trip[subset],
+        request[subset],
+        n_trips,
+        n_requests,
     )
+    offsets, order = trip_groups(trip[subset], n_trips)
+    maximum_matching(offsets, order, request[subset], n_requests, mate)
+    mate = np.where(mate >= 0, subset[np.maximum(mate, 0)], -1)
+    offsets, order = trip_groups(trip, n_trips)
     maximum_matching(offsets, order, request, n_requests, mate)
     active[mate[mate >= 0]] = True
     subset = np.flatnonzero(active)
