@@ -18,6 +18,7 @@ from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role, User
 from crowdship.service.entities.accounts.service import create_user
 from crowdship.service.entities.orders.schemas import OrderCreate
+from crowdship.service.entities.points import repository as points
 from crowdship.service.entities.points.hours import DAYS
 from crowdship.service.entities.points.models import PickupPoint
 from crowdship.service.entities.trips import service as trips
@@ -114,20 +115,28 @@ def _seed(
         if i < len(riders):
             rider.assessment_passed_at = now
             rider.payout_account = finnish_iban(f"{i:014d}")
-    campus = PickupPoint(
-        name="Kumpula Campus Station",
-        lat=60.2050,
-        lon=24.9620,
-        address="Gustaf Hällströmin katu 2, Helsinki",
-        opening_hours={day: [["06:00", "22:00"]] for day in DAYS},
-        active=True,
-        created_at=now,
+    campus = points.add(
+        session,
+        PickupPoint(
+            name="Kumpula Campus Station",
+            lat=60.2050,
+            lon=24.9620,
+            address="Gustaf Hällströmin katu 2, Helsinki",
+            opening_hours={day: [["06:00", "22:00"]] for day in DAYS},
+            active=True,
+            created_at=now,
+        ),
     )
-    session.add(campus)
-    session.flush()
-    staff = user("staff1@demo.crowdship.dev", Role.STAFF, "Campus Desk", "+358403990001")
-    staff.point_id = campus.id
-    session.flush()
+    create_user(
+        session,
+        "staff1@demo.crowdship.dev",
+        PASSWORD,
+        Role.STAFF,
+        "Campus Desk",
+        "+358403990001",
+        now,
+        point_id=campus.id,
+    )
     trip_count = 0
     for rider in riders:
         for _ in range(int(rng.integers(1, 3))):

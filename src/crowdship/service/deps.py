@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from crowdship.service.context import ServiceContext
+from crowdship.service.entities.accounts import service as accounts
 from crowdship.service.entities.accounts.actor import Actor
-from crowdship.service.entities.accounts.models import Role, User
+from crowdship.service.entities.accounts.models import Role
 from crowdship.service.errors import DomainError, Unauthorized
 from crowdship.service.security import read_token
 
@@ -144,12 +145,7 @@ class ActorCache:
 
 def _load_actor(context: ServiceContext, user_id: int) -> Actor | None:
     with context.db.read() as session:
-        user = session.get(User, user_id)
-        if user is None or not user.active:
-            return None
-        return Actor(
-            id=user.id, role=user.role, name=user.name, phone=user.phone, point_id=user.point_id
-        )
+        return accounts.actor_of(session, user_id)
 
 
 async def current_actor(

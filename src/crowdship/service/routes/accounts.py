@@ -36,6 +36,6 @@ def token(
 
 
 @router.get("/me", response_model=UserPublic)
-def me(actor: CurrentActor, session: ReadSession) -> User | None:
+def me(actor: CurrentActor, session: ReadSession) -> User:
     """The logged-in account."""
-    return session.get(User, actor.id)
+    return service.me(session, actor)

@@ -14,6 +14,10 @@ from crowdship.service.entities.accounts.attempts import AssessmentAttempt
 from crowdship.service.entities.accounts.models import Role, User
 
 
+def get(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
 def by_email(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(func.lower(User.email) == email.lower())).first()
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from crowdship.service.entities.accounts import repository
+from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role, User
 from crowdship.service.entities.accounts.schemas import Token, UserCreate
 from crowdship.service.errors import Conflict, Unauthorized
@@ -60,4 +61,23 @@ def login(
         access_token=issue_token(user.id, user.role.value, key, now, minutes),
         expires_in=minutes * 60,
         role=user.role,
+    )
+
+
+def me(session: Session, actor: Actor) -> User:
+    """The calling account."""
+    user = repository.get(session, actor.id)
+    if user is None:
+        raise Unauthorized("this account does not exist or is disabled")
+    return user
+
+
+def actor_of(session: Session, user_id: int) -> Actor | None:
+    """Who an active account is, for checking role and ownership; None if it is gone or
+    disabled."""
+    user = repository.get(session, user_id)
+    if user is None or not user.active:
+        return None
+    return Actor(
+        id=user.id, role=user.role, name=user.name, phone=user.phone, point_id=user.point_id
     )

@@ -34,6 +34,11 @@ def get(session: Session, order_id: int, for_update: bool = False) -> Order | No
     return session.scalars(query).first()
 
 
+def reload(session: Session, order_id: int) -> Order | None:
+    """The order as stored now (compare-and-set UPDATEs bypass the ORM's copy)."""
+    return session.get(Order, order_id, populate_existing=True)
+
+
 def status_of(session: Session, order_id: int) -> OrderStatus | None:
     return session.scalar(select(Order.status).where(Order.id == order_id))
 

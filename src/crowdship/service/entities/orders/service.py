@@ -41,7 +41,7 @@ def carried(session: Session, actor: Actor, order_id: int) -> Order:
 
 def fresh(session: Session, order_id: int) -> Order:
     """Reload after compare-and-set UPDATEs, which bypass the ORM's copy."""
-    order = session.get(Order, order_id, populate_existing=True)
+    order = repository.reload(session, order_id)
     if order is None:
         raise NotFound(f"order {order_id} not found")
     return order
