@@ -231,7 +231,9 @@ def open_windows(session: Session) -> list[Window]:
         Order.latest_delivery,
     ).where(Order.status.in_(OPEN_STATES))
     return [
-        Window(r.id, (r.pickup_lat, r.pickup_lon), (r.delivery_lat, r.delivery_lon), r[5])
+        Window(
+            r.id, (r.pickup_lat, r.pickup_lon), (r.delivery_lat, r.delivery_lon), r.latest_delivery
+        )
         for r in session.execute(query)
     ]
 
