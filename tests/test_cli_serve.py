@@ -100,7 +100,8 @@ def test_serve_demo_seeds_a_city_and_answers_http(tmp_path: Path) -> None:
 
 
 def test_money_commands_refuse_bad_input_in_one_line(tmp_path: Path) -> None:
-    """settle and payout: a bad date, a day not over yet, a missing run; exit 2, no traceback."""
+    """settle and payout: a bad date, a day not over yet, a payout day still ahead, a missing
+    run; exit 2, no traceback."""
     bad = run(tmp_path, "settle", "--date", "2026-13-01")
     assert bad.returncode == 2
     assert bad.stderr.strip() == "error: --date: '2026-13-01' is not a date (YYYY-MM-DD)"
@@ -110,7 +111,9 @@ def test_money_commands_refuse_bad_input_in_one_line(tmp_path: Path) -> None:
     assert zone.returncode == 2 and "CROWDSHIP_TIMEZONE" in zone.stderr
     nothing = run(tmp_path, "payout", "run", "--date", "2026-01-01")
     assert nothing.returncode == 0 and "nothing to pay" in nothing.stdout
+    early = run(tmp_path, "payout", "run", "--date", "2999-01-01")
+    assert early.returncode == 2 and "cannot run before that day" in early.stderr
     missing = run(tmp_path, "payout", "export", "7")
     assert missing.returncode == 2 and missing.stderr.strip() == "error: payout run 7 not found"
-    for result in (bad, future, zone, missing):
+    for result in (bad, future, zone, early, missing):
         assert "Traceback" not in result.stderr

@@ -8,6 +8,7 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -21,6 +22,7 @@ from crowdship.service.entities.accounts.models import Role, User
 from crowdship.service.entities.incidents.models import Incident, IncidentKind, Resolution
 from crowdship.service.entities.orders.lifecycle import OrderStatus
 from crowdship.service.entities.orders.models import Order
+from crowdship.service.errors import Conflict
 from crowdship.service.settings import Settings
 from crowdship.service.workflows import incidents, settlement
 from tests.service.books import assert_books_balance, deliver_orders, make_people
@@ -93,9 +95,13 @@ class Books(RuleBasedStateMachine):
 
     @rule(days_ahead=st.integers(-1, 3))
     def pay_out(self, days_ahead: int) -> None:
-        outcome = settlement.pay_out(
-            self.context, self._today().date() + timedelta(days=days_ahead), "cli"
-        )
+        day = self._today().date() + timedelta(days=days_ahead)
+        if days_ahead > 0:  # money never moves early: a later day is refused, nothing paid
+            with pytest.raises(Conflict, match="cannot run before that day"):
+                settlement.pay_out(self.context, day, "cli")
+            event("pay out: refused, not due")
+            return
+        outcome = settlement.pay_out(self.context, day, "cli")
         event("pay out: paid" if outcome.run else "pay out: nothing paid")
         if outcome.held or outcome.carried:
             event("pay out: some held or carried")

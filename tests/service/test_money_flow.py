@@ -148,8 +148,16 @@ def test_settlement_wallet_and_t_plus_2_payouts(service: Service) -> None:
     assert wallet["next_due_on"] == "2026-11-25"  # T+2
     assert wallet["payouts"][0]["order_ids"] == [first, second]
 
-    # Not due yet on Tuesday; held on Wednesday without a bound account.
+    # Not due yet on Tuesday, and Wednesday's run cannot be run early; held on Wednesday
+    # without a bound account.
     assert operator.post("/payouts/runs", json={"day": "2026-11-24"}).json()["run"] is None
+    early = operator.post("/payouts/runs", json={"day": "2026-11-25"})
+    assert early.status_code == 409 and early.json()["status"] == "not_due", early.text
+    assert "cannot run before that day; today is 2026-11-24" in early.json()["detail"]
+    far = operator.post("/payouts/runs", json={"day": "2027-06-30"})
+    assert far.status_code == 409 and far.json()["status"] == "not_due"
+    service.clock.advance(24 * 60)  # Wednesday 08:00
+    service.relogin(operator, merchant, courier)
     held = operator.post("/payouts/runs", json={"day": "2026-11-25"}).json()
     assert held["run"] is None and held["held"] == {str(courier.id): share}
 

@@ -197,6 +197,14 @@ def pay_out(
 def _pay_out(context: ServiceContext, day: date, trigger: str, out_dir: Path) -> PayoutOutcome:
     now = context.clock.now()
     currency = context.settings.currency
+    today = now.astimezone(context.settings.zone).date()
+    if day > today:
+        # Paying "up to" a later day would pay payouts that are not due yet.
+        raise Conflict(
+            f"payouts up to {day} cannot run before that day; today is {today} "
+            f"({context.settings.timezone})",
+            status="not_due",
+        )
     with context.db.write() as session:
         due = books.due_for_update(session, day)
         by_courier: dict[int, list[Payout]] = defaultdict(list)
