@@ -98,7 +98,7 @@ def sparse_max_matching_min_cost(
     solve's small problems, which have a few hundred thousand arcs."""
     if len(trip) == 0:
         return FlowSolution(np.zeros(0, np.int64), 0)
-    by_request = len(np.unique(request)) <= len(np.unique(trip))
+    by_request = _distinct(request, n_requests) <= _distinct(trip, n_trips)
     rows, cols = (request, trip) if by_request else (trip, request)
     n_rows, n_cols = (n_requests, n_trips) if by_request else (n_trips, n_requests)
     order, offsets = group_offsets(rows, n_rows)
@@ -106,6 +106,12 @@ def sparse_max_matching_min_cost(
     mate, scanned = shortest_augmenting_paths(offsets, order, rows, cols, cost, n_cols, big)
     selected = np.sort(mate[mate >= 0])
     return FlowSolution(selected, int(cost[selected].sum()), scanned)
+
+
+def _distinct(index: IntArray, n: int) -> int:
+    seen = np.zeros(n, dtype=bool)
+    seen[index] = True
+    return int(np.count_nonzero(seen))
 
 
 def certified_max_matching_min_cost(
