@@ -196,3 +196,42 @@ def test_compiled_great_circle_rule_equals_numpy(seed, spread, max_detour):
     assert found.trip.tolist() == ti[ok].tolist()
     assert found.request.tolist() == ri[ok].tolist()
     np.testing.assert_allclose(found.detour, np.maximum(detour[ok], 0.0), rtol=0, atol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    flexibility=st.sampled_from([0.0, 1e-9, 0.01, 0.3, 2.0]),
+    city=st.sampled_from([1.0, 10.0, 200.0]),
+)
+def test_ellipse_cells_keep_pairs_on_the_boundary(seed, flexibility, city):
+    """Trips with no or little slack (thin or degenerate ellipses, some of zero length) and
+    requests lying on the trips' own routes, so many pairs are feasible with nothing to
+    spare: the planar index, which reads only cells under each ellipse, keeps them all."""
+    rng = np.random.default_rng(seed)
+    n = 30
+    origin = rng.uniform(0, city, (n, 2))
+    destination = rng.uniform(0, city, (n, 2))
+    destination[:5] = origin[:5]  # zero-length trips
+    travel = PlanarTravel(speed_kmh=60.0, detour_factor=1.0)
+    direct = travel.pairwise(origin, destination)
+    trips = make_trips(
+        [
+            (f"t{i}", tuple(origin[i]), tuple(destination[i]), 0.0, direct[i] * (1 + flexibility))
+            for i in range(n)
+        ]
+    )
+    on_route = rng.integers(0, n, n)
+    s = np.sort(rng.uniform(0, 1, (n, 2)), axis=1)
+    pickup = origin[on_route] + s[:, :1] * (destination[on_route] - origin[on_route])
+    delivery = origin[on_route] + s[:, 1:] * (destination[on_route] - origin[on_route])
+    random_half = rng.uniform(0, 1, n) < 0.5
+    pickup[random_half] = rng.uniform(0, city, (int(random_half.sum()), 2))
+    requests = make_requests(
+        [(f"r{j}", tuple(pickup[j]), tuple(delivery[j]), 0.0, 10_000.0) for j in range(n)]
+    )
+    reference = all_pairs(trips, requests, travel)
+    found = feasible_pairs(trips, requests, travel)
+    assert set(zip(found.trip.tolist(), found.request.tolist(), strict=True)) == set(
+        zip(reference.trip.tolist(), reference.request.tolist(), strict=True)
+    )

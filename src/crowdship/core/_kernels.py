@@ -29,6 +29,63 @@ def _half_chord(column: int, n_columns: int, centre: float, radius: float, cell_
     return np.sqrt(radius * radius - gap * gap)
 
 
+@njit(cache=True)
+def _ellipse_rows(
+    column: int,
+    n_columns: int,
+    ox: float,
+    oy: float,
+    tx: float,
+    ty: float,
+    a: float,
+    cell_km: float,
+) -> tuple[float, float]:
+    """The lowest and highest y of the ellipse {p : |p - o| + |p - t| <= 2a} over a grid
+    column (border columns reach to infinity), padded so rounding never loses a point; an
+    empty range (low > high) where they do not meet."""
+    cx, cy = (ox + tx) / 2, (oy + ty) / 2
+    half = 0.5 * np.hypot(tx - ox, ty - oy)
+    if half > 0:
+        ux, uy = (tx - ox) / (2 * half), (ty - oy) / (2 * half)
+    else:
+        ux, uy = 1.0, 0.0
+    pad = 1e-9 * (abs(cx) + abs(cy) + a) + 1e-12
+    a = a + pad
+    b2 = max(a * a - half * half, 0.0)
+    b = np.sqrt(b2)
+    if b <= pad:  # degenerate: the segment itself; its box is enough
+        low, high = min(oy, ty) - pad, max(oy, ty) + pad
+        left, right = min(ox, tx) - pad, max(ox, tx) + pad
+        x_lo = -np.inf if column == 0 else column * cell_km
+        x_hi = np.inf if column == n_columns - 1 else (column + 1) * cell_km
+        if right < x_lo or left > x_hi:
+            return 1.0, 0.0
+        return low, high
+    # Q(X, Y) = A X^2 + 2 B X Y + C Y^2 <= 1 around the centre.
+    va, vb = ux * ux / (a * a) + uy * uy / b2, uy * uy / (a * a) + ux * ux / b2
+    vab = ux * uy / (a * a) - ux * uy / b2
+    det = va * vb - vab * vab
+    x_reach = np.sqrt(vb / det)  # the ellipse spans X in [-x_reach, x_reach]
+    y_reach = np.sqrt(va / det)  # and Y in [-y_reach, y_reach], at X = -/+ x_top
+    x_top = -vab * y_reach / va
+    x_lo = -np.inf if column == 0 else column * cell_km - cx
+    x_hi = np.inf if column == n_columns - 1 else (column + 1) * cell_km - cx
+    x_lo, x_hi = max(x_lo, -x_reach), min(x_hi, x_reach)
+    if x_lo > x_hi + pad:
+        return 1.0, 0.0
+    high, low = -np.inf, np.inf
+    for x in (x_lo, x_hi):
+        root = np.sqrt(max(vb - det * x * x, 0.0))
+        high = max(high, (-vab * x + root) / vb)
+        low = min(low, (-vab * x - root) / vb)
+    if x_lo <= x_top <= x_hi:
+        high = y_reach
+    if x_lo <= -x_top <= x_hi:
+        low = -y_reach
+    slack = pad + 1e-9 * y_reach
+    return cy + low - slack, cy + high + slack
+
+
 #: Passes of :func:`grid_candidates`.
 VISIT, MARK, FILL = 0, 1, 2
 
@@ -86,10 +143,27 @@ def grid_candidates(
         gy = centre[t, dy] - grid_origin[1]
         x0 = _clamp(int(np.floor((gx - r_t) / cell_km)), nx - 1)
         x1 = _clamp(int(np.floor((gx + r_t) / cell_km)), nx - 1)
-        # The rows of cells under the ball, per column (an empty range where it misses).
+        # The rows of cells under the ball, per column (an empty range where it misses);
+        # in the plane, under the ellipse itself (a long trip's ellipse covers about two
+        # thirds of its ball's cells).
         y_lo = np.ones(x1 - x0 + 1, dtype=np.int64)
         y_hi = np.zeros(x1 - x0 + 1, dtype=np.int64)
         for c in range(x1 - x0 + 1):
+            if k == 2:
+                lo_y, hi_y = _ellipse_rows(
+                    x0 + c,
+                    nx,
+                    e_origin[t, dx] - grid_origin[0],
+                    e_origin[t, dy] - grid_origin[1],
+                    e_dest[t, dx] - grid_origin[0],
+                    e_dest[t, dy] - grid_origin[1],
+                    r_t,
+                    cell_km,
+                )
+                if lo_y <= hi_y:
+                    y_lo[c] = _clamp(int(np.floor(lo_y / cell_km)), ny - 1)
+                    y_hi[c] = _clamp(int(np.floor(hi_y / cell_km)), ny - 1)
+                continue
             half = _half_chord(x0 + c, nx, gx, r_t, cell_km)
             if half >= 0:
                 y_lo[c] = _clamp(int(np.floor((gy - half) / cell_km)), ny - 1)
