@@ -250,6 +250,7 @@ def test_experiment_gap_and_sensitivity_write_plots_and_tables(tmp_path) -> None
         (["simulate", "--set", "trip_announcement_lead=60-30"], "trip announcement lead"),
         (["experiment", "gap", "--max-waits", "soon"], "--max-waits 'soon': expected numbers"),
         (["experiment", "gap", "--policies", "greedy"], "unknown policy 'greedy'"),
+        (["experiment", "gap", "--phantom-weights", "1.5"], "phantom weight must be in [0, 1)"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, message, tmp_path) -> None:

@@ -21,6 +21,7 @@ from crowdship.experiments.sweeps import (
     mean_ci95,
     ratio_specs,
     specs_from_runs,
+    strategy_label,
     summarize,
     write_params,
     write_runs,
@@ -174,6 +175,17 @@ def test_gap_specs_put_every_strategy_on_the_same_days() -> None:
     }
     with pytest.raises(ValueError, match="just-in-time lead"):
         gap_specs(SMALL, 80, 1, seed=5, leads=[-5.0])
+    # One anticipatory version per phantom weight; the labels name the weight if not 0.3.
+    weighed = gap_specs(
+        SMALL, 80, 1, seed=5, intervals=[40.0], max_waits=[60.0], phantom_weights=[0.1, 0.3]
+    )
+    assert len(weighed) == 3 * 3 + 1
+    assert {s.phantom_weight for s in weighed if s.policy == "anticipatory"} == {0.1, 0.3}
+    assert {s.phantom_weight for s in weighed if s.policy != "anticipatory"} == {None}
+    labels = {strategy_label(vars(s)) for s in weighed if s.strategy == "instant"}
+    assert labels == {"instant", "instant, anticipatory", "instant, anticipatory 0.1"}
+    with pytest.raises(ValueError, match="phantom weight"):
+        gap_specs(SMALL, 80, 1, seed=5, phantom_weights=[1.0])
 
 
 def test_a_variant_changes_the_settings_and_keeps_the_counts() -> None:

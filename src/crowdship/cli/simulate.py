@@ -33,6 +33,7 @@ from crowdship.experiments.executors import execute
 from crowdship.experiments.plots import plot_interval, plot_ratio, plot_wait
 from crowdship.experiments.runs import (
     ANTICIPATORY,
+    PHANTOM_WEIGHT,
     RunSpec,
     anticipation_for,
     policy_for,
@@ -249,6 +250,10 @@ def simulate_command(
     rejection: Annotated[
         RejectionOption, typer.Option(help=REJECTION_HELP)
     ] = RejectionOption.retry,
+    phantom_weight: Annotated[
+        float,
+        typer.Option(help="anticipatory: a sampled request's value as a share of a real one's."),
+    ] = PHANTOM_WEIGHT,
     policy: Annotated[
         PolicyName, typer.Option(help="Matching policy used at each batch.")
     ] = PolicyName.max_matches,
@@ -290,7 +295,7 @@ def simulate_command(
         anticipation = None
         if policy.value == ANTICIPATORY:
             params = _generating_params(scenario, settings or [], trips, requests, city_km)
-            anticipation = anticipation_for(params, seed)
+            anticipation = anticipation_for(params, seed, phantom_weight)
         started = time.perf_counter()
         result = simulate_day(
             scenario.trips,
@@ -704,6 +709,13 @@ def gap_command(
             help="Policies, comma-separated: max-matches, anticipatory, acceptance-aware."
         ),
     ] = GAP_POLICIES_TEXT,
+    phantom_weights: Annotated[
+        str,
+        typer.Option(
+            help="anticipatory: values of a sampled request as a share of a real one's, "
+            "comma-separated (one anticipatory run per weight)."
+        ),
+    ] = f"{PHANTOM_WEIGHT:g}",
     repetitions: RepetitionsOption = 10,
     seed: SeedOption = 0,
     response: ResponseChoice = ResponseOption.paper,
@@ -729,6 +741,7 @@ def gap_command(
             _optional_list(max_waits, "max-waits"),
             _all_policies(policies),
             response.value,
+            _parse_list(phantom_weights, "phantom-weights"),
         )
     except ValueError as error:
         fail(str(error))

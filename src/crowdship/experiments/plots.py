@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.axes import Axes  # noqa: E402  (the backend must be chosen first)
 
-from crowdship.experiments.sweeps import strategy_label  # noqa: E402
+from crowdship.experiments.sweeps import policy_label, strategy_label  # noqa: E402
 
 PAPER_BEST_INTERVAL = (40.0, 87.6)  # Figure 6: best interval and its match rate (%)
 PAPER_INSTANT = 47.2  # instant matching's match rate (%)
@@ -156,7 +156,7 @@ def plot_wait(summary: Sequence[dict[str, Any]], ax: Axes) -> Axes:
             ax.axhline(rate, linestyle="--", color="black", label=f"offline bound ({rate:.1f}%)")
             ax.axhspan(rate - 2, rate, color="green", alpha=0.08, label="within 2 pp of it")
             continue
-        policy = row["policy"]
+        policy = policy_label(row)
         drawn = ax.errorbar(
             [row["median_wait_min_mean"]],
             [rate],
@@ -180,7 +180,7 @@ def plot_wait(summary: Sequence[dict[str, Any]], ax: Axes) -> Axes:
         )
     for policy, color in colors.items():
         jit = sorted(
-            (r for r in rows if r["strategy"] == "jit" and r["policy"] == policy),
+            (r for r in rows if r["strategy"] == "jit" and policy_label(r) == policy),
             key=lambda r: r["median_wait_min_mean"],
         )
         ax.plot(

@@ -46,6 +46,7 @@ RUN_COLUMNS = (
     "rejection",
     "median_wait_min",
     "p90_wait_min",
+    "phantom_weight",
 )
 # Columns that measure time spent and so differ from one execution to the next.
 TIMING_COLUMNS = ("wall_s", "matcher_s_per_batch")
@@ -79,12 +80,17 @@ def policy_for(name: str, response: CourierResponse) -> MatchingPolicy:
     return policy_named(name)
 
 
-def anticipation_for(params: ScenarioParams, seed: int) -> Anticipation:
+PHANTOM_WEIGHT = 0.3  # a sampled request's value, as a share of a real one's
+
+
+def anticipation_for(
+    params: ScenarioParams, seed: int, weight: float = PHANTOM_WEIGHT
+) -> Anticipation:
     """Sampled future requests for the day of ``seed``: a day drawn from the same scenario
     process with another seed (the real day's future is never looked at)."""
     sample_seed = int(np.random.SeedSequence([seed, 2]).generate_state(1, dtype=np.uint32)[0])
     _, future = generate(params, sample_seed)
-    return Anticipation(future)
+    return Anticipation(future, weight=weight)
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,7 @@ class RunSpec:
     lead_min: float | None = None  # just-in-time: commit this long before the trip departs
     max_wait_min: float | None = None  # just-in-time: answer every request within this
     rejection: Rejection = "retry"
+    phantom_weight: float | None = None  # anticipatory: None is PHANTOM_WEIGHT
 
 
 def scenario_seed(base_seed: int, experiment: str, ratio: float, repetition: int) -> int:
@@ -124,6 +131,8 @@ def response_seed(spec: RunSpec) -> int:
 def run(spec: RunSpec) -> dict[str, Any]:
     """Generate the day, simulate it, and return one ``runs.csv`` row."""
     started = time.perf_counter()
+    anticipatory = spec.policy == ANTICIPATORY
+    weight = PHANTOM_WEIGHT if spec.phantom_weight is None else spec.phantom_weight
     trips, requests = generate(spec.params, spec.seed)
     response = response_named(spec.response)
     result = simulate_day(
@@ -141,9 +150,7 @@ def run(spec: RunSpec) -> dict[str, Any]:
         seed=response_seed(spec),
         rejection=spec.rejection,
         trip_announced_at=trip_announcements(spec.params, trips, spec.seed),
-        anticipation=(
-            anticipation_for(spec.params, spec.seed) if spec.policy == ANTICIPATORY else None
-        ),
+        anticipation=(anticipation_for(spec.params, spec.seed, weight) if anticipatory else None),
     )
     metrics = result.metrics()
     row: dict[str, Any] = {
@@ -161,6 +168,7 @@ def run(spec: RunSpec) -> dict[str, Any]:
         "lead_min": spec.lead_min,
         "max_wait_min": spec.max_wait_min,
         "rejection": spec.rejection,
+        "phantom_weight": weight if anticipatory else None,
     }
     row["response"] = result.response
     return {column: row[column] for column in RUN_COLUMNS}

@@ -25,7 +25,14 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from crowdship.experiments.runs import RUN_COLUMNS, RunSpec, scenario_seed, with_counts
+from crowdship.experiments.runs import (
+    ANTICIPATORY,
+    PHANTOM_WEIGHT,
+    RUN_COLUMNS,
+    RunSpec,
+    scenario_seed,
+    with_counts,
+)
 from crowdship.sim.day import JustInTime, Rejection, RollingHorizon, strategy_named
 from crowdship.sim.scenarios import ScenarioParams
 
@@ -114,6 +121,7 @@ GAP_INTERVALS = (40.0, 120.0)
 GAP_LEADS = (15.0,)
 GAP_MAX_WAITS: tuple[float | None, ...] = (30.0, 60.0, 120.0, None)
 GAP_POLICIES = ("max-matches", "anticipatory")
+GAP_PHANTOM_WEIGHTS = (PHANTOM_WEIGHT,)
 
 
 def gap_specs(
@@ -127,16 +135,20 @@ def gap_specs(
     max_waits: Sequence[float | None] = GAP_MAX_WAITS,
     policies: Sequence[str] = GAP_POLICIES,
     response: str = "paper",
+    phantom_weights: Sequence[float] = GAP_PHANTOM_WEIGHTS,
 ) -> list[RunSpec]:
     """Every online strategy beside the offline bound on the same days: rolling at each
     interval, instant, and just-in-time at each lead and longest wait, each under each
-    policy."""
+    policy (the anticipatory one at each phantom weight)."""
     counts = with_counts(params, trips, ratio)
     for interval in intervals:
         RollingHorizon(interval)
     for lead in leads:
         for wait in max_waits:
             JustInTime(lead, wait)  # refuses a negative lead or wait
+    for share in phantom_weights:
+        if not 0 <= share < 1:
+            raise ValueError(f"phantom weight must be in [0, 1), got {share:g}")
     specs: list[RunSpec] = []
     for repetition in range(repetitions):
         day = RunSpec(
@@ -149,14 +161,19 @@ def gap_specs(
             params=counts,
             response=response,
         )
-        for policy in policies:
+        versions: list[tuple[str, float | None]] = [
+            (policy, weight)
+            for policy in policies
+            for weight in (list(phantom_weights) if policy == ANTICIPATORY else [None])
+        ]
+        for policy, weight in versions:
+            same = replace(day, policy=policy, phantom_weight=weight)
             specs.extend(
-                replace(day, strategy="rolling", interval_min=interval, policy=policy)
-                for interval in intervals
+                replace(same, strategy="rolling", interval_min=interval) for interval in intervals
             )
-            specs.append(replace(day, strategy="instant", policy=policy))
+            specs.append(replace(same, strategy="instant"))
             specs.extend(
-                replace(day, strategy="jit", lead_min=lead, max_wait_min=wait, policy=policy)
+                replace(same, strategy="jit", lead_min=lead, max_wait_min=wait)
                 for lead in leads
                 for wait in max_waits
             )
@@ -208,7 +225,7 @@ def read_runs(path: Path) -> list[dict[str, str]]:
 
 _TEXT_COLUMNS = ("experiment", "strategy", "policy", "response", "variant", "rejection")
 _INT_COLUMNS = ("repetition", "seed", "trips", "requests", "matched", "rejections", "batches")
-_OPTIONAL_COLUMNS = ("interval_min", "lead_min", "max_wait_min")  # empty: None
+_OPTIONAL_COLUMNS = ("interval_min", "lead_min", "max_wait_min", "phantom_weight")  # empty: None
 
 
 def typed_runs(path: Path) -> list[dict[str, Any]]:
@@ -262,6 +279,7 @@ def specs_from_runs(directory: Path) -> list[RunSpec]:
                 lead_min=number(row.get("lead_min", "")),
                 max_wait_min=number(row.get("max_wait_min", "")),
                 rejection="exclude" if row.get("rejection") == "exclude" else "retry",
+                phantom_weight=number(row.get("phantom_weight", "")),
             )
         )
     return specs
@@ -305,6 +323,7 @@ GROUP_KEYS = (
     "lead_min",
     "max_wait_min",
     "rejection",
+    "phantom_weight",
     "ratio",
 )
 SUMMARY_METRICS = (
@@ -506,6 +525,15 @@ def markdown_table(columns: Sequence[tuple[str, str]], rows: Iterable[dict[str, 
     return "\n".join(lines) + "\n"
 
 
+def policy_label(row: dict[str, Any]) -> str:
+    """The policy of a summary row, with the phantom weight when it is not the default."""
+    policy = str(row.get("policy", "max-matches"))
+    weight = row.get("phantom_weight")
+    if policy == ANTICIPATORY and weight is not None and weight != PHANTOM_WEIGHT:
+        return f"{policy} {weight:g}"
+    return policy
+
+
 def strategy_label(row: dict[str, Any]) -> str:
     """A short name of a summary row's strategy: ``jit 15/60, anticipatory``."""
     strategy = row["strategy"]
@@ -518,7 +546,7 @@ def strategy_label(row: dict[str, Any]) -> str:
         name = f"jit {row.get('lead_min') or 0:g}/" + ("-" if wait is None else f"{wait:g}")
     else:
         name = strategy
-    policy = row.get("policy", "max-matches")
+    policy = policy_label(row)
     return name if policy == "max-matches" else f"{name}, {policy}"
 
 
@@ -626,7 +654,15 @@ def variant_differences(
     variant on the same days: the settings compared with common random numbers."""
     mine = [r for r in summary if r["experiment"] == experiment and r["strategy"] != "offline"]
     variants = list(dict.fromkeys(str(r.get("variant") or "") for r in mine))
-    keys = ("strategy", "policy", "interval_min", "lead_min", "max_wait_min", "ratio")
+    keys = (
+        "strategy",
+        "policy",
+        "interval_min",
+        "lead_min",
+        "max_wait_min",
+        "phantom_weight",
+        "ratio",
+    )
     out = []
     for point in dict.fromkeys(tuple(r.get(k) for k in keys) for r in mine):
         match = {"experiment": experiment, **dict(zip(keys, point, strict=True))}
