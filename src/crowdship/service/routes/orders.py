@@ -28,6 +28,7 @@ from crowdship.service.entities.orders.schemas import (
     OrderCreate,
     OrderPublic,
     ParcelFields,
+    ReassignIn,
 )
 from crowdship.service.entities.pricing.schemas import QuotePublic
 from crowdship.service.schemas import Text
@@ -155,3 +156,25 @@ def fail(
 ) -> Order:
     """Operator: give up on an order a courier carries."""
     return delivery.fail(session, context, actor, order_id, note)
+
+
+@router.post("/orders/{order_id}/release", response_model=OrderPublic)
+def release(
+    order_id: PathId,
+    actor: Operator,
+    session: WriteSession,
+    context: Context,
+    note: Annotated[Text, Body(embed=True, max_length=300)] = "",
+) -> Order:
+    """Operator: put a courier's accepted order back in the pool. After the withdrawal
+    window it counts against the courier (``late_releases`` in their reliability)."""
+    return assignment.release(session, context, actor, order_id, note)
+
+
+@router.post("/orders/{order_id}/reassign", response_model=OrderPublic)
+def reassign(
+    order_id: PathId, body: ReassignIn, actor: Operator, session: WriteSession, context: Context
+) -> Order:
+    """Operator: move an accepted or open order onto another courier's open trip that can
+    carry it; that courier gets the pickup code from ``POST /orders/{id}/pickup-code``."""
+    return assignment.reassign(session, context, actor, order_id, body.trip_id, body.note)

@@ -128,6 +128,13 @@ def list_offers(
 
 def _grabbing_trip(session: Session, actor: Actor, trip_id: int, now: datetime) -> Trip:
     trip = trip_access.own(session, actor, trip_id, for_update=True)
+    _check_free(session, trip, now)
+    return trip
+
+
+def _check_free(session: Session, trip: Trip, now: datetime) -> None:
+    """The trip can take an order now: open, not departed, no offer waiting for an answer."""
+    trip_id = trip.id
     if trip.status != TripStatus.OPEN:
         raise Conflict(f"trip {trip_id} is {trip.status.value}", status=trip.status.value)
     if trip.earliest_departure < now:
@@ -140,7 +147,6 @@ def _grabbing_trip(session: Session, actor: Actor, trip_id: int, now: datetime) 
             f"trip {trip_id} has a pending offer; answer it before grabbing another order",
             status=trip.status.value,
         )
-    return trip
 
 
 @dataclass(frozen=True)
@@ -222,6 +228,40 @@ def release_trip(session: Session, trip_id: int | None, action: TripAction, now:
         trips.transition(session, trip_id, action, now)
 
 
+class MustStay(Conflict):
+    """An accepted order cannot leave its courier's trip this way."""
+
+
+def may_leave_trip(order: Order, actor: Actor, context: ServiceContext, now: datetime) -> bool:
+    """The one rule for an accepted order leaving its trip, on every path (withdraw, cancel
+    or change the trip, the operator's release and reassignment). The courier may give it
+    back within the withdrawal window, and never after it: the order stays theirs until they
+    report an incident or the operator releases it. The operator may release it at any time.
+
+    True when the order leaves late (after the window), which counts against the courier;
+    MustStay (409) when it may not leave."""
+    if order.status != OrderStatus.ACCEPTED:
+        raise MustStay(
+            f"order {order.id} is {order.status.value}; only an accepted order can leave its "
+            "trip (a picked-up parcel is delivered, or an incident is reported)",
+            status=order.status.value,
+        )
+    window = timedelta(minutes=context.settings.withdraw_window_min)
+    accepted = order.accepted_at or now
+    deadline = accepted + window
+    late = now > deadline
+    if actor.role == Role.OPERATOR:
+        return late
+    if late:
+        raise MustStay(
+            f"the {window.total_seconds() / 60:g}-minute withdrawal window for order "
+            f"{order.id} closed at {deadline:%H:%M:%S} UTC; the order stays yours: report an "
+            "incident, or ask the operator to release it",
+            status=order.status.value,
+        )
+    return False
+
+
 # What an order loses when it leaves its trip before pickup.
 OFF_TRIP: dict[str, Any] = {
     "trip_id": None,
@@ -257,25 +297,94 @@ def withdraw(session: Session, context: ServiceContext, actor: Actor, order_id: 
     """The courier gives an accepted order back, within the withdrawal window."""
     order = order_access.carried(session, actor, order_id)
     now = context.clock.now()
-    window = timedelta(minutes=context.settings.withdraw_window_min)
-    if order.status == OrderStatus.ACCEPTED and order.accepted_at is not None:
-        deadline = order.accepted_at + window
-        if now > deadline:
-            raise Conflict(
-                f"the {window.total_seconds() / 60:g}-minute withdrawal window for order "
-                f"{order_id} closed at {deadline:%H:%M:%S} UTC",
-                status=order.status.value,
-            )
-    trip_id = order.trip_id
+    may_leave_trip(order, actor, context, now)
+    _off_trip(session, order, Action.WITHDRAW, actor, now)
+    return order_access.fresh(session, order_id)
+
+
+def _off_trip(
+    session: Session, order: Order, action: Action, actor: Actor, now: datetime, note: str = ""
+) -> None:
+    """The accepted order goes back to the pool; its pair is not offered again; its trip is
+    free again (unless the trip itself is being cancelled)."""
+    trip_id, courier_id = order.trip_id, order.courier_id
     orders.transition(
-        session, order_id, Action.WITHDRAW, actor.id, now, **OFF_TRIP, pickup_attempts=0
+        session,
+        order.id,
+        action,
+        actor.id,
+        now,
+        note=note,
+        concerns=courier_id,
+        **OFF_TRIP,
+        pickup_attempts=0,
     )
-    # The courier said no to this pair: like a rejection, it is not offered again.
+    # The courier gave this pair up: like a rejection, it is not offered again.
     if trip_id is not None:
         offers.transition_many(
-            session, OfferAction.WITHDRAW, now, order_id=order_id, trip_id=trip_id
+            session, OfferAction.WITHDRAW, now, order_id=order.id, trip_id=trip_id
         )
     release_trip(session, trip_id, TripAction.RELEASE, now)
+
+
+def release(
+    session: Session, context: ServiceContext, actor: Actor, order_id: int, note: str
+) -> Order:
+    """Operator: put a courier's accepted order back in the pool (a stuck order, a courier
+    who cannot make it). After the withdrawal window it counts against the courier."""
+    actor.require(Role.OPERATOR)
+    order = order_access.visible(session, actor, order_id)
+    now = context.clock.now()
+    late = may_leave_trip(order, actor, context, now)
+    _off_trip(session, order, Action.LATE_RELEASE if late else Action.RELEASE, actor, now, note)
+    return order_access.fresh(session, order_id)
+
+
+def reassign(
+    session: Session,
+    context: ServiceContext,
+    actor: Actor,
+    order_id: int,
+    trip_id: int,
+    note: str,
+) -> Order:
+    """Operator: move an accepted (or open) order onto another courier's open trip that can
+    carry it; the new courier asks for their pickup code (POST /orders/{id}/pickup-code)."""
+    actor.require(Role.OPERATOR)
+    order = order_access.visible(session, actor, order_id)
+    now = context.clock.now()
+    if order.trip_id == trip_id:
+        raise Conflict(f"order {order_id} is already on trip {trip_id}", status=order.status.value)
+    trip = trip_access.visible(session, actor, trip_id, for_update=True)
+    _check_free(session, trip, now)
+    trust.require_courier_may_work(session, context, trip.courier_id)
+    if order.status == OrderStatus.ACCEPTED:
+        late = may_leave_trip(order, actor, context, now)
+        _off_trip(session, order, Action.LATE_RELEASE if late else Action.RELEASE, actor, now, note)
+        order = order_access.fresh(session, order_id)
+    if order.status != OrderStatus.POSTED or order.locked:
+        raise Conflict(
+            f"order {order_id} is {order.status.value}, not open or accepted",
+            status=order.status.value,
+        )
+    if len(core_model.check_one(trip, order, context.travel, now)) == 0:
+        raise Invalid(
+            "trip_id", f"trip {trip_id} cannot carry order {order_id} within both time windows"
+        )
+    if not trips.transition(session, trip_id, TripAction.ASSIGN, now):
+        raise Conflict(f"trip {trip_id} changed meanwhile", status=trip.status.value)
+    orders.transition(
+        session,
+        order_id,
+        Action.ASSIGN,
+        actor.id,
+        now,
+        note=note,
+        trip_id=trip_id,
+        courier_id=trip.courier_id,
+        accepted_at=now,
+    )
+    handover.issue_pickup_code(session, context, order_id, now)
     return order_access.fresh(session, order_id)
 
 
@@ -324,16 +433,11 @@ def cancel_trip(session: Session, context: ServiceContext, actor: Actor, trip_id
                 f"trip {trip_id} carries a picked-up parcel; deliver it or report an incident",
                 status=trip.status.value,
             )
+        for order in carried:  # the same rule as withdrawing: within the window only
+            may_leave_trip(order, actor, context, now)
         for order in carried:
-            orders.transition(
-                session,
-                order.id,
-                Action.TRIP_CANCEL,
-                actor.id,
-                now,
-                note=f"trip {trip_id} cancelled",
-                **OFF_TRIP,
-            )
+            # Cancelling the trip gives its order back: it counts as a withdrawal.
+            _off_trip(session, order, Action.WITHDRAW, actor, now, f"trip {trip_id} cancelled")
     elif trip.status == TripStatus.OPEN:
         for taken in offers.transition_many(session, OfferAction.TAKE_BACK, now, trip_id=trip_id):
             orders.transition(

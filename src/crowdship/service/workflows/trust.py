@@ -126,6 +126,13 @@ def require_may_work(session: Session, context: ServiceContext, actor: Actor) ->
         raise Forbidden(reason)
 
 
+def require_courier_may_work(session: Session, context: ServiceContext, courier_id: int) -> None:
+    """For the operator handing an order to this courier: 409 if they may not work now."""
+    reason = refusal(_courier(session, courier_id), context)
+    if reason is not None:
+        raise Conflict(f"courier {courier_id} cannot take orders: {reason}", status="refused")
+
+
 def suspend(
     session: Session, context: ServiceContext, actor: Actor, courier_id: int, reason: str
 ) -> User:
@@ -180,6 +187,7 @@ def reliability(
         return []
     offer_counts = offers.answers_by_courier(session, ids)
     actions = orders.actions_by(session, ids, [Action.GRAB, Action.WITHDRAW])
+    late_releases = orders.concerning(session, ids, Action.LATE_RELEASE)
     outcomes = orders.statuses_by_courier(session, ids)
     incident_counts = incidents.count_by_courier(session, ids)
     scored = ratings.scores(session, context, ids)
@@ -206,6 +214,7 @@ def reliability(
                 ),
                 grabs=actions[(c.id, Action.GRAB.value)],
                 withdrawals=actions[(c.id, Action.WITHDRAW.value)],
+                late_releases=late_releases[c.id],
                 delivered=delivered,
                 failed=outcomes[(c.id, str(OrderStatus.FAILED))],
                 incidents=incident_counts.get(c.id, 0),

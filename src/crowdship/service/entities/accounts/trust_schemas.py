@@ -82,7 +82,8 @@ class Reliability(BaseModel):
     expired: int
     acceptance_rate: float | None
     grabs: int
-    withdrawals: int
+    withdrawals: int  # given back within the window (also by cancelling the trip)
+    late_releases: int  # released by the operator after the window: counts against them
     delivered: int
     failed: int
     incidents: int

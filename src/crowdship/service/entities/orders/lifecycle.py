@@ -34,6 +34,9 @@ class Action(enum.StrEnum):
     GRAB = "grab"
     WITHDRAW = "withdraw"
     TRIP_CANCEL = "trip_cancel"
+    RELEASE = "release"  # the operator puts an accepted order back in the pool
+    LATE_RELEASE = "late_release"  # ... after the withdrawal window: counts against the courier
+    ASSIGN = "assign"  # the operator puts an open order on a courier's trip
     PICKUP = "pickup"
     DELIVER = "deliver"
     ARRIVE = "arrive"  # handed to the staff of a pickup point
@@ -56,6 +59,9 @@ TRANSITIONS: dict[Action, tuple[frozenset[OrderStatus], OrderStatus]] = {
     Action.GRAB: (frozenset({S.POSTED}), S.ACCEPTED),
     Action.WITHDRAW: (frozenset({S.ACCEPTED}), S.POSTED),
     Action.TRIP_CANCEL: (frozenset({S.OFFERED, S.ACCEPTED}), S.POSTED),
+    Action.RELEASE: (frozenset({S.ACCEPTED}), S.POSTED),
+    Action.LATE_RELEASE: (frozenset({S.ACCEPTED}), S.POSTED),
+    Action.ASSIGN: (frozenset({S.POSTED}), S.ACCEPTED),
     Action.PICKUP: (frozenset({S.ACCEPTED}), S.PICKED_UP),
     Action.DELIVER: (frozenset({S.PICKED_UP}), S.DELIVERED),
     Action.ARRIVE: (frozenset({S.PICKED_UP}), S.DELIVERED),

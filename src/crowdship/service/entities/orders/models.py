@@ -70,4 +70,6 @@ class OrderEvent(Base):
     from_status: Mapped[OrderStatus | None] = mapped_column(enum_column(OrderStatus))
     to_status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus))
     trip_id: Mapped[int | None] = mapped_column(Integer)
+    # The courier the event concerns (whose trip the order was on), for their record.
+    courier_id: Mapped[int | None] = mapped_column(Integer, index=True)
     note: Mapped[str] = mapped_column(String(300), default="")

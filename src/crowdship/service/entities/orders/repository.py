@@ -50,9 +50,11 @@ def transition(
     actor_id: int | None,
     now: datetime,
     note: str = "",
+    concerns: int | None = None,
     **values: Any,
 ) -> OrderStatus:
-    """Apply ``action`` as one compare-and-set UPDATE and record the event.
+    """Apply ``action`` as one compare-and-set UPDATE and record the event (``concerns``:
+    the courier the event is about, when the order itself leaves them).
 
     The current state is read, the transition table says where it may go, and the UPDATE
     only succeeds if nobody changed the state in between; otherwise 409 with the state now.
@@ -73,7 +75,19 @@ def transition(
             f"order {order_id} changed to {latest} while you tried to {action.value}",
             status=str(latest),
         )
-    record(session, order_id, action, actor_id, now, current, new, values.get("trip_id"), note)
+    record(
+        session,
+        order_id,
+        action,
+        actor_id,
+        now,
+        current,
+        new,
+        values.get("trip_id"),
+        note,
+        # The courier concerned: named, or the one the order now goes to.
+        courier_id=concerns if concerns is not None else values.get("courier_id"),
+    )
     return new
 
 
@@ -144,10 +158,13 @@ def record(
     to_status: OrderStatus,
     trip_id: int | None = None,
     note: str = "",
+    courier_id: int | None = None,
 ) -> None:
+    """One event row; ``courier_id``: the courier it concerns, if any."""
     session.execute(
         insert(ORDER_EVENTS),
         {
+            "courier_id": courier_id,
             "order_id": order_id,
             "at": now,
             "actor_id": actor_id,
@@ -370,6 +387,16 @@ def actions_by(
     for actor_id, action, n in session.execute(query):
         counts[(int(actor_id or 0), str(action))] = int(n)
     return counts
+
+
+def concerning(session: Session, courier_ids: Sequence[int], action: Action) -> Counter[int]:
+    """How many ``action`` events concern each courier."""
+    query = (
+        select(OrderEvent.courier_id, func.count())
+        .where(OrderEvent.courier_id.in_(courier_ids), OrderEvent.action == action.value)
+        .group_by(OrderEvent.courier_id)
+    )
+    return Counter({int(c or 0): int(n) for c, n in session.execute(query)})
 
 
 def statuses_by_courier(session: Session, courier_ids: Sequence[int]) -> Counter[tuple[int, str]]:

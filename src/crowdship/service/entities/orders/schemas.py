@@ -157,6 +157,13 @@ class GrabIn(BaseModel):
     trip_id: Id
 
 
+class ReassignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    trip_id: Id
+    note: Text = Field(default="", max_length=300)
+
+
 class EventPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
