@@ -17,73 +17,42 @@ def _clamp(value: int, top: int) -> int:
 
 
 @njit(cache=True)
-def _half_chord(column: int, n_columns: int, centre: float, radius: float, cell_km: float) -> float:
-    """Half the height of the ball (centre's grid-x, radius) over a grid column, or -1 if
-    they do not meet. The border columns reach to infinity, since points beyond the grid
-    are filed in them."""
-    low = -np.inf if column == 0 else column * cell_km
-    high = np.inf if column == n_columns - 1 else (column + 1) * cell_km
-    gap = low - centre if centre < low else (centre - high if centre > high else 0.0)
-    if gap > radius:
-        return -1.0
-    return np.sqrt(radius * radius - gap * gap)
-
-
-@njit(cache=True)
 def _ellipse_rows(
     column: int,
     n_columns: int,
-    ox: float,
-    oy: float,
-    tx: float,
-    ty: float,
-    a: float,
+    cx: float,
+    cy: float,
+    sxx: float,
+    sxy: float,
+    syy: float,
     cell_km: float,
 ) -> tuple[float, float]:
-    """The lowest and highest y of the ellipse {p : |p - o| + |p - t| <= 2a} over a grid
-    column (border columns reach to infinity), padded so rounding never loses a point; an
-    empty range (low > high) where they do not meet."""
-    cx, cy = (ox + tx) / 2, (oy + ty) / 2
-    half = 0.5 * np.hypot(tx - ox, ty - oy)
-    if half > 0:
-        ux, uy = (tx - ox) / (2 * half), (ty - oy) / (2 * half)
-    else:
-        ux, uy = 1.0, 0.0
-    pad = 1e-9 * (abs(cx) + abs(cy) + a) + 1e-12
-    a = a + pad
-    b2 = max(a * a - half * half, 0.0)
-    b = np.sqrt(b2)
-    if b <= pad:  # degenerate: the segment itself; its box is enough
-        low, high = min(oy, ty) - pad, max(oy, ty) + pad
-        left, right = min(ox, tx) - pad, max(ox, tx) + pad
-        x_lo = -np.inf if column == 0 else column * cell_km
-        x_hi = np.inf if column == n_columns - 1 else (column + 1) * cell_km
-        if right < x_lo or left > x_hi:
-            return 1.0, 0.0
-        return low, high
-    # Q(X, Y) = A X^2 + 2 B X Y + C Y^2 <= 1 around the centre.
-    va, vb = ux * ux / (a * a) + uy * uy / b2, uy * uy / (a * a) + ux * ux / b2
-    vab = ux * uy / (a * a) - ux * uy / b2
-    det = va * vb - vab * vab
-    x_reach = np.sqrt(vb / det)  # the ellipse spans X in [-x_reach, x_reach]
-    y_reach = np.sqrt(va / det)  # and Y in [-y_reach, y_reach], at X = -/+ x_top
-    x_top = -vab * y_reach / va
+    """The lowest and highest y over a grid column (border columns reach to infinity) of
+    the ellipse {c + Y : Y^T S^-1 Y <= 1}; an empty range (low > high) where they do not
+    meet. For fixed X the ellipse spans Y = (sxy / sxx) X +- sqrt((syy - sxy^2 / sxx)
+    (1 - X^2 / sxx)); its top is sqrt(syy), at X = sxy / sqrt(syy)."""
     x_lo = -np.inf if column == 0 else column * cell_km - cx
     x_hi = np.inf if column == n_columns - 1 else (column + 1) * cell_km - cx
+    x_reach = np.sqrt(sxx)
+    y_reach = np.sqrt(syy)
     x_lo, x_hi = max(x_lo, -x_reach), min(x_hi, x_reach)
-    if x_lo > x_hi + pad:
+    if x_lo > x_hi:
         return 1.0, 0.0
+    if sxx <= 1e-18 * (sxx + syy) or syy <= 0:  # a segment along y (or a point)
+        return cy - y_reach, cy + y_reach
+    slope = sxy / sxx
+    spread = max(syy - sxy * slope, 0.0)
     high, low = -np.inf, np.inf
     for x in (x_lo, x_hi):
-        root = np.sqrt(max(vb - det * x * x, 0.0))
-        high = max(high, (-vab * x + root) / vb)
-        low = min(low, (-vab * x - root) / vb)
+        root = np.sqrt(spread * max(1.0 - x * x / sxx, 0.0))
+        high = max(high, slope * x + root)
+        low = min(low, slope * x - root)
+    x_top = sxy / y_reach
     if x_lo <= x_top <= x_hi:
         high = y_reach
     if x_lo <= -x_top <= x_hi:
         low = -y_reach
-    slack = pad + 1e-9 * y_reach
-    return cy + low - slack, cy + high + slack
+    return cy + low, cy + high
 
 
 #: Passes of :func:`grid_candidates`.
@@ -143,31 +112,33 @@ def grid_candidates(
         gy = centre[t, dy] - grid_origin[1]
         x0 = _clamp(int(np.floor((gx - r_t) / cell_km)), nx - 1)
         x1 = _clamp(int(np.floor((gx + r_t) / cell_km)), nx - 1)
-        # The rows of cells under the ball, per column (an empty range where it misses);
-        # in the plane, under the ellipse itself (a long trip's ellipse covers about two
-        # thirds of its ball's cells).
+        # The rows of cells under the ellipsoid's shadow on the grid's two dimensions, per
+        # column (an empty range where it misses): a long trip's ellipse covers about two
+        # thirds of its enclosing ball's cells. The shadow of {|p - O| + |p - D| <= 2a} is
+        # the ellipse of matrix S = b^2 I + (a^2 - b^2) u u^T (u: the unit vector O -> D
+        # on those dimensions, b^2 = a^2 - |D - O|^2 / 4); a and b are padded so that
+        # rounding never loses a point.
         y_lo = np.ones(x1 - x0 + 1, dtype=np.int64)
         y_hi = np.zeros(x1 - x0 + 1, dtype=np.int64)
+        s2 = 0.0
+        for d in range(k):
+            v = e_dest[t, d] - e_origin[t, d]
+            s2 += v * v
+        gap = np.sqrt(s2)
+        pad = 1e-9 * (abs(gx) + abs(gy) + r_t) + 1e-12
+        a = r_t * (1 + 1e-9) + pad
+        b2 = max(a * a - s2 / 4, 0.0) + pad * a
+        ux = (e_dest[t, dx] - e_origin[t, dx]) / gap if gap > 0 else 0.0
+        uy = (e_dest[t, dy] - e_origin[t, dy]) / gap if gap > 0 else 0.0
+        stretch = a * a - b2
+        sxx = b2 + stretch * ux * ux
+        syy = b2 + stretch * uy * uy
+        sxy = stretch * ux * uy
         for c in range(x1 - x0 + 1):
-            if k == 2:
-                lo_y, hi_y = _ellipse_rows(
-                    x0 + c,
-                    nx,
-                    e_origin[t, dx] - grid_origin[0],
-                    e_origin[t, dy] - grid_origin[1],
-                    e_dest[t, dx] - grid_origin[0],
-                    e_dest[t, dy] - grid_origin[1],
-                    r_t,
-                    cell_km,
-                )
-                if lo_y <= hi_y:
-                    y_lo[c] = _clamp(int(np.floor(lo_y / cell_km)), ny - 1)
-                    y_hi[c] = _clamp(int(np.floor(hi_y / cell_km)), ny - 1)
-                continue
-            half = _half_chord(x0 + c, nx, gx, r_t, cell_km)
-            if half >= 0:
-                y_lo[c] = _clamp(int(np.floor((gy - half) / cell_km)), ny - 1)
-                y_hi[c] = _clamp(int(np.floor((gy + half) / cell_km)), ny - 1)
+            lo_y, hi_y = _ellipse_rows(x0 + c, nx, gx, gy, sxx, sxy, syy, cell_km)
+            if lo_y <= hi_y:
+                y_lo[c] = _clamp(int(np.floor((lo_y - pad) / cell_km)), ny - 1)
+                y_hi[c] = _clamp(int(np.floor((hi_y + pad) / cell_km)), ny - 1)
         found = 0
         bit = scan[t]
         write = offsets[t] if mode == FILL else 0
