@@ -89,6 +89,13 @@ def grid_candidates(
     ny: int,
     rate: float,  # minutes per embedded km (a lower bound, or exact for planar models)
     tolerance: float,
+    sphere: bool,  # great-circle travel: the rule again with haversine legs (exact)
+    ll_origin: np.ndarray,  # (n_trips, 3) radians and cos(latitude), when ``sphere``
+    ll_dest: np.ndarray,
+    ll_pickup: np.ndarray,  # (n_requests, 3), rows sorted as ``e_pickup``
+    ll_delivery: np.ndarray,
+    earth_radius_km: float,
+    sphere_scale: float,  # the great-circle model's minutes per km
     out_trip: np.ndarray,
     out_request: np.ndarray,
     out_detour: np.ndarray,  # from the embedded legs, clipped at 0
@@ -186,20 +193,37 @@ def grid_candidates(
                             v = e_delivery[row, d] - e_dest[t, d]
                             s += v * v
                         from_delivery = np.sqrt(s) * rate
-                        detour = to_pickup + direct_request[row] + from_delivery - direct_trip[t]
+                        # Lower-bound legs first; on the sphere, the haversine legs after.
+                        failed = False
+                        for exact in range(2 if sphere else 1):
+                            if exact == 1 or (sphere and mode == FILL):
+                                to_pickup = haversine_minutes(
+                                    ll_origin, t, ll_pickup, row, earth_radius_km, sphere_scale
+                                )
+                                from_delivery = haversine_minutes(
+                                    ll_delivery, row, ll_dest, t, earth_radius_km, sphere_scale
+                                )
+                            detour = (
+                                to_pickup + direct_request[row] + from_delivery - direct_trip[t]
+                            )
+                            if mode == FILL:
+                                break
+                            pickup = max(earliest_departure[t] + to_pickup, earliest_pickup[row])
+                            delivery = pickup + direct_request[row]
+                            if (
+                                delivery > latest_delivery[row] + tolerance
+                                or delivery + from_delivery > latest_arrival[t] + tolerance
+                                or detour > allowed_detour[t] + tolerance
+                            ):
+                                failed = True
+                                break
                         if mode == FILL:
                             out_trip[write] = t
                             out_request[write] = request_id[row]
                             out_detour[write] = max(detour, 0.0)
                             write += 1
                             continue
-                        pickup = max(earliest_departure[t] + to_pickup, earliest_pickup[row])
-                        delivery = pickup + direct_request[row]
-                        if delivery > latest_delivery[row] + tolerance:
-                            continue
-                        if delivery + from_delivery > latest_arrival[t] + tolerance:
-                            continue
-                        if detour > allowed_detour[t] + tolerance:
+                        if failed:
                             continue
                         # Trips' bit ranges start on whole bytes: no two threads share one.
                         marks[at >> 3] |= np.uint8(1 << (at & 7))
@@ -585,6 +609,18 @@ def cheapest_per_node(
     return keep
 
 
+@njit(cache=True, inline="always")
+def haversine_minutes(
+    start: np.ndarray, i: int, end: np.ndarray, j: int, earth_radius_km: float, scale: float
+) -> float:
+    """Minutes from ``start[i]`` to ``end[j]`` (rows: latitude and longitude in radians,
+    cos(latitude)) by the haversine formula, in ``GreatCircleTravel``'s order of operations."""
+    s1 = np.sin((end[j, 0] - start[i, 0]) / 2)
+    s2 = np.sin((end[j, 1] - start[i, 1]) / 2)
+    h = min(max(s1 * s1 + start[i, 2] * end[j, 2] * (s2 * s2), 0.0), 1.0)
+    return 2 * earth_radius_km * np.arcsin(np.sqrt(h)) * scale
+
+
 @njit(cache=True, parallel=True)
 def great_circle_rule(
     trip_index: np.ndarray,
@@ -612,14 +648,10 @@ def great_circle_rule(
     detour = np.empty(n)
     for i in prange(n):
         t, r = trip_index[i], request_index[i]
-        s1 = np.sin((pickup[r, 0] - origin[t, 0]) / 2)
-        s2 = np.sin((pickup[r, 1] - origin[t, 1]) / 2)
-        h = min(max(s1 * s1 + origin[t, 2] * pickup[r, 2] * s2 * s2, 0.0), 1.0)
-        to_pickup = 2 * earth_radius_km * np.arcsin(np.sqrt(h)) * minutes_per_km
-        s1 = np.sin((destination[t, 0] - delivery[r, 0]) / 2)
-        s2 = np.sin((destination[t, 1] - delivery[r, 1]) / 2)
-        h = min(max(s1 * s1 + delivery[r, 2] * destination[t, 2] * s2 * s2, 0.0), 1.0)
-        from_delivery = 2 * earth_radius_km * np.arcsin(np.sqrt(h)) * minutes_per_km
+        to_pickup = haversine_minutes(origin, t, pickup, r, earth_radius_km, minutes_per_km)
+        from_delivery = haversine_minutes(
+            delivery, r, destination, t, earth_radius_km, minutes_per_km
+        )
         at_pickup = max(earliest_departure[t] + to_pickup, earliest_pickup[r])
         at_delivery = at_pickup + direct_request[r]
         d = to_pickup + direct_request[r] + from_delivery - direct_trip[t]

@@ -163,7 +163,8 @@ def candidate_pairs(
     """A superset of the feasible pairs (never drops one), found through a grid index.
 
     Their detours come from the embedded legs: exact when the embedding's distances are
-    the true ones (planar), lower bounds otherwise.
+    the true ones (planar) or when the index checks haversine legs too (great-circle: then
+    the pairs are exactly the feasible ones), lower bounds otherwise.
     """
     n_trips, n_requests = len(trips), len(requests)
     empty_i = np.zeros(0, dtype=np.int64)
@@ -224,6 +225,7 @@ def candidate_pairs(
         ny,
         rate,
         TIME_TOLERANCE,
+        *_sphere_args(travel, trips, requests, rows),
     )
     counts = np.zeros(n_trips, dtype=np.int64)
     scan = np.zeros(n_trips + 1, dtype=np.int64)
@@ -247,6 +249,30 @@ def candidate_pairs(
     return found
 
 
+def _sphere_args(
+    travel: TravelModel, trips: Trips, requests: Requests, rows: IntArray
+) -> tuple[bool, FloatArray, FloatArray, FloatArray, FloatArray, float, float]:
+    """For great-circle travel, what the index needs to check the exact rule itself."""
+    if type(travel) is GreatCircleTravel:
+        return (
+            True,
+            _radians(trips.origin),
+            _radians(trips.destination),
+            _radians(requests.pickup[rows]),
+            _radians(requests.delivery[rows]),
+            EARTH_RADIUS_KM,
+            travel.detour_factor / travel.speed_kmh * 60.0,
+        )
+    none = np.zeros((0, 3))
+    return False, none, none, none, none, EARTH_RADIUS_KM, 0.0
+
+
+def _index_is_exact(travel: TravelModel) -> bool:
+    """Whether the index applies the exact rule itself: its legs are the true minutes
+    (planar), or it checks haversine legs after the lower bounds (great-circle)."""
+    return travel.embedding_is_exact or type(travel) is GreatCircleTravel
+
+
 def feasible_pairs(
     trips: Trips,
     requests: Requests,
@@ -257,9 +283,9 @@ def feasible_pairs(
     """All feasible pairs, found through the candidate index and checked exactly."""
     direct = direct if direct is not None else DirectTimes.of(trips, requests, travel)
     found = candidate_pairs(trips, requests, travel, direct, limits)
-    if travel.embedding_is_exact:
-        # The index's legs are the true travel times, so it already applied the exact rule
-        # (same formulas, same tolerance) and its detours are the rule's.
+    if _index_is_exact(travel):
+        # The index already applied the exact rule with the true travel times (same
+        # formulas, same tolerance), and its detours are the rule's.
         return found
     return check_pairs(trips, requests, travel, direct, found.trip, found.request, limits)
 
