@@ -171,12 +171,25 @@ def assert_books_balance(context: ServiceContext) -> None:
     assert sum(balance.values()) == 0
 
     settled = [o for o in orders if o.status == OrderStatus.SETTLED]
+    # Refunded cash-on-delivery orders whose cash settlement booked as owed by the courier.
+    reclaimed = [
+        o
+        for o in orders
+        if o.status == OrderStatus.FAILED
+        and o.payment_method == "cash_on_delivery"
+        and o.paid_cents is not None
+        and o.settled_at is not None
+    ]
+    reclaimed_ids = {o.id for o in reclaimed}
     kinds = Counter((t.order_id, t.kind) for t in transactions if t.order_id is not None)
     for o in orders:
         expected = 1 if o.status == OrderStatus.SETTLED else 0
         assert kinds[(o.id, TransactionKind.CHARGE)] == expected, f"order {o.id} charges"
         assert kinds[(o.id, TransactionKind.PAYMENT)] == expected, f"order {o.id} payments"
+        refund = 1 if o.id in reclaimed_ids else 0
+        assert kinds[(o.id, TransactionKind.CASH_REFUND)] == refund, f"order {o.id} refund"
         assert balance[ledger.receivable(o.id)] == 0
+    assert balance[ledger.REFUNDS] == -sum(o.fee_cents for o in reclaimed)
 
     assert balance[ledger.REVENUE] == -sum(o.platform_cents for o in settled)
     paid = [p for p in payouts if p.status == PayoutStatus.PAID]
@@ -187,6 +200,8 @@ def assert_books_balance(context: ServiceContext) -> None:
     for o in settled:
         cash = o.fee_cents if o.payment_method == "cash_on_delivery" else 0
         owed[courier_of[o.trip_id]] += o.courier_cents - cash  # type: ignore[index]
+    for o in reclaimed:  # the cash they hold for a refunded order comes off their payouts
+        owed[courier_of[o.trip_id]] -= o.fee_cents  # type: ignore[index]
     scheduled: Counter[int] = Counter()
     paid_to: Counter[int] = Counter()
     in_payouts: defaultdict[int, int] = defaultdict(int)
@@ -198,7 +213,7 @@ def assert_books_balance(context: ServiceContext) -> None:
             in_payouts[order_id] += 1
     nonzero = lambda c: {k: v for k, v in c.items() if v}  # noqa: E731
     assert nonzero(scheduled) == nonzero(owed), "payouts differ from what couriers are owed"
-    assert sorted(in_payouts) == sorted(o.id for o in settled)
+    assert sorted(in_payouts) == sorted(o.id for o in settled + reclaimed)
     assert all(count == 1 for count in in_payouts.values()), "an order in two payouts"
     for courier, amount in owed.items():
         assert balance[ledger.payable(courier)] == -amount + paid_to[courier]

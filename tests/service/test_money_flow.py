@@ -200,3 +200,50 @@ def test_settlement_wallet_and_t_plus_2_payouts(service: Service) -> None:
     assert balances["revenue:platform"] == -platform
     assert balances["cash:platform"] == platform  # prepaid fees in, the courier's share out
     assert courier.get("/ledger/balances").status_code == 403
+
+
+def test_cash_on_a_refunded_order_is_owed_and_comes_off_the_next_payout(service: Service) -> None:
+    """Issue 19.5: the courier collected cash, the operator refunds the order: the wallet
+    shows the cash as owed, settlement books it as owed by the courier to the payer, and
+    the courier's payout is the rest. Nothing vanishes; settling again books nothing."""
+    operator = service.party("operator")
+    merchant = service.party("merchant")
+    receiver = service.party("customer", phone="+358405550003")
+    courier = service.party("courier")
+    body = {**order_body(receiver_phone=receiver.phone or ""), "payment_method": "cash_on_delivery"}
+    order_id, code = picked_up(service, merchant, courier, body)
+    fee = merchant.get(f"/orders/{order_id}").json()["fee_cents"]
+    done = courier.post(
+        f"/orders/{order_id}/deliver", json={"code": code, "cash_collected_cents": fee}
+    )
+    assert done.status_code == 200, done.text
+    prepaid = delivered(service, merchant, courier, order_body())
+    share = merchant.get(f"/orders/{prepaid}").json()["courier_cents"]
+
+    disputed = receiver.post(
+        f"/orders/{order_id}/incidents", json={"kind": "damaged", "note": "box crushed"}
+    )
+    assert disputed.status_code == 201, disputed.text
+    refunded = operator.post(
+        f"/incidents/{disputed.json()['id']}/resolve", json={"resolution": "refund"}
+    )
+    assert refunded.status_code == 200, refunded.text
+    wallet = courier.get("/wallet").json()
+    assert wallet["cash_owed_cents"] == fee
+    assert wallet["pending_cents"] == share - fee
+
+    service.clock.advance(24 * 60)
+    service.relogin(operator, courier)
+    run = operator.post("/settlement/runs", json={"day": "2026-11-23"})
+    assert run.status_code == 200, run.text
+    wallet = courier.get("/wallet").json()
+    assert wallet["cash_owed_cents"] == 0 and wallet["pending_cents"] == 0
+    assert wallet["due_cents"] == share - fee
+    assert sorted(wallet["payouts"][0]["order_ids"]) == sorted([order_id, prepaid])
+    balances = operator.get("/ledger/balances").json()
+    assert balances["payable:refunds"] == -fee, balances
+    assert balances[f"payable:courier:{courier.id}"] == -(share - fee)
+    events = [e["action"] for e in operator.get(f"/orders/{order_id}/events").json()]
+    assert events[-1] == "reclaim_cash"
+    again = operator.post("/settlement/runs", json={"day": "2026-11-23"}).json()
+    assert again["run"] is None

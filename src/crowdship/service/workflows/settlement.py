@@ -91,11 +91,18 @@ def _settle(
         )
     with context.db.write() as session:
         rows = orders.delivered_before(session, end)
+        refunded = orders.refunded_cash_before(session, end)
         held_back = orders.count_disputed_before(session, end)
-        if not rows:
+        if not rows and not refunded:
             log.debug("settlement %s: nothing to settle (%d disputed held back)", day, held_back)
             return SettleOutcome(None, held_back)
-        log.info("settlement %s: booking %d orders (%d held back)", day, len(rows), held_back)
+        log.info(
+            "settlement %s: booking %d orders and %d refunded cash collections (%d held back)",
+            day,
+            len(rows),
+            len(refunded),
+            held_back,
+        )
         run = books.add_settlement_run(
             session,
             day=day,
@@ -117,6 +124,12 @@ def _settle(
                 orders_of[r.courier_id].append(r.id)
             if progress is not None:
                 progress(start + len(chunk), len(rows))
+        # Cash a courier collected on an order refunded since: they owe it; it comes off
+        # their payout (which may go below zero and is then carried forward).
+        _reclaim_cash(session, run.id, refunded, now)
+        for r in refunded:
+            owed[r.courier_id] -= r.fee_cents
+            orders_of[r.courier_id].append(r.id)
         due = payout_date(day, settings.payout_delay_days, settings.business_days)
         books.schedule_payouts(
             session,
@@ -180,6 +193,35 @@ def _book_orders(session: Session, run_id: int, rows: Sequence[Deliverable], now
             )
         )
     ledger.book(session, bookings)
+
+
+def _reclaim_cash(
+    session: Session, run_id: int, rows: Sequence[Deliverable], now: datetime
+) -> None:
+    orders.transition_many(
+        session,
+        [orders.Change(r.id, note=f"settlement run {run_id}: cash owed back") for r in rows],
+        Action.RECLAIM_CASH,
+        None,
+        now,
+        settled_at=now,
+    )
+    ledger.book(
+        session,
+        [
+            Booking(
+                {
+                    "order_id": r.id,
+                    "settlement_run_id": run_id,
+                    "booked_at": now,
+                    "kind": TransactionKind.CASH_REFUND,
+                    "memo": f"cash collected for refunded order {r.id}",
+                },
+                [(ledger.payable(r.courier_id), r.fee_cents), (ledger.REFUNDS, -r.fee_cents)],
+            )
+            for r in rows
+        ],
+    )
 
 
 # -- payouts ---------------------------------------------------------------------------
@@ -385,6 +427,7 @@ class Wallet:
     currency: str
     pending_cents: int  # delivered, not yet settled: net of cash collected
     cash_collected_cents: int  # part of pending: cash-on-delivery fees you hold
+    cash_owed_cents: int  # part of pending: cash you hold for orders refunded since
     held_cents: int  # disputed
     due_cents: int  # settled, payout scheduled
     next_due_on: date | None
@@ -402,6 +445,8 @@ def wallet(session: Session, context: ServiceContext, actor: Actor) -> Wallet:
             cash += collected
         else:
             held += earned.courier_cents - collected
+    cash_owed = orders.cash_held_by(session, actor.id)
+    pending -= cash_owed
     payouts = books.payouts_of(session, actor.id, limit=100)
     scheduled = books.scheduled_of(session, actor.id)
     paid = books.paid_to(session, actor.id)
@@ -409,6 +454,7 @@ def wallet(session: Session, context: ServiceContext, actor: Actor) -> Wallet:
         currency=context.settings.currency,
         pending_cents=pending,
         cash_collected_cents=cash,
+        cash_owed_cents=cash_owed,
         held_cents=held,
         due_cents=scheduled.total_cents,
         next_due_on=scheduled.next_due_on,

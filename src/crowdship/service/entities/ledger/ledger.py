@@ -13,6 +13,7 @@ from crowdship.service.entities.ledger.models import LedgerEntry, LedgerTransact
 
 REVENUE = "revenue:platform"
 CASH = "cash:platform"
+REFUNDS = "payable:refunds"
 
 
 def receivable(order_id: int) -> str:

@@ -5,11 +5,14 @@ Every money movement is a ``LedgerTransaction`` whose ``LedgerEntry`` amounts su
 
 - ``receivable:order:{id}``   what the payer of an order owes for it
 - ``revenue:platform``        the platform's share of fees
-- ``payable:courier:{id}``    what the platform owes a courier (negative = owed to us)
+- ``payable:courier:{id}``    between the platform and a courier: a credit (negative) is
+                              what the platform owes the courier, a debit what they owe it
 - ``cash:platform``           money in the platform's bank account
+- ``payable:refunds``         refunds owed to payers (cash a courier collected on an order
+                              refunded since; the courier owes it, the payer gets it back)
 
-Unique keys make double booking impossible: one charge and one payment per order, one
-payout transaction per payout.
+Unique keys make double booking impossible: one charge and one payment per order (or one
+cash refund), one payout transaction per payout.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class TransactionKind(enum.StrEnum):
     CHARGE = "charge"  # the fee: payer owes it; split into revenue and courier payable
     PAYMENT = "payment"  # the payer paid (prepaid: to the platform; cash: to the courier)
     PAYOUT = "payout"  # the platform paid the courier
+    CASH_REFUND = "cash_refund"  # a refunded order's cash: owed by the courier to the payer
 
 
 class PayoutStatus(enum.StrEnum):

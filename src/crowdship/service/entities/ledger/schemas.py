@@ -67,6 +67,10 @@ class WalletPublic(BaseModel):
     currency: str
     pending_cents: int = Field(description="delivered, not yet settled (net of cash you hold)")
     cash_collected_cents: int = Field(description="cash-on-delivery fees you hold (pending)")
+    cash_owed_cents: int = Field(
+        description="cash you collected on orders refunded since: you owe it back; it is "
+        "taken from your next payout (already subtracted from pending)"
+    )
     held_cents: int = Field(description="disputed, waiting for the operator")
     due_cents: int = Field(description="settled; payout scheduled")
     next_due_on: date | None

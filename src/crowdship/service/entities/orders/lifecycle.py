@@ -48,6 +48,9 @@ class Action(enum.StrEnum):
     RESOLVE_PAY = "resolve_pay"  # the operator upholds the delivery
     RESOLVE_REFUND = "resolve_refund"  # the operator refunds the sender
     SETTLE = "settle"
+    # A refunded cash-on-delivery order: the courier still holds the receiver's cash, which
+    # settlement books as owed by the courier and takes from their next payout.
+    RECLAIM_CASH = "reclaim_cash"
 
 
 S = OrderStatus
@@ -73,6 +76,7 @@ TRANSITIONS: dict[Action, tuple[frozenset[OrderStatus], OrderStatus]] = {
     Action.RESOLVE_PAY: (frozenset({S.DISPUTED}), S.DELIVERED),
     Action.RESOLVE_REFUND: (frozenset({S.DISPUTED}), S.FAILED),
     Action.SETTLE: (frozenset({S.DELIVERED}), S.SETTLED),
+    Action.RECLAIM_CASH: (frozenset({S.FAILED}), S.FAILED),
 }
 
 OPEN_STATES = frozenset({S.POSTED, S.OFFERED})  # still looking for a courier

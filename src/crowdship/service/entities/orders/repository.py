@@ -336,6 +336,54 @@ def delivered_before(session: Session, end: datetime) -> list[Deliverable]:
     ]
 
 
+def refunded_cash_before(session: Session, end: datetime) -> list[Deliverable]:
+    """Refunded cash-on-delivery orders whose cash a courier collected and still holds
+    (not yet booked: ``settled_at`` is empty), refunded before ``end``; locked."""
+    query = (
+        select(
+            Order.id,
+            Order.courier_id,
+            Order.fee_cents,
+            Order.courier_cents,
+            Order.platform_cents,
+            Order.payment_method,
+        )
+        .where(
+            Order.status == OrderStatus.FAILED,
+            Order.payment_method == "cash_on_delivery",
+            Order.paid_cents.is_not(None),
+            Order.settled_at.is_(None),
+            Order.courier_id.is_not(None),
+            Order.updated_at < end,
+        )
+        .order_by(Order.id)
+        .with_for_update()
+    )
+    return [
+        Deliverable(
+            id=r.id,
+            courier_id=int(r.courier_id),
+            fee_cents=r.fee_cents,
+            courier_cents=r.courier_cents,
+            platform_cents=r.platform_cents,
+            payment_method=r.payment_method,
+        )
+        for r in session.execute(query)
+    ]
+
+
+def cash_held_by(session: Session, courier_id: int) -> int:
+    """Cash a courier collected on orders refunded since, not yet booked."""
+    query = select(func.coalesce(func.sum(Order.paid_cents), 0)).where(
+        Order.courier_id == courier_id,
+        Order.status == OrderStatus.FAILED,
+        Order.payment_method == "cash_on_delivery",
+        Order.paid_cents.is_not(None),
+        Order.settled_at.is_(None),
+    )
+    return int(session.scalar(query) or 0)
+
+
 def any_delivered_before(session: Session, end: datetime) -> bool:
     query = select(Order.id).where(Order.status == OrderStatus.DELIVERED, Order.delivered_at < end)
     return session.scalar(query.limit(1)) is not None
