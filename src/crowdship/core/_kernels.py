@@ -708,6 +708,7 @@ def shortest_augmenting_paths(
     cost: np.ndarray,  # integer cost of each arc
     n_cols: int,
     big: int,  # cost of leaving a row unmatched (above any path's cost)
+    row_order: np.ndarray,  # the order in which rows get their paths (any order is exact)
 ) -> tuple[np.ndarray, int]:
     """Most matches, then least cost, on a sparse bipartite graph: each row in turn gets a
     shortest augmenting path (Dijkstra on reduced costs under node potentials, which every
@@ -735,7 +736,7 @@ def shortest_augmenting_paths(
     keys = np.empty(heap_size_max, dtype=np.int64)
     items = np.empty(heap_size_max, dtype=np.int64)
     scanned = 0
-    for start in range(n_rows):
+    for start in row_order:
         n_touched = 0
         n_finished = 0
         size = 0
