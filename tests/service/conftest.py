@@ -24,7 +24,7 @@ import sqlalchemy as sa
 import uvicorn
 
 from crowdship.service.app import create_app
-from crowdship.service.clock import ManualClock
+from crowdship.service.clock import Clock, ManualClock
 from crowdship.service.context import ServiceContext
 from crowdship.service.db import Database, migrate
 from crowdship.service.settings import Settings
@@ -106,7 +106,7 @@ class Service:
 
     url: str
     context: ServiceContext
-    clock: ManualClock
+    clock: Any  # ManualClock unless the test gave another clock
     sms: RecordingSms
     clients: list[httpx.Client] = field(default_factory=list)
     _count: int = 0
@@ -219,9 +219,12 @@ def order_body(
     }
 
 
-def start_service(url: str, **settings: Any) -> tuple[uvicorn.Server, threading.Thread, Service]:
+def start_service(
+    url: str, clock: Clock | None = None, **settings: Any
+) -> tuple[uvicorn.Server, threading.Thread, Service]:
+    """A service on ``url``; its clock is a ManualClock at START unless one is given."""
     migrate(url)
-    clock = ManualClock(START)
+    clock = clock if clock is not None else ManualClock(START)
     sms = RecordingSms()
     config = Settings(
         database_url=url,

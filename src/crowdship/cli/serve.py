@@ -74,6 +74,18 @@ def serve_command(
             "(default: on; CROWDSHIP_SCHEDULER).",
         ),
     ] = None,
+    clock_speed: Annotated[
+        float | None,
+        typer.Option(
+            "--clock-speed",
+            min=0.001,
+            max=100_000,
+            help="Run the service's time this many times faster than real time, e.g. 60 for "
+            "one minute per second, so a demo shows the 5-minute withdrawal window, offer "
+            "expiry and day-end settlement while you watch (CROWDSHIP_CLOCK_SPEED; login "
+            "tokens keep real time).",
+        ),
+    ] = None,
 ) -> None:
     """Run the order service (HTTP API, OpenAPI at /docs) on SQLite by default.
 
@@ -92,7 +104,7 @@ def serve_command(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    base = _settings(scheduler=scheduler)
+    base = _settings(scheduler=scheduler, clock_speed=clock_speed)
     if demo and not base.database_url:
         base.data_dir.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{(base.data_dir / 'demo.db').resolve()}"
@@ -106,6 +118,11 @@ def serve_command(
         f"crowdship service on http://{host}:{port} (API docs: http://{host}:{port}/docs), "
         f"database {_safe(url)}"
     )
+    if base.clock_speed != 1.0:
+        console.print(
+            f"demo clock: service time runs {base.clock_speed:g}x real time from "
+            f"{context.clock.now():%Y-%m-%d %H:%M} UTC"
+        )
     uvicorn.run(create_app(context), host=host, port=port, log_level="info")
 
 

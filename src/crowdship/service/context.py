@@ -7,7 +7,7 @@ from typing import Any
 
 from crowdship.core import GreatCircleTravel, TravelModel
 from crowdship.service.cache import TimedValue
-from crowdship.service.clock import Clock, SystemClock
+from crowdship.service.clock import Clock, DemoClock, SystemClock
 from crowdship.service.db import Database
 from crowdship.service.settings import Settings
 from crowdship.service.sms import SmsProvider, provider_named
@@ -33,9 +33,17 @@ class ServiceContext:
         return cls(
             settings=settings,
             db=db if db is not None else Database(settings.resolved_database_url),
-            clock=clock if clock is not None else SystemClock(),
+            clock=clock if clock is not None else clock_for(settings),
             sms=sms if sms is not None else provider_named(settings.sms_provider),
             travel=GreatCircleTravel(
                 speed_kmh=settings.speed_kmh, detour_factor=settings.detour_factor
             ),
         )
+
+
+def clock_for(settings: Settings) -> Clock:
+    """Real time, or a demo clock when the settings speed time up or set its start."""
+    if settings.clock_speed == 1.0 and settings.clock_start is None:
+        return SystemClock()
+    start = settings.clock_start or SystemClock().now()
+    return DemoClock(start, settings.clock_speed)

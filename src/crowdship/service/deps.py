@@ -153,7 +153,7 @@ async def current_actor(
 ) -> Actor:
     if not token:
         raise Unauthorized("not logged in: send 'Authorization: Bearer <token>' from /auth/token")
-    user_id = read_token(token, context.settings.signing_key, context.clock.now())
+    user_id = read_token(token, context.settings.signing_key, context.clock.wall())
     cache: ActorCache = request.app.state.actors
     known, actor = cache.get(user_id)
     if not known:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     withdraw_window_min: float = Field(default=5.0, ge=0)
     scheduler: bool = Field(default=True, description="run matching and expiry in the background")
     tick_seconds: float = Field(default=30.0, gt=0)
+    clock_speed: float = Field(
+        default=1.0,
+        gt=0,
+        le=100_000,
+        description="service time runs this many times faster than real time (demos)",
+    )
+    clock_start: AwareDatetime | None = Field(
+        default=None, description="service time at start-up (demos); default: now"
+    )
     # min-cost needs a value per order, which orders do not carry yet.
     policy: Literal["max-matches", "acceptance-aware"] = "max-matches"
     speed_kmh: float = Field(default=30.0, gt=0)

@@ -489,6 +489,8 @@ def _run_just_in_time(day: _Day, strategy: JustInTime, hours: Operations) -> Non
             final = clock >= hours.end - 1e-9
             due = np.flatnonzero(due_at <= clock + 1e-9) if not final else np.arange(len(due_at))
             if len(due) == 0:
+                if solved and plan.trips and plan.requests:
+                    day.offer(clock, round_, plan, due, solved)  # a plan, nothing offered yet
                 break
             _, rejected = day.offer(clock, round_, plan, due, solved)
             keep = np.ones(len(plan.trip), dtype=bool)

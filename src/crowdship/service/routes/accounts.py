@@ -30,7 +30,7 @@ def token(
         form.username,
         form.password,
         settings.signing_key,
-        context.clock.now(),
+        context.clock.wall(),
         settings.token_minutes,
     )
 
