@@ -155,6 +155,13 @@ def test_just_in_time_commits_late_and_keeps_the_trip_a_later_request_needs(
     jit = simulate_day(trips, requests, minute_per_km, JustInTime(15), response=always)
     assert _pairs(jit) == {("t2", "r1"), ("t1", "r2")}
     assert {a.clock for a in jit.assignments} == {585.0}  # departure 10:00 minus 15 minutes
+    # Planned at each announcement (nothing offered), offered at 09:45 from the standing plan.
+    assert [(b.clock, b.solved, b.proposed) for b in jit.batches] == [
+        (500.0, True, 0),
+        (550.0, True, 0),
+        (585.0, False, 2),
+    ]
+    assert jit.metrics()["batches"] == 2
     assert sorted(a.wait_min for a in jit.assignments) == [35.0, 85.0]
     # Promising an answer within 30 minutes commits r1 at 08:50, before r2 is known.
     promised = simulate_day(
