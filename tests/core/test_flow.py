@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import NegativeCycleError, bellman_ford
 
-from crowdship.core._kernels import cheapest_per_group, shortest_distances
+from crowdship.core._kernels import cheapest_per_node, label_correcting
+
+
+def shortest_distances(n, tails, heads, costs):
+    """From a virtual root joined to every node at 0: every node labelled 0."""
+    return label_correcting(n, tails, heads, costs, np.zeros(n, dtype=np.int64))
 
 
 def _scipy_root_distances(n, tails, heads, costs):
@@ -74,20 +79,21 @@ def test_a_long_negative_cycle_is_found_quickly():
     data=st.data(),
     k=st.integers(1, 4),
 )
-def test_cheapest_per_group_equals_a_stable_sort(groups, data, k):
+def test_cheapest_per_node_equals_a_stable_sort(groups, data, k):
     """Each group's k cheapest items, ties to the earlier position."""
     costs = data.draw(st.lists(st.integers(0, 5), min_size=len(groups), max_size=len(groups)))
     group = np.array(groups, dtype=np.int64)
     cost = np.array(costs, dtype=np.int64)
-    keep = cheapest_per_group(group, cost, 6, k)
+    both = cheapest_per_node(group, group, cost, 6, 6, k)  # the same groups on both sides
     expected = np.zeros(len(group), dtype=bool)
     for g in range(6):
         items = np.flatnonzero(group == g)
         expected[items[np.argsort(cost[items], kind="stable")[:k]]] = True
-    assert keep.tolist() == expected.tolist()
+    assert both.tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize("k", [1, 3])
-def test_cheapest_per_group_keeps_small_groups_whole(k):
-    keep = cheapest_per_group(np.array([0, 0, 1], dtype=np.int64), np.array([5, 1, 2]), 2, k)
+def test_cheapest_per_node_keeps_small_groups_whole(k):
+    group = np.array([0, 0, 1], dtype=np.int64)
+    keep = cheapest_per_node(group, group, np.array([5, 1, 2], dtype=np.int64), 2, 2, k)
     assert keep.tolist() == ([False, True, True] if k == 1 else [True, True, True])

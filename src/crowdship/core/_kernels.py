@@ -256,41 +256,6 @@ def group_offsets(group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndar
 
 
 @njit(cache=True, parallel=True)
-def cheapest_per_group(group: np.ndarray, cost: np.ndarray, n_groups: int, k: int) -> np.ndarray:
-    """Mask of each group's ``k`` cheapest items (ties broken by position)."""
-    order, offsets = _group_offsets(group, n_groups)
-    keep = np.zeros(len(group), dtype=np.bool_)
-    for g in prange(n_groups):
-        lo, hi = offsets[g], offsets[g + 1]
-        if hi - lo <= k:
-            for i in range(lo, hi):
-                keep[order[i]] = True
-            continue
-        # A sorted buffer of the k best so far; items come in position order, and an item
-        # displaces one only if strictly cheaper, so ties go to the earlier position.
-        best_cost = np.empty(k, dtype=cost.dtype)
-        best_item = np.empty(k, dtype=np.int64)
-        size = 0
-        for i in range(lo, hi):
-            item = order[i]
-            c = cost[item]
-            if size == k and c >= best_cost[k - 1]:
-                continue
-            j = size if size < k else k - 1
-            while j > 0 and best_cost[j - 1] > c:
-                best_cost[j] = best_cost[j - 1]
-                best_item[j] = best_item[j - 1]
-                j -= 1
-            best_cost[j] = c
-            best_item[j] = item
-            if size < k:
-                size += 1
-        for j in range(size):
-            keep[best_item[j]] = True
-    return keep
-
-
-@njit(cache=True, parallel=True)
 def arcs_below(
     trip: np.ndarray,
     request: np.ndarray,
@@ -338,55 +303,6 @@ def _parent_cycle(parent: np.ndarray) -> bool:
         if v >= 0 and walk[v] == start:
             return True
     return False
-
-
-@njit(cache=True)
-def shortest_distances(
-    n_nodes: int, tails: np.ndarray, heads: np.ndarray, costs: np.ndarray
-) -> tuple[np.ndarray, bool]:
-    """Bellman-Ford with a FIFO queue (SPFA) from a virtual root joined to every node at 0.
-
-    Returns the distances and whether they converged (False means a negative cycle). After
-    every ``n_nodes`` improvements the predecessor graph is checked for a cycle, so a
-    negative cycle is found soon after it forms instead of after ``n_nodes`` passes.
-    """
-    order, offsets = _group_offsets(tails, n_nodes)
-    dist = np.zeros(n_nodes, dtype=np.int64)
-    parent = np.full(n_nodes, -1, dtype=np.int64)
-    in_queue = np.ones(n_nodes, dtype=np.bool_)
-    queue = np.empty(n_nodes + 1, dtype=np.int64)
-    for i in range(n_nodes):
-        queue[i] = i
-    head, tail, size = 0, n_nodes, n_nodes
-    relaxations = np.zeros(n_nodes, dtype=np.int64)
-    since_check = 0
-    while size > 0:
-        u = queue[head]
-        head = (head + 1) % (n_nodes + 1)
-        size -= 1
-        in_queue[u] = False
-        du = dist[u]
-        for p in range(offsets[u], offsets[u + 1]):
-            a = order[p]
-            v = heads[a]
-            nd = du + costs[a]
-            if nd < dist[v]:
-                dist[v] = nd
-                parent[v] = u
-                relaxations[v] += 1
-                if relaxations[v] > n_nodes:
-                    return dist, False
-                since_check += 1
-                if since_check >= n_nodes:
-                    since_check = 0
-                    if _parent_cycle(parent):
-                        return dist, False
-                if not in_queue[v]:
-                    in_queue[v] = True
-                    queue[tail] = v
-                    tail = (tail + 1) % (n_nodes + 1)
-                    size += 1
-    return dist, True
 
 
 #: "No label yet" for :func:`label_correcting` (far beyond any path cost).
