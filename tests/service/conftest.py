@@ -155,15 +155,19 @@ class Service:
             user_id = answer.json()["id"]
         party = Party(user_id, email, role, phone, self.client(self.login(email)))
         if role == "courier" and assessed:
-            answer = party.post("/assessment", json={"answers": right_answers()})
+            answer = party.post("/assessment", json={"answers": right_answers(party)})
             assert answer.status_code == 200 and answer.json()["passed"], answer.text
         return party
 
 
-def right_answers() -> dict[str, int]:
+def right_answers(courier: Party) -> dict[str, int]:
+    """The right answers to the courier's current paper: its questions and options are
+    drawn and shuffled per attempt, so each shown option is matched to the bank's text."""
     from crowdship.service.entities.accounts.assessment import load
 
-    return {q.id: q.answer for q in load().questions}
+    bank = {q.id: q.options[q.answer] for q in load().questions}
+    paper = courier.get("/assessment").json()["questions"]
+    return {q["id"]: q["options"].index(bank[q["id"]]) for q in paper}
 
 
 def at(minutes: float) -> str:

@@ -22,13 +22,14 @@ def test_only_assessed_couriers_get_offers_or_grab(service: Service) -> None:
     assert operator.post("/matching/run").json()["offers"] == 0
 
     test = newcomer.get("/assessment").json()
-    assert test["passed_at"] is None and len(test["questions"]) == 5
+    assert test["passed_at"] is None and len(test["questions"]) == 6 and test["attempt"] == 1
     assert all("answer" not in q for q in test["questions"])
-    answers = right_answers()
+    answers = right_answers(newcomer)
+    first = test["questions"][0]["id"]
     missing = newcomer.post("/assessment", json={"answers": {}})
     assert missing.status_code == 422 and missing.json()["field"].startswith("answers.")
-    out_of_range = newcomer.post("/assessment", json={"answers": {**answers, "cash": 7}})
-    assert out_of_range.status_code == 422 and out_of_range.json()["field"] == "answers.cash"
+    out_of_range = newcomer.post("/assessment", json={"answers": {**answers, first: 7}})
+    assert out_of_range.status_code == 422 and out_of_range.json()["field"] == f"answers.{first}"
 
     wrong = {key: (value + 1) % 3 for key, value in answers.items()}
     failed = newcomer.post("/assessment", json={"answers": wrong})
@@ -41,7 +42,8 @@ def test_only_assessed_couriers_get_offers_or_grab(service: Service) -> None:
     assert too_soon.status_code == 409 and "try again" in too_soon.json()["detail"]
     service.clock.advance(31)
     service.relogin(newcomer, operator)
-    passed = newcomer.post("/assessment", json={"answers": answers})
+    assert newcomer.get("/assessment").json()["attempt"] == 2  # a new paper
+    passed = newcomer.post("/assessment", json={"answers": right_answers(newcomer)})
     assert passed.status_code == 200 and passed.json()["passed"] is True
     again = newcomer.post("/assessment", json={"answers": answers})
     assert again.status_code == 409

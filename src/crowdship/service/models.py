@@ -1,7 +1,7 @@
 """Every ORM model, imported once so ``Base.metadata`` knows all tables (Alembic, tests)."""
 
 from crowdship.service.db import Base
-from crowdship.service.entities.accounts.attempts import AssessmentAttempt
+from crowdship.service.entities.accounts.attempts import AssessmentAttempt, AssessmentPolicy
 from crowdship.service.entities.accounts.models import Role, User
 from crowdship.service.entities.incidents.models import Incident
 from crowdship.service.entities.ledger.models import (
@@ -21,6 +21,7 @@ from crowdship.service.lock import JobLease
 
 __all__ = [
     "AssessmentAttempt",
+    "AssessmentPolicy",
     "Base",
     "Incident",
     "LedgerEntry",

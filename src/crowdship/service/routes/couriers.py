@@ -21,6 +21,8 @@ from crowdship.service.entities.accounts.trust_schemas import (
     AssessmentPublic,
     AttemptPublic,
     PayoutAccountIn,
+    PolicyIn,
+    PolicyPublic,
     Reliability,
     SuspendIn,
 )
@@ -31,8 +33,9 @@ router = APIRouter(route_class=CommittingRoute, tags=["couriers"])
 
 @router.get("/assessment", response_model=AssessmentPublic)
 def assessment(actor: Courier, session: ReadSession, context: Context) -> AssessmentPublic:
-    """Courier: the onboarding questions, the pass mark and where you stand. Only couriers
-    who passed get offers or may grab orders."""
+    """Courier: the tutorial (the rules), this attempt's paper (questions drawn from a bank,
+    questions and options shuffled), the pass mark and where you stand. Only couriers who
+    passed get offers or may grab orders."""
     return service.show(session, context, actor)
 
 
@@ -40,9 +43,26 @@ def assessment(actor: Courier, session: ReadSession, context: Context) -> Assess
 def take_assessment(
     data: AnswersIn, actor: Courier, session: WriteSession, context: Context
 ) -> AssessmentAttempt:
-    """Courier: answer every question (id -> option index). You learn your score, not
-    which answers were wrong; after a failure, wait before trying again."""
+    """Courier: answer every question of your current paper (id -> index of the option as
+    shown). You learn your score, not which answers were wrong; after a failure, wait
+    before trying again, and the next attempt is a new paper."""
     return service.take(session, context, actor, data)
+
+
+@router.get("/assessment/policy", response_model=PolicyPublic)
+def assessment_policy(actor: Operator, session: ReadSession, context: Context) -> PolicyPublic:
+    """Operator: the pass mark, questions per attempt and wait after a failure in force, and
+    the size and topics of the question bank."""
+    return service.show_policy(session, context, actor)
+
+
+@router.put("/assessment/policy", response_model=PolicyPublic)
+def set_assessment_policy(
+    data: PolicyIn, actor: Operator, session: WriteSession, context: Context
+) -> PolicyPublic:
+    """Operator: change the pass mark, the questions per attempt or the wait after a failure
+    (attempts from now on)."""
+    return service.set_policy(session, context, actor, data)
 
 
 @router.put("/me/payout-account", response_model=UserPublic)

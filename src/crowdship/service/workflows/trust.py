@@ -10,14 +10,24 @@ from sqlalchemy.orm import Session
 from crowdship.service.context import ServiceContext
 from crowdship.service.entities.accounts import repository as accounts
 from crowdship.service.entities.accounts.actor import Actor
-from crowdship.service.entities.accounts.assessment import Assessment, load
-from crowdship.service.entities.accounts.attempts import AssessmentAttempt
+from crowdship.service.entities.accounts.assessment import (
+    Assessment,
+    AssessmentError,
+    Paper,
+    Policy,
+    load,
+    paper_seed,
+)
+from crowdship.service.entities.accounts.attempts import AssessmentAttempt, AssessmentPolicy
 from crowdship.service.entities.accounts.models import Role, User
 from crowdship.service.entities.accounts.trust_schemas import (
     AnswersIn,
     AssessmentPublic,
+    PolicyIn,
+    PolicyPublic,
     QuestionPublic,
     Reliability,
+    SectionPublic,
 )
 from crowdship.service.entities.incidents import repository as incidents
 from crowdship.service.entities.offers import repository as offers
@@ -32,6 +42,19 @@ def assessment(context: ServiceContext) -> Assessment:
     return load(context.settings.assessment_file)
 
 
+def policy(session: Session, context: ServiceContext) -> Policy:
+    """The operator's newest assessment policy, or the assessment file's defaults."""
+    row = accounts.newest_policy(session)
+    if row is None:
+        return assessment(context).default_policy
+    return Policy(row.pass_mark, row.questions_per_attempt, row.retry_after_min)
+
+
+def _paper(context: ServiceContext, rules: Policy, courier_id: int, attempt: int) -> Paper:
+    seed = paper_seed(context.settings.signing_key, courier_id, attempt)
+    return assessment(context).draw(rules.questions_per_attempt, seed)
+
+
 def _courier(session: Session, courier_id: int, for_update: bool = False) -> User:
     user = accounts.courier(session, courier_id, for_update)
     if user is None:
@@ -39,30 +62,34 @@ def _courier(session: Session, courier_id: int, for_update: bool = False) -> Use
     return user
 
 
-def _next_attempt(
-    session: Session, test: Assessment, courier_id: int
-) -> tuple[int, datetime | None]:
+def _next_attempt(session: Session, rules: Policy, courier_id: int) -> tuple[int, datetime | None]:
     done = accounts.attempts(session, courier_id)
     if done.last_at is None:
         return done.count, None
-    return done.count, done.last_at + timedelta(minutes=test.retry_after_min)
+    return done.count, done.last_at + timedelta(minutes=rules.retry_after_min)
 
 
 def show(session: Session, context: ServiceContext, actor: Actor) -> AssessmentPublic:
+    """The tutorial, and the paper of the courier's next attempt."""
     actor.require(Role.COURIER)
-    test = assessment(context)
+    rules = policy(session, context)
     user = _courier(session, actor.id)
-    attempts, retry_at = _next_attempt(session, test, actor.id)
+    attempts, retry_at = _next_attempt(session, rules, actor.id)
     waiting = (
         retry_at
         if retry_at and retry_at > context.clock.now() and not user.assessment_passed_at
         else None
     )
+    paper = _paper(context, rules, actor.id, attempts + 1)
     return AssessmentPublic(
+        tutorial=[SectionPublic(title=s.title, text=s.text) for s in assessment(context).tutorial],
+        attempt=attempts + 1,
         questions=[
-            QuestionPublic(id=q.id, text=q.text, options=list(q.options)) for q in test.questions
+            QuestionPublic(id=q.question.id, text=q.question.text, options=q.options)
+            for q in paper.questions
         ],
-        pass_mark=test.pass_mark,
+        pass_mark=rules.pass_mark,
+        retry_after_min=rules.retry_after_min,
         passed_at=user.assessment_passed_at,
         attempts=attempts,
         next_attempt_at=waiting,
@@ -72,8 +99,9 @@ def show(session: Session, context: ServiceContext, actor: Actor) -> AssessmentP
 def take(
     session: Session, context: ServiceContext, actor: Actor, data: AnswersIn
 ) -> AssessmentAttempt:
+    """Grade the answers to the courier's current paper (option indices as shown)."""
     actor.require(Role.COURIER)
-    test = assessment(context)
+    rules = policy(session, context)
     user = _courier(session, actor.id, for_update=True)
     if user.assessment_passed_at is not None:
         raise Conflict(
@@ -81,34 +109,74 @@ def take(
             status="passed",
         )
     now = context.clock.now()
-    _, retry_at = _next_attempt(session, test, actor.id)
+    attempts, retry_at = _next_attempt(session, rules, actor.id)
     if retry_at is not None and now < retry_at:
         raise Conflict(
-            f"you can try again at {retry_at:%H:%M} UTC ({test.retry_after_min:g} minutes after "
-            "a failed attempt)",
+            f"you can try again at {retry_at:%H:%M} UTC ({rules.retry_after_min:g} minutes "
+            "after a failed attempt)",
             status="waiting",
         )
-    for q in test.questions:
-        chosen = data.answers.get(q.id)
+    paper = _paper(context, rules, actor.id, attempts + 1)
+    for q in paper.questions:
+        chosen = data.answers.get(q.question.id)
         if chosen is None:
-            raise Invalid(f"answers.{q.id}", "is missing: answer every question")
-        if not 0 <= chosen < len(q.options):
-            raise Invalid(f"answers.{q.id}", f"{chosen} is not an option (0-{len(q.options) - 1})")
-    unknown = sorted(set(data.answers) - {q.id for q in test.questions})
+            raise Invalid(f"answers.{q.question.id}", "is missing: answer every question")
+        if not 0 <= chosen < len(q.order):
+            raise Invalid(
+                f"answers.{q.question.id}", f"{chosen} is not an option (0-{len(q.order) - 1})"
+            )
+    unknown = sorted(set(data.answers) - {q.question.id for q in paper.questions})
     if unknown:
-        raise Invalid(f"answers.{unknown[0]}", "is not a question of this assessment")
-    score = test.score(data.answers)
+        raise Invalid(f"answers.{unknown[0]}", "is not a question of your current paper")
+    score = paper.score(data.answers)
     attempt = AssessmentAttempt(
         courier_id=actor.id,
         at=now,
         score=score,
-        out_of=len(test.questions),
-        passed=score >= test.pass_mark,
+        out_of=len(paper.questions),
+        passed=score >= rules.pass_mark,
         answers=dict(data.answers),
     )
     if attempt.passed:
         user.assessment_passed_at = now
     return accounts.add_attempt(session, attempt)
+
+
+def show_policy(session: Session, context: ServiceContext, actor: Actor) -> PolicyPublic:
+    actor.require(Role.OPERATOR)
+    rules = policy(session, context)
+    bank = assessment(context)
+    return PolicyPublic(
+        pass_mark=rules.pass_mark,
+        questions_per_attempt=rules.questions_per_attempt,
+        retry_after_min=rules.retry_after_min,
+        bank_size=len(bank.questions),
+        topics=bank.topics,
+    )
+
+
+def set_policy(
+    session: Session, context: ServiceContext, actor: Actor, data: PolicyIn
+) -> PolicyPublic:
+    """Operator: a new pass mark, paper size or retry wait, for every attempt from now on."""
+    actor.require(Role.OPERATOR)
+    rules = Policy(data.pass_mark, data.questions_per_attempt, data.retry_after_min)
+    try:
+        rules.check(len(assessment(context).questions))
+    except AssessmentError as error:
+        field, _, problem = str(error).partition(": ")
+        raise Invalid(field, problem) from error
+    accounts.add_policy(
+        session,
+        AssessmentPolicy(
+            pass_mark=rules.pass_mark,
+            questions_per_attempt=rules.questions_per_attempt,
+            retry_after_min=rules.retry_after_min,
+            created_at=context.clock.now(),
+            created_by=actor.id,
+        ),
+    )
+    return show_policy(session, context, actor)
 
 
 def refusal(user: User, context: ServiceContext) -> str | None:

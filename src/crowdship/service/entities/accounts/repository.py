@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from crowdship.service.entities.accounts.attempts import AssessmentAttempt
+from crowdship.service.entities.accounts.attempts import AssessmentAttempt, AssessmentPolicy
 from crowdship.service.entities.accounts.models import Role, User
 
 
@@ -91,3 +91,14 @@ def add_attempt(session: Session, attempt: AssessmentAttempt) -> AssessmentAttem
     session.add(attempt)
     session.flush()
     return attempt
+
+
+def newest_policy(session: Session) -> AssessmentPolicy | None:
+    query = select(AssessmentPolicy).order_by(AssessmentPolicy.id.desc()).limit(1)
+    return session.scalars(query).first()
+
+
+def add_policy(session: Session, policy: AssessmentPolicy) -> AssessmentPolicy:
+    session.add(policy)
+    session.flush()
+    return policy

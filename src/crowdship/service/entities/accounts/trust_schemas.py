@@ -14,9 +14,34 @@ class QuestionPublic(BaseModel):
     options: list[str]
 
 
+class SectionPublic(BaseModel):
+    title: str
+    text: str
+
+
+class PolicyIn(BaseModel):
+    """The operator's assessment settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pass_mark: int = Field(ge=1, le=100, description="right answers needed")
+    questions_per_attempt: int = Field(ge=1, le=100, description="drawn from the bank")
+    retry_after_min: float = Field(ge=0, le=7 * 24 * 60, description="wait after a failure")
+
+
+class PolicyPublic(PolicyIn):
+    bank_size: int = Field(description="questions in the bank")
+    topics: list[str] = Field(description="every paper has a question of each, as far as it can")
+
+
 class AssessmentPublic(BaseModel):
-    questions: list[QuestionPublic]
+    tutorial: list[SectionPublic] = Field(description="read this first: the rules")
+    attempt: int = Field(description="the number of the paper shown (1 = first attempt)")
+    questions: list[QuestionPublic] = Field(
+        description="this attempt's paper: drawn from the bank, questions and options shuffled"
+    )
     pass_mark: int
+    retry_after_min: float
     passed_at: datetime | None
     attempts: int
     next_attempt_at: datetime | None = Field(description="after a failure, when to retry")
