@@ -232,7 +232,7 @@ FAMILIES = [
     n_trips=st.integers(1, 60),
     n_requests=st.integers(1, 40),
     flexibility=st.sampled_from([1 / 3, 0.6, 1.0]),
-    city=st.sampled_from([6.0, 10.0, 20.0]),
+    city=st.sampled_from([6.0, 10.0, 20.0, 60.0]),  # 60: long trips, as in the grown region
     keep=st.integers(1, 4),
 )
 def test_every_family_reaches_ortools_optimum_on_all_pairs(
@@ -289,3 +289,40 @@ def test_certified_solve_is_exact_with_either_small_solver(monkeypatch, work_per
             len(reference.selected),
             reference.total_cost,
         )
+
+
+@pytest.fixture(scope="module")
+def helsinki():
+    from crowdship.core.road import RoadNetworkTravel, bundled_extract
+
+    return RoadNetworkTravel.from_pbf(bundled_extract())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_road_days_reach_ortools_optimum_on_all_pairs(helsinki, seed):
+    """The benchmark's road family, small: days in the Helsinki extract with the trips'
+    deadlines from the road network's own times; the certified solve from the first pair
+    on gives OR-Tools' count and cost on all pairs."""
+    (south, west), (north, east) = helsinki.node_latlon.min(axis=0), helsinki.node_latlon.max(0)
+    rng = np.random.default_rng(seed)
+    params = ScenarioParams(
+        trips=int(rng.integers(5, 60)),
+        requests=int(rng.integers(5, 40)),
+        bbox=(float(south), float(west), float(north), float(east)),
+        trip_km=(0.3, 100.0),
+        trip_minutes=(0.5, 120.0),
+    )
+    day = generate_scenario(params, seed)
+    t = day.trips
+    minutes = helsinki.pairwise(t.origin, t.destination)
+    trips = Trips.from_columns(
+        t.ids, t.origin, t.destination, t.earliest_departure, t.earliest_departure + minutes * 4 / 3
+    )
+    result = match(
+        trips, day.requests, helsinki, policy=MaxMatches(certify_above=0, keep_per_node=2)
+    )
+    pairs = all_pairs(trips, day.requests, helsinki)
+    reference = max_matching_min_cost(pairs.trip, pairs.request, to_units(pairs.detour))
+    assert len(pairs) > 0
+    assert result.matched == len(reference.selected)
+    assert round(result.stats.objective * 1000) == reference.total_cost
