@@ -90,7 +90,9 @@ def test_serve_demo_seeds_a_city_and_answers_http(tmp_path: Path) -> None:
         runs = httpx.get(f"{base}/matching/runs", headers=headers).json()
         assert len(runs) == 1 and runs[0]["offers"] > 0
         orders = httpx.get(f"{base}/orders", headers=headers).json()
-        assert len(orders) == 30
+        assert len(orders) == 35
+        # The campus short leg: parcels waiting at the station, whatever the hour.
+        assert sum(1 for o in orders if o["from_point_id"] is not None) == 5
         assert (tmp_path / "data" / "demo.db").exists()
     finally:
         process.terminate()

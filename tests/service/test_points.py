@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.service.conftest import KALLIO, Party, Service, order_body
+from tests.service.conftest import KALLIO, PUNAVUORI, Party, Service, order_body, trip_body
 from tests.service.flows import picked_up
 
 HOURS = {day: [["07:00", "21:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -134,3 +134,70 @@ def test_a_parcel_goes_to_a_point_and_the_receiver_collects_it(service: Service)
     steps = [e["action"] for e in receiver.get(f"/orders/{order_id}/events").json()]
     assert steps[-2:] == ["arrive", "collect"]
     assert re.fullmatch(r"[0-9]{6}", code)
+
+
+def _from_point(point_id: int, receiver_phone: str, latest: float = 240.0) -> dict[str, Any]:
+    body = order_body(receiver_phone=receiver_phone, latest=latest)
+    for key in ("pickup_lat", "pickup_lon", "pickup_address"):
+        body.pop(key)
+    return {**body, "from_point_id": point_id}
+
+
+def test_the_campus_short_leg_brings_a_parcel_from_a_point(service: Service) -> None:
+    """Issue 19.1: a parcel waits at a station; the receiver (or the station's staff) posts
+    "bring it from station X to me"; the matcher treats the station as the pickup; the staff
+    check the courier's pickup code and hand the parcel over; the rest is unchanged."""
+    operator = service.party("operator")
+    receiver = service.party("customer", phone="+358405550005")
+    courier = service.party("courier")
+    point = _point(operator)
+    staff = _staff(service, operator, point["id"], 3)
+    other_staff = _staff(service, operator, _point(operator, name="Elsewhere")["id"], 4)
+    phone = receiver.phone or ""
+
+    # Bad input names the field: both a point and coordinates, a point at both ends, a
+    # station closed while a courier could come (21:00 closing; delivery by 23:00).
+    both = {**_from_point(point["id"], phone), "pickup_lat": 60.2}
+    assert receiver.post("/orders", json=both).json()["field"] == "pickup_lat"
+    two_points = {**_from_point(point["id"], phone), "pickup_point_id": point["id"]}
+    for key in ("delivery_lat", "delivery_lon", "delivery_address"):
+        two_points.pop(key)
+    assert receiver.post("/orders", json=two_points).json()["field"] == "from_point_id"
+    late = receiver.post("/orders", json=_from_point(point["id"], phone, latest=15 * 60))
+    assert late.status_code == 422 and late.json()["field"] == "earliest_pickup", late.text
+    nowhere = order_body(receiver_phone=phone)
+    nowhere.pop("pickup_lat")
+    assert receiver.post("/orders", json=nowhere).json()["field"] == "pickup_lat"
+    foreign = other_staff.post("/orders", json=_from_point(point["id"], phone))
+    assert foreign.status_code == 422 and foreign.json()["field"] == "from_point_id"
+
+    posted = receiver.post("/orders", json=_from_point(point["id"], phone))
+    assert posted.status_code == 201, posted.text
+    order = posted.json()
+    assert order["from_point_id"] == point["id"]
+    assert (order["pickup_lat"], order["pickup_lon"]) == KALLIO
+    assert order["pickup_address"] == "Kallio Library, Viides linja 11"
+
+    # The matcher treats the station as the pickup: a trip from there gets the offer.
+    courier.post("/trips", json=trip_body(origin=KALLIO, destination=PUNAVUORI))
+    run = operator.post("/matching/run").json()
+    assert run["offers"] == 1, run
+    offer = courier.get("/offers").json()[0]
+    assert offer["order"]["id"] == order["id"]
+    accepted = courier.post(f"/offers/{offer['id']}/accept")
+    assert accepted.status_code == 200, accepted.text
+    code = accepted.json()["pickup_code"]
+
+    # The station's staff may post the short leg of a parcel waiting with them, and see
+    # every parcel waiting at their point.
+    by_staff = staff.post("/orders", json=_from_point(point["id"], phone))
+    assert by_staff.status_code == 201, by_staff.text
+    assert {o["id"] for o in staff.get("/orders").json()} == {order["id"], by_staff.json()["id"]}
+
+    assert other_staff.post(f"/orders/{order['id']}/pickup", json={"code": code}).status_code == 404
+    handed = staff.post(f"/orders/{order['id']}/pickup", json={"code": code})
+    assert handed.status_code == 200 and handed.json()["status"] == "picked_up", handed.text
+    delivery_code = re.search(r"([0-9]{6})$", service.sms.to(phone)[-1])
+    assert delivery_code is not None
+    done = courier.post(f"/orders/{order['id']}/deliver", json={"code": delivery_code.group(1)})
+    assert done.status_code == 200 and done.json()["status"] == "delivered"

@@ -55,8 +55,13 @@ class DemoSummary:
     orders: int
 
 
+STATION_PARCELS = 5  # waiting at the campus station for the short leg
+
+
 def _actor(user: User) -> Actor:
-    return Actor(id=user.id, role=user.role, name=user.name, phone=user.phone)
+    return Actor(
+        id=user.id, role=user.role, name=user.name, phone=user.phone, point_id=user.point_id
+    )
 
 
 def _place(rng: np.random.Generator) -> tuple[float, float, str]:
@@ -127,7 +132,7 @@ def _seed(
             created_at=now,
         ),
     )
-    create_user(
+    desk = create_user(
         session,
         "staff1@demo.crowdship.dev",
         PASSWORD,
@@ -198,7 +203,39 @@ def _seed(
             except Invalid:
                 pass
         orders.post(session, context, _actor(sender), to_address)
-    return DemoSummary(True, couriers, merchants, customers, trip_count, orders_count)
+    # The campus short leg: parcels waiting at the station for students who have no time to
+    # fetch them; the desk posts "bring it from the station to me" for each.
+    for k in range(STATION_PARCELS):
+        receiver = people[k % len(people)]
+        q_lat, q_lon, q_address = _place(rng)
+        offset = int(rng.integers(0, 60))
+        # The station keeps opening hours: at night the short leg starts when it opens.
+        for hours_later in range(25):
+            start = now + timedelta(minutes=offset + 60 * hours_later)
+            try:
+                with session.begin_nested():
+                    orders.post(
+                        session,
+                        context,
+                        _actor(desk),
+                        OrderCreate(
+                            from_point_id=campus.id,
+                            delivery_lat=q_lat,
+                            delivery_lon=q_lon,
+                            delivery_address=q_address,
+                            earliest_pickup=start,
+                            latest_delivery=start + timedelta(minutes=150),
+                            size="small",
+                            description=f"campus parcel {k + 1}",
+                            receiver_name=receiver.name,
+                            receiver_phone=receiver.phone or "",
+                        ),
+                    )
+                break
+            except Invalid:
+                continue
+    total = orders_count + STATION_PARCELS
+    return DemoSummary(True, couriers, merchants, customers, trip_count, total)
 
 
 def finnish_iban(account: str) -> str:

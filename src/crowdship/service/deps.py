@@ -179,6 +179,8 @@ def actor_with(*roles: Role) -> Callable[..., Coroutine[Any, Any, Actor]]:
 
 Courier = Annotated[Actor, Depends(actor_with(Role.COURIER))]
 Sender = Annotated[Actor, Depends(actor_with(Role.MERCHANT, Role.CUSTOMER))]
+# Who may post an order: senders, and a pickup point's staff for parcels waiting there.
+Poster = Annotated[Actor, Depends(actor_with(Role.MERCHANT, Role.CUSTOMER, Role.STAFF))]
 Operator = Annotated[Actor, Depends(actor_with(Role.OPERATOR))]
 
 

@@ -13,8 +13,8 @@ from crowdship.service.deps import (
     Offset,
     Operator,
     PathId,
+    Poster,
     ReadSession,
-    Sender,
     WriteSession,
 )
 from crowdship.service.entities.orders import service as orders
@@ -49,9 +49,10 @@ def quote(
 
 @router.post("/orders", response_model=OrderPublic, status_code=201)
 def post_order(
-    data: OrderCreate, actor: Sender, session: WriteSession, context: Context
+    data: OrderCreate, actor: Poster, session: WriteSession, context: Context
 ) -> OrderPublic:
-    """Post a parcel (merchants and customers); the fee is quoted and stored."""
+    """Post a parcel (merchants and customers; a pickup point's staff for a parcel waiting
+    at their point, with ``from_point_id``); the fee is quoted and stored."""
     return posting.post(session, context, actor, data)
 
 

@@ -39,10 +39,13 @@ def reissue_pickup_code(
 def confirm_pickup(
     session: Session, context: ServiceContext, actor: Actor, order_id: int, code: str
 ) -> Order:
-    """The sender checks the courier's pickup code; then the receiver gets theirs by SMS."""
+    """Whoever hands the parcel over checks the courier's pickup code (the sender, or the
+    staff of the point where it waits); then the receiver gets theirs by SMS."""
     order = order_access.visible(session, actor, order_id)
-    if order.sender_id != actor.id:
-        raise Forbidden(f"only the sender of order {order_id} confirms its pickup")
+    at_point = actor.role == Role.STAFF and order.from_point_id is not None
+    if not (order.sender_id == actor.id or (at_point and actor.point_id == order.from_point_id)):
+        where = "the staff of its pickup point" if order.from_point_id else "the sender"
+        raise Forbidden(f"only {where} confirm the pickup of order {order_id}")
     if order.status != OrderStatus.ACCEPTED:
         raise Conflict(
             f"order {order_id} is {order.status.value}; only accepted orders can be picked up",

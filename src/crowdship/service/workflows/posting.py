@@ -24,16 +24,57 @@ from crowdship.service.errors import Invalid
 
 
 @dataclass(frozen=True)
-class Destination:
+class Place:
+    """One end of the parcel's move: coordinates and address, or a pickup point."""
+
     lat: float
     lon: float
     address: str | None
     point: PickupPoint | None
 
+    @property
+    def at(self) -> tuple[float, float]:
+        return (self.lat, self.lon)
+
+
+def _open_point(session: Session, field: str, point_id: int) -> PickupPoint:
+    point = points_repository.get(session, point_id)
+    if point is None or not point.active:
+        raise Invalid(field, f"there is no open pickup point {point_id}")
+    return point
+
+
+def _origin(
+    session: Session, context: ServiceContext, parcel: ParcelFields, now: datetime
+) -> Place:
+    """Where the parcel starts: an address, or a pickup point where it waits (the campus
+    short leg); the point must be open whenever a courier could come for it."""
+    if parcel.from_point_id is None:
+        for name in ("pickup_lat", "pickup_lon"):
+            if getattr(parcel, name) is None:
+                raise Invalid(name, "is required unless from_point_id is given")
+        address = getattr(parcel, "pickup_address", None)
+        if isinstance(parcel, OrderCreate) and not address:
+            raise Invalid("pickup_address", "is required unless from_point_id is given")
+        assert parcel.pickup_lat is not None and parcel.pickup_lon is not None
+        return Place(parcel.pickup_lat, parcel.pickup_lon, address, None)
+    for name in ("pickup_lat", "pickup_lon", "pickup_address"):
+        if getattr(parcel, name, None) is not None:
+            raise Invalid(name, "leave it out: the pickup point gives the pickup location")
+    if parcel.pickup_point_id is not None:
+        raise Invalid(
+            "from_point_id", "an order comes from a pickup point or goes to one, not both"
+        )
+    return _at_point(_open_point(session, "from_point_id", parcel.from_point_id))
+
+
+def _at_point(point: PickupPoint) -> Place:
+    return Place(point.lat, point.lon, f"{point.name}, {point.address}", point)
+
 
 def _destination(
-    session: Session, context: ServiceContext, parcel: ParcelFields, now: datetime
-) -> Destination:
+    session: Session, context: ServiceContext, parcel: ParcelFields, start: Place, now: datetime
+) -> Place:
     """Where the parcel goes: an address, or a pickup point that is open whenever a courier
     could arrive. Names the field that is missing or wrong."""
     address = getattr(parcel, "delivery_address", None)
@@ -44,35 +85,51 @@ def _destination(
         if isinstance(parcel, OrderCreate) and not address:
             raise Invalid("delivery_address", "is required unless pickup_point_id is given")
         assert parcel.delivery_lat is not None and parcel.delivery_lon is not None
-        return Destination(parcel.delivery_lat, parcel.delivery_lon, address, None)
+        return Place(parcel.delivery_lat, parcel.delivery_lon, address, None)
     for name in ("delivery_lat", "delivery_lon", "delivery_address"):
         if getattr(parcel, name, None) is not None:
             raise Invalid(name, "leave it out: the pickup point gives the delivery location")
     if getattr(parcel, "payment_method", "prepaid") == "cash_on_delivery":
         raise Invalid("payment_method", "cash on delivery is not available for pickup points")
-    point = points_repository.get(session, parcel.pickup_point_id)
-    if point is None or not point.active:
-        raise Invalid("pickup_point_id", f"there is no open pickup point {parcel.pickup_point_id}")
-    drive = context.travel.minutes((parcel.pickup_lat, parcel.pickup_lon), (point.lat, point.lon))
+    point = _open_point(session, "pickup_point_id", parcel.pickup_point_id)
+    drive = context.travel.minutes(start.at, (point.lat, point.lon))
     earliest_arrival = max(parcel.earliest_pickup, now) + timedelta(minutes=drive)
     points.require_open_for(context, point, earliest_arrival, parcel.latest_delivery)
-    return Destination(point.lat, point.lon, f"{point.name}, {point.address}", point)
+    return _at_point(point)
+
+
+def _route(session: Session, context: ServiceContext, parcel: ParcelFields, now: datetime) -> Route:
+    start = _origin(session, context, parcel, now)
+    end = _destination(session, context, parcel, start, now)
+    if start.point is not None:
+        # The courier collects from the point between the earliest pickup and the last
+        # moment that still makes the latest delivery: the point must be open all along.
+        drive = context.travel.minutes(start.at, end.at)
+        earliest = max(parcel.earliest_pickup, now)
+        latest = parcel.latest_delivery - timedelta(minutes=drive)
+        if latest > earliest:
+            points.require_open_for(context, start.point, earliest, latest, "earliest_pickup")
+    return Route(start, end)
+
+
+@dataclass(frozen=True)
+class Route:
+    start: Place
+    end: Place
 
 
 def quote(
     session: Session, context: ServiceContext, parcel: ParcelFields, now: datetime | None = None
 ) -> Quote:
-    return _priced(
-        context, parcel, _destination(session, context, parcel, now or context.clock.now())
-    )
+    return _priced(context, parcel, _route(session, context, parcel, now or context.clock.now()))
 
 
-def _priced(context: ServiceContext, parcel: ParcelFields, where: Destination) -> Quote:
+def _priced(context: ServiceContext, parcel: ParcelFields, route: Route) -> Quote:
     return pricing.quote(
         context,
         ParcelDraft(
-            pickup=(parcel.pickup_lat, parcel.pickup_lon),
-            delivery=(where.lat, where.lon),
+            pickup=route.start.at,
+            delivery=route.end.at,
             earliest_pickup=parcel.earliest_pickup,
             latest_delivery=parcel.latest_delivery,
             size=parcel.size,
@@ -80,11 +137,9 @@ def _priced(context: ServiceContext, parcel: ParcelFields, where: Destination) -
     )
 
 
-def _check_window(
-    context: ServiceContext, data: ParcelFields, where: Destination, now: datetime
-) -> None:
+def _check_window(context: ServiceContext, data: ParcelFields, route: Route, now: datetime) -> None:
     """Even driving straight from pickup to delivery, the latest delivery must be met."""
-    drive = context.travel.minutes((data.pickup_lat, data.pickup_lon), (where.lat, where.lon))
+    drive = context.travel.minutes(route.start.at, route.end.at)
     start = max(data.earliest_pickup, now)
     if start + timedelta(minutes=drive) > data.latest_delivery:
         raise Invalid(
@@ -95,23 +150,36 @@ def _check_window(
 
 
 def post(session: Session, context: ServiceContext, actor: Actor, data: OrderCreate) -> OrderPublic:
-    """Price and store a new order; its public view."""
-    actor.require(Role.MERCHANT, Role.CUSTOMER)
+    """Price and store a new order; its public view. Merchants and customers send parcels;
+    a pickup point's staff post the short leg of a parcel waiting at their point."""
+    actor.require(Role.MERCHANT, Role.CUSTOMER, Role.STAFF)
+    if actor.role == Role.STAFF and (
+        data.from_point_id is None or data.from_point_id != actor.point_id
+    ):
+        raise Invalid(
+            "from_point_id",
+            f"staff post orders for parcels waiting at their own point ({actor.point_id})",
+        )
     now = context.clock.now()
     if data.latest_delivery <= now:
         raise Invalid(
             "latest_delivery", f"{data.latest_delivery:%Y-%m-%d %H:%M} UTC is in the past"
         )
-    where = _destination(session, context, data, now)
-    _check_window(context, data, where, now)
-    fee = _priced(context, data, where)
+    route = _route(session, context, data, now)
+    _check_window(context, data, route, now)
+    fee = _priced(context, data, route)
+    ends = {"delivery_lat", "delivery_lon", "delivery_address"}
+    ends |= {"pickup_lat", "pickup_lon", "pickup_address"}
     row: dict[str, object] = {
-        **data.model_dump(exclude={"delivery_lat", "delivery_lon", "delivery_address"}),
+        **data.model_dump(exclude=ends),
         "sender_id": actor.id,
         "status": OrderStatus.POSTED,
-        "delivery_lat": where.lat,
-        "delivery_lon": where.lon,
-        "delivery_address": where.address,
+        "pickup_lat": route.start.lat,
+        "pickup_lon": route.start.lon,
+        "pickup_address": route.start.address,
+        "delivery_lat": route.end.lat,
+        "delivery_lon": route.end.lon,
+        "delivery_address": route.end.address,
         "fee_cents": fee.fee_cents,
         "courier_cents": fee.courier_cents,
         "platform_cents": fee.platform_cents,

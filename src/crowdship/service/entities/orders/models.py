@@ -39,6 +39,8 @@ class Order(Base):
     paid_cents: Mapped[int | None] = mapped_column(Integer)
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     pickup_point_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_points.id"), index=True)
+    # The campus short leg: the parcel waits at this point and a courier brings it from there.
+    from_point_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_points.id"), index=True)
     collected_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # from the point
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus), index=True)

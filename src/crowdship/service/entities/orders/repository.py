@@ -281,6 +281,7 @@ def visible_to(
             conditions.append(Order.receiver_phone == parties.receiver_phone)
         if parties.point_id is not None:
             conditions.append(Order.pickup_point_id == parties.point_id)
+            conditions.append(Order.from_point_id == parties.point_id)
         if not conditions:
             return []
         query = query.where(or_(*conditions))

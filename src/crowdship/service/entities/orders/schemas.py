@@ -29,13 +29,23 @@ PaymentMethod = Literal["prepaid", "cash_on_delivery"]
 class ParcelFields(BaseModel):
     """Where and when a parcel moves: what a quote and an order both need.
 
-    The destination is either delivery_lat/delivery_lon or a pickup point (the service
-    checks that exactly one is given and names the field if not)."""
+    The start is either pickup_lat/pickup_lon or a pickup point where the parcel waits
+    (from_point_id); the destination is either delivery_lat/delivery_lon or a pickup point
+    (pickup_point_id). The service checks that exactly one of each is given and names the
+    field if not."""
 
     model_config = ConfigDict(extra="forbid")
 
-    pickup_lat: Latitude
-    pickup_lon: Longitude
+    pickup_lat: Latitude | None = Field(
+        default=None, description="required unless from_point_id is given"
+    )
+    pickup_lon: Longitude | None = Field(
+        default=None, description="required unless from_point_id is given"
+    )
+    from_point_id: Id | None = Field(
+        default=None,
+        description="the parcel waits at this pickup point: a courier brings it from there",
+    )
     delivery_lat: Latitude | None = Field(
         default=None, description="required unless pickup_point_id is given"
     )
@@ -62,7 +72,9 @@ class ParcelFields(BaseModel):
 
 
 class OrderCreate(ParcelFields):
-    pickup_address: Address = Field(min_length=1)
+    pickup_address: Address | None = Field(
+        default=None, min_length=1, description="required unless from_point_id is given"
+    )
     delivery_address: Address | None = Field(
         default=None, min_length=1, description="required unless pickup_point_id is given"
     )
@@ -98,6 +110,7 @@ class OrderSummary(BaseModel):
     distance_km: float
     payment_method: PaymentMethod
     pickup_point_id: int | None
+    from_point_id: int | None
 
 
 class OrderPublic(OrderSummary):

@@ -17,8 +17,11 @@ def can_see(actor: Actor, order: Order) -> bool:
         return True
     if actor.role == Role.COURIER:
         return order.courier_id == actor.id
-    if actor.role == Role.STAFF:
-        return order.pickup_point_id is not None and order.pickup_point_id == actor.point_id
+    if actor.role == Role.STAFF:  # parcels coming to their point, or waiting at it
+        return actor.point_id is not None and actor.point_id in (
+            order.pickup_point_id,
+            order.from_point_id,
+        )
     return actor.role == Role.CUSTOMER and actor.phone == order.receiver_phone
 
 

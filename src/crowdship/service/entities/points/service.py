@@ -46,11 +46,15 @@ def listed(session: Session, include_inactive: bool) -> list[PickupPoint]:
 
 
 def require_open_for(
-    context: ServiceContext, point: PickupPoint, earliest_arrival: datetime, latest: datetime
+    context: ServiceContext,
+    point: PickupPoint,
+    earliest_arrival: datetime,
+    latest: datetime,
+    field: str = "latest_delivery",
 ) -> None:
-    """Refuse (naming latest_delivery) unless every possible arrival finds the point open."""
+    """Refuse (naming ``field``) unless every possible arrival finds the point open."""
     problem = hours.arrival_problem(
         hours.parse(point.opening_hours), context.settings.zone, earliest_arrival, latest
     )
     if problem is not None:
-        raise Invalid("latest_delivery", f"{point.name}: {problem}")
+        raise Invalid(field, f"{point.name}: {problem}")
