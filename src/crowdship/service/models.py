@@ -11,6 +11,7 @@ from crowdship.service.entities.ledger.models import (
     PayoutRun,
     SettlementRun,
 )
+from crowdship.service.entities.messages.models import OrderMessage
 from crowdship.service.entities.offers.models import MatchingRun, Offer, OfferStatus
 from crowdship.service.entities.orders.models import Order, OrderEvent
 from crowdship.service.entities.points.models import PickupPoint
@@ -38,6 +39,7 @@ __all__ = [
     "OfferStatus",
     "Order",
     "OrderEvent",
+    "OrderMessage",
     "Role",
     "Trip",
     "TripStatus",

@@ -17,6 +17,9 @@ from crowdship.service.deps import (
     ReadSession,
     WriteSession,
 )
+from crowdship.service.entities.accounts.schemas import CourierCard
+from crowdship.service.entities.messages.models import OrderMessage
+from crowdship.service.entities.messages.schemas import MessageIn, MessagePublic
 from crowdship.service.entities.orders import service as orders
 from crowdship.service.entities.orders.lifecycle import OrderStatus
 from crowdship.service.entities.orders.models import Order, OrderEvent
@@ -32,7 +35,7 @@ from crowdship.service.entities.orders.schemas import (
 )
 from crowdship.service.entities.pricing.schemas import QuotePublic
 from crowdship.service.schemas import Text
-from crowdship.service.workflows import assignment, delivery, posting
+from crowdship.service.workflows import assignment, delivery, messaging, posting
 
 router = APIRouter(route_class=CommittingRoute, tags=["orders"])
 
@@ -179,3 +182,27 @@ def reassign(
     """Operator: move an accepted or open order onto another courier's open trip that can
     carry it; that courier gets the pickup code from ``POST /orders/{id}/pickup-code``."""
     return assignment.reassign(session, context, actor, order_id, body.trip_id, body.note)
+
+
+@router.get("/orders/{order_id}/messages", response_model=list[MessagePublic])
+def messages(order_id: PathId, actor: CurrentActor, session: ReadSession) -> list[OrderMessage]:
+    """The order's thread between its courier, sender and receiver (and the operator)."""
+    return messaging.thread(session, actor, order_id)
+
+
+@router.post("/orders/{order_id}/messages", response_model=MessagePublic, status_code=201)
+def write_message(
+    order_id: PathId, body: MessageIn, actor: CurrentActor, session: WriteSession, context: Context
+) -> OrderMessage:
+    """Write to the order's other parties while a courier carries it; nobody's phone number
+    is shown to anybody."""
+    return messaging.write(session, context, actor, order_id, body.body)
+
+
+@router.get("/orders/{order_id}/courier", response_model=CourierCard)
+def courier_card(
+    order_id: PathId, actor: CurrentActor, session: ReadSession, context: Context
+) -> messaging.CourierCard:
+    """Who carries the order: first name, rating and the trip's vehicle, so the shop can
+    check the courier at pickup."""
+    return messaging.courier_card(session, context, actor, order_id)

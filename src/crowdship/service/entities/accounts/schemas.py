@@ -44,3 +44,14 @@ class Token(BaseModel):
     token_type: Literal["bearer"] = "bearer"
     expires_in: int  # seconds
     role: Role
+
+
+class CourierCard(BaseModel):
+    """What the shop sees of the courier at pickup, to recognise them (no contact details)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    first_name: str
+    rating: float = Field(description="Bayesian score, 1 to 5")
+    ratings: int
+    vehicle: str

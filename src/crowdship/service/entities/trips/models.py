@@ -30,6 +30,7 @@ class Trip(Base):
     earliest_departure: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     latest_arrival: Mapped[datetime] = mapped_column(UtcDateTime)
     capacity: Mapped[int] = mapped_column(Integer, default=1)
+    vehicle: Mapped[str] = mapped_column(String(60), default="")  # "blue cargo bike"
     status: Mapped[TripStatus] = mapped_column(enum_column(TripStatus), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from crowdship.service.entities.trips.models import TripStatus
-from crowdship.service.schemas import Address, AwareDatetime, Latitude, Longitude
+from crowdship.service.schemas import Address, AwareDatetime, Latitude, Longitude, Text
 
 
 def _after(later: datetime | None, info: ValidationInfo, earlier_name: str) -> None:
@@ -28,6 +28,9 @@ class TripCreate(BaseModel):
     earliest_departure: AwareDatetime
     latest_arrival: AwareDatetime
     capacity: int = Field(default=1, ge=1, le=1, description="parcels; only 1 is supported yet")
+    vehicle: Text = Field(
+        default="", max_length=60, description="how the shop recognises you: 'blue cargo bike'"
+    )
 
     @field_validator("latest_arrival")
     @classmethod
@@ -49,6 +52,7 @@ class TripUpdate(BaseModel):
     destination_address: Address | None = None
     earliest_departure: AwareDatetime | None = None
     latest_arrival: AwareDatetime | None = None
+    vehicle: Text | None = Field(default=None, max_length=60)
 
 
 class TripPublic(BaseModel):
@@ -65,6 +69,7 @@ class TripPublic(BaseModel):
     earliest_departure: datetime
     latest_arrival: datetime
     capacity: int
+    vehicle: str
     status: TripStatus
     created_at: datetime
     updated_at: datetime

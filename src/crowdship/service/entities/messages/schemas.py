@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from crowdship.service.schemas import Text
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: Text = Field(min_length=1, max_length=1000)
+
+
+class MessagePublic(BaseModel):
+    """A message of the order's thread: who wrote it by their part in the order, not by
+    their contact."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    author_role: str
+    body: str
+    created_at: datetime

@@ -1,0 +1,93 @@
+"""The order's thread: after acceptance and until delivery its courier, sender and receiver
+write to each other through the service (no phone numbers exchanged); the operator reads
+every thread (disputes) and may write too. Who the courier is, for the shop at pickup.
+Never commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from crowdship.service.context import ServiceContext
+from crowdship.service.entities.accounts import repository as accounts
+from crowdship.service.entities.accounts.actor import Actor
+from crowdship.service.entities.accounts.models import Role
+from crowdship.service.entities.messages import repository as messages
+from crowdship.service.entities.messages.models import OrderMessage
+from crowdship.service.entities.orders import service as order_access
+from crowdship.service.entities.orders.lifecycle import OrderStatus
+from crowdship.service.entities.orders.models import Order
+from crowdship.service.entities.ratings import service as ratings
+from crowdship.service.entities.trips import repository as trips
+from crowdship.service.errors import Conflict, NotFound
+
+# While a courier carries the order, its parties can reach each other.
+OPEN_THREAD = frozenset({OrderStatus.ACCEPTED, OrderStatus.PICKED_UP})
+
+
+def role_in(actor: Actor, order: Order) -> str:
+    """The actor's part in the order (they can see it)."""
+    if actor.role == Role.OPERATOR:
+        return "operator"
+    if actor.role == Role.COURIER and order.courier_id == actor.id:
+        return "courier"
+    if order.sender_id == actor.id:
+        return "sender"
+    if actor.role == Role.STAFF:
+        return "staff"
+    return "receiver"
+
+
+def write(
+    session: Session, context: ServiceContext, actor: Actor, order_id: int, body: str
+) -> OrderMessage:
+    order = order_access.visible(session, actor, order_id)
+    if order.status not in OPEN_THREAD and actor.role != Role.OPERATOR:
+        raise Conflict(
+            f"order {order_id} is {order.status.value}; its parties write to each other "
+            "while a courier carries it",
+            status=order.status.value,
+        )
+    message = OrderMessage(
+        order_id=order_id,
+        author_id=actor.id,
+        author_role=role_in(actor, order),
+        body=body,
+        created_at=context.clock.now(),
+    )
+    return messages.add(session, message)
+
+
+def thread(session: Session, actor: Actor, order_id: int) -> list[OrderMessage]:
+    order_access.visible(session, actor, order_id)
+    return messages.of_order(session, order_id)
+
+
+@dataclass(frozen=True)
+class CourierCard:
+    """What the shop sees of the courier at pickup: enough to recognise them."""
+
+    first_name: str
+    rating: float
+    ratings: int
+    vehicle: str
+
+
+def courier_card(
+    session: Session, context: ServiceContext, actor: Actor, order_id: int
+) -> CourierCard:
+    order = order_access.visible(session, actor, order_id)
+    if order.courier_id is None or order.trip_id is None:
+        raise NotFound(f"order {order_id} has no courier yet")
+    user = accounts.get(session, order.courier_id)
+    trip = trips.get(session, order.trip_id)
+    if user is None or trip is None:
+        raise NotFound(f"order {order_id} has no courier yet")
+    score = ratings.scores(session, context, [user.id])[user.id]
+    return CourierCard(
+        first_name=user.name.split()[0] if user.name.split() else user.name,
+        rating=score.score,
+        ratings=score.ratings,
+        vehicle=trip.vehicle,
+    )
