@@ -28,6 +28,7 @@ BASE = {
         "errors",
         "lock",
         "money",
+        "notify",
         "schemas",
         "security",
         "settings",

@@ -20,6 +20,7 @@ from crowdship.service.errors import DomainError
 from crowdship.service.routes.accounts import router as accounts_router
 from crowdship.service.routes.couriers import router as couriers_router
 from crowdship.service.routes.incidents import router as incidents_router
+from crowdship.service.routes.notifications import router as notifications_router
 from crowdship.service.routes.offers import router as matching_router
 from crowdship.service.routes.orders import router as orders_router
 from crowdship.service.routes.points import router as points_router
@@ -121,4 +122,5 @@ def create_app(context: ServiceContext) -> FastAPI:
     app.include_router(incidents_router)
     app.include_router(points_router)
     app.include_router(settlement_router)
+    app.include_router(notifications_router)
     return app

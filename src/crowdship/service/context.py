@@ -9,6 +9,7 @@ from crowdship.core import GreatCircleTravel, TravelModel
 from crowdship.service.cache import TimedValue
 from crowdship.service.clock import Clock, DemoClock, SystemClock
 from crowdship.service.db import Database
+from crowdship.service.notify import Notifier
 from crowdship.service.settings import Settings
 from crowdship.service.sms import SmsProvider, provider_named
 
@@ -20,7 +21,17 @@ class ServiceContext:
     clock: Clock
     sms: SmsProvider
     travel: TravelModel
+    notifier: Notifier = field(init=False)
     tariffs: TimedValue[Any] = field(default_factory=TimedValue)  # (version, Tariff) in force
+
+    def __post_init__(self) -> None:
+        self.notifier = Notifier(
+            sms=self.sms,
+            smtp_host=self.settings.smtp_host,
+            smtp_port=self.settings.smtp_port,
+            smtp_from=self.settings.smtp_from,
+            webhook_url=self.settings.notify_webhook_url,
+        )
 
     @classmethod
     def build(

@@ -12,6 +12,7 @@ from crowdship.service.entities.ledger.models import (
     SettlementRun,
 )
 from crowdship.service.entities.messages.models import OrderMessage
+from crowdship.service.entities.notifications.models import Notification, OutboxCursor
 from crowdship.service.entities.offers.models import MatchingRun, Offer, OfferStatus
 from crowdship.service.entities.orders.models import Order, OrderEvent
 from crowdship.service.entities.points.models import PickupPoint
@@ -40,6 +41,8 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderMessage",
+    "Notification",
+    "OutboxCursor",
     "Role",
     "Trip",
     "TripStatus",

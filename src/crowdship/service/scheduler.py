@@ -13,7 +13,7 @@ import threading
 from datetime import timedelta
 
 from crowdship.service.context import ServiceContext
-from crowdship.service.workflows import settlement
+from crowdship.service.workflows import notifying, settlement
 from crowdship.service.workflows.matching import expire_offers, expire_orders, run_matching
 
 log = logging.getLogger("crowdship.scheduler")
@@ -31,6 +31,7 @@ def tick(context: ServiceContext) -> None:
     interval = timedelta(minutes=context.settings.planning_interval_min)
     run_matching(context, "scheduled", only_if_due=interval)
     settlement.daily(context)
+    notifying.run(context)
 
 
 class Scheduler:

@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     # Handover.
     max_code_attempts: int = Field(default=5, gt=0)
     sms_provider: Literal["log", "record"] = "log"
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="base of links sent to people (tracking)"
+    )
+    smtp_host: str | None = Field(default=None, description="email notifications; log if unset")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "crowdship@localhost"
+    notify_webhook_url: str | None = Field(
+        default=None, description="webhook notifications are POSTed here as JSON"
+    )
 
     # Money. The tariff's starting values; the operator changes them at run time
     # (``PUT /pricing``), and each change is kept as a new version.

@@ -78,12 +78,20 @@ def courier_card(
     session: Session, context: ServiceContext, actor: Actor, order_id: int
 ) -> CourierCard:
     order = order_access.visible(session, actor, order_id)
-    if order.courier_id is None or order.trip_id is None:
+    card = public_card(session, context, order)
+    if card is None:
         raise NotFound(f"order {order_id} has no courier yet")
+    return card
+
+
+def public_card(session: Session, context: ServiceContext, order: Order) -> CourierCard | None:
+    """The courier's card for an order that has one (None before acceptance)."""
+    if order.courier_id is None or order.trip_id is None:
+        return None
     user = accounts.get(session, order.courier_id)
     trip = trips.get(session, order.trip_id)
     if user is None or trip is None:
-        raise NotFound(f"order {order_id} has no courier yet")
+        return None
     score = ratings.scores(session, context, [user.id])[user.id]
     return CourierCard(
         first_name=user.name.split()[0] if user.name.split() else user.name,

@@ -46,6 +46,7 @@ from crowdship.service.entities.orders.repository import Deliverable
 from crowdship.service.errors import Conflict, NotFound
 from crowdship.service.lock import job_lock
 from crowdship.service.money import format_money
+from crowdship.service.workflows import notifying
 
 log = logging.getLogger("crowdship.settlement")
 Progress = Callable[[int, int], None]  # (done, total)
@@ -312,6 +313,18 @@ def _pay_out(context: ServiceContext, day: date, trigger: str, out_dir: Path) ->
                 )
         session.flush()
         ledger.book(session, bookings)
+        # Each courier paid hears of it, once per run (part of the run's transaction).
+        for courier_id, user in accounts.by_ids(session, paying).items():
+            amount = sum(p.amount_cents for p in paying[courier_id])
+            notifying.notify(
+                session,
+                context,
+                f"payout-run{run.id}:courier{courier_id}",
+                user,
+                f"payout of {format_money(amount, currency)}",
+                f"crowdship: {format_money(amount, currency)} is on its way to your account "
+                f"{payout_accounts[courier_id]} (payout run {run.id}, {day}).",
+            )
         final = out_dir / f"payouts-{day}-run{run.id}.csv"
         run.file = str(final)
         # The file is written before the commit and renamed into place after it: a crash

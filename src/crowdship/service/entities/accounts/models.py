@@ -29,6 +29,8 @@ class User(Base):
     role: Mapped[Role] = mapped_column(enum_column(Role))
     name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    # How this person wants to hear from the service: sms, email or webhook.
+    notify_channel: Mapped[str] = mapped_column(String(16), default="sms", server_default="sms")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Couriers: onboarding, control and payout.

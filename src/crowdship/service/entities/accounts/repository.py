@@ -18,6 +18,23 @@ def get(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
+def by_phones(session: Session, phones: Iterable[str]) -> dict[str, User]:
+    """Accounts by phone number (receivers with an account choose their channel)."""
+    wanted = set(phones)
+    if not wanted:
+        return {}
+    return {
+        u.phone: u for u in session.scalars(select(User).where(User.phone.in_(wanted))) if u.phone
+    }
+
+
+def by_ids(session: Session, user_ids: Iterable[int]) -> dict[int, User]:
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))}
+
+
 def by_email(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(func.lower(User.email) == email.lower())).first()
 

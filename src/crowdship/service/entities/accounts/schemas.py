@@ -55,3 +55,9 @@ class CourierCard(BaseModel):
     rating: float = Field(description="Bayesian score, 1 to 5")
     ratings: int
     vehicle: str
+
+
+class ChannelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Literal["sms", "email", "webhook"]

@@ -183,6 +183,12 @@ def insert_order(session: Session, row: dict[str, Any]) -> int:
     return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
 
 
+def events_after(session: Session, position: int, limit: int) -> list[OrderEvent]:
+    """Every order's events after ``position`` (an event id), oldest first."""
+    query = select(OrderEvent).where(OrderEvent.id > position).order_by(OrderEvent.id)
+    return list(session.scalars(query.limit(limit)))
+
+
 def events(session: Session, order_id: int) -> list[OrderEvent]:
     query = select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
     return list(session.scalars(query))

@@ -187,3 +187,16 @@ class EventPublic(BaseModel):
     to_status: OrderStatus
     trip_id: int | None
     note: str
+
+
+class TrackingPublic(BaseModel):
+    """What a tracking link shows: the parcel's state and window, who carries it; nothing of
+    anyone else."""
+
+    order_id: int
+    status: OrderStatus
+    earliest_pickup: datetime
+    latest_delivery: datetime
+    delivery_address: str
+    courier_first_name: str | None
+    courier_rating: float | None

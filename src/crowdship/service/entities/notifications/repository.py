@@ -1,0 +1,149 @@
+"""Every query on the notification outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from crowdship.service.entities.notifications.models import (
+    Notification,
+    NotificationStatus,
+    OutboxCursor,
+)
+
+
+def enqueue(session: Session, rows: Sequence[dict[str, Any]], now: datetime) -> int:
+    """Add notifications whose keys are new (a repeated event adds nothing); how many."""
+    if not rows:
+        return 0
+    keys = [r["key"] for r in rows]
+    known = set(session.scalars(select(Notification.key).where(Notification.key.in_(keys))))
+    fresh = {r["key"]: r for r in rows if r["key"] not in known}
+    for row in fresh.values():
+        session.add(
+            Notification(
+                **row,
+                status=NotificationStatus.PENDING,
+                attempts=0,
+                last_error="",
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+    session.flush()
+    return len(fresh)
+
+
+def claim(session: Session, notification_id: int, now: datetime) -> bool:
+    """pending -> sending, compare-and-set: only one sender takes a notification."""
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status == NotificationStatus.PENDING,
+            Notification.next_attempt_at <= now,
+        )
+        .values(status=NotificationStatus.SENDING)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def due(session: Session, now: datetime, limit: int) -> list[Notification]:
+    query = (
+        select(Notification)
+        .where(
+            Notification.status == NotificationStatus.PENDING,
+            Notification.next_attempt_at <= now,
+        )
+        .order_by(Notification.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def finish(
+    session: Session,
+    notification_id: int,
+    status: NotificationStatus,
+    now: datetime,
+    attempts: int,
+    error: str = "",
+    next_attempt_at: datetime | None = None,
+) -> None:
+    values: dict[str, Any] = {"status": status, "attempts": attempts, "last_error": error[:500]}
+    if status == NotificationStatus.SENT:
+        values["sent_at"] = now
+    if next_attempt_at is not None:
+        values["next_attempt_at"] = next_attempt_at
+    session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def release_stale(session: Session, before: datetime) -> None:
+    """Sends that never finished (the process died mid-send) go back to pending."""
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.status == NotificationStatus.SENDING,
+            Notification.next_attempt_at < before,
+        )
+        .values(status=NotificationStatus.PENDING)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def get(session: Session, notification_id: int) -> Notification | None:
+    return session.get(Notification, notification_id)
+
+
+def listed(
+    session: Session,
+    status: NotificationStatus | None,
+    recipient_id: int | None,
+    order_id: int | None,
+    limit: int,
+) -> list[Notification]:
+    query = select(Notification).order_by(Notification.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(Notification.status == status)
+    if recipient_id is not None:
+        query = query.where(Notification.recipient_id == recipient_id)
+    if order_id is not None:
+        query = query.where(Notification.order_id == order_id)
+    return list(session.scalars(query))
+
+
+def retry(session: Session, notification_id: int, now: datetime) -> bool:
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status == NotificationStatus.FAILED,
+        )
+        .values(status=NotificationStatus.PENDING, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def cursor(session: Session, name: str) -> int:
+    row = session.get(OutboxCursor, name)
+    return row.position if row is not None else 0
+
+
+def move_cursor(session: Session, name: str, position: int) -> None:
+    row = session.get(OutboxCursor, name)
+    if row is None:
+        session.add(OutboxCursor(name=name, position=position))
+    else:
+        row.position = position
+    session.flush()

@@ -1,0 +1,299 @@
+"""Telling people what happened, once per event, through the channel each one chose.
+
+The order events the service already records feed the outbox: each state change tells the
+sender and the receiver (with the tracking link); an offer tells the courier of the trip,
+with its expiry; an order taken off a courier's trip by someone else tells that courier.
+Payout runs tell each courier paid. Every notification has a key (event and recipient), so
+running the feed again sends nothing twice. The scheduler sends what is due; a failed send
+is retried with a growing wait and, after the last attempt, shown to the operator as failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crowdship.service.context import ServiceContext
+from crowdship.service.entities.accounts import repository as accounts
+from crowdship.service.entities.accounts.actor import Actor
+from crowdship.service.entities.accounts.models import Role, User
+from crowdship.service.entities.notifications import repository as outbox
+from crowdship.service.entities.notifications.models import Notification, NotificationStatus
+from crowdship.service.entities.orders import repository as orders
+from crowdship.service.entities.orders.lifecycle import Action
+from crowdship.service.entities.orders.models import Order, OrderEvent
+from crowdship.service.entities.trips import repository as trips
+from crowdship.service.errors import Conflict, NotFound
+from crowdship.service.notify import SendFailed
+
+log = logging.getLogger("crowdship.notify")
+FEED = "order_events"
+MAX_ATTEMPTS = 5
+# An order taken off a courier's trip by someone else: the courier must hear of it.
+TAKEN_OFF = {Action.RELEASE.value, Action.LATE_RELEASE.value, Action.TRIP_CANCEL.value}
+
+
+def tracking_token(key: str, order_id: int) -> str:
+    """A capability for one order's tracking page: no password, nothing else reachable."""
+    digest = hmac.new(key.encode(), f"track:{order_id}".encode(), hashlib.sha256).hexdigest()
+    return f"{order_id}-{digest[:24]}"
+
+
+def order_of_token(key: str, token: str) -> int | None:
+    head, _, _ = token.partition("-")
+    if not head.isdigit() or len(head) > 10:
+        return None
+    order_id = int(head)
+    return order_id if hmac.compare_digest(tracking_token(key, order_id), token) else None
+
+
+def tracking_link(context: ServiceContext, order_id: int) -> str:
+    token = tracking_token(context.settings.signing_key, order_id)
+    return f"{context.settings.public_url.rstrip('/')}/track/{token}"
+
+
+def _to(user: User) -> tuple[str, str]:
+    """The user's channel and address."""
+    if user.notify_channel == "email":
+        return "email", user.email
+    if user.notify_channel == "webhook":
+        return "webhook", str(user.id)
+    return "sms", user.phone or ""
+
+
+def _row(
+    key: str,
+    user: User | None,
+    order_id: int | None,
+    channel: str,
+    address: str,
+    subject: str,
+    body: str,
+) -> dict[str, Any]:
+    return {
+        "key": key[:120],
+        "recipient_id": user.id if user is not None else None,
+        "order_id": order_id,
+        "channel": channel,
+        "address": address,
+        "subject": subject[:200],
+        "body": body[:1000],
+    }
+
+
+def _for_event(
+    context: ServiceContext,
+    event: OrderEvent,
+    order: Order,
+    users: dict[int, User],
+    by_phone: dict[str, User],
+    courier_of_trip: dict[int, int],
+) -> list[dict[str, Any]]:
+    rows = []
+    if event.from_status != event.to_status:
+        status = str(event.to_status).replace("_", " ")
+        subject = f"order {order.id} is {status}"
+        body = f"crowdship: your parcel (order {order.id}) is {status}. Track it: " + (
+            tracking_link(context, order.id)
+        )
+        sender = users.get(order.sender_id)
+        if sender is not None:
+            channel, address = _to(sender)
+            rows.append(
+                _row(f"e{event.id}:sender", sender, order.id, channel, address, subject, body)
+            )
+        receiver = by_phone.get(order.receiver_phone)
+        if receiver is None or receiver.id != order.sender_id:
+            channel, address = _to(receiver) if receiver else ("sms", order.receiver_phone)
+            rows.append(
+                _row(f"e{event.id}:receiver", receiver, order.id, channel, address, subject, body)
+            )
+    if event.action == Action.OFFER.value and event.trip_id is not None:
+        courier = users.get(courier_of_trip.get(event.trip_id, -1))
+        if courier is not None:
+            expires = event.at + timedelta(minutes=context.settings.offer_ttl_min)
+            channel, address = _to(courier)
+            rows.append(
+                _row(
+                    f"e{event.id}:offer",
+                    courier,
+                    order.id,
+                    channel,
+                    address,
+                    f"new offer: order {order.id}",
+                    f"crowdship: a new offer for your trip {event.trip_id}: order {order.id} from "
+                    f"{order.pickup_address} to {order.delivery_address}. Answer by "
+                    f"{expires:%H:%M} UTC or it expires.",
+                )
+            )
+    if (
+        event.action in TAKEN_OFF
+        and event.courier_id is not None
+        and (event.actor_id != event.courier_id)
+    ):
+        courier = users.get(event.courier_id)
+        if courier is not None:
+            channel, address = _to(courier)
+            rows.append(
+                _row(
+                    f"e{event.id}:taken",
+                    courier,
+                    order.id,
+                    channel,
+                    address,
+                    f"order {order.id} left your trip",
+                    f"crowdship: order {order.id} was taken off your trip "
+                    f"({event.note or event.action}).",
+                )
+            )
+    return rows
+
+
+def enqueue_from_events(context: ServiceContext, limit: int = 2000) -> int:
+    """Turn new order events into notifications (one transaction); how many were added."""
+    now = context.clock.now()
+    with context.db.write() as session:
+        position = outbox.cursor(session, FEED)
+        events = orders.events_after(session, position, limit)
+        if not events:
+            return 0
+        found = orders.by_ids(session, {e.order_id for e in events})
+        trip_ids = {e.trip_id for e in events if e.trip_id is not None}
+        courier_of_trip = trips.courier_of(session, trip_ids) if trip_ids else {}
+        people = {o.sender_id for o in found.values()} | set(courier_of_trip.values())
+        people |= {e.courier_id for e in events if e.courier_id is not None}
+        users = accounts.by_ids(session, people)
+        by_phone = accounts.by_phones(session, {o.receiver_phone for o in found.values()})
+        rows = [
+            row
+            for event in events
+            if event.order_id in found
+            for row in _for_event(
+                context, event, found[event.order_id], users, by_phone, courier_of_trip
+            )
+        ]
+        added = outbox.enqueue(session, rows, now)
+        outbox.move_cursor(session, FEED, events[-1].id)
+        session.commit()
+    return added
+
+
+def notify(
+    session: Session, context: ServiceContext, key: str, user: User, subject: str, body: str
+) -> None:
+    """Enqueue one notification to an account (part of the caller's transaction)."""
+    channel, address = _to(user)
+    outbox.enqueue(
+        session, [_row(key, user, None, channel, address, subject, body)], context.clock.now()
+    )
+
+
+def send_due(context: ServiceContext, limit: int = 200) -> tuple[int, int]:
+    """Send what is due; (sent, failed attempts). Each send happens outside any database
+    transaction, between claiming the notification and recording the outcome."""
+    now = context.clock.now()
+    with context.db.write() as session:
+        outbox.release_stale(session, now - timedelta(minutes=10))
+        due = [
+            (n.id, n.channel, n.address, n.subject, n.body, n.attempts)
+            for n in outbox.due(session, now, limit)
+        ]
+        session.commit()
+    sent = failed = 0
+    for notification_id, channel, address, subject, body, attempts in due:
+        with context.db.write() as session:
+            claimed = outbox.claim(session, notification_id, now)
+            session.commit()
+        if not claimed:
+            continue
+        try:
+            context.notifier.send(channel, address, subject, body)
+        except SendFailed as error:
+            failed += 1
+            tries = attempts + 1
+            final = tries >= MAX_ATTEMPTS
+            status = NotificationStatus.FAILED if final else NotificationStatus.PENDING
+            wait = timedelta(minutes=2**tries)
+            log.warning("notification %d, attempt %d: %s", notification_id, tries, error)
+            with context.db.write() as session:
+                outbox.finish(
+                    session,
+                    notification_id,
+                    status,
+                    now,
+                    tries,
+                    str(error),
+                    next_attempt_at=now + wait,
+                )
+                session.commit()
+            continue
+        sent += 1
+        with context.db.write() as session:
+            outbox.finish(session, notification_id, NotificationStatus.SENT, now, attempts + 1)
+            session.commit()
+    return sent, failed
+
+
+def run(context: ServiceContext) -> None:
+    """The scheduler's step: new events into the outbox, then send what is due."""
+    added = enqueue_from_events(context)
+    sent, failed = send_due(context)
+    if added or sent or failed:
+        log.info("notifications: %d new, %d sent, %d failed attempts", added, sent, failed)
+
+
+# -- reading and the operator ------------------------------------------------------------
+
+
+def listed(
+    session: Session,
+    actor: Actor,
+    status: NotificationStatus | None,
+    order_id: int | None,
+    limit: int,
+) -> list[Notification]:
+    """Operators: every notification (failed ones to act on); others: their own."""
+    mine = None if actor.role == Role.OPERATOR else actor.id
+    return outbox.listed(session, status, mine, order_id, limit)
+
+
+def retry(
+    session: Session, context: ServiceContext, actor: Actor, notification_id: int
+) -> Notification:
+    actor.require(Role.OPERATOR)
+    if not outbox.retry(session, notification_id, context.clock.now()):
+        found = outbox.get(session, notification_id)
+        if found is None:
+            raise NotFound(f"notification {notification_id} not found")
+        raise Conflict(
+            f"notification {notification_id} is {found.status.value}; only failed ones are "
+            "retried by hand",
+            status=found.status.value,
+        )
+    found = outbox.get(session, notification_id)
+    assert found is not None
+    session.refresh(found)
+    return found
+
+
+def choose_channel(session: Session, actor: Actor, channel: str) -> User:
+    user = accounts.get(session, actor.id)
+    if user is None:
+        raise NotFound("this account does not exist")
+    user.notify_channel = channel
+    session.flush()
+    return user
+
+
+def track(session: Session, context: ServiceContext, token: str) -> Order:
+    """The order behind a tracking link (404 for anything else)."""
+    order_id = order_of_token(context.settings.signing_key, token)
+    order = orders.get(session, order_id) if order_id is not None else None
+    if order is None:
+        raise NotFound("no such tracking link")
+    return order
