@@ -33,6 +33,7 @@ BASE = {
         "security",
         "settings",
         "sms",
+        "telephony",
     )
 }
 # Shapes of another entity that an entity may read: its tables, states, API shapes, actor.

@@ -67,3 +67,49 @@ def test_the_parties_write_through_the_order(service: Service) -> None:
     late = courier.post(f"/orders/{order_id}/messages", json={"body": "thanks"})
     assert late.status_code == 409
     assert len(operator.get(f"/orders/{order_id}/messages").json()) == 3
+
+
+def test_calls_go_through_masked_numbers(database_url: str) -> None:
+    """Where a telephony provider is configured, the parties call each other through a
+    masked number; without one the service says to write instead."""
+    from tests.service.conftest import start_service
+
+    server, thread, service = start_service(database_url, telephony_provider="log")
+    try:
+        shop = service.party("merchant", phone="+358405550020")
+        receiver = service.party("customer", phone="+358405550021")
+        courier = service.party("courier", phone="+358405550022")
+        order_id = shop.post(
+            "/orders", json=order_body(receiver_phone=receiver.phone or "")
+        ).json()["id"]
+        early = courier.post(f"/orders/{order_id}/call", json={"to": "receiver"})
+        assert early.status_code == 404  # not theirs yet
+        trip = courier.post("/trips", json=trip_body()).json()["id"]
+        assert courier.post(f"/orders/{order_id}/grab", json={"trip_id": trip}).status_code == 200
+        for caller, callee in ((courier, "receiver"), (courier, "sender"), (shop, "courier")):
+            answer = caller.post(f"/orders/{order_id}/call", json={"to": callee})
+            assert answer.status_code == 200, answer.text
+            number = answer.json()["masked_number"]
+            assert number.startswith("+358400000") and number not in {
+                shop.phone,
+                receiver.phone,
+                courier.phone,
+            }
+        wrong = receiver.post(f"/orders/{order_id}/call", json={"to": "sender"})
+        assert wrong.status_code == 422 and wrong.json()["field"] == "to"
+    finally:
+        for client in service.clients:
+            client.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+        service.context.db.dispose()
+
+
+def test_without_telephony_the_thread_is_the_way(service: Service) -> None:
+    shop = service.party("merchant")
+    courier = service.party("courier")
+    order_id = shop.post("/orders", json=order_body()).json()["id"]
+    trip = courier.post("/trips", json=trip_body()).json()["id"]
+    courier.post(f"/orders/{order_id}/grab", json={"trip_id": trip})
+    answer = courier.post(f"/orders/{order_id}/call", json={"to": "sender"})
+    assert answer.status_code == 409 and answer.json()["status"] == "no_telephony"

@@ -12,6 +12,7 @@ from crowdship.service.db import Database
 from crowdship.service.notify import Notifier
 from crowdship.service.settings import Settings
 from crowdship.service.sms import SmsProvider, provider_named
+from crowdship.service.telephony import Telephony, telephony_named
 
 
 @dataclass
@@ -22,9 +23,11 @@ class ServiceContext:
     sms: SmsProvider
     travel: TravelModel
     notifier: Notifier = field(init=False)
+    telephony: Telephony | None = field(init=False)
     tariffs: TimedValue[Any] = field(default_factory=TimedValue)  # (version, Tariff) in force
 
     def __post_init__(self) -> None:
+        self.telephony = telephony_named(self.settings.telephony_provider)
         self.notifier = Notifier(
             sms=self.sms,
             smtp_host=self.settings.smtp_host,

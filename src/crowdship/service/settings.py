@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     smtp_host: str | None = Field(default=None, description="email notifications; log if unset")
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "crowdship@localhost"
+    telephony_provider: Literal["none", "log"] = Field(
+        default="none", description="masked-number calls between an order's parties"
+    )
     notify_webhook_url: str | None = Field(
         default=None, description="webhook notifications are POSTed here as JSON"
     )

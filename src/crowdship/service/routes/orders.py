@@ -19,7 +19,7 @@ from crowdship.service.deps import (
 )
 from crowdship.service.entities.accounts.schemas import CourierCard
 from crowdship.service.entities.messages.models import OrderMessage
-from crowdship.service.entities.messages.schemas import MessageIn, MessagePublic
+from crowdship.service.entities.messages.schemas import CallIn, CallPublic, MessageIn, MessagePublic
 from crowdship.service.entities.orders import service as orders
 from crowdship.service.entities.orders.lifecycle import OrderStatus
 from crowdship.service.entities.orders.models import Order, OrderEvent
@@ -206,3 +206,14 @@ def courier_card(
     """Who carries the order: first name, rating and the trip's vehicle, so the shop can
     check the courier at pickup."""
     return messaging.courier_card(session, context, actor, order_id)
+
+
+@router.post("/orders/{order_id}/call", response_model=CallPublic)
+def call(
+    order_id: PathId, body: CallIn, actor: CurrentActor, session: ReadSession, context: Context
+) -> CallPublic:
+    """A masked number to call another party of the order (where a telephony provider is
+    configured): the courier calls the sender or the receiver, they call the courier;
+    nobody learns anybody's number."""
+    bridge = messaging.call(session, context, actor, order_id, body.to)
+    return CallPublic(masked_number=bridge.masked_number, expires_at=bridge.expires_at)

@@ -20,7 +20,8 @@ from crowdship.service.entities.orders.lifecycle import OrderStatus
 from crowdship.service.entities.orders.models import Order
 from crowdship.service.entities.ratings import service as ratings
 from crowdship.service.entities.trips import repository as trips
-from crowdship.service.errors import Conflict, NotFound
+from crowdship.service.errors import Conflict, Invalid, NotFound
+from crowdship.service.telephony import Bridge
 
 # While a courier carries the order, its parties can reach each other.
 OPEN_THREAD = frozenset({OrderStatus.ACCEPTED, OrderStatus.PICKED_UP})
@@ -99,3 +100,36 @@ def public_card(session: Session, context: ServiceContext, order: Order) -> Cour
         ratings=score.ratings,
         vehicle=trip.vehicle,
     )
+
+
+def call(session: Session, context: ServiceContext, actor: Actor, order_id: int, to: str) -> Bridge:
+    """A masked number for calling another party of the order while a courier carries it
+    (the courier calls the sender or the receiver; they call the courier)."""
+    order = order_access.visible(session, actor, order_id)
+    if context.telephony is None:
+        raise Conflict(
+            "no telephony provider is configured; write through the order's messages",
+            status="no_telephony",
+        )
+    if order.status not in OPEN_THREAD:
+        raise Conflict(
+            f"order {order_id} is {order.status.value}; calls are for while a courier carries it",
+            status=order.status.value,
+        )
+    me = role_in(actor, order)
+    if me == "courier" and to in ("sender", "receiver"):
+        sender = accounts.get(session, order.sender_id)
+        callee = order.receiver_phone if to == "receiver" else (sender.phone if sender else None)
+    elif me in ("sender", "receiver") and to == "courier" and order.courier_id is not None:
+        courier = accounts.get(session, order.courier_id)
+        callee = courier.phone if courier else None
+    else:
+        raise Invalid(
+            "to",
+            f"as the order's {me} you can call: "
+            + ("sender, receiver" if me == "courier" else "courier"),
+        )
+    caller = accounts.get(session, actor.id)
+    if not callee or caller is None or not caller.phone:
+        raise Conflict("one of you has no phone number on file", status="no_phone")
+    return context.telephony.bridge(caller.phone, callee, context.clock.now(), 30)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,3 +24,14 @@ class MessagePublic(BaseModel):
     author_role: str
     body: str
     created_at: datetime
+
+
+class CallIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: Literal["sender", "receiver", "courier"]
+
+
+class CallPublic(BaseModel):
+    masked_number: str = Field(description="dial this; it connects you and works for a while")
+    expires_at: datetime
