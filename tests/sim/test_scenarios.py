@@ -151,3 +151,21 @@ def test_delivery_window_replaces_the_common_deadline() -> None:
     np.testing.assert_allclose(requests.latest_delivery - requests.earliest_pickup, 60)
     with pytest.raises(ValueError, match="delivery window must be >= 0"):
         ScenarioParams(delivery_window=-5)
+
+
+def test_pickup_points_put_a_share_of_pickups_at_the_stations():
+    """The campus short leg in the simulator: a share of the requests waits at a station,
+    and their pickup is the station itself; the rest of the day is the same day."""
+    from crowdship.sim.scenarios import ScenarioParams, generate, stations
+
+    plain = ScenarioParams(requests=400)
+    campus = ScenarioParams(requests=400, pickup_points=3, pickup_point_share=0.5)
+    _, base = generate(plain, seed=5)
+    _, day = generate(campus, seed=5)
+    points = stations(campus, seed=5)
+    at_station = (np.abs(day.pickup[:, None, :] - points[None, :, :]).sum(axis=2) < 1e-12).any(1)
+    assert 0.4 < at_station.mean() < 0.6
+    np.testing.assert_array_equal(day.pickup[~at_station], base.pickup[~at_station])
+    np.testing.assert_array_equal(day.delivery, base.delivery)
+    with pytest.raises(ValueError, match="needs pickup_points"):
+        ScenarioParams(pickup_point_share=0.2)

@@ -145,8 +145,10 @@ def _parse_setting(text: str) -> tuple[str, Any]:
             if len(parts_text) != 2:
                 raise ValueError("needs a range LOW-HIGH")
             return name, tuple(_minutes(p, name) for p in parts_text)
-        if name in ("trips", "requests"):
+        if name in ("trips", "requests", "pickup_points"):
             return name, int(raw)
+        if name == "pickup_point_share":
+            return name, float(raw)
         if name == "delivery_window":
             return name, None if raw.lower() in ("", "none") else _minutes(raw, name)
         if name == "trip_announcement_lead":

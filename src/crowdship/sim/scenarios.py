@@ -51,6 +51,10 @@ class ScenarioParams:
     # Trips announced this many minutes before their departure (drawn uniformly, like the
     # requests' lead); None: every trip is known from the start (the paper's Figure 6).
     trip_announcement_lead: tuple[float, float] | None = None
+    # Pickup points (campus stations): this many, placed at random, and this share of the
+    # requests waiting at one of them for the short leg (their pickup is the station).
+    pickup_points: int = 0
+    pickup_point_share: float = 0.0
 
     def __post_init__(self) -> None:
         if self.trips < 0 or self.requests < 0:
@@ -86,6 +90,14 @@ class ScenarioParams:
                     f"trip announcement lead must be a range of minutes >= 0, got "
                     f"{self.trip_announcement_lead}"
                 )
+        if self.pickup_points < 0:
+            raise ValueError(f"pickup points must be >= 0, got {self.pickup_points}")
+        if not 0 <= self.pickup_point_share <= 1:
+            raise ValueError(
+                f"pickup point share must be between 0 and 1, got {self.pickup_point_share}"
+            )
+        if self.pickup_point_share > 0 and self.pickup_points == 0:
+            raise ValueError("a pickup point share needs pickup_points >= 1")
         if self.announcement_lead[0] < 0:
             raise ValueError(f"announcement lead must be >= 0 min, got {self.announcement_lead}")
         if self.departure_profile not in ("uniform", "commuter"):
@@ -150,6 +162,8 @@ def generate(params: ScenarioParams, seed: int) -> tuple[Trips, Requests]:
     n = params.requests
     pickup = params.points(rng, n)
     delivery = params.points(rng, n)
+    if params.pickup_points:
+        pickup = _at_stations(params, pickup, seed)
     earliest = rng.uniform(*params.pickup_window, size=n)
     lead = rng.uniform(*params.announcement_lead, size=n)
     requests = Requests.from_columns(
@@ -165,6 +179,22 @@ def generate(params: ScenarioParams, seed: int) -> tuple[Trips, Requests]:
         announced_at=earliest - lead,
     )
     return trips, requests
+
+
+def stations(params: ScenarioParams, seed: int) -> FloatArray:
+    """The day's pickup points, drawn from their own stream (the day's other draws do not
+    depend on them)."""
+    return params.points(np.random.default_rng([seed, 7]), params.pickup_points)
+
+
+def _at_stations(params: ScenarioParams, pickup: FloatArray, seed: int) -> FloatArray:
+    """A share of the requests waits at a station: their pickup is that station."""
+    rng = np.random.default_rng([seed, 8])
+    where = stations(params, seed)
+    waiting = rng.random(len(pickup)) < params.pickup_point_share
+    moved = pickup.copy()
+    moved[waiting] = where[rng.integers(len(where), size=int(waiting.sum()))]
+    return moved
 
 
 def trip_announcements(params: ScenarioParams, trips: Trips, seed: int) -> FloatArray | None:
