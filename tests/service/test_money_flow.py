@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crowdship.service.workflows import notifying
 from tests.service.conftest import Service, order_body
 from tests.service.flows import delivered, picked_up
 
@@ -173,6 +174,10 @@ def test_settlement_wallet_and_t_plus_2_payouts(service: Service) -> None:
     assert paid.status_code == 200, paid.text
     payout_run = paid.json()["run"]
     assert payout_run["total_cents"] == share and payout_run["couriers"] == 1
+    notifying.run(service.context)  # the courier hears of the payout, once
+    notifying.run(service.context)
+    told = [m for m in service.sms.to(courier.phone or "") if "on its way" in m]
+    assert len(told) == 1 and "FI2112345600000785" in told[0], told
     assert operator.post("/payouts/runs", json={"day": "2026-11-25"}).json()["run"] is None
 
     csv_text = operator.get(f"/payouts/runs/{payout_run['id']}/csv")

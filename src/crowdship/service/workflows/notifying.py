@@ -183,14 +183,15 @@ def enqueue_from_events(context: ServiceContext, limit: int = 2000) -> int:
     return added
 
 
-def notify(
-    session: Session, context: ServiceContext, key: str, user: User, subject: str, body: str
-) -> None:
-    """Enqueue one notification to an account (part of the caller's transaction)."""
+def to_account(key: str, user: User, subject: str, body: str) -> dict[str, Any]:
+    """One notification to an account, for ``notify``."""
     channel, address = _to(user)
-    outbox.enqueue(
-        session, [_row(key, user, None, channel, address, subject, body)], context.clock.now()
-    )
+    return _row(key, user, None, channel, address, subject, body)
+
+
+def notify(session: Session, context: ServiceContext, rows: list[dict[str, Any]]) -> int:
+    """Enqueue notifications (part of the caller's transaction); how many were new."""
+    return outbox.enqueue(session, rows, context.clock.now())
 
 
 def send_due(context: ServiceContext, limit: int = 200) -> tuple[int, int]:

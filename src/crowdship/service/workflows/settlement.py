@@ -314,17 +314,19 @@ def _pay_out(context: ServiceContext, day: date, trigger: str, out_dir: Path) ->
         session.flush()
         ledger.book(session, bookings)
         # Each courier paid hears of it, once per run (part of the run's transaction).
+        notices = []
         for courier_id, user in accounts.by_ids(session, paying).items():
-            amount = sum(p.amount_cents for p in paying[courier_id])
-            notifying.notify(
-                session,
-                context,
-                f"payout-run{run.id}:courier{courier_id}",
-                user,
-                f"payout of {format_money(amount, currency)}",
-                f"crowdship: {format_money(amount, currency)} is on its way to your account "
-                f"{payout_accounts[courier_id]} (payout run {run.id}, {day}).",
+            amount = format_money(sum(p.amount_cents for p in paying[courier_id]), currency)
+            notices.append(
+                notifying.to_account(
+                    f"payout-run{run.id}:courier{courier_id}",
+                    user,
+                    f"payout of {amount}",
+                    f"crowdship: {amount} is on its way to your account "
+                    f"{payout_accounts[courier_id]} (payout run {run.id}, {day}).",
+                )
             )
+        notifying.notify(session, context, notices)
         final = out_dir / f"payouts-{day}-run{run.id}.csv"
         run.file = str(final)
         # The file is written before the commit and renamed into place after it: a crash

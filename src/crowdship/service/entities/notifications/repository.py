@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from crowdship.service.entities.notifications.models import (
@@ -21,20 +21,26 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]], now: datetime) -> 
     if not rows:
         return 0
     keys = [r["key"] for r in rows]
-    known = set(session.scalars(select(Notification.key).where(Notification.key.in_(keys))))
+    known: set[str] = set()
+    for start in range(0, len(keys), 5000):  # stay under the databases' parameter limits
+        part = keys[start : start + 5000]
+        known |= set(session.scalars(select(Notification.key).where(Notification.key.in_(part))))
     fresh = {r["key"]: r for r in rows if r["key"] not in known}
-    for row in fresh.values():
-        session.add(
-            Notification(
-                **row,
-                status=NotificationStatus.PENDING,
-                attempts=0,
-                last_error="",
-                created_at=now,
-                next_attempt_at=now,
-            )
+    if fresh:
+        session.execute(
+            insert(Notification),
+            [
+                {
+                    **row,
+                    "status": NotificationStatus.PENDING,
+                    "attempts": 0,
+                    "last_error": "",
+                    "created_at": now,
+                    "next_attempt_at": now,
+                }
+                for row in fresh.values()
+            ],
         )
-    session.flush()
     return len(fresh)
 
 
