@@ -146,3 +146,41 @@ def test_offers_are_an_optimal_matching(database_url: str, seed: int) -> None:
         cost_units / 1000,
     )
     context.db.dispose()
+
+
+def test_just_in_time_offers_only_what_waiting_could_lose(database_url: str) -> None:
+    """With CROWDSHIP_MATCHING_STRATEGY=jit a batch plans the whole pool but offers a pair
+    only when its trip departs within the lead, or its order has waited the promised time."""
+    from tests.service.conftest import order_body, start_service, trip_body
+
+    server, thread, service = start_service(
+        database_url, matching_strategy="jit", jit_lead_min=15, jit_max_wait_min=60
+    )
+    try:
+        operator = service.party("operator")
+        shop = service.party("merchant")
+        early, late = service.party("courier"), service.party("courier")
+        later = late.post("/trips", json=trip_body(depart=90, arrive=200)).json()["id"]
+        first = shop.post("/orders", json=order_body(latest=300)).json()["id"]
+        # The only trip leaves in 90 minutes: the pair is planned, not offered ...
+        assert operator.post("/matching/run").json()["offers"] == 0
+        assert shop.get(f"/orders/{first}").json()["status"] == "posted"
+        # ... until the order has waited an hour (the answer promised to the sender).
+        service.clock.advance(61)
+        service.relogin(operator, shop, early, late)
+        assert operator.post("/matching/run").json()["offers"] == 1
+        offer = late.get("/offers").json()[0]
+        assert (offer["order"]["id"], offer["trip_id"]) == (first, later)
+
+        # A trip leaving within the lead has its planned pair offered at once.
+        soon = early.post("/trips", json=trip_body(depart=71, arrive=160)).json()["id"]
+        second = shop.post("/orders", json=order_body(earliest=61, latest=300)).json()["id"]
+        assert operator.post("/matching/run").json()["offers"] == 1
+        offer = early.get("/offers").json()[0]
+        assert (offer["order"]["id"], offer["trip_id"]) == (second, soon)
+    finally:
+        for client in service.clients:
+            client.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+        service.context.db.dispose()

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     )
     # min-cost needs a value per order, which orders do not carry yet.
     policy: Literal["max-matches", "acceptance-aware"] = "max-matches"
+    # rolling: every batch offers all it matched (the paper's). jit: every batch plans the
+    # whole pool but offers a pair only when waiting longer could lose it: its trip departs
+    # within jit_lead_min, or its order has waited jit_max_wait_min (the simulator's
+    # just-in-time strategy; run batches often, e.g. CROWDSHIP_PLANNING_INTERVAL_MIN=5).
+    matching_strategy: Literal["rolling", "jit"] = "rolling"
+    jit_lead_min: float = Field(default=15.0, ge=0, le=24 * 60)
+    jit_max_wait_min: float | None = Field(default=60.0, ge=0, le=7 * 24 * 60)
     speed_kmh: float = Field(default=30.0, gt=0)
     detour_factor: float = Field(default=1.3, ge=1)
 

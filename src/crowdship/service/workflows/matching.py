@@ -163,6 +163,9 @@ def run_matching(
                 )
                 for m in result.assignment.matches()
             ]
+        planned = len(proposals)
+        if context.settings.matching_strategy == "jit":
+            proposals = commit_now(context, proposals, loaded, now)
         match_s = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -183,13 +186,16 @@ def run_matching(
             run.finished_at = context.clock.now()
             session.commit()
         log.info(
-            "matching run %d (%s): %d open orders, %d free trips, %d feasible pairs, %d offers "
-            "sent, %d offers and %d orders expired; load %.2fs match %.2fs write %.2fs",
+            "matching run %d (%s, %s): %d open orders, %d free trips, %d feasible pairs, %d "
+            "pairs planned, %d offers sent, %d offers and %d orders expired; load %.2fs match "
+            "%.2fs write %.2fs",
             run.id,
             trigger,
+            context.settings.matching_strategy,
             run.open_orders,
             run.free_trips,
             feasible,
+            planned,
             run.offers,
             expired_offers,
             expired_orders,
@@ -198,6 +204,28 @@ def run_matching(
             run.write_s,
         )
         return run
+
+
+def commit_now(
+    context: ServiceContext, proposals: list[Proposal], loaded: Loaded, now: datetime
+) -> list[Proposal]:
+    """Just in time: of the batch's plan, the pairs that waiting longer could lose: the
+    trip departs within the lead (after that it can no longer take the order), or the order
+    has waited as long as the sender is promised an answer. The rest stays a plan; the next
+    batch plans again with whatever arrived meanwhile."""
+    settings = context.settings
+    departs = {t.id: t.earliest_departure for t in loaded.trips}
+    posted = {o.id: o.created_at for o in loaded.orders}
+    lead = timedelta(minutes=settings.jit_lead_min)
+    wait = (
+        None if settings.jit_max_wait_min is None else timedelta(minutes=settings.jit_max_wait_min)
+    )
+    return [
+        p
+        for p in proposals
+        if departs[p.trip_id] - now <= lead
+        or (wait is not None and now - posted[p.order_id] >= wait)
+    ]
 
 
 def _send_offers(
