@@ -311,8 +311,8 @@ class Deliverable:
     payment_method: str
 
 
-def delivered_before(session: Session, end: datetime) -> list[Deliverable]:
-    """Delivered, unsettled orders handed over before ``end``, locked for settlement."""
+def _bookable(session: Session, *conditions: Any) -> list[Deliverable]:
+    """Orders settlement books, by id, locked for the run."""
     query = (
         select(
             Order.id,
@@ -322,11 +322,7 @@ def delivered_before(session: Session, end: datetime) -> list[Deliverable]:
             Order.platform_cents,
             Order.payment_method,
         )
-        .where(
-            Order.status == OrderStatus.DELIVERED,
-            Order.delivered_at < end,
-            Order.courier_id.is_not(None),
-        )
+        .where(Order.courier_id.is_not(None), *conditions)
         .order_by(Order.id)
         .with_for_update()
     )
@@ -341,52 +337,33 @@ def delivered_before(session: Session, end: datetime) -> list[Deliverable]:
         )
         for r in session.execute(query)
     ]
+
+
+def _cash_held() -> list[Any]:
+    """A refunded cash-on-delivery order whose cash the courier collected and still holds
+    (not booked yet: ``settled_at`` is empty)."""
+    return [
+        Order.status == OrderStatus.FAILED,
+        Order.payment_method == "cash_on_delivery",
+        Order.paid_cents.is_not(None),
+        Order.settled_at.is_(None),
+    ]
+
+
+def delivered_before(session: Session, end: datetime) -> list[Deliverable]:
+    """Delivered, unsettled orders handed over before ``end``, locked for settlement."""
+    return _bookable(session, Order.status == OrderStatus.DELIVERED, Order.delivered_at < end)
 
 
 def refunded_cash_before(session: Session, end: datetime) -> list[Deliverable]:
-    """Refunded cash-on-delivery orders whose cash a courier collected and still holds
-    (not yet booked: ``settled_at`` is empty), refunded before ``end``; locked."""
-    query = (
-        select(
-            Order.id,
-            Order.courier_id,
-            Order.fee_cents,
-            Order.courier_cents,
-            Order.platform_cents,
-            Order.payment_method,
-        )
-        .where(
-            Order.status == OrderStatus.FAILED,
-            Order.payment_method == "cash_on_delivery",
-            Order.paid_cents.is_not(None),
-            Order.settled_at.is_(None),
-            Order.courier_id.is_not(None),
-            Order.updated_at < end,
-        )
-        .order_by(Order.id)
-        .with_for_update()
-    )
-    return [
-        Deliverable(
-            id=r.id,
-            courier_id=int(r.courier_id),
-            fee_cents=r.fee_cents,
-            courier_cents=r.courier_cents,
-            platform_cents=r.platform_cents,
-            payment_method=r.payment_method,
-        )
-        for r in session.execute(query)
-    ]
+    """Cash still held for orders refunded before ``end``, locked for settlement."""
+    return _bookable(session, *_cash_held(), Order.updated_at < end)
 
 
 def cash_held_by(session: Session, courier_id: int) -> int:
     """Cash a courier collected on orders refunded since, not yet booked."""
     query = select(func.coalesce(func.sum(Order.paid_cents), 0)).where(
-        Order.courier_id == courier_id,
-        Order.status == OrderStatus.FAILED,
-        Order.payment_method == "cash_on_delivery",
-        Order.paid_cents.is_not(None),
-        Order.settled_at.is_(None),
+        Order.courier_id == courier_id, *_cash_held()
     )
     return int(session.scalar(query) or 0)
 
