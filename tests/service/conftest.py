@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -251,9 +252,10 @@ def start_service(
     return server, thread, Service(f"http://127.0.0.1:{port}", context, clock, sms)
 
 
-@pytest.fixture
-def service(database_url: str) -> Iterator[Service]:
-    server, thread, running = start_service(database_url)
+@contextmanager
+def running_service(url: str, clock: Clock | None = None, **settings: Any) -> Iterator[Service]:
+    """A service with these settings for the length of a ``with`` block."""
+    server, thread, running = start_service(url, clock=clock, **settings)
     try:
         yield running
     finally:
@@ -262,3 +264,9 @@ def service(database_url: str) -> Iterator[Service]:
         server.should_exit = True
         thread.join(timeout=10)
         running.context.db.dispose()
+
+
+@pytest.fixture
+def service(database_url: str) -> Iterator[Service]:
+    with running_service(database_url) as running:
+        yield running

@@ -13,7 +13,7 @@ import pytest
 from crowdship.service.clock import DemoClock, SystemClock
 from crowdship.service.context import clock_for
 from crowdship.service.settings import Settings
-from tests.service.conftest import START, Service, order_body, start_service, trip_body
+from tests.service.conftest import START, Service, order_body, running_service, trip_body
 
 SPEED = 60.0  # one service minute per real second
 
@@ -38,16 +38,8 @@ def seconds() -> RealSeconds:
 
 @pytest.fixture
 def demo(database_url: str, seconds: RealSeconds) -> Iterator[Service]:
-    clock = DemoClock(START, SPEED, monotonic=seconds)
-    server, thread, running = start_service(database_url, clock=clock)
-    try:
-        yield running
-    finally:
-        for client in running.clients:
-            client.close()
-        server.should_exit = True
-        thread.join(timeout=10)
-        running.context.db.dispose()
+    with running_service(database_url, clock=DemoClock(START, SPEED, monotonic=seconds)) as up:
+        yield up
 
 
 def test_the_demo_clock_scales_real_time(seconds: RealSeconds) -> None:

@@ -151,12 +151,11 @@ def test_offers_are_an_optimal_matching(database_url: str, seed: int) -> None:
 def test_just_in_time_offers_only_what_waiting_could_lose(database_url: str) -> None:
     """With CROWDSHIP_MATCHING_STRATEGY=jit a batch plans the whole pool but offers a pair
     only when its trip departs within the lead, or its order has waited the promised time."""
-    from tests.service.conftest import order_body, start_service, trip_body
+    from tests.service.conftest import order_body, running_service, trip_body
 
-    server, thread, service = start_service(
+    with running_service(
         database_url, matching_strategy="jit", jit_lead_min=15, jit_max_wait_min=60
-    )
-    try:
+    ) as service:
         operator = service.party("operator")
         shop = service.party("merchant")
         early, late = service.party("courier"), service.party("courier")
@@ -178,9 +177,3 @@ def test_just_in_time_offers_only_what_waiting_could_lose(database_url: str) -> 
         assert operator.post("/matching/run").json()["offers"] == 1
         offer = early.get("/offers").json()[0]
         assert (offer["order"]["id"], offer["trip_id"]) == (second, soon)
-    finally:
-        for client in service.clients:
-            client.close()
-        server.should_exit = True
-        thread.join(timeout=10)
-        service.context.db.dispose()

@@ -72,10 +72,9 @@ def test_the_parties_write_through_the_order(service: Service) -> None:
 def test_calls_go_through_masked_numbers(database_url: str) -> None:
     """Where a telephony provider is configured, the parties call each other through a
     masked number; without one the service says to write instead."""
-    from tests.service.conftest import start_service
+    from tests.service.conftest import running_service
 
-    server, thread, service = start_service(database_url, telephony_provider="log")
-    try:
+    with running_service(database_url, telephony_provider="log") as service:
         shop = service.party("merchant", phone="+358405550020")
         receiver = service.party("customer", phone="+358405550021")
         courier = service.party("courier", phone="+358405550022")
@@ -97,12 +96,6 @@ def test_calls_go_through_masked_numbers(database_url: str) -> None:
             }
         wrong = receiver.post(f"/orders/{order_id}/call", json={"to": "sender"})
         assert wrong.status_code == 422 and wrong.json()["field"] == "to"
-    finally:
-        for client in service.clients:
-            client.close()
-        server.should_exit = True
-        thread.join(timeout=10)
-        service.context.db.dispose()
 
 
 def test_without_telephony_the_thread_is_the_way(service: Service) -> None:
