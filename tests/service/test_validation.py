@@ -138,6 +138,7 @@ def test_bad_trips(setup: Setup, body: dict[str, Any], field: str, words: str) -
 def test_bad_requests_elsewhere(setup: Setup) -> None:
     """Sign-up, queries, paths, codes and raw bodies: 422 naming the field, never 500."""
     client = setup.service.client()
+    operator = setup.service.party("operator")
     signup = {
         "email": "a@b.dev",
         "password": "long-enough-1",
@@ -155,6 +156,8 @@ def test_bad_requests_elsewhere(setup: Setup) -> None:
         (setup.merchant.get("/orders", params={"offset": 10**12}), "offset"),
         (setup.merchant.get("/orders/99999999999999999999"), "order_id"),
         (setup.merchant.get("/orders/0"), "order_id"),
+        (operator.get("/couriers", params={"ids": 510557864430306510907552598851584}), "ids"),
+        (operator.get("/notifications", params={"order_id": 10**30}), "order_id"),
         (setup.courier.post(f"/orders/{setup.order_id}/grab", json={"trip_id": "x"}), "trip_id"),
         (setup.courier.post(f"/orders/{setup.order_id}/deliver", json={"code": "12"}), "code"),
         (
