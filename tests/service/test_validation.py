@@ -182,3 +182,56 @@ def test_bad_requests_elsewhere(setup: Setup) -> None:
     assert duplicate.status_code == 409 and "already registered" in duplicate.json()["detail"]
     nul_login = client.post("/auth/token", data={"username": "a\x00@b.dev", "password": "x" * 8})
     assert nul_login.status_code == 401
+
+
+def test_strict_input(setup: Setup) -> None:
+    """Issue 18.3: no booleans or strings as numbers, finite numbers, dates within the
+    horizon (30 days by default), text limits in characters, large bodies refused unread."""
+    courier, merchant = setup.courier, setup.merchant
+    cases = [
+        (courier.post("/trips", json={**trip_body(), "origin_lat": True}), "origin_lat", "number"),
+        (
+            courier.post("/trips", json={**trip_body(), "origin_lon": "24.9"}),
+            "origin_lon",
+            "number",
+        ),
+        (
+            courier.post(f"/orders/{setup.order_id}/grab", json={"trip_id": True}),
+            "trip_id",
+            "integer",
+        ),
+        (
+            merchant.post(
+                "/orders", json={**order_body(), "latest_delivery": "9999-12-31T23:59:59Z"}
+            ),
+            "latest_delivery",
+            "more than 30 days ahead",
+        ),
+        (
+            courier.post("/trips", json=trip_body(depart=60, arrive=60 * 24 * 365 * 10)),
+            "latest_arrival",
+            "more than 30 days ahead",
+        ),
+        (
+            merchant.post("/orders", json={**order_body(), "pickup_address": "x" * 301}),
+            "pickup_address",
+            "at most 300 characters, not 301",
+        ),
+    ]
+    for answer, field, words in cases:
+        assert answer.status_code == 422, (field, answer.text)
+        body = answer.json()
+        named = body["errors"][0]["field"] if "errors" in body else body["field"]
+        assert named == field, answer.text
+        assert words in body["detail"], (field, answer.text)
+    nan = merchant.post(
+        "/orders",
+        content=b'{"pickup_lat": NaN}',
+        headers={"content-type": "application/json"},
+    )
+    assert "finite number" in nan.text, nan.text
+    huge = merchant.post(
+        "/orders", content=b"x" * 2_000_000, headers={"content-type": "application/json"}
+    )
+    assert huge.status_code == 413 and huge.json()["field"] == "body", huge.text
+    assert "2000000 bytes is more than the 1000000 allowed" in huge.json()["detail"]

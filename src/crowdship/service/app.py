@@ -57,11 +57,44 @@ def _problem(error: Any) -> dict[str, str]:
             "type": "json_invalid",
         }
     message = str(error["msg"]).removeprefix("Value error, ")  # our validators' own words
+    given = error.get("input")
+    if error["type"] in ("too_long", "too_short") and isinstance(given, str):
+        # Text fields are counted in characters, whatever pydantic calls them.
+        limit = error.get("ctx", {}).get(
+            "max_length" if error["type"] == "too_long" else "min_length"
+        )
+        most = "at most" if error["type"] == "too_long" else "at least"
+        message = f"should have {most} {limit} characters, not {len(given)}"
     return {
         "field": _field_name(tuple(error["loc"])),
         "problem": message,
         "type": str(error["type"]),
     }
+
+
+class BodyLimit:
+    """Refuses a request whose Content-Length is over the limit before reading its body
+    (plain ASGI: no per-request cost beyond reading one header)."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                    answer = JSONResponse(
+                        {
+                            "detail": f"body: {int(value)} bytes is more than the "
+                            f"{self.limit} allowed",
+                            "field": "body",
+                        },
+                        status_code=413,
+                    )
+                    await answer(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 def create_app(context: ServiceContext) -> FastAPI:
@@ -88,6 +121,8 @@ def create_app(context: ServiceContext) -> FastAPI:
     )
     app.state.context = context
     app.state.actors = ActorCache()
+
+    app.add_middleware(BodyLimit, limit=context.settings.max_body_bytes)
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, error: DomainError) -> JSONResponse:

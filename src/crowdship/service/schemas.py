@@ -5,10 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Strict
 
-Latitude = Annotated[float, Field(ge=-90, le=90, description="degrees, WGS84")]
-Longitude = Annotated[float, Field(ge=-180, le=180, description="degrees, WGS84")]
+# Strict: a boolean or a string is not a coordinate (an integer is); finite numbers only.
+Latitude = Annotated[
+    float, Strict(), Field(ge=-90, le=90, allow_inf_nan=False, description="degrees, WGS84")
+]
+Longitude = Annotated[
+    float, Strict(), Field(ge=-180, le=180, allow_inf_nan=False, description="degrees, WGS84")
+]
 Phone = Annotated[
     str,
     Field(
@@ -30,7 +35,8 @@ Text = Annotated[str, AfterValidator(_no_nul)]
 Address = Annotated[Text, Field(max_length=300)]
 # Database ids: positive 32-bit integers (anything larger cannot exist, and PostgreSQL would
 # refuse to compare it).
-Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
+Id = Annotated[int, Strict(), Field(ge=1, le=2_147_483_647)]  # in JSON bodies
+IdParam = Annotated[int, Field(ge=1, le=2_147_483_647)]  # in query strings (text by nature)
 
 
 def _aware(value: datetime) -> datetime:

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     withdraw_window_min: float = Field(default=5.0, ge=0)
     scheduler: bool = Field(default=True, description="run matching and expiry in the background")
     tick_seconds: float = Field(default=30.0, gt=0)
+    horizon_days: int = Field(
+        default=30, ge=1, le=366, description="orders and trips end within this many days"
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1_000, description="larger request bodies are refused unread"
+    )
     clock_speed: float = Field(
         default=1.0,
         gt=0,

@@ -26,7 +26,7 @@ from crowdship.service.entities.accounts.trust_schemas import (
     Reliability,
     SuspendIn,
 )
-from crowdship.service.schemas import Id
+from crowdship.service.schemas import IdParam
 from crowdship.service.workflows import trust as service
 
 router = APIRouter(route_class=CommittingRoute, tags=["couriers"])
@@ -77,7 +77,7 @@ def couriers(
     actor: Operator,
     session: ReadSession,
     context: Context,
-    ids: Annotated[list[Id] | None, Query(max_length=1000)] = None,
+    ids: Annotated[list[IdParam] | None, Query(max_length=1000)] = None,
 ) -> list[Reliability]:
     """Operator: every courier's standing and reliability (offers answered, grabs,
     withdrawals, deliveries, failures, incidents, rating)."""

@@ -17,7 +17,7 @@ from crowdship.service.entities.accounts.schemas import ChannelIn, UserPublic
 from crowdship.service.entities.notifications.models import Notification, NotificationStatus
 from crowdship.service.entities.notifications.schemas import NotificationPublic
 from crowdship.service.entities.orders.schemas import TrackingPublic
-from crowdship.service.schemas import Id
+from crowdship.service.schemas import IdParam
 from crowdship.service.workflows import messaging, notifying
 
 router = APIRouter(route_class=CommittingRoute, tags=["notifications"])
@@ -28,7 +28,7 @@ def notifications(
     actor: CurrentActor,
     session: ReadSession,
     status: NotificationStatus | None = None,
-    order_id: Id | None = None,
+    order_id: IdParam | None = None,
     limit: Limit = 100,
 ) -> list[Notification]:
     """Operators: every notification, e.g. ``status=failed`` to see sends that gave up;

@@ -165,6 +165,13 @@ def post(session: Session, context: ServiceContext, actor: Actor, data: OrderCre
         raise Invalid(
             "latest_delivery", f"{data.latest_delivery:%Y-%m-%d %H:%M} UTC is in the past"
         )
+    horizon = now + timedelta(days=context.settings.horizon_days)
+    if data.latest_delivery > horizon:
+        raise Invalid(
+            "latest_delivery",
+            f"{data.latest_delivery:%Y-%m-%d %H:%M} UTC is more than "
+            f"{context.settings.horizon_days} days ahead (after {horizon:%Y-%m-%d %H:%M} UTC)",
+        )
     route = _route(session, context, data, now)
     _check_window(context, data, route, now)
     fee = _priced(context, data, route)

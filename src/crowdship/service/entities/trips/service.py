@@ -3,7 +3,7 @@ offers and orders too, so it is a workflow (``workflows.assignment``). Never com
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,13 @@ def check_times(trip: Trip, context: ServiceContext, now: datetime) -> None:
         raise Invalid(
             "earliest_departure",
             f"{trip.earliest_departure:%Y-%m-%d %H:%M} UTC is in the past",
+        )
+    horizon = now + timedelta(days=context.settings.horizon_days)
+    if trip.latest_arrival > horizon:
+        raise Invalid(
+            "latest_arrival",
+            f"{trip.latest_arrival:%Y-%m-%d %H:%M} UTC is more than "
+            f"{context.settings.horizon_days} days ahead (after {horizon:%Y-%m-%d %H:%M} UTC)",
         )
     if trip.latest_arrival <= trip.earliest_departure:
         raise Invalid(
