@@ -57,24 +57,17 @@ def tracking_link(context: ServiceContext, order_id: int) -> str:
     return f"{context.settings.public_url.rstrip('/')}/track/{token}"
 
 
-def _to(user: User) -> tuple[str, str]:
-    """The user's channel and address."""
-    if user.notify_channel == "email":
-        return "email", user.email
-    if user.notify_channel == "webhook":
-        return "webhook", str(user.id)
-    return "sms", user.phone or ""
-
-
-def _row(
-    key: str,
-    user: User | None,
-    order_id: int | None,
-    channel: str,
-    address: str,
-    subject: str,
-    body: str,
-) -> dict[str, Any]:
+def _row(key: str, to: User | str, order_id: int | None, subject: str, body: str) -> dict[str, Any]:
+    """One notification to an account (through the channel it chose) or, for a receiver
+    without an account, to a phone number by SMS."""
+    if isinstance(to, str):
+        user, channel, address = None, "sms", to
+    elif to.notify_channel == "email":
+        user, channel, address = to, "email", to.email
+    elif to.notify_channel == "webhook":
+        user, channel, address = to, "webhook", str(to.id)
+    else:
+        user, channel, address = to, "sms", to.phone or ""
     return {
         "key": key[:120],
         "recipient_id": user.id if user is not None else None,
@@ -103,28 +96,20 @@ def _for_event(
         )
         sender = users.get(order.sender_id)
         if sender is not None:
-            channel, address = _to(sender)
-            rows.append(
-                _row(f"e{event.id}:sender", sender, order.id, channel, address, subject, body)
-            )
+            rows.append(_row(f"e{event.id}:sender", sender, order.id, subject, body))
         receiver = by_phone.get(order.receiver_phone)
         if receiver is None or receiver.id != order.sender_id:
-            channel, address = _to(receiver) if receiver else ("sms", order.receiver_phone)
-            rows.append(
-                _row(f"e{event.id}:receiver", receiver, order.id, channel, address, subject, body)
-            )
+            to = receiver if receiver is not None else order.receiver_phone
+            rows.append(_row(f"e{event.id}:receiver", to, order.id, subject, body))
     if event.action == Action.OFFER.value and event.trip_id is not None:
         courier = users.get(courier_of_trip.get(event.trip_id, -1))
         if courier is not None:
             expires = event.at + timedelta(minutes=context.settings.offer_ttl_min)
-            channel, address = _to(courier)
             rows.append(
                 _row(
                     f"e{event.id}:offer",
                     courier,
                     order.id,
-                    channel,
-                    address,
                     f"new offer: order {order.id}",
                     f"crowdship: a new offer for your trip {event.trip_id}: order {order.id} from "
                     f"{order.pickup_address} to {order.delivery_address}. Answer by "
@@ -138,14 +123,11 @@ def _for_event(
     ):
         courier = users.get(event.courier_id)
         if courier is not None:
-            channel, address = _to(courier)
             rows.append(
                 _row(
                     f"e{event.id}:taken",
                     courier,
                     order.id,
-                    channel,
-                    address,
                     f"order {order.id} left your trip",
                     f"crowdship: order {order.id} was taken off your trip "
                     f"({event.note or event.action}).",
@@ -185,8 +167,7 @@ def enqueue_from_events(context: ServiceContext, limit: int = 2000) -> int:
 
 def to_account(key: str, user: User, subject: str, body: str) -> dict[str, Any]:
     """One notification to an account, for ``notify``."""
-    channel, address = _to(user)
-    return _row(key, user, None, channel, address, subject, body)
+    return _row(key, user, None, subject, body)
 
 
 def notify(session: Session, context: ServiceContext, rows: list[dict[str, Any]]) -> int:
@@ -200,42 +181,38 @@ def send_due(context: ServiceContext, limit: int = 200) -> tuple[int, int]:
     now = context.clock.now()
     with context.db.write() as session:
         outbox.release_stale(session, now - timedelta(minutes=10))
-        due = [
-            (n.id, n.channel, n.address, n.subject, n.body, n.attempts)
-            for n in outbox.due(session, now, limit)
-        ]
+        due = outbox.due(session, now, limit)  # kept readable after the session (no expiry)
         session.commit()
     sent = failed = 0
-    for notification_id, channel, address, subject, body, attempts in due:
+    for notice in due:
         with context.db.write() as session:
-            claimed = outbox.claim(session, notification_id, now)
+            claimed = outbox.claim(session, notice.id, now)
             session.commit()
         if not claimed:
             continue
+        tries = notice.attempts + 1
         try:
-            context.notifier.send(channel, address, subject, body)
+            context.notifier.send(notice.channel, notice.address, notice.subject, notice.body)
         except SendFailed as error:
             failed += 1
-            tries = attempts + 1
             final = tries >= MAX_ATTEMPTS
             status = NotificationStatus.FAILED if final else NotificationStatus.PENDING
-            wait = timedelta(minutes=2**tries)
-            log.warning("notification %d, attempt %d: %s", notification_id, tries, error)
+            log.warning("notification %d, attempt %d: %s", notice.id, tries, error)
             with context.db.write() as session:
                 outbox.finish(
                     session,
-                    notification_id,
+                    notice.id,
                     status,
                     now,
                     tries,
                     str(error),
-                    next_attempt_at=now + wait,
+                    next_attempt_at=now + timedelta(minutes=2**tries),
                 )
                 session.commit()
             continue
         sent += 1
         with context.db.write() as session:
-            outbox.finish(session, notification_id, NotificationStatus.SENT, now, attempts + 1)
+            outbox.finish(session, notice.id, NotificationStatus.SENT, now, tries)
             session.commit()
     return sent, failed
 

@@ -44,9 +44,7 @@ def _open_point(session: Session, field: str, point_id: int) -> PickupPoint:
     return point
 
 
-def _origin(
-    session: Session, context: ServiceContext, parcel: ParcelFields, now: datetime
-) -> Place:
+def _origin(session: Session, parcel: ParcelFields) -> Place:
     """Where the parcel starts: an address, or a pickup point where it waits (the campus
     short leg); the point must be open whenever a courier could come for it."""
     if parcel.from_point_id is None:
@@ -99,7 +97,7 @@ def _destination(
 
 
 def _route(session: Session, context: ServiceContext, parcel: ParcelFields, now: datetime) -> Route:
-    start = _origin(session, context, parcel, now)
+    start = _origin(session, parcel)
     end = _destination(session, context, parcel, start, now)
     if start.point is not None:
         # The courier collects from the point between the earliest pickup and the last

@@ -53,7 +53,8 @@ def claim(session: Session, notification_id: int, now: datetime) -> bool:
             Notification.status == NotificationStatus.PENDING,
             Notification.next_attempt_at <= now,
         )
-        .values(status=NotificationStatus.SENDING)
+        # While sending, next_attempt_at holds the claim time: release_stale measures from it.
+        .values(status=NotificationStatus.SENDING, next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
