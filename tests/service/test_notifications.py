@@ -75,6 +75,15 @@ def test_channels_and_a_courier_taken_off_a_trip(service: Service) -> None:
     taken = [m for m in service.sms.to(courier.phone or "") if "taken off your trip" in m]
     assert len(taken) == 1 and "no show" in taken[0]
 
+    # The sender cancels an order the courier carries: the courier hears of that too.
+    again = shop.post("/orders", json=order_body(receiver_phone=receiver.phone or "")).json()["id"]
+    trip = courier.post("/trips", json=trip_body(depart=40)).json()["id"]
+    assert courier.post(f"/orders/{again}/grab", json={"trip_id": trip}).status_code == 200
+    assert shop.post(f"/orders/{again}/cancel").status_code == 200
+    notifying.run(service.context)
+    taken = [m for m in service.sms.to(courier.phone or "") if "taken off your trip" in m]
+    assert len(taken) == 2 and f"order {again}" in taken[1]
+
 
 def test_failed_sends_are_retried_then_shown_to_the_operator(service: Service) -> None:
     operator = service.party("operator")

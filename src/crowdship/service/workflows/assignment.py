@@ -284,6 +284,7 @@ def cancel_order(session: Session, context: ServiceContext, actor: Actor, order_
         Action.CANCEL,
         actor.id,
         now,
+        concerns=order.courier_id,  # a courier carrying it hears of the cancellation
         trip_id=None,
         courier_id=None,
         pickup_code_hash=None,

@@ -35,7 +35,7 @@ log = logging.getLogger("crowdship.notify")
 FEED = "order_events"
 MAX_ATTEMPTS = 5
 # An order taken off a courier's trip by someone else: the courier must hear of it.
-TAKEN_OFF = {Action.RELEASE.value, Action.LATE_RELEASE.value, Action.TRIP_CANCEL.value}
+TAKEN_OFF = {Action.RELEASE.value, Action.LATE_RELEASE.value, Action.CANCEL.value}
 
 
 def tracking_token(key: str, order_id: int) -> str:
