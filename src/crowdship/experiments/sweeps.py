@@ -41,6 +41,28 @@ DEFAULT_INTERVALS = tuple(float(k) for k in range(10, 121, 10))
 INTERVAL_RATIO = 0.4
 
 
+def offline_day(
+    experiment: str,
+    counts: ScenarioParams,
+    ratio: float,
+    repetition: int,
+    seed: int,
+    response: str,
+) -> RunSpec:
+    """The offline run of one repetition's day: every other strategy of the repetition is
+    the same day with another strategy (common random numbers), and this run bounds it."""
+    return RunSpec(
+        experiment=experiment,
+        strategy="offline",
+        interval_min=None,
+        ratio=ratio,
+        repetition=repetition,
+        seed=scenario_seed(seed, experiment, ratio, repetition),
+        params=counts,
+        response=response,
+    )
+
+
 def ratio_specs(
     params: ScenarioParams,
     trips: int,
@@ -58,16 +80,7 @@ def ratio_specs(
     for ratio in ratios:
         counts = with_counts(params, trips, ratio)
         for repetition in range(repetitions):
-            day = RunSpec(
-                experiment="ratio",
-                strategy="offline",
-                interval_min=None,
-                ratio=ratio,
-                repetition=repetition,
-                seed=scenario_seed(seed, "ratio", ratio, repetition),
-                params=counts,
-                response=response,
-            )
+            day = offline_day("ratio", counts, ratio, repetition, seed, response)
             for strategy in strategies:
                 interval = interval_min if strategy == "rolling" else None
                 for policy in policies if strategy != "offline" else ("max-matches",):
@@ -95,16 +108,7 @@ def interval_specs(
     specs: list[RunSpec] = []
     for repetition in range(repetitions):
         # Every strategy of one repetition simulates the same day; the offline run bounds it.
-        day = RunSpec(
-            experiment="interval",
-            strategy="offline",
-            interval_min=None,
-            ratio=ratio,
-            repetition=repetition,
-            seed=scenario_seed(seed, "interval", ratio, repetition),
-            params=counts,
-            response=response,
-        )
+        day = offline_day("interval", counts, ratio, repetition, seed, response)
         for policy in policies:
             specs.extend(
                 replace(day, strategy="rolling", interval_min=interval, policy=policy)
@@ -151,16 +155,7 @@ def gap_specs(
             raise ValueError(f"phantom weight must be in [0, 1), got {share:g}")
     specs: list[RunSpec] = []
     for repetition in range(repetitions):
-        day = RunSpec(
-            experiment="gap",
-            strategy="offline",
-            interval_min=None,
-            ratio=ratio,
-            repetition=repetition,
-            seed=scenario_seed(seed, "gap", ratio, repetition),
-            params=counts,
-            response=response,
-        )
+        day = offline_day("gap", counts, ratio, repetition, seed, response)
         versions: list[tuple[str, float | None]] = [
             (policy, weight)
             for policy in policies
