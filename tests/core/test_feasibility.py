@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -126,12 +128,10 @@ def test_index_finds_exactly_the_pairs_of_the_all_pairs_check(
     np.testing.assert_allclose(found.detour[mine], reference.detour[theirs], atol=1e-9)
 
 
-@settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), spread=st.sampled_from([0.02, 0.3, 3.0]))
-def test_index_matches_all_pairs_on_the_sphere(seed, spread):
-    """Great-circle travel: the chord lower bound keeps every feasible pair."""
-    rng = np.random.default_rng(seed)
-    trips, requests = random_instance(rng, 30, 30, 1.0)
+def _around_helsinki(rng: np.random.Generator, n: int, spread: float) -> tuple[Any, Any]:
+    """A random instance in lat/lon: ``spread`` degrees around central Helsinki, with
+    windows three times as long as ``random_instance``'s so that many pairs fit."""
+    trips, requests = random_instance(rng, n, n, 1.0)
     centre = np.array([60.17, 24.94])
     trips = type(trips).from_columns(
         trips.ids,
@@ -147,6 +147,14 @@ def test_index_matches_all_pairs_on_the_sphere(seed, spread):
         requests.earliest_pickup,
         requests.latest_delivery * 3,
     )
+    return trips, requests
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), spread=st.sampled_from([0.02, 0.3, 3.0]))
+def test_index_matches_all_pairs_on_the_sphere(seed, spread):
+    """Great-circle travel: the chord lower bound keeps every feasible pair."""
+    trips, requests = _around_helsinki(np.random.default_rng(seed), 30, spread)
     travel = GreatCircleTravel()
     reference = all_pairs(trips, requests, travel)
     found = feasible_pairs(trips, requests, travel)
@@ -167,23 +175,7 @@ def test_compiled_great_circle_rule_equals_numpy(seed, spread, max_detour):
     model's own NumPy minutes, with the same detours."""
     from crowdship.core.feasibility import DirectTimes, check_pairs, evaluate
 
-    rng = np.random.default_rng(seed)
-    trips, requests = random_instance(rng, 40, 40, 1.0)
-    centre = np.array([60.17, 24.94])
-    trips = type(trips).from_columns(
-        trips.ids,
-        centre + (trips.origin - 0.5) * spread,
-        centre + (trips.destination - 0.5) * spread,
-        trips.earliest_departure,
-        trips.latest_arrival * 3,
-    )
-    requests = type(requests).from_columns(
-        requests.ids,
-        centre + (requests.pickup - 0.5) * spread,
-        centre + (requests.delivery - 0.5) * spread,
-        requests.earliest_pickup,
-        requests.latest_delivery * 3,
-    )
+    trips, requests = _around_helsinki(np.random.default_rng(seed), 40, spread)
     travel = GreatCircleTravel()
     limits = Limits(max_detour_min=max_detour)
     direct = DirectTimes.of(trips, requests, travel)
