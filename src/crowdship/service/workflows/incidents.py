@@ -16,22 +16,9 @@ from crowdship.service.entities.incidents.models import Incident, IncidentKind, 
 from crowdship.service.entities.orders import repository as orders
 from crowdship.service.entities.orders import service as order_access
 from crowdship.service.entities.orders.lifecycle import Action, OrderStatus
-from crowdship.service.entities.orders.models import Order
 from crowdship.service.entities.trips.lifecycle import TripAction
 from crowdship.service.errors import Conflict, Invalid, NotFound
 from crowdship.service.workflows.assignment import release_trip
-
-
-def _role_in(actor: Actor, order: Order) -> str:
-    if actor.role == Role.OPERATOR:
-        return "operator"
-    if order.sender_id == actor.id:
-        return "sender"
-    if actor.role == Role.COURIER:
-        return "courier"  # visible() only lets the carrying courier through
-    if actor.role == Role.STAFF:
-        return "staff"
-    return "receiver"
 
 
 def report(
@@ -63,7 +50,7 @@ def report(
         order_id=order_id,
         courier_id=courier_id,
         reporter_id=actor.id,
-        reporter_role=_role_in(actor, order),
+        reporter_role=order_access.role_in(actor, order),
         kind=kind,
         note=note,
         order_status=status,

@@ -27,19 +27,6 @@ from crowdship.service.telephony import Bridge
 OPEN_THREAD = frozenset({OrderStatus.ACCEPTED, OrderStatus.PICKED_UP})
 
 
-def role_in(actor: Actor, order: Order) -> str:
-    """The actor's part in the order (they can see it)."""
-    if actor.role == Role.OPERATOR:
-        return "operator"
-    if actor.role == Role.COURIER and order.courier_id == actor.id:
-        return "courier"
-    if order.sender_id == actor.id:
-        return "sender"
-    if actor.role == Role.STAFF:
-        return "staff"
-    return "receiver"
-
-
 def write(
     session: Session, context: ServiceContext, actor: Actor, order_id: int, body: str
 ) -> OrderMessage:
@@ -53,7 +40,7 @@ def write(
     message = OrderMessage(
         order_id=order_id,
         author_id=actor.id,
-        author_role=role_in(actor, order),
+        author_role=order_access.role_in(actor, order),
         body=body,
         created_at=context.clock.now(),
     )
@@ -116,7 +103,7 @@ def call(session: Session, context: ServiceContext, actor: Actor, order_id: int,
             f"order {order_id} is {order.status.value}; calls are for while a courier carries it",
             status=order.status.value,
         )
-    me = role_in(actor, order)
+    me = order_access.role_in(actor, order)
     if me == "courier" and to in ("sender", "receiver"):
         sender = accounts.get(session, order.sender_id)
         callee = order.receiver_phone if to == "receiver" else (sender.phone if sender else None)

@@ -25,6 +25,20 @@ def can_see(actor: Actor, order: Order) -> bool:
     return actor.role == Role.CUSTOMER and actor.phone == order.receiver_phone
 
 
+def role_in(actor: Actor, order: Order) -> str:
+    """The part an actor who can see the order plays in it: operator, courier, sender,
+    staff (of its pickup point) or receiver."""
+    if actor.role == Role.OPERATOR:
+        return "operator"
+    if actor.role == Role.COURIER and order.courier_id == actor.id:
+        return "courier"
+    if order.sender_id == actor.id:
+        return "sender"
+    if actor.role == Role.STAFF:
+        return "staff"
+    return "receiver"
+
+
 def visible(session: Session, actor: Actor, order_id: int) -> Order:
     """The order if the actor is one of its parties; 404 otherwise (no existence leaks)."""
     order = repository.get(session, order_id)
