@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
     "db": ("crowdship.cli.serve", "db_app", True),
     "settle": ("crowdship.cli.money", "settle_command", False),
     "payout": ("crowdship.cli.money", "payout_app", True),
+    "web": ("crowdship.cli.web", "web_app", True),
 }
 
 

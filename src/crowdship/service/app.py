@@ -18,17 +18,21 @@ from crowdship.service.context import ServiceContext
 from crowdship.service.deps import ActorCache
 from crowdship.service.errors import DomainError
 from crowdship.service.routes.accounts import router as accounts_router
+from crowdship.service.routes.console import router as console_router
 from crowdship.service.routes.couriers import router as couriers_router
 from crowdship.service.routes.incidents import router as incidents_router
+from crowdship.service.routes.live import router as live_router
 from crowdship.service.routes.notifications import router as notifications_router
 from crowdship.service.routes.offers import router as matching_router
 from crowdship.service.routes.orders import router as orders_router
 from crowdship.service.routes.points import router as points_router
 from crowdship.service.routes.pricing import router as pricing_router
 from crowdship.service.routes.ratings import router as ratings_router
+from crowdship.service.routes.session import router as session_router
 from crowdship.service.routes.settlement import router as settlement_router
 from crowdship.service.routes.trips import router as trips_router
 from crowdship.service.scheduler import Scheduler
+from crowdship.web import Pages, PagesFirst
 
 log = logging.getLogger("crowdship.service")
 
@@ -110,6 +114,9 @@ def create_app(context: ServiceContext) -> FastAPI:
         try:
             yield
         finally:
+            live = getattr(app.state, "live", None)
+            if live is not None:
+                await live.close()
             if scheduler is not None:
                 scheduler.stop()
 
@@ -123,6 +130,8 @@ def create_app(context: ServiceContext) -> FastAPI:
     app.state.actors = ActorCache()
 
     app.add_middleware(BodyLimit, limit=context.settings.max_body_bytes)
+    # Outermost: a browser asking for a page gets the app before any API routing.
+    app.add_middleware(PagesFirst, pages=Pages(context.settings))
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
@@ -158,4 +167,7 @@ def create_app(context: ServiceContext) -> FastAPI:
     app.include_router(points_router)
     app.include_router(settlement_router)
     app.include_router(notifications_router)
+    app.include_router(session_router)
+    app.include_router(console_router)
+    app.include_router(live_router)
     return app

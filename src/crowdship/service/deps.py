@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hmac
 import inspect
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -19,7 +20,7 @@ from crowdship.service.context import ServiceContext
 from crowdship.service.entities.accounts import service as accounts
 from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role
-from crowdship.service.errors import DomainError, Unauthorized
+from crowdship.service.errors import DomainError, Forbidden, Unauthorized
 from crowdship.service.security import read_token
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -148,9 +149,36 @@ def _load_actor(context: ServiceContext, user_id: int) -> Actor | None:
         return accounts.actor_of(session, user_id)
 
 
+# The pages sign in with the same token, kept in an HttpOnly cookie that scripts (and other
+# sites) cannot read. A cookie is sent by the browser on its own, so a state-changing request
+# signed in by cookie must also echo the CSRF cookie in a header (double submit): another
+# site can make the browser send the cookie but cannot read it to copy it.
+SESSION_COOKIE = "crowdship_session"
+CSRF_COOKIE = "crowdship_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _session_token(request: Request) -> str | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    if request.method not in SAFE_METHODS:
+        expected = request.cookies.get(CSRF_COOKIE, "")
+        given = request.headers.get(CSRF_HEADER, "")
+        if not expected or not hmac.compare_digest(expected, given):
+            raise Forbidden(
+                f"{CSRF_HEADER}: a page signed in by cookie must send the "
+                f"{CSRF_COOKIE} cookie's value in this header"
+            )
+    return token
+
+
 async def current_actor(
     request: Request, context: Context, token: Annotated[str | None, Depends(oauth2)] = None
 ) -> Actor:
+    if not token:
+        token = _session_token(request)
     if not token:
         raise Unauthorized("not logged in: send 'Authorization: Bearer <token>' from /auth/token")
     user_id = read_token(token, context.settings.signing_key, context.clock.wall())

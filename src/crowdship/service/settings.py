@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     telephony_provider: Literal["none", "log"] = Field(
         default="none", description="masked-number calls between an order's parties"
     )
+    tile_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s\"'<>]+$",
+        description="raster map tiles for the pages, e.g. "
+        "https://tile.example.org/{z}/{x}/{y}.png; default: the bundled road lines",
+    )
     notify_webhook_url: str | None = Field(
         default=None, description="webhook notifications are POSTed here as JSON"
     )

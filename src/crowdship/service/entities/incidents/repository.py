@@ -57,3 +57,12 @@ def count_by_courier(session: Session, courier_ids: Sequence[int]) -> dict[int, 
         .group_by(Incident.courier_id)
     )
     return {int(courier_id or 0): int(n) for courier_id, n in session.execute(query)}
+
+
+def open_count(session: Session) -> int:
+    return int(
+        session.execute(
+            select(func.count()).select_from(Incident).where(Incident.resolved_at.is_(None))
+        ).scalar()
+        or 0
+    )

@@ -198,3 +198,21 @@ def last_run_started(session: Session) -> datetime | None:
     """When the latest batch began, whoever triggered it."""
     query = select(MatchingRun.started_at).order_by(MatchingRun.started_at.desc()).limit(1)
     return session.scalar(query)
+
+
+def accepted_detours(session: Session, start: datetime, end: datetime) -> list[float]:
+    """Detour minutes of the offers accepted in a window."""
+    query = select(Offer.detour_min).where(
+        Offer.status == OfferStatus.ACCEPTED, Offer.answered_at >= start, Offer.answered_at < end
+    )
+    return [float(d) for d in session.scalars(query)]
+
+
+def answers_between(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """Offers made in a window, by what became of them."""
+    query = (
+        select(Offer.status, func.count())
+        .where(Offer.created_at >= start, Offer.created_at < end)
+        .group_by(Offer.status)
+    )
+    return {status.value: int(n) for status, n in session.execute(query)}

@@ -13,6 +13,7 @@ from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from crowdship.service.entities.orders.lifecycle import (
+    FINAL_STATES,
     OPEN_STATES,
     TRANSITIONS,
     Action,
@@ -20,6 +21,7 @@ from crowdship.service.entities.orders.lifecycle import (
     target,
 )
 from crowdship.service.entities.orders.models import Order, OrderEvent
+from crowdship.service.entities.trips.models import Trip
 from crowdship.service.errors import Conflict, NotFound
 
 # The tables themselves, for Core INSERTs on hot paths (no ORM unit of work).
@@ -442,3 +444,119 @@ def statuses_by_courier(session: Session, courier_ids: Sequence[int]) -> Counter
     for courier_id, status, n in session.execute(query):
         counts[(int(courier_id or 0), str(status))] = int(n)
     return counts
+
+
+@dataclass(frozen=True)
+class Happening:
+    """An order event with what is needed to decide who may hear of it (the live feed)."""
+
+    id: int
+    order_id: int
+    at: datetime
+    action: str
+    from_status: str | None
+    to_status: str
+    status: str  # the order's status now
+    sender_id: int
+    courier_ids: frozenset[int]  # the event's courier, the order's, the trip's
+    receiver_phone: str
+    point_ids: frozenset[int]  # pickup points the order passes
+
+
+def last_event_id(session: Session) -> int:
+    return int(session.execute(select(func.max(OrderEvent.id))).scalar() or 0)
+
+
+def happenings_after(session: Session, after_id: int, limit: int = 500) -> list[Happening]:
+    """Order events with an id above ``after_id``, oldest first (an indexed range scan)."""
+    query = (
+        select(
+            OrderEvent.id,
+            OrderEvent.order_id,
+            OrderEvent.at,
+            OrderEvent.action,
+            OrderEvent.from_status,
+            OrderEvent.to_status,
+            OrderEvent.courier_id.label("event_courier"),
+            Order.status,
+            Order.sender_id,
+            Order.courier_id.label("order_courier"),
+            Order.receiver_phone,
+            Order.pickup_point_id,
+            Order.from_point_id,
+            Trip.courier_id.label("trip_courier"),
+        )
+        .join(Order, Order.id == OrderEvent.order_id)
+        .outerjoin(Trip, Trip.id == OrderEvent.trip_id)
+        .where(OrderEvent.id > after_id)
+        .order_by(OrderEvent.id)
+        .limit(limit)
+    )
+    return [
+        Happening(
+            id=r.id,
+            order_id=r.order_id,
+            at=r.at,
+            action=r.action,
+            from_status=r.from_status.value if r.from_status is not None else None,
+            to_status=r.to_status.value,
+            status=r.status.value,
+            sender_id=r.sender_id,
+            courier_ids=frozenset(
+                c for c in (r.event_courier, r.order_courier, r.trip_courier) if c is not None
+            ),
+            receiver_phone=r.receiver_phone,
+            point_ids=frozenset(p for p in (r.pickup_point_id, r.from_point_id) if p is not None),
+        )
+        for r in session.execute(query)
+    ]
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """Orders posted in a window and how they fared (the operator's KPIs)."""
+
+    posted: int
+    matched: int  # reached a courier: accepted or further
+    delivered: int
+    on_time: int  # delivered by latest_delivery
+    minutes_to_match: list[float]
+    by_status: dict[str, int]
+
+
+def day_figures(session: Session, start: datetime, end: datetime) -> DayFigures:
+    rows = session.execute(
+        select(
+            Order.status,
+            Order.created_at,
+            Order.accepted_at,
+            Order.delivered_at,
+            Order.latest_delivery,
+        ).where(Order.created_at >= start, Order.created_at < end)
+    ).all()
+    by_status: Counter[str] = Counter(r.status.value for r in rows)
+    waits = [
+        (r.accepted_at - r.created_at).total_seconds() / 60.0
+        for r in rows
+        if r.accepted_at is not None
+    ]
+    delivered = [r for r in rows if r.delivered_at is not None]
+    return DayFigures(
+        posted=len(rows),
+        matched=len(waits),
+        delivered=len(delivered),
+        on_time=sum(1 for r in delivered if r.delivered_at <= r.latest_delivery),
+        minutes_to_match=waits,
+        by_status=dict(by_status),
+    )
+
+
+def on_map(session: Session, since: datetime, limit: int) -> list[Order]:
+    """Orders worth drawing: every unfinished one, and those finished since ``since``."""
+    query = (
+        select(Order)
+        .where(or_(Order.status.not_in(FINAL_STATES), Order.updated_at >= since))
+        .order_by(Order.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))

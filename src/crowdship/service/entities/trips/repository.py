@@ -81,3 +81,17 @@ def courier_of(session: Session, trip_ids: set[int]) -> dict[int, int]:
     """trip id -> its courier's id."""
     query = select(Trip.id, Trip.courier_id).where(Trip.id.in_(trip_ids))
     return {trip_id: courier_id for trip_id, courier_id in session.execute(query)}
+
+
+def on_map(session: Session, since: datetime, limit: int) -> list[Trip]:
+    """Trips worth drawing: open or carrying, not yet arrived before ``since``."""
+    query = (
+        select(Trip)
+        .where(
+            Trip.status.in_((TripStatus.OPEN, TripStatus.ASSIGNED)),
+            Trip.latest_arrival >= since,
+        )
+        .order_by(Trip.earliest_departure)
+        .limit(limit)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,85 @@
+"""Sign-in for the pages: the same access token as ``/auth/token``, in an HttpOnly cookie.
+
+The token never reaches the page's scripts (an injected script cannot steal it) and other
+sites never see it (SameSite=Strict). The CSRF cookie is readable by the page on purpose:
+it copies it into the ``X-CSRF-Token`` header of every request that changes state.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from crowdship.service.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    CommittingRoute,
+    Context,
+    ReadSession,
+)
+from crowdship.service.entities.accounts import service
+from crowdship.service.entities.accounts.models import Role
+from crowdship.service.schemas import Text
+
+router = APIRouter(route_class=CommittingRoute, tags=["accounts"])
+
+
+class SessionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Text = Field(min_length=1, max_length=254)
+    password: Text = Field(min_length=1, max_length=128)
+
+
+class SessionPublic(BaseModel):
+    role: Role
+    expires_in: int  # seconds
+
+
+@router.post("/auth/session", response_model=SessionPublic)
+def sign_in(
+    data: SessionIn, response: Response, session: ReadSession, context: Context
+) -> SessionPublic:
+    """Sign in a browser: sets the session cookie (HttpOnly) and the CSRF cookie."""
+    settings = context.settings
+    token = service.login(
+        session,
+        data.email,
+        data.password,
+        settings.signing_key,
+        context.clock.wall(),
+        settings.token_minutes,
+    )
+    secure = settings.public_url.startswith("https://")
+    # The cookie lives as long as the token; the token's own expiry is what counts.
+    max_age = token.expires_in
+    response.set_cookie(
+        SESSION_COOKIE,
+        token.access_token,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        secrets.token_urlsafe(24),
+        max_age=max_age,
+        httponly=False,
+        samesite="strict",
+        secure=secure,
+        path="/",
+    )
+    return SessionPublic(role=token.role, expires_in=token.expires_in)
+
+
+@router.delete("/auth/session", status_code=204)
+def sign_out(response: Response) -> Response:
+    """Sign the browser out: both cookies are cleared."""
+    response.status_code = 204
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return response

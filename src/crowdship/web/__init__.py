@@ -1,0 +1,144 @@
+"""The pages: one single-page app (TypeScript, built by Vite from ``web/``) for every role.
+
+``crowdship serve`` serves the built files from ``crowdship/web/dist`` and answers every
+page address with the app's ``index.html``; the app then calls the same HTTP API as any
+other client (signed in by an HttpOnly cookie, see ``service/routes/session.py``). Nothing
+here touches the database.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, Router
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from crowdship.service.settings import Settings
+
+DIST = Path(__file__).parent / "dist"
+# Page addresses (the app routes on the client). /track/TOKEN is also the API's JSON
+# answer: a browser asking for HTML gets the page, which then asks for the JSON.
+PAGES = ("/", "/login", "/console", "/courier", "/sender", "/staff")
+PAGE_PREFIXES = ("/console/", "/courier/", "/sender/", "/staff/")
+TRACK_PREFIX = "/track/"
+
+
+def is_page(path: str) -> bool:
+    return path in PAGES or path.startswith(PAGE_PREFIXES)
+
+
+def wants_html(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"accept":
+            accept = value.decode("latin-1")
+            return "text/html" in accept and "application/json" not in accept
+    return False
+
+
+def security_headers(settings: Settings) -> dict[str, str]:
+    """The pages load nothing from elsewhere, except map tiles when configured."""
+    tiles = ""
+    if settings.tile_url:
+        parts = urlsplit(settings.tile_url.replace("{s}", "a"))
+        tiles = f" {parts.scheme}://{parts.netloc.replace('a.', '*.', 1)}"
+    return {
+        "Content-Security-Policy": (
+            "default-src 'self'; "
+            f"img-src 'self' data: blob:{tiles}; "
+            "style-src 'self' 'unsafe-inline'; "  # Leaflet positions its layers inline
+            "script-src 'self'; connect-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",  # a tracking link's token stays out of Referer
+        "X-Frame-Options": "DENY",
+    }
+
+
+class Pages:
+    """Serves ``index.html`` (with the settings the app needs) and the built assets."""
+
+    def __init__(self, settings: Settings, dist: Path = DIST) -> None:
+        self.settings = settings
+        self.dist = dist
+        self.headers = security_headers(settings)
+        self._index: str | None = None
+
+    def index_html(self) -> str | None:
+        if self._index is None:
+            index = self.dist / "index.html"
+            if not index.exists():
+                return None
+            meta = (
+                f'<meta name="crowdship-tile-url" '
+                f'content="{html.escape(self.settings.tile_url or "")}">'
+            )
+            self._index = index.read_text().replace("<!--crowdship-settings-->", meta)
+        return self._index
+
+    async def page(self, _request: Request) -> Response:
+        body = self.index_html()
+        if body is None:
+            return HTMLResponse(
+                "<!doctype html><title>crowdship</title><p>The pages are not built. Run "
+                "<code>bash scripts/setup</code> (it needs Node.js and npm).</p>",
+                status_code=503,
+                headers={"Retry-After": "60", **self.headers},
+            )
+        return HTMLResponse(body, headers={**self.headers, "Cache-Control": "no-cache"})
+
+    async def basemap(self, _request: Request) -> Response:
+        roads = self.dist / "basemap.json"
+        if not roads.exists():
+            return JSONResponse({"lines": [], "bbox": None})
+        return FileResponse(roads, headers={"Cache-Control": "public, max-age=3600"})
+
+    def router(self) -> Router:
+        assets = self.dist / "assets"
+        routes: list[Route | Mount] = [
+            Route(path, self.page, methods=["GET", "HEAD"]) for path in PAGES
+        ]
+        routes += [
+            Route(f"{prefix}{{rest:path}}", self.page, methods=["GET", "HEAD"])
+            for prefix in PAGE_PREFIXES
+        ]
+        routes.append(Route("/map/base.json", self.basemap, methods=["GET", "HEAD"]))
+        if assets.is_dir():
+            routes.append(Mount("/assets", app=StaticFiles(directory=assets), name="assets"))
+        return Router(routes=routes)
+
+
+class PagesFirst:
+    """ASGI middleware: a browser's page request (Accept: text/html) for a page address or
+    a tracking link gets the app; everything else goes on to the API."""
+
+    def __init__(self, app: ASGIApp, pages: Pages) -> None:
+        self.app = app
+        self.pages = pages
+        self.router = pages.router()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if path.startswith(("/assets/", "/map/base.json")) or (
+                scope["method"] in ("GET", "HEAD")
+                and wants_html(scope)
+                and (is_page(path) or _tracking_page(path))
+            ):
+                if _tracking_page(path):
+                    response = await self.pages.page(Request(scope, receive))
+                    await response(scope, receive, send)
+                    return
+                await self.router(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _tracking_page(path: str) -> bool:
+    rest = path[len(TRACK_PREFIX) :] if path.startswith(TRACK_PREFIX) else ""
+    return bool(rest) and "/" not in rest

@@ -1,0 +1,184 @@
+// The city map (Leaflet, drawn on one canvas). Offline by default: the bundled streets as
+// vector lines and a kilometre grid; with CROWDSHIP_TILE_URL set, raster tiles instead.
+import L from "leaflet";
+import "leaflet/dist/leaflet.css";
+import { useEffect, useRef } from "preact/hooks";
+
+export type LatLon = [number, number];
+
+export interface MapLine {
+  id: string;
+  from: LatLon;
+  to: LatLon;
+  color: string;
+  dashed?: boolean;
+  weight?: number;
+  title: string;
+}
+
+export interface MapMarker {
+  id: string;
+  at: LatLon;
+  label: string;
+  color?: string;
+}
+
+interface Basemap {
+  bbox: [number, number, number, number] | null;
+  major: number[][];
+  minor: number[][];
+}
+
+const HELSINKI: LatLon = [60.177, 24.94];
+let basemapPromise: Promise<Basemap | null> | null = null;
+
+function loadBasemap(): Promise<Basemap | null> {
+  basemapPromise ??= fetch("/map/base.json")
+    .then((r) => (r.ok ? (r.json() as Promise<Basemap>) : null))
+    .catch(() => null);
+  return basemapPromise;
+}
+
+function tileUrl(): string {
+  return document.querySelector<HTMLMetaElement>('meta[name="crowdship-tile-url"]')?.content ?? "";
+}
+
+function pairs(flat: number[]): LatLon[] {
+  const out: LatLon[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as number, flat[i + 1] as number]);
+  return out;
+}
+
+/** Grid lines every ~1 km over the bounds: where the extract has no streets. */
+function grid(bounds: L.LatLngBounds, renderer: L.Renderer): L.LayerGroup {
+  const group = L.layerGroup();
+  const stepLat = 0.009;
+  const stepLon = 0.018;
+  const south = Math.floor(bounds.getSouth() / stepLat) * stepLat;
+  const west = Math.floor(bounds.getWest() / stepLon) * stepLon;
+  const style = { color: "#d0d4da", weight: 1, interactive: false, renderer };
+  for (let lat = south; lat <= bounds.getNorth() + stepLat; lat += stepLat) {
+    L.polyline([[lat, bounds.getWest() - stepLon], [lat, bounds.getEast() + stepLon]], style).addTo(group);
+  }
+  for (let lon = west; lon <= bounds.getEast() + stepLon; lon += stepLon) {
+    L.polyline([[bounds.getSouth() - stepLat, lon], [bounds.getNorth() + stepLat, lon]], style).addTo(group);
+  }
+  return group;
+}
+
+interface MapViewProps {
+  lines?: MapLine[];
+  markers?: MapMarker[];
+  onPick?: (at: LatLon) => void;
+  onSelect?: (id: string) => void;
+  fit?: LatLon[];
+  label: string;
+  height?: string;
+}
+
+export function MapView({ lines = [], markers = [], onPick, onSelect, fit, label, height = "420px" }: MapViewProps) {
+  const element = useRef<HTMLDivElement>(null);
+  const map = useRef<L.Map | null>(null);
+  const overlay = useRef<L.LayerGroup | null>(null);
+  const renderer = useRef<L.Canvas | null>(null);
+  const handlers = useRef({ onPick, onSelect });
+  handlers.current = { onPick, onSelect };
+
+  useEffect(() => {
+    if (!element.current) return;
+    const canvas = L.canvas({ padding: 0.5, tolerance: 4 });
+    renderer.current = canvas;
+    const m = L.map(element.current, {
+      center: HELSINKI,
+      zoom: 13,
+      preferCanvas: true,
+      renderer: canvas,
+      zoomSnap: 0.5,
+      attributionControl: true,
+      keyboard: true,
+    });
+    map.current = m;
+    overlay.current = L.layerGroup().addTo(m);
+    const tiles = tileUrl();
+    if (tiles) {
+      L.tileLayer(tiles, { maxZoom: 19, attribution: "map tiles" }).addTo(m);
+    } else {
+      m.attributionControl.addAttribution("streets © OpenStreetMap contributors (ODbL)");
+      const base = L.layerGroup().addTo(m);
+      base.addLayer(grid(L.latLngBounds([60.12, 24.82], [60.24, 25.06]), canvas));
+      void loadBasemap().then((data) => {
+        if (!data) return;
+        const minor = { color: "#c3c8cf", weight: 1, interactive: false, renderer: canvas };
+        const major = { color: "#9aa3ad", weight: 2, interactive: false, renderer: canvas };
+        for (const line of data.minor) L.polyline(pairs(line), minor).addTo(base);
+        for (const line of data.major) L.polyline(pairs(line), major).addTo(base);
+      });
+    }
+    m.on("click", (e: L.LeafletMouseEvent) => {
+      handlers.current.onPick?.([Number(e.latlng.lat.toFixed(6)), Number(e.latlng.lng.toFixed(6))]);
+    });
+    return () => {
+      m.remove();
+      map.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    const group = overlay.current;
+    const canvas = renderer.current;
+    if (!group || !canvas) return;
+    group.clearLayers();
+    for (const line of lines) {
+      const drawn = L.polyline([line.from, line.to], {
+        color: line.color,
+        weight: line.weight ?? 3,
+        opacity: 0.85,
+        dashArray: line.dashed ? "6 6" : undefined,
+        renderer: canvas,
+      });
+      drawn.bindTooltip(line.title, { sticky: true });
+      drawn.on("click", (e: L.LeafletMouseEvent) => {
+        L.DomEvent.stopPropagation(e);
+        handlers.current.onSelect?.(line.id);
+      });
+      group.addLayer(drawn);
+      // The arrow's head: a dot where the line ends.
+      group.addLayer(
+        L.circleMarker(line.to, { radius: 3, color: line.color, fillOpacity: 1, renderer: canvas, interactive: false }),
+      );
+    }
+    for (const marker of markers) {
+      const drawn = L.circleMarker(marker.at, {
+        radius: 8,
+        color: marker.color ?? "#1f4e9c",
+        fillOpacity: 0.8,
+        renderer: canvas,
+      });
+      drawn.bindTooltip(marker.label, { permanent: true, direction: "top" });
+      group.addLayer(drawn);
+    }
+  }, [lines, markers]);
+
+  useEffect(() => {
+    if (map.current && fit && fit.length > 0) {
+      map.current.fitBounds(L.latLngBounds(fit), { padding: [24, 24], maxZoom: 15 });
+    }
+  }, [JSON.stringify(fit ?? [])]);
+
+  return <div ref={element} class="map" style={{ height }} role="application" aria-label={label} data-testid="map" />;
+}
+
+export const STATUS_COLOURS: Record<string, string> = {
+  posted: "#b35c00",
+  offered: "#8a5a00",
+  accepted: "#1f4e9c",
+  picked_up: "#5b2a86",
+  delivered: "#1e7b3a",
+  settled: "#2f6b45",
+  disputed: "#a4262c",
+  failed: "#a4262c",
+  cancelled: "#6b6f76",
+  expired: "#6b6f76",
+  open: "#3a7d8c",
+  assigned: "#1f4e9c",
+};

@@ -1,0 +1,630 @@
+// The operator console (desktop first): live map, KPIs, order and dispatch boards, matching
+// runs, couriers, incidents, tariff, money and pickup points.
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { ApiError, api, query } from "../api/client";
+import type {
+  CityMap,
+  DayKpis,
+  EventPublic,
+  IncidentPublic,
+  MatchingRunPublic,
+  OrderPublic,
+  OrderStatus,
+  PayoutRunPublic,
+  PointPublic,
+  QuotePublic,
+  Reliability,
+  SettlementRunPublic,
+  TariffPublic,
+  TripPublic,
+  UserPublic,
+} from "../api/types";
+import { debounce, useLive } from "../live";
+import { MapView, STATUS_COLOURS, type MapLine } from "../map";
+import { serviceNow } from "../service-clock";
+import { Card, Empty, Field, FormError, Status, Tabs, Timeline, asApiError, clock, money, time } from "../ui";
+
+type Tab = "map" | "orders" | "dispatch" | "runs" | "couriers" | "incidents" | "tariff" | "money" | "points";
+
+export function Console({ me: _me }: { me: UserPublic }) {
+  const [tab, setTab] = useState<Tab>("map");
+  const [kpis, setKpis] = useState<DayKpis | null>(null);
+  const [version, setVersion] = useState(0);
+  const loadKpis = () => api.get<DayKpis>("/console/kpis").then(setKpis);
+  useEffect(() => void loadKpis(), []);
+  // Many events in a burst (a matching batch) cause one reload, not one per event.
+  const changed = useMemo(() => debounce(() => { void loadKpis(); setVersion((v) => v + 1); }, 400), []);
+  useLive("/events/stream", changed);
+  return (
+    <main class="page wide" id="main">
+      <h1>Operations</h1>
+      <Kpis kpis={kpis} />
+      <Tabs label="Console sections" current={tab} onChange={setTab}
+        tabs={[["map", "Live map"], ["orders", "Orders"], ["dispatch", "Dispatch"], ["runs", "Matching"], ["couriers", "Couriers"], ["incidents", "Incidents"], ["tariff", "Tariff"], ["money", "Money"], ["points", "Pickup points"]]} />
+      {tab === "map" && <LiveMap version={version} />}
+      {tab === "orders" && <OrderBoard version={version} />}
+      {tab === "dispatch" && <Dispatch version={version} />}
+      {tab === "runs" && <Runs version={version} />}
+      {tab === "couriers" && <Couriers />}
+      {tab === "incidents" && <Incidents version={version} />}
+      {tab === "tariff" && <TariffEditor />}
+      {tab === "money" && <Money />}
+      {tab === "points" && <Points />}
+    </main>
+  );
+}
+
+function pct(x: number | null | undefined): string {
+  return x === null || x === undefined ? "–" : `${(x * 100).toFixed(0)} %`;
+}
+
+function Kpis({ kpis }: { kpis: DayKpis | null }) {
+  if (!kpis) return <p class="loading">Loading today's figures…</p>;
+  const items: [string, string][] = [
+    ["Orders today", String(kpis.orders)],
+    ["Match rate", pct(kpis.match_rate)],
+    ["Mean detour", kpis.mean_detour_min === null ? "–" : `${kpis.mean_detour_min.toFixed(1)} min`],
+    ["Posting to match", kpis.median_minutes_to_match === null ? "–" : `${kpis.median_minutes_to_match.toFixed(0)} min (median)`],
+    ["Delivered", String(kpis.delivered)],
+    ["On time", pct(kpis.on_time_rate)],
+    ["Open incidents", String(kpis.open_incidents)],
+  ];
+  return (
+    <dl class="kpis" aria-label={`Today's figures (${kpis.day})`} data-testid="kpis">
+      {items.map(([label, value]) => (
+        <div key={label}><dt>{label}</dt><dd>{value}</dd></div>
+      ))}
+    </dl>
+  );
+}
+
+function LiveMap({ version }: { version: number }) {
+  const [city, setCity] = useState<CityMap | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  useEffect(() => void api.get<CityMap>("/console/map").then(setCity), [version]);
+  const lines = useMemo<MapLine[]>(() => {
+    if (!city) return [];
+    return [
+      ...city.trips.map((t) => ({
+        id: `trip-${t.id}`,
+        from: t.origin,
+        to: t.destination,
+        color: STATUS_COLOURS[t.status] ?? "#333",
+        weight: 2,
+        title: `trip ${t.id} · ${t.status} · ${clock(t.earliest_departure)}–${clock(t.latest_arrival)}`,
+      })),
+      ...city.orders.map((o) => ({
+        id: `order-${o.id}`,
+        from: o.pickup,
+        to: o.delivery,
+        color: STATUS_COLOURS[o.status] ?? "#333",
+        dashed: true,
+        weight: 3,
+        title: `order ${o.id} · ${o.status}`,
+      })),
+    ];
+  }, [city]);
+  return (
+    <section class="two-columns map-layout" aria-label="Live map">
+      <div>
+        <MapView label="City map: trips (solid) and orders (dashed, pickup to delivery)" lines={lines} onSelect={setSelected} height="560px" />
+        <Legend />
+        {city && <p class="muted" data-testid="map-counts">{city.trips.length} trips · {city.orders.length} orders on the map</p>}
+      </div>
+      <aside aria-label="Selected" class="side">
+        {selected === null && <p class="muted">Click a line on the map for its details.</p>}
+        {selected?.startsWith("order-") && <OrderDetails orderId={Number(selected.slice(6))} version={version} />}
+        {selected?.startsWith("trip-") && <TripDetails tripId={Number(selected.slice(5))} />}
+      </aside>
+    </section>
+  );
+}
+
+function Legend() {
+  const shown = ["posted", "offered", "accepted", "picked_up", "delivered", "open"];
+  return (
+    <ul class="legend" aria-label="Colours">
+      {shown.map((s) => (
+        <li key={s}><span class="swatch" style={{ background: STATUS_COLOURS[s] }} /> {s === "open" ? "open trip" : s.replace("_", " ")}</li>
+      ))}
+    </ul>
+  );
+}
+
+export function OrderDetails({ orderId, version }: { orderId: number; version: number }) {
+  const [order, setOrder] = useState<OrderPublic | null>(null);
+  const [events, setEvents] = useState<EventPublic[]>([]);
+  const [error, setError] = useState<ApiError | null>(null);
+  useEffect(() => {
+    void api.get<OrderPublic>(`/orders/${orderId}`).then(setOrder).catch((e) => setError(asApiError(e)));
+    void api.get<EventPublic[]>(`/orders/${orderId}/events`).then(setEvents).catch(() => setEvents([]));
+  }, [orderId, version]);
+  if (error) return <p class="form-error" role="alert">{error.message}</p>;
+  if (!order) return <p class="loading">Loading…</p>;
+  return (
+    <div>
+      <h2>Order {order.id} <Status status={order.status} /></h2>
+      <p>{order.pickup_address} → {order.delivery_address}</p>
+      <p class="muted">{money(order.fee_cents, order.currency)} · {order.size} · {order.payment_method.replace(/_/g, " ")} · by {time(order.latest_delivery)}</p>
+      {order.trip_id && <p>On trip {order.trip_id}</p>}
+      {order.locked && <p class="form-error">Locked after wrong codes.</p>}
+      <Timeline events={events} />
+    </div>
+  );
+}
+
+function TripDetails({ tripId }: { tripId: number }) {
+  const [trip, setTrip] = useState<TripPublic | null>(null);
+  useEffect(() => void api.get<TripPublic>(`/trips/${tripId}`).then(setTrip), [tripId]);
+  if (!trip) return <p class="loading">Loading…</p>;
+  return (
+    <div>
+      <h2>Trip {trip.id} <Status status={trip.status} /></h2>
+      <p>Courier {trip.courier_id} · {trip.vehicle}</p>
+      <p class="muted">Leaves {time(trip.earliest_departure)}, arrives by {time(trip.latest_arrival)}</p>
+    </div>
+  );
+}
+
+const STATUSES: OrderStatus[] = ["posted", "offered", "accepted", "picked_up", "delivered", "disputed", "settled", "expired", "cancelled", "failed"];
+
+function OrderBoard({ version }: { version: number }) {
+  const [status, setStatus] = useState<string>("");
+  const [search, setSearch] = useState("");
+  const [orders, setOrders] = useState<OrderPublic[]>([]);
+  const [selected, setSelected] = useState<number | null>(null);
+  useEffect(() => void api.get<OrderPublic[]>(`/orders${query({ status, limit: 500 })}`).then(setOrders), [status, version]);
+  const needle = search.trim().toLowerCase();
+  const shown = needle
+    ? orders.filter((o) => [String(o.id), o.pickup_address, o.delivery_address, o.receiver_name, o.receiver_phone].some((v) => v.toLowerCase().includes(needle)))
+    : orders;
+  return (
+    <section aria-label="Orders" class="two-columns">
+      <div>
+        <div class="row filters">
+          <Field label="State" name="status-filter" error={null}>
+            {(id) => (
+              <select id={id} value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
+                <option value="">all</option>
+                {STATUSES.map((s) => <option key={s} value={s}>{s.replace("_", " ")}</option>)}
+              </select>
+            )}
+          </Field>
+          <Field label="Search" name="search" error={null}>
+            {(id) => <input id={id} type="search" value={search} placeholder="id, address, receiver" onInput={(e) => setSearch(e.currentTarget.value)} />}
+          </Field>
+        </div>
+        <table class="table">
+          <caption>{shown.length} orders</caption>
+          <thead><tr><th scope="col">Order</th><th scope="col">State</th><th scope="col">From → to</th><th scope="col">Deliver by</th><th scope="col">Fee</th></tr></thead>
+          <tbody>
+            {shown.map((o) => (
+              <tr key={o.id} class={o.id === selected ? "selected" : ""}>
+                <td><button type="button" class="link" onClick={() => setSelected(o.id)}>#{o.id}</button></td>
+                <td><Status status={o.status} /></td>
+                <td>{o.pickup_address} → {o.delivery_address}</td>
+                <td>{time(o.latest_delivery)}</td>
+                <td>{money(o.fee_cents, o.currency)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <aside class="side" aria-label="Order details">
+        {selected ? <OrderDetails orderId={selected} version={version} /> : <p class="muted">Choose an order.</p>}
+      </aside>
+    </section>
+  );
+}
+
+function Dispatch({ version }: { version: number }) {
+  const [orders, setOrders] = useState<OrderPublic[]>([]);
+  const [trips, setTrips] = useState<TripPublic[]>([]);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState("");
+  const [choice, setChoice] = useState<Record<number, string>>({});
+  const load = async () => {
+    const [o, t] = await Promise.all([
+      api.get<OrderPublic[]>("/orders?status=posted&limit=200"),
+      api.get<TripPublic[]>("/trips?status=open&limit=200"),
+    ]);
+    setOrders(o);
+    setTrips(t.filter((trip) => new Date(trip.latest_arrival).getTime() > serviceNow()));
+  };
+  useEffect(() => void load(), [version]);
+  const assign = async (orderId: number, tripId: number) => {
+    setError(null);
+    setDone("");
+    try {
+      await api.post(`/orders/${orderId}/reassign`, { trip_id: tripId, note: "dispatched by hand" });
+      setDone(`Order ${orderId} is on trip ${tripId}; its courier has been told.`);
+    } catch (err) {
+      setError(asApiError(err));
+    }
+    await load();
+  };
+  return (
+    <section aria-label="Dispatch board">
+      <p class="muted">Drag an open order onto a trip (or choose the trip and press Assign). The service checks that it fits and says why when it does not.</p>
+      <FormError error={error} />
+      {done && <p role="status">{done}</p>}
+      <div class="board">
+        <div class="column">
+          <h2>Open orders ({orders.length})</h2>
+          {orders.length === 0 && <Empty>No open orders.</Empty>}
+          {orders.map((o) => (
+            <div key={o.id} class="ticket" draggable onDragStart={(e) => e.dataTransfer?.setData("text/plain", String(o.id))}>
+              <strong>#{o.id}</strong> {o.pickup_address} → {o.delivery_address}
+              <div class="row">
+                <label class="sr-only" for={`assign-${o.id}`}>Trip for order {o.id}</label>
+                <select id={`assign-${o.id}`} value={choice[o.id] ?? ""} onChange={(e) => setChoice({ ...choice, [o.id]: e.currentTarget.value })}>
+                  <option value="">trip…</option>
+                  {trips.map((t) => <option key={t.id} value={t.id}>trip {t.id}</option>)}
+                </select>
+                <button type="button" disabled={!choice[o.id]} onClick={() => void assign(o.id, Number(choice[o.id]))}>Assign</button>
+              </div>
+            </div>
+          ))}
+        </div>
+        <div class="trips-columns">
+          {trips.map((t) => (
+            <div key={t.id} class="column drop" data-trip={t.id}
+              onDragOver={(e) => e.preventDefault()}
+              onDrop={(e) => { e.preventDefault(); const id = Number(e.dataTransfer?.getData("text/plain")); if (id) void assign(id, t.id); }}>
+              <h3>Trip {t.id}</h3>
+              <p class="muted">courier {t.courier_id} · {clock(t.earliest_departure)}–{clock(t.latest_arrival)} · {t.vehicle}</p>
+            </div>
+          ))}
+          {trips.length === 0 && <Empty>No open trips.</Empty>}
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function Runs({ version }: { version: number }) {
+  const [runs, setRuns] = useState<MatchingRunPublic[]>([]);
+  const [error, setError] = useState<ApiError | null>(null);
+  const load = () => api.get<MatchingRunPublic[]>("/matching/runs?limit=200").then(setRuns);
+  useEffect(() => void load(), [version]);
+  const run = async () => {
+    setError(null);
+    try {
+      await api.post("/matching/run");
+    } catch (err) {
+      setError(asApiError(err));
+    }
+    await load();
+  };
+  const ordered = [...runs].reverse();
+  return (
+    <section aria-label="Matching runs">
+      <div class="row"><button type="button" class="primary" onClick={run}>Run matching now</button></div>
+      <FormError error={error} />
+      <RateChart runs={ordered} />
+      <table class="table">
+        <caption>Matching runs, newest first</caption>
+        <thead><tr><th scope="col">Run</th><th scope="col">Started</th><th scope="col">Trigger</th><th scope="col">Open orders</th><th scope="col">Free trips</th><th scope="col">Feasible pairs</th><th scope="col">Offers</th><th scope="col">Detour (min)</th><th scope="col">Seconds</th></tr></thead>
+        <tbody>
+          {runs.map((r) => (
+            <tr key={r.id}>
+              <td>{r.id}</td><td>{time(r.started_at)}</td><td>{r.trigger}</td><td>{r.open_orders}</td><td>{r.free_trips}</td>
+              <td>{r.feasible_pairs}</td><td>{r.offers}</td><td>{r.total_detour_min.toFixed(1)}</td>
+              <td>{(r.load_s + r.match_s + r.write_s).toFixed(2)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/** Share of the open pool each run offered, through the day (an SVG line). */
+function RateChart({ runs }: { runs: MatchingRunPublic[] }) {
+  if (runs.length < 2) return <p class="muted">The chart appears after two runs.</p>;
+  const w = 640, h = 160, pad = 28;
+  const t0 = new Date(runs[0]!.started_at).getTime();
+  const t1 = new Date(runs[runs.length - 1]!.started_at).getTime() || t0 + 1;
+  const x = (iso: string) => pad + ((new Date(iso).getTime() - t0) / Math.max(1, t1 - t0)) * (w - 2 * pad);
+  const y = (rate: number) => h - pad - rate * (h - 2 * pad);
+  const points = runs.map((r) => `${x(r.started_at).toFixed(1)},${y(r.open_orders ? r.offers / r.open_orders : 0).toFixed(1)}`).join(" ");
+  return (
+    <figure class="chart">
+      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label="Share of open orders offered in each matching run, through the day">
+        <line x1={pad} y1={h - pad} x2={w - pad} y2={h - pad} stroke="#555" />
+        <line x1={pad} y1={pad} x2={pad} y2={h - pad} stroke="#555" />
+        <text x={4} y={pad + 4} font-size="11">100%</text>
+        <text x={4} y={h - pad} font-size="11">0%</text>
+        <text x={pad} y={h - 8} font-size="11">{clock(runs[0]!.started_at)}</text>
+        <text x={w - pad - 30} y={h - 8} font-size="11">{clock(runs[runs.length - 1]!.started_at)}</text>
+        <polyline points={points} fill="none" stroke="#1f4e9c" stroke-width="2" />
+      </svg>
+      <figcaption>Match rate per run: offers made / open orders in the pool.</figcaption>
+    </figure>
+  );
+}
+
+function Couriers() {
+  const [couriers, setCouriers] = useState<Reliability[]>([]);
+  const [reason, setReason] = useState<Record<number, string>>({});
+  const [error, setError] = useState<ApiError | null>(null);
+  const load = () => api.get<Reliability[]>("/couriers").then(setCouriers);
+  useEffect(() => void load(), []);
+  const act = async (c: Reliability, how: "suspend" | "reinstate") => {
+    setError(null);
+    try {
+      await api.post(`/couriers/${c.courier_id}/${how}`, how === "suspend" ? { reason: reason[c.courier_id] ?? "" } : undefined);
+    } catch (err) {
+      setError(asApiError(err));
+    }
+    await load();
+  };
+  return (
+    <section aria-label="Couriers">
+      <FormError error={error} fields={["reason"]} />
+      {error?.forField("reason") && <p class="field-error" role="alert">Reason: {error.forField("reason")}</p>}
+      <table class="table">
+        <caption>{couriers.length} couriers</caption>
+        <thead><tr><th scope="col">Courier</th><th scope="col">Assessment</th><th scope="col">Rating</th><th scope="col">Offers</th><th scope="col">Accepted</th><th scope="col">Delivered</th><th scope="col">Withdrawals</th><th scope="col">Incidents</th><th scope="col">Status</th><th scope="col">Action</th></tr></thead>
+        <tbody>
+          {couriers.map((c) => (
+            <tr key={c.courier_id}>
+              <td>{c.name}<br /><small>{c.email}</small></td>
+              <td>{c.assessment_passed_at ? "passed" : "not yet"}</td>
+              <td>{c.rating.toFixed(2)} ({c.ratings})</td>
+              <td>{c.offers}</td><td>{c.accepted}</td><td>{c.delivered}</td><td>{c.withdrawals}</td><td>{c.incidents}</td>
+              <td>{c.suspended_at ? `suspended: ${c.suspension_reason}` : "active"}</td>
+              <td>
+                {c.suspended_at ? (
+                  <button type="button" onClick={() => void act(c, "reinstate")}>Reinstate</button>
+                ) : (
+                  <div class="row">
+                    <label class="sr-only" for={`reason-${c.courier_id}`}>Reason to suspend {c.name}</label>
+                    <input id={`reason-${c.courier_id}`} placeholder="reason" value={reason[c.courier_id] ?? ""} onInput={(e) => setReason({ ...reason, [c.courier_id]: e.currentTarget.value })} />
+                    <button type="button" onClick={() => void act(c, "suspend")}>Suspend</button>
+                  </div>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function Incidents({ version }: { version: number }) {
+  const [items, setItems] = useState<IncidentPublic[]>([]);
+  const [note, setNote] = useState<Record<number, string>>({});
+  const [error, setError] = useState<ApiError | null>(null);
+  const load = () => api.get<IncidentPublic[]>("/incidents?open_only=true").then(setItems);
+  useEffect(() => void load(), [version]);
+  const resolve = async (incident: IncidentPublic, resolution: "pay" | "refund" | "close") => {
+    setError(null);
+    try {
+      await api.post(`/incidents/${incident.id}/resolve`, { resolution, note: note[incident.id] ?? "" });
+    } catch (err) {
+      setError(asApiError(err));
+    }
+    await load();
+  };
+  return (
+    <section aria-label="Incidents and disputes">
+      <FormError error={error} />
+      {items.length === 0 && <Empty>No open incidents.</Empty>}
+      {items.map((i) => (
+        <Card key={i.id} title={`Incident ${i.id}: ${i.kind.replace(/_/g, " ")} (order ${i.order_id})`}>
+          <p>Reported by the {i.reporter_role} at {time(i.created_at)} while the order was {i.order_status}. {i.note}</p>
+          <div class="row">
+            <label class="sr-only" for={`note-${i.id}`}>Decision note for incident {i.id}</label>
+            <input id={`note-${i.id}`} placeholder="note" value={note[i.id] ?? ""} onInput={(e) => setNote({ ...note, [i.id]: e.currentTarget.value })} />
+            <button type="button" onClick={() => void resolve(i, "pay")}>Pay the courier</button>
+            <button type="button" onClick={() => void resolve(i, "refund")}>Refund the sender</button>
+            <button type="button" onClick={() => void resolve(i, "close")}>Close</button>
+          </div>
+        </Card>
+      ))}
+    </section>
+  );
+}
+
+function TariffEditor() {
+  const [tariff, setTariff] = useState<TariffPublic | null>(null);
+  const [draft, setDraft] = useState<Record<string, string>>({});
+  const [error, setError] = useState<ApiError | null>(null);
+  const [saved, setSaved] = useState("");
+  const [preview, setPreview] = useState<QuotePublic | null>(null);
+  const load = async () => {
+    const t = await api.get<TariffPublic>("/pricing");
+    setTariff(t);
+    setDraft({
+      base_cents: String(t.base_cents),
+      per_km_cents: String(t.per_km_cents),
+      courier_share_pct: String(t.courier_share_pct),
+      peak_multiplier: String(t.peak_multiplier),
+      urgent_surcharge_cents: String(t.urgent_surcharge_cents),
+      urgent_window_min: String(t.urgent_window_min),
+      medium: String(t.size_surcharge_cents.medium ?? 0),
+      large: String(t.size_surcharge_cents.large ?? 0),
+    });
+  };
+  const quote = async () => {
+    const start = new Date(serviceNow() + 30 * 60_000);
+    setPreview(await api.post<QuotePublic>("/quotes", {
+      pickup_lat: 60.1699, pickup_lon: 24.9384, delivery_lat: 60.1841, delivery_lon: 24.9586,
+      earliest_pickup: start.toISOString(), latest_delivery: new Date(start.getTime() + 4 * 3600_000).toISOString(), size: "medium",
+    }));
+  };
+  useEffect(() => { void load(); void quote(); }, []);
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    setSaved("");
+    if (!tariff) return;
+    try {
+      const next = await api.put<TariffPublic>("/pricing", {
+        base_cents: Number(draft.base_cents),
+        per_km_cents: Number(draft.per_km_cents),
+        courier_share_pct: Number(draft.courier_share_pct),
+        peak_multiplier: Number(draft.peak_multiplier),
+        peak_windows: tariff.peak_windows,
+        urgent_surcharge_cents: Number(draft.urgent_surcharge_cents),
+        urgent_window_min: Number(draft.urgent_window_min),
+        size_surcharge_cents: { small: tariff.size_surcharge_cents.small ?? 0, medium: Number(draft.medium), large: Number(draft.large) },
+      });
+      setSaved(`Tariff version ${next.version} is in force.`);
+      await load();
+      await quote();
+    } catch (err) {
+      setError(asApiError(err));
+    }
+  };
+  if (!tariff) return <p class="loading">Loading…</p>;
+  const input = (name: string, label: string, hint?: string) => (
+    <Field key={name} label={label} name={name} error={error} hint={hint}>
+      {(id, d, invalid) => <input id={id} inputMode="decimal" value={draft[name] ?? ""} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setDraft({ ...draft, [name]: e.currentTarget.value })} />}
+    </Field>
+  );
+  return (
+    <section aria-label="Tariff" class="two-columns">
+      <form onSubmit={save} class="stack" aria-label="Tariff editor">
+        <h2>Tariff (version {tariff.version})</h2>
+        <FormError error={error} fields={["base_cents", "per_km_cents", "courier_share_pct", "peak_multiplier", "urgent_surcharge_cents", "urgent_window_min", "medium", "large"]} />
+        <div class="grid2">
+          {input("base_cents", "Base (cents)")}
+          {input("per_km_cents", "Per km (cents)")}
+          {input("courier_share_pct", "Courier's share (%)")}
+          {input("peak_multiplier", "Peak multiplier")}
+          {input("urgent_surcharge_cents", "Urgent surcharge (cents)")}
+          {input("urgent_window_min", "Urgent below (minutes)")}
+          {input("medium", "Medium parcel surcharge (cents)")}
+          {input("large", "Large parcel surcharge (cents)")}
+        </div>
+        <button type="submit" class="primary">Save tariff</button>
+        {saved && <p role="status">{saved}</p>}
+      </form>
+      <aside class="side" aria-label="Quote preview">
+        <h2>Quote preview</h2>
+        <p class="muted">A medium parcel from the Railway Square to Kallio, 4 hours.</p>
+        {preview && (
+          <div data-testid="tariff-preview">
+            <strong>{money(preview.fee_cents, preview.currency)}</strong> (tariff {preview.tariff_version})
+            <ul>{Object.entries(preview.breakdown).map(([k, v]) => <li key={k}>{k.replace(/_/g, " ")}: {money(v, preview.currency)}</li>)}</ul>
+          </div>
+        )}
+      </aside>
+    </section>
+  );
+}
+
+function Money() {
+  const [settlements, setSettlements] = useState<SettlementRunPublic[]>([]);
+  const [payouts, setPayouts] = useState<PayoutRunPublic[]>([]);
+  const [balances, setBalances] = useState<Record<string, number>>({});
+  const [day, setDay] = useState(new Date(serviceNow() - 86_400_000).toISOString().slice(0, 10));
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState("");
+  const load = async () => {
+    const [s, p, b] = await Promise.all([
+      api.get<SettlementRunPublic[]>("/settlement/runs"),
+      api.get<PayoutRunPublic[]>("/payouts/runs"),
+      api.get<Record<string, number>>("/ledger/balances"),
+    ]);
+    setSettlements(s);
+    setPayouts(p);
+    setBalances(b);
+  };
+  useEffect(() => void load(), []);
+  const run = async (path: string, message: string) => {
+    setError(null);
+    setDone("");
+    try {
+      await api.post(path, { day });
+      setDone(message);
+    } catch (err) {
+      setError(asApiError(err));
+    }
+    await load();
+  };
+  return (
+    <section aria-label="Money">
+      <form class="row" onSubmit={(e) => e.preventDefault()} aria-label="Runs">
+        <Field label="Day" name="day" error={error}>
+          {(id, d, invalid) => <input id={id} type="date" value={day} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setDay(e.currentTarget.value)} />}
+        </Field>
+        <button type="button" onClick={() => void run("/settlement/runs", `Settled ${day}.`)}>Settle the day</button>
+        <button type="button" onClick={() => void run("/payouts/runs", `Paid what is due by ${day}.`)}>Run payouts</button>
+      </form>
+      <FormError error={error} fields={["day"]} />
+      {done && <p role="status">{done}</p>}
+      <div class="two-columns">
+        <table class="table">
+          <caption>Settlement runs</caption>
+          <thead><tr><th scope="col">Day</th><th scope="col">Orders</th><th scope="col">Held back</th><th scope="col">Total</th></tr></thead>
+          <tbody>{settlements.map((s) => <tr key={s.id}><td>{s.day}</td><td>{s.orders}</td><td>{s.held_back}</td><td>{money(s.total_cents)}</td></tr>)}</tbody>
+        </table>
+        <table class="table">
+          <caption>Payout runs</caption>
+          <thead><tr><th scope="col">Day</th><th scope="col">Couriers</th><th scope="col">Total</th><th scope="col">File</th></tr></thead>
+          <tbody>{payouts.map((p) => <tr key={p.id}><td>{p.day}</td><td>{p.couriers}</td><td>{money(p.total_cents)}</td><td><a href={`/payouts/runs/${p.id}/csv`} download>CSV</a></td></tr>)}</tbody>
+        </table>
+      </div>
+      <table class="table">
+        <caption>Ledger balances</caption>
+        <thead><tr><th scope="col">Account</th><th scope="col">Balance</th></tr></thead>
+        <tbody>{Object.entries(balances).map(([account, cents]) => <tr key={account}><td>{account}</td><td>{money(cents)}</td></tr>)}</tbody>
+      </table>
+    </section>
+  );
+}
+
+function Points() {
+  const [points, setPoints] = useState<PointPublic[]>([]);
+  const [form, setForm] = useState({ name: "", address: "", lat: "", lon: "", open: "08:00", close: "20:00" });
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState("");
+  const load = () => api.get<PointPublic[]>("/pickup-points").then(setPoints);
+  useEffect(() => void load(), []);
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    const days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    try {
+      await api.post("/pickup-points", {
+        name: form.name, address: form.address, lat: Number(form.lat), lon: Number(form.lon),
+        opening_hours: Object.fromEntries(days.map((d) => [d, [[form.open, form.close]]])),
+      });
+      setDone(`Pickup point ${form.name} added.`);
+      await load();
+    } catch (err) {
+      setError(asApiError(err));
+    }
+  };
+  const input = (name: keyof typeof form, label: string, type = "text") => (
+    <Field key={name} label={label} name={name} error={error}>
+      {(id, d, invalid) => <input id={id} type={type} value={form[name]} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setForm({ ...form, [name]: e.currentTarget.value })} />}
+    </Field>
+  );
+  return (
+    <section aria-label="Pickup points" class="two-columns">
+      <div>
+        {points.map((p) => (
+          <Card key={p.id} title={<>{p.name} {p.active ? "" : <Status status="cancelled" />}</>}>
+            <p>{p.address}</p>
+            <p class="muted">{Object.entries(p.opening_hours).map(([d, spans]) => `${d} ${spans.map((s) => s.join("–")).join(", ")}`).join(" · ")}</p>
+          </Card>
+        ))}
+      </div>
+      <form onSubmit={save} class="stack" aria-label="New pickup point">
+        <h2>Add a pickup point</h2>
+        <FormError error={error} fields={["name", "address", "lat", "lon", "opening_hours"]} />
+        {input("name", "Name")}
+        {input("address", "Address")}
+        <div class="grid2">{input("lat", "Latitude")}{input("lon", "Longitude")}</div>
+        <div class="grid2">{input("open", "Opens (every day)", "time")}{input("close", "Closes", "time")}</div>
+        <button type="submit" class="primary">Add point</button>
+        {done && <p role="status">{done}</p>}
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,551 @@
+// The courier app (phone first): assessment, trips, offers, open orders, the parcels on
+// board, and the wallet.
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { ApiError, api } from "../api/client";
+import type {
+  AssessmentPublic,
+  Assignment,
+  AttemptPublic,
+  FittingOrder,
+  OfferPublic,
+  OrderPublic,
+  TripCreate,
+  TripPublic,
+  UserPublic,
+  WalletPublic,
+} from "../api/types";
+import { useLive } from "../live";
+import { MapView, STATUS_COLOURS, type LatLon, type MapLine, type MapMarker } from "../map";
+import { act, flush, pending } from "../offline";
+import { loadRules, serviceNow, type Rules } from "../service-clock";
+import { Card, Countdown, Empty, Field, FormError, Status, Tabs, asApiError, clock, isoFromLocal, localInput, money, time } from "../ui";
+
+type Tab = "offers" | "trips" | "open" | "carrying" | "wallet";
+const CODES = "crowdship.pickup-codes"; // the codes this phone was given, by order id
+
+function rememberCode(orderId: number, code: string): void {
+  const codes = JSON.parse(localStorage.getItem(CODES) ?? "{}") as Record<string, string>;
+  codes[String(orderId)] = code;
+  localStorage.setItem(CODES, JSON.stringify(codes));
+}
+
+function knownCode(orderId: number): string | undefined {
+  return (JSON.parse(localStorage.getItem(CODES) ?? "{}") as Record<string, string>)[String(orderId)];
+}
+
+export function CourierApp({ me, onChanged }: { me: UserPublic; onChanged: () => void }) {
+  const [tab, setTab] = useState<Tab>("offers");
+  const [offers, setOffers] = useState<OfferPublic[]>([]);
+  const [trips, setTrips] = useState<TripPublic[]>([]);
+  const [carrying, setCarrying] = useState<OrderPublic[]>([]);
+  const [rules, setRules] = useState<Rules | null>(null);
+  const [notice, setNotice] = useState<string>("");
+  const [queued, setQueued] = useState(pending().length);
+  const [poolVersion, setPoolVersion] = useState(0);
+
+  const reload = async () => {
+    const [o, t, c] = await Promise.all([
+      api.get<OfferPublic[]>("/offers?status=pending"),
+      api.get<TripPublic[]>("/trips"),
+      api.get<OrderPublic[]>("/orders?limit=200"),
+    ]);
+    setOffers(o);
+    setTrips(t);
+    setCarrying(c.filter((x) => x.status === "accepted" || x.status === "picked_up" || x.status === "delivered"));
+  };
+
+  useEffect(() => {
+    void loadRules().then(setRules);
+    void reload();
+    const online = async () => {
+      const sent = await flush((action, error) => setNotice(`${action.label} was refused: ${error.message}`));
+      if (sent) setNotice(`Back online: sent ${sent} saved action${sent > 1 ? "s" : ""}.`);
+      void reload();
+    };
+    const count = (e: Event) => setQueued((e as CustomEvent<number>).detail);
+    window.addEventListener("online", online);
+    window.addEventListener("crowdship:pending", count);
+    void online();
+    return () => {
+      window.removeEventListener("online", online);
+      window.removeEventListener("crowdship:pending", count);
+    };
+  }, []);
+
+  useLive("/events/stream", (event) => {
+    if (event.kind === "pool") setPoolVersion((v) => v + 1);
+    else void reload();
+  });
+
+  if (!me.assessment_passed_at) {
+    return (
+      <main class="page phone" id="main">
+        <Assessment onPassed={onChanged} />
+      </main>
+    );
+  }
+
+  return (
+    <main class="page phone" id="main">
+      <h1>Courier</h1>
+      {queued > 0 && (
+        <p class="banner" role="status">
+          Offline: {queued} action{queued > 1 ? "s" : ""} saved on this phone, sent when the connection returns.
+        </p>
+      )}
+      {notice && (
+        <p class="banner" role="status">
+          {notice}{" "}
+          <button type="button" class="link" onClick={() => setNotice("")}>Dismiss</button>
+        </p>
+      )}
+      <Tabs
+        label="Courier sections"
+        current={tab}
+        onChange={setTab}
+        tabs={[
+          ["offers", `Offers (${offers.length})`],
+          ["trips", "My trips"],
+          ["open", "Open orders"],
+          ["carrying", "On board"],
+          ["wallet", "Wallet"],
+        ]}
+      />
+      {tab === "offers" && <Offers offers={offers} reload={reload} setNotice={setNotice} />}
+      {tab === "trips" && <Trips trips={trips} reload={reload} />}
+      {tab === "open" && <OpenOrders trips={trips} poolVersion={poolVersion} reload={reload} setNotice={setNotice} />}
+      {tab === "carrying" && <OnBoard orders={carrying} rules={rules} reload={reload} setNotice={setNotice} />}
+      {tab === "wallet" && <Wallet me={me} onChanged={onChanged} />}
+    </main>
+  );
+}
+
+interface Reloading {
+  reload: () => Promise<void>;
+  setNotice: (text: string) => void;
+}
+
+function Offers({ offers, reload, setNotice }: { offers: OfferPublic[] } & Reloading) {
+  const [error, setError] = useState<ApiError | null>(null);
+  const answer = async (offer: OfferPublic, how: "accept" | "reject") => {
+    setError(null);
+    try {
+      const result = await act<Assignment | OfferPublic>(`/offers/${offer.id}/${how}`, `${how} offer ${offer.id}`);
+      if (result === null) setNotice(`No connection: "${how}" is saved and will be sent.`);
+      else if (how === "accept" && "pickup_code" in result) {
+        rememberCode(result.order.id, result.pickup_code);
+        setNotice(`Accepted order ${result.order.id}. Show pickup code ${result.pickup_code} to the sender.`);
+      }
+    } catch (err) {
+      setError(asApiError(err));
+    }
+    await reload();
+  };
+  return (
+    <section aria-label="Offers">
+      <FormError error={error} />
+      {offers.length === 0 && <Empty>No offers right now. Register a trip; offers come with each matching batch.</Empty>}
+      {offers.map((offer) => (
+        <Card
+          key={offer.id}
+          title={`Order ${offer.order_id}: ${money(offer.order.courier_cents, offer.order.currency)} for you`}
+          actions={<Countdown until={offer.expires_at} label="expires in" onDone={() => void reload()} />}
+        >
+          <p>
+            <strong>From</strong> {offer.order.pickup_address} <br />
+            <strong>To</strong> {offer.order.delivery_address}
+          </p>
+          <p class="muted">
+            Pick up ~{clock(offer.planned_pickup)}, deliver ~{clock(offer.planned_delivery)} · detour{" "}
+            {offer.detour_min.toFixed(1)} min · {offer.order.size} · {offer.order.payment_method.replace(/_/g, " ")}
+          </p>
+          <div class="row">
+            <button type="button" class="primary" onClick={() => answer(offer, "accept")}>Accept</button>
+            <button type="button" onClick={() => answer(offer, "reject")}>Reject</button>
+          </div>
+        </Card>
+      ))}
+    </section>
+  );
+}
+
+function Trips({ trips, reload }: { trips: TripPublic[]; reload: () => Promise<void> }) {
+  const soon = new Date(serviceNow() + 20 * 60_000);
+  const [origin, setOrigin] = useState<LatLon | null>(null);
+  const [destination, setDestination] = useState<LatLon | null>(null);
+  const [picking, setPicking] = useState<"origin" | "destination">("origin");
+  const [depart, setDepart] = useState(localInput(soon));
+  const [arrive, setArrive] = useState(localInput(new Date(soon.getTime() + 60 * 60_000)));
+  const [capacity, setCapacity] = useState(1);
+  const [vehicle, setVehicle] = useState("bike");
+  const [error, setError] = useState<ApiError | null>(null);
+  const [saved, setSaved] = useState("");
+
+  const pick = (at: LatLon) => {
+    if (picking === "origin") {
+      setOrigin(at);
+      setPicking("destination");
+    } else {
+      setDestination(at);
+      setPicking("origin");
+    }
+  };
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    setSaved("");
+    const body: Partial<TripCreate> = {
+      origin_lat: origin?.[0],
+      origin_lon: origin?.[1],
+      destination_lat: destination?.[0],
+      destination_lon: destination?.[1],
+      earliest_departure: isoFromLocal(depart),
+      latest_arrival: isoFromLocal(arrive),
+      capacity,
+      vehicle: vehicle as TripCreate["vehicle"],
+    };
+    try {
+      const trip = await api.post<TripPublic>("/trips", body);
+      setSaved(`Trip ${trip.id} registered.`);
+      setOrigin(null);
+      setDestination(null);
+      await reload();
+    } catch (err) {
+      setError(asApiError(err));
+    }
+  };
+  const cancel = async (trip: TripPublic) => {
+    try {
+      await api.post(`/trips/${trip.id}/cancel`);
+    } catch (err) {
+      setError(asApiError(err));
+    }
+    await reload();
+  };
+  const markers: MapMarker[] = [
+    ...(origin ? [{ id: "o", at: origin, label: "start", color: "#1f4e9c" }] : []),
+    ...(destination ? [{ id: "d", at: destination, label: "end", color: "#1e7b3a" }] : []),
+  ];
+  const lines: MapLine[] = trips
+    .filter((t) => t.status === "open" || t.status === "assigned")
+    .map((t) => ({
+      id: `trip-${t.id}`,
+      from: [t.origin_lat, t.origin_lon],
+      to: [t.destination_lat, t.destination_lon],
+      color: STATUS_COLOURS[t.status] ?? "#333",
+      title: `trip ${t.id} (${t.status})`,
+    }));
+  const coordinate = (which: "origin" | "destination", index: 0 | 1, value: string) => {
+    const current = (which === "origin" ? origin : destination) ?? [0, 0];
+    const next: LatLon = index === 0 ? [Number(value), current[1]] : [current[0], Number(value)];
+    if (which === "origin") setOrigin(next);
+    else setDestination(next);
+  };
+  const fields = ["origin_lat", "origin_lon", "destination_lat", "destination_lon", "earliest_departure", "latest_arrival", "capacity", "vehicle"];
+  return (
+    <section aria-label="My trips">
+      <Card title="Register a trip">
+        <p class="muted">
+          Tap the map for the trip's <strong>{picking === "origin" ? "start" : "end"}</strong>, or type coordinates.
+        </p>
+        <MapView label="Pick the trip's start and end" lines={lines} markers={markers} onPick={pick} height="260px" />
+        <form onSubmit={submit} class="grid2" aria-label="New trip">
+          <FormError error={error} fields={fields} />
+          {(["origin", "destination"] as const).map((which) =>
+            ([0, 1] as const).map((index) => {
+              const name = `${which}_${index === 0 ? "lat" : "lon"}`;
+              const point = which === "origin" ? origin : destination;
+              return (
+                <Field key={name} label={`${which === "origin" ? "Start" : "End"} ${index === 0 ? "latitude" : "longitude"}`} name={name} error={error}>
+                  {(id, describedBy, invalid) => (
+                    <input id={id} inputMode="decimal" value={point ? String(point[index]) : ""}
+                      aria-describedby={describedBy} aria-invalid={invalid}
+                      onChange={(e) => coordinate(which, index, e.currentTarget.value)} />
+                  )}
+                </Field>
+              );
+            }),
+          )}
+          <Field label="Leave at" name="earliest_departure" error={error}>
+            {(id, d, invalid) => <input id={id} type="datetime-local" value={depart} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setDepart(e.currentTarget.value)} />}
+          </Field>
+          <Field label="Arrive by" name="latest_arrival" error={error}>
+            {(id, d, invalid) => <input id={id} type="datetime-local" value={arrive} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setArrive(e.currentTarget.value)} />}
+          </Field>
+          <Field label="Parcels you can carry" name="capacity" error={error}>
+            {(id, d, invalid) => <input id={id} type="number" min={1} max={4} value={capacity} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setCapacity(Number(e.currentTarget.value))} />}
+          </Field>
+          <Field label="Vehicle" name="vehicle" error={error}>
+            {(id, d) => (
+              <select id={id} value={vehicle} aria-describedby={d} onChange={(e) => setVehicle(e.currentTarget.value)}>
+                {["foot", "bike", "scooter", "car", "van", "public_transport"].map((v) => <option key={v} value={v}>{v.replace("_", " ")}</option>)}
+              </select>
+            )}
+          </Field>
+          <button type="submit" class="primary">Register trip</button>
+          {saved && <p role="status">{saved}</p>}
+        </form>
+      </Card>
+      {trips.length === 0 && <Empty>No trips yet.</Empty>}
+      {trips.map((t) => (
+        <Card key={t.id} title={<>Trip {t.id} <Status status={t.status} /></>}
+          actions={t.status === "open" ? <button type="button" onClick={() => cancel(t)}>Cancel trip</button> : null}>
+          <p>
+            {t.origin_address || `${t.origin_lat.toFixed(4)}, ${t.origin_lon.toFixed(4)}`} → {t.destination_address || `${t.destination_lat.toFixed(4)}, ${t.destination_lon.toFixed(4)}`}
+          </p>
+          <p class="muted">Leave {time(t.earliest_departure)} · arrive by {time(t.latest_arrival)} · {t.vehicle}</p>
+        </Card>
+      ))}
+    </section>
+  );
+}
+
+function OpenOrders({ trips, poolVersion, reload, setNotice }: { trips: TripPublic[]; poolVersion: number } & Reloading) {
+  const open = trips.filter((t) => t.status === "open");
+  const [tripId, setTripId] = useState<number | null>(open[0]?.id ?? null);
+  const [fitting, setFitting] = useState<FittingOrder[]>([]);
+  const [error, setError] = useState<ApiError | null>(null);
+  const chosen = tripId ?? open[0]?.id ?? null;
+  const load = async () => {
+    if (chosen === null) return setFitting([]);
+    try {
+      setFitting(await api.get<FittingOrder[]>(`/trips/${chosen}/fitting-orders`));
+    } catch (err) {
+      setError(asApiError(err));
+    }
+  };
+  useEffect(() => void load(), [chosen, poolVersion]);
+  const grab = async (orderId: number) => {
+    setError(null);
+    try {
+      const result = await act<Assignment>(`/orders/${orderId}/grab`, `grab order ${orderId}`, { trip_id: chosen });
+      if (result === null) setNotice("No connection: the grab is saved and will be sent.");
+      else {
+        rememberCode(result.order.id, result.pickup_code);
+        setNotice(`Order ${orderId} is yours. Show pickup code ${result.pickup_code} to the sender.`);
+      }
+    } catch (err) {
+      setError(asApiError(err));
+    }
+    await Promise.all([load(), reload()]);
+  };
+  if (open.length === 0) return <Empty>Register an open trip to see the orders it could carry.</Empty>;
+  return (
+    <section aria-label="Open orders">
+      <Field label="For trip" name="trip" error={null}>
+        {(id) => (
+          <select id={id} value={String(chosen)} onChange={(e) => setTripId(Number(e.currentTarget.value))}>
+            {open.map((t) => <option key={t.id} value={t.id}>Trip {t.id}, leaving {time(t.earliest_departure)}</option>)}
+          </select>
+        )}
+      </Field>
+      <FormError error={error} />
+      {fitting.length === 0 && <Empty>No open order fits this trip right now.</Empty>}
+      {fitting.map((f) => (
+        <Card key={f.order.id} title={`Order ${f.order.id}: ${money(f.order.courier_cents, f.order.currency)}`}
+          actions={<button type="button" class="primary" onClick={() => grab(f.order.id)}>Grab</button>}>
+          <p>{f.order.pickup_address} → {f.order.delivery_address}</p>
+          <p class="muted">Detour {f.detour_min.toFixed(1)} min · pick up ~{clock(f.planned_pickup)} · deliver ~{clock(f.planned_delivery)}</p>
+        </Card>
+      ))}
+    </section>
+  );
+}
+
+function OnBoard({ orders, rules, reload, setNotice }: { orders: OrderPublic[]; rules: Rules | null } & Reloading) {
+  const active = orders.filter((o) => o.status !== "delivered");
+  const done = orders.filter((o) => o.status === "delivered").slice(0, 5);
+  return (
+    <section aria-label="On board">
+      {active.length === 0 && <Empty>Nothing on board. Accept an offer or grab an open order.</Empty>}
+      {active.map((o) => <Carried key={o.id} order={o} rules={rules} reload={reload} setNotice={setNotice} />)}
+      {done.length > 0 && <h2>Delivered lately</h2>}
+      {done.map((o) => (
+        <p key={o.id}>Order {o.id} <Status status={o.status} /> {time(o.delivered_at)} · {money(o.courier_cents, o.currency)}</p>
+      ))}
+    </section>
+  );
+}
+
+function Carried({ order, rules, reload, setNotice }: { order: OrderPublic; rules: Rules | null } & Reloading) {
+  const [code, setCode] = useState("");
+  const [cash, setCash] = useState(order.payment_method === "cash_on_delivery" ? String(order.fee_cents / 100) : "");
+  const [error, setError] = useState<ApiError | null>(null);
+  const [pickupCode, setPickupCode] = useState(knownCode(order.id));
+  const withdrawUntil = useMemo(() => {
+    if (!rules || !order.accepted_at) return null;
+    return new Date(new Date(order.accepted_at).getTime() + rules.withdraw_window_min * 60_000).toISOString();
+  }, [rules, order.accepted_at]);
+  const canWithdraw = order.status === "accepted" && withdrawUntil !== null && new Date(withdrawUntil).getTime() > serviceNow();
+
+  const withdraw = async () => {
+    setError(null);
+    try {
+      const result = await act(`/orders/${order.id}/withdraw`, `withdraw order ${order.id}`);
+      setNotice(result === null ? "No connection: the withdrawal is saved." : `Order ${order.id} is back in the pool.`);
+    } catch (err) {
+      setError(asApiError(err));
+    }
+    await reload();
+  };
+  const freshCode = async () => {
+    try {
+      const result = await api.post<Assignment>(`/orders/${order.id}/pickup-code`);
+      rememberCode(order.id, result.pickup_code);
+      setPickupCode(result.pickup_code);
+    } catch (err) {
+      setError(asApiError(err));
+    }
+  };
+  const deliver = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    const body: Record<string, unknown> = { code };
+    if (order.payment_method === "cash_on_delivery") body.cash_collected_cents = Math.round(Number(cash) * 100);
+    try {
+      const result = await act(`/orders/${order.id}/deliver`, `deliver order ${order.id}`, body);
+      setNotice(result === null ? "No connection: the delivery is saved and will be sent." : `Order ${order.id} delivered. Thank you!`);
+      await reload();
+    } catch (err) {
+      setError(asApiError(err));
+    }
+  };
+  const stops: MapMarker[] = [
+    { id: "p", at: [order.pickup_lat, order.pickup_lon], label: "1 pick up", color: "#b35c00" },
+    { id: "d", at: [order.delivery_lat, order.delivery_lon], label: "2 deliver", color: "#1e7b3a" },
+  ];
+  return (
+    <Card title={<>Order {order.id} <Status status={order.status} /></>}
+      actions={canWithdraw && withdrawUntil ? (
+        <button type="button" onClick={withdraw}>
+          Withdraw (<Countdown until={withdrawUntil} label="left" onDone={() => void reload()} />)
+        </button>
+      ) : null}>
+      <ol class="stops">
+        <li><strong>Pick up</strong> at {order.pickup_address}, from {time(order.earliest_pickup)}</li>
+        <li><strong>Deliver</strong> to {order.receiver_name}, {order.delivery_address}, by {time(order.latest_delivery)}</li>
+      </ol>
+      <MapView label={`Route of order ${order.id}`} markers={stops} fit={stops.map((s) => s.at)} height="200px" />
+      <FormError error={error} fields={["code", "cash_collected_cents"]} />
+      {order.status === "accepted" && (
+        <div class="code-box">
+          {pickupCode ? (
+            <p>Show this pickup code to the sender: <strong class="code" data-testid="pickup-code">{pickupCode}</strong></p>
+          ) : (
+            <p class="muted">This phone does not have the pickup code.</p>
+          )}
+          <button type="button" onClick={freshCode}>New pickup code</button>
+        </div>
+      )}
+      {order.status === "picked_up" && (
+        <form onSubmit={deliver} class="stack" aria-label={`Deliver order ${order.id}`}>
+          <Field label="Receiver's code" name="code" error={error} hint="The receiver got it by SMS.">
+            {(id, d, invalid) => <input id={id} inputMode="numeric" autocomplete="one-time-code" value={code} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setCode(e.currentTarget.value)} />}
+          </Field>
+          {order.payment_method === "cash_on_delivery" && (
+            <Field label={`Cash collected (${order.currency})`} name="cash_collected_cents" error={error}>
+              {(id, d, invalid) => <input id={id} inputMode="decimal" value={cash} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setCash(e.currentTarget.value)} />}
+            </Field>
+          )}
+          <button type="submit" class="primary">Deliver</button>
+        </form>
+      )}
+    </Card>
+  );
+}
+
+function Wallet({ me, onChanged }: { me: UserPublic; onChanged: () => void }) {
+  const [wallet, setWallet] = useState<WalletPublic | null>(null);
+  const [iban, setIban] = useState(me.payout_account ?? "");
+  const [error, setError] = useState<ApiError | null>(null);
+  const [saved, setSaved] = useState("");
+  useEffect(() => void api.get<WalletPublic>("/wallet").then(setWallet).catch((e) => setError(asApiError(e))), []);
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      await api.put("/me/payout-account", { iban });
+      setSaved("Payout account saved.");
+      onChanged();
+    } catch (err) {
+      setError(asApiError(err));
+    }
+  };
+  return (
+    <section aria-label="Wallet">
+      {wallet && (
+        <dl class="figures">
+          <div><dt>Pending</dt><dd>{money(wallet.pending_cents, wallet.currency)}</dd></div>
+          <div><dt>Held (disputes)</dt><dd>{money(wallet.held_cents, wallet.currency)}</dd></div>
+          <div><dt>Due{wallet.next_due_on ? ` on ${wallet.next_due_on}` : ""}</dt><dd>{money(wallet.due_cents, wallet.currency)}</dd></div>
+          <div><dt>Paid</dt><dd>{money(wallet.paid_cents, wallet.currency)}</dd></div>
+          <div><dt>Cash collected</dt><dd>{money(wallet.cash_collected_cents, wallet.currency)}</dd></div>
+          <div><dt>Cash you owe</dt><dd>{money(wallet.cash_owed_cents, wallet.currency)}</dd></div>
+        </dl>
+      )}
+      <form onSubmit={save} class="stack" aria-label="Payout account">
+        <FormError error={error} fields={["iban"]} />
+        <Field label="Payout account (IBAN)" name="iban" error={error}>
+          {(id, d, invalid) => <input id={id} value={iban} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setIban(e.currentTarget.value)} />}
+        </Field>
+        <button type="submit">Save account</button>
+        {saved && <p role="status">{saved}</p>}
+      </form>
+    </section>
+  );
+}
+
+function Assessment({ onPassed }: { onPassed: () => void }) {
+  const [paper, setPaper] = useState<AssessmentPublic | null>(null);
+  const [answers, setAnswers] = useState<Record<string, number>>({});
+  const [result, setResult] = useState<AttemptPublic | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const load = () => api.get<AssessmentPublic>("/assessment").then(setPaper).catch((e) => setError(asApiError(e)));
+  useEffect(() => void load(), []);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      const attempt = await api.post<AttemptPublic>("/assessment", { answers });
+      setResult(attempt);
+      if (attempt.passed) onPassed();
+      else void load();
+    } catch (err) {
+      setError(asApiError(err));
+    }
+  };
+  if (!paper) return <p class="loading">Loading the assessment…</p>;
+  return (
+    <section aria-label="Onboarding assessment">
+      <h1>Before your first parcel</h1>
+      {paper.tutorial.map((part) => (
+        <details key={part.title} open>
+          <summary>{part.title}</summary>
+          <p>{part.text}</p>
+        </details>
+      ))}
+      {result && !result.passed && (
+        <p class="form-error" role="alert">
+          {result.score} of {result.out_of} right; {paper.pass_mark} needed.
+          {paper.next_attempt_at ? ` Try again after ${time(paper.next_attempt_at)}.` : ""}
+        </p>
+      )}
+      <form onSubmit={submit} class="stack" aria-label="Assessment">
+        <FormError error={error} />
+        {paper.questions.map((q) => (
+          <fieldset key={q.id}>
+            <legend>{q.text}</legend>
+            {q.options.map((option, index) => (
+              <label key={option} class="choice">
+                <input type="radio" name={q.id} value={index} checked={answers[q.id] === index}
+                  onChange={() => setAnswers({ ...answers, [q.id]: index })} />
+                {option}
+              </label>
+            ))}
+          </fieldset>
+        ))}
+        <button type="submit" class="primary">Submit answers</button>
+      </form>
+    </section>
+  );
+}

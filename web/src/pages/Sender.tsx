@@ -1,0 +1,303 @@
+// Sender pages (merchant or private customer): post an order with a live quote, follow
+// each order's timeline live, confirm the courier's pickup code, rate, report a problem.
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { ApiError, api } from "../api/client";
+import type { CourierCard, EventPublic, OrderCreate, OrderPublic, PointPublic, QuotePublic, UserPublic } from "../api/types";
+import { debounce, useLive } from "../live";
+import { MapView, type LatLon, type MapMarker } from "../map";
+import { serviceNow } from "../service-clock";
+import { Card, Empty, Field, FormError, Status, Tabs, Timeline, asApiError, isoFromLocal, localInput, money, time } from "../ui";
+
+type Tab = "new" | "orders";
+
+export function SenderPages({ me }: { me: UserPublic }) {
+  const [tab, setTab] = useState<Tab>("orders");
+  const [orders, setOrders] = useState<OrderPublic[]>([]);
+  const [version, setVersion] = useState(0);
+  const reload = async () => {
+    setOrders(await api.get<OrderPublic[]>("/orders?limit=200"));
+    setVersion((v) => v + 1);
+  };
+  useEffect(() => void reload(), []);
+  const soon = useMemo(() => debounce(() => void reload(), 300), []);
+  useLive("/events/stream", soon);
+  return (
+    <main class="page" id="main">
+      <h1>{me.role === "merchant" ? "Shop" : "Send a parcel"}</h1>
+      <Tabs label="Sender sections" current={tab} onChange={setTab}
+        tabs={[["orders", `My orders (${orders.length})`], ["new", "New order"]]} />
+      {tab === "new" && <NewOrder onPosted={async () => { await reload(); setTab("orders"); }} />}
+      {tab === "orders" && <OrderList orders={orders} version={version} reload={reload} />}
+    </main>
+  );
+}
+
+function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
+  const start = new Date(serviceNow() + 10 * 60_000);
+  const [pickup, setPickup] = useState<LatLon | null>(null);
+  const [delivery, setDelivery] = useState<LatLon | null>(null);
+  const [picking, setPicking] = useState<"pickup" | "delivery">("pickup");
+  const [points, setPoints] = useState<PointPublic[]>([]);
+  const [toPoint, setToPoint] = useState<number | null>(null);
+  const [fromPoint, setFromPoint] = useState<number | null>(null);
+  const [form, setForm] = useState({
+    pickup_address: "",
+    delivery_address: "",
+    earliest_pickup: localInput(start),
+    latest_delivery: localInput(new Date(start.getTime() + 3 * 3600_000)),
+    size: "small",
+    description: "",
+    receiver_name: "",
+    receiver_phone: "",
+    payment_method: "prepaid",
+  });
+  const [quote, setQuote] = useState<QuotePublic | null>(null);
+  const [quoteError, setQuoteError] = useState<ApiError | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => void api.get<PointPublic[]>("/pickup-points").then(setPoints).catch(() => setPoints([])), []);
+
+  const parcel = () => ({
+    pickup_lat: fromPoint ? undefined : pickup?.[0],
+    pickup_lon: fromPoint ? undefined : pickup?.[1],
+    from_point_id: fromPoint ?? undefined,
+    delivery_lat: toPoint ? undefined : delivery?.[0],
+    delivery_lon: toPoint ? undefined : delivery?.[1],
+    pickup_point_id: toPoint ?? undefined,
+    earliest_pickup: isoFromLocal(form.earliest_pickup),
+    latest_delivery: isoFromLocal(form.latest_delivery),
+    size: form.size as OrderCreate["size"],
+  });
+
+  // The live quote: asked again whenever what it depends on changes.
+  useEffect(() => {
+    const ready = (pickup || fromPoint) && (delivery || toPoint);
+    if (!ready) return setQuote(null);
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      api.post<QuotePublic>("/quotes", parcel())
+        .then((q) => { setQuote(q); setQuoteError(null); })
+        .catch((e) => { setQuote(null); setQuoteError(asApiError(e)); });
+    }, 250);
+    return () => { clearTimeout(timer); controller.abort(); };
+  }, [pickup, delivery, toPoint, fromPoint, form.earliest_pickup, form.latest_delivery, form.size]);
+
+  const pick = (at: LatLon) => {
+    if (picking === "pickup") { setPickup(at); setFromPoint(null); setPicking("delivery"); }
+    else { setDelivery(at); setToPoint(null); setPicking("pickup"); }
+  };
+  const set = (key: keyof typeof form) => (e: { currentTarget: { value: string } }) =>
+    setForm({ ...form, [key]: e.currentTarget.value });
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const body = {
+      ...parcel(),
+      pickup_address: fromPoint ? undefined : form.pickup_address,
+      delivery_address: toPoint ? undefined : form.delivery_address,
+      description: form.description,
+      receiver_name: form.receiver_name,
+      receiver_phone: form.receiver_phone,
+      payment_method: form.payment_method as OrderCreate["payment_method"],
+    };
+    try {
+      await api.post<OrderPublic>("/orders", body, crypto.randomUUID());
+      await onPosted();
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const markers: MapMarker[] = [
+    ...(pickup && !fromPoint ? [{ id: "p", at: pickup, label: "pickup", color: "#b35c00" }] : []),
+    ...(delivery && !toPoint ? [{ id: "d", at: delivery, label: "delivery", color: "#1e7b3a" }] : []),
+    ...points.map((p) => ({ id: `pt-${p.id}`, at: [p.lat, p.lon] as LatLon, label: p.name, color: "#5b2a86" })),
+  ];
+  const fields = ["pickup_lat", "pickup_lon", "delivery_lat", "delivery_lon", "pickup_address", "delivery_address", "earliest_pickup", "latest_delivery", "size", "description", "receiver_name", "receiver_phone", "payment_method", "pickup_point_id", "from_point_id"];
+  const text = (name: keyof typeof form, label: string, type = "text", hint?: string) => (
+    <Field label={label} name={name} error={error} hint={hint}>
+      {(id, d, invalid) => <input id={id} type={type} value={form[name]} aria-describedby={d} aria-invalid={invalid} onInput={set(name)} />}
+    </Field>
+  );
+  return (
+    <section aria-label="New order" class="two-columns">
+      <div>
+        <p class="muted">Click the map for the <strong>{picking}</strong> point.</p>
+        <MapView label="Pick the pickup and delivery points" markers={markers} onPick={pick} height="440px" />
+        {(pickup || delivery) && (
+          <p class="muted">
+            Pickup {pickup ? `${pickup[0]}, ${pickup[1]}` : "–"} · delivery {delivery ? `${delivery[0]}, ${delivery[1]}` : "–"}
+          </p>
+        )}
+      </div>
+      <form onSubmit={submit} class="stack" aria-label="Order details">
+        <FormError error={error} fields={fields} />
+        {points.length > 0 && (
+          <div class="grid2">
+            <Field label="Parcel waits at a pickup point" name="from_point_id" error={error}>
+              {(id, d) => (
+                <select id={id} aria-describedby={d} value={fromPoint ?? ""} onChange={(e) => setFromPoint(e.currentTarget.value ? Number(e.currentTarget.value) : null)}>
+                  <option value="">No: pick up at the map point</option>
+                  {points.map((p) => <option key={p.id} value={p.id}>{p.name}</option>)}
+                </select>
+              )}
+            </Field>
+            <Field label="Deliver to a pickup point" name="pickup_point_id" error={error}>
+              {(id, d) => (
+                <select id={id} aria-describedby={d} value={toPoint ?? ""} onChange={(e) => setToPoint(e.currentTarget.value ? Number(e.currentTarget.value) : null)}>
+                  <option value="">No: to the map point</option>
+                  {points.map((p) => <option key={p.id} value={p.id}>{p.name}</option>)}
+                </select>
+              )}
+            </Field>
+          </div>
+        )}
+        <FieldsHidden show={!fromPoint}>{text("pickup_address", "Pickup address")}</FieldsHidden>
+        <FieldsHidden show={!toPoint}>{text("delivery_address", "Delivery address")}</FieldsHidden>
+        {/* Coordinates are fields of their own: a refusal naming them shows here. */}
+        {["pickup_lat", "delivery_lat"].map((name) => (
+          error?.forField(name) ? <p key={name} class="field-error" role="alert" data-field={name}>{name.replace("_lat", "")} point: {error.forField(name)}</p> : null
+        ))}
+        <div class="grid2">
+          {text("earliest_pickup", "Ready for pickup from", "datetime-local")}
+          {text("latest_delivery", "Deliver by", "datetime-local")}
+        </div>
+        <div class="grid2">
+          <Field label="Size" name="size" error={error}>
+            {(id, d) => (
+              <select id={id} aria-describedby={d} value={form.size} onChange={set("size")}>
+                <option value="small">small</option>
+                <option value="medium">medium</option>
+                <option value="large">large</option>
+              </select>
+            )}
+          </Field>
+          <Field label="Payment" name="payment_method" error={error}>
+            {(id, d) => (
+              <select id={id} aria-describedby={d} value={form.payment_method} onChange={set("payment_method")}>
+                <option value="prepaid">prepaid</option>
+                <option value="cash_on_delivery">cash on delivery</option>
+              </select>
+            )}
+          </Field>
+        </div>
+        {text("description", "What is it")}
+        <div class="grid2">
+          {text("receiver_name", "Receiver's name")}
+          {text("receiver_phone", "Receiver's phone", "tel", "International format, e.g. +358401234567")}
+        </div>
+        <div class="quote" aria-live="polite" data-testid="quote">
+          {quote ? (
+            <>
+              <strong>{money(quote.fee_cents, quote.currency)}</strong> for {quote.distance_km.toFixed(1)} km
+              <ul>
+                {Object.entries(quote.breakdown).map(([part, cents]) => <li key={part}>{part.replace(/_/g, " ")}: {money(cents, quote.currency)}</li>)}
+              </ul>
+            </>
+          ) : quoteError ? (
+            <span class="field-error">No quote: {quoteError.message}</span>
+          ) : (
+            <span class="muted">Choose pickup and delivery to see the price.</span>
+          )}
+        </div>
+        <button type="submit" class="primary" disabled={busy}>{busy ? "Posting…" : "Post order"}</button>
+      </form>
+    </section>
+  );
+}
+
+function FieldsHidden({ show, children }: { show: boolean; children: preact.ComponentChildren }) {
+  return show ? <>{children}</> : null;
+}
+
+function OrderList({ orders, version, reload }: { orders: OrderPublic[]; version: number; reload: () => Promise<void> }) {
+  if (orders.length === 0) return <Empty>No orders yet. Post one from "New order".</Empty>;
+  return (
+    <section aria-label="My orders">
+      {orders.map((o) => <SentOrder key={o.id} order={o} version={version} reload={reload} />)}
+    </section>
+  );
+}
+
+function SentOrder({ order, version, reload }: { order: OrderPublic; version: number; reload: () => Promise<void> }) {
+  const [open, setOpen] = useState(false);
+  const [events, setEvents] = useState<EventPublic[]>([]);
+  const [courier, setCourier] = useState<CourierCard | null>(null);
+  const [code, setCode] = useState("");
+  const [stars, setStars] = useState(5);
+  const [kind, setKind] = useState("damaged");
+  const [note, setNote] = useState("");
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState("");
+  useEffect(() => {
+    if (!open) return;
+    void api.get<EventPublic[]>(`/orders/${order.id}/events`).then(setEvents);
+    if (order.trip_id) void api.get<CourierCard>(`/orders/${order.id}/courier`).then(setCourier).catch(() => setCourier(null));
+  }, [open, version]);
+  const run = async (action: () => Promise<unknown>, message: string) => {
+    setError(null);
+    try {
+      await action();
+      setDone(message);
+      await reload();
+    } catch (err) {
+      setError(asApiError(err));
+    }
+  };
+  return (
+    <Card title={<>Order {order.id} <Status status={order.status} /></>}
+      actions={<button type="button" aria-expanded={open} onClick={() => setOpen(!open)}>{open ? "Hide" : "Details"}</button>}>
+      <p>{order.pickup_address} → {order.delivery_address} · {money(order.fee_cents, order.currency)} · {order.payment_method.replace(/_/g, " ")}</p>
+      <p class="muted">For {order.receiver_name} · deliver by {time(order.latest_delivery)}</p>
+      {open && (
+        <div class="details">
+          {courier && <p>Courier: {courier.first_name}{courier.rating ? `, rated ${courier.rating.toFixed(1)}` : ""}{courier.vehicle ? ` · ${courier.vehicle}` : ""}</p>}
+          <Timeline events={events} />
+          <FormError error={error} fields={["code", "stars", "comment", "kind", "note"]} />
+          {done && <p role="status">{done}</p>}
+          {order.status === "accepted" && (
+            <form class="row" aria-label="Confirm pickup" onSubmit={(e) => { e.preventDefault(); void run(() => api.post(`/orders/${order.id}/pickup`, { code }), "Pickup confirmed; the receiver gets their code by SMS."); }}>
+              <Field label="Courier's pickup code" name="code" error={error}>
+                {(id, d, invalid) => <input id={id} inputMode="numeric" value={code} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setCode(e.currentTarget.value)} />}
+              </Field>
+              <button type="submit" class="primary">Confirm pickup</button>
+            </form>
+          )}
+          {(order.status === "posted" || order.status === "offered" || order.status === "accepted") && (
+            <button type="button" onClick={() => void run(() => api.post(`/orders/${order.id}/cancel`), "Order cancelled.")}>Cancel order</button>
+          )}
+          {(order.status === "delivered" || order.status === "settled") && (
+            <form class="row" aria-label="Rate the courier" onSubmit={(e) => { e.preventDefault(); void run(() => api.post(`/orders/${order.id}/rating`, { stars }), "Thanks for rating."); }}>
+              <Field label="Stars" name="stars" error={error}>
+                {(id, d) => (
+                  <select id={id} aria-describedby={d} value={stars} onChange={(e) => setStars(Number(e.currentTarget.value))}>
+                    {[5, 4, 3, 2, 1].map((s) => <option key={s} value={s}>{s}</option>)}
+                  </select>
+                )}
+              </Field>
+              <button type="submit">Rate</button>
+            </form>
+          )}
+          {!["cancelled", "expired", "settled"].includes(order.status) && (
+            <form class="row" aria-label="Report a problem" onSubmit={(e) => { e.preventDefault(); void run(() => api.post(`/orders/${order.id}/incidents`, { kind, note }), "Reported; the operator will look at it."); }}>
+              <Field label="Problem" name="kind" error={error}>
+                {(id, d) => (
+                  <select id={id} aria-describedby={d} value={kind} onChange={(e) => setKind(e.currentTarget.value)}>
+                    {["damaged", "not_received", "courier_no_show", "lost", "wrong_address", "other"].map((k) => <option key={k} value={k}>{k.replace(/_/g, " ")}</option>)}
+                  </select>
+                )}
+              </Field>
+              <Field label="Note" name="note" error={error}>
+                {(id, d, invalid) => <input id={id} value={note} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setNote(e.currentTarget.value)} />}
+              </Field>
+              <button type="submit">Report</button>
+            </form>
+          )}
+        </div>
+      )}
+    </Card>
+  );
+}

@@ -1,0 +1,164 @@
+// Small pieces every page uses: labelled fields with their error, status badges, money,
+// times, countdowns, timelines, tabs.
+import type { ComponentChildren, JSX } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import type { EventPublic } from "./api/types";
+import { ApiError } from "./api/client";
+import { wallSecondsUntil } from "./service-clock";
+
+export function money(cents: number | null | undefined, currency = "EUR"): string {
+  if (cents === null || cents === undefined) return "–";
+  return new Intl.NumberFormat("en-FI", { style: "currency", currency }).format(cents / 100);
+}
+
+export function time(iso: string | null | undefined): string {
+  if (!iso) return "–";
+  const d = new Date(iso);
+  return d.toLocaleString("en-GB", { weekday: "short", hour: "2-digit", minute: "2-digit" });
+}
+
+export function clock(iso: string | null | undefined): string {
+  if (!iso) return "–";
+  return new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+}
+
+/** A datetime-local input's value for a moment (the browser's time zone). */
+export function localInput(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** ISO 8601 with offset from a datetime-local value. */
+export function isoFromLocal(value: string): string {
+  return value ? new Date(value).toISOString() : "";
+}
+
+export function Status({ status }: { status: string }) {
+  return <span class={`badge badge-${status}`}>{status.replace("_", " ")}</span>;
+}
+
+interface FieldProps {
+  label: string;
+  name: string;
+  error?: ApiError | null;
+  hint?: string;
+  children: (id: string, describedBy: string | undefined, invalid: boolean) => JSX.Element;
+}
+
+/** A labelled control with the service's message for its field right beside it. */
+export function Field({ label, name, error, hint, children }: FieldProps) {
+  const id = `f-${name}`;
+  const message = error?.forField(name);
+  const describedBy = [hint ? `${id}-hint` : "", message ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
+  return (
+    <div class={`field${message ? " field-invalid" : ""}`}>
+      <label for={id}>{label}</label>
+      {children(id, describedBy, Boolean(message))}
+      {hint && <small id={`${id}-hint`}>{hint}</small>}
+      {message && (
+        <p class="field-error" id={`${id}-error`} role="alert" data-field={name}>
+          {message}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** A refusal that names no field of the form on screen: shown above the form. */
+export function FormError({ error, fields = [] }: { error: ApiError | null; fields?: string[] }) {
+  if (!error) return null;
+  const unshown = error.problems.filter((p) => !fields.some((f) => p.field === f || p.field.endsWith(`.${f}`)));
+  if (error.problems.length > 0 && unshown.length === 0) {
+    return <p class="form-error" role="alert">Please correct the fields marked below.</p>;
+  }
+  const conflict = error.status === 409 ? " Someone else changed it first; the list has been refreshed." : "";
+  return (
+    <p class="form-error" role="alert">
+      {error.message}
+      {conflict}
+    </p>
+  );
+}
+
+export function asApiError(error: unknown): ApiError {
+  return error instanceof ApiError ? error : new ApiError(0, String(error));
+}
+
+/** Minutes and seconds left until `until` (a service time); calls onDone once it passes. */
+export function Countdown({ until, label, onDone }: { until: string; label: string; onDone?: () => void }) {
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setTick((t) => t + 1), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  const left = Math.round(wallSecondsUntil(until));
+  useEffect(() => {
+    if (left === 0) onDone?.();
+  }, [left === 0]);
+  const text = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+  return (
+    <span class={`countdown${left < 60 ? " countdown-low" : ""}`} aria-label={`${label}: ${text} left`}>
+      {label} {text}
+    </span>
+  );
+}
+
+export function Timeline({ events }: { events: EventPublic[] }) {
+  if (events.length === 0) return <p class="muted">No events yet.</p>;
+  return (
+    <ol class="timeline">
+      {events.map((e) => (
+        <li key={`${e.at}-${e.action}`}>
+          <time dateTime={e.at}>{time(e.at)}</time> <strong>{e.action.replace("_", " ")}</strong>{" "}
+          {e.from_status ? `${e.from_status} → ` : ""}
+          {e.to_status}
+          {e.note ? <span class="muted"> · {e.note}</span> : null}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+export function Tabs<T extends string>({
+  tabs,
+  current,
+  onChange,
+  label,
+}: {
+  tabs: [T, string][];
+  current: T;
+  onChange: (tab: T) => void;
+  label: string;
+}) {
+  return (
+    <nav class="tabs" aria-label={label}>
+      {tabs.map(([key, text]) => (
+        <button
+          type="button"
+          key={key}
+          class={key === current ? "tab tab-current" : "tab"}
+          aria-current={key === current ? "page" : undefined}
+          onClick={() => onChange(key)}
+        >
+          {text}
+        </button>
+      ))}
+    </nav>
+  );
+}
+
+export function Card({ title, children, actions }: { title: ComponentChildren; children: ComponentChildren; actions?: ComponentChildren }) {
+  return (
+    <section class="card">
+      <header class="card-head">
+        <h3>{title}</h3>
+        {actions && <div class="card-actions">{actions}</div>}
+      </header>
+      {children}
+    </section>
+  );
+}
+
+export function Empty({ children }: { children: ComponentChildren }) {
+  return <p class="empty">{children}</p>;
+}
