@@ -2,7 +2,7 @@
 // vector lines and a kilometre grid; with CROWDSHIP_TILE_URL set, raster tiles instead.
 import L from "leaflet";
 import "leaflet/dist/leaflet.css";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 
 export type LatLon = [number, number];
 
@@ -182,3 +182,23 @@ export const STATUS_COLOURS: Record<string, string> = {
   open: "#3a7d8c",
   assigned: "#1f4e9c",
 };
+
+/** A point entered by a map click or typed as two numbers (kept as typed). */
+export interface PointInput {
+  text: [string, string];
+  point: LatLon | null; // null until both numbers are valid
+  type: (index: 0 | 1, value: string) => void;
+  set: (at: LatLon | null) => void;
+}
+
+export function usePoint(): PointInput {
+  const [text, setText] = useState<[string, string]>(["", ""]);
+  const parsed = text.map((t) => (t.trim() === "" ? Number.NaN : Number(t)));
+  const point: LatLon | null = parsed.some(Number.isNaN) ? null : [parsed[0] as number, parsed[1] as number];
+  return {
+    text,
+    point,
+    type: (index, value) => setText(index === 0 ? [value, text[1]] : [text[0], value]),
+    set: (at) => setText(at ? [String(at[0]), String(at[1])] : ["", ""]),
+  };
+}

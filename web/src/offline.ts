@@ -25,7 +25,11 @@ export function pending(): PendingAction[] {
 
 function save(actions: PendingAction[]): void {
   localStorage.setItem(STORE, JSON.stringify(actions));
-  window.dispatchEvent(new CustomEvent("crowdship:pending", { detail: actions.length }));
+}
+
+/** Tell the page how many actions wait for the connection. */
+function announce(): void {
+  window.dispatchEvent(new CustomEvent("crowdship:pending", { detail: pending().length }));
 }
 
 function remove(key: string): void {
@@ -48,7 +52,10 @@ export async function act<T>(path: string, label: string, body?: unknown): Promi
     remove(action.key);
     return result;
   } catch (error) {
-    if (error instanceof ApiError && error.status === 0) return null; // offline: kept
+    if (error instanceof ApiError && error.status === 0) {
+      announce(); // offline: kept for later
+      return null;
+    }
     remove(action.key); // the service answered: refused actions are not retried
     throw error;
   }
@@ -68,5 +75,6 @@ export async function flush(onRefused: (action: PendingAction, error: ApiError) 
       if (error instanceof ApiError) onRefused(action, error);
     }
   }
+  announce();
   return sent;
 }

@@ -15,7 +15,7 @@ import type {
   WalletPublic,
 } from "../api/types";
 import { useLive } from "../live";
-import { MapView, STATUS_COLOURS, type LatLon, type MapLine, type MapMarker } from "../map";
+import { MapView, STATUS_COLOURS, usePoint, type LatLon, type MapLine, type MapMarker } from "../map";
 import { act, flush, pending } from "../offline";
 import { loadRules, serviceNow, type Rules } from "../service-clock";
 import { Card, Countdown, Empty, Field, FormError, Status, Tabs, asApiError, clock, isoFromLocal, localInput, money, time } from "../ui";
@@ -94,7 +94,7 @@ export function CourierApp({ me, onChanged }: { me: UserPublic; onChanged: () =>
         </p>
       )}
       {notice && (
-        <p class="banner" role="status">
+        <p class="banner" role="status" data-testid="notice">
           {notice}{" "}
           <button type="button" class="link" onClick={() => setNotice("")}>Dismiss</button>
         </p>
@@ -171,8 +171,10 @@ function Offers({ offers, reload, setNotice }: { offers: OfferPublic[] } & Reloa
 
 function Trips({ trips, reload }: { trips: TripPublic[]; reload: () => Promise<void> }) {
   const soon = new Date(serviceNow() + 20 * 60_000);
-  const [origin, setOrigin] = useState<LatLon | null>(null);
-  const [destination, setDestination] = useState<LatLon | null>(null);
+  const originInput = usePoint();
+  const destinationInput = usePoint();
+  const origin = originInput.point;
+  const destination = destinationInput.point;
   const [picking, setPicking] = useState<"origin" | "destination">("origin");
   const [depart, setDepart] = useState(localInput(soon));
   const [arrive, setArrive] = useState(localInput(new Date(soon.getTime() + 60 * 60_000)));
@@ -183,10 +185,10 @@ function Trips({ trips, reload }: { trips: TripPublic[]; reload: () => Promise<v
 
   const pick = (at: LatLon) => {
     if (picking === "origin") {
-      setOrigin(at);
+      originInput.set(at);
       setPicking("destination");
     } else {
-      setDestination(at);
+      destinationInput.set(at);
       setPicking("origin");
     }
   };
@@ -207,8 +209,8 @@ function Trips({ trips, reload }: { trips: TripPublic[]; reload: () => Promise<v
     try {
       const trip = await api.post<TripPublic>("/trips", body);
       setSaved(`Trip ${trip.id} registered.`);
-      setOrigin(null);
-      setDestination(null);
+      originInput.set(null);
+      destinationInput.set(null);
       await reload();
     } catch (err) {
       setError(asApiError(err));
@@ -235,12 +237,6 @@ function Trips({ trips, reload }: { trips: TripPublic[]; reload: () => Promise<v
       color: STATUS_COLOURS[t.status] ?? "#333",
       title: `trip ${t.id} (${t.status})`,
     }));
-  const coordinate = (which: "origin" | "destination", index: 0 | 1, value: string) => {
-    const current = (which === "origin" ? origin : destination) ?? [0, 0];
-    const next: LatLon = index === 0 ? [Number(value), current[1]] : [current[0], Number(value)];
-    if (which === "origin") setOrigin(next);
-    else setDestination(next);
-  };
   const fields = ["origin_lat", "origin_lon", "destination_lat", "destination_lon", "earliest_departure", "latest_arrival", "capacity", "vehicle"];
   return (
     <section aria-label="My trips">
@@ -254,13 +250,13 @@ function Trips({ trips, reload }: { trips: TripPublic[]; reload: () => Promise<v
           {(["origin", "destination"] as const).map((which) =>
             ([0, 1] as const).map((index) => {
               const name = `${which}_${index === 0 ? "lat" : "lon"}`;
-              const point = which === "origin" ? origin : destination;
+              const input = which === "origin" ? originInput : destinationInput;
               return (
                 <Field key={name} label={`${which === "origin" ? "Start" : "End"} ${index === 0 ? "latitude" : "longitude"}`} name={name} error={error}>
                   {(id, describedBy, invalid) => (
-                    <input id={id} inputMode="decimal" value={point ? String(point[index]) : ""}
+                    <input id={id} inputMode="decimal" value={input.text[index]}
                       aria-describedby={describedBy} aria-invalid={invalid}
-                      onChange={(e) => coordinate(which, index, e.currentTarget.value)} />
+                      onInput={(e) => input.type(index, e.currentTarget.value)} />
                   )}
                 </Field>
               );

@@ -8,6 +8,7 @@ export function Login({ onSignedIn }: { onSignedIn: (role: Role) => void }) {
   const [password, setPassword] = useState("");
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  const [signingUp, setSigningUp] = useState(false);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -23,6 +24,7 @@ export function Login({ onSignedIn }: { onSignedIn: (role: Role) => void }) {
     }
   };
 
+  if (signingUp) return <SignUp onSignedIn={onSignedIn} onBack={() => setSigningUp(false)} />;
   return (
     <main class="login" id="main">
       <h1>crowdship</h1>
@@ -47,6 +49,60 @@ export function Login({ onSignedIn }: { onSignedIn: (role: Role) => void }) {
           {busy ? "Signing in…" : "Sign in"}
         </button>
       </form>
+      <p>
+        New here? <button type="button" class="link" onClick={() => setSigningUp(true)}>Create an account</button>
+      </p>
+    </main>
+  );
+}
+
+function SignUp({ onSignedIn, onBack }: { onSignedIn: (role: Role) => void; onBack: () => void }) {
+  const [form, setForm] = useState({ role: "courier", name: "", email: "", phone: "", password: "" });
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const set = (key: keyof typeof form) => (e: { currentTarget: { value: string } }) => setForm({ ...form, [key]: e.currentTarget.value });
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await api.post("/auth/register", form);
+      const session = await api.post<SessionPublic>("/auth/session", { email: form.email, password: form.password });
+      onSignedIn(session.role);
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const fields: [keyof typeof form, string, string, string][] = [
+    ["name", "Name", "text", "name"],
+    ["email", "Email", "email", "username"],
+    ["phone", "Phone", "tel", "tel"],
+    ["password", "Password", "password", "new-password"],
+  ];
+  return (
+    <main class="login" id="main">
+      <h1>Create an account</h1>
+      <form onSubmit={submit} class="stack" aria-label="Create an account">
+        <FormError error={error} fields={["role", ...fields.map((f) => f[0])]} />
+        <Field label="I want to" name="role" error={error}>
+          {(id, d) => (
+            <select id={id} aria-describedby={d} value={form.role} onChange={set("role")}>
+              <option value="courier">carry parcels on my trips (courier)</option>
+              <option value="customer">send and receive parcels (customer)</option>
+              <option value="merchant">send parcels for my shop (merchant)</option>
+            </select>
+          )}
+        </Field>
+        {fields.map(([name, label, type, auto]) => (
+          <Field key={name} label={label} name={name} error={error} hint={name === "phone" ? "International format, e.g. +358401234567" : name === "password" ? "At least 8 characters" : undefined}>
+            {(id, d, invalid) => <input id={id} type={type} autocomplete={auto} value={form[name]} aria-describedby={d} aria-invalid={invalid} onInput={set(name)} />}
+          </Field>
+        ))}
+        <button type="submit" class="primary" disabled={busy}>{busy ? "Creating…" : "Create account"}</button>
+      </form>
+      <p><button type="button" class="link" onClick={onBack}>Back to sign in</button></p>
     </main>
   );
 }

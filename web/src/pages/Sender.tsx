@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, api } from "../api/client";
 import type { CourierCard, EventPublic, OrderCreate, OrderPublic, PointPublic, QuotePublic, UserPublic } from "../api/types";
 import { debounce, useLive } from "../live";
-import { MapView, type LatLon, type MapMarker } from "../map";
+import { MapView, usePoint, type LatLon, type MapMarker } from "../map";
 import { serviceNow } from "../service-clock";
 import { Card, Empty, Field, FormError, Status, Tabs, Timeline, asApiError, isoFromLocal, localInput, money, time } from "../ui";
 
@@ -34,8 +34,10 @@ export function SenderPages({ me }: { me: UserPublic }) {
 
 function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
   const start = new Date(serviceNow() + 10 * 60_000);
-  const [pickup, setPickup] = useState<LatLon | null>(null);
-  const [delivery, setDelivery] = useState<LatLon | null>(null);
+  const pickupInput = usePoint();
+  const deliveryInput = usePoint();
+  const pickup = pickupInput.point;
+  const delivery = deliveryInput.point;
   const [picking, setPicking] = useState<"pickup" | "delivery">("pickup");
   const [points, setPoints] = useState<PointPublic[]>([]);
   const [toPoint, setToPoint] = useState<number | null>(null);
@@ -84,8 +86,8 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
   }, [pickup, delivery, toPoint, fromPoint, form.earliest_pickup, form.latest_delivery, form.size]);
 
   const pick = (at: LatLon) => {
-    if (picking === "pickup") { setPickup(at); setFromPoint(null); setPicking("delivery"); }
-    else { setDelivery(at); setToPoint(null); setPicking("pickup"); }
+    if (picking === "pickup") { pickupInput.set(at); setFromPoint(null); setPicking("delivery"); }
+    else { deliveryInput.set(at); setToPoint(null); setPicking("pickup"); }
   };
   const set = (key: keyof typeof form) => (e: { currentTarget: { value: string } }) =>
     setForm({ ...form, [key]: e.currentTarget.value });
@@ -117,6 +119,18 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
     ...points.map((p) => ({ id: `pt-${p.id}`, at: [p.lat, p.lon] as LatLon, label: p.name, color: "#5b2a86" })),
   ];
   const fields = ["pickup_lat", "pickup_lon", "delivery_lat", "delivery_lon", "pickup_address", "delivery_address", "earliest_pickup", "latest_delivery", "size", "description", "receiver_name", "receiver_phone", "payment_method", "pickup_point_id", "from_point_id"];
+  const coordinate = (which: "pickup" | "delivery", index: 0 | 1, label: string) => {
+    const input = which === "pickup" ? pickupInput : deliveryInput;
+    const name = `${which}_${index === 0 ? "lat" : "lon"}`;
+    return (
+      <Field key={name} label={label} name={name} error={error}>
+        {(id, d, invalid) => (
+          <input id={id} inputMode="decimal" value={input.text[index]}
+            aria-describedby={d} aria-invalid={invalid} onInput={(e) => input.type(index, e.currentTarget.value)} />
+        )}
+      </Field>
+    );
+  };
   const text = (name: keyof typeof form, label: string, type = "text", hint?: string) => (
     <Field label={label} name={name} error={error} hint={hint}>
       {(id, d, invalid) => <input id={id} type={type} value={form[name]} aria-describedby={d} aria-invalid={invalid} onInput={set(name)} />}
@@ -127,11 +141,6 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
       <div>
         <p class="muted">Click the map for the <strong>{picking}</strong> point.</p>
         <MapView label="Pick the pickup and delivery points" markers={markers} onPick={pick} height="440px" />
-        {(pickup || delivery) && (
-          <p class="muted">
-            Pickup {pickup ? `${pickup[0]}, ${pickup[1]}` : "–"} · delivery {delivery ? `${delivery[0]}, ${delivery[1]}` : "–"}
-          </p>
-        )}
       </div>
       <form onSubmit={submit} class="stack" aria-label="Order details">
         <FormError error={error} fields={fields} />
@@ -157,10 +166,13 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
         )}
         <FieldsHidden show={!fromPoint}>{text("pickup_address", "Pickup address")}</FieldsHidden>
         <FieldsHidden show={!toPoint}>{text("delivery_address", "Delivery address")}</FieldsHidden>
-        {/* Coordinates are fields of their own: a refusal naming them shows here. */}
-        {["pickup_lat", "delivery_lat"].map((name) => (
-          error?.forField(name) ? <p key={name} class="field-error" role="alert" data-field={name}>{name.replace("_lat", "")} point: {error.forField(name)}</p> : null
-        ))}
+        {/* Typed coordinates: the same points as map clicks, for keyboards and pasting. */}
+        <div class="grid2">
+          {!fromPoint && coordinate("pickup", 0, "Pickup latitude")}
+          {!fromPoint && coordinate("pickup", 1, "Pickup longitude")}
+          {!toPoint && coordinate("delivery", 0, "Delivery latitude")}
+          {!toPoint && coordinate("delivery", 1, "Delivery longitude")}
+        </div>
         <div class="grid2">
           {text("earliest_pickup", "Ready for pickup from", "datetime-local")}
           {text("latest_delivery", "Deliver by", "datetime-local")}

@@ -1,0 +1,175 @@
+"""Whole jobs done through the pages only, in Chromium, against a real service process."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.web.conftest import (
+    DESKTOP,
+    PHONE,
+    check_accessibility,
+    right_answers,
+    screenshot,
+    sign_in,
+    sign_up,
+)
+
+pytestmark = pytest.mark.browser
+
+OPERATOR = "operator@demo.crowdship.dev"
+# A corner of the city north of the demo's orders and trips, so this test's trip is the
+# only one that can carry this test's parcels, whatever the demo holds.
+TRIP = ((60.2520, 24.9400), (60.2420, 24.9600))
+PARCELS = {
+    "+358405550001": ((60.2510, 24.9420), (60.2440, 24.9580)),
+    "+358405550002": ((60.2512, 24.9425), (60.2445, 24.9575)),
+}
+
+
+def expect_text(locator, pattern: str, timeout: float = 10_000) -> None:
+    from playwright.sync_api import expect
+
+    expect(locator).to_contain_text(re.compile(pattern), timeout=timeout)
+
+
+def post_order(page, receiver: str, phone: str, pickup, delivery) -> None:
+    page.get_by_role("button", name="New order").click()
+    page.get_by_label("Pickup latitude").fill(str(pickup[0]))
+    page.get_by_label("Pickup longitude").fill(str(pickup[1]))
+    page.get_by_label("Delivery latitude").fill(str(delivery[0]))
+    page.get_by_label("Delivery longitude").fill(str(delivery[1]))
+    page.get_by_label("Pickup address").fill("Maunulantie 1, Helsinki")
+    page.get_by_label("Delivery address").fill("Oulunkyläntie 5, Helsinki")
+    page.get_by_label("Receiver's name").fill(receiver)
+    page.get_by_label("Receiver's phone").fill(phone)
+    expect_text(page.get_by_test_id("quote"), r"€")  # the live quote before confirming
+    page.get_by_role("button", name="Post order").click()
+    page.get_by_role("button", name=re.compile(r"My orders")).wait_for()
+    expect_text(page.locator("main"), receiver)
+
+
+def pass_assessment(page) -> None:
+    answers = right_answers()
+    for group in page.locator("fieldset").all():
+        question = group.locator("legend").inner_text()
+        group.get_by_label(answers[question], exact=True).check()
+    page.get_by_role("button", name="Submit answers").click()
+    page.get_by_role("heading", name="Courier").wait_for()
+
+
+def order_card(page, order_id: int):
+    heading = page.get_by_role("heading", name=re.compile(rf"^Order {order_id}\b"))
+    return page.locator(".card", has=heading)
+
+
+def test_a_courier_and_a_sender_do_an_order_from_posting_to_delivery(server, pages):
+    sender = pages(DESKTOP)
+    sign_up(sender, "customer", "Test Sender", "sender.journey@example.com", "+358405550100")
+    for n, (phone, (pickup, delivery)) in enumerate(PARCELS.items(), start=1):
+        post_order(sender, f"Receiver {n}", phone, pickup, delivery)
+
+    courier = pages(PHONE)
+    sign_up(courier, "courier", "Test Courier", "courier.journey@example.com", "+358405550200")
+    expect_text(courier.locator("main"), "Before your first parcel")
+    screenshot(courier, "courier-assessment-phone")
+    check_accessibility(courier, "courier assessment")
+    pass_assessment(courier)
+
+    # A trip, typed in; and the map click sets the first point (checked on its field).
+    courier.get_by_role("button", name="My trips").click()
+    courier.get_by_test_id("map").click(position={"x": 150, "y": 120})
+    assert courier.get_by_label("Start latitude").input_value() != ""
+    for label, value in [
+        ("Start latitude", TRIP[0][0]),
+        ("Start longitude", TRIP[0][1]),
+        ("End latitude", TRIP[1][0]),
+        ("End longitude", TRIP[1][1]),
+    ]:
+        courier.get_by_label(label).fill(str(value))
+    courier.get_by_role("button", name="Register trip").click()
+    expect_text(courier.locator("main"), r"Trip \d+ registered")
+    screenshot(courier, "courier-trips-phone")
+
+    # The operator runs a matching batch; the offer reaches the courier's open page live.
+    operator = pages(DESKTOP)
+    sign_in(operator, OPERATOR)
+    operator.get_by_role("button", name="Matching").click()
+    operator.get_by_role("button", name="Run matching now").click()
+    courier.get_by_role("button", name=re.compile(r"^Offers")).click()
+    accept = courier.get_by_role("button", name="Accept")
+    accept.first.wait_for(timeout=10_000)
+    expect_text(courier.locator("main"), r"expires in \d+:\d\d")
+    screenshot(courier, "courier-offers-phone")
+    check_accessibility(courier, "courier offers")
+    accept.first.click()
+    expect_text(courier.get_by_test_id("notice"), r"Accepted order \d+")
+
+    # Withdraw within the window: the countdown is shown on the button.
+    courier.get_by_role("button", name="On board").click()
+    withdraw = courier.get_by_role("button", name=re.compile(r"Withdraw"))
+    expect_text(withdraw, r"\d+:\d\d")
+    withdraw.click()
+    expect_text(courier.get_by_test_id("notice"), r"back in the pool")
+
+    # Grab an open order that fits the trip.
+    courier.get_by_role("button", name="Open orders").click()
+    grab = courier.get_by_role("button", name="Grab")
+    grab.first.wait_for()
+    screenshot(courier, "courier-open-orders-phone")
+    grab.first.click()
+    expect_text(courier.get_by_test_id("notice"), r"Order \d+ is yours")
+    notice = courier.get_by_test_id("notice").inner_text()
+    order_id = int(re.search(r"Order (\d+) is yours", notice)[1])
+    courier.get_by_role("button", name="On board").click()
+    code = courier.get_by_test_id("pickup-code").inner_text()
+    assert re.fullmatch(r"\d{6}", code)
+    screenshot(courier, "courier-on-board-phone")
+    check_accessibility(courier, "courier on board")
+
+    # The sender confirms the pickup with the courier's code; the state changes on its own.
+    card = order_card(sender, order_id)
+    expect_text(card, "accepted")
+    card.get_by_role("button", name="Details").click()
+    card.get_by_label("Courier's pickup code").fill(code)
+    card.get_by_role("button", name="Confirm pickup").click()
+    expect_text(card, "picked up")
+
+    # The receiver's code comes by SMS; the courier types it in.
+    sms = next(
+        text
+        for phone in PARCELS
+        for text in server.sms_to(phone)
+        if f"(order {order_id}) has been picked up" in text
+    )
+    delivery_code = re.search(r"(\d{6})$", sms)[1]
+    expect_text(courier.locator("main"), "Receiver's code")
+    wrong = "000000" if delivery_code != "000000" else "111111"
+    courier.get_by_label("Receiver's code").fill(wrong)
+    courier.get_by_role("button", name="Deliver").click()
+    # A wrong code is refused in words, next to the field.
+    expect_text(courier.locator('.field-error[data-field="code"]'), r"wrong|attempt")
+    courier.get_by_label("Receiver's code").fill(delivery_code)
+    courier.get_by_role("button", name="Deliver").click()
+    expect_text(courier.get_by_test_id("notice"), rf"Order {order_id} delivered")
+
+    # The sender's open page shows the delivery without a reload.
+    expect_text(order_card(sender, order_id), "delivered", timeout=5_000)
+    screenshot(sender, "sender-orders-desktop")
+    check_accessibility(sender, "sender orders")
+
+    # The receiver's tracking link, from the SMS.
+    receiver_phone = next(
+        p for p in PARCELS if any(f"(order {order_id})" in t for t in server.sms_to(p))
+    )
+    links = [re.search(r"(https?://\S+/track/\S+)", t) for t in server.sms_to(receiver_phone)]
+    link = next(m[1] for m in links if m)
+    receiver = pages(PHONE)
+    receiver.goto(link)
+    expect_text(receiver.locator("main"), "delivered")
+    assert "Test Sender" not in receiver.locator("body").inner_text()
+    screenshot(receiver, "receiver-tracking-phone")
+    check_accessibility(receiver, "receiver tracking")
+    for page in (sender, courier, operator, receiver):
+        assert page.errors == [], page.errors
