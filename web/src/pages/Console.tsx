@@ -224,11 +224,13 @@ function Dispatch({ version }: { version: number }) {
   const [done, setDone] = useState("");
   const [choice, setChoice] = useState<Record<number, string>>({});
   const load = async () => {
-    const [o, t] = await Promise.all([
+    // Open orders: waiting, or offered but not yet answered (the operator may step in).
+    const [posted, offered, t] = await Promise.all([
       api.get<OrderPublic[]>("/orders?status=posted&limit=200"),
+      api.get<OrderPublic[]>("/orders?status=offered&limit=200"),
       api.get<TripPublic[]>("/trips?status=open&limit=200"),
     ]);
-    setOrders(o);
+    setOrders([...posted, ...offered].sort((a, b) => a.id - b.id));
     setTrips(t.filter((trip) => new Date(trip.latest_arrival).getTime() > serviceNow()));
   };
   useEffect(() => void load(), [version]);
@@ -254,7 +256,7 @@ function Dispatch({ version }: { version: number }) {
           {orders.length === 0 && <Empty>No open orders.</Empty>}
           {orders.map((o) => (
             <div key={o.id} class="ticket" draggable onDragStart={(e) => e.dataTransfer?.setData("text/plain", String(o.id))}>
-              <strong>#{o.id}</strong> {o.pickup_address} → {o.delivery_address}
+              <strong>#{o.id}</strong> <Status status={o.status} /> {o.pickup_address} → {o.delivery_address}
               <div class="row">
                 <label class="sr-only" for={`assign-${o.id}`}>Trip for order {o.id}</label>
                 <select id={`assign-${o.id}`} value={choice[o.id] ?? ""} onChange={(e) => setChoice({ ...choice, [o.id]: e.currentTarget.value })}>
@@ -272,7 +274,7 @@ function Dispatch({ version }: { version: number }) {
               onDragOver={(e) => e.preventDefault()}
               onDrop={(e) => { e.preventDefault(); const id = Number(e.dataTransfer?.getData("text/plain")); if (id) void assign(id, t.id); }}>
               <h3>Trip {t.id}</h3>
-              <p class="muted">courier {t.courier_id} · {clock(t.earliest_departure)}–{clock(t.latest_arrival)} · {t.vehicle}</p>
+              <p class="muted">courier {t.courier_id} · {clock(t.earliest_departure)}–{clock(t.latest_arrival)}{t.vehicle ? ` · ${t.vehicle}` : ""}</p>
             </div>
           ))}
           {trips.length === 0 && <Empty>No open trips.</Empty>}

@@ -1,0 +1,183 @@
+"""Each role's pages: what they show, what they refuse, and how they read at both widths."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.web.conftest import DESKTOP, PHONE, check_accessibility, screenshot, sign_in, sign_up
+from tests.web.test_journeys import OPERATOR, expect_text, order_card, pass_assessment
+
+pytestmark = pytest.mark.browser
+
+CONSOLE_TABS = [
+    "Live map",
+    "Orders",
+    "Dispatch",
+    "Matching",
+    "Couriers",
+    "Incidents",
+    "Tariff",
+    "Money",
+    "Pickup points",
+]
+STATION = "Kumpula Campus Station"
+
+
+def test_the_operator_sees_todays_figures_and_the_demo_city_on_the_map(pages):
+    page = pages(DESKTOP)
+    sign_in(page, OPERATOR)
+    kpis = page.get_by_test_id("kpis")
+    expect_text(kpis, r"Orders today\s*\d+")
+    orders_today = int(re.search(r"Orders today\s*(\d+)", kpis.inner_text())[1])
+    assert orders_today >= 35  # the demo's orders
+    counts = page.get_by_test_id("map-counts")
+    expect_text(counts, r"\d+ trips · \d+ orders on the map")
+    trips, orders = map(int, re.findall(r"\d+", counts.inner_text()))
+    assert trips >= 25 and orders >= 30
+    # The order board: filter, search, and one order's timeline.
+    page.get_by_role("button", name="Orders", exact=True).click()
+    page.get_by_label("State").select_option("offered")
+    expect_text(page.locator("caption").first, r"\d+ orders")
+    page.get_by_label("State").select_option("")
+    page.get_by_role("button", name=re.compile(r"^#\d+$")).first.click()
+    expect_text(page.get_by_role("complementary", name="Order details"), r"posted")
+    for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        for tab in CONSOLE_TABS:
+            page.get_by_role("button", name=tab, exact=True).click()
+            page.wait_for_timeout(300)
+            screenshot(page, f"console-{tab.lower().replace(' ', '-')}-{width}")
+            if width == "desktop":
+                check_accessibility(page, f"console {tab}")
+    assert page.errors == []
+
+
+def test_a_tariff_change_shows_in_the_next_quote(pages):
+    page = pages(DESKTOP)
+    sign_in(page, OPERATOR)
+    page.get_by_role("button", name="Tariff", exact=True).click()
+    preview = page.get_by_test_id("tariff-preview")
+    expect_text(preview, r"€")
+    before = preview.inner_text()
+    version = int(re.search(r"tariff (\d+)", before)[1])
+    base = page.get_by_label("Base (cents)")
+    base.fill(str(int(base.input_value()) + 250))
+    page.get_by_role("button", name="Save tariff").click()
+    expect_text(page.get_by_role("status"), rf"version {version + 1} is in force")
+    expect_text(preview, rf"tariff {version + 1}")
+    fee = lambda text: float(re.search(r"€\s?([\d,.]+)", text)[1].replace(",", ""))  # noqa: E731
+    assert fee(preview.inner_text()) > fee(before)
+    # Bad input is answered next to its field.
+    base.fill("-5")
+    page.get_by_role("button", name="Save tariff").click()
+    expect_text(page.locator('.field-error[data-field="base_cents"]'), r"greater than or equal")
+
+
+def test_a_page_for_another_role_is_refused_in_words(pages):
+    page = pages(PHONE)
+    sign_in(page, "courier2@demo.crowdship.dev")
+    page.goto("/console")
+    expect_text(page.get_by_role("alert"), r"for the operator role; you are signed in as courier")
+    screenshot(page, "forbidden-phone")
+    # The API refuses as well: a page is only a view.
+    status = page.evaluate("async () => (await fetch('/console/kpis')).status")
+    assert status == 403
+
+
+def test_bad_input_is_shown_next_to_its_field(pages):
+    page = pages(DESKTOP)
+    page.goto("/")
+    page.get_by_label("Email").fill("operator@demo.crowdship.dev")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect_text(page.get_by_role("alert"), "wrong email or password")
+    screenshot(page, "sign-in-desktop")
+    check_accessibility(page, "sign in")
+
+    sign_in(page, "customer1@demo.crowdship.dev")
+    page.get_by_role("button", name="New order").click()
+    page.get_by_label("Pickup latitude").fill("60.17")
+    page.get_by_label("Pickup longitude").fill("24.94")
+    page.get_by_label("Delivery latitude").fill("95")  # not a latitude
+    page.get_by_label("Delivery longitude").fill("24.95")
+    page.get_by_label("Ready for pickup from").fill("2030-01-01T18:00")
+    page.get_by_label("Deliver by").fill("2030-01-01T17:00")
+    page.get_by_label("Receiver's name").fill("R")
+    page.get_by_label("Receiver's phone").fill("12")
+    page.get_by_role("button", name="Post order").click()
+    expect_text(page.locator('.field-error[data-field="delivery_lat"]'), r"90")
+    expect_text(page.locator('.field-error[data-field="receiver_phone"]'), r".+")
+    screenshot(page, "sender-new-order-errors-desktop")
+    page.get_by_label("Delivery latitude").fill("60.18")
+    page.get_by_role("button", name="Post order").click()
+    expect_text(page.locator('.field-error[data-field="latest_delivery"]'), r"earliest_pickup")
+
+    courier = pages(PHONE)
+    sign_in(courier, "courier3@demo.crowdship.dev")
+    courier.get_by_role("button", name="My trips").click()
+    courier.get_by_label("Start latitude").fill("60.17")
+    courier.get_by_role("button", name="Register trip").click()
+    expect_text(courier.locator('.field-error[data-field="origin_lon"]'), r".+")
+    screenshot(courier, "courier-trip-errors-phone")
+
+
+def test_pickup_point_staff_take_a_parcel_in_and_hand_it_to_its_receiver(server, pages):
+    sender = pages(DESKTOP)
+    sign_up(sender, "merchant", "Campus Shop", "shop.campus@example.com", "+358405550300")
+    sender.get_by_role("button", name="New order").click()
+    sender.get_by_label("Deliver to a pickup point").select_option(label=STATION)
+    sender.get_by_label("Pickup latitude").fill("60.2100")
+    sender.get_by_label("Pickup longitude").fill("24.9500")
+    sender.get_by_label("Pickup address").fill("Kumpulantie 3, Helsinki")
+    sender.get_by_label("Receiver's name").fill("Student")
+    sender.get_by_label("Receiver's phone").fill("+358405550301")
+    expect_text(sender.get_by_test_id("quote"), r"€")
+    screenshot(sender, "sender-new-order-desktop")
+    check_accessibility(sender, "sender new order")
+    sender.get_by_role("button", name="Post order").click()
+    expect_text(sender.locator("main"), "Student")
+
+    courier = pages(PHONE)
+    sign_up(courier, "courier", "Campus Rider", "rider.campus@example.com", "+358405550302")
+    pass_assessment(courier)
+    courier.get_by_role("button", name="My trips").click()
+    for label, value in [
+        ("Start latitude", "60.2110"),
+        ("Start longitude", "24.9480"),
+        ("End latitude", "60.2040"),
+        ("End longitude", "24.9640"),
+    ]:
+        courier.get_by_label(label).fill(value)
+    courier.get_by_role("button", name="Register trip").click()
+    expect_text(courier.locator("main"), r"Trip \d+ registered")
+    courier.get_by_role("button", name="Open orders").click()
+    card = courier.locator(".card", has_text=STATION)
+    card.get_by_role("button", name="Grab").click()
+    expect_text(courier.get_by_test_id("notice"), r"Order \d+ is yours")
+    order_id = int(re.search(r"Order (\d+)", courier.get_by_test_id("notice").inner_text())[1])
+    courier.get_by_role("button", name="On board").click()
+    code = courier.get_by_test_id("pickup-code").inner_text()
+
+    mine = order_card(sender, order_id)
+    mine.get_by_role("button", name="Details").click()
+    mine.get_by_label("Courier's pickup code").fill(code)
+    mine.get_by_role("button", name="Confirm pickup").click()
+    expect_text(mine, "picked up")
+
+    staff = pages(DESKTOP)
+    sign_in(staff, "staff1@demo.crowdship.dev")
+    arriving = order_card(staff, order_id)
+    arriving.get_by_role("button", name="Confirm arrival").click()
+    expect_text(staff.get_by_role("heading", name="Waiting for their receiver"), "Waiting")
+    waiting = order_card(staff, order_id)
+    expect_text(waiting, "delivered")
+    screenshot(staff, "staff-desk-desktop")
+    check_accessibility(staff, "staff desk")
+    sms = server.wait_for_sms("+358405550301", "Collect it there with this code")
+    waiting.get_by_label("Receiver's code").fill(re.search(r"(\d{6})$", sms)[1])
+    waiting.get_by_role("button", name="Hand over").click()
+    expect_text(staff.get_by_role("status").first, "Handed to the receiver")
+    staff.set_viewport_size(PHONE)
+    screenshot(staff, "staff-desk-phone")
