@@ -44,7 +44,7 @@ def test_operator_sets_the_tariff_and_quotes_follow_it(service: Service) -> None
         "/pricing", json={**TARIFF, "size_surcharge_cents": {"small": 0, "huge": 1}}
     )
     assert bad.status_code == 422
-    assert bad.json()["errors"][0]["field"] == "size_surcharge_cents"
+    assert bad.json()["errors"][0]["field"].startswith("size_surcharge_cents")  # .huge
     bad = operator.client.put(
         "/pricing", json={**TARIFF, "peak_windows": [{"start": "09:00", "end": "07:00"}]}
     )

@@ -17,6 +17,7 @@ from crowdship import __version__
 from crowdship.service.context import ServiceContext
 from crowdship.service.deps import ActorCache
 from crowdship.service.errors import DomainError
+from crowdship.service.routes import contract
 from crowdship.service.routes.accounts import router as accounts_router
 from crowdship.service.routes.console import router as console_router
 from crowdship.service.routes.couriers import router as couriers_router
@@ -47,7 +48,7 @@ token as `Authorization: Bearer <token>`. Times are ISO 8601 with a UTC offset.
 
 
 def _field_name(location: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in location if p not in ("body", "query", "path")]
+    parts = [str(p) for p in location if p not in ("body", "query", "path", "header", "[key]")]
     return ".".join(parts) or str(location[-1] if location else "body")
 
 
@@ -62,12 +63,13 @@ def _problem(error: Any) -> dict[str, str]:
         }
     message = str(error["msg"]).removeprefix("Value error, ")  # our validators' own words
     given = error.get("input")
-    if error["type"] in ("too_long", "too_short") and isinstance(given, str):
+    if error["type"] == "string_pattern_mismatch" and "\x00" in str(given):
+        message = "must not contain NUL characters"  # the pattern of every free text
+    kind = str(error["type"]).removeprefix("string_")
+    if kind in ("too_long", "too_short") and isinstance(given, str):
         # Text fields are counted in characters, whatever pydantic calls them.
-        limit = error.get("ctx", {}).get(
-            "max_length" if error["type"] == "too_long" else "min_length"
-        )
-        most = "at most" if error["type"] == "too_long" else "at least"
+        limit = error.get("ctx", {}).get("max_length" if kind == "too_long" else "min_length")
+        most = "at most" if kind == "too_long" else "at least"
         message = f"should have {most} {limit} characters, not {len(given)}"
     return {
         "field": _field_name(tuple(error["loc"])),
@@ -170,4 +172,6 @@ def create_app(context: ServiceContext) -> FastAPI:
     app.include_router(session_router)
     app.include_router(console_router)
     app.include_router(live_router)
+    contract.document(app)  # every refusal of every operation in the OpenAPI document
+    app.add_exception_handler(405, contract.allow_header)
     return app

@@ -1,8 +1,11 @@
-"""Domain errors carry their HTTP status and a message that names what went wrong."""
+"""Domain errors carry their HTTP status and a message that names what went wrong; the
+shapes of the bodies they answer are declared here too, for the OpenAPI document."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class DomainError(Exception):
@@ -37,22 +40,28 @@ class Conflict(DomainError):
 
 
 class Invalid(DomainError):
-    """Well-formed input that breaks a rule; names the field."""
+    """Well-formed input that breaks a rule; names the field. Its body has the shape of a
+    validation error (``errors``), so every 422 reads the same."""
 
     status_code = 422
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}", field=field)
+        self.problem = message
+
+    def body(self) -> dict[str, Any]:
+        field = self.detail["field"]
+        error = {"field": field, "problem": self.problem, "type": "rule"}
+        return {**super().body(), "errors": [error]}
 
 
 class Locked(DomainError):
     status_code = 423
 
 
-class WrongCode(DomainError):
+class WrongCode(Invalid):
     """A handover code did not match; the failed attempt is recorded."""
 
-    status_code = 422
     keep_changes = True
 
 
@@ -60,3 +69,33 @@ class LockedNow(Locked):
     """This wrong code was the last allowed one; the lock is recorded."""
 
     keep_changes = True
+
+
+# The bodies of refusals, as the OpenAPI document declares them.
+
+
+class Problem(BaseModel):
+    """A refusal: ``detail`` says what went wrong; ``field`` names the input at fault, and
+    ``status`` the state that refused it (an order's, a trip's, an offer's ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: str
+    field: str | None = None
+    status: str | None = None
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="the input at fault, e.g. latest_delivery or answers.q1")
+    problem: str = Field(description="what is wrong with it")
+    type: str = Field(description="a machine-readable kind, e.g. missing or too_long")
+
+
+class ValidationProblem(BaseModel):
+    """Bad input: ``detail`` sums up every problem; ``errors`` lists them one by one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: str
+    errors: list[FieldProblem] = Field(min_length=1)
+    field: str | None = None

@@ -3,6 +3,7 @@
 from crowdship.service.db import Base
 from crowdship.service.entities.accounts.attempts import AssessmentAttempt, AssessmentPolicy
 from crowdship.service.entities.accounts.models import Role, User
+from crowdship.service.entities.idempotency.models import IdempotencyKey
 from crowdship.service.entities.incidents.models import Incident
 from crowdship.service.entities.ledger.models import (
     LedgerEntry,
@@ -25,6 +26,7 @@ __all__ = [
     "AssessmentAttempt",
     "AssessmentPolicy",
     "Base",
+    "IdempotencyKey",
     "Incident",
     "LedgerEntry",
     "LedgerTransaction",

@@ -1,19 +1,30 @@
-"""Field types shared by the domain schemas: coordinates, phone numbers, aware times."""
+"""Field types shared by the domain schemas: numbers, text, coordinates, phone numbers, ids,
+aware times."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, Strict
+from pydantic import AfterValidator, BeforeValidator, Field, Strict
 
-# Strict: a boolean or a string is not a coordinate (an integer is); finite numbers only.
-Latitude = Annotated[
-    float, Strict(), Field(ge=-90, le=90, allow_inf_nan=False, description="degrees, WGS84")
-]
-Longitude = Annotated[
-    float, Strict(), Field(ge=-180, le=180, allow_inf_nan=False, description="degrees, WGS84")
-]
+
+def _json_number(value: Any) -> Any:
+    # JSON Schema's "integer" includes 3.0 (pydantic's lax int takes it, and refuses 3.5);
+    # but a boolean or a string is not a number.
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+# Numbers in JSON bodies: no booleans or strings as numbers, finite floats only. Write an
+# integer field as Annotated[int, Field(<bounds>), JSON_INT]: bounds given outside a type that
+# carries a validator would be enforced but left out of the JSON Schema.
+JSON_INT = BeforeValidator(_json_number)
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+
+Latitude = Annotated[Number, Field(ge=-90, le=90, description="degrees, WGS84")]
+Longitude = Annotated[Number, Field(ge=-180, le=180, description="degrees, WGS84")]
 Phone = Annotated[
     str,
     Field(
@@ -24,19 +35,21 @@ Phone = Annotated[
 ]
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL cannot store NUL in text; refuse it as bad input instead of failing later.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-Text = Annotated[str, AfterValidator(_no_nul)]
+# PostgreSQL cannot store NUL in text: refuse it as bad input (the schema says so too).
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, Field(pattern=NO_NUL)]
 Address = Annotated[Text, Field(max_length=300)]
 # Database ids: positive 32-bit integers (anything larger cannot exist, and PostgreSQL would
 # refuse to compare it).
-Id = Annotated[int, Strict(), Field(ge=1, le=2_147_483_647)]  # in JSON bodies
+Id = Annotated[int, Field(ge=1, le=2_147_483_647), JSON_INT]  # in JSON bodies
 IdParam = Annotated[int, Field(ge=1, le=2_147_483_647)]  # in query strings (text by nature)
+
+
+def _not_a_number(value: Any) -> Any:
+    # A time is written as text: 0 or 1.5e9 is not one (pydantic would read a timestamp).
+    if isinstance(value, bool | int | float):
+        raise ValueError("should be written as text, e.g. 2026-11-22T09:00:00Z or 2026-11-22")
+    return value
 
 
 def _aware(value: datetime) -> datetime:
@@ -45,4 +58,5 @@ def _aware(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+AwareDatetime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_aware)]
+Day = Annotated[date, BeforeValidator(_not_a_number)]

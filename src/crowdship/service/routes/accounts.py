@@ -9,17 +9,18 @@ from crowdship.service.deps import CommittingRoute, Context, CurrentActor, ReadS
 from crowdship.service.entities.accounts import service
 from crowdship.service.entities.accounts.models import User
 from crowdship.service.entities.accounts.schemas import Token, UserCreate, UserPublic
+from crowdship.service.routes.contract import refusals
 
 router = APIRouter(route_class=CommittingRoute, tags=["accounts"])
 
 
-@router.post("/auth/register", response_model=UserPublic, status_code=201)
+@router.post("/auth/register", response_model=UserPublic, status_code=201, responses=refusals(409))
 def register(data: UserCreate, session: WriteSession, context: Context) -> User:
     """Sign up as a merchant, customer (sender and receiver) or courier."""
     return service.register(session, data, context.clock.now())
 
 
-@router.post("/auth/token", response_model=Token)
+@router.post("/auth/token", response_model=Token, responses=refusals(400, 401))
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], session: ReadSession, context: Context
 ) -> Token:

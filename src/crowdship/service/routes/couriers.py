@@ -26,6 +26,7 @@ from crowdship.service.entities.accounts.trust_schemas import (
     Reliability,
     SuspendIn,
 )
+from crowdship.service.routes.contract import refusals
 from crowdship.service.schemas import IdParam
 from crowdship.service.workflows import trust as service
 
@@ -40,7 +41,7 @@ def assessment(actor: Courier, session: ReadSession, context: Context) -> Assess
     return service.show(session, context, actor)
 
 
-@router.post("/assessment", response_model=AttemptPublic)
+@router.post("/assessment", response_model=AttemptPublic, responses=refusals(409))
 def take_assessment(
     data: AnswersIn, actor: Courier, session: WriteSession, context: Context
 ) -> AssessmentAttempt:
@@ -84,7 +85,7 @@ def couriers(
     return service.reliability(session, context, actor, ids)
 
 
-@router.post("/couriers/{courier_id}/suspend", response_model=UserPublic)
+@router.post("/couriers/{courier_id}/suspend", response_model=UserPublic, responses=refusals(409))
 def suspend(
     courier_id: PathId, data: SuspendIn, actor: Operator, session: WriteSession, context: Context
 ) -> User:
@@ -92,6 +93,6 @@ def suspend(
     return service.suspend(session, context, actor, courier_id, data.reason)
 
 
-@router.post("/couriers/{courier_id}/reinstate", response_model=UserPublic)
+@router.post("/couriers/{courier_id}/reinstate", response_model=UserPublic, responses=refusals(409))
 def reinstate(courier_id: PathId, actor: Operator, session: WriteSession, context: Context) -> User:
     return service.reinstate(session, context, actor, courier_id)

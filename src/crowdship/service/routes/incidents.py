@@ -15,12 +15,18 @@ from crowdship.service.deps import (
 )
 from crowdship.service.entities.incidents.models import Incident
 from crowdship.service.entities.incidents.schemas import IncidentIn, IncidentPublic, ResolveIn
+from crowdship.service.routes.contract import refusals
 from crowdship.service.workflows import incidents as service
 
 router = APIRouter(route_class=CommittingRoute, tags=["incidents"])
 
 
-@router.post("/orders/{order_id}/incidents", response_model=IncidentPublic, status_code=201)
+@router.post(
+    "/orders/{order_id}/incidents",
+    response_model=IncidentPublic,
+    status_code=201,
+    responses=refusals(403, 409),
+)
 def report(
     order_id: PathId, data: IncidentIn, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Incident:
@@ -46,7 +52,9 @@ def incidents(
     return service.listed(session, actor, open_only, limit, offset)
 
 
-@router.post("/incidents/{incident_id}/resolve", response_model=IncidentPublic)
+@router.post(
+    "/incidents/{incident_id}/resolve", response_model=IncidentPublic, responses=refusals(409)
+)
 def resolve(
     incident_id: PathId, data: ResolveIn, actor: Operator, session: WriteSession, context: Context
 ) -> Incident:

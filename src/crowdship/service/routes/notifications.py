@@ -17,6 +17,7 @@ from crowdship.service.entities.accounts.schemas import ChannelIn, UserPublic
 from crowdship.service.entities.notifications.models import Notification, NotificationStatus
 from crowdship.service.entities.notifications.schemas import NotificationPublic
 from crowdship.service.entities.orders.schemas import TrackingPublic
+from crowdship.service.routes.contract import refusals
 from crowdship.service.schemas import IdParam
 from crowdship.service.workflows import messaging, notifying
 
@@ -36,7 +37,11 @@ def notifications(
     return notifying.listed(session, actor, status, order_id, limit)
 
 
-@router.post("/notifications/{notification_id}/retry", response_model=NotificationPublic)
+@router.post(
+    "/notifications/{notification_id}/retry",
+    response_model=NotificationPublic,
+    responses=refusals(409),
+)
 def retry(
     notification_id: PathId, actor: Operator, session: WriteSession, context: Context
 ) -> Notification:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from crowdship.service.deps import (
@@ -20,12 +21,14 @@ from crowdship.service.entities.offers.schemas import FittingOrder, MatchingRunP
 from crowdship.service.entities.orders.models import Order
 from crowdship.service.entities.orders.schemas import Assignment, GrabIn, OrderSummary
 from crowdship.service.errors import Conflict
+from crowdship.service.routes.contract import refusals
+from crowdship.service.routes.idempotency import IdempotencyKey, answer_once
 from crowdship.service.workflows import assignment, matching
 
 router = APIRouter(route_class=CommittingRoute, tags=["matching"])
 
 
-@router.get("/offers", response_model=list[OfferPublic])
+@router.get("/offers", response_model=list[OfferPublic], responses=refusals(403))
 def list_offers(
     actor: CurrentActor,
     session: ReadSession,
@@ -43,16 +46,29 @@ def _offer_public(offer: Offer, order: Order) -> OfferPublic:
     return OfferPublic.model_validate({**fields, "order": OrderSummary.model_validate(order)})
 
 
-@router.post("/offers/{offer_id}/accept", response_model=Assignment)
+@router.post("/offers/{offer_id}/accept", response_model=Assignment, responses=refusals(403, 409))
 def accept_offer(
-    offer_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
-) -> Assignment:
+    request: Request,
+    offer_id: PathId,
+    actor: CurrentActor,
+    session: WriteSession,
+    context: Context,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
     """Accept an offer before it expires; the answer holds the pickup code."""
-    order, code = assignment.accept(session, context, actor, offer_id)
-    return Assignment.of(order, code)
+    return answer_once(
+        request,
+        session,
+        context,
+        actor,
+        key,
+        None,
+        Assignment,
+        lambda: Assignment.of(*assignment.accept(session, context, actor, offer_id)),
+    )
 
 
-@router.post("/offers/{offer_id}/reject", response_model=OfferPublic)
+@router.post("/offers/{offer_id}/reject", response_model=OfferPublic, responses=refusals(403, 409))
 def reject_offer(
     offer_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> OfferPublic:
@@ -61,7 +77,11 @@ def reject_offer(
     return _offer_public(offer, order)
 
 
-@router.get("/trips/{trip_id}/fitting-orders", response_model=list[FittingOrder])
+@router.get(
+    "/trips/{trip_id}/fitting-orders",
+    response_model=list[FittingOrder],
+    responses=refusals(403, 409),
+)
 def fitting_orders(
     trip_id: PathId,
     actor: CurrentActor,
@@ -81,16 +101,30 @@ def fitting_orders(
     ]
 
 
-@router.post("/orders/{order_id}/grab", response_model=Assignment)
+@router.post("/orders/{order_id}/grab", response_model=Assignment, responses=refusals(409))
 def grab(
-    order_id: PathId, body: GrabIn, actor: Courier, session: WriteSession, context: Context
-) -> Assignment:
+    request: Request,
+    order_id: PathId,
+    body: GrabIn,
+    actor: Courier,
+    session: WriteSession,
+    context: Context,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
     """Take an open order onto one of your trips; if two couriers grab at once, one wins."""
-    order, code = assignment.grab(session, context, actor, order_id, body.trip_id)
-    return Assignment.of(order, code)
+    return answer_once(
+        request,
+        session,
+        context,
+        actor,
+        key,
+        body,
+        Assignment,
+        lambda: Assignment.of(*assignment.grab(session, context, actor, order_id, body.trip_id)),
+    )
 
 
-@router.post("/matching/run", response_model=MatchingRunPublic)
+@router.post("/matching/run", response_model=MatchingRunPublic, responses=refusals(409))
 async def run_now(actor: Operator, context: Context) -> MatchingRun:
     """Operator: run one matching batch now (the job also runs every planning interval)."""
     run = await run_in_threadpool(matching.run_matching, context, "operator")
@@ -99,7 +133,7 @@ async def run_now(actor: Operator, context: Context) -> MatchingRun:
     return run
 
 
-@router.get("/matching/runs", response_model=list[MatchingRunPublic])
+@router.get("/matching/runs", response_model=list[MatchingRunPublic], responses=refusals(403))
 def list_runs(actor: CurrentActor, session: ReadSession, limit: Limit = 20) -> list[MatchingRun]:
     """Operator: the latest matching batches."""
     return matching.runs(session, actor, limit)

@@ -3,7 +3,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse
 
 from crowdship.service.deps import (
     CommittingRoute,
@@ -34,6 +35,8 @@ from crowdship.service.entities.orders.schemas import (
     ReassignIn,
 )
 from crowdship.service.entities.pricing.schemas import QuotePublic
+from crowdship.service.routes.contract import refusals
+from crowdship.service.routes.idempotency import IdempotencyKey, answer_once
 from crowdship.service.schemas import Text
 from crowdship.service.workflows import assignment, delivery, messaging, posting
 
@@ -52,11 +55,26 @@ def quote(
 
 @router.post("/orders", response_model=OrderPublic, status_code=201)
 def post_order(
-    data: OrderCreate, actor: Poster, session: WriteSession, context: Context
-) -> OrderPublic:
+    request: Request,
+    data: OrderCreate,
+    actor: Poster,
+    session: WriteSession,
+    context: Context,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
     """Post a parcel (merchants and customers; a pickup point's staff for a parcel waiting
     at their point, with ``from_point_id``); the fee is quoted and stored."""
-    return posting.post(session, context, actor, data)
+    return answer_once(
+        request,
+        session,
+        context,
+        actor,
+        key,
+        data,
+        OrderPublic,
+        lambda: posting.post(session, context, actor, data),
+        status_code=201,
+    )
 
 
 @router.get("/orders", response_model=list[OrderPublic])
@@ -82,7 +100,7 @@ def order_events(order_id: PathId, actor: CurrentActor, session: ReadSession) ->
     return orders.events(session, actor, order_id)
 
 
-@router.post("/orders/{order_id}/cancel", response_model=OrderPublic)
+@router.post("/orders/{order_id}/cancel", response_model=OrderPublic, responses=refusals(403, 409))
 def cancel_order(
     order_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Order:
@@ -90,7 +108,9 @@ def cancel_order(
     return assignment.cancel_order(session, context, actor, order_id)
 
 
-@router.post("/orders/{order_id}/withdraw", response_model=OrderPublic)
+@router.post(
+    "/orders/{order_id}/withdraw", response_model=OrderPublic, responses=refusals(403, 409)
+)
 def withdraw_order(
     order_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Order:
@@ -98,7 +118,9 @@ def withdraw_order(
     return assignment.withdraw(session, context, actor, order_id)
 
 
-@router.post("/orders/{order_id}/pickup-code", response_model=Assignment)
+@router.post(
+    "/orders/{order_id}/pickup-code", response_model=Assignment, responses=refusals(403, 409)
+)
 def new_pickup_code(
     order_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Assignment:
@@ -107,28 +129,59 @@ def new_pickup_code(
     return Assignment.of(order, code)
 
 
-@router.post("/orders/{order_id}/pickup", response_model=OrderPublic)
+@router.post(
+    "/orders/{order_id}/pickup", response_model=OrderPublic, responses=refusals(403, 409, 423)
+)
 def confirm_pickup(
-    order_id: PathId, body: CodeIn, actor: CurrentActor, session: WriteSession, context: Context
-) -> Order:
+    request: Request,
+    order_id: PathId,
+    body: CodeIn,
+    actor: CurrentActor,
+    session: WriteSession,
+    context: Context,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
     """The sender enters the courier's pickup code; the receiver then gets a delivery code."""
-    return delivery.confirm_pickup(session, context, actor, order_id, body.code)
+    return answer_once(
+        request,
+        session,
+        context,
+        actor,
+        key,
+        body,
+        OrderPublic,
+        lambda: delivery.confirm_pickup(session, context, actor, order_id, body.code),
+    )
 
 
-@router.post("/orders/{order_id}/deliver", response_model=OrderPublic)
+@router.post(
+    "/orders/{order_id}/deliver", response_model=OrderPublic, responses=refusals(403, 409, 423)
+)
 def deliver(
+    request: Request,
     order_id: PathId,
     body: DeliveryIn,
     actor: CurrentActor,
     session: WriteSession,
     context: Context,
-) -> Order:
+    key: IdempotencyKey = None,
+) -> JSONResponse:
     """The courier enters the receiver's code to complete the delivery (and, for cash on
     delivery, the cash collected, which must be the fee)."""
-    return delivery.deliver(session, context, actor, order_id, body.code, body.cash_collected_cents)
+    cash = body.cash_collected_cents
+    return answer_once(
+        request,
+        session,
+        context,
+        actor,
+        key,
+        body,
+        OrderPublic,
+        lambda: delivery.deliver(session, context, actor, order_id, body.code, cash),
+    )
 
 
-@router.post("/orders/{order_id}/arrive", response_model=OrderPublic)
+@router.post("/orders/{order_id}/arrive", response_model=OrderPublic, responses=refusals(403, 409))
 def arrive_at_point(
     order_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Order:
@@ -136,7 +189,9 @@ def arrive_at_point(
     return delivery.arrive_at_point(session, context, actor, order_id)
 
 
-@router.post("/orders/{order_id}/collect", response_model=OrderPublic)
+@router.post(
+    "/orders/{order_id}/collect", response_model=OrderPublic, responses=refusals(403, 409, 423)
+)
 def collect(
     order_id: PathId, body: CodeIn, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Order:
@@ -144,13 +199,13 @@ def collect(
     return delivery.collect(session, context, actor, order_id, body.code)
 
 
-@router.post("/orders/{order_id}/unlock", response_model=OrderPublic)
+@router.post("/orders/{order_id}/unlock", response_model=OrderPublic, responses=refusals(409))
 def unlock(order_id: PathId, actor: Operator, session: WriteSession, context: Context) -> Order:
     """Operator: release an order locked by wrong codes and send fresh ones."""
     return delivery.unlock(session, context, actor, order_id)
 
 
-@router.post("/orders/{order_id}/fail", response_model=OrderPublic)
+@router.post("/orders/{order_id}/fail", response_model=OrderPublic, responses=refusals(409))
 def fail(
     order_id: PathId,
     actor: Operator,
@@ -162,7 +217,7 @@ def fail(
     return delivery.fail(session, context, actor, order_id, note)
 
 
-@router.post("/orders/{order_id}/release", response_model=OrderPublic)
+@router.post("/orders/{order_id}/release", response_model=OrderPublic, responses=refusals(409))
 def release(
     order_id: PathId,
     actor: Operator,
@@ -175,7 +230,7 @@ def release(
     return assignment.release(session, context, actor, order_id, note)
 
 
-@router.post("/orders/{order_id}/reassign", response_model=OrderPublic)
+@router.post("/orders/{order_id}/reassign", response_model=OrderPublic, responses=refusals(409))
 def reassign(
     order_id: PathId, body: ReassignIn, actor: Operator, session: WriteSession, context: Context
 ) -> Order:
@@ -190,7 +245,12 @@ def messages(order_id: PathId, actor: CurrentActor, session: ReadSession) -> lis
     return messaging.thread(session, actor, order_id)
 
 
-@router.post("/orders/{order_id}/messages", response_model=MessagePublic, status_code=201)
+@router.post(
+    "/orders/{order_id}/messages",
+    response_model=MessagePublic,
+    status_code=201,
+    responses=refusals(409),
+)
 def write_message(
     order_id: PathId, body: MessageIn, actor: CurrentActor, session: WriteSession, context: Context
 ) -> OrderMessage:
@@ -208,7 +268,7 @@ def courier_card(
     return messaging.courier_card(session, context, actor, order_id)
 
 
-@router.post("/orders/{order_id}/call", response_model=CallPublic)
+@router.post("/orders/{order_id}/call", response_model=CallPublic, responses=refusals(409))
 def call(
     order_id: PathId, body: CallIn, actor: CurrentActor, session: ReadSession, context: Context
 ) -> CallPublic:

@@ -21,6 +21,7 @@ from crowdship.service.entities.points.schemas import (
     PointUpdate,
     StaffCreate,
 )
+from crowdship.service.routes.contract import refusals
 from crowdship.service.workflows import staffing
 
 router = APIRouter(route_class=CommittingRoute, tags=["pickup points"])
@@ -51,7 +52,12 @@ def update_point(
     return service.update(session, actor, point_id, data)
 
 
-@router.post("/pickup-points/{point_id}/staff", response_model=UserPublic, status_code=201)
+@router.post(
+    "/pickup-points/{point_id}/staff",
+    response_model=UserPublic,
+    status_code=201,
+    responses=refusals(409),
+)
 def add_staff(
     point_id: PathId, data: StaffCreate, actor: Operator, session: WriteSession, context: Context
 ) -> User:

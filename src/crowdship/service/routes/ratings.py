@@ -12,12 +12,18 @@ from crowdship.service.deps import (
 )
 from crowdship.service.entities.ratings.models import Rating
 from crowdship.service.entities.ratings.schemas import RatingIn, RatingPublic
+from crowdship.service.routes.contract import refusals
 from crowdship.service.workflows import rating as service
 
 router = APIRouter(route_class=CommittingRoute, tags=["ratings"])
 
 
-@router.post("/orders/{order_id}/rating", response_model=RatingPublic, status_code=201)
+@router.post(
+    "/orders/{order_id}/rating",
+    response_model=RatingPublic,
+    status_code=201,
+    responses=refusals(403, 409),
+)
 def rate_courier(
     order_id: PathId, data: RatingIn, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Rating:

@@ -23,6 +23,7 @@ from crowdship.service.entities.ledger.schemas import (
     SettleResult,
     WalletPublic,
 )
+from crowdship.service.routes.contract import refusals
 from crowdship.service.workflows import settlement as service
 
 router = APIRouter(route_class=CommittingRoute, tags=["settlement"])
@@ -35,7 +36,7 @@ def wallet(actor: Courier, session: ReadSession, context: Context) -> service.Wa
     return service.wallet(session, context, actor)
 
 
-@router.post("/settlement/runs", response_model=SettleResult)
+@router.post("/settlement/runs", response_model=SettleResult, responses=refusals(409))
 async def settle(data: DayIn, actor: Operator, context: Context) -> SettleResult:
     """Operator: settle orders delivered up to the end of ``day`` (local time) now, as the
     daily job would. Running it again books nothing twice."""
@@ -53,7 +54,7 @@ def settlement_runs(
     return service.settlement_runs(session, actor, limit)
 
 
-@router.post("/payouts/runs", response_model=PayoutResult)
+@router.post("/payouts/runs", response_model=PayoutResult, responses=refusals(409))
 async def pay_out(data: DayIn, actor: Operator, context: Context) -> PayoutResult:
     """Operator: pay every scheduled payout due by ``day`` to the couriers' bound accounts
     and write the run's CSV. Running it again pays nobody twice."""

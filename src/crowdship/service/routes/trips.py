@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from crowdship.service.deps import (
     CommittingRoute,
@@ -16,18 +17,37 @@ from crowdship.service.deps import (
 from crowdship.service.entities.trips import service
 from crowdship.service.entities.trips.models import Trip, TripStatus
 from crowdship.service.entities.trips.schemas import TripCreate, TripPublic, TripUpdate
+from crowdship.service.routes.contract import refusals
+from crowdship.service.routes.idempotency import IdempotencyKey, answer_once
 from crowdship.service.workflows import assignment
 
 router = APIRouter(route_class=CommittingRoute, prefix="/trips", tags=["trips"])
 
 
 @router.post("", response_model=TripPublic, status_code=201)
-def create_trip(data: TripCreate, actor: Courier, session: WriteSession, context: Context) -> Trip:
+def create_trip(
+    request: Request,
+    data: TripCreate,
+    actor: Courier,
+    session: WriteSession,
+    context: Context,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
     """Register a planned trip (couriers)."""
-    return service.create(session, context, actor, data)
+    return answer_once(
+        request,
+        session,
+        context,
+        actor,
+        key,
+        data,
+        TripPublic,
+        lambda: service.create(session, context, actor, data),
+        status_code=201,
+    )
 
 
-@router.get("", response_model=list[TripPublic])
+@router.get("", response_model=list[TripPublic], responses=refusals(403))
 def list_trips(
     actor: CurrentActor,
     session: ReadSession,
@@ -44,7 +64,7 @@ def get_trip(trip_id: PathId, actor: CurrentActor, session: ReadSession) -> Trip
     return service.visible(session, actor, trip_id)
 
 
-@router.patch("/{trip_id}", response_model=TripPublic)
+@router.patch("/{trip_id}", response_model=TripPublic, responses=refusals(403, 409))
 def update_trip(
     trip_id: PathId, data: TripUpdate, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Trip:
@@ -52,7 +72,7 @@ def update_trip(
     return assignment.update_trip(session, context, actor, trip_id, data)
 
 
-@router.post("/{trip_id}/cancel", response_model=TripPublic)
+@router.post("/{trip_id}/cancel", response_model=TripPublic, responses=refusals(403, 409))
 def cancel_trip(
     trip_id: PathId, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Trip:

@@ -8,7 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from crowdship.service.entities.accounts.models import Role
 from crowdship.service.schemas import Phone, Text
 
-Email = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254, examples=["ann@example.com"])
+Email = Field(
+    # Explicit ranges beside \s: regex engines disagree on which characters \s covers.
+    pattern=r"^[^@\s\x00-\x20\x7f-\xa0\ufeff]+@[^@\s\x00-\x20\x7f-\xa0\ufeff]+"
+    r"\.[^@\s\x00-\x20\x7f-\xa0\ufeff]+$",
+    max_length=254,
+    examples=["ann@example.com"],
+)
 
 
 class UserCreate(BaseModel):
@@ -16,7 +22,7 @@ class UserCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Text = Email
+    email: str = Email  # its pattern excludes NUL too
     password: Text = Field(min_length=8, max_length=128)
     role: Literal["merchant", "customer", "courier"]
     name: Text = Field(min_length=1, max_length=120)

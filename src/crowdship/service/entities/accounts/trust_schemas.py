@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from crowdship.service.schemas import Text
+from crowdship.service.schemas import JSON_INT, Number, Text
 
 
 class QuestionPublic(BaseModel):
@@ -24,9 +25,13 @@ class PolicyIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    pass_mark: int = Field(ge=1, le=100, description="right answers needed")
-    questions_per_attempt: int = Field(ge=1, le=100, description="drawn from the bank")
-    retry_after_min: float = Field(ge=0, le=7 * 24 * 60, description="wait after a failure")
+    pass_mark: Annotated[int, Field(ge=1, le=100), JSON_INT] = Field(
+        description="right answers needed"
+    )
+    questions_per_attempt: Annotated[int, Field(ge=1, le=100), JSON_INT] = Field(
+        description="drawn from the bank"
+    )
+    retry_after_min: Number = Field(ge=0, le=7 * 24 * 60, description="wait after a failure")
 
 
 class PolicyPublic(PolicyIn):
@@ -50,7 +55,9 @@ class AssessmentPublic(BaseModel):
 class AnswersIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    answers: dict[str, int] = Field(description="question id -> index of the chosen option")
+    answers: dict[
+        Annotated[Text, Field(max_length=100)], Annotated[int, Field(ge=0, le=100), JSON_INT]
+    ] = Field(max_length=100, description="question id -> index of the chosen option")
 
 
 class AttemptPublic(BaseModel):
@@ -78,7 +85,11 @@ def _iban_ok(value: str) -> bool:
 class PayoutAccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    iban: str = Field(description="the bank account payouts go to (IBAN, spaces allowed)")
+    iban: str = Field(
+        pattern=r"^ *[A-Za-z] *[A-Za-z] *[0-9] *[0-9]( *[A-Za-z0-9]){11,30} *$",
+        description="the bank account payouts go to (IBAN, spaces allowed; its check digits "
+        "must be right)",
+    )
 
     @field_validator("iban")
     @classmethod

@@ -4,11 +4,13 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crowdship.service.schemas import Day
+
 
 class DayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    day: date = Field(description="settlement: the delivery day; payouts: pay what is due by it")
+    day: Day = Field(description="settlement: the delivery day; payouts: pay what is due by it")
 
 
 class SettlementRunPublic(BaseModel):

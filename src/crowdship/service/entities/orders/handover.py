@@ -100,4 +100,4 @@ def verify(
             "and must be reviewed by the operator",
             status=order.status.value,
         )
-    raise WrongCode(f"code: wrong {purpose} code ({limit - attempts} attempts left)", field="code")
+    raise WrongCode("code", f"wrong {purpose} code ({limit - attempts} attempts left)")

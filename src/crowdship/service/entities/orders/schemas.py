@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -13,6 +13,7 @@ from pydantic import (
 
 from crowdship.service.entities.orders.lifecycle import OrderStatus
 from crowdship.service.schemas import (
+    JSON_INT,
     Address,
     AwareDatetime,
     Id,
@@ -156,10 +157,8 @@ class CodeIn(BaseModel):
 
 
 class DeliveryIn(CodeIn):
-    cash_collected_cents: int | None = Field(
+    cash_collected_cents: Annotated[int, Field(ge=0, le=10_000_000), JSON_INT] | None = Field(
         default=None,
-        ge=0,
-        le=10_000_000,
         description="cash-on-delivery orders: what the receiver paid you (must be the fee)",
     )
 

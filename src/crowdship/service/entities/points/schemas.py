@@ -1,21 +1,30 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from crowdship.service.entities.accounts.schemas import Email
 from crowdship.service.entities.points import hours
 from crowdship.service.schemas import Address, Latitude, Longitude, Phone, Text
 
-OpeningHours = dict[str, list[list[str]]]
+OpeningHours = dict[str, list[list[str]]]  # as stored and shown
+
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Clock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["08:00"])]
+# What the operator sends: the schema names the days and the HH:MM form; the rest (closing
+# after opening, no overlaps, open some time) is checked by hours.parse.
+Interval = Annotated[list[Clock], Field(min_length=2, max_length=2, description="[open, close]")]
+HoursIn = dict[Day, list[Interval]]
 
 HOURS_HELP = 'local time, e.g. {"mon": [["08:00", "20:00"]], "sat": [["10:00", "14:00"]]}'
 
 
-def _valid_hours(value: OpeningHours) -> OpeningHours:
-    hours.parse(value)  # ValueError names the day
-    return value
+def _valid_hours(value: HoursIn) -> OpeningHours:
+    week: OpeningHours = {day: [list(pair) for pair in spans] for day, spans in value.items()}
+    hours.parse(week)  # ValueError names the day
+    return week
 
 
 class PointCreate(BaseModel):
@@ -25,7 +34,7 @@ class PointCreate(BaseModel):
     lat: Latitude
     lon: Longitude
     address: Address = Field(min_length=1)
-    opening_hours: OpeningHours = Field(description=HOURS_HELP)
+    opening_hours: HoursIn = Field(min_length=1, description=HOURS_HELP)
 
     _hours = field_validator("opening_hours")(_valid_hours)
 
@@ -34,12 +43,12 @@ class PointUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Text | None = Field(default=None, min_length=1, max_length=120)
-    opening_hours: OpeningHours | None = Field(default=None, description=HOURS_HELP)
-    active: bool | None = None
+    opening_hours: HoursIn | None = Field(default=None, min_length=1, description=HOURS_HELP)
+    active: StrictBool | None = None
 
     @field_validator("opening_hours")
     @classmethod
-    def _hours(cls, value: OpeningHours | None) -> OpeningHours | None:
+    def _hours(cls, value: HoursIn | None) -> OpeningHours | None:
         return None if value is None else _valid_hours(value)
 
 
@@ -59,7 +68,7 @@ class PointPublic(BaseModel):
 class StaffCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: Text = Email
+    email: str = Email  # its pattern excludes NUL too
     password: Text = Field(min_length=8, max_length=128)
     name: Text = Field(min_length=1, max_length=120)
     phone: Phone

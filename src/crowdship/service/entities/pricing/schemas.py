@@ -1,21 +1,51 @@
 from __future__ import annotations
 
+import re
 from datetime import time
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
+from crowdship.service.entities.orders.schemas import ParcelSize
 from crowdship.service.entities.pricing.tariff import SIZES
+from crowdship.service.schemas import JSON_INT, Number
 
-Cents = Annotated[int, Field(ge=0, le=10_000_000)]
+Cents = Annotated[int, Field(ge=0, le=10_000_000), JSON_INT]
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+def _clock(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str) and re.fullmatch(HHMM[1:-1], value):
+        return time.fromisoformat(value)
+    raise ValueError("should be a local time HH:MM, e.g. 07:30")
+
+
+# A local time of day, written HH:MM both ways.
+Clock = Annotated[
+    time,
+    PlainValidator(_clock),
+    PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": HHMM, "examples": ["07:30"]}),
+]
 
 
 class PeakWindowIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: time = Field(description="local time, HH:MM")
-    end: time = Field(description="local time, HH:MM; after start")
-    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+    start: Clock = Field(description="local time, HH:MM")
+    end: Clock = Field(description="local time, HH:MM; after start")
+    weekdays: list[Annotated[int, Field(ge=0, le=6), JSON_INT]] = Field(
         default=[0, 1, 2, 3, 4], min_length=1, description="0 = Monday"
     )
 
@@ -33,16 +63,18 @@ class TariffIn(BaseModel):
 
     base_cents: Cents
     per_km_cents: Cents
-    size_surcharge_cents: dict[str, Cents]
-    urgent_window_min: float = Field(ge=0, le=7 * 24 * 60)
+    size_surcharge_cents: dict[ParcelSize, Cents] = Field(
+        min_length=len(SIZES), description="every size: small, medium and large"
+    )
+    urgent_window_min: Number = Field(ge=0, le=7 * 24 * 60)
     urgent_surcharge_cents: Cents
-    peak_multiplier: float = Field(ge=1, le=5)
+    peak_multiplier: Number = Field(ge=1, le=5)
     peak_windows: list[PeakWindowIn] = Field(max_length=24)
-    courier_share_pct: float = Field(ge=0, le=100)
+    courier_share_pct: Number = Field(ge=0, le=100)
 
     @field_validator("size_surcharge_cents")
     @classmethod
-    def _every_size(cls, value: dict[str, int]) -> dict[str, int]:
+    def _every_size(cls, value: dict[ParcelSize, int]) -> dict[ParcelSize, int]:
         if set(value) != set(SIZES):
             raise ValueError(f"needs exactly the sizes {', '.join(SIZES)}; got {sorted(value)}")
         return value

@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from crowdship.service.schemas import Text
+from crowdship.service.schemas import JSON_INT, Text
 
 
 class RatingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    stars: int = Field(ge=1, le=5)
+    stars: Annotated[int, Field(ge=1, le=5), JSON_INT]
     comment: Text = Field(default="", max_length=500)
 
 

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from crowdship.service.entities.trips.models import TripStatus
-from crowdship.service.schemas import Address, AwareDatetime, Latitude, Longitude, Text
+from crowdship.service.schemas import (
+    JSON_INT,
+    Address,
+    AwareDatetime,
+    Latitude,
+    Longitude,
+    Text,
+)
 
 
 def _after(later: datetime | None, info: ValidationInfo, earlier_name: str) -> None:
@@ -27,7 +35,9 @@ class TripCreate(BaseModel):
     destination_address: Address = ""
     earliest_departure: AwareDatetime
     latest_arrival: AwareDatetime
-    capacity: int = Field(default=1, ge=1, le=1, description="parcels; only 1 is supported yet")
+    capacity: Annotated[int, Field(ge=1, le=1), JSON_INT] = Field(
+        default=1, description="parcels; only 1 is supported yet"
+    )
     vehicle: Text = Field(
         default="", max_length=60, description="how the shop recognises you: 'blue cargo bike'"
     )
