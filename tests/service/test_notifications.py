@@ -46,6 +46,8 @@ def test_state_changes_offers_and_tracking(service: Service) -> None:
     assert receiver_phone not in page.text and "sender" not in page.text
     forged = service.client().get(f"/track/{order_id}-{'0' * 24}")
     assert forged.status_code == 404
+    non_ascii = service.client().get(f"/track/{order_id}-ä{'0' * 23}")  # was a 500
+    assert non_ascii.status_code == 404, non_ascii.text
     mine = shop.get("/notifications").json()
     assert mine and all(n["recipient_id"] == shop.id for n in mine)
 

@@ -235,3 +235,11 @@ def test_strict_input(setup: Setup) -> None:
     )
     assert huge.status_code == 413 and huge.json()["field"] == "body", huge.text
     assert "2000000 bytes is more than the 1000000 allowed" in huge.json()["detail"]
+    # Without a Content-Length (chunked), the body is counted as it arrives.
+    chunked = merchant.post(
+        "/orders",
+        content=(b"x" * 100_000 for _ in range(20)),
+        headers={"content-type": "application/json"},
+    )
+    assert chunked.status_code == 413, chunked.text
+    assert "more than the 1000000 bytes allowed" in chunked.json()["detail"]

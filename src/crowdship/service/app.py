@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -80,13 +80,27 @@ def _problem(error: Any) -> dict[str, str]:
 
 class BodyLimit:
     """Refuses a request whose Content-Length is over the limit before reading its body
-    (plain ASGI: no per-request cost beyond reading one header)."""
+    (plain ASGI: no per-request cost beyond reading one header). A body sent without a
+    Content-Length (chunked) is counted as it is read, and refused once over the limit."""
 
     def __init__(self, app: Any, limit: int) -> None:
         self.app = app
         self.limit = limit
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and not any(n == b"content-length" for n, _ in scope["headers"]):
+            read = 0
+
+            async def counted() -> Any:
+                nonlocal read
+                message = await receive()
+                read += len(message.get("body", b""))
+                if read > self.limit:  # FastAPI answers its HTTPException as it is
+                    raise HTTPException(413, f"body: more than the {self.limit} bytes allowed")
+                return message
+
+            await self.app(scope, counted, send)
+            return
         if scope["type"] == "http":
             for name, value in scope["headers"]:
                 if name == b"content-length" and value.isdigit() and int(value) > self.limit:

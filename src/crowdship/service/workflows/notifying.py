@@ -46,10 +46,12 @@ def tracking_token(key: str, order_id: int) -> str:
 
 def order_of_token(key: str, token: str) -> int | None:
     head, _, _ = token.partition("-")
-    if not head.isdigit() or len(head) > 10:
+    if not (head.isascii() and head.isdigit()) or len(head) > 10:
         return None
     order_id = int(head)
-    return order_id if hmac.compare_digest(tracking_token(key, order_id), token) else None
+    # Bytes: compare_digest refuses str with non-ASCII characters (TypeError, a 500).
+    expected = tracking_token(key, order_id).encode()
+    return order_id if hmac.compare_digest(expected, token.encode()) else None
 
 
 def tracking_link(context: ServiceContext, order_id: int) -> str:
