@@ -83,7 +83,7 @@ def layer(module: str) -> str:
     for part in ("entities", "workflows", "routes", "migrations"):
         if module.startswith(f"{SERVICE}.{part}"):
             return part
-    if module in {f"{SERVICE}.{m}" for m in ("deps", "scheduler", "demo")}:
+    if module in {f"{SERVICE}.{m}" for m in ("deps", "scheduler", "demo", "demo_city")}:
         return "front"
     if module == f"{SERVICE}.models":
         return "registry"
@@ -103,7 +103,8 @@ ALLOWED = {
     "registry": {"base", "entities"},
     "migrations": {"base", "registry"},
     "workflows": {"core", "base", "entities"},
-    "front": {"core", "base", "entities", "workflows"},
+    # The living demo plays the simulator's day (sim) on the service.
+    "front": {"core", "sim", "base", "entities", "workflows"},
     "routes": {"core", "base", "entities", "workflows", "front"},
     # The pages: static files and settings only; they change state through the API.
     "web": {"core", "base"},

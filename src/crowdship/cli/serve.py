@@ -77,15 +77,26 @@ def serve_command(
     clock_speed: Annotated[
         float | None,
         typer.Option(
+            "--speed",
             "--clock-speed",
             min=0.001,
             max=100_000,
-            help="Run the service's time this many times faster than real time, e.g. 60 for "
-            "one minute per second, so a demo shows the 5-minute withdrawal window, offer "
-            "expiry and day-end settlement while you watch (CROWDSHIP_CLOCK_SPEED; login "
-            "tokens keep real time).",
+            help="Run the service's time this many times faster than real time: 60 is one "
+            "minute per second, so the 5-minute withdrawal window, offer expiry and a whole "
+            "day pass while you watch (CROWDSHIP_CLOCK_SPEED; login tokens keep real time). "
+            "Default: 60 for the living demo, else real time.",
         ),
     ] = None,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live/--no-live",
+            help="With --demo: the city moves. Simulated senders post the parcels of a day "
+            "drawn by the simulator, simulated couriers register trips, answer offers with "
+            "the simulator's response model, pick up and deliver; the scheduler matches and "
+            "settles. --no-live keeps the seeded city still.",
+        ),
+    ] = True,
 ) -> None:
     """Run the order service (HTTP API, OpenAPI at /docs) on SQLite by default.
 
@@ -104,14 +115,25 @@ def serve_command(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    living = demo and live
+    if living and clock_speed is None:
+        clock_speed = 60.0
     base = _settings(scheduler=scheduler, clock_speed=clock_speed)
+    if living:
+        # The scheduler's pass must keep up with the fast clock: about one service minute.
+        tick = min(base.tick_seconds, max(0.2, 60.0 / base.clock_speed))
+        base = base.model_copy(update={"tick_seconds": tick})
     if demo and not base.database_url:
         base.data_dir.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{(base.data_dir / 'demo.db').resolve()}"
         base = base.model_copy(update={"database_url": url})
     url = base.resolved_database_url
     _migrate(url)
-    context = ServiceContext.build(base)
+    from crowdship.service.sms import RecordingSms
+
+    # The living demo's receivers read their codes from the texts they were sent.
+    sms = RecordingSms() if living else None
+    context = ServiceContext.build(base, sms=sms)
     if demo:
         _seed_demo(context)
     console.print(
@@ -123,7 +145,22 @@ def serve_command(
             f"demo clock: service time runs {base.clock_speed:g}x real time from "
             f"{context.clock.now():%Y-%m-%d %H:%M} UTC"
         )
-    uvicorn.run(create_app(context), host=host, port=port, log_level="info")
+    city = None
+    if living and sms is not None:
+        from crowdship.service.demo_city import LiveCity
+
+        city = LiveCity(context, sms)
+        city.start()
+        console.print(
+            f"living demo: {len(city.day.orders)} parcels and {len(city.day.trips)} trips "
+            f"through the day, played by the simulator (--no-live for a still city)"
+        )
+    try:
+        uvicorn.run(create_app(context), host=host, port=port, log_level="info")
+    finally:
+        if city is not None:
+            city.stop()
+            console.print(f"living demo: {city.tally}")
 
 
 def _seed_demo(context: ServiceContext) -> None:
@@ -141,18 +178,21 @@ def _seed_demo(context: ServiceContext) -> None:
         )
     else:
         console.print("demo city already seeded; reusing it")
-    table = Table(title=f"demo logins (password for all: {PASSWORD})")
+    table = Table(title=f"demo sign-ins (password for all: {PASSWORD})")
     table.add_column("role")
     table.add_column("email")
-    for role, email in [
-        ("operator", OPERATOR_EMAIL),
-        ("merchant", "shop1@demo.crowdship.dev"),
-        ("customer", "customer1@demo.crowdship.dev"),
-        ("courier", "courier1@demo.crowdship.dev"),
+    table.add_column("page")
+    for role, email, page in [
+        ("operator", OPERATOR_EMAIL, "/console"),
+        ("merchant", "shop1@demo.crowdship.dev", "/sender"),
+        ("customer", "customer1@demo.crowdship.dev", "/sender"),
+        ("courier", "courier1@demo.crowdship.dev", "/courier"),
+        ("new courier", "courier25@demo.crowdship.dev", "/courier (assessment first)"),
+        ("pickup-point staff", "staff1@demo.crowdship.dev", "/staff"),
     ]:
-        table.add_row(role, email)
+        table.add_row(role, email, page)
     console.print(table)
-    console.print("walk through the whole flow with curl: docs/api.md")
+    console.print("open the URL above in a browser; the API with curl: docs/api.md")
 
 
 @db_app.command("upgrade")

@@ -58,7 +58,7 @@ class DemoSummary:
 STATION_PARCELS = 5  # waiting at the campus station for the short leg
 
 
-def _actor(user: User) -> Actor:
+def actor_of_user(user: User) -> Actor:
     return Actor(
         id=user.id, role=user.role, name=user.name, phone=user.phone, point_id=user.point_id
     )
@@ -151,7 +151,7 @@ def _seed(
             trips.create(
                 session,
                 context,
-                _actor(rider),
+                actor_of_user(rider),
                 TripCreate(
                     origin_lat=o_lat,
                     origin_lon=o_lon,
@@ -196,13 +196,13 @@ def _seed(
                     orders.post(
                         session,
                         context,
-                        _actor(sender),
+                        actor_of_user(sender),
                         OrderCreate(**common, pickup_point_id=campus.id),  # type: ignore[arg-type]
                     )
                 continue
             except Invalid:
                 pass
-        orders.post(session, context, _actor(sender), to_address)
+        orders.post(session, context, actor_of_user(sender), to_address)
     # The campus short leg: parcels waiting at the station for students who have no time to
     # fetch them; the desk posts "bring it from the station to me" for each.
     for k in range(STATION_PARCELS):
@@ -217,7 +217,7 @@ def _seed(
                     orders.post(
                         session,
                         context,
-                        _actor(desk),
+                        actor_of_user(desk),
                         OrderCreate(
                             from_point_id=campus.id,
                             delivery_lat=q_lat,

@@ -119,3 +119,8 @@ def add_policy(session: Session, policy: AssessmentPolicy) -> AssessmentPolicy:
     session.add(policy)
     session.flush()
     return policy
+
+
+def with_email_domain(session: Session, domain: str) -> list[User]:
+    """Accounts whose email ends with ``domain`` (the demo's people), by id."""
+    return list(session.scalars(select(User).where(User.email.endswith(domain)).order_by(User.id)))

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from crowdship.service.entities.offers.lifecycle import TRANSITIONS, OfferAction
 from crowdship.service.entities.offers.models import REFUSED, MatchingRun, Offer, OfferStatus
+from crowdship.service.entities.orders.lifecycle import OrderStatus
+from crowdship.service.entities.orders.models import Order
 
 
 @dataclass(frozen=True, order=True)
@@ -216,3 +218,45 @@ def answers_between(session: Session, start: datetime, end: datetime) -> dict[st
         .group_by(Offer.status)
     )
     return {status.value: int(n) for status, n in session.execute(query)}
+
+
+def pending_for_couriers(session: Session, courier_ids: set[int]) -> list[tuple[Offer, Order]]:
+    """Pending offers to these couriers, with their orders (the living demo answers them)."""
+    if not courier_ids:
+        return []
+    query = (
+        select(Offer, Order)
+        .join(Order, Order.id == Offer.order_id)
+        .where(Offer.status == OfferStatus.PENDING, Offer.courier_id.in_(courier_ids))
+        .order_by(Offer.id)
+    )
+    return [(offer, order) for offer, order in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class Carried:
+    """An order a courier carries, with when its offer planned the pickup and delivery."""
+
+    order: Order
+    planned_pickup: datetime | None  # None: no accepted offer (grabbed or dispatched)
+    planned_delivery: datetime | None
+
+
+def carried_by(session: Session, courier_ids: set[int]) -> list[Carried]:
+    if not courier_ids:
+        return []
+    query = (
+        select(Order, Offer.planned_pickup, Offer.planned_delivery)
+        .outerjoin(
+            Offer,
+            (Offer.order_id == Order.id)
+            & (Offer.courier_id == Order.courier_id)
+            & (Offer.status == OfferStatus.ACCEPTED),
+        )
+        .where(
+            Order.courier_id.in_(courier_ids),
+            Order.status.in_((OrderStatus.ACCEPTED, OrderStatus.PICKED_UP)),
+        )
+        .order_by(Order.id)
+    )
+    return [Carried(o, p, d) for o, p, d in session.execute(query)]
