@@ -16,6 +16,7 @@ import time
 import tomllib
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,11 +74,11 @@ class Server:
         raise AssertionError(f"no SMS to {phone} containing {contains!r}: {self.sms_to(phone)}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@contextmanager
+def serving(data: Path, *options: str) -> Iterator[Server]:
+    """``crowdship serve --demo`` as its own process on a free port, until the block ends."""
     if not DIST.exists():
         pytest.fail(f"{DIST} is missing: run bash scripts/setup (it builds the pages)")
-    data = tmp_path_factory.mktemp("web-demo")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -91,12 +92,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     }
     env.pop("CROWDSHIP_DATABASE_URL", None)
     log = data / "serve.log"
+    command = [str(Path(sys.executable).with_name("crowdship")), "serve", "--demo", *options]
     with log.open("w") as out:
         process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("crowdship")), "serve", "--demo",
-             "--port", str(port)],
-            cwd=data, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [*command, "--port", str(port)], cwd=data, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         end = time.monotonic() + 60
         while True:
@@ -112,6 +112,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The demo city, still, on real time: the tests are the only ones acting."""
+    with serving(tmp_path_factory.mktemp("web-demo"), "--no-live") as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

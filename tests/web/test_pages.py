@@ -178,6 +178,6 @@ def test_pickup_point_staff_take_a_parcel_in_and_hand_it_to_its_receiver(server,
     sms = server.wait_for_sms("+358405550301", "Collect it there with this code")
     waiting.get_by_label("Receiver's code").fill(re.search(r"(\d{6})$", sms)[1])
     waiting.get_by_role("button", name="Hand over").click()
-    expect_text(staff.get_by_role("status").first, "Handed to the receiver")
+    expect_text(staff.get_by_test_id("notice"), rf"Order {order_id}: Handed to the receiver")
     staff.set_viewport_size(PHONE)
     screenshot(staff, "staff-desk-phone")

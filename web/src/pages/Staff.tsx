@@ -8,6 +8,7 @@ import { Card, Empty, Field, FormError, Status, asApiError, time } from "../ui";
 
 export function StaffPage({ me }: { me: UserPublic }) {
   const [orders, setOrders] = useState<OrderPublic[]>([]);
+  const [notice, setNotice] = useState("");
   const reload = async () => setOrders(await api.get<OrderPublic[]>("/orders?limit=500"));
   useEffect(() => void reload(), []);
   const soon = useMemo(() => debounce(() => void reload(), 300), []);
@@ -18,28 +19,28 @@ export function StaffPage({ me }: { me: UserPublic }) {
   return (
     <main class="page" id="main">
       <h1>Pickup point desk</h1>
+      {notice && <p class="banner" role="status" data-testid="notice">{notice}</p>}
       <h2>Arriving</h2>
       {incoming.length === 0 && <Empty>No parcels on their way here.</Empty>}
-      {incoming.map((o) => <Desk key={o.id} order={o} mode="arrive" reload={reload} />)}
+      {incoming.map((o) => <Desk key={o.id} order={o} mode="arrive" reload={reload} onDone={setNotice} />)}
       <h2>Waiting for their receiver</h2>
       {waiting.length === 0 && <Empty>No parcels waiting for collection.</Empty>}
-      {waiting.map((o) => <Desk key={o.id} order={o} mode="collect" reload={reload} />)}
+      {waiting.map((o) => <Desk key={o.id} order={o} mode="collect" reload={reload} onDone={setNotice} />)}
       <h2>Leaving with a courier</h2>
       {outgoing.length === 0 && <Empty>No parcels waiting for a courier.</Empty>}
-      {outgoing.map((o) => <Desk key={o.id} order={o} mode="handout" reload={reload} />)}
+      {outgoing.map((o) => <Desk key={o.id} order={o} mode="handout" reload={reload} onDone={setNotice} />)}
     </main>
   );
 }
 
-function Desk({ order, mode, reload }: { order: OrderPublic; mode: "arrive" | "collect" | "handout"; reload: () => Promise<void> }) {
+function Desk({ order, mode, reload, onDone }: { order: OrderPublic; mode: "arrive" | "collect" | "handout"; reload: () => Promise<void>; onDone: (message: string) => void }) {
   const [code, setCode] = useState("");
   const [error, setError] = useState<ApiError | null>(null);
-  const [done, setDone] = useState("");
   const run = async (path: string, body: unknown, message: string) => {
     setError(null);
     try {
       await api.post(path, body);
-      setDone(message);
+      onDone(`Order ${order.id}: ${message}`);
       await reload();
     } catch (err) {
       setError(asApiError(err));
@@ -49,7 +50,6 @@ function Desk({ order, mode, reload }: { order: OrderPublic; mode: "arrive" | "c
     <Card title={<>Order {order.id} <Status status={order.status} /></>}>
       <p>For {order.receiver_name} · {order.size} · by {time(order.latest_delivery)}</p>
       <FormError error={error} fields={["code"]} />
-      {done && <p role="status">{done}</p>}
       {mode === "arrive" && order.status === "picked_up" && (
         <button type="button" class="primary" onClick={() => void run(`/orders/${order.id}/arrive`, undefined, "Arrival confirmed; the receiver is told to collect it.")}>
           Confirm arrival
