@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.service.test_delivery_photo import png
 from tests.web.conftest import (
     DESKTOP,
     PHONE,
@@ -64,7 +65,7 @@ def order_card(page, order_id: int):
     return page.locator(".card", has=heading)
 
 
-def test_a_courier_and_a_sender_do_an_order_from_posting_to_delivery(server, pages):
+def test_a_courier_and_a_sender_do_an_order_from_posting_to_delivery(server, pages, tmp_path):
     sender = pages(DESKTOP)
     sign_up(sender, "customer", "Test Sender", "sender.journey@example.com", "+358405550100")
     for n, (phone, (pickup, delivery)) in enumerate(PARCELS.items(), start=1):
@@ -147,15 +148,22 @@ def test_a_courier_and_a_sender_do_an_order_from_posting_to_delivery(server, pag
     expect_text(courier.locator("main"), "Receiver's code")
     wrong = "000000" if delivery_code != "000000" else "111111"
     courier.get_by_label("Receiver's code").fill(wrong)
-    courier.get_by_role("button", name="Deliver").click()
+    courier.get_by_role("button", name="Deliver", exact=True).click()
     # A wrong code is refused in words, next to the field.
     expect_text(courier.locator('.field-error[data-field="code"]'), r"wrong|attempt")
     courier.get_by_label("Receiver's code").fill(delivery_code)
-    courier.get_by_role("button", name="Deliver").click()
+    photo = tmp_path / "parcel.png"
+    photo.write_bytes(png(640, 480))
+    courier.get_by_label("Photo of the delivered parcel (optional)").set_input_files(photo)
+    expect_text(courier.locator("main"), r"Photo ready \(\d+ kB\)")
+    courier.get_by_role("button", name="Deliver", exact=True).click()
     expect_text(courier.get_by_test_id("notice"), rf"Order {order_id} delivered")
 
-    # The sender's open page shows the delivery without a reload.
+    # The sender's open page shows the delivery without a reload, and the photo.
     expect_text(order_card(sender, order_id), "delivered", timeout=5_000)
+    proof = order_card(sender, order_id).get_by_role("img", name=re.compile("Proof of delivery"))
+    proof.wait_for()
+    assert sender.evaluate("img => img.naturalWidth", proof.element_handle()) > 0
     screenshot(sender, "sender-orders-desktop")
     check_accessibility(sender, "sender orders")
 

@@ -162,3 +162,14 @@ export function Card({ title, children, actions }: { title: ComponentChildren; c
 export function Empty({ children }: { children: ComponentChildren }) {
   return <p class="empty">{children}</p>;
 }
+
+/** The proof-of-delivery photo of an order, if the courier took one. */
+export function ProofPhoto({ orderId, takenAt }: { orderId: number; takenAt: string | null | undefined }) {
+  if (!takenAt) return null;
+  return (
+    <figure class="proof-figure">
+      <img class="proof" src={`/orders/${orderId}/photo`} alt={`Proof of delivery of order ${orderId}`} loading="lazy" />
+      <figcaption>Photo at delivery, {time(takenAt)}</figcaption>
+    </figure>
+  );
+}

@@ -15,7 +15,7 @@ from crowdship.service.entities.ledger.models import (
 from crowdship.service.entities.messages.models import OrderMessage
 from crowdship.service.entities.notifications.models import Notification, OutboxCursor
 from crowdship.service.entities.offers.models import MatchingRun, Offer, OfferStatus
-from crowdship.service.entities.orders.models import Order, OrderEvent
+from crowdship.service.entities.orders.models import DeliveryPhoto, Order, OrderEvent
 from crowdship.service.entities.points.models import PickupPoint
 from crowdship.service.entities.pricing.models import TariffVersion
 from crowdship.service.entities.ratings.models import Rating
@@ -40,6 +40,7 @@ __all__ = [
     "MatchingRun",
     "Offer",
     "OfferStatus",
+    "DeliveryPhoto",
     "Order",
     "OrderEvent",
     "OrderMessage",

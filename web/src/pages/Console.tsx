@@ -22,7 +22,7 @@ import type {
 import { debounce, useLive } from "../live";
 import { MapView, STATUS_COLOURS, type MapLine } from "../map";
 import { serviceNow } from "../service-clock";
-import { Card, Empty, Field, FormError, Status, Tabs, Timeline, asApiError, clock, money, time } from "../ui";
+import { Card, Empty, Field, FormError, ProofPhoto, Status, Tabs, Timeline, asApiError, clock, money, time } from "../ui";
 
 type Tab = "map" | "orders" | "dispatch" | "runs" | "couriers" | "incidents" | "tariff" | "money" | "points";
 
@@ -149,6 +149,7 @@ export function OrderDetails({ orderId, version }: { orderId: number; version: n
       {order.trip_id && <p>On trip {order.trip_id}</p>}
       {order.locked && <p class="form-error">Locked after wrong codes.</p>}
       <Timeline events={events} />
+      <ProofPhoto orderId={order.id} takenAt={order.proof_photo_at} />
     </div>
   );
 }

@@ -17,6 +17,7 @@ import type {
 import { useLive } from "../live";
 import { MapView, STATUS_COLOURS, usePoint, type LatLon, type MapLine, type MapMarker } from "../map";
 import { act, flush, pending } from "../offline";
+import { shrinkPhoto } from "../photo";
 import { loadRules, serviceNow, type Rules } from "../service-clock";
 import { Card, Countdown, Empty, Field, FormError, Status, Tabs, asApiError, clock, isoFromLocal, localInput, money, time } from "../ui";
 
@@ -368,6 +369,8 @@ function Carried({ order, rules, reload, setNotice }: { order: OrderPublic; rule
   const [cash, setCash] = useState(order.payment_method === "cash_on_delivery" ? String(order.fee_cents / 100) : "");
   const [error, setError] = useState<ApiError | null>(null);
   const [pickupCode, setPickupCode] = useState(knownCode(order.id));
+  const [photo, setPhoto] = useState("");
+  const [photoNote, setPhotoNote] = useState("");
   const withdrawUntil = useMemo(() => {
     if (!rules || !order.accepted_at) return null;
     return new Date(new Date(order.accepted_at).getTime() + rules.withdraw_window_min * 60_000).toISOString();
@@ -398,12 +401,25 @@ function Carried({ order, rules, reload, setNotice }: { order: OrderPublic; rule
     setError(null);
     const body: Record<string, unknown> = { code };
     if (order.payment_method === "cash_on_delivery") body.cash_collected_cents = Math.round(Number(cash) * 100);
+    if (photo) body.photo = photo;
     try {
       const result = await act(`/orders/${order.id}/deliver`, `deliver order ${order.id}`, body);
       setNotice(result === null ? "No connection: the delivery is saved and will be sent." : `Order ${order.id} delivered. Thank you!`);
       await reload();
     } catch (err) {
       setError(asApiError(err));
+    }
+  };
+  const choosePhoto = async (file: File | undefined) => {
+    setPhoto("");
+    setPhotoNote("");
+    if (!file) return;
+    try {
+      const shrunk = await shrinkPhoto(file);
+      setPhoto(shrunk);
+      setPhotoNote(`Photo ready (${Math.round((shrunk.length * 3) / 4 / 1024)} kB).`);
+    } catch (err) {
+      setPhotoNote(`That file cannot be used as a photo: ${String(err)}`);
     }
   };
   const stops: MapMarker[] = [
@@ -421,7 +437,8 @@ function Carried({ order, rules, reload, setNotice }: { order: OrderPublic; rule
         <li><strong>Pick up</strong> at {order.pickup_address}, from {time(order.earliest_pickup)}</li>
         <li><strong>Deliver</strong> to {order.receiver_name}, {order.delivery_address}, by {time(order.latest_delivery)}</li>
       </ol>
-      <MapView label={`Route of order ${order.id}`} markers={stops} fit={stops.map((s) => s.at)} height="200px" />
+      <MapView label={`Route of order ${order.id}`} markers={stops} fit={stops.map((s) => s.at)} height="200px"
+        lines={[{ id: "leg", from: stops[0]!.at, to: stops[1]!.at, color: "#1f4e9c", title: "pick up, then deliver" }]} />
       <FormError error={error} fields={["code", "cash_collected_cents"]} />
       {order.status === "accepted" && (
         <div class="code-box">
@@ -443,6 +460,11 @@ function Carried({ order, rules, reload, setNotice }: { order: OrderPublic; rule
               {(id, d, invalid) => <input id={id} inputMode="decimal" value={cash} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setCash(e.currentTarget.value)} />}
             </Field>
           )}
+          <Field label="Photo of the delivered parcel (optional)" name="photo" error={error} hint="Kept as proof of delivery; shown to the sender and the receiver.">
+            {(id, d) => <input id={id} type="file" accept="image/*" capture="environment" aria-describedby={d} onChange={(e) => void choosePhoto(e.currentTarget.files?.[0])} />}
+          </Field>
+          {photoNote && <p class="muted" role="status">{photoNote}</p>}
+          {photo && <img class="proof" src={photo} alt="The photo to send with the delivery" />}
           <button type="submit" class="primary">Deliver</button>
         </form>
       )}

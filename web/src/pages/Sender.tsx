@@ -6,7 +6,7 @@ import type { CourierCard, EventPublic, OrderCreate, OrderPublic, PointPublic, Q
 import { debounce, useLive } from "../live";
 import { MapView, usePoint, type LatLon, type MapMarker } from "../map";
 import { serviceNow } from "../service-clock";
-import { Card, Empty, Field, FormError, Status, Tabs, Timeline, asApiError, isoFromLocal, localInput, money, time } from "../ui";
+import { Card, Empty, Field, FormError, ProofPhoto, Status, Tabs, Timeline, asApiError, isoFromLocal, localInput, money, time } from "../ui";
 
 type Tab = "new" | "orders";
 
@@ -268,6 +268,7 @@ function SentOrder({ order, version, reload }: { order: OrderPublic; version: nu
         <div class="details">
           {courier && <p>Courier: {courier.first_name}{courier.rating ? `, rated ${courier.rating.toFixed(1)}` : ""}{courier.vehicle ? ` · ${courier.vehicle}` : ""}</p>}
           <Timeline events={events} />
+          <ProofPhoto orderId={order.id} takenAt={order.proof_photo_at} />
           <FormError error={error} fields={["code", "stars", "comment", "kind", "note"]} />
           {done && <p role="status">{done}</p>}
           {order.status === "accepted" && (

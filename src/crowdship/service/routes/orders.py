@@ -4,7 +4,7 @@ import dataclasses
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from crowdship.service.deps import (
     CommittingRoute,
@@ -24,6 +24,7 @@ from crowdship.service.entities.messages.schemas import CallIn, CallPublic, Mess
 from crowdship.service.entities.orders import service as orders
 from crowdship.service.entities.orders.lifecycle import OrderStatus
 from crowdship.service.entities.orders.models import Order, OrderEvent
+from crowdship.service.entities.orders.photos import MAGIC as PHOTO_TYPES
 from crowdship.service.entities.orders.schemas import (
     Assignment,
     CodeIn,
@@ -167,8 +168,9 @@ def deliver(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     """The courier enters the receiver's code to complete the delivery (and, for cash on
-    delivery, the cash collected, which must be the fee)."""
-    cash = body.cash_collected_cents
+    delivery, the cash collected, which must be the fee; optionally a photo of the delivered
+    parcel as proof, shown to the parties at ``GET /orders/{id}/photo``)."""
+    cash, photo = body.cash_collected_cents, body.photo
     return answer_once(
         request,
         session,
@@ -177,7 +179,27 @@ def deliver(
         key,
         body,
         OrderPublic,
-        lambda: delivery.deliver(session, context, actor, order_id, body.code, cash),
+        lambda: delivery.deliver(session, context, actor, order_id, body.code, cash, photo),
+    )
+
+
+@router.get(
+    "/orders/{order_id}/photo",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the photo",
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in PHOTO_TYPES},
+        }
+    },
+)
+def delivery_photo(order_id: PathId, actor: CurrentActor, session: ReadSession) -> Response:
+    """The courier's proof-of-delivery photo, for the order's parties."""
+    photo = delivery.proof_photo(session, actor, order_id)
+    return Response(
+        photo.data,
+        media_type=photo.content_type,
+        headers={"Cache-Control": "private, max-age=3600"},
     )
 
 

@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session
 from crowdship.service.context import ServiceContext
 from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role
-from crowdship.service.entities.orders import handover
+from crowdship.service.entities.orders import handover, photos
 from crowdship.service.entities.orders import repository as orders
 from crowdship.service.entities.orders import service as order_access
 from crowdship.service.entities.orders.lifecycle import HANDED_OVER, Action, OrderStatus
-from crowdship.service.entities.orders.models import Order
+from crowdship.service.entities.orders.models import DeliveryPhoto, Order
 from crowdship.service.entities.trips.lifecycle import TripAction
-from crowdship.service.errors import Conflict, Forbidden, Invalid
+from crowdship.service.errors import Conflict, Forbidden, Invalid, NotFound
 from crowdship.service.money import format_money
 from crowdship.service.workflows.assignment import release_trip
 
@@ -73,9 +73,11 @@ def deliver(
     order_id: int,
     code: str,
     cash_collected_cents: int | None = None,
+    photo: str | None = None,
 ) -> Order:
     """The courier enters the receiver's code to complete the delivery; for cash on
-    delivery, also what the receiver paid. The payment is recorded with the delivery."""
+    delivery, also what the receiver paid. The payment is recorded with the delivery, and
+    the photo, if one was taken, is kept as proof of delivery."""
     order = order_access.carried(session, actor, order_id)
     _picked_up(order)
     if order.pickup_point_id is not None:
@@ -97,6 +99,7 @@ def deliver(
             )
     elif cash_collected_cents not in (None, 0):
         raise Invalid("cash_collected_cents", "this order is prepaid; collect nothing")
+    proof = photos.decode(photo) if photo is not None else None  # checked before the code
     now = context.clock.now()
     handover.verify(session, context, order, handover.DELIVERY, code, now)
     orders.transition(
@@ -109,8 +112,29 @@ def deliver(
         paid_cents=order.fee_cents,
         paid_at=now,
     )
+    if proof is not None:
+        content_type, data = proof
+        orders.add_photo(
+            session,
+            DeliveryPhoto(
+                order_id=order_id,
+                courier_id=actor.id,
+                content_type=content_type,
+                data=data,
+                taken_at=now,
+            ),
+        )
     release_trip(session, order.trip_id, TripAction.COMPLETE, now)
     return order_access.fresh(session, order_id)
+
+
+def proof_photo(session: Session, actor: Actor, order_id: int) -> DeliveryPhoto:
+    """The proof-of-delivery photo, for the order's parties (404 if there is none)."""
+    order_access.visible(session, actor, order_id)
+    photo = orders.photo_of(session, order_id)
+    if photo is None:
+        raise NotFound(f"order {order_id} has no proof-of-delivery photo")
+    return photo
 
 
 def _at_my_point(session: Session, actor: Actor, order_id: int) -> Order:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowdship.service.db import Base, UtcDateTime, enum_column
@@ -55,6 +55,7 @@ class Order(Base):
     delivery_code_hash: Mapped[str | None] = mapped_column(String(64))
     delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)  # too many wrong codes
+    proof_photo_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # see DeliveryPhoto
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -75,3 +76,17 @@ class OrderEvent(Base):
     # The courier the event concerns (whose trip the order was on), for their record.
     courier_id: Mapped[int | None] = mapped_column(Integer, index=True)
     note: Mapped[str] = mapped_column(String(300), default="")
+
+
+class DeliveryPhoto(Base):
+    """The courier's photo of the delivered parcel: proof of delivery, one per order, kept
+    for disputes and shown to the order's parties."""
+
+    __tablename__ = "delivery_photos"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    courier_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    taken_at: Mapped[datetime] = mapped_column(UtcDateTime)

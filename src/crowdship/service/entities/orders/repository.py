@@ -20,7 +20,7 @@ from crowdship.service.entities.orders.lifecycle import (
     OrderStatus,
     target,
 )
-from crowdship.service.entities.orders.models import Order, OrderEvent
+from crowdship.service.entities.orders.models import DeliveryPhoto, Order, OrderEvent
 from crowdship.service.entities.trips.models import Trip
 from crowdship.service.errors import Conflict, NotFound
 
@@ -560,3 +560,14 @@ def on_map(session: Session, since: datetime, limit: int) -> list[Order]:
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def add_photo(session: Session, photo: DeliveryPhoto) -> None:
+    session.add(photo)
+    session.execute(
+        update(Order).where(Order.id == photo.order_id).values(proof_photo_at=photo.taken_at)
+    )
+
+
+def photo_of(session: Session, order_id: int) -> DeliveryPhoto | None:
+    return session.scalars(select(DeliveryPhoto).where(DeliveryPhoto.order_id == order_id)).first()

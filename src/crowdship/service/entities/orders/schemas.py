@@ -12,6 +12,7 @@ from pydantic import (
 )
 
 from crowdship.service.entities.orders.lifecycle import OrderStatus
+from crowdship.service.entities.orders.photos import DATA_URL_PATTERN
 from crowdship.service.schemas import (
     JSON_INT,
     Address,
@@ -132,6 +133,7 @@ class OrderPublic(OrderSummary):
     collected_at: datetime | None
     settled_at: datetime | None
     locked: bool
+    proof_photo_at: datetime | None = None  # GET /orders/{id}/photo
     created_at: datetime
     updated_at: datetime
 
@@ -160,6 +162,13 @@ class DeliveryIn(CodeIn):
     cash_collected_cents: Annotated[int, Field(ge=0, le=10_000_000), JSON_INT] | None = Field(
         default=None,
         description="cash-on-delivery orders: what the receiver paid you (must be the fee)",
+    )
+    photo: str | None = Field(
+        default=None,
+        max_length=820_000,  # base64 of photos.MAX_BYTES
+        pattern=DATA_URL_PATTERN,
+        description="optional proof of delivery: a JPEG, PNG or WebP photo as a base64 data "
+        "URL (data:image/jpeg;base64,...), at most 600 kB",
     )
 
 
