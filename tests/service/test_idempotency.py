@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import re
 import socket
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from urllib.parse import urlparse
 
 from tests.service.conftest import Party, Service, order_body, trip_body
@@ -128,4 +131,23 @@ def test_a_connection_cut_after_the_commit_loses_nothing_and_doubles_nothing(
     assert retry.status_code == 201, retry.text
     assert retry.json()["id"] == posted["id"]
     assert retry.json() == merchant.get(f"/orders/{posted['id']}").json()
+    assert _count_orders(merchant) == 1
+
+
+def test_the_same_key_sent_twice_at_once_posts_once(service: Service) -> None:
+    """Two copies of one request at the same moment (a client that retried too soon): the
+    second waits for the first and gets its answer."""
+    merchant = service.party("merchant")
+    barrier = threading.Barrier(4)
+
+    def post(_: int) -> tuple[int, dict[str, Any]]:
+        with service.client(merchant.client.headers["Authorization"].split()[1]) as client:
+            barrier.wait()
+            answer = client.post("/orders", json=order_body(), headers=_key("twice-1"))
+            return answer.status_code, answer.json()
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(post, range(4)))
+    assert {status for status, _ in answers} == {201}, answers
+    assert len({body["id"] for _, body in answers}) == 1
     assert _count_orders(merchant) == 1
