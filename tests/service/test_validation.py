@@ -188,6 +188,7 @@ def test_strict_input(setup: Setup) -> None:
     """Issue 18.3: no booleans or strings as numbers, finite numbers, dates within the
     horizon (30 days by default), text limits in characters, large bodies refused unread."""
     courier, merchant = setup.courier, setup.merchant
+    operator = setup.service.party("operator")
     cases = [
         (courier.post("/trips", json={**trip_body(), "origin_lat": True}), "origin_lat", "number"),
         (
@@ -216,6 +217,36 @@ def test_strict_input(setup: Setup) -> None:
             merchant.post("/orders", json={**order_body(), "pickup_address": "x" * 301}),
             "pickup_address",
             "at most 300 characters, not 301",
+        ),
+        (
+            merchant.post("/quotes", json={**order_body(), "earliest_pickup": 0}),
+            "earliest_pickup",
+            "written as text",
+        ),
+        (
+            merchant.post("/orders", json={**order_body(), "description": "a\x00b"}),
+            "description",
+            "must not contain NUL characters",
+        ),
+        (courier.post("/assessment", json={"answers": {"q": True}}), "answers.q", "integer"),
+        (
+            operator.get("/ledger/balances", params={"prefix": "payable:\x00"}),
+            "prefix",
+            "must not contain NUL characters",
+        ),
+        (
+            operator.post(
+                "/pickup-points",
+                json={
+                    "name": "Desk",
+                    "lat": 60.2,
+                    "lon": 24.96,
+                    "address": "Gustaf Hällströmin katu 2",
+                    "opening_hours": {"monday": [["08:00", "16:00"]]},
+                },
+            ),
+            "opening_hours.monday",
+            "'mon'",
         ),
     ]
     for answer, field, words in cases:

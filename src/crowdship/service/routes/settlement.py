@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -24,6 +26,7 @@ from crowdship.service.entities.ledger.schemas import (
     WalletPublic,
 )
 from crowdship.service.routes.contract import refusals
+from crowdship.service.schemas import Text
 from crowdship.service.workflows import settlement as service
 
 router = APIRouter(route_class=CommittingRoute, tags=["settlement"])
@@ -78,6 +81,10 @@ async def payout_csv(run_id: PathId, actor: Operator, context: Context) -> str:
 
 
 @router.get("/ledger/balances")
-def balances(actor: Operator, session: ReadSession, prefix: str = "") -> dict[str, int]:
+def balances(
+    actor: Operator,
+    session: ReadSession,
+    prefix: Annotated[Text, Query(max_length=64, description="e.g. payable:")] = "",
+) -> dict[str, int]:
     """Operator: every ledger account's balance in cents (debits positive)."""
-    return ledger.balances(session, prefix[:64])
+    return ledger.balances(session, prefix)
