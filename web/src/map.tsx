@@ -13,7 +13,7 @@ export interface MapLine {
   color: string;
   dashed?: boolean;
   weight?: number;
-  title: string;
+  title: string | (() => string); // a function: worked out only when shown
 }
 
 export interface MapMarker {
@@ -114,9 +114,6 @@ export function MapView({ lines = [], markers = [], onPick, onSelect, fit, label
         for (const line of data.major) L.polyline(pairs(line), major).addTo(base);
       });
     }
-    m.on("click", (e: L.LeafletMouseEvent) => {
-      handlers.current.onPick?.([Number(e.latlng.lat.toFixed(6)), Number(e.latlng.lng.toFixed(6))]);
-    });
     return () => {
       m.remove();
       map.current = null;
@@ -126,26 +123,36 @@ export function MapView({ lines = [], markers = [], onPick, onSelect, fit, label
   useEffect(() => {
     const group = overlay.current;
     const canvas = renderer.current;
-    if (!group || !canvas) return;
+    const m = map.current;
+    if (!group || !canvas || !m) return;
     group.clearLayers();
+    // One multi-line layer per style, not one layer per line: 15000 lines draw in one pass
+    // of the canvas. Which line was meant is found from the click's position.
+    const styles = new Map<string, MapLine[]>();
     for (const line of lines) {
-      const drawn = L.polyline([line.from, line.to], {
-        color: line.color,
-        weight: line.weight ?? 3,
-        opacity: 0.85,
-        dashArray: line.dashed ? "6 6" : undefined,
-        renderer: canvas,
-      });
-      drawn.bindTooltip(line.title, { sticky: true });
-      drawn.on("click", (e: L.LeafletMouseEvent) => {
-        L.DomEvent.stopPropagation(e);
-        handlers.current.onSelect?.(line.id);
-      });
-      group.addLayer(drawn);
-      // The arrow's head: a dot where the line ends.
+      const key = `${line.color}|${line.dashed ? 1 : 0}|${line.weight ?? 3}`;
+      const bucket = styles.get(key);
+      if (bucket) bucket.push(line);
+      else styles.set(key, [line]);
+    }
+    for (const bucket of styles.values()) {
+      const first = bucket[0] as MapLine;
       group.addLayer(
-        L.circleMarker(line.to, { radius: 3, color: line.color, fillOpacity: 1, renderer: canvas, interactive: false }),
+        L.polyline(bucket.map((l) => [l.from, l.to]), {
+          color: first.color,
+          weight: first.weight ?? 3,
+          opacity: 0.85,
+          dashArray: first.dashed ? "6 6" : undefined,
+          renderer: canvas,
+          interactive: false,
+        }),
       );
+      if (lines.length <= 1000) {
+        // The arrow's head, a dot where each line ends (left out at city scale).
+        for (const line of bucket) {
+          group.addLayer(L.circleMarker(line.to, { radius: 3, color: line.color, fillOpacity: 1, renderer: canvas, interactive: false }));
+        }
+      }
     }
     for (const marker of markers) {
       const drawn = L.circleMarker(marker.at, {
@@ -157,6 +164,48 @@ export function MapView({ lines = [], markers = [], onPick, onSelect, fit, label
       drawn.bindTooltip(marker.label, { permanent: true, direction: "top" });
       group.addLayer(drawn);
     }
+    // User Timing: when these lines are on screen (bench_web reads it; so can monitoring).
+    const drawn = lines.length;
+    requestAnimationFrame(() => performance.mark("crowdship:map-drawn", { detail: { lines: drawn } }));
+    const tooltip = L.tooltip({ sticky: true, direction: "top" });
+    const nearest = (at: L.LatLng): MapLine | null => {
+      const p = m.latLngToLayerPoint(at);
+      let best: MapLine | null = null;
+      let bestDistance = 6; // pixels
+      for (const line of lines) {
+        const a = m.latLngToLayerPoint(line.from);
+        const b = m.latLngToLayerPoint(line.to);
+        const d = L.LineUtil.pointToSegmentDistance(p, a, b);
+        if (d < bestDistance) {
+          bestDistance = d;
+          best = line;
+        }
+      }
+      return best;
+    };
+    const click = (e: L.LeafletMouseEvent) => {
+      const hit = handlers.current.onSelect ? nearest(e.latlng) : null;
+      if (hit) handlers.current.onSelect?.(hit.id);
+      else handlers.current.onPick?.([Number(e.latlng.lat.toFixed(6)), Number(e.latlng.lng.toFixed(6))]);
+    };
+    let pending = false;
+    const hover = (e: L.LeafletMouseEvent) => {
+      if (pending || lines.length === 0) return;
+      pending = true;
+      requestAnimationFrame(() => {
+        pending = false;
+        const hit = nearest(e.latlng);
+        if (hit) tooltip.setLatLng(e.latlng).setContent(typeof hit.title === "function" ? hit.title() : hit.title).addTo(m);
+        else tooltip.remove();
+      });
+    };
+    m.on("click", click);
+    m.on("mousemove", hover);
+    return () => {
+      m.off("click", click);
+      m.off("mousemove", hover);
+      tooltip.remove();
+    };
   }, [lines, markers]);
 
   useEffect(() => {

@@ -11,15 +11,17 @@ export function money(cents: number | null | undefined, currency = "EUR"): strin
   return new Intl.NumberFormat("en-FI", { style: "currency", currency }).format(cents / 100);
 }
 
+// Formatters are built once: building one per call (toLocaleString) costs ~0.1 ms, which
+// is seconds over the map's 15000 lines.
+const DAY_TIME = new Intl.DateTimeFormat("en-GB", { weekday: "short", hour: "2-digit", minute: "2-digit" });
+const CLOCK = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit" });
+
 export function time(iso: string | null | undefined): string {
-  if (!iso) return "–";
-  const d = new Date(iso);
-  return d.toLocaleString("en-GB", { weekday: "short", hour: "2-digit", minute: "2-digit" });
+  return iso ? DAY_TIME.format(new Date(iso)) : "–";
 }
 
 export function clock(iso: string | null | undefined): string {
-  if (!iso) return "–";
-  return new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+  return iso ? CLOCK.format(new Date(iso)) : "–";
 }
 
 /** A datetime-local input's value for a moment (the browser's time zone). */

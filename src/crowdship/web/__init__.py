@@ -12,8 +12,15 @@ import html
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+)
 from starlette.routing import Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -44,8 +51,9 @@ def security_headers(settings: Settings) -> dict[str, str]:
     """The pages load nothing from elsewhere, except map tiles when configured."""
     tiles = ""
     if settings.tile_url:
-        parts = urlsplit(settings.tile_url.replace("{s}", "a"))
-        tiles = f" {parts.scheme}://{parts.netloc.replace('a.', '*.', 1)}"
+        # "{s}" picks one of several tile hosts (a., b., c.): allow them all.
+        parts = urlsplit(settings.tile_url.replace("{s}", "*"))
+        tiles = f" {parts.scheme}://{parts.netloc}"
     return {
         "Content-Security-Policy": (
             "default-src 'self'; "
@@ -67,19 +75,23 @@ class Pages:
         self.settings = settings
         self.dist = dist
         self.headers = security_headers(settings)
-        self._index: str | None = None
+        self._index: tuple[float, str] | None = None  # (file's mtime, page)
 
     def index_html(self) -> str | None:
-        if self._index is None:
-            index = self.dist / "index.html"
-            if not index.exists():
-                return None
+        """The app's page with the settings it needs; read again after a rebuild (its
+        asset names change with every build)."""
+        index = self.dist / "index.html"
+        try:
+            mtime = index.stat().st_mtime
+        except FileNotFoundError:
+            return None
+        if self._index is None or self._index[0] != mtime:
             meta = (
                 f'<meta name="crowdship-tile-url" '
                 f'content="{html.escape(self.settings.tile_url or "")}">'
             )
-            self._index = index.read_text().replace("<!--crowdship-settings-->", meta)
-        return self._index
+            self._index = (mtime, index.read_text().replace("<!--crowdship-settings-->", meta))
+        return self._index[1]
 
     async def page(self, _request: Request) -> Response:
         body = self.index_html()
@@ -134,7 +146,11 @@ class PagesFirst:
                     response = await self.pages.page(Request(scope, receive))
                     await response(scope, receive, send)
                     return
-                await self.router(scope, receive, send)
+                try:
+                    await self.router(scope, receive, send)
+                except HTTPException as error:  # a missing asset: outside FastAPI's handlers
+                    answer = PlainTextResponse(error.detail, status_code=error.status_code)
+                    await answer(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 

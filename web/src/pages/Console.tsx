@@ -81,35 +81,43 @@ function Kpis({ kpis }: { kpis: DayKpis | null }) {
 function LiveMap({ version }: { version: number }) {
   const [city, setCity] = useState<CityMap | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
-  useEffect(() => void api.get<CityMap>("/console/map").then(setCity), [version]);
+  useEffect(() => void api.get<CityMap>("/console/map?limit=20000").then(setCity), [version]);
   const lines = useMemo<MapLine[]>(() => {
     if (!city) return [];
-    return [
-      ...city.trips.map((t) => ({
-        id: `trip-${t.id}`,
-        from: t.origin,
-        to: t.destination,
-        color: STATUS_COLOURS[t.status] ?? "#333",
+    const { trips, orders } = city;
+    const at = (flat: number[], i: number, k: number) => flat[4 * i + k] as number;
+    const out: MapLine[] = [];
+    trips.id.forEach((id, i) => {
+      const status = trips.status[i] as string;
+      out.push({
+        id: `trip-${id}`,
+        from: [at(trips.lines, i, 0), at(trips.lines, i, 1)],
+        to: [at(trips.lines, i, 2), at(trips.lines, i, 3)],
+        color: STATUS_COLOURS[status] ?? "#333",
         weight: 2,
-        title: `trip ${t.id} · ${t.status} · ${clock(t.earliest_departure)}–${clock(t.latest_arrival)}`,
-      })),
-      ...city.orders.map((o) => ({
-        id: `order-${o.id}`,
-        from: o.pickup,
-        to: o.delivery,
-        color: STATUS_COLOURS[o.status] ?? "#333",
+        title: () => `trip ${id} · ${status} · ${clock(trips.earliest_departure[i])}–${clock(trips.latest_arrival[i])}`,
+      });
+    });
+    orders.id.forEach((id, i) => {
+      const status = orders.status[i] as string;
+      out.push({
+        id: `order-${id}`,
+        from: [at(orders.lines, i, 0), at(orders.lines, i, 1)],
+        to: [at(orders.lines, i, 2), at(orders.lines, i, 3)],
+        color: STATUS_COLOURS[status] ?? "#333",
         dashed: true,
         weight: 3,
-        title: `order ${o.id} · ${o.status}`,
-      })),
-    ];
+        title: `order ${id} · ${status}`,
+      });
+    });
+    return out;
   }, [city]);
   return (
     <section class="two-columns map-layout" aria-label="Live map">
       <div>
         <MapView label="City map: trips (solid) and orders (dashed, pickup to delivery)" lines={lines} onSelect={setSelected} height="560px" />
         <Legend />
-        {city && <p class="muted" data-testid="map-counts">{city.trips.length} trips · {city.orders.length} orders on the map</p>}
+        {city && <p class="muted" data-testid="map-counts">{city.trips.id.length} trips · {city.orders.id.length} orders on the map</p>}
       </div>
       <aside aria-label="Selected" class="side">
         {selected === null && <p class="muted">Click a line on the map for its details.</p>}

@@ -551,15 +551,25 @@ def day_figures(session: Session, start: datetime, end: datetime) -> DayFigures:
     )
 
 
-def on_map(session: Session, since: datetime, limit: int) -> list[Order]:
-    """Orders worth drawing: every unfinished one, and those finished since ``since``."""
+def map_rows(session: Session, since: datetime, limit: int) -> list[Any]:
+    """Orders worth drawing: every unfinished one, and those finished since ``since``
+    (only the columns a map needs)."""
     query = (
-        select(Order)
+        select(
+            Order.id,
+            Order.status,
+            Order.trip_id,
+            Order.latest_delivery,
+            Order.pickup_lat,
+            Order.pickup_lon,
+            Order.delivery_lat,
+            Order.delivery_lon,
+        )
         .where(or_(Order.status.not_in(FINAL_STATES), Order.updated_at >= since))
         .order_by(Order.id.desc())
         .limit(limit)
     )
-    return list(session.scalars(query))
+    return list(session.execute(query))
 
 
 def add_photo(session: Session, photo: DeliveryPhoto) -> None:

@@ -83,10 +83,21 @@ def courier_of(session: Session, trip_ids: set[int]) -> dict[int, int]:
     return {trip_id: courier_id for trip_id, courier_id in session.execute(query)}
 
 
-def on_map(session: Session, since: datetime, limit: int) -> list[Trip]:
-    """Trips worth drawing: open or carrying, not yet arrived before ``since``."""
+def map_rows(session: Session, since: datetime, limit: int) -> list[Any]:
+    """Trips worth drawing: open or carrying, not yet arrived before ``since`` (only the
+    columns a map needs)."""
     query = (
-        select(Trip)
+        select(
+            Trip.id,
+            Trip.courier_id,
+            Trip.status,
+            Trip.earliest_departure,
+            Trip.latest_arrival,
+            Trip.origin_lat,
+            Trip.origin_lon,
+            Trip.destination_lat,
+            Trip.destination_lon,
+        )
         .where(
             Trip.status.in_((TripStatus.OPEN, TripStatus.ASSIGNED)),
             Trip.latest_arrival >= since,
@@ -94,4 +105,4 @@ def on_map(session: Session, since: datetime, limit: int) -> list[Trip]:
         .order_by(Trip.earliest_departure)
         .limit(limit)
     )
-    return list(session.scalars(query))
+    return list(session.execute(query))
