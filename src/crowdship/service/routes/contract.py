@@ -4,9 +4,10 @@ exact body of each refusal.
 What follows from an operation's shape is added to every operation here (``document``):
 401 (with ``WWW-Authenticate``) where it needs a login, 403 where its dependency admits only
 some roles, 404 where its path names something, 422 (``ValidationProblem``) where it takes
-any input, 400 and 413 where it takes a body. What depends on the rules behind it (409 for a state
-that refuses, 403 for a rule about who may, 423 for a locked order ...) each route declares
-with ``responses=refusals(...)``.
+any input, 413 where it takes a body, and 400 everywhere (a request the server cannot
+read). What depends on the rules behind it (409 for a state that refuses, 403 for a rule
+about who may, 423 for a locked order ...) each route declares with
+``responses=refusals(...)``.
 
 ``allow_header`` answers 405 with every method the path has in ``Allow`` (Starlette's own
 names only the first route that matched the path).
@@ -29,7 +30,8 @@ from crowdship.service.deps import current_actor
 from crowdship.service.errors import Problem, ValidationProblem
 
 WHY = {
-    400: "The body could not be read at all (e.g. not UTF-8, a malformed form).",
+    400: "The request could not be read at all: a request line or headers over the server's "
+    "limits (plain text), or a body that is not text, e.g. not UTF-8 (JSON).",
     401: "Not logged in, or the token is invalid or expired: log in at POST /auth/token.",
     403: "Your role or your part in this may not do this.",
     404: "Not found, or not yours (existence is not revealed).",
@@ -82,7 +84,10 @@ def _implied(route: Any) -> set[int]:
     if params(dependant):
         codes.add(422)
     if route.body_field is not None:
-        codes |= {400, 413}  # 400: a body that is not even text (e.g. not UTF-8)
+        codes.add(413)
+    # 400: the server's own answer (plain text) to a request line or headers over its
+    # limits, for any operation; FastAPI's (JSON) to a body that is not even text.
+    codes.add(400)
     return codes
 
 
@@ -135,6 +140,8 @@ def document(app: FastAPI) -> None:
                         "description": WHY.get(code, "Refused."),
                         "content": {"application/json": {"schema": ref}},
                     }
+                    if code == 400:
+                        answer["content"]["text/plain"] = {"schema": {"type": "string"}}
                     if code == 401:
                         answer["headers"] = {
                             "WWW-Authenticate": {
