@@ -15,6 +15,7 @@ from crowdship.core._kernels import (
     cheapest_per_node,
     label_correcting,
     maximum_matching,
+    repair_flow,
     trip_groups,
 )
 from crowdship.core.feasibility import all_pairs
@@ -172,6 +173,85 @@ def test_shortest_augmenting_paths_equal_ortools(data):
     assert len(set(trip[solution.selected].tolist())) == len(solution.selected)
     assert len(set(request[solution.selected].tolist())) == len(solution.selected)
     if len(trip):
+        _certificate_holds(trip, request, cost, solution.selected, n_t, n_r)
+
+
+def _residual_reduced_costs(n_t, n_r, trip, request, cost, used, potential):
+    """Reduced costs ``c + pi(tail) - pi(head)`` of every residual arc of the unit flow
+    ``used`` (source n_t + n_r, sink n_t + n_r + 1), and the flow's value."""
+    source, sink = n_t + n_r, n_t + n_r + 1
+    fed = np.zeros(n_t, dtype=bool)
+    feeds = np.zeros(n_r, dtype=bool)
+    fed[trip[used]] = True
+    feeds[request[used]] = True
+    arcs = np.where(
+        used,
+        -cost + potential[n_t + request] - potential[trip],
+        cost + potential[trip] - potential[n_t + request],
+    )
+    trips = np.where(fed, potential[:n_t] - potential[source], potential[source] - potential[:n_t])
+    requests = np.where(
+        feeds,
+        potential[sink] - potential[n_t : n_t + n_r],
+        potential[n_t : n_t + n_r] - potential[sink],
+    )
+    return np.concatenate((arcs, trips, requests)), int(used.sum())
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), k=st.integers(1, 3))
+def test_repair_after_arcs_join_equals_ortools(data, k):
+    """The flow proven on each node's k cheapest arcs, then every arc joins at once: the
+    repair from the old potentials reaches OR-Tools' count and cost on all arcs, as a
+    matching, with potentials under which every residual arc's reduced cost is >= 0."""
+    n_t, n_r, trip, request, cost = _bipartite(data, st.integers(-6, 15), max_nodes=14)
+    if len(trip) == 0:
+        return
+    reference = max_matching_min_cost(trip, request, cost)
+    # A flow of the largest value that is cheapest on a subset of the arcs.
+    small = cheapest_per_node(trip, request, cost, n_t, n_r, k)
+    offsets, order = trip_groups(trip, n_t)
+    mate = np.full(n_t, -1, dtype=np.int64)
+    maximum_matching(offsets, order, request, n_r, mate)
+    small[mate[mate >= 0]] = True
+    subset = np.flatnonzero(small)
+    solved = max_matching_min_cost(trip[subset], request[subset], cost[subset])
+    chosen = subset[solved.selected]
+    potential = _residual_potentials(trip, request, cost, subset, chosen, n_t, n_r)
+    assert potential is not None
+    used = np.zeros(len(trip), dtype=bool)
+    used[chosen] = True
+    repaired, _ = repair_flow(n_t, n_r, trip, request, cost, used, potential, len(trip) + 1, 10**9)
+    assert repaired
+    selected = np.flatnonzero(used)
+    assert len(selected) == len(reference.selected)
+    assert int(cost[selected].sum()) == reference.total_cost
+    assert len(set(trip[selected].tolist())) == len(selected)
+    assert len(set(request[selected].tolist())) == len(selected)
+    reduced, value = _residual_reduced_costs(n_t, n_r, trip, request, cost, used, potential)
+    assert value == len(selected)
+    assert (reduced >= 0).all()
+
+
+def test_certified_solve_is_exact_when_every_round_is_repaired(monkeypatch):
+    """With no limit on the repair, rounds after the first are repaired instead of solved
+    again: the same optimum as OR-Tools on every arc, and the certificate holds."""
+    from crowdship.core import flow
+
+    monkeypatch.setattr(flow, "REPAIR_PATHS", 1.0)
+    monkeypatch.setattr(flow, "REPAIR_SHARE", 1e9)
+    rng = np.random.default_rng(11)
+    for _ in range(60):
+        n_t, n_r = rng.integers(2, 40, 2)
+        keys = rng.choice(n_t * n_r, size=rng.integers(1, n_t * n_r), replace=False)
+        trip, request = keys // n_r, keys % n_r
+        cost = rng.integers(-2, 9, len(keys))
+        reference = max_matching_min_cost(trip, request, cost)
+        solution, _ = certified_max_matching_min_cost(trip, request, cost, n_t, n_r, 1, batch=3)
+        assert (len(solution.selected), solution.total_cost) == (
+            len(reference.selected),
+            reference.total_cost,
+        )
         _certificate_holds(trip, request, cost, solution.selected, n_t, n_r)
 
 

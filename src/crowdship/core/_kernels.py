@@ -733,3 +733,236 @@ def shortest_augmenting_paths(
         if mate_row[i] < 0:
             mate_row[i] = -1
     return mate_row, scanned
+
+
+@njit(cache=True)
+def repair_flow(
+    n_trips: int,
+    n_requests: int,
+    trip: np.ndarray,  # the small problem's arcs: trip, request and integer cost of each
+    request: np.ndarray,
+    cost: np.ndarray,
+    used: np.ndarray,  # (in/out) bool per arc: the arcs the flow uses, a matching
+    potential: np.ndarray,  # (in/out) trips, requests, source, sink: valid on the old arcs
+    max_paths: int,  # give up if more units than this have to move
+    budget: int,  # give up once more arcs than this have been scanned
+) -> tuple[bool, int]:
+    """Make the flow ``used`` a cheapest one of its value again after arcs joined, from the
+    potentials that proved it before (successive shortest paths from a pseudoflow).
+
+    Residual arcs (unit flow source -> trips -> requests -> sink): unused arcs forward at
+    their cost, used ones backward at minus it, source -> a trip it does not feed and a
+    trip it feeds -> source, a request that feeds nothing -> sink and sink -> a request
+    that feeds it, at 0. Reduced costs are ``c + pi(tail) - pi(head)``.
+
+    1. Every joined arc with a negative reduced cost opens one end: a request that feeds
+       the sink (its used arc, if any, is dropped: its trip keeps a unit it cannot pass on,
+       an *excess*, and the request lacks one, a *deficit*) gets the least potential its
+       arcs allow, which only raises reduced costs (no residual arc leaves it); otherwise
+       its trip, which the source feeds, gets the largest (no residual arc enters it), its
+       used arc dropped likewise. Both ends free would be an augmenting path, impossible
+       when the flow's value is the largest on all arcs. Every reduced cost is then >= 0.
+    2. Each excess trip sends its unit along a shortest path (Dijkstra on reduced costs)
+       to the nearest deficit request, and potentials move by the distances, which keeps
+       every reduced cost >= 0. With no excess left the flow has its old value and
+       potentials prove it a cheapest one on these arcs.
+
+    Returns whether the flow was repaired (False if step 1 finds two free ends, or more
+    than ``max_paths`` excess units, or the paths scan more than ``budget`` arcs: the
+    caller then solves from scratch; ``used`` and ``potential`` are left half-way), and
+    the number of arcs scanned."""
+    n_arcs = len(trip)
+    source = n_trips + n_requests
+    sink = source + 1
+    n_nodes = sink + 1
+    order, offsets = _group_offsets(trip, n_trips)  # arcs grouped by trip
+    mate_trip = np.full(n_trips, -1, dtype=np.int64)
+    mate_request = np.full(n_requests, -1, dtype=np.int64)
+    for a in range(n_arcs):
+        if used[a]:
+            mate_trip[trip[a]] = a
+            mate_request[request[a]] = a
+    fed = mate_trip >= 0  # source -> trip carries a unit
+    feeds = mate_request >= 0  # request -> sink carries a unit
+    excess = np.zeros(n_trips, dtype=np.int64)
+    deficit = np.zeros(n_requests, dtype=np.bool_)
+    open_trip = np.zeros(n_trips, dtype=np.bool_)
+    open_request = np.zeros(n_requests, dtype=np.bool_)
+    for a in range(n_arcs):
+        t, r = trip[a], request[a]
+        if used[a] or open_trip[t] or open_request[r]:
+            continue
+        if cost[a] + potential[t] - potential[n_trips + r] >= 0:
+            continue
+        if feeds[r]:
+            open_request[r] = True
+            old = mate_request[r]
+            if old >= 0:
+                used[old] = False
+                mate_trip[trip[old]] = -1
+                mate_request[r] = -1
+                excess[trip[old]] += 1
+                deficit[r] = True
+        elif fed[t]:
+            open_trip[t] = True
+            old = mate_trip[t]
+            if old >= 0:
+                used[old] = False
+                mate_request[request[old]] = -1
+                mate_trip[t] = -1
+                excess[t] += 1
+                deficit[request[old]] = True
+        else:
+            return False, 0
+    for t in range(n_trips):
+        if open_trip[t]:
+            high = potential[t]
+            for p in range(offsets[t], offsets[t + 1]):
+                a = order[p]
+                high = max(high, potential[n_trips + request[a]] - cost[a])
+            potential[t] = high
+    for a in range(n_arcs):
+        r = request[a]
+        if open_request[r]:
+            potential[n_trips + r] = min(potential[n_trips + r], cost[a] + potential[trip[a]])
+    dist = np.full(n_nodes, UNREACHED, dtype=np.int64)
+    pred = np.full(n_nodes, -1, dtype=np.int64)  # previous node
+    pred_arc = np.full(n_nodes, -1, dtype=np.int64)  # arc between them (-1: source, sink)
+    done = np.zeros(n_nodes, dtype=np.bool_)
+    touched = np.empty(n_nodes, dtype=np.int64)
+    finished = np.empty(n_nodes, dtype=np.int64)
+    heap_max = n_arcs + 3 * n_nodes + 1
+    keys = np.empty(heap_max, dtype=np.int64)
+    items = np.empty(heap_max, dtype=np.int64)
+    scanned = 0
+    excess_trips = np.flatnonzero(excess > 0)
+    if len(excess_trips) > max_paths:
+        return False, scanned
+    for i in range(len(excess_trips)):
+        x = int(excess_trips[i])
+        if scanned > budget:
+            return False, scanned
+        n_touched = 1
+        n_finished = 0
+        touched[0] = x
+        dist[x] = 0
+        size = _heap_push(keys, items, 0, 0, x)
+        end, length = -1, 0
+        while size > 0:
+            d, u, size = _heap_pop(keys, items, size)
+            if done[u] or d != dist[u]:
+                continue
+            done[u] = True
+            finished[n_finished] = u
+            n_finished += 1
+            if u >= n_trips and u < source and deficit[u - n_trips]:
+                end, length = u, d
+                break
+            pu = potential[u]
+            if u < n_trips:
+                scanned += offsets[u + 1] - offsets[u]
+                for p in range(offsets[u], offsets[u + 1]):
+                    a = order[p]
+                    if used[a]:
+                        continue
+                    v = n_trips + request[a]
+                    nd = d + cost[a] + pu - potential[v]
+                    if nd < dist[v]:
+                        if dist[v] == UNREACHED:
+                            touched[n_touched] = v
+                            n_touched += 1
+                        dist[v], pred[v], pred_arc[v] = nd, u, a
+                        size = _heap_push(keys, items, size, nd, v)
+                if fed[u]:
+                    v = source
+                    nd = d + pu - potential[v]
+                    if nd < dist[v]:
+                        if dist[v] == UNREACHED:
+                            touched[n_touched] = v
+                            n_touched += 1
+                        dist[v], pred[v], pred_arc[v] = nd, u, -1
+                        size = _heap_push(keys, items, size, nd, v)
+            elif u < source:
+                r = u - n_trips
+                a = mate_request[r]
+                if a >= 0:
+                    v = trip[a]
+                    nd = d - cost[a] + pu - potential[v]
+                    if nd < dist[v]:
+                        if dist[v] == UNREACHED:
+                            touched[n_touched] = v
+                            n_touched += 1
+                        dist[v], pred[v], pred_arc[v] = nd, u, a
+                        size = _heap_push(keys, items, size, nd, v)
+                if not feeds[r]:
+                    v = sink
+                    nd = d + pu - potential[v]
+                    if nd < dist[v]:
+                        if dist[v] == UNREACHED:
+                            touched[n_touched] = v
+                            n_touched += 1
+                        dist[v], pred[v], pred_arc[v] = nd, u, -1
+                        size = _heap_push(keys, items, size, nd, v)
+            elif u == source:
+                scanned += n_trips
+                for v in range(n_trips):
+                    if fed[v] or done[v]:
+                        continue
+                    nd = d + pu - potential[v]
+                    if nd < dist[v]:
+                        if dist[v] == UNREACHED:
+                            touched[n_touched] = v
+                            n_touched += 1
+                        dist[v], pred[v], pred_arc[v] = nd, u, -1
+                        size = _heap_push(keys, items, size, nd, v)
+            else:
+                scanned += n_requests
+                for r in range(n_requests):
+                    v = n_trips + r
+                    if not feeds[r] or done[v]:
+                        continue
+                    nd = d + pu - potential[v]
+                    if nd < dist[v]:
+                        if dist[v] == UNREACHED:
+                            touched[n_touched] = v
+                            n_touched += 1
+                        dist[v], pred[v], pred_arc[v] = nd, u, -1
+                        size = _heap_push(keys, items, size, nd, v)
+        if end < 0:  # cannot happen: the unit can go back the way it came
+            return False, scanned
+        for f in range(n_finished):
+            v = finished[f]
+            potential[v] += dist[v] - length
+        # Augment along the path, from its end back to the excess trip.
+        v = end
+        while v != x:
+            u = pred[v]
+            a = pred_arc[v]
+            if u < n_trips and v >= n_trips and v < source:  # trip -> request: use it
+                used[a] = True
+                mate_trip[u] = a
+                mate_request[v - n_trips] = a
+            elif u >= n_trips and u < source and v < n_trips:  # request -> trip: drop it
+                used[a] = False
+                if mate_trip[v] == a:
+                    mate_trip[v] = -1
+                if mate_request[u - n_trips] == a:
+                    mate_request[u - n_trips] = -1
+            elif v == source:  # the trip hands its unit back
+                fed[u] = False
+            elif u == source:
+                fed[v] = True
+            elif v == sink:
+                feeds[u - n_trips] = True
+            else:  # sink -> request
+                feeds[v - n_trips] = False
+            v = u
+        excess[x] -= 1
+        deficit[end - n_trips] = False
+        for f in range(n_touched):
+            v = touched[f]
+            dist[v] = UNREACHED
+            done[v] = False
+            pred[v] = -1
+            pred_arc[v] = -1
+    return True, scanned

@@ -20,6 +20,7 @@ from crowdship.core._kernels import (
     group_offsets,
     label_correcting,
     maximum_matching,
+    repair_flow,
     rounded_multiple,
     shortest_augmenting_paths,
     trip_groups,
@@ -32,6 +33,12 @@ PER_NODE_ROUND = 3
 #: Above this many arcs scanned per arc, the certified solve's next small problems go to
 #: OR-Tools instead of the compiled shortest paths (decided by work, so runs are repeatable).
 SSP_WORK_PER_ARC = 25
+#: A repair (``repair_flow``) gives up, and the small problem is solved again, when more
+#: than this share of the smaller side's nodes must find new partners (each a shortest
+#: path, several times longer than a solve's average path), or once it has scanned this
+#: share of the arcs the last solve scanned. Both only decide speed: either way is exact.
+REPAIR_PATHS = 0.02
+REPAIR_SHARE = 0.5
 
 
 class SolverError(RuntimeError):
@@ -149,9 +156,9 @@ def certified_max_matching_min_cost(
        so a left-out arc breaks the proof only if it could really lower the cost: every
        left-out arc with ``c + pi(t) - pi(r) >= 0`` is proven useless.
     3. Otherwise the arcs that break the proof, and those within ``margin`` of breaking it,
-       join the small problem, at most ``batch`` at a time, most negative first. The flow is
-       kept if the grown residual graph still has potentials (no negative cycle: often the
-       potentials were one dual optimum among many), and solved again otherwise.
+       join the small problem, at most ``batch`` at a time, most negative first. Where few
+       nodes are touched, the flow is repaired from the potentials that proved it (a few
+       shortest paths, :func:`repair_flow`); otherwise the small problem is solved again.
 
     Returns the solution and the number of arcs of the last small problem.
     """
@@ -183,12 +190,14 @@ def certified_max_matching_min_cost(
     # Successive shortest paths scan each arc a few times on most days; where requests
     # crowd (hotspots) each path grows long as arcs join, and OR-Tools' cost scaling wins.
     compiled = solved.work <= SSP_WORK_PER_ARC * len(subset)
+    work = solved.work  # arcs the last compiled solve scanned
     for _ in range(max_rounds):
         potential = _residual_potentials(trip, request, cost, subset, chosen, n_trips, n_requests)
         if potential is None:  # the arcs added last make the flow improvable: solve again
             solved = _solve_small(trip, request, cost, subset, n_trips, n_requests, compiled)
             chosen = subset[solved.selected]
             compiled = compiled and solved.work <= SSP_WORK_PER_ARC * len(subset)
+            work = max(work, solved.work)
             continue
         nearly_broken, broken = arcs_below(trip, request, cost, potential, n_trips, active, margin)
         if broken == 0:
@@ -206,6 +215,28 @@ def certified_max_matching_min_cost(
                 add = add[np.argpartition(reduced, batch)[:batch]]
         active[add] = True
         subset = np.flatnonzero(active)
+        # Repair the flow from the potentials that proved it on the smaller arc set (a few
+        # shortest paths), instead of solving the grown small problem again.
+        used = np.zeros(len(subset), dtype=bool)
+        used[np.searchsorted(subset, chosen)] = True
+        repaired, _ = repair_flow(
+            n_trips,
+            n_requests,
+            trip[subset],
+            request[subset],
+            cost[subset],
+            used,
+            potential,
+            max(1, int(REPAIR_PATHS * min(n_trips, n_requests))),
+            int(REPAIR_SHARE * max(work, len(subset))),
+        )
+        if repaired:
+            chosen = subset[used]
+        else:
+            solved = _solve_small(trip, request, cost, subset, n_trips, n_requests, compiled)
+            chosen = subset[solved.selected]
+            compiled = compiled and solved.work <= SSP_WORK_PER_ARC * len(subset)
+            work = max(work, solved.work)
     full = max_matching_min_cost(trip, request, cost)
     return full, n_arcs
 
@@ -235,7 +266,7 @@ def _residual_potentials(
     n_trips: int,
     n_requests: int,
 ) -> IntArray | None:
-    """Node potentials (trips, then requests) under which every residual arc of the flow
+    """Node potentials (trips, requests, source, sink) under which every residual arc of the flow
     ``chosen`` on the arcs ``subset`` has a non-negative reduced cost, with the requests'
     potentials as low as the residual graph allows; None if it has a negative cycle, that
     is, if the flow is not a cheapest one of its value on these arcs.
@@ -292,7 +323,7 @@ def _residual_potentials(
         # the flow is positive (every matched trip returns to the source, every request
         # reaches its trip or the sink). Prove nothing then: solve all arcs.
         raise _CannotCertify
-    return potential[: n_trips + n_requests]
+    return potential
 
 
 def max_weight_matching(trip: IntArray, request: IntArray, weight: IntArray) -> FlowSolution:
