@@ -11,6 +11,25 @@ import numpy as np
 from numba import njit, prange
 
 
+def _load_numba_array_math() -> None:
+    """Import numba's array math (its first compiled call, or cache load, imports it) without
+    importing SciPy's linear algebra: the module checks for BLAS at import by importing
+    ``scipy.linalg``, 0.1 to 0.2 s of every ``crowdship match`` process (SciPy's array-API
+    layer imports ``numpy.f2py``). No kernel here uses BLAS, and numba's linear algebra
+    still checks for it when such a function is compiled."""
+    import numba.np.linalg as linalg
+
+    real = linalg.ensure_blas
+    linalg.ensure_blas = lambda: None
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        linalg.ensure_blas = real
+
+
+_load_numba_array_math()
+
+
 @njit(cache=True)
 def _clamp(value: int, top: int) -> int:
     return min(max(value, 0), top)
