@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
 
 from tests.web.conftest import DESKTOP, PHONE, check_accessibility, screenshot, sign_in, sign_up
-from tests.web.test_journeys import OPERATOR, expect_text, order_card, pass_assessment
+from tests.web.test_journeys import OPERATOR, expect_text, order_card, pass_assessment, post_order
 
 pytestmark = pytest.mark.browser
 
@@ -181,3 +182,57 @@ def test_pickup_point_staff_take_a_parcel_in_and_hand_it_to_its_receiver(server,
     expect_text(staff.get_by_test_id("notice"), rf"Order {order_id}: Handed to the receiver")
     staff.set_viewport_size(PHONE)
     screenshot(staff, "staff-desk-phone")
+
+
+def test_the_operator_drags_an_order_onto_a_trip_to_offer_it(pages):
+    sender = pages(DESKTOP)
+    sign_up(sender, "merchant", "Dispatch Shop", "shop.dispatch@example.com", "+358405550400")
+    post_order(
+        sender, "Dispatched Receiver", "+358405550401", (60.2610, 24.9300), (60.2560, 24.9450)
+    )
+    order_id = int(
+        re.search(
+            r"Order (\d+)", sender.locator(".card", has_text="Dispatched Receiver").inner_text()
+        )[1]
+    )
+    courier = pages(PHONE)
+    sign_up(courier, "courier", "Dispatch Rider", "rider.dispatch@example.com", "+358405550402")
+    pass_assessment(courier)
+    courier.get_by_role("button", name="My trips").click()
+    trips = []
+    # The second trip, 3 km away with 6 minutes to spare, has no time for the detour.
+    for ends, arrive_within in (
+        (("60.2620", "24.9280", "60.2550", "24.9470"), None),
+        (("60.2800", "24.8800", "60.2810", "24.8820"), 6),
+    ):
+        for label, value in zip(
+            ("Start latitude", "Start longitude", "End latitude", "End longitude"),
+            ends,
+            strict=True,
+        ):
+            courier.get_by_label(label).fill(value)
+        if arrive_within is not None:
+            leave = datetime.fromisoformat(courier.get_by_label("Leave at").input_value())
+            arrive = leave + timedelta(minutes=arrive_within)
+            courier.get_by_label("Arrive by").fill(arrive.strftime("%Y-%m-%dT%H:%M"))
+        courier.get_by_role("button", name="Register trip").click()
+        expect_text(courier.locator("main"), r"Trip \d+ registered")
+        notice = courier.locator("main").inner_text()
+        trips.append(int(re.search(r"Trip (\d+) registered", notice)[1]))
+    trip_id, too_short = trips
+
+    operator = pages(DESKTOP)
+    sign_in(operator, OPERATOR)
+    operator.get_by_role("button", name="Dispatch", exact=True).click()
+    ticket = operator.locator(f".ticket[data-order='{order_id}']")
+    # A trip with no time for the detour: refused, with the part of the rule it breaks.
+    ticket.drag_to(operator.locator(f".column.drop[data-trip='{too_short}']"))
+    expect_text(operator.locator('.field-error[data-field="trip_id"]'), r"after its latest arrival")
+    screenshot(operator, "console-dispatch-refused-desktop")
+    # The courier's own trip fits: offered, and the courier's open page shows it.
+    ticket.drag_to(operator.locator(f".column.drop[data-trip='{trip_id}']"))
+    expect_text(
+        operator.get_by_test_id("notice"), rf"Order {order_id} is offered to trip {trip_id}"
+    )
+    courier.get_by_role("button", name=re.compile(r"^Offers")).click()
+    expect_text(courier.locator("main"), rf"Order {order_id}:")

@@ -8,6 +8,7 @@ import type {
   EventPublic,
   IncidentPublic,
   MatchingRunPublic,
+  OfferPublic,
   OrderPublic,
   OrderStatus,
   PayoutRunPublic,
@@ -232,23 +233,26 @@ function Dispatch({ version }: { version: number }) {
   const [error, setError] = useState<ApiError | null>(null);
   const [done, setDone] = useState("");
   const [choice, setChoice] = useState<Record<number, string>>({});
+  const [answering, setAnswering] = useState<Set<number>>(new Set()); // trips with an offer out
   const load = async () => {
     // Open orders: waiting, or offered but not yet answered (the operator may step in).
-    const [posted, offered, t] = await Promise.all([
+    const [posted, offered, t, waiting] = await Promise.all([
       api.get<OrderPublic[]>("/orders?status=posted&limit=200"),
       api.get<OrderPublic[]>("/orders?status=offered&limit=200"),
       api.get<TripPublic[]>("/trips?status=open&limit=200"),
+      api.get<OfferPublic[]>("/offers?status=pending&limit=1000"),
     ]);
     setOrders([...posted, ...offered].sort((a, b) => a.id - b.id));
+    setAnswering(new Set(waiting.map((o) => o.trip_id)));
     setTrips(t.filter((trip) => new Date(trip.latest_arrival).getTime() > serviceNow()));
   };
   useEffect(() => void load(), [version]);
-  const assign = async (orderId: number, tripId: number) => {
+  const offer = async (orderId: number, tripId: number) => {
     setError(null);
     setDone("");
     try {
-      await api.post(`/orders/${orderId}/reassign`, { trip_id: tripId, note: "dispatched by hand" });
-      setDone(`Order ${orderId} is on trip ${tripId}; its courier has been told.`);
+      await api.post("/matching/offers", { order_id: orderId, trip_id: tripId });
+      setDone(`Order ${orderId} is offered to trip ${tripId}; its courier has been told.`);
     } catch (err) {
       setError(asApiError(err));
     }
@@ -256,33 +260,35 @@ function Dispatch({ version }: { version: number }) {
   };
   return (
     <section aria-label="Dispatch board">
-      <p class="muted">Drag an open order onto a trip (or choose the trip and press Assign). The service checks that it fits and says why when it does not.</p>
-      <FormError error={error} />
-      {done && <p role="status">{done}</p>}
+      <p class="muted">Drag an open order onto a trip to offer it to its courier (or choose the trip and press Offer). The service checks that it fits and says why when it does not.</p>
+      <FormError error={error} fields={["trip_id"]} />
+      {error?.forField("trip_id") && <p class="field-error" role="alert" data-field="trip_id">{error.forField("trip_id")}</p>}
+      {done && <p role="status" data-testid="notice">{done}</p>}
       <div class="board">
         <div class="column">
           <h2>Open orders ({orders.length})</h2>
           {orders.length === 0 && <Empty>No open orders.</Empty>}
           {orders.map((o) => (
-            <div key={o.id} class="ticket" draggable onDragStart={(e) => e.dataTransfer?.setData("text/plain", String(o.id))}>
+            <div key={o.id} class="ticket" data-order={o.id} draggable onDragStart={(e) => e.dataTransfer?.setData("text/plain", String(o.id))}>
               <strong>#{o.id}</strong> <Status status={o.status} /> {o.pickup_address} → {o.delivery_address}
               <div class="row">
                 <label class="sr-only" for={`assign-${o.id}`}>Trip for order {o.id}</label>
                 <select id={`assign-${o.id}`} value={choice[o.id] ?? ""} onChange={(e) => setChoice({ ...choice, [o.id]: e.currentTarget.value })}>
                   <option value="">trip…</option>
-                  {trips.map((t) => <option key={t.id} value={t.id}>trip {t.id}</option>)}
+                  {trips.filter((t) => !answering.has(t.id)).map((t) => <option key={t.id} value={t.id}>trip {t.id}</option>)}
                 </select>
-                <button type="button" disabled={!choice[o.id]} onClick={() => void assign(o.id, Number(choice[o.id]))}>Assign</button>
+                <button type="button" disabled={!choice[o.id]} onClick={() => void offer(o.id, Number(choice[o.id]))}>Offer</button>
               </div>
             </div>
           ))}
         </div>
         <div class="trips-columns">
           {trips.map((t) => (
-            <div key={t.id} class="column drop" data-trip={t.id}
+            <div key={t.id} class={answering.has(t.id) ? "column drop answering" : "column drop"} data-trip={t.id}
               onDragOver={(e) => e.preventDefault()}
-              onDrop={(e) => { e.preventDefault(); const id = Number(e.dataTransfer?.getData("text/plain")); if (id) void assign(id, t.id); }}>
+              onDrop={(e) => { e.preventDefault(); const id = Number(e.dataTransfer?.getData("text/plain")); if (id) void offer(id, t.id); }}>
               <h3>Trip {t.id}</h3>
+              {answering.has(t.id) && <p class="muted">an offer waits for its answer</p>}
               <p class="muted">courier {t.courier_id} · {clock(t.earliest_departure)}–{clock(t.latest_arrival)}{t.vehicle ? ` · ${t.vehicle}` : ""}</p>
             </div>
           ))}

@@ -17,7 +17,12 @@ from crowdship.service.deps import (
     WriteSession,
 )
 from crowdship.service.entities.offers.models import MatchingRun, Offer, OfferStatus
-from crowdship.service.entities.offers.schemas import FittingOrder, MatchingRunPublic, OfferPublic
+from crowdship.service.entities.offers.schemas import (
+    FittingOrder,
+    HandOfferIn,
+    MatchingRunPublic,
+    OfferPublic,
+)
 from crowdship.service.entities.orders.models import Order
 from crowdship.service.entities.orders.schemas import Assignment, GrabIn, OrderSummary
 from crowdship.service.errors import Conflict
@@ -131,6 +136,21 @@ async def run_now(actor: Operator, context: Context) -> MatchingRun:
     if run is None:  # pragma: no cover - only with only_if_due
         raise Conflict("matching run skipped")
     return run
+
+
+@router.post(
+    "/matching/offers",
+    response_model=OfferPublic,
+    status_code=201,
+    responses=refusals(404, 409, 422),
+)
+def offer_by_hand(
+    body: HandOfferIn, actor: Operator, session: WriteSession, context: Context
+) -> OfferPublic:
+    """Operator: offer an open order to one trip's courier (the dispatch board). The pair
+    must fit the rule; if it does not, the 422 says which part it breaks."""
+    offer, order = matching.offer_by_hand(session, context, actor, body.order_id, body.trip_id)
+    return _offer_public(offer, order)
 
 
 @router.get("/matching/runs", response_model=list[MatchingRunPublic], responses=refusals(403))

@@ -128,11 +128,11 @@ def list_offers(
 
 def _grabbing_trip(session: Session, actor: Actor, trip_id: int, now: datetime) -> Trip:
     trip = trip_access.own(session, actor, trip_id, for_update=True)
-    _check_free(session, trip, now)
+    check_free(session, trip, now)
     return trip
 
 
-def _check_free(session: Session, trip: Trip, now: datetime) -> None:
+def check_free(session: Session, trip: Trip, now: datetime) -> None:
     """The trip can take an order now: open, not departed, no offer waiting for an answer."""
     trip_id = trip.id
     if trip.status != TripStatus.OPEN:
@@ -144,7 +144,7 @@ def _check_free(session: Session, trip: Trip, now: datetime) -> None:
         )
     if offers.pending_offer_exists(session, trip_id):
         raise Conflict(
-            f"trip {trip_id} has a pending offer; answer it before grabbing another order",
+            f"trip {trip_id} has a pending offer: its courier answers that one first",
             status=trip.status.value,
         )
 
@@ -199,10 +199,7 @@ def grab(
             f"order {order_id} is {order.status.value}, not open", status=order.status.value
         )
     if len(core_model.check_one(trip, order, context.travel, now)) == 0:
-        raise Invalid(
-            "trip_id",
-            f"trip {trip_id} cannot carry order {order_id} within both time windows",
-        )
+        raise Invalid("trip_id", core_model.why_not(trip, order, context.travel))
     if not trips.transition(session, trip_id, TripAction.ASSIGN, now):
         raise Conflict(f"trip {trip_id} changed meanwhile", status=trip.status.value)
     orders.transition(
@@ -357,7 +354,7 @@ def reassign(
     if order.trip_id == trip_id:
         raise Conflict(f"order {order_id} is already on trip {trip_id}", status=order.status.value)
     trip = trip_access.visible(session, actor, trip_id, for_update=True)
-    _check_free(session, trip, now)
+    check_free(session, trip, now)
     trust.require_courier_may_work(session, context, trip.courier_id)
     if order.status == OrderStatus.ACCEPTED:
         late = may_leave_trip(order, actor, context, now)
@@ -369,9 +366,7 @@ def reassign(
             status=order.status.value,
         )
     if len(core_model.check_one(trip, order, context.travel, now)) == 0:
-        raise Invalid(
-            "trip_id", f"trip {trip_id} cannot carry order {order_id} within both time windows"
-        )
+        raise Invalid("trip_id", core_model.why_not(trip, order, context.travel))
     if not trips.transition(session, trip_id, TripAction.ASSIGN, now):
         raise Conflict(f"trip {trip_id} changed meanwhile", status=trip.status.value)
     orders.transition(

@@ -66,3 +66,33 @@ def check_one(trip: Trip, order: Order, travel: TravelModel, ref: datetime) -> F
     direct = DirectTimes.of(core_t, core_r, travel)
     zero = np.zeros(1, dtype=np.int64)
     return check_pairs(core_t, core_r, travel, direct, zero, zero)
+
+
+def why_not(trip: Trip, order: Order, travel: TravelModel) -> str:
+    """Which part of the rule a (trip, order) pair breaks, in words with the times: leave
+    the origin at the earliest departure, drive to the pickup, wait for the parcel if early,
+    deliver by its latest delivery, reach the destination by the latest arrival."""
+    origin = (trip.origin_lat, trip.origin_lon)
+    pickup = (order.pickup_lat, order.pickup_lon)
+    drop = (order.delivery_lat, order.delivery_lon)
+    end = (trip.destination_lat, trip.destination_lon)
+    at_pickup = max(
+        trip.earliest_departure + timedelta(minutes=travel.minutes(origin, pickup)),
+        order.earliest_pickup,
+    )
+    delivered = at_pickup + timedelta(minutes=travel.minutes(pickup, drop))
+    arrival = delivered + timedelta(minutes=travel.minutes(drop, end))
+    if delivered > order.latest_delivery:
+        return (
+            f"leaving at {trip.earliest_departure:%H:%M} UTC, trip {trip.id} would deliver "
+            f"order {order.id} at {delivered:%H:%M}, after its latest delivery "
+            f"{order.latest_delivery:%H:%M}"
+        )
+    if arrival > trip.latest_arrival:
+        late = (arrival - trip.latest_arrival).total_seconds() / 60.0
+        return (
+            f"with order {order.id}, trip {trip.id} would reach its destination at "
+            f"{arrival:%H:%M} UTC, {late:.0f} min after its latest arrival "
+            f"{trip.latest_arrival:%H:%M}"
+        )
+    return f"trip {trip.id} cannot carry order {order.id} within both time windows"

@@ -12,24 +12,25 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy.orm import Session
 
-from crowdship.core import CostFunction, match, policy_named
+from crowdship.core import CostFunction, match, policy_named, schedule
 from crowdship.service.context import ServiceContext
 from crowdship.service.entities.accounts import repository as accounts
 from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role
 from crowdship.service.entities.offers import repository as offers
 from crowdship.service.entities.offers.lifecycle import OfferAction
-from crowdship.service.entities.offers.models import MatchingRun
+from crowdship.service.entities.offers.models import MatchingRun, Offer
 from crowdship.service.entities.orders import repository as orders
-from crowdship.service.entities.orders.lifecycle import Action
+from crowdship.service.entities.orders import service as order_access
+from crowdship.service.entities.orders.lifecycle import Action, OrderStatus
 from crowdship.service.entities.orders.models import Order
 from crowdship.service.entities.ratings import service as ratings
 from crowdship.service.entities.trips import repository as trips
 from crowdship.service.entities.trips.models import Trip
-from crowdship.service.errors import Conflict
+from crowdship.service.errors import Conflict, Invalid, NotFound
 from crowdship.service.lock import job_lock
-from crowdship.service.workflows import core_model
-from crowdship.service.workflows.assignment import expire_offer
+from crowdship.service.workflows import core_model, trust
+from crowdship.service.workflows.assignment import check_free, expire_offer
 
 log = logging.getLogger("crowdship.matching")
 
@@ -231,9 +232,10 @@ def commit_now(
 def _send_offers(
     session: Session,
     context: ServiceContext,
-    run_id: int,
+    run_id: int | None,
     proposals: list[Proposal],
     now: datetime,
+    by: int | None = None,
 ) -> list[Proposal]:
     """Write offers for the proposals whose order and trip are still free, all at once.
 
@@ -248,16 +250,15 @@ def _send_offers(
     keep = [p for p in proposals if p.order_id in still_posted and p.trip_id in still_open]
     if not keep:
         return []
+    origin = f"matching run {run_id}" if run_id is not None else "offered by hand"
     orders.transition_many(
         session,
         [
-            orders.Change(
-                p.order_id, p.trip_id, f"matching run {run_id}: detour {p.detour_min:.1f} min"
-            )
+            orders.Change(p.order_id, p.trip_id, f"{origin}: detour {p.detour_min:.1f} min")
             for p in keep
         ],
         Action.OFFER,
-        None,
+        by,
         now,
     )
     courier_of = trips.courier_of(session, {p.trip_id for p in keep})
@@ -285,3 +286,44 @@ def _send_offers(
 def runs(session: Session, actor: Actor, limit: int) -> list[MatchingRun]:
     actor.require(Role.OPERATOR)
     return offers.runs(session, limit)
+
+
+def offer_by_hand(
+    session: Session, context: ServiceContext, actor: Actor, order_id: int, trip_id: int
+) -> tuple[Offer, Order]:
+    """Operator: offer an open order to one trip's courier, as a matching run would (the
+    same rule, expiry and notification); the courier accepts or rejects it. A pair that does
+    not fit is refused with the part of the rule it breaks."""
+    actor.require(Role.OPERATOR)
+    now = context.clock.now()
+    order = orders.get(session, order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} not found")
+    trip = trips.get(session, trip_id, for_update=True)
+    if trip is None:
+        raise NotFound(f"trip {trip_id} not found")
+    if order.status != OrderStatus.POSTED or order.locked:
+        waiting = " (an offer waits for its answer)" if order.status == OrderStatus.OFFERED else ""
+        raise Conflict(
+            f"order {order_id} is {order.status.value}, not open{waiting}",
+            status=order.status.value,
+        )
+    check_free(session, trip, now)  # open, not departed, no offer waiting
+    trust.require_courier_may_work(session, context, trip.courier_id)
+    fits = core_model.check_one(trip, order, context.travel, now)
+    if len(fits) == 0:
+        raise Invalid("trip_id", core_model.why_not(trip, order, context.travel))
+    core_t = core_model.core_trips([trip], now)
+    core_r = core_model.core_requests([order], now)
+    times = schedule(core_t, core_r, context.travel, fits.trip, fits.request)
+    proposal = Proposal(
+        trip_id,
+        order_id,
+        float(fits.detour[0]),
+        core_model.at_minutes(now, times.pickup_time[0]),
+        core_model.at_minutes(now, times.delivery_time[0]),
+    )
+    sent = _send_offers(session, context, None, [proposal], now, by=actor.id)
+    if not sent:
+        raise Conflict(f"order {order_id} or trip {trip_id} changed meanwhile", status="posted")
+    return offers.pending_for(session, order_id, trip_id), order_access.fresh(session, order_id)

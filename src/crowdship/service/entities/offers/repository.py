@@ -129,7 +129,11 @@ class NewOffer:
 
 
 def add_many(
-    session: Session, run_id: int, offers: Sequence[NewOffer], now: datetime, expires: datetime
+    session: Session,
+    run_id: int | None,
+    offers: Sequence[NewOffer],
+    now: datetime,
+    expires: datetime,
 ) -> None:
     if not offers:
         return
@@ -260,3 +264,11 @@ def carried_by(session: Session, courier_ids: set[int]) -> list[Carried]:
         .order_by(Order.id)
     )
     return [Carried(o, p, d) for o, p, d in session.execute(query)]
+
+
+def pending_for(session: Session, order_id: int, trip_id: int) -> Offer:
+    """The pending offer of this order to this trip (just written)."""
+    query = select(Offer).where(
+        Offer.order_id == order_id, Offer.trip_id == trip_id, Offer.status == OfferStatus.PENDING
+    )
+    return session.scalars(query).one()

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict
 
 from crowdship.service.entities.offers.models import OfferStatus
 from crowdship.service.entities.orders.schemas import OrderSummary
+from crowdship.service.schemas import Id
 
 
 class OfferPublic(BaseModel):
@@ -49,3 +50,12 @@ class MatchingRunPublic(BaseModel):
     load_s: float
     match_s: float
     write_s: float
+
+
+class HandOfferIn(BaseModel):
+    """The operator offers this open order to this trip's courier (the dispatch board)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: Id
+    trip_id: Id

@@ -1,0 +1,50 @@
+"""The dispatch board (issue 17): the operator offers an open order to a trip by hand. The
+same rule, expiry and answer as a matching run's offer; a pair that does not fit is refused
+with the part of the rule it breaks."""
+
+from __future__ import annotations
+
+from tests.service.conftest import order_body, trip_body
+
+
+def test_an_offer_by_hand_is_answered_like_any_other(service):
+    operator, sender, courier = (service.party(r) for r in ("operator", "merchant", "courier"))
+    order_id = sender.post("/orders", json=order_body()).json()["id"]
+    trip_id = courier.post("/trips", json=trip_body()).json()["id"]
+    made = operator.post("/matching/offers", json={"order_id": order_id, "trip_id": trip_id})
+    assert made.status_code == 201, made.text
+    offer = made.json()
+    assert offer["status"] == "pending" and offer["courier_id"] == courier.id
+    assert offer["order"]["status"] == "offered" and offer["detour_min"] >= 0
+    mine = courier.get("/offers?status=pending").json()
+    assert [o["id"] for o in mine] == [offer["id"]]
+    events = operator.get(f"/orders/{order_id}/events").json()
+    assert events[-1]["action"] == "offer" and events[-1]["actor_id"] == operator.id
+    assert "offered by hand" in events[-1]["note"]
+    accepted = courier.post(f"/offers/{offer['id']}/accept")
+    assert accepted.status_code == 200, accepted.text
+    # Once offered or taken, it cannot be offered again.
+    again = operator.post("/matching/offers", json={"order_id": order_id, "trip_id": trip_id})
+    assert again.status_code == 409 and "accepted" in again.json()["detail"]
+
+
+def test_a_pair_that_does_not_fit_is_refused_with_the_reason(service):
+    operator, sender, courier = (service.party(r) for r in ("operator", "merchant", "courier"))
+    # The trip ends long before the parcel may even be picked up.
+    order_id = sender.post("/orders", json=order_body(earliest=200, latest=400)).json()["id"]
+    trip_id = courier.post("/trips", json=trip_body(depart=10, arrive=60)).json()["id"]
+    refused = operator.post("/matching/offers", json={"order_id": order_id, "trip_id": trip_id})
+    assert refused.status_code == 422
+    problem = refused.json()["errors"][0]
+    assert problem["field"] == "trip_id"
+    assert "after its latest arrival" in problem["problem"], problem
+    assert sender.get(f"/orders/{order_id}").json()["status"] == "posted"
+
+
+def test_only_the_operator_offers_by_hand(service):
+    sender, courier = service.party("merchant"), service.party("courier")
+    order_id = sender.post("/orders", json=order_body()).json()["id"]
+    trip_id = courier.post("/trips", json=trip_body()).json()["id"]
+    for party in (sender, courier):
+        answer = party.post("/matching/offers", json={"order_id": order_id, "trip_id": trip_id})
+        assert answer.status_code == 403
