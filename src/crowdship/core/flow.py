@@ -8,9 +8,9 @@ and round, so optima are exact for costs at a resolution of 1/1000 minute.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from crowdship.core._kernels import (
     UNREACHED,
@@ -26,6 +26,9 @@ from crowdship.core._kernels import (
     trip_groups,
 )
 from crowdship.core.model import IntArray
+
+if TYPE_CHECKING:
+    from ortools.graph.python import min_cost_flow
 
 COST_SCALE = 1000  # integer cost units per minute
 #: Arcs that break the certificate join the small problem at most this many per node a round.
@@ -65,6 +68,10 @@ def _compress(index: IntArray) -> tuple[IntArray, int]:
 def _build(
     trip: IntArray, request: IntArray, cost: IntArray
 ) -> tuple[min_cost_flow.SimpleMinCostFlow, int, int, int, int]:
+    # Imported here: a certified solve often never needs OR-Tools, and every
+    # ``crowdship match`` process would pay for the import.
+    from ortools.graph.python import min_cost_flow
+
     t_dense, n_t = _compress(trip)
     r_dense, n_r = _compress(request)
     source, sink = 0, 1 + n_t + n_r
