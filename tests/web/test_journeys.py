@@ -145,6 +145,20 @@ def test_a_courier_and_a_sender_do_an_order_from_posting_to_delivery(server, pag
         if f"(order {order_id}) has been picked up" in text
     )
     delivery_code = re.search(r"(\d{6})$", sms)[1]
+
+    # The receiver's tracking link (from the texts) shows the code to give at the door, and
+    # follows the delivery live.
+    receiver_phone = next(
+        p for p in PARCELS if any(f"(order {order_id})" in t for t in server.sms_to(p))
+    )
+    links = [re.search(r"(https?://\S+/track/\S+)", t) for t in server.sms_to(receiver_phone)]
+    link = next(m[1] for m in links if m)
+    receiver = pages(PHONE)
+    receiver.goto(link)
+    expect_text(receiver.get_by_test_id("door-code"), delivery_code)
+    assert "Test Sender" not in receiver.locator("body").inner_text()
+    screenshot(receiver, "receiver-tracking-phone")
+    check_accessibility(receiver, "receiver tracking")
     expect_text(courier.locator("main"), "Receiver's code")
     wrong = "000000" if delivery_code != "000000" else "111111"
     courier.get_by_label("Receiver's code").fill(wrong)
@@ -167,17 +181,8 @@ def test_a_courier_and_a_sender_do_an_order_from_posting_to_delivery(server, pag
     screenshot(sender, "sender-orders-desktop")
     check_accessibility(sender, "sender orders")
 
-    # The receiver's tracking link, from the SMS.
-    receiver_phone = next(
-        p for p in PARCELS if any(f"(order {order_id})" in t for t in server.sms_to(p))
-    )
-    links = [re.search(r"(https?://\S+/track/\S+)", t) for t in server.sms_to(receiver_phone)]
-    link = next(m[1] for m in links if m)
-    receiver = pages(PHONE)
-    receiver.goto(link)
+    # The receiver's page changed on its own; the code is gone with the hand-over.
     expect_text(receiver.locator("main"), "delivered")
-    assert "Test Sender" not in receiver.locator("body").inner_text()
-    screenshot(receiver, "receiver-tracking-phone")
-    check_accessibility(receiver, "receiver tracking")
+    assert receiver.get_by_test_id("door-code").count() == 0
     for page in (sender, courier, operator, receiver):
         assert page.errors == [], page.errors

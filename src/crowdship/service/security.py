@@ -66,6 +66,19 @@ def new_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
 
+def new_nonce() -> str:
+    return secrets.token_hex(8)
+
+
+def derived_code(purpose: str, order_id: int, nonce: str, key: str) -> str:
+    """A six-digit code worked out from a stored random nonce and the service secret: the
+    service can show it again (the receiver's tracking page), while the database alone
+    reveals nothing, as with the keyed hash."""
+    message = f"code:{purpose}:{order_id}:{nonce}".encode()
+    digest = hmac.new(key.encode(), message, hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"
+
+
 def hash_code(code: str, purpose: str, order_id: int, key: str) -> str:
     message = f"{purpose}:{order_id}:{code}".encode()
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()

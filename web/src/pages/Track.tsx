@@ -41,9 +41,14 @@ export function TrackPage({ token }: { token: string }) {
         <dt>Expected</dt><dd>between {time(order.earliest_pickup)} and {time(order.latest_delivery)}</dd>
         {order.courier_first_name && (<><dt>Courier</dt><dd>{order.courier_first_name}{order.courier_rating ? `, rated ${order.courier_rating.toFixed(1)} of 5` : ""}</dd></>)}
       </dl>
-      {order.status === "picked_up" && (
+      {order.door_code ? (
+        <p class="code-box">
+          {order.status === "picked_up" ? "Give this code to the courier at the door (or at the pickup point):" : "Give this code to collect your parcel:"}{" "}
+          <strong class="code" data-testid="door-code">{order.door_code}</strong>
+        </p>
+      ) : order.status === "picked_up" ? (
         <p class="code-box">Your parcel is on its way. Give the courier the <strong>code from your SMS</strong> at the door.</p>
-      )}
+      ) : null}
     </main>
   );
 }

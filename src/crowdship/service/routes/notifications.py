@@ -59,7 +59,7 @@ def choose_channel(data: ChannelIn, actor: CurrentActor, session: WriteSession) 
 def track(token: str, session: ReadSession, context: Context) -> TrackingPublic:
     """The receiver's tracking link (sent with every state change): no login; the token
     opens this one order's page and nothing else."""
-    order = notifying.track(session, context, token[:64])
+    order, door_code = notifying.track(session, context, token[:64])
     card = messaging.public_card(session, context, order)
     return TrackingPublic(
         order_id=order.id,
@@ -69,4 +69,5 @@ def track(token: str, session: ReadSession, context: Context) -> TrackingPublic:
         delivery_address=order.delivery_address,
         courier_first_name=card.first_name if card else None,
         courier_rating=card.rating if card else None,
+        door_code=door_code,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -24,8 +25,9 @@ from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role, User
 from crowdship.service.entities.notifications import repository as outbox
 from crowdship.service.entities.notifications.models import Notification, NotificationStatus
+from crowdship.service.entities.orders import handover
 from crowdship.service.entities.orders import repository as orders
-from crowdship.service.entities.orders.lifecycle import Action
+from crowdship.service.entities.orders.lifecycle import Action, OrderStatus
 from crowdship.service.entities.orders.models import Order, OrderEvent
 from crowdship.service.entities.trips import repository as trips
 from crowdship.service.errors import Conflict, NotFound
@@ -38,24 +40,42 @@ MAX_ATTEMPTS = 5
 TAKEN_OFF = {Action.RELEASE.value, Action.LATE_RELEASE.value, Action.CANCEL.value}
 
 
-def tracking_token(key: str, order_id: int) -> str:
-    """A capability for one order's tracking page: no password, nothing else reachable."""
-    digest = hmac.new(key.encode(), f"track:{order_id}".encode(), hashlib.sha256).hexdigest()
-    return f"{order_id}-{digest[:24]}"
+RECEIVER_MARK = "r"  # a receiver's token: "{id}-r{digest}"; the sender's: "{id}-{digest}"
 
 
-def order_of_token(key: str, token: str) -> int | None:
-    head, _, _ = token.partition("-")
+def tracking_token(key: str, order_id: int, receiver: bool = False) -> str:
+    """A capability for one order's tracking page: no password, nothing else reachable.
+    The receiver's own link also shows the code to give at the door; the sender's does not
+    (a sender who could read it could hand it to a courier who never delivered)."""
+    purpose = f"track-receiver:{order_id}" if receiver else f"track:{order_id}"
+    digest = hmac.new(key.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+    return f"{order_id}-{RECEIVER_MARK if receiver else ''}{digest[:24]}"
+
+
+@dataclass(frozen=True)
+class Tracking:
+    order_id: int
+    receiver: bool  # the receiver's link (shows the door code)
+
+
+def read_tracking_token(key: str, token: str) -> Tracking | None:
+    head, _, rest = token.partition("-")
     if not (head.isascii() and head.isdigit()) or len(head) > 10:
         return None
     order_id = int(head)
+    receiver = rest.startswith(RECEIVER_MARK)
     # Bytes: compare_digest refuses str with non-ASCII characters (TypeError, a 500).
-    expected = tracking_token(key, order_id).encode()
-    return order_id if hmac.compare_digest(expected, token.encode()) else None
+    expected = tracking_token(key, order_id, receiver).encode()
+    return Tracking(order_id, receiver) if hmac.compare_digest(expected, token.encode()) else None
 
 
-def tracking_link(context: ServiceContext, order_id: int) -> str:
-    token = tracking_token(context.settings.signing_key, order_id)
+def order_of_token(key: str, token: str) -> int | None:
+    found = read_tracking_token(key, token)
+    return found.order_id if found is not None else None
+
+
+def tracking_link(context: ServiceContext, order_id: int, receiver: bool = False) -> str:
+    token = tracking_token(context.settings.signing_key, order_id, receiver)
     return f"{context.settings.public_url.rstrip('/')}/track/{token}"
 
 
@@ -93,15 +113,17 @@ def _for_event(
     if event.from_status != event.to_status:
         status = str(event.to_status).replace("_", " ")
         subject = f"order {order.id} is {status}"
-        body = f"crowdship: your parcel (order {order.id}) is {status}. Track it: " + (
-            tracking_link(context, order.id)
-        )
+        said = f"crowdship: your parcel (order {order.id}) is {status}. Track it: "
+        receiver = by_phone.get(order.receiver_phone)
         sender = users.get(order.sender_id)
         if sender is not None:
+            # A sender who sends to themselves gets the receiver's link (with the door code).
+            own = receiver is not None and receiver.id == sender.id
+            body = said + tracking_link(context, order.id, receiver=own)
             rows.append(_row(f"e{event.id}:sender", sender, order.id, subject, body))
-        receiver = by_phone.get(order.receiver_phone)
         if receiver is None or receiver.id != order.sender_id:
             to = receiver if receiver is not None else order.receiver_phone
+            body = said + tracking_link(context, order.id, receiver=True)
             rows.append(_row(f"e{event.id}:receiver", to, order.id, subject, body))
     if event.action == Action.OFFER.value and event.trip_id is not None:
         courier = users.get(courier_of_trip.get(event.trip_id, -1))
@@ -270,10 +292,19 @@ def choose_channel(session: Session, actor: Actor, channel: str) -> User:
     return user
 
 
-def track(session: Session, context: ServiceContext, token: str) -> Order:
-    """The order behind a tracking link (404 for anything else)."""
-    order_id = order_of_token(context.settings.signing_key, token)
-    order = orders.get(session, order_id) if order_id is not None else None
-    if order is None:
+def track(session: Session, context: ServiceContext, token: str) -> tuple[Order, str | None]:
+    """The order behind a tracking link (404 for anything else), and for the receiver's
+    link, the code to give while the code is what the next hand-over needs: at the door
+    while the courier carries it, or at the pickup point until it is collected."""
+    found = read_tracking_token(context.settings.signing_key, token)
+    order = orders.get(session, found.order_id) if found is not None else None
+    if order is None or found is None:
         raise NotFound("no such tracking link")
-    return order
+    at_door = order.status == OrderStatus.PICKED_UP and order.pickup_point_id is None
+    at_point = (
+        order.pickup_point_id is not None
+        and order.status in (OrderStatus.PICKED_UP, OrderStatus.DELIVERED)
+        and order.collected_at is None
+    )
+    shown = found.receiver and (at_door or at_point) and not order.locked
+    return order, handover.delivery_code(context, order) if shown else None

@@ -13,7 +13,13 @@ from crowdship.service.db import after_commit
 from crowdship.service.entities.orders import repository
 from crowdship.service.entities.orders.models import Order
 from crowdship.service.errors import Locked, LockedNow, WrongCode
-from crowdship.service.security import code_matches, hash_code, new_code
+from crowdship.service.security import (
+    code_matches,
+    derived_code,
+    hash_code,
+    new_code,
+    new_nonce,
+)
 
 PICKUP = "pickup"
 DELIVERY = "delivery"
@@ -38,12 +44,15 @@ def send_delivery_code(
     session: Session, context: ServiceContext, order: Order, now: datetime
 ) -> None:
     """New delivery code, texted to the receiver after the transaction commits."""
-    code = new_code()
+    key = context.settings.signing_key
+    nonce = new_nonce()
+    code = derived_code(DELIVERY, order.id, nonce, key)
     repository.set_fields(
         session,
         order.id,
         now,
-        delivery_code_hash=hash_code(code, DELIVERY, order.id, context.settings.signing_key),
+        delivery_code_hash=hash_code(code, DELIVERY, order.id, key),
+        delivery_code_nonce=nonce,
         delivery_attempts=0,
     )
     if order.pickup_point_id is None:
@@ -101,3 +110,10 @@ def verify(
             status=order.status.value,
         )
     raise WrongCode("code", f"wrong {purpose} code ({limit - attempts} attempts left)")
+
+
+def delivery_code(context: ServiceContext, order: Order) -> str | None:
+    """The receiver's current delivery code (None before the pickup)."""
+    if order.delivery_code_nonce is None:
+        return None
+    return derived_code(DELIVERY, order.id, order.delivery_code_nonce, context.settings.signing_key)

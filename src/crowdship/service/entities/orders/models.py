@@ -54,6 +54,9 @@ class Order(Base):
     pickup_attempts: Mapped[int] = mapped_column(Integer, default=0)
     delivery_code_hash: Mapped[str | None] = mapped_column(String(64))
     delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The delivery code is derived from this nonce and the secret (security.derived_code),
+    # so the receiver's tracking page can show it; the hash above is what is checked.
+    delivery_code_nonce: Mapped[str | None] = mapped_column(String(32))
     locked: Mapped[bool] = mapped_column(Boolean, default=False)  # too many wrong codes
     proof_photo_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # see DeliveryPhoto
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -208,3 +208,8 @@ class TrackingPublic(BaseModel):
     delivery_address: str
     courier_first_name: str | None
     courier_rating: float | None
+    door_code: str | None = Field(
+        default=None,
+        description="the receiver's link only, while the parcel is on its way: the code to "
+        "give the courier at the door (or the staff at the pickup point)",
+    )

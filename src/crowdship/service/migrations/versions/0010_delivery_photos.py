@@ -1,4 +1,5 @@
-"""proof of delivery: the courier's photo of the delivered parcel
+"""proof of delivery: the courier's photo of the delivered parcel; the delivery code's
+nonce, so the receiver's tracking page can show the code
 
 Revision ID: 0010
 Revises: 0009
@@ -42,9 +43,11 @@ def upgrade() -> None:
                 "proof_photo_at", crowdship.service.db.UtcDateTime(timezone=True), nullable=True
             )
         )
+        batch.add_column(sa.Column("delivery_code_nonce", sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("orders") as batch:
+        batch.drop_column("delivery_code_nonce")
         batch.drop_column("proof_photo_at")
     op.drop_table("delivery_photos")
