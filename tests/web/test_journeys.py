@@ -186,3 +186,40 @@ def test_a_courier_and_a_sender_do_an_order_from_posting_to_delivery(server, pag
     assert receiver.get_by_test_id("door-code").count() == 0
     for page in (sender, courier, operator, receiver):
         assert page.errors == [], page.errors
+
+
+def test_a_grab_made_offline_is_kept_and_sent_once_when_the_connection_returns(server, pages):
+    sender = pages(DESKTOP)
+    sign_up(sender, "customer", "Offline Sender", "sender.offline@example.com", "+358405550500")
+    post_order(sender, "Offline Receiver", "+358405550501", (60.2710, 24.9200), (60.2660, 24.9350))
+    courier = pages(PHONE)
+    sign_up(courier, "courier", "Offline Rider", "rider.offline@example.com", "+358405550502")
+    pass_assessment(courier)
+    courier.get_by_role("button", name="My trips").click()
+    for label, value in [
+        ("Start latitude", "60.2720"),
+        ("Start longitude", "24.9180"),
+        ("End latitude", "60.2650"),
+        ("End longitude", "24.9370"),
+    ]:
+        courier.get_by_label(label).fill(value)
+    courier.get_by_role("button", name="Register trip").click()
+    expect_text(courier.locator("main"), r"Trip \d+ registered")
+    courier.get_by_role("button", name="Open orders").click()
+    card = courier.locator(".card", has=courier.get_by_role("button", name="Grab")).first
+    order_id = int(re.search(r"Order (\d+)", card.inner_text())[1])
+
+    courier.context.set_offline(True)  # the phone loses its connection
+    card.get_by_role("button", name="Grab").click()
+    expect_text(courier.get_by_test_id("notice"), "No connection")
+    expect_text(courier.locator(".banner", has_text="Offline"), r"1 action saved")
+    screenshot(courier, "courier-offline-phone")
+    mine = order_card(sender, order_id)
+    expect_text(mine, "posted")  # nothing reached the service
+
+    courier.context.set_offline(False)  # back: the kept grab is sent, with its key
+    expect_text(courier.get_by_test_id("notice"), r"Back online: sent 1 saved action")
+    expect_text(mine, "accepted", timeout=5_000)
+    mine.get_by_role("button", name="Details").click()
+    timeline = mine.locator(".timeline").inner_text()
+    assert timeline.count("grab") == 1, timeline
