@@ -236,3 +236,44 @@ def test_the_operator_drags_an_order_onto_a_trip_to_offer_it(pages):
     )
     courier.get_by_role("button", name=re.compile(r"^Offers")).click()
     expect_text(courier.locator("main"), rf"Order {order_id}:")
+
+
+def test_the_operator_adds_staff_who_then_work_the_desk(pages):
+    operator = pages(DESKTOP)
+    sign_in(operator, OPERATOR)
+    operator.get_by_role("button", name="Pickup points", exact=True).click()
+    card = operator.locator(".card", has_text=STATION)
+    card.get_by_text("Add a staff member").click()
+    card.get_by_label(f"Name (staff of {STATION})").fill("Second Desk")
+    card.get_by_label(f"Email (staff of {STATION})").fill("desk2@example.com")
+    card.get_by_label(f"Phone (staff of {STATION})").fill("+358405550600")
+    card.get_by_label(f"Password (staff of {STATION})").fill("demo-pass-1")
+    card.get_by_role("button", name="Add staff").click()
+    expect_text(card, "Second Desk can now sign in")
+    desk = pages(DESKTOP)
+    sign_in(desk, "desk2@example.com")
+    expect_text(desk.locator("main"), "Pickup point desk")
+
+
+def test_a_courier_changes_a_trip(pages):
+    courier = pages(PHONE)
+    sign_in(courier, "courier4@demo.crowdship.dev")
+    courier.get_by_role("button", name="My trips").click()
+    for label, value in [
+        ("Start latitude", "60.1700"),
+        ("Start longitude", "24.9400"),
+        ("End latitude", "60.1800"),
+        ("End longitude", "24.9500"),
+    ]:
+        courier.get_by_label(label).fill(value)
+    courier.get_by_role("button", name="Register trip").click()
+    expect_text(courier.locator("main"), r"Trip \d+ registered")
+    trip_id = int(re.search(r"Trip (\d+) registered", courier.locator("main").inner_text())[1])
+    heading = courier.get_by_role("heading", name=re.compile(rf"^Trip {trip_id}\b"))
+    card = courier.locator(".card", has=heading)
+    card.get_by_role("button", name="Change").click()
+    arrive = courier.get_by_label(f"Arrive by (trip {trip_id})")
+    later = datetime.fromisoformat(arrive.input_value()) + timedelta(minutes=30)
+    arrive.fill(later.strftime("%Y-%m-%dT%H:%M"))
+    courier.get_by_role("button", name="Save trip").click()
+    expect_text(card, rf"arrive by \w+ {later:%H:%M}")

@@ -42,14 +42,15 @@ export function Status({ status }: { status: string }) {
 interface FieldProps {
   label: string;
   name: string;
+  idSuffix?: string; // when the same form appears more than once on a page
   error?: ApiError | null;
   hint?: string;
   children: (id: string, describedBy: string | undefined, invalid: boolean) => JSX.Element;
 }
 
 /** A labelled control with the service's message for its field right beside it. */
-export function Field({ label, name, error, hint, children }: FieldProps) {
-  const id = `f-${name}`;
+export function Field({ label, name, error, hint, children, idSuffix = "" }: FieldProps) {
+  const id = `f-${name}${idSuffix}`;
   const message = error?.forField(name);
   const describedBy = [hint ? `${id}-hint` : "", message ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
   return (

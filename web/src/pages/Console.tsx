@@ -625,12 +625,7 @@ function Points() {
   return (
     <section aria-label="Pickup points" class="two-columns">
       <div>
-        {points.map((p) => (
-          <Card key={p.id} title={<>{p.name} {p.active ? "" : <Status status="cancelled" />}</>}>
-            <p>{p.address}</p>
-            <p class="muted">{Object.entries(p.opening_hours).map(([d, spans]) => `${d} ${spans.map((s) => s.join("–")).join(", ")}`).join(" · ")}</p>
-          </Card>
-        ))}
+        {points.map((p) => <PointCard key={p.id} point={p} reload={load} />)}
       </div>
       <form onSubmit={save} class="stack" aria-label="New pickup point">
         <h2>Add a pickup point</h2>
@@ -643,5 +638,50 @@ function Points() {
         {done && <p role="status">{done}</p>}
       </form>
     </section>
+  );
+}
+
+function PointCard({ point, reload }: { point: PointPublic; reload: () => Promise<unknown> }) {
+  const [staff, setStaff] = useState({ name: "", email: "", phone: "", password: "" });
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState("");
+  const run = async (action: () => Promise<unknown>, message: string) => {
+    setError(null);
+    setDone("");
+    try {
+      await action();
+      setDone(message);
+      await reload();
+    } catch (err) {
+      setError(asApiError(err));
+    }
+  };
+  const field = (name: keyof typeof staff, label: string, type = "text") => (
+    <Field key={name} label={`${label} (staff of ${point.name})`} name={name} idSuffix={`-point-${point.id}`} error={error}>
+      {(id, d, invalid) => <input id={id} type={type} value={staff[name]} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setStaff({ ...staff, [name]: e.currentTarget.value })} />}
+    </Field>
+  );
+  return (
+    <Card title={<>{point.name} {point.active ? "" : <Status status="cancelled" />}</>}
+      actions={
+        <button type="button" onClick={() => void run(() => api.patch(`/pickup-points/${point.id}`, { active: !point.active }), point.active ? "Closed to new parcels." : "Open again.")}>
+          {point.active ? "Close to new parcels" : "Reopen"}
+        </button>
+      }>
+      <p>{point.address}</p>
+      <p class="muted">{Object.entries(point.opening_hours).map(([d, spans]) => `${d} ${spans.map((s) => s.join("–")).join(", ")}`).join(" · ")}</p>
+      <details>
+        <summary>Add a staff member</summary>
+        <form class="grid2" aria-label={`New staff of ${point.name}`} onSubmit={(e) => { e.preventDefault(); void run(() => api.post(`/pickup-points/${point.id}/staff`, staff), `${staff.name} can now sign in at ${point.name}.`); }}>
+          <FormError error={error} fields={["name", "email", "phone", "password"]} />
+          {field("name", "Name")}
+          {field("email", "Email", "email")}
+          {field("phone", "Phone", "tel")}
+          {field("password", "Password", "password")}
+          <button type="submit">Add staff</button>
+        </form>
+      </details>
+      {done && <p role="status">{done}</p>}
+    </Card>
   );
 }

@@ -284,15 +284,7 @@ function Trips({ trips, reload }: { trips: TripPublic[]; reload: () => Promise<v
         </form>
       </Card>
       {trips.length === 0 && <Empty>No trips yet.</Empty>}
-      {trips.map((t) => (
-        <Card key={t.id} title={<>Trip {t.id} <Status status={t.status} /></>}
-          actions={t.status === "open" ? <button type="button" onClick={() => cancel(t)}>Cancel trip</button> : null}>
-          <p>
-            {t.origin_address || `${t.origin_lat.toFixed(4)}, ${t.origin_lon.toFixed(4)}`} → {t.destination_address || `${t.destination_lat.toFixed(4)}, ${t.destination_lon.toFixed(4)}`}
-          </p>
-          <p class="muted">Leave {time(t.earliest_departure)} · arrive by {time(t.latest_arrival)} · {t.vehicle}</p>
-        </Card>
-      ))}
+      {trips.map((t) => <TripCard key={t.id} trip={t} onCancel={() => cancel(t)} reload={reload} />)}
     </section>
   );
 }
@@ -565,5 +557,49 @@ function Assessment({ onPassed }: { onPassed: () => void }) {
         <button type="submit" class="primary">Submit answers</button>
       </form>
     </section>
+  );
+}
+
+function TripCard({ trip, onCancel, reload }: { trip: TripPublic; onCancel: () => void; reload: () => Promise<void> }) {
+  const [editing, setEditing] = useState(false);
+  const [depart, setDepart] = useState(localInput(new Date(trip.earliest_departure)));
+  const [arrive, setArrive] = useState(localInput(new Date(trip.latest_arrival)));
+  const [error, setError] = useState<ApiError | null>(null);
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      await api.patch(`/trips/${trip.id}`, { earliest_departure: isoFromLocal(depart), latest_arrival: isoFromLocal(arrive) });
+      setEditing(false);
+      await reload();
+    } catch (err) {
+      setError(asApiError(err));
+    }
+  };
+  return (
+    <Card title={<>Trip {trip.id} <Status status={trip.status} /></>}
+      actions={trip.status === "open" ? (
+        <div class="row">
+          <button type="button" aria-expanded={editing} onClick={() => setEditing(!editing)}>Change</button>
+          <button type="button" onClick={onCancel}>Cancel trip</button>
+        </div>
+      ) : null}>
+      <p>
+        {trip.origin_address || `${trip.origin_lat.toFixed(4)}, ${trip.origin_lon.toFixed(4)}`} → {trip.destination_address || `${trip.destination_lat.toFixed(4)}, ${trip.destination_lon.toFixed(4)}`}
+      </p>
+      <p class="muted">Leave {time(trip.earliest_departure)} · arrive by {time(trip.latest_arrival)}{trip.vehicle ? ` · ${trip.vehicle}` : ""}</p>
+      {editing && (
+        <form class="grid2" onSubmit={save} aria-label={`Change trip ${trip.id}`}>
+          <FormError error={error} fields={["earliest_departure", "latest_arrival"]} />
+          <Field label={`Leave at (trip ${trip.id})`} name="earliest_departure" idSuffix={`-${trip.id}`} error={error}>
+            {(id, d, invalid) => <input id={id} type="datetime-local" value={depart} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setDepart(e.currentTarget.value)} />}
+          </Field>
+          <Field label={`Arrive by (trip ${trip.id})`} name="latest_arrival" idSuffix={`-${trip.id}`} error={error}>
+            {(id, d, invalid) => <input id={id} type="datetime-local" value={arrive} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setArrive(e.currentTarget.value)} />}
+          </Field>
+          <button type="submit" class="primary">Save trip</button>
+        </form>
+      )}
+    </Card>
   );
 }
