@@ -17,7 +17,7 @@ from crowdship.core.matcher import MatchResult, match
 from crowdship.core.model import ModelError
 from crowdship.core.policies import policy_named
 from crowdship.core.travel import GreatCircleTravel, PlanarTravel, TravelModel
-from crowdship.tables import InputError, TimeBase, match_rows, read_inputs, write_matches
+from crowdship.tables import InputError, TimeBase, read_inputs, write_matches
 
 log = logging.getLogger("crowdship")
 
@@ -129,18 +129,18 @@ def _print_matches(result: MatchResult, base: TimeBase, limit: int = 50) -> None
     table = Table(title=f"matches ({result.stats.policy})")
     for column in ("trip", "request", "detour min", "pickup", "delivery"):
         table.add_column(column, justify="right" if column == "detour min" else "left")
-    rows = match_rows(result, base)
-    for row in rows[:limit]:
+    shown = result.assignment
+    for k in range(min(limit, len(shown))):  # only the rows shown (thousands are not)
         table.add_row(
-            row["trip_id"],
-            row["request_id"],
-            f"{row['detour_min']:.1f}",
-            row["pickup_time"],
-            row["delivery_time"],
+            str(shown.trip_ids[k]),
+            str(shown.request_ids[k]),
+            f"{round(float(shown.detour[k]), 3):.1f}",
+            base.format(float(shown.pickup_time[k])),
+            base.format(float(shown.delivery_time[k])),
         )
     console.print(table)
-    if len(rows) > limit:
-        console.print(f"... and {len(rows) - limit} more (use --out to write them all)")
+    if len(shown) > limit:
+        console.print(f"... and {len(shown) - limit} more (use --out to write them all)")
 
 
 def _print_summary(result: MatchResult, out: Path | None) -> None:
