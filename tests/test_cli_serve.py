@@ -63,7 +63,7 @@ def test_serve_demo_seeds_a_city_and_answers_http(tmp_path: Path) -> None:
     environment = {**os.environ, "CROWDSHIP_DATA_DIR": str(tmp_path / "data")}
     environment.pop("CROWDSHIP_DATABASE_URL", None)
     process = subprocess.Popen(
-        [EXE, "serve", "--demo", "--port", str(port), "--no-scheduler"],
+        [EXE, "serve", "--demo", "--no-live", "--port", str(port), "--no-scheduler"],
         cwd=tmp_path,
         env=environment,
         stdout=subprocess.PIPE,

@@ -1,8 +1,8 @@
 """The layers are a checked contract: imports go one way only.
 
 core <- sim <- experiments; core <- service base (settings, db, clock, errors, ...) <- service
-entities <- service workflows <- routes, deps, scheduler, demo <- app <- cli; the pages
-(``crowdship.web``: static files) sit beside the routes and see only core and base. An entity may
+entities <- service workflows <- routes, deps, scheduler, demo <- app <- web (the pages in
+front of the app), cli. An entity may
 read another entity's data shapes (``models``, ``lifecycle``, ``schemas``, the ``actor``), never
 its repository or service: entities refer to each other by id.
 
@@ -106,9 +106,10 @@ ALLOWED = {
     # The living demo plays the simulator's day (sim) on the service.
     "front": {"core", "sim", "base", "entities", "workflows"},
     "routes": {"core", "base", "entities", "workflows", "front"},
-    # The pages: static files and settings only; they change state through the API.
-    "web": {"core", "base"},
-    "app": {"core", "base", "entities", "workflows", "front", "routes", "registry", "web"},
+    "app": {"core", "base", "entities", "workflows", "front", "routes", "registry"},
+    # The pages sit in front of the app (DESIGN.md: ... <- routes/app <- web, cli); they
+    # change state only through the API.
+    "web": {"core", "base", "entities", "workflows", "front", "routes", "registry", "app"},
     "cli": {"core", "tables", "sim", "experiments", "base", "entities", "workflows", "front"}
     | {"routes", "app", "registry", "web"},
 }

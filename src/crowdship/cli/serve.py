@@ -107,8 +107,8 @@ def serve_command(
     """
     import uvicorn
 
-    from crowdship.service.app import create_app
     from crowdship.service.context import ServiceContext
+    from crowdship.web import create_site
 
     logging.getLogger().setLevel(logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -156,7 +156,7 @@ def serve_command(
             f"through the day, played by the simulator (--no-live for a still city)"
         )
     try:
-        uvicorn.run(create_app(context), host=host, port=port, log_level="info")
+        uvicorn.run(create_site(context), host=host, port=port, log_level="info")
     finally:
         if city is not None:
             city.stop()

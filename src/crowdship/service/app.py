@@ -33,7 +33,6 @@ from crowdship.service.routes.session import router as session_router
 from crowdship.service.routes.settlement import router as settlement_router
 from crowdship.service.routes.trips import router as trips_router
 from crowdship.service.scheduler import Scheduler
-from crowdship.web import Pages, PagesFirst
 
 log = logging.getLogger("crowdship.service")
 
@@ -146,8 +145,6 @@ def create_app(context: ServiceContext) -> FastAPI:
     app.state.actors = ActorCache()
 
     app.add_middleware(BodyLimit, limit=context.settings.max_body_bytes)
-    # Outermost: a browser asking for a page gets the app before any API routing.
-    app.add_middleware(PagesFirst, pages=Pages(context.settings))
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, error: DomainError) -> JSONResponse:

@@ -1,9 +1,10 @@
 """The pages: one single-page app (TypeScript, built by Vite from ``web/``) for every role.
 
-``crowdship serve`` serves the built files from ``crowdship/web/dist`` and answers every
-page address with the app's ``index.html``; the app then calls the same HTTP API as any
-other client (signed in by an HttpOnly cookie, see ``service/routes/session.py``). Nothing
-here touches the database.
+``create_site`` is what ``crowdship serve`` runs: the service's API app with the pages in
+front. It serves the built files from ``crowdship/web/dist`` and answers every page address
+with the app's ``index.html``; the app then calls the same HTTP API as any other client
+(signed in by an HttpOnly cookie, see ``service/routes/session.py``). Nothing here touches
+the database.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from starlette.routing import Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from crowdship.service.app import create_app
+from crowdship.service.context import ServiceContext
 from crowdship.service.settings import Settings
 
 DIST = Path(__file__).parent / "dist"
@@ -158,3 +161,11 @@ class PagesFirst:
 def _tracking_page(path: str) -> bool:
     rest = path[len(TRACK_PREFIX) :] if path.startswith(TRACK_PREFIX) else ""
     return bool(rest) and "/" not in rest
+
+
+def create_site(context: ServiceContext) -> ASGIApp:
+    """The service's API with the pages in front: a browser asking for a page gets the app
+    before any API routing; every other request reaches the API unchanged."""
+    api = create_app(context)
+    api.add_middleware(PagesFirst, pages=Pages(context.settings))
+    return api
