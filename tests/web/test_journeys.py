@@ -29,7 +29,7 @@ PARCELS = {
 }
 
 
-def expect_text(locator, pattern: str, timeout: float = 10_000) -> None:
+def expect_text(locator, pattern: str, timeout: float = 15_000) -> None:
     from playwright.sync_api import expect
 
     expect(locator).to_contain_text(re.compile(pattern), timeout=timeout)
@@ -100,7 +100,7 @@ def test_a_courier_and_a_sender_do_an_order_from_posting_to_delivery(server, pag
     operator.get_by_role("button", name="Run matching now").click()
     courier.get_by_role("button", name=re.compile(r"^Offers")).click()
     accept = courier.get_by_role("button", name="Accept")
-    accept.first.wait_for(timeout=10_000)
+    accept.first.wait_for(timeout=30_000)  # a matching run, then the live event
     expect_text(courier.locator("main"), r"expires in \d+:\d\d")
     screenshot(courier, "courier-offers-phone")
     check_accessibility(courier, "courier offers")
@@ -129,10 +129,17 @@ def test_a_courier_and_a_sender_do_an_order_from_posting_to_delivery(server, pag
     screenshot(courier, "courier-on-board-phone")
     check_accessibility(courier, "courier on board")
 
+    # The courier writes to the sender through the order's thread (no numbers shown).
+    courier.get_by_text("Messages and calls").click()
+    courier.get_by_role("textbox", name="Message").fill("On my way, five minutes")
+    courier.get_by_role("button", name="Send").click()
+    expect_text(courier.locator(".messages"), "On my way")
+
     # The sender confirms the pickup with the courier's code; the state changes on its own.
     card = order_card(sender, order_id)
     expect_text(card, "accepted")
     card.get_by_role("button", name="Details").click()
+    expect_text(card.locator(".messages"), "courier: On my way, five minutes")
     card.get_by_label("Courier's pickup code").fill(code)
     card.get_by_role("button", name="Confirm pickup").click()
     expect_text(card, "picked up")

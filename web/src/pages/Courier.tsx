@@ -18,6 +18,7 @@ import { useLive } from "../live";
 import { MapView, STATUS_COLOURS, usePoint, type LatLon, type MapLine, type MapMarker } from "../map";
 import { act, flush, pending } from "../offline";
 import { shrinkPhoto } from "../photo";
+import { Thread } from "../thread";
 import { loadRules, serviceNow, type Rules } from "../service-clock";
 import { Card, Countdown, Empty, Field, FormError, Status, Tabs, asApiError, clock, isoFromLocal, localInput, money, time } from "../ui";
 
@@ -432,6 +433,10 @@ function Carried({ order, rules, reload, setNotice }: { order: OrderPublic; rule
       <MapView label={`Route of order ${order.id}`} markers={stops} fit={stops.map((s) => s.at)} height="200px"
         lines={[{ id: "leg", from: stops[0]!.at, to: stops[1]!.at, color: "#1f4e9c", title: "pick up, then deliver" }]} />
       <FormError error={error} fields={["code", "cash_collected_cents"]} />
+      <details>
+        <summary>Messages and calls</summary>
+        <Thread orderId={order.id} version={0} callTo={["sender", "receiver"]} />
+      </details>
       {order.status === "accepted" && (
         <div class="code-box">
           {pickupCode ? (

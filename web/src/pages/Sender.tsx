@@ -5,6 +5,7 @@ import { ApiError, api } from "../api/client";
 import type { CourierCard, EventPublic, OrderCreate, OrderPublic, PointPublic, QuotePublic, UserPublic } from "../api/types";
 import { debounce, useLive } from "../live";
 import { MapView, usePoint, type LatLon, type MapMarker } from "../map";
+import { Thread } from "../thread";
 import { serviceNow } from "../service-clock";
 import { Card, Empty, Field, FormError, ProofPhoto, Status, Tabs, Timeline, asApiError, isoFromLocal, localInput, money, time } from "../ui";
 
@@ -269,6 +270,9 @@ function SentOrder({ order, version, reload }: { order: OrderPublic; version: nu
           {courier && <p>Courier: {courier.first_name}{courier.rating ? `, rated ${courier.rating.toFixed(1)}` : ""}{courier.vehicle ? ` · ${courier.vehicle}` : ""}</p>}
           <Timeline events={events} />
           <ProofPhoto orderId={order.id} takenAt={order.proof_photo_at} />
+          {order.trip_id && ["accepted", "picked_up"].includes(order.status) && (
+            <Thread orderId={order.id} version={version} callTo={["courier"]} />
+          )}
           <FormError error={error} fields={["code", "stars", "comment", "kind", "note"]} />
           {done && <p role="status">{done}</p>}
           {order.status === "accepted" && (

@@ -137,6 +137,7 @@ class Rules(BaseModel):
     timezone: str
     now: datetime  # service time (a demo clock may run fast)
     clock_speed: float
+    calls: bool  # masked calls between an order's parties are available
 
 
 def rules(context: ServiceContext) -> Rules:
@@ -150,4 +151,5 @@ def rules(context: ServiceContext) -> Rules:
         timezone=s.timezone,
         now=context.clock.now(),
         clock_speed=s.clock_speed,
+        calls=s.telephony_provider != "none",
     )
