@@ -48,3 +48,20 @@ def test_only_the_operator_offers_by_hand(service):
     for party in (sender, courier):
         answer = party.post("/matching/offers", json={"order_id": order_id, "trip_id": trip_id})
         assert answer.status_code == 403
+
+
+def test_each_run_shows_what_became_of_its_offers(service):
+    operator, sender = service.party("operator"), service.party("merchant")
+    couriers = [service.party("courier") for _ in range(2)]
+    for _ in couriers:
+        sender.post("/orders", json=order_body())
+    for courier in couriers:
+        courier.post("/trips", json=trip_body())
+    assert operator.post("/matching/run").json()["offers"] == 2
+    answers = []
+    for courier, how in zip(couriers, ("accept", "reject"), strict=True):
+        (offer,) = courier.get("/offers?status=pending").json()
+        answers.append(courier.post(f"/offers/{offer['id']}/{how}").status_code)
+    assert answers == [200, 200]
+    (run,) = operator.get("/matching/runs").json()
+    assert (run["accepted"], run["rejected"], run["expired"]) == (1, 1, 0)

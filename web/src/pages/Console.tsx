@@ -265,7 +265,8 @@ function Dispatch({ version }: { version: number }) {
       {error?.forField("trip_id") && <p class="field-error" role="alert" data-field="trip_id">{error.forField("trip_id")}</p>}
       {done && <p role="status" data-testid="notice">{done}</p>}
       <div class="board">
-        <div class="column">
+        {/* Each side scrolls on its own; focusable so the keyboard can scroll it too. */}
+        <div class="column" tabIndex={0} role="region" aria-label="Open orders">
           <h2>Open orders ({orders.length})</h2>
           {orders.length === 0 && <Empty>No open orders.</Empty>}
           {orders.map((o) => (
@@ -282,7 +283,7 @@ function Dispatch({ version }: { version: number }) {
             </div>
           ))}
         </div>
-        <div class="trips-columns">
+        <div class="trips-columns" tabIndex={0} role="region" aria-label="Open trips">
           {trips.map((t) => (
             <div key={t.id} class={answering.has(t.id) ? "column drop answering" : "column drop"} data-trip={t.id}
               onDragOver={(e) => e.preventDefault()}
@@ -321,12 +322,12 @@ function Runs({ version }: { version: number }) {
       <RateChart runs={ordered} />
       <table class="table">
         <caption>Matching runs, newest first</caption>
-        <thead><tr><th scope="col">Run</th><th scope="col">Started</th><th scope="col">Trigger</th><th scope="col">Open orders</th><th scope="col">Free trips</th><th scope="col">Feasible pairs</th><th scope="col">Offers</th><th scope="col">Detour (min)</th><th scope="col">Seconds</th></tr></thead>
+        <thead><tr><th scope="col">Run</th><th scope="col">Started</th><th scope="col">Trigger</th><th scope="col">Open orders</th><th scope="col">Free trips</th><th scope="col">Feasible pairs</th><th scope="col">Offers</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Expired</th><th scope="col">Detour (min)</th><th scope="col">Seconds</th></tr></thead>
         <tbody>
           {runs.map((r) => (
             <tr key={r.id}>
               <td>{r.id}</td><td>{time(r.started_at)}</td><td>{r.trigger}</td><td>{r.open_orders}</td><td>{r.free_trips}</td>
-              <td>{r.feasible_pairs}</td><td>{r.offers}</td><td>{r.total_detour_min.toFixed(1)}</td>
+              <td>{r.feasible_pairs}</td><td>{r.offers}</td><td>{r.accepted}</td><td>{r.rejected}</td><td>{r.expired}</td><td>{r.total_detour_min.toFixed(1)}</td>
               <td>{(r.load_s + r.match_s + r.write_s).toFixed(2)}</td>
             </tr>
           ))}
@@ -336,27 +337,30 @@ function Runs({ version }: { version: number }) {
   );
 }
 
-/** Share of the open pool each run offered, through the day (an SVG line). */
+/** Each run's match rate through the day: accepted / open orders (solid) and offered / open
+ * orders (dashed), as SVG lines. */
 function RateChart({ runs }: { runs: MatchingRunPublic[] }) {
   if (runs.length < 2) return <p class="muted">The chart appears after two runs.</p>;
-  const w = 640, h = 160, pad = 28;
+  const w = 640, h = 170, pad = 30;
   const t0 = new Date(runs[0]!.started_at).getTime();
-  const t1 = new Date(runs[runs.length - 1]!.started_at).getTime() || t0 + 1;
+  const t1 = new Date(runs[runs.length - 1]!.started_at).getTime();
   const x = (iso: string) => pad + ((new Date(iso).getTime() - t0) / Math.max(1, t1 - t0)) * (w - 2 * pad);
-  const y = (rate: number) => h - pad - rate * (h - 2 * pad);
-  const points = runs.map((r) => `${x(r.started_at).toFixed(1)},${y(r.open_orders ? r.offers / r.open_orders : 0).toFixed(1)}`).join(" ");
+  const y = (rate: number) => h - pad - Math.min(1, rate) * (h - 2 * pad);
+  const line = (part: (r: MatchingRunPublic) => number) =>
+    runs.map((r) => `${x(r.started_at).toFixed(1)},${y(r.open_orders ? part(r) / r.open_orders : 0).toFixed(1)}`).join(" ");
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label="Share of open orders offered in each matching run, through the day">
+      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label="Match rate of each matching run through the day: accepted and offered shares of the open orders">
         <line x1={pad} y1={h - pad} x2={w - pad} y2={h - pad} stroke="#555" />
         <line x1={pad} y1={pad} x2={pad} y2={h - pad} stroke="#555" />
-        <text x={4} y={pad + 4} font-size="11">100%</text>
-        <text x={4} y={h - pad} font-size="11">0%</text>
-        <text x={pad} y={h - 8} font-size="11">{clock(runs[0]!.started_at)}</text>
-        <text x={w - pad - 30} y={h - 8} font-size="11">{clock(runs[runs.length - 1]!.started_at)}</text>
-        <polyline points={points} fill="none" stroke="#1f4e9c" stroke-width="2" />
+        <text x={2} y={pad + 4} font-size="11">100%</text>
+        <text x={8} y={h - pad} font-size="11">0%</text>
+        <text x={pad} y={h - 10} font-size="11">{clock(runs[0]!.started_at)}</text>
+        <text x={w - pad - 30} y={h - 10} font-size="11">{clock(runs[runs.length - 1]!.started_at)}</text>
+        <polyline points={line((r) => r.offers)} fill="none" stroke="#8a5a00" stroke-width="1.5" stroke-dasharray="5 4" />
+        <polyline points={line((r) => r.accepted)} fill="none" stroke="#1f4e9c" stroke-width="2.5" />
       </svg>
-      <figcaption>Match rate per run: offers made / open orders in the pool.</figcaption>
+      <figcaption>Per run: accepted / open orders (solid blue), offered / open orders (dashed).</figcaption>
     </figure>
   );
 }

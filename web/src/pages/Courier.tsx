@@ -116,7 +116,7 @@ export function CourierApp({ me, onChanged }: { me: UserPublic; onChanged: () =>
       {tab === "offers" && <Offers offers={offers} reload={reload} setNotice={setNotice} />}
       {tab === "trips" && <Trips trips={trips} reload={reload} />}
       {tab === "open" && <OpenOrders trips={trips} poolVersion={poolVersion} reload={reload} setNotice={setNotice} />}
-      {tab === "carrying" && <OnBoard orders={carrying} rules={rules} reload={reload} setNotice={setNotice} />}
+      {tab === "carrying" && <OnBoard orders={carrying} trips={trips} rules={rules} reload={reload} setNotice={setNotice} />}
       {tab === "wallet" && <Wallet me={me} onChanged={onChanged} />}
     </main>
   );
@@ -342,13 +342,13 @@ function OpenOrders({ trips, poolVersion, reload, setNotice }: { trips: TripPubl
   );
 }
 
-function OnBoard({ orders, rules, reload, setNotice }: { orders: OrderPublic[]; rules: Rules | null } & Reloading) {
+function OnBoard({ orders, trips, rules, reload, setNotice }: { orders: OrderPublic[]; trips: TripPublic[]; rules: Rules | null } & Reloading) {
   const active = orders.filter((o) => o.status !== "delivered");
   const done = orders.filter((o) => o.status === "delivered").slice(0, 5);
   return (
     <section aria-label="On board">
       {active.length === 0 && <Empty>Nothing on board. Accept an offer or grab an open order.</Empty>}
-      {active.map((o) => <Carried key={o.id} order={o} rules={rules} reload={reload} setNotice={setNotice} />)}
+      {active.map((o) => <Carried key={o.id} order={o} trip={trips.find((t) => t.id === o.trip_id)} rules={rules} reload={reload} setNotice={setNotice} />)}
       {done.length > 0 && <h2>Delivered lately</h2>}
       {done.map((o) => (
         <p key={o.id}>Order {o.id} <Status status={o.status} /> {time(o.delivered_at)} · {money(o.courier_cents, o.currency)}</p>
@@ -357,7 +357,7 @@ function OnBoard({ orders, rules, reload, setNotice }: { orders: OrderPublic[]; 
   );
 }
 
-function Carried({ order, rules, reload, setNotice }: { order: OrderPublic; rules: Rules | null } & Reloading) {
+function Carried({ order, trip, rules, reload, setNotice }: { order: OrderPublic; trip: TripPublic | undefined; rules: Rules | null } & Reloading) {
   const [code, setCode] = useState("");
   const [cash, setCash] = useState(order.payment_method === "cash_on_delivery" ? String(order.fee_cents / 100) : "");
   const [error, setError] = useState<ApiError | null>(null);
@@ -415,10 +415,22 @@ function Carried({ order, rules, reload, setNotice }: { order: OrderPublic; rule
       setPhotoNote(`That file cannot be used as a photo: ${String(err)}`);
     }
   };
+  // The trip's route with its stops: start, pick up, deliver, end.
+  const start: LatLon | null = trip ? [trip.origin_lat, trip.origin_lon] : null;
+  const end: LatLon | null = trip ? [trip.destination_lat, trip.destination_lon] : null;
   const stops: MapMarker[] = [
+    ...(start ? [{ id: "s", at: start, label: "start", color: "#3a7d8c" }] : []),
     { id: "p", at: [order.pickup_lat, order.pickup_lon], label: "1 pick up", color: "#b35c00" },
     { id: "d", at: [order.delivery_lat, order.delivery_lon], label: "2 deliver", color: "#1e7b3a" },
+    ...(end ? [{ id: "e", at: end, label: "end", color: "#3a7d8c" }] : []),
   ];
+  const legs: MapLine[] = stops.slice(1).map((stop, i) => ({
+    id: `leg-${i}`,
+    from: (stops[i] as MapMarker).at,
+    to: stop.at,
+    color: "#1f4e9c",
+    title: `leg ${i + 1}`,
+  }));
   return (
     <Card title={<>Order {order.id} <Status status={order.status} /></>}
       actions={canWithdraw && withdrawUntil ? (
@@ -430,8 +442,7 @@ function Carried({ order, rules, reload, setNotice }: { order: OrderPublic; rule
         <li><strong>Pick up</strong> at {order.pickup_address}, from {time(order.earliest_pickup)}</li>
         <li><strong>Deliver</strong> to {order.receiver_name}, {order.delivery_address}, by {time(order.latest_delivery)}</li>
       </ol>
-      <MapView label={`Route of order ${order.id}`} markers={stops} fit={stops.map((s) => s.at)} height="200px"
-        lines={[{ id: "leg", from: stops[0]!.at, to: stops[1]!.at, color: "#1f4e9c", title: "pick up, then deliver" }]} />
+      <MapView label={`Route of order ${order.id}`} markers={stops} fit={stops.map((s) => s.at)} height="220px" lines={legs} />
       <FormError error={error} fields={["code", "cash_collected_cents"]} />
       <details>
         <summary>Messages and calls</summary>

@@ -154,6 +154,8 @@ def offer_by_hand(
 
 
 @router.get("/matching/runs", response_model=list[MatchingRunPublic], responses=refusals(403))
-def list_runs(actor: CurrentActor, session: ReadSession, limit: Limit = 20) -> list[MatchingRun]:
+def list_runs(
+    actor: CurrentActor, session: ReadSession, limit: Limit = 20
+) -> list[MatchingRunPublic]:
     """Operator: the latest matching batches."""
     return matching.runs(session, actor, limit)

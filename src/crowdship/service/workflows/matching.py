@@ -20,6 +20,7 @@ from crowdship.service.entities.accounts.models import Role
 from crowdship.service.entities.offers import repository as offers
 from crowdship.service.entities.offers.lifecycle import OfferAction
 from crowdship.service.entities.offers.models import MatchingRun, Offer
+from crowdship.service.entities.offers.schemas import MatchingRunPublic
 from crowdship.service.entities.orders import repository as orders
 from crowdship.service.entities.orders import service as order_access
 from crowdship.service.entities.orders.lifecycle import Action, OrderStatus
@@ -283,9 +284,18 @@ def _send_offers(
     return keep
 
 
-def runs(session: Session, actor: Actor, limit: int) -> list[MatchingRun]:
+def runs(session: Session, actor: Actor, limit: int) -> list[MatchingRunPublic]:
+    """The latest runs with what became of their offers (accepted, rejected, ...)."""
     actor.require(Role.OPERATOR)
-    return offers.runs(session, limit)
+    found = offers.runs(session, limit)
+    outcomes = offers.outcomes_by_run(session, [r.id for r in found])
+    counted = ("accepted", "rejected", "expired", "withdrawn")
+    return [
+        MatchingRunPublic.model_validate(run).model_copy(
+            update={k: v for k, v in outcomes.get(run.id, {}).items() if k in counted}
+        )
+        for run in found
+    ]
 
 
 def offer_by_hand(

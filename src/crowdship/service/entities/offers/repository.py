@@ -272,3 +272,19 @@ def pending_for(session: Session, order_id: int, trip_id: int) -> Offer:
         Offer.order_id == order_id, Offer.trip_id == trip_id, Offer.status == OfferStatus.PENDING
     )
     return session.scalars(query).one()
+
+
+def outcomes_by_run(session: Session, run_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """For each run, how many of its offers ended in each state."""
+    if not run_ids:
+        return {}
+    query = (
+        select(Offer.run_id, Offer.status, func.count())
+        .where(Offer.run_id.in_(run_ids))
+        .group_by(Offer.run_id, Offer.status)
+    )
+    found: dict[int, dict[str, int]] = {}
+    for run_id, status, n in session.execute(query):
+        if run_id is not None:
+            found.setdefault(int(run_id), {})[status.value] = int(n)
+    return found

@@ -50,6 +50,11 @@ class MatchingRunPublic(BaseModel):
     load_s: float
     match_s: float
     write_s: float
+    # What became of the run's offers so far (pending ones are not counted yet).
+    accepted: int = 0
+    rejected: int = 0
+    expired: int = 0
+    withdrawn: int = 0
 
 
 class HandOfferIn(BaseModel):
