@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlparse
 
+from crowdship.service.scheduler import tick
 from tests.service.conftest import Party, Service, order_body, trip_body
 
 
@@ -151,3 +152,23 @@ def test_the_same_key_sent_twice_at_once_posts_once(service: Service) -> None:
     assert {status for status, _ in answers} == {201}, answers
     assert len({body["id"] for _, body in answers}) == 1
     assert _count_orders(merchant) == 1
+
+
+def test_a_key_is_forgotten_after_its_hours(service: Service) -> None:
+    """After CROWDSHIP_IDEMPOTENCY_HOURS (24) the scheduler drops a key: the same request
+    sent again is a new request."""
+    merchant = service.party("merchant")
+    first = merchant.post("/orders", json=order_body(), headers=_key("old-1"))
+    assert first.status_code == 201, first.text
+    service.clock.advance(23 * 60)
+    tick(service.context)
+    service.relogin(merchant)
+    kept = merchant.post("/orders", json=order_body(), headers=_key("old-1"))
+    assert kept.json()["id"] == first.json()["id"]
+    service.clock.advance(2 * 60)  # 25 hours after the first
+    tick(service.context)
+    service.relogin(merchant)
+    later = order_body(earliest=26 * 60, latest=28 * 60)
+    again = merchant.post("/orders", json=later, headers=_key("old-1"))
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] != first.json()["id"]

@@ -13,7 +13,7 @@ import threading
 from datetime import timedelta
 
 from crowdship.service.context import ServiceContext
-from crowdship.service.workflows import notifying, settlement
+from crowdship.service.workflows import idempotency, notifying, settlement
 from crowdship.service.workflows.matching import expire_offers, expire_orders, run_matching
 
 log = logging.getLogger("crowdship.scheduler")
@@ -25,6 +25,7 @@ def tick(context: ServiceContext) -> None:
     with context.db.write() as session:
         offers = expire_offers(session, now)
         orders = expire_orders(session, context, now)
+        idempotency.forget_old(session, now, context.settings.idempotency_hours)
         session.commit()
     if offers or orders:
         log.info("expired %d offers and %d orders", offers, orders)

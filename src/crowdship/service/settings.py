@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_000_000, ge=1_000, description="larger request bodies are refused unread"
     )
+    idempotency_hours: float = Field(
+        default=24.0, gt=0, le=24 * 366, description="how long an Idempotency-Key is kept"
+    )
     clock_speed: float = Field(
         default=1.0,
         gt=0,

@@ -2,9 +2,10 @@
 kept with the key, in the same transaction; a retry with the same key and the same request
 gets that answer again and changes nothing; the same key with another request is refused.
 
-Keys belong to an account. A refusal that changed nothing (a 409, a 404 ...) is not kept: the
-work was not done, so a retry is judged anew. A refusal that is recorded anyway (a wrong
-handover code counts an attempt) is kept, so a retry does not count a second attempt.
+Keys belong to an account and are kept CROWDSHIP_IDEMPOTENCY_HOURS (24). A refusal that
+changed nothing (a 409, a 404 ...) is not kept: the work was not done, so a retry is judged
+anew. A refusal that is recorded anyway (a wrong handover code counts an attempt) is kept,
+so a retry does not count a second attempt.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -64,6 +65,12 @@ def once(
         raise
     repository.record(session, account_id, key, status_code, _json(answer))
     return status_code, answer
+
+
+def forget_old(session: Session, now: datetime, hours: float) -> int:
+    """Keys older than ``hours`` are dropped (the scheduler's tick): a request sent again
+    after that is a new request."""
+    return repository.forget_before(session, now - timedelta(hours=hours))
 
 
 def _json(body: Any) -> str:

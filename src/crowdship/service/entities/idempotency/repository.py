@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,16 @@ def find(session: Session, account_id: int, key: str) -> IdempotencyKey | None:
         IdempotencyKey.account_id == account_id, IdempotencyKey.key == key
     )
     return session.scalars(query).one_or_none()
+
+
+def forget_before(session: Session, cutoff: datetime) -> int:
+    """Drop the keys taken before ``cutoff``; how many."""
+    result = session.execute(
+        delete(IdempotencyKey)
+        .where(IdempotencyKey.created_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def record(session: Session, account_id: int, key: str, status_code: int, body: str) -> None:
