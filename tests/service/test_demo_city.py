@@ -62,8 +62,8 @@ def test_the_city_moves_through_the_day(city):
     living, clock, context = city
     with context.db.read() as session:
         people = {accounts.by_email(session, email).id for email in PEOPLE}
-    for _ in range(6 * 60 // 2):  # six hours in two-minute steps
-        clock.advance(2)
+    for _ in range(4 * 60 // 3):  # four hours in three-minute steps
+        clock.advance(3)
         tick(context)
         living.step()
     tally = living.tally
