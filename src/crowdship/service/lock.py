@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -44,8 +43,15 @@ def job_lock(db: Database, name: str) -> Iterator[bool]:
         with _lease(db, name) as held:
             yield held
         return
-    key = zlib.crc32(f"crowdship:{name}".encode())
     with db.engine.connect() as connection:
+        # Advisory locks are database-wide; the schema in the key keeps two deployments
+        # (or test runs) in different schemas of one database from blocking each other.
+        key = int(
+            connection.scalar(
+                text("SELECT hashtext(current_schema() || ':crowdship:' || :name)"),
+                {"name": name},
+            )
+        )
         held = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
         connection.commit()
         try:
