@@ -140,6 +140,11 @@ def serve_command(
         f"crowdship service on http://{host}:{port} (API docs: http://{host}:{port}/docs), "
         f"database {_safe(url)}"
     )
+    if demo:
+        console.print(
+            f"open http://{host}:{port} in a browser and sign in as one of the accounts above; "
+            "the API with curl: docs/api.md"
+        )
     if base.clock_speed != 1.0:
         console.print(
             f"demo clock: service time runs {base.clock_speed:g}x real time from "
@@ -179,20 +184,19 @@ def _seed_demo(context: ServiceContext) -> None:
     else:
         console.print("demo city already seeded; reusing it")
     table = Table(title=f"demo sign-ins (password for all: {PASSWORD})")
-    table.add_column("role")
-    table.add_column("email")
-    table.add_column("page")
+    table.add_column("role", no_wrap=True)
+    table.add_column("email", no_wrap=True, min_width=len(OPERATOR_EMAIL))  # copied whole
+    table.add_column("page", no_wrap=True)
     for role, email, page in [
         ("operator", OPERATOR_EMAIL, "/console"),
         ("merchant", "shop1@demo.crowdship.dev", "/sender"),
         ("customer", "customer1@demo.crowdship.dev", "/sender"),
         ("courier", "courier1@demo.crowdship.dev", "/courier"),
-        ("new courier", "courier25@demo.crowdship.dev", "/courier (assessment first)"),
-        ("pickup-point staff", "staff1@demo.crowdship.dev", "/staff"),
+        ("new courier", "courier25@demo.crowdship.dev", "/courier"),
+        ("point staff", "staff1@demo.crowdship.dev", "/staff"),
     ]:
         table.add_row(role, email, page)
     console.print(table)
-    console.print("open the URL above in a browser; the API with curl: docs/api.md")
 
 
 @db_app.command("upgrade")

@@ -41,7 +41,6 @@ WHY = {
     423: "The order is locked after too many wrong codes; the operator must review it.",
 }
 # Refusals of routes that do not declare them with ``refusals`` (yet): method and path.
-UNDECLARED = {("POST", "/auth/session"): {401}}  # the pages' sign-in: wrong password
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 VALIDATION_REF = {"$ref": "#/components/schemas/ValidationProblem"}
 
@@ -131,7 +130,6 @@ def document(app: FastAPI) -> None:
                     continue
                 answers = operation.setdefault("responses", {})
                 declared = {int(c) for c in [*route.responses, *answers] if str(c).isdigit()}
-                declared |= UNDECLARED.get((method, route.path_format), set())
                 for code in sorted(_implied(route) | declared):
                     if code < 400:
                         continue

@@ -21,6 +21,7 @@ from crowdship.service.deps import (
 )
 from crowdship.service.entities.accounts import service
 from crowdship.service.entities.accounts.models import Role
+from crowdship.service.routes.contract import refusals
 from crowdship.service.schemas import Text
 
 router = APIRouter(route_class=CommittingRoute, tags=["accounts"])
@@ -38,7 +39,7 @@ class SessionPublic(BaseModel):
     expires_in: int  # seconds
 
 
-@router.post("/auth/session", response_model=SessionPublic)
+@router.post("/auth/session", response_model=SessionPublic, responses=refusals(401))
 def sign_in(
     data: SessionIn, response: Response, session: ReadSession, context: Context
 ) -> SessionPublic:
