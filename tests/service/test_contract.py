@@ -52,7 +52,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     log = (data / "server.log").open("w")
     server = subprocess.Popen(
-        [str(VENV_BIN / "crowdship"), "serve", "--demo", "--no-scheduler", "--port", str(port)],
+        [
+            str(VENV_BIN / "crowdship"),
+            "serve",
+            "--demo",
+            "--no-live",
+            "--no-scheduler",
+            "--port",
+            str(port),
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
