@@ -138,7 +138,9 @@ def pages(browser, server):
 
     def open_page(viewport: dict[str, int] = DESKTOP):
         # bypass_csp: only so axe-core can be injected; the pages themselves run under the CSP.
-        context = browser.new_context(viewport=viewport, base_url=server.url, bypass_csp=True)
+        context = browser.new_context(
+            viewport=viewport, base_url=server.url, bypass_csp=True, timezone_id="UTC"
+        )
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()

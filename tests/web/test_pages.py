@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -24,6 +24,7 @@ CONSOLE_TABS = [
     "Pickup points",
 ]
 STATION = "Kumpula Campus Station"
+TOMORROW = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()  # the browser runs in UTC
 
 
 def test_the_operator_sees_todays_figures_and_the_demo_city_on_the_map(pages):
@@ -134,6 +135,9 @@ def test_pickup_point_staff_take_a_parcel_in_and_hand_it_to_its_receiver(server,
     sender.get_by_label("Pickup address").fill("Kumpulantie 3, Helsinki")
     sender.get_by_label("Receiver's name").fill("Student")
     sender.get_by_label("Receiver's phone").fill("+358405550301")
+    # Tomorrow morning, when the station is open whatever time the test runs.
+    sender.get_by_label("Ready for pickup from").fill(f"{TOMORROW}T09:00")
+    sender.get_by_label("Deliver by").fill(f"{TOMORROW}T12:00")
     expect_text(sender.get_by_test_id("quote"), r"€")
     screenshot(sender, "sender-new-order-desktop")
     check_accessibility(sender, "sender new order")
@@ -149,6 +153,8 @@ def test_pickup_point_staff_take_a_parcel_in_and_hand_it_to_its_receiver(server,
         ("Start longitude", "24.9480"),
         ("End latitude", "60.2040"),
         ("End longitude", "24.9640"),
+        ("Leave at", f"{TOMORROW}T09:10"),
+        ("Arrive by", f"{TOMORROW}T10:10"),
     ]:
         courier.get_by_label(label).fill(value)
     courier.get_by_role("button", name="Register trip").click()
@@ -277,3 +283,23 @@ def test_a_courier_changes_a_trip(pages):
     arrive.fill(later.strftime("%Y-%m-%dT%H:%M"))
     courier.get_by_role("button", name="Save trip").click()
     expect_text(card, rf"arrive by \w+ {later:%H:%M}")
+
+
+def test_the_operator_sets_the_assessment_rules_and_a_points_hours(pages):
+    page = pages(DESKTOP)
+    sign_in(page, OPERATOR)
+    page.get_by_role("button", name="Couriers", exact=True).click()
+    page.get_by_text("Onboarding assessment:").click()
+    page.get_by_label("Right answers to pass").fill("99")
+    page.get_by_role("button", name="Save rules").click()
+    expect_text(page.locator('.field-error[data-field="pass_mark"]'), r".+")  # refused in words
+    page.get_by_label("Right answers to pass").fill("5")
+    page.get_by_role("button", name="Save rules").click()
+    expect_text(page.get_by_role("status"), "apply to the next attempts")
+
+    page.get_by_role("button", name="Pickup points", exact=True).click()
+    card = page.locator(".card", has_text=STATION)
+    card.get_by_text("Change opening hours").click()
+    card.get_by_label(f"Closes ({STATION})").fill("21:30")
+    card.get_by_role("button", name="Save hours").click()
+    expect_text(card, "21:30")

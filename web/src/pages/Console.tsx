@@ -2,6 +2,7 @@
 // runs, couriers, incidents, tariff, money and pickup points.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, api, query } from "../api/client";
+import type { components } from "../api/schema";
 import type {
   CityMap,
   DayKpis,
@@ -382,6 +383,7 @@ function Couriers() {
   };
   return (
     <section aria-label="Couriers">
+      <AssessmentPolicy />
       <FormError error={error} fields={["reason"]} />
       {error?.forField("reason") && <p class="field-error" role="alert">Reason: {error.forField("reason")}</p>}
       <table class="table">
@@ -674,6 +676,7 @@ function PointCard({ point, reload }: { point: PointPublic; reload: () => Promis
       }>
       <p>{point.address}</p>
       <p class="muted">{Object.entries(point.opening_hours).map(([d, spans]) => `${d} ${spans.map((s) => s.join("–")).join(", ")}`).join(" · ")}</p>
+      <HoursEditor point={point} reload={reload} />
       <details>
         <summary>Add a staff member</summary>
         <form class="grid2" aria-label={`New staff of ${point.name}`} onSubmit={(e) => { e.preventDefault(); void run(() => api.post(`/pickup-points/${point.id}/staff`, staff), `${staff.name} can now sign in at ${point.name}.`); }}>
@@ -687,5 +690,109 @@ function PointCard({ point, reload }: { point: PointPublic; reload: () => Promis
       </details>
       {done && <p role="status">{done}</p>}
     </Card>
+  );
+}
+
+type Policy = components["schemas"]["PolicyPublic"];
+
+/** The onboarding assessment's rules in force: pass mark, questions per attempt, the wait
+ * after a failure; the bank's size and topics. */
+function AssessmentPolicy() {
+  const [policy, setPolicy] = useState<Policy | null>(null);
+  const [draft, setDraft] = useState({ pass_mark: "", questions_per_attempt: "", retry_after_min: "" });
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState("");
+  const show = (p: Policy) => {
+    setPolicy(p);
+    setDraft({ pass_mark: String(p.pass_mark), questions_per_attempt: String(p.questions_per_attempt), retry_after_min: String(p.retry_after_min) });
+  };
+  useEffect(() => void api.get<Policy>("/assessment/policy").then(show), []);
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    setDone("");
+    try {
+      show(await api.put<Policy>("/assessment/policy", {
+        pass_mark: Number(draft.pass_mark),
+        questions_per_attempt: Number(draft.questions_per_attempt),
+        retry_after_min: Number(draft.retry_after_min),
+      }));
+      setDone("The new rules apply to the next attempts.");
+    } catch (err) {
+      setError(asApiError(err));
+    }
+  };
+  if (!policy) return null;
+  const input = (name: keyof typeof draft, label: string) => (
+    <Field key={name} label={label} name={name} error={error}>
+      {(id, d, invalid) => <input id={id} inputMode="numeric" value={draft[name]} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setDraft({ ...draft, [name]: e.currentTarget.value })} />}
+    </Field>
+  );
+  return (
+    <details class="card">
+      <summary>Onboarding assessment: {policy.pass_mark} of {policy.questions_per_attempt} to pass, {policy.retry_after_min} min after a failure (bank of {policy.bank_size}: {policy.topics.join(", ")})</summary>
+      <form class="grid2" onSubmit={save} aria-label="Assessment rules">
+        <FormError error={error} fields={["pass_mark", "questions_per_attempt", "retry_after_min"]} />
+        {input("pass_mark", "Right answers to pass")}
+        {input("questions_per_attempt", "Questions per attempt")}
+        {input("retry_after_min", "Wait after a failure (min)")}
+        <button type="submit">Save rules</button>
+      </form>
+      {done && <p role="status">{done}</p>}
+    </details>
+  );
+}
+
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/** Change a point's opening hours: one span a day, the same every day, or closed days. */
+function HoursEditor({ point, reload }: { point: PointPublic; reload: () => Promise<unknown> }) {
+  const first = Object.values(point.opening_hours)[0]?.[0] ?? ["08:00", "20:00"];
+  const [open, setOpen] = useState(first[0] ?? "08:00");
+  const [close, setClose] = useState(first[1] ?? "20:00");
+  const [days, setDays] = useState<string[]>(DAYS.filter((d) => (point.opening_hours[d] ?? []).length > 0));
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState("");
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    setDone("");
+    try {
+      await api.patch(`/pickup-points/${point.id}`, {
+        opening_hours: Object.fromEntries(DAYS.map((d) => [d, days.includes(d) ? [[open, close]] : []])),
+      });
+      setDone("Opening hours saved.");
+      await reload();
+    } catch (err) {
+      setError(asApiError(err));
+    }
+  };
+  return (
+    <details>
+      <summary>Change opening hours</summary>
+      <form class="stack" onSubmit={save} aria-label={`Opening hours of ${point.name}`}>
+        <FormError error={error} fields={["opening_hours"]} />
+        {error?.forField("opening_hours") && <p class="field-error" role="alert">{error.forField("opening_hours")}</p>}
+        <fieldset>
+          <legend>Open on</legend>
+          {DAYS.map((d) => (
+            <label key={d} class="choice">
+              <input type="checkbox" checked={days.includes(d)} onChange={() => setDays(days.includes(d) ? days.filter((x) => x !== d) : [...days, d])} />
+              {d}
+            </label>
+          ))}
+        </fieldset>
+        <div class="grid2">
+          <Field label={`Opens (${point.name})`} name="open" idSuffix={`-hours-${point.id}`} error={null}>
+            {(id) => <input id={id} type="time" value={open} onInput={(e) => setOpen(e.currentTarget.value)} />}
+          </Field>
+          <Field label={`Closes (${point.name})`} name="close" idSuffix={`-hours-${point.id}`} error={null}>
+            {(id) => <input id={id} type="time" value={close} onInput={(e) => setClose(e.currentTarget.value)} />}
+          </Field>
+        </div>
+        <button type="submit">Save hours</button>
+        {done && <p role="status">{done}</p>}
+      </form>
+    </details>
   );
 }
