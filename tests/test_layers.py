@@ -30,6 +30,7 @@ BASE = {
         "lock",
         "money",
         "notify",
+        "ratelimit",
         "schemas",
         "security",
         "settings",

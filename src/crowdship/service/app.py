@@ -148,8 +148,7 @@ def create_app(context: ServiceContext) -> FastAPI:
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
-        return JSONResponse(error.body(), status_code=error.status_code, headers=headers)
+        return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers())
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:

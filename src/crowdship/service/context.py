@@ -10,6 +10,7 @@ from crowdship.service.cache import TimedValue
 from crowdship.service.clock import Clock, DemoClock, SystemClock
 from crowdship.service.db import Database
 from crowdship.service.notify import Notifier
+from crowdship.service.ratelimit import Limits
 from crowdship.service.settings import Settings
 from crowdship.service.sms import SmsProvider, provider_named
 from crowdship.service.telephony import Telephony, telephony_named
@@ -24,10 +25,19 @@ class ServiceContext:
     travel: TravelModel
     notifier: Notifier = field(init=False)
     telephony: Telephony | None = field(init=False)
+    limits: Limits = field(init=False)
     tariffs: TimedValue[Any] = field(default_factory=TimedValue)  # (version, Tariff) in force
 
     def __post_init__(self) -> None:
         self.telephony = telephony_named(self.settings.telephony_provider)
+        settings = self.settings
+        self.limits = Limits(
+            sign_in=settings.sign_in_limit,
+            sign_in_address=settings.sign_in_address_limit,
+            code=settings.code_limit,
+            code_address=settings.code_address_limit,
+            window_s=settings.rate_window_s,
+        )
         self.notifier = Notifier(
             sms=self.sms,
             smtp_host=self.settings.smtp_host,

@@ -212,6 +212,12 @@ Poster = Annotated[Actor, Depends(actor_with(Role.MERCHANT, Role.CUSTOMER, Role.
 Operator = Annotated[Actor, Depends(actor_with(Role.OPERATOR))]
 
 
+def client_address(request: Request) -> str:
+    """The client's address, for rate limits. Behind a reverse proxy, run uvicorn with
+    ``--proxy-headers --forwarded-allow-ips`` so that this is the client's, not the proxy's."""
+    return request.client.host if request.client is not None else "unknown"
+
+
 # Path ids and paging, shared by every router.
 PathId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 Limit = Annotated[int, Query(ge=1, le=1000)]

@@ -20,9 +20,16 @@ class DomainError(Exception):
     def body(self) -> dict[str, Any]:
         return {"detail": self.message, **self.detail}
 
+    def headers(self) -> dict[str, str] | None:
+        """Headers the answer carries besides the body."""
+        return None
+
 
 class Unauthorized(DomainError):
     status_code = 401
+
+    def headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(DomainError):
@@ -57,6 +64,19 @@ class Invalid(DomainError):
 
 class Locked(DomainError):
     status_code = 423
+
+
+class TooManyRequests(DomainError):
+    """Over a rate limit; ``Retry-After`` says how many seconds to wait."""
+
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class WrongCode(Invalid):

@@ -91,6 +91,19 @@ class Settings(BaseSettings):
         default=None, description="webhook notifications are POSTed here as JSON"
     )
 
+    # Rate limits (per worker process): attempts per rate_window_s seconds; 0: no limit.
+    rate_window_s: float = Field(default=60.0, gt=0, le=24 * 3600)
+    sign_in_limit: int = Field(
+        default=10, ge=0, description="sign-ins (/auth/token, /auth/session) per email"
+    )
+    sign_in_address_limit: int = Field(default=100, ge=0, description="sign-ins per client address")
+    code_limit: int = Field(
+        default=30, ge=0, description="handover code entries (pickup, deliver, collect) per account"
+    )
+    code_address_limit: int = Field(
+        default=200, ge=0, description="code entries per client address"
+    )
+
     # Money. The tariff's starting values; the operator changes them at run time
     # (``PUT /pricing``), and each change is kept as a new version.
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")

@@ -2,10 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from crowdship.service.deps import CommittingRoute, Context, CurrentActor, ReadSession, WriteSession
+from crowdship.service.deps import (
+    CommittingRoute,
+    Context,
+    CurrentActor,
+    ReadSession,
+    WriteSession,
+    client_address,
+)
 from crowdship.service.entities.accounts import service
 from crowdship.service.entities.accounts.models import User
 from crowdship.service.entities.accounts.schemas import Token, UserCreate, UserPublic
@@ -20,12 +27,17 @@ def register(data: UserCreate, session: WriteSession, context: Context) -> User:
     return service.register(session, data, context.clock.now())
 
 
-@router.post("/auth/token", response_model=Token, responses=refusals(400, 401))
+@router.post("/auth/token", response_model=Token, responses=refusals(400, 401, 429))
 def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: ReadSession, context: Context
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: ReadSession,
+    context: Context,
 ) -> Token:
-    """OAuth2 password flow: ``username`` is the email. The token expires."""
+    """OAuth2 password flow: ``username`` is the email. The token expires. Attempts are
+    limited per email and per client address (429 with ``Retry-After``)."""
     settings = context.settings
+    context.limits.sign_in(form.username, client_address(request))
     return service.login(
         session,
         form.username,

@@ -39,6 +39,8 @@ WHY = {
     413: "The body is larger than CROWDSHIP_MAX_BODY_BYTES (refused unread).",
     422: "Bad input: `detail` names each field and its problem, `errors` lists them.",
     423: "The order is locked after too many wrong codes; the operator must review it.",
+    429: "Too many attempts from this account or this client address: wait the seconds "
+    "in `Retry-After`.",
 }
 # Refusals of routes that do not declare them with ``refusals`` (yet): method and path.
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -145,6 +147,14 @@ def document(app: FastAPI) -> None:
                             "WWW-Authenticate": {
                                 "description": "Bearer",
                                 "schema": {"type": "string", "const": "Bearer"},
+                            }
+                        }
+                    if code == 429:
+                        answer["headers"] = {
+                            "Retry-After": {
+                                "description": "seconds to wait before trying again",
+                                "required": True,
+                                "schema": {"type": "integer", "minimum": 1},
                             }
                         }
                     answers[str(code)] = answer

@@ -17,6 +17,7 @@ from crowdship.service.deps import (
     Poster,
     ReadSession,
     WriteSession,
+    client_address,
 )
 from crowdship.service.entities.accounts.schemas import CourierCard
 from crowdship.service.entities.messages.models import OrderMessage
@@ -131,7 +132,9 @@ def new_pickup_code(
 
 
 @router.post(
-    "/orders/{order_id}/pickup", response_model=OrderPublic, responses=refusals(403, 409, 423)
+    "/orders/{order_id}/pickup",
+    response_model=OrderPublic,
+    responses=refusals(403, 409, 423, 429),
 )
 def confirm_pickup(
     request: Request,
@@ -142,7 +145,9 @@ def confirm_pickup(
     context: Context,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """The sender enters the courier's pickup code; the receiver then gets a delivery code."""
+    """The sender enters the courier's pickup code; the receiver then gets a delivery code.
+    Code entries are limited per account and per client address (429 with ``Retry-After``)."""
+    context.limits.code_entry(actor.id, client_address(request))
     return answer_once(
         request,
         session,
@@ -156,7 +161,9 @@ def confirm_pickup(
 
 
 @router.post(
-    "/orders/{order_id}/deliver", response_model=OrderPublic, responses=refusals(403, 409, 423)
+    "/orders/{order_id}/deliver",
+    response_model=OrderPublic,
+    responses=refusals(403, 409, 423, 429),
 )
 def deliver(
     request: Request,
@@ -169,7 +176,9 @@ def deliver(
 ) -> JSONResponse:
     """The courier enters the receiver's code to complete the delivery (and, for cash on
     delivery, the cash collected, which must be the fee; optionally a photo of the delivered
-    parcel as proof, shown to the parties at ``GET /orders/{id}/photo``)."""
+    parcel as proof, shown to the parties at ``GET /orders/{id}/photo``). Code entries are
+    limited as at pickup."""
+    context.limits.code_entry(actor.id, client_address(request))
     cash, photo = body.cash_collected_cents, body.photo
     return answer_once(
         request,
@@ -212,12 +221,21 @@ def arrive_at_point(
 
 
 @router.post(
-    "/orders/{order_id}/collect", response_model=OrderPublic, responses=refusals(403, 409, 423)
+    "/orders/{order_id}/collect",
+    response_model=OrderPublic,
+    responses=refusals(403, 409, 423, 429),
 )
 def collect(
-    order_id: PathId, body: CodeIn, actor: CurrentActor, session: WriteSession, context: Context
+    request: Request,
+    order_id: PathId,
+    body: CodeIn,
+    actor: CurrentActor,
+    session: WriteSession,
+    context: Context,
 ) -> Order:
-    """Pickup-point staff: the receiver collects the parcel, giving the code they got."""
+    """Pickup-point staff: the receiver collects the parcel, giving the code they got. Code
+    entries are limited as at pickup."""
+    context.limits.code_entry(actor.id, client_address(request))
     return delivery.collect(session, context, actor, order_id, body.code)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from crowdship.service.deps import (
@@ -18,6 +18,7 @@ from crowdship.service.deps import (
     CommittingRoute,
     Context,
     ReadSession,
+    client_address,
 )
 from crowdship.service.entities.accounts import service
 from crowdship.service.entities.accounts.models import Role
@@ -39,12 +40,14 @@ class SessionPublic(BaseModel):
     expires_in: int  # seconds
 
 
-@router.post("/auth/session", response_model=SessionPublic, responses=refusals(401))
+@router.post("/auth/session", response_model=SessionPublic, responses=refusals(401, 429))
 def sign_in(
-    data: SessionIn, response: Response, session: ReadSession, context: Context
+    request: Request, data: SessionIn, response: Response, session: ReadSession, context: Context
 ) -> SessionPublic:
-    """Sign in a browser: sets the session cookie (HttpOnly) and the CSRF cookie."""
+    """Sign in a browser: sets the session cookie (HttpOnly) and the CSRF cookie. Attempts
+    are limited as at ``POST /auth/token``."""
     settings = context.settings
+    context.limits.sign_in(data.email, client_address(request))
     token = service.login(
         session,
         data.email,
