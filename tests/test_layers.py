@@ -27,6 +27,7 @@ BASE = {
         "context",
         "db",
         "errors",
+        "headers",
         "lock",
         "money",
         "notify",

@@ -10,6 +10,7 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -17,6 +18,7 @@ from crowdship import __version__
 from crowdship.service.context import ServiceContext
 from crowdship.service.deps import ActorCache
 from crowdship.service.errors import DomainError
+from crowdship.service.headers import SecurityHeaders, cors_options
 from crowdship.service.routes import contract
 from crowdship.service.routes.accounts import router as accounts_router
 from crowdship.service.routes.console import router as console_router
@@ -145,6 +147,9 @@ def create_app(context: ServiceContext) -> FastAPI:
     app.state.actors = ActorCache()
 
     app.add_middleware(BodyLimit, limit=context.settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    if context.settings.cors_origin_list:  # closed unless configured
+        app.add_middleware(CORSMiddleware, **cors_options(context.settings.cors_origin_list))
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, error: DomainError) -> JSONResponse:

@@ -7,6 +7,7 @@ secret: the service refuses to start without ``CROWDSHIP_SECRET_KEY``.
 
 from __future__ import annotations
 
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -104,6 +105,12 @@ class Settings(BaseSettings):
         default=200, ge=0, description="code entries per client address"
     )
 
+    cors_origins: str = Field(
+        default="",
+        description="comma-separated origins (https://app.example.org) whose pages may call "
+        "the API from a browser; default: none",
+    )
+
     # Money. The tariff's starting values; the operator changes them at run time
     # (``PUT /pricing``), and each change is kept as a new version.
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
@@ -152,6 +159,20 @@ class Settings(BaseSettings):
                 f"CROWDSHIP_TIMEZONE {self.timezone!r} is not an IANA time zone"
             ) from error
         return self
+
+    @model_validator(mode="after")
+    def _origins(self) -> Settings:
+        for origin in self.cors_origin_list:
+            if not re.fullmatch(r"https?://[^/\s?#]+", origin):
+                raise SettingsError(
+                    f"CROWDSHIP_CORS_ORIGINS: {origin!r} is not an origin "
+                    "(scheme://host[:port], no path)"
+                )
+        return self
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def zone(self) -> ZoneInfo:
