@@ -2,7 +2,7 @@
 
 from crowdship.service.db import Base
 from crowdship.service.entities.accounts.attempts import AssessmentAttempt, AssessmentPolicy
-from crowdship.service.entities.accounts.models import Role, User
+from crowdship.service.entities.accounts.models import RevokedToken, Role, User
 from crowdship.service.entities.idempotency.models import IdempotencyKey
 from crowdship.service.entities.incidents.models import Incident
 from crowdship.service.entities.ledger.models import (
@@ -28,6 +28,7 @@ __all__ = [
     "Base",
     "IdempotencyKey",
     "Incident",
+    "RevokedToken",
     "LedgerEntry",
     "LedgerTransaction",
     "Payout",

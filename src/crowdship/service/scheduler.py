@@ -13,6 +13,7 @@ import threading
 from datetime import timedelta
 
 from crowdship.service.context import ServiceContext
+from crowdship.service.entities.accounts import service as accounts
 from crowdship.service.workflows import idempotency, notifying, settlement
 from crowdship.service.workflows.matching import expire_offers, expire_orders, run_matching
 
@@ -26,6 +27,7 @@ def tick(context: ServiceContext) -> None:
         offers = expire_offers(session, now)
         orders = expire_orders(session, context, now)
         idempotency.forget_old(session, now, context.settings.idempotency_hours)
+        accounts.forget_expired_revocations(session, context.clock.wall())
         session.commit()
     if offers or orders:
         log.info("expired %d offers and %d orders", offers, orders)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from argon2 import PasswordHasher
@@ -33,18 +34,34 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def issue_token(user_id: int, role: str, key: str, now: datetime, minutes: int) -> str:
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a valid token says: whose it is, its id (to revoke it alone), the account's token
+    generation when it was issued (a password change starts a new one) and its expiry."""
+
+    user_id: int
+    jti: str | None  # tokens issued before revocation existed have none
+    generation: int
+    expires_at: datetime
+
+
+def issue_token(
+    user_id: int, role: str, key: str, now: datetime, minutes: int, generation: int = 0
+) -> str:
     claims = {
         "sub": str(user_id),
         "role": role,
         "iat": now,
         "exp": now + timedelta(minutes=minutes),
+        "jti": secrets.token_urlsafe(16),
+        "gen": generation,
     }
     return jwt.encode(claims, key, algorithm=TOKEN_ALGORITHM)
 
 
-def read_token(token: str, key: str, now: datetime) -> int:
-    """The user id in a valid, unexpired token; Unauthorized otherwise."""
+def read_token(token: str, key: str, now: datetime) -> TokenClaims:
+    """The claims of a valid, unexpired token; Unauthorized otherwise. (Whether it was
+    revoked is the database's to say.)"""
     try:
         claims = jwt.decode(
             token,
@@ -54,12 +71,16 @@ def read_token(token: str, key: str, now: datetime) -> int:
         )
         expires = int(claims["exp"])
         user_id = int(claims["sub"])
-    except (jwt.InvalidTokenError, KeyError, ValueError) as error:
+        jti = claims.get("jti")
+        generation = int(claims.get("gen", 0))
+        if jti is not None and (not isinstance(jti, str) or not 1 <= len(jti) <= 32):
+            raise ValueError("jti")
+    except (jwt.InvalidTokenError, KeyError, ValueError, TypeError, OverflowError) as error:
         raise Unauthorized("invalid access token") from error
     # Expiry is checked against the service clock, not the machine's, so tests can move time.
     if expires <= now.timestamp():
         raise Unauthorized("access token has expired; log in again")
-    return user_id
+    return TokenClaims(user_id, jti, generation, datetime.fromtimestamp(expires, UTC))
 
 
 def new_code() -> str:

@@ -18,12 +18,15 @@ from crowdship.service.deps import (
     CommittingRoute,
     Context,
     ReadSession,
+    WriteSession,
     client_address,
 )
 from crowdship.service.entities.accounts import service
 from crowdship.service.entities.accounts.models import Role
+from crowdship.service.errors import Unauthorized
 from crowdship.service.routes.contract import refusals
 from crowdship.service.schemas import Text
+from crowdship.service.security import read_token
 
 router = APIRouter(route_class=CommittingRoute, tags=["accounts"])
 
@@ -81,8 +84,20 @@ def sign_in(
 
 
 @router.delete("/auth/session", status_code=204)
-def sign_out(response: Response) -> Response:
-    """Sign the browser out: both cookies are cleared."""
+def sign_out(
+    request: Request, response: Response, session: WriteSession, context: Context
+) -> Response:
+    """Sign the browser out: the cookie's token is revoked and both cookies are cleared."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        try:
+            claims = read_token(token, context.settings.signing_key, context.clock.wall())
+        except Unauthorized:
+            claims = None  # expired or forged: nothing to revoke
+        if claims is not None:
+            service.logout(session, claims)
+            session.commit()
+            request.app.state.actors.put_revoked(claims.jti, True)
     response.status_code = 204
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")

@@ -18,6 +18,7 @@ class Actor:
     name: str
     phone: str | None
     point_id: int | None = None  # staff: the pickup point they work at
+    token_generation: int = 0  # tokens of an older generation are refused
 
     def require(self, *roles: Role) -> None:
         if self.role not in roles:

@@ -40,3 +40,16 @@ class User(Base):
     payout_account: Mapped[str | None] = mapped_column(String(64))  # IBAN or similar
     # Staff: the pickup point they work at.
     point_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_points.id"))
+    # Tokens carry the generation they were issued in; a password change starts a new one,
+    # so every older token stops working.
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class RevokedToken(Base):
+    """A token logged out before its expiry (kept until then, by its id)."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

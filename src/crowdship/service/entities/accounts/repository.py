@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from crowdship.service.entities.accounts.attempts import AssessmentAttempt, AssessmentPolicy
-from crowdship.service.entities.accounts.models import Role, User
+from crowdship.service.entities.accounts.models import RevokedToken, Role, User
 
 
 def get(session: Session, user_id: int) -> User | None:
@@ -124,3 +124,19 @@ def add_policy(session: Session, policy: AssessmentPolicy) -> AssessmentPolicy:
 def with_email_domain(session: Session, domain: str) -> list[User]:
     """Accounts whose email ends with ``domain`` (the demo's people), by id."""
     return list(session.scalars(select(User).where(User.email.endswith(domain)).order_by(User.id)))
+
+
+def revoke_token(session: Session, jti: str, user_id: int, expires_at: datetime) -> None:
+    if session.get(RevokedToken, jti) is None:
+        session.add(RevokedToken(jti=jti, user_id=user_id, expires_at=expires_at))
+        session.flush()
+
+
+def is_revoked(session: Session, jti: str) -> bool:
+    return session.get(RevokedToken, jti) is not None
+
+
+def forget_expired_revocations(session: Session, now: datetime) -> int:
+    """Revoked tokens past their expiry are refused anyway: no need to remember them."""
+    result = session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -29,6 +29,13 @@ class UserCreate(BaseModel):
     phone: Phone
 
 
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: Text = Field(min_length=1, max_length=128)
+    new_password: Text = Field(min_length=8, max_length=128)
+
+
 class UserPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -10,8 +10,13 @@ from crowdship.service.entities.accounts import repository
 from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role, User
 from crowdship.service.entities.accounts.schemas import Token, UserCreate
-from crowdship.service.errors import Conflict, Unauthorized
-from crowdship.service.security import hash_password, issue_token, verify_password
+from crowdship.service.errors import Conflict, Invalid, Unauthorized
+from crowdship.service.security import (
+    TokenClaims,
+    hash_password,
+    issue_token,
+    verify_password,
+)
 
 
 def register(session: Session, data: UserCreate, now: datetime) -> User:
@@ -58,7 +63,52 @@ def login(
     if not user.active:
         raise Unauthorized("this account is disabled")
     return Token(
-        access_token=issue_token(user.id, user.role.value, key, now, minutes),
+        access_token=issue_token(
+            user.id, user.role.value, key, now, minutes, user.token_generation
+        ),
+        expires_in=minutes * 60,
+        role=user.role,
+    )
+
+
+def logout(session: Session, claims: TokenClaims) -> None:
+    """This token stops working (others of the account go on)."""
+    if claims.jti is not None:
+        repository.revoke_token(session, claims.jti, claims.user_id, claims.expires_at)
+
+
+def is_revoked(session: Session, jti: str) -> bool:
+    return repository.is_revoked(session, jti)
+
+
+def forget_expired_revocations(session: Session, now: datetime) -> int:
+    return repository.forget_expired_revocations(session, now)
+
+
+def change_password(
+    session: Session,
+    actor: Actor,
+    current: str,
+    new: str,
+    key: str,
+    now: datetime,
+    minutes: int,
+) -> Token:
+    """A new password: every token issued before stops working; a fresh one is returned."""
+    user = repository.get(session, actor.id)
+    if user is None or not user.active:
+        raise Unauthorized("this account does not exist or is disabled")
+    if not verify_password(user.password_hash, current):
+        raise Invalid("current_password", "is not this account's password")
+    if new == current:
+        raise Invalid("new_password", "is the current password")
+    user.password_hash = hash_password(new)
+    user.token_generation += 1
+    session.flush()
+    return Token(
+        access_token=issue_token(
+            user.id, user.role.value, key, now, minutes, user.token_generation
+        ),
         expires_in=minutes * 60,
         role=user.role,
     )
@@ -79,5 +129,10 @@ def actor_of(session: Session, user_id: int) -> Actor | None:
     if user is None or not user.active:
         return None
     return Actor(
-        id=user.id, role=user.role, name=user.name, phone=user.phone, point_id=user.point_id
+        id=user.id,
+        role=user.role,
+        name=user.name,
+        phone=user.phone,
+        point_id=user.point_id,
+        token_generation=user.token_generation,
     )
