@@ -17,6 +17,7 @@ def add_staff(
 ) -> User:
     actor.require(Role.OPERATOR)
     points.get(session, point_id)
+    accounts.check_password(data.password, data.email)
     now = context.clock.now()
     return accounts.create_user(
         session, data.email, data.password, Role.STAFF, data.name, data.phone, now, point_id

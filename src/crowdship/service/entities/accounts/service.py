@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from crowdship.service.entities.accounts import repository
+from crowdship.service.entities.accounts import passwords, repository
 from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role, User
 from crowdship.service.entities.accounts.schemas import Token, UserCreate
@@ -20,6 +20,8 @@ from crowdship.service.security import (
 
 
 def register(session: Session, data: UserCreate, now: datetime) -> User:
+    """Self sign-up; the password must keep the rules (``passwords``)."""
+    passwords.check(data.password, data.email)
     return create_user(
         session, data.email, data.password, Role(data.role), data.name, data.phone, now
     )
@@ -71,6 +73,11 @@ def login(
     )
 
 
+def check_password(password: str, email: str) -> None:
+    """Invalid (422 naming ``password``) if it breaks the rules."""
+    passwords.check(password, email)
+
+
 def logout(session: Session, claims: TokenClaims) -> None:
     """This token stops working (others of the account go on)."""
     if claims.jti is not None:
@@ -100,6 +107,7 @@ def change_password(
         raise Unauthorized("this account does not exist or is disabled")
     if not verify_password(user.password_hash, current):
         raise Invalid("current_password", "is not this account's password")
+    passwords.check(new, user.email, field="new_password")
     if new == current:
         raise Invalid("new_password", "is the current password")
     user.password_hash = hash_password(new)
