@@ -21,6 +21,8 @@ from crowdship.service.errors import DomainError
 from crowdship.service.headers import SecurityHeaders, cors_options
 from crowdship.service.routes import contract
 from crowdship.service.routes.accounts import router as accounts_router
+from crowdship.service.routes.audit import AuditLog
+from crowdship.service.routes.audit import router as audit_router
 from crowdship.service.routes.console import router as console_router
 from crowdship.service.routes.couriers import router as couriers_router
 from crowdship.service.routes.incidents import router as incidents_router
@@ -148,6 +150,7 @@ def create_app(context: ServiceContext) -> FastAPI:
 
     app.add_middleware(BodyLimit, limit=context.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(AuditLog, context=context)
     if context.settings.cors_origin_list:  # closed unless configured
         app.add_middleware(CORSMiddleware, **cors_options(context.settings.cors_origin_list))
 
@@ -186,6 +189,7 @@ def create_app(context: ServiceContext) -> FastAPI:
     app.include_router(notifications_router)
     app.include_router(session_router)
     app.include_router(console_router)
+    app.include_router(audit_router)
     app.include_router(live_router)
     contract.document(app)  # every refusal of every operation in the OpenAPI document
     app.add_exception_handler(405, contract.allow_header)

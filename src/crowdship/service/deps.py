@@ -218,6 +218,7 @@ async def current_actor(
         raise Unauthorized("this account does not exist or is disabled")
     if revoked or claims.generation != actor.token_generation:
         raise Unauthorized("this token was revoked (logged out, or the password changed)")
+    request.state.actor = actor  # for the audit log
     return actor
 
 

@@ -3,6 +3,7 @@
 from crowdship.service.db import Base
 from crowdship.service.entities.accounts.attempts import AssessmentAttempt, AssessmentPolicy
 from crowdship.service.entities.accounts.models import RevokedToken, Role, User
+from crowdship.service.entities.audit.models import AuditEntry
 from crowdship.service.entities.idempotency.models import IdempotencyKey
 from crowdship.service.entities.incidents.models import Incident
 from crowdship.service.entities.ledger.models import (
@@ -25,6 +26,7 @@ from crowdship.service.lock import JobLease
 __all__ = [
     "AssessmentAttempt",
     "AssessmentPolicy",
+    "AuditEntry",
     "Base",
     "IdempotencyKey",
     "Incident",
