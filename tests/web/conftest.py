@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.service.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "src" / "crowdship" / "web" / "dist" / "index.html"
@@ -46,12 +47,6 @@ def chromium_path() -> str:
     if not found:
         pytest.fail("Chromium is missing: scripts/test installs Debian's chromium package")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
