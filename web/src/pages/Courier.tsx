@@ -531,8 +531,14 @@ function Assessment({ onPassed }: { onPassed: () => void }) {
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
+    // What the form shows is what is sent: read the checked choices from the form itself, so
+    // a submit right after the last click never sends the answers of an earlier render.
+    const chosen: Record<string, number> = {};
+    new FormData(e.currentTarget as HTMLFormElement).forEach((value, key) => {
+      chosen[key] = Number(value);
+    });
     try {
-      const attempt = await api.post<AttemptPublic>("/assessment", { answers });
+      const attempt = await api.post<AttemptPublic>("/assessment", { answers: chosen });
       setResult(attempt);
       if (attempt.passed) onPassed();
       else void load();
@@ -564,7 +570,7 @@ function Assessment({ onPassed }: { onPassed: () => void }) {
             {q.options.map((option, index) => (
               <label key={option} class="choice">
                 <input type="radio" name={q.id} value={index} checked={answers[q.id] === index}
-                  onChange={() => setAnswers({ ...answers, [q.id]: index })} />
+                  onChange={() => setAnswers((now) => ({ ...now, [q.id]: index }))} />
                 {option}
               </label>
             ))}
