@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -87,6 +88,16 @@ def serve_command(
             "Default: 60 for the living demo, else real time.",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Service worker processes sharing the port (uvicorn restarts one that dies). "
+            "Each has its own connection pool, scheduler and rate-limit counts; matching runs "
+            "once per interval whoever runs it. Needs real time and, with --demo, --no-live.",
+        ),
+    ] = 1,
     live: Annotated[
         bool,
         typer.Option(
@@ -119,6 +130,13 @@ def serve_command(
     if living and clock_speed is None:
         clock_speed = 60.0
     base = _settings(scheduler=scheduler, clock_speed=clock_speed)
+    if workers > 1 and living:
+        fail("--workers: the living demo plays its city in one process; add --no-live")
+    if workers > 1 and base.clock_speed != 1.0:
+        fail(
+            f"--workers: a demo clock ({base.clock_speed:g}x) is kept by one process; "
+            "use --workers 1 or real time"
+        )
     if living:
         # The scheduler's pass must keep up with the fast clock: about one service minute.
         tick = min(base.tick_seconds, max(0.2, 60.0 / base.clock_speed))
@@ -161,7 +179,24 @@ def serve_command(
             f"through the day, played by the simulator (--no-live for a still city)"
         )
     try:
-        uvicorn.run(create_site(context), host=host, port=port, log_level="info")
+        if workers == 1:
+            uvicorn.run(create_site(context), host=host, port=port, log_level="info")
+        else:
+            # Each worker process reads its settings from the environment: pass on what this
+            # command decided (the database above all).
+            context.db.dispose()
+            os.environ["CROWDSHIP_DATABASE_URL"] = url
+            if scheduler is not None:
+                os.environ["CROWDSHIP_SCHEDULER"] = "true" if scheduler else "false"
+            console.print(f"{workers} worker processes")
+            uvicorn.run(
+                "crowdship.web:site_from_environment",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level="info",
+            )
     finally:
         if city is not None:
             city.stop()

@@ -13,11 +13,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from crowdship import __version__
 from crowdship.service.context import ServiceContext
+from crowdship.service.db import unavailable
 from crowdship.service.deps import ActorCache
-from crowdship.service.errors import DomainError
+from crowdship.service.errors import DomainError, Unavailable
 from crowdship.service.headers import SecurityHeaders, cors_options
 from crowdship.service.routes import contract
 from crowdship.service.routes.accounts import router as accounts_router
@@ -39,6 +42,8 @@ from crowdship.service.routes.trips import router as trips_router
 from crowdship.service.scheduler import Scheduler
 
 log = logging.getLogger("crowdship.service")
+# Seconds a client is told to wait when the database is out of reach or locked.
+RETRY_AFTER_S = 2
 
 DESCRIPTION = """
 crowdship's order service: senders post parcels, couriers register the trips they will make
@@ -164,8 +169,33 @@ def create_app(context: ServiceContext) -> FastAPI:
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         return JSONResponse({"detail": summary, "errors": problems}, status_code=422)
 
+    def outage(request: Request, error: Exception) -> JSONResponse | None:
+        reason = unavailable(error)
+        if reason is None:
+            return None
+        log.warning(
+            "503 on %s %s: %s (%s)", request.method, request.url.path, reason, type(error).__name__
+        )
+        refusal = Unavailable(
+            f"{reason}; send the request again in {RETRY_AFTER_S} s (with the same "
+            "Idempotency-Key, so that it counts once)",
+            RETRY_AFTER_S,
+        )
+        return JSONResponse(refusal.body(), status_code=503, headers=refusal.headers())
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeout)
+    async def database_error(request: Request, error: Exception) -> JSONResponse:
+        answer = outage(request, error)
+        if answer is not None:
+            return answer
+        return await unexpected(request, error)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        answer = outage(request, error)  # raised in a middleware, outside the routes
+        if answer is not None:
+            return answer
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
 

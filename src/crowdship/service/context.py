@@ -56,9 +56,13 @@ class ServiceContext:
     ) -> ServiceContext:
         return cls(
             settings=settings,
-            db=db if db is not None else Database(settings.resolved_database_url),
+            db=db
+            if db is not None
+            else Database(settings.resolved_database_url, settings.db_busy_timeout_s),
             clock=clock if clock is not None else clock_for(settings),
-            sms=sms if sms is not None else provider_named(settings.sms_provider),
+            sms=sms
+            if sms is not None
+            else provider_named(settings.sms_provider, settings.resolved_sms_outbox),
             travel=GreatCircleTravel(
                 speed_kmh=settings.speed_kmh, detour_factor=settings.detour_factor
             ),

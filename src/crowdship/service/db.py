@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -76,14 +77,21 @@ class Database:
     """An engine plus the two kinds of session the routes use: read and write."""
 
     url: str
+    # How long a write waits for SQLite's lock (held by another process) before the request
+    # is answered 503 with Retry-After; the writer pool's queue waits twice as long.
+    busy_timeout_s: float = 5.0
     engine: Engine = field(init=False)
     write_engine: Engine = field(init=False)
     _sessions: sessionmaker[Session] = field(init=False)
     _write_sessions: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.engine = make_engine(self.url)
-        self.write_engine = make_engine(self.url, writer=True) if self.is_sqlite else self.engine
+        self.engine = make_engine(self.url, busy_timeout_s=self.busy_timeout_s)
+        self.write_engine = (
+            make_engine(self.url, writer=True, busy_timeout_s=self.busy_timeout_s)
+            if self.is_sqlite
+            else self.engine
+        )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         for sessions in (self._sessions, self._write_sessions):
@@ -145,18 +153,60 @@ def _drop_after_commit(session: Session, _transaction: Any) -> None:
     session.info.pop(_AFTER_COMMIT, None)
 
 
-def make_engine(url: str, writer: bool = False) -> Engine:
+def make_engine(url: str, writer: bool = False, busy_timeout_s: float = 5.0) -> Engine:
     if url.startswith("sqlite"):
-        pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60} if writer else {}
+        pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 2 * busy_timeout_s}
         engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, **pool
+            url,
+            connect_args={"timeout": busy_timeout_s, "check_same_thread": False},
+            **(pool if writer else {}),
         )
-        _configure_sqlite(engine, "IMMEDIATE" if writer else "DEFERRED")
+        _configure_sqlite(engine, "IMMEDIATE" if writer else "DEFERRED", busy_timeout_s)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # pre_ping replaces connections a server restart killed; connect_timeout keeps a request
+    # from hanging on a server that does not answer (it is answered 503 instead).
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        pool_timeout=10,
+        connect_args={"connect_timeout": 5},
+    )
 
 
-def _configure_sqlite(engine: Engine, begin: str) -> None:
+# SQLite's messages when another connection holds the lock, or the file is out of reach.
+_SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked")
+_SQLITE_UNREACHABLE = ("unable to open database file", "disk i/o error")
+
+
+def unavailable(error: BaseException) -> str | None:
+    """Why the database cannot serve this request for now (a restart, a held lock, a full
+    pool), or None if ``error`` is something else (a bug, a constraint). The request's
+    transaction rolled back unless the connection was lost during its commit, which is why
+    the client sends it again with the same Idempotency-Key."""
+    if isinstance(error, sa_exc.TimeoutError):  # every pooled connection stayed busy
+        return "the database is busy: no connection was free in time"
+    if not isinstance(error, sa_exc.DBAPIError):
+        return None
+    if error.connection_invalidated:
+        return "the connection to the database was lost"
+    if not isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        return None
+    message = str(error.orig).lower()
+    if type(error.orig).__module__.startswith("sqlite3"):
+        if any(m in message for m in _SQLITE_BUSY):
+            return "the database is locked by another writer"
+        if any(m in message for m in _SQLITE_UNREACHABLE):
+            return "the database file cannot be reached"
+        return None  # e.g. "no such table": a bug, not an outage
+    # PostgreSQL (psycopg): its OperationalError covers connection failures, the server
+    # shutting down or starting, and serialization failures and deadlocks, each of which
+    # a later retry can pass.
+    return "the database cannot be reached"
+
+
+def _configure_sqlite(engine: Engine, begin: str, busy_timeout_s: float) -> None:
     # Take transaction control from pysqlite so BEGIN (DEFERRED or IMMEDIATE) is ours.
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -165,7 +215,7 @@ def _configure_sqlite(engine: Engine, begin: str) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -79,6 +79,20 @@ class TooManyRequests(DomainError):
         return {"Retry-After": str(self.retry_after)}
 
 
+class Unavailable(DomainError):
+    """The database cannot be reached or is busy for now (a restart, a held write lock):
+    nothing was changed, and the same request may be sent again after ``Retry-After``."""
+
+    status_code = 503
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)}
+
+
 class WrongCode(Invalid):
     """A handover code did not match; the failed attempt is recorded."""
 

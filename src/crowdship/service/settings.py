@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, min_length=32)
     token_minutes: int = Field(default=60, gt=0)
     threads: int = Field(default=4, gt=0, description="worker threads for request handlers")
+    db_busy_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=600,
+        description="how long a request waits for the database (a held SQLite lock, a full "
+        "pool) before it is answered 503 with Retry-After",
+    )
 
     # Matching (the paper's rolling horizon).
     planning_interval_min: float = Field(default=40.0, gt=0)
@@ -72,7 +79,12 @@ class Settings(BaseSettings):
 
     # Handover.
     max_code_attempts: int = Field(default=5, gt=0)
-    sms_provider: Literal["log", "record"] = "log"
+    sms_provider: Literal["log", "outbox", "record"] = "log"
+    sms_outbox: Path | None = Field(
+        default=None,
+        description="outbox provider: the spool file of texts (JSON lines); default "
+        "data_dir/sms-outbox.jsonl",
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="base of links sent to people (tracking)"
     )
@@ -177,6 +189,12 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def resolved_sms_outbox(self) -> Path:
+        return (
+            self.sms_outbox if self.sms_outbox is not None else self.data_dir / "sms-outbox.jsonl"
+        )
 
     @property
     def resolved_payout_dir(self) -> Path:

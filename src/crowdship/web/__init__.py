@@ -169,3 +169,16 @@ def create_site(context: ServiceContext) -> ASGIApp:
     api = create_app(context)
     api.add_middleware(PagesFirst, pages=Pages(context.settings))
     return api
+
+
+def site_from_environment() -> ASGIApp:
+    """``create_site`` on settings read from ``CROWDSHIP_*`` variables: what each worker
+    process of ``crowdship serve --workers N`` runs (uvicorn starts the workers, and each
+    builds its own database pool and scheduler)."""
+    import logging
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    return create_site(ServiceContext.build(Settings()))

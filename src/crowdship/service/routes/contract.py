@@ -4,10 +4,10 @@ exact body of each refusal.
 What follows from an operation's shape is added to every operation here (``document``):
 401 (with ``WWW-Authenticate``) where it needs a login, 403 where its dependency admits only
 some roles, 404 where its path names something, 422 (``ValidationProblem``) where it takes
-any input, 413 where it takes a body, and 400 everywhere (a request the server cannot
-read). What depends on the rules behind it (409 for a state that refuses, 403 for a rule
-about who may, 423 for a locked order ...) each route declares with
-``responses=refusals(...)``.
+any input, 413 where it takes a body, 400 everywhere (a request the server cannot
+read) and 503 everywhere (the database out of reach, with ``Retry-After``). What depends
+on the rules behind it (409 for a state that refuses, 403 for a rule about who may, 423
+for a locked order ...) each route declares with ``responses=refusals(...)``.
 
 ``allow_header`` answers 405 with every method the path has in ``Allow`` (Starlette's own
 names only the first route that matched the path).
@@ -41,6 +41,9 @@ WHY = {
     423: "The order is locked after too many wrong codes; the operator must review it.",
     429: "Too many attempts from this account or this client address: wait the seconds "
     "in `Retry-After`.",
+    503: "The database is out of reach or locked for now (a restart, another writer): "
+    "send the same request again after `Retry-After` seconds, with the same "
+    "`Idempotency-Key` where the operation takes one.",
 }
 # Refusals of routes that do not declare them with ``refusals`` (yet): method and path.
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -89,6 +92,8 @@ def _implied(route: Any) -> set[int]:
     # 400: the server's own answer (plain text) to a request line or headers over its
     # limits, for any operation; FastAPI's (JSON) to a body that is not even text.
     codes.add(400)
+    # 503: every operation reads the database (a login checks its account).
+    codes.add(503)
     return codes
 
 
@@ -149,7 +154,7 @@ def document(app: FastAPI) -> None:
                                 "schema": {"type": "string", "const": "Bearer"},
                             }
                         }
-                    if code == 429:
+                    if code in (429, 503):
                         answer["headers"] = {
                             "Retry-After": {
                                 "description": "seconds to wait before trying again",
