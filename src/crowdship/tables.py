@@ -320,6 +320,195 @@ class Inputs:
 
 def read_inputs(trips_path: Path, requests_path: Path, coords: Coords = "latlon") -> Inputs:
     """Read and check both files; raises :class:`InputError` on the first problem."""
+    fast = _read_inputs_fast(trips_path, requests_path, coords)
+    if fast is not None:
+        return fast
+    return _read_inputs_checked(trips_path, requests_path, coords)
+
+
+# ------------------------------------------------------------------ the column-wise fast path
+#
+# Plain CSV files whose every value is well formed (the usual case, tens of thousands of
+# rows) are read column by column: one split per line, one ``float`` per value, the checks
+# as array comparisons; about a tenth of the time of the row-by-row reading below. Anything
+# else (JSON, quotes, ragged or blank lines, date-times, any value a check refuses) returns
+# None, and the row-by-row reading decides: it reads the same values the same way, and
+# names the first problem's row and field.
+
+
+class _NotPlain(Exception):
+    """The fast path does not handle this file (the row-by-row reading will)."""
+
+
+def _plain_columns(path: Path) -> dict[str, list[str]]:
+    """The columns of a plain CSV file (no quotes, every line with the header's number of
+    values), as lists of the raw values; raises :class:`_NotPlain` otherwise."""
+    if path.suffix.lower() == ".json":
+        raise _NotPlain
+    text = path.read_text(encoding="utf-8-sig")
+    if '"' in text or "\x00" in text:
+        raise _NotPlain
+    lines = text.splitlines()
+    if not lines:
+        raise _NotPlain
+    header = [name.strip() for name in lines[0].split(",")]
+    width = len(header)
+    if "" in header or len(set(header)) != width:
+        raise _NotPlain
+    rows = [line.split(",") for line in lines[1:]]
+    if any(len(row) != width for row in rows):  # also blank lines, which csv skips
+        raise _NotPlain
+    if not rows:
+        return {name: [] for name in header}
+    return {
+        name: list(values) for name, values in zip(header, zip(*rows, strict=True), strict=True)
+    }
+
+
+def _plain_numbers(values: list[str]) -> np.ndarray:
+    """``float`` of every value (as the row-by-row reading does), all finite."""
+    out = np.fromiter(map(float, values), dtype=np.float64, count=len(values))
+    if not np.isfinite(out).all():
+        raise _NotPlain
+    return out
+
+
+def _plain_optional(columns: dict[str, list[str]], name: str, n: int, default: float) -> np.ndarray:
+    values = columns.get(name)
+    if values is None:
+        return np.full(n, default)
+    stripped = [v.strip() for v in values]
+    if all(stripped):
+        return _plain_numbers(stripped)
+    out = np.full(n, default)
+    given = [k for k, v in enumerate(stripped) if v]
+    out[given] = _plain_numbers([stripped[k] for k in given])
+    return out
+
+
+def _plain_times(columns: dict[str, list[str]], name: str, n: int, default: float) -> np.ndarray:
+    """Minutes of a time column: numbers, or ``HH:MM[:SS]`` (date-times are not plain)."""
+    values = [v.strip() for v in columns[name]] if name in columns else [""] * n
+    out = np.full(n, default)
+    given = [k for k, v in enumerate(values) if v] if not all(values) else range(n)
+    texts = [values[k] for k in given]
+    try:
+        numbers = _plain_numbers(texts)
+    except ValueError:
+        parsed = [parse_time(t) for t in texts]
+        if any(isinstance(p, datetime) for p in parsed):
+            raise _NotPlain from None
+        numbers = np.asarray(parsed, dtype=np.float64)
+    out[np.asarray(given, dtype=np.int64)] = numbers
+    return out
+
+
+def _plain_ids(values: list[str]) -> list[str]:
+    ids = [v.strip() for v in values]
+    if not all(ids) or len(set(ids)) != len(ids):
+        raise _NotPlain
+    return ids
+
+
+def _plain_points(columns: dict[str, list[str]], prefix: str, coords: Coords) -> np.ndarray:
+    if coords == "latlon":
+        lat = _plain_numbers(columns[f"{prefix}_lat"])
+        lon = _plain_numbers(columns[f"{prefix}_lon"])
+        if not (((lat >= -90) & (lat <= 90)).all() and ((lon >= -180) & (lon <= 180)).all()):
+            raise _NotPlain
+        return np.column_stack((lat, lon))
+    return np.column_stack(
+        (_plain_numbers(columns[f"{prefix}_x"]), _plain_numbers(columns[f"{prefix}_y"]))
+    )
+
+
+def _whole_at_least_one(values: np.ndarray) -> np.ndarray:
+    if not ((values >= 1) & (values == np.floor(values))).all():
+        raise _NotPlain
+    return values
+
+
+def _read_inputs_fast(trips_path: Path, requests_path: Path, coords: Coords) -> Inputs | None:
+    """:func:`read_inputs` for plain, well-formed CSV files; None for anything else."""
+    try:
+        t = _plain_columns(trips_path)
+        r = _plain_columns(requests_path)
+        trip_ids = _plain_ids(t["id"])
+        request_ids = _plain_ids(r["id"])
+        n_t, n_r = len(trip_ids), len(request_ids)
+        departure = _plain_times(t, "earliest_departure", n_t, 0.0)
+        arrival = _plain_times(t, "latest_arrival", n_t, 0.0)
+        earliest = _plain_times(r, "earliest_pickup", n_r, 0.0)
+        latest = _plain_times(r, "latest_delivery", n_r, 0.0)
+        announced = _plain_times(r, "announced_at", n_r, -np.inf)
+        # Required times are never empty (the row-by-row reading refuses them).
+        for table, name in (
+            (t, "earliest_departure"),
+            (t, "latest_arrival"),
+            (r, "earliest_pickup"),
+            (r, "latest_delivery"),
+        ):
+            if not all(v.strip() for v in table[name]):
+                raise _NotPlain
+        if (arrival < departure).any() or (latest < earliest).any() or (earliest < announced).any():
+            raise _NotPlain
+        origin = _plain_points(t, "origin", coords)
+        destination = _plain_points(t, "destination", coords)
+        pickup = _plain_points(r, "pickup", coords)
+        delivery = _plain_points(r, "delivery", coords)
+        capacity = _whole_at_least_one(_plain_optional(t, "capacity", n_t, 1))
+        rating = _plain_optional(t, "rating", n_t, math.nan)
+        if ((rating < 1) | (rating > 5)).any():  # NaN (unrated) compares False
+            raise _NotPlain
+        size = _whole_at_least_one(_plain_optional(r, "size", n_r, 1))
+        priority = _plain_optional(r, "priority", n_r, 0.0)
+        if (priority < 0).any():
+            raise _NotPlain
+        value = _plain_optional(r, "value", n_r, math.nan)
+        courier = (
+            [c.strip() or tid for c, tid in zip(t["courier"], trip_ids, strict=True)]
+            if "courier" in t
+            else trip_ids
+        )
+        sender = [s.strip() for s in r["sender"]] if "sender" in r else [""] * n_r
+        preferred = (
+            [
+                frozenset(c.strip() for c in p.split(";") if c.strip())
+                for p in r["preferred_couriers"]
+            ]
+            if "preferred_couriers" in r
+            else [frozenset()] * n_r
+        )
+        trips = Trips.from_columns(
+            ids=trip_ids,
+            origin=origin,
+            destination=destination,
+            earliest_departure=departure,
+            latest_arrival=arrival,
+            capacity=capacity,
+            courier=courier,
+            rating=rating,
+        )
+        requests = Requests.from_columns(
+            ids=request_ids,
+            pickup=pickup,
+            delivery=delivery,
+            earliest_pickup=earliest,
+            latest_delivery=latest,
+            announced_at=announced,
+            size=size,
+            priority=priority,
+            value=value,
+            sender=sender,
+            preferred_couriers=preferred,
+        )
+    except (_NotPlain, KeyError, ValueError, OSError, UnicodeDecodeError):
+        return None  # the model's own checks included: the row-by-row reading reports them
+    return Inputs(trips, requests, TimeBase())
+
+
+def _read_inputs_checked(trips_path: Path, requests_path: Path, coords: Coords) -> Inputs:
+    """Row by row, naming the file, row and field of the first problem."""
     trip_table = _read_table(trips_path)
     request_table = _read_table(requests_path)
     trip_table.require(
