@@ -278,3 +278,33 @@ def create_operator_command(
             fail(error.message)
         session.commit()
     console.print(f"operator {user.email} created (id {user.id})")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Check what must always hold (CROWDSHIP_DATABASE_URL): every order's events form one
+    chain to its status, no trip carries more orders than its capacity, the ledger balances,
+    every settled order is charged and paid once, no order is in two payouts. Exits 1 and
+    lists the violations if any."""
+    from crowdship.service.db import Database
+    from crowdship.service.workflows.invariants import check
+
+    settings = _settings()
+    url = settings.resolved_database_url
+    _migrate(url)
+    database = Database(url)
+    try:
+        with database.read() as session:
+            verdict = check(session)
+    finally:
+        database.dispose()
+    summary = (
+        f"{verdict.orders} orders, {verdict.events} order events, "
+        f"{verdict.transactions} ledger transactions of orders"
+    )
+    if verdict.ok:
+        console.print(f"database {_safe(url)}: all invariants hold ({summary})")
+        return
+    for problem in verdict.violations:
+        console.print(f"[red]violation[/red]: {problem}")
+    fail(f"{len(verdict.violations)} violations ({summary})")
