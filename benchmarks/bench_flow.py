@@ -100,17 +100,15 @@ class Server:
 
     def workers(self) -> list[int]:
         """Pids of the uvicorn worker processes (children that run the app)."""
-        found = subprocess.run(
-            ["ps", "--ppid", str(self.process.pid), "-o", "pid=,args="],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
-        return [
-            int(line.split()[0])
-            for line in found.splitlines()
-            if "spawn_main" in line.split(None, 1)[1]
-        ]
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                # pid (comm) state ppid ...: comm may hold spaces, so split after ")".
+                ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+                command = (stat.parent / "cmdline").read_bytes()
+                if ppid == self.process.pid and b"spawn_main" in command:
+                    found.append(int(stat.parent.name))
+        return sorted(found)
 
     def stop(self) -> None:
         if self.process.poll() is None:
