@@ -227,3 +227,50 @@ def test_ellipse_cells_keep_pairs_on_the_boundary(seed, flexibility, city):
     assert set(zip(found.trip.tolist(), found.request.tolist(), strict=True)) == set(
         zip(reference.trip.tolist(), reference.request.tolist(), strict=True)
     )
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    crowd=st.sampled_from(["pickup", "delivery", "both", "none"]),
+    sphere=st.booleans(),
+)
+def test_index_keeps_every_pair_on_crowded_days(seed, crowd, sphere):
+    """Many trips and requests, so the grid has many cells and each pickup cell limits
+    where deliveries are read; pickups or deliveries crowd around a few points (pickup
+    cells with tight boxes, deliveries all in a few cells), planar and great-circle: the
+    index finds exactly the pairs of the all-pairs check, with the same detours."""
+    rng = np.random.default_rng(seed)
+    trips, requests = random_instance(rng, 300, 200, 30.0)
+    points = rng.uniform(5, 25, (3, 2))
+    around = points[rng.integers(0, 3, 200)] + rng.normal(0, 0.3, (200, 2))
+    pickup = around if crowd in ("pickup", "both") else requests.pickup
+    delivery = around[::-1] if crowd in ("delivery", "both") else requests.delivery
+    travel: Any = PlanarTravel(speed_kmh=40.0, detour_factor=1.2)
+    if sphere:  # the same day over Helsinki, 30 km square in degrees
+        travel = GreatCircleTravel(speed_kmh=40.0, detour_factor=1.2)
+        degrees = np.array([1 / 111.0, 1 / 55.5])
+        base = np.array([60.0, 24.6])
+        trips = type(trips).from_columns(
+            trips.ids,
+            base + trips.origin * degrees,
+            base + trips.destination * degrees,
+            trips.earliest_departure,
+            trips.latest_arrival,
+        )
+        pickup, delivery = base + pickup * degrees, base + delivery * degrees
+    requests = type(requests).from_columns(
+        requests.ids,
+        pickup,
+        delivery,
+        requests.earliest_pickup,
+        requests.latest_delivery + 60.0,
+    )
+    reference = all_pairs(trips, requests, travel)
+    found = feasible_pairs(trips, requests, travel)
+    assert len(reference) > 0
+    mine = np.lexsort((found.request, found.trip))
+    theirs = np.lexsort((reference.request, reference.trip))
+    assert found.trip[mine].tolist() == reference.trip[theirs].tolist()
+    assert found.request[mine].tolist() == reference.request[theirs].tolist()
+    np.testing.assert_allclose(found.detour[mine], reference.detour[theirs], rtol=0, atol=1e-9)

@@ -78,6 +78,277 @@ def _ellipse_rows(
 VISIT, MARK, FILL = 0, 1, 2
 
 
+@njit(cache=True)
+def _trip_shadow(
+    t: int,
+    e_origin: np.ndarray,
+    e_dest: np.ndarray,
+    centre: np.ndarray,
+    radius: np.ndarray,
+    dx: int,
+    dy: int,
+    grid_origin: np.ndarray,
+    cell_km: float,
+    nx: int,
+    ny: int,
+) -> tuple[int, int, np.ndarray, np.ndarray, float, float]:
+    """The grid columns ``x0..x1`` under trip ``t``'s ellipse and, per column, its rows
+    ``y_lo..y_hi`` (empty where it misses); with the ellipse's padded semi-major axis and
+    the padding used.
+
+    The ball's centre in grid coordinates; both ends of a pair lie in the ball, so only
+    cells under it are scanned, for the pickup and for the delivery alike. The rows of
+    cells under the ellipsoid's shadow on the grid's two dimensions, per column: a long
+    trip's ellipse covers about two thirds of its enclosing ball's cells. The shadow of
+    {|p - O| + |p - D| <= 2a} is the ellipse of matrix S = b^2 I + (a^2 - b^2) u u^T (u:
+    the unit vector O -> D on those dimensions, b^2 = a^2 - |D - O|^2 / 4); a and b are
+    padded so that rounding never loses a point."""
+    k = e_origin.shape[1]
+    r_t = radius[t]
+    gx = centre[t, dx] - grid_origin[0]
+    gy = centre[t, dy] - grid_origin[1]
+    x0 = _clamp(int(np.floor((gx - r_t) / cell_km)), nx - 1)
+    x1 = _clamp(int(np.floor((gx + r_t) / cell_km)), nx - 1)
+    y_lo = np.ones(x1 - x0 + 1, dtype=np.int64)
+    y_hi = np.zeros(x1 - x0 + 1, dtype=np.int64)
+    s2 = 0.0
+    for d in range(k):
+        v = e_dest[t, d] - e_origin[t, d]
+        s2 += v * v
+    gap = np.sqrt(s2)
+    pad = 1e-9 * (abs(gx) + abs(gy) + r_t) + 1e-12
+    a = r_t * (1 + 1e-9) + pad
+    b2 = max(a * a - s2 / 4, 0.0) + pad * a
+    ux = (e_dest[t, dx] - e_origin[t, dx]) / gap if gap > 0 else 0.0
+    uy = (e_dest[t, dy] - e_origin[t, dy]) / gap if gap > 0 else 0.0
+    stretch = a * a - b2
+    sxx = b2 + stretch * ux * ux
+    syy = b2 + stretch * uy * uy
+    sxy = stretch * ux * uy
+    for c in range(x1 - x0 + 1):
+        lo_y, hi_y = _ellipse_rows(x0 + c, nx, gx, gy, sxx, sxy, syy, cell_km)
+        if lo_y <= hi_y:
+            y_lo[c] = _clamp(int(np.floor((lo_y - pad) / cell_km)), ny - 1)
+            y_hi[c] = _clamp(int(np.floor((hi_y + pad) / cell_km)), ny - 1)
+    return x0, x1, y_lo, y_hi, a, pad
+
+
+@njit(cache=True)
+def _after_pickup_cell(
+    box: np.ndarray,  # (4,) the pickups' bounding box in the cell: x low, x high, y low, y high
+    ox: float,  # the trip's origin and destination on the grid, grid coordinates
+    oy: float,
+    tx: float,
+    ty: float,
+    a: float,  # the trip's padded semi-major axis
+    pad: float,
+) -> tuple[bool, float, float, float, float, float]:
+    """Where the delivery of a request picked up in this cell can lie: pickup p in the box,
+    delivery q, |O - p| + |p - q| + |q - D| <= 2a (every leg at least its shadow on the
+    grid's dimensions); with |O - p| >= the box's distance e from O and |p - q| >= |q - m|
+    - h (m the box's centre, h its half diagonal), q lies in the ellipse with foci m and D
+    and length 2a - e + h. Returns whether any q can (False: skip the cell), its centre and
+    its matrix (xx, xy, yy)."""
+    bx0, bx1, by0, by1 = box[0], box[1], box[2], box[3]
+    ex = max(bx0 - ox, 0.0, ox - bx1)
+    ey = max(by0 - oy, 0.0, oy - by1)
+    mx, my = (bx0 + bx1) / 2, (by0 + by1) / 2
+    half = np.sqrt((bx1 - bx0) * (bx1 - bx0) + (by1 - by0) * (by1 - by0)) / 2
+    big_a = (2 * a - np.sqrt(ex * ex + ey * ey) + half) / 2 + pad
+    fx, fy = tx - mx, ty - my
+    focal2 = fx * fx + fy * fy
+    if big_a < 0 or 4 * big_a * big_a < focal2:
+        return False, 0.0, 0.0, 0.0, 0.0, 0.0
+    focal = np.sqrt(focal2)
+    small2 = max(big_a * big_a - focal2 / 4, 0.0) + pad * big_a
+    vx = fx / focal if focal > 0 else 0.0
+    vy = fy / focal if focal > 0 else 0.0
+    stretch = big_a * big_a - small2
+    return (
+        True,
+        (mx + tx) / 2,
+        (my + ty) / 2,
+        small2 + stretch * vx * vx,
+        stretch * vx * vy,
+        small2 + stretch * vy * vy,
+    )
+
+
+@njit(cache=True)
+def _delivery_rows(
+    qx: int,
+    c: int,  # qx - x0
+    y_lo: np.ndarray,
+    y_hi: np.ndarray,
+    lo: int,  # the pickup cell's rows
+    cell_rows: np.ndarray,  # their delivery cells (ascending)
+    after: tuple[bool, float, float, float, float, float],
+    nx: int,
+    ny: int,
+    cell_km: float,
+    pad: float,
+) -> tuple[int, int]:
+    """The pickup cell's rows whose delivery cell lies in grid column ``qx`` under both the
+    trip's shadow and the ellipse :func:`_after_pickup_cell` gives (an empty range where
+    none does)."""
+    if y_lo[c] > y_hi[c]:
+        return 0, 0
+    lo_q, hi_q = _ellipse_rows(qx, nx, after[1], after[2], after[3], after[4], after[5], cell_km)
+    if lo_q > hi_q:
+        return 0, 0
+    q_lo = max(y_lo[c], _clamp(int(np.floor((lo_q - pad) / cell_km)), ny - 1))
+    q_hi = min(y_hi[c], _clamp(int(np.floor((hi_q + pad) / cell_km)), ny - 1))
+    if q_lo > q_hi:
+        return 0, 0
+    first = lo + np.searchsorted(cell_rows, qx * ny + q_lo)
+    last = lo + np.searchsorted(cell_rows, qx * ny + q_hi, side="right")
+    return first, last
+
+
+@njit(cache=True, inline="always")
+def _planar_rule(
+    row: int,
+    o_x: float,
+    o_y: float,
+    d_x: float,
+    d_y: float,
+    leave: float,  # the trip's earliest departure
+    arrive_by: float,  # its latest arrival + tolerance
+    direct: float,  # its direct minutes
+    detour_by: float,  # its allowed detour + tolerance
+    pickup_x: np.ndarray,
+    pickup_y: np.ndarray,
+    delivery_x: np.ndarray,
+    delivery_y: np.ndarray,
+    earliest_pickup: np.ndarray,
+    latest_delivery: np.ndarray,
+    direct_request: np.ndarray,
+    rate: float,
+    tolerance: float,
+) -> tuple[np.int64, float]:
+    """The rule for one trip and one row, with Euclidean legs: whether it holds (1 or 0), and the
+    detour (the travel model's arithmetic: sqrt(dx^2 + dy^2) x minutes per km)."""
+    vx = o_x - pickup_x[row]
+    vy = o_y - pickup_y[row]
+    to_pickup = np.sqrt(vx * vx + vy * vy) * rate
+    wx = delivery_x[row] - d_x
+    wy = delivery_y[row] - d_y
+    from_delivery = np.sqrt(wx * wx + wy * wy) * rate
+    detour = to_pickup + direct_request[row] + from_delivery - direct
+    # Written without ``max`` and ``&`` (which keep the compiler from vectorising the loop).
+    at_pickup = leave + to_pickup
+    opens = earliest_pickup[row]
+    pickup = at_pickup if at_pickup > opens else opens
+    delivery = pickup + direct_request[row]
+    ok = (
+        np.int64(delivery <= latest_delivery[row] + tolerance)
+        * np.int64(delivery + from_delivery <= arrive_by)
+        * np.int64(detour <= detour_by)
+    )
+    return ok, detour
+
+
+@njit(cache=True, parallel=True, fastmath=False)
+def planar_pairs(
+    fill: bool,  # False: count each trip's pairs; True: write them at ``offsets``
+    offsets: np.ndarray,  # (n_trips + 1,) int64: where each trip's output starts (fill)
+    counts: np.ndarray,  # (n_trips,) int64: pairs found per trip (counting)
+    e_origin: np.ndarray,  # (n_trips, 2) trip origins, km
+    e_dest: np.ndarray,
+    centre: np.ndarray,  # (n_trips, 2) ellipse centres
+    radius: np.ndarray,  # (n_trips,) ball radius containing the ellipse, km (< 0: none)
+    earliest_departure: np.ndarray,
+    latest_arrival: np.ndarray,
+    direct_trip: np.ndarray,
+    allowed_detour: np.ndarray,
+    pickup_x: np.ndarray,  # per row (sorted by pickup cell, then delivery cell), km
+    pickup_y: np.ndarray,
+    delivery_x: np.ndarray,
+    delivery_y: np.ndarray,
+    earliest_pickup: np.ndarray,
+    latest_delivery: np.ndarray,
+    direct_request: np.ndarray,
+    request_id: np.ndarray,  # original request index per sorted row
+    cell_start: np.ndarray,  # (nx * ny + 1,) row where each pickup cell begins
+    cell_box: np.ndarray,  # (nx * ny, 4) the pickups' bounding box per cell, grid coordinates
+    delivery_cell: np.ndarray,  # per row: the delivery's cell (ascending in a pickup cell)
+    grid_dims: np.ndarray,  # the dimensions the grid's x and y are laid over
+    grid_origin: np.ndarray,  # (2,) lower corner
+    cell_km: float,
+    nx: int,
+    ny: int,
+    rate: float,  # minutes per km (exact for planar travel; else a lower bound)
+    tolerance: float,
+    out_trip: np.ndarray,  # (pairs + n_trips,): each trip's last slot after the pairs is
+    out_request: np.ndarray,  # its scratch (rows that fail are written there)
+    out_detour: np.ndarray,  # clipped at 0
+) -> None:
+    """The exact rule on planar points (both joining legs Euclidean, so exact), row by row
+    over the rows under each trip's ellipse and after each pickup cell: once to count, once
+    to write. The loops have no branch per row (the count adds the rule's truth, the
+    writes go to a scratch slot when it fails), so the compiler runs several rows at once
+    with vector instructions; that checks each row twice faster than a marked single pass.
+    Legs, detours and the rule are computed as :func:`grid_candidates` and the travel model
+    compute them, in the same order of operations: the same pairs, the same detours."""
+    n_trips = e_origin.shape[0]
+    total = len(out_trip) - n_trips
+    dx, dy = grid_dims[0], grid_dims[1]
+    for t in prange(n_trips):
+        if radius[t] < 0:
+            continue
+        x0, x1, y_lo, y_hi, a, pad = _trip_shadow(
+            t, e_origin, e_dest, centre, radius, dx, dy, grid_origin, cell_km, nx, ny
+        )
+        o_x, o_y = e_origin[t, 0], e_origin[t, 1]
+        d_x, d_y = e_dest[t, 0], e_dest[t, 1]
+        ox, oy = e_origin[t, dx] - grid_origin[0], e_origin[t, dy] - grid_origin[1]
+        tx, ty = e_dest[t, dx] - grid_origin[0], e_dest[t, dy] - grid_origin[1]
+        leave = earliest_departure[t]
+        arrive_by = latest_arrival[t] + tolerance
+        direct = direct_trip[t]
+        detour_by = allowed_detour[t] + tolerance
+        found = np.int64(0)
+        write = offsets[t] if fill else 0
+        end = offsets[t + 1] if fill else 0
+        scratch = total + t
+        for px in range(x0, x1 + 1):
+            for py in range(y_lo[px - x0], y_hi[px - x0] + 1):
+                cell = px * ny + py
+                lo, hi = cell_start[cell], cell_start[cell + 1]
+                if lo == hi:
+                    continue
+                after = _after_pickup_cell(cell_box[cell], ox, oy, tx, ty, a, pad)
+                if not after[0]:
+                    continue
+                cell_rows = delivery_cell[lo:hi]
+                for qx in range(x0, x1 + 1):
+                    first, last = _delivery_rows(
+                        qx, qx - x0, y_lo, y_hi, lo, cell_rows, after, nx, ny, cell_km, pad
+                    )
+                    if fill:
+                        for row in range(first, last):
+                            ok, detour = _planar_rule(
+                                row, o_x, o_y, d_x, d_y, leave, arrive_by, direct, detour_by,
+                                pickup_x, pickup_y, delivery_x, delivery_y, earliest_pickup,
+                                latest_delivery, direct_request, rate, tolerance,
+                            )  # fmt: skip
+                            at = write if write < end else scratch
+                            out_trip[at] = t
+                            out_request[at] = request_id[row]
+                            out_detour[at] = max(detour, 0.0)
+                            write += ok
+                    else:
+                        for row in range(first, last):
+                            ok, _ = _planar_rule(
+                                row, o_x, o_y, d_x, d_y, leave, arrive_by, direct, detour_by,
+                                pickup_x, pickup_y, delivery_x, delivery_y, earliest_pickup,
+                                latest_delivery, direct_request, rate, tolerance,
+                            )  # fmt: skip
+                            found += ok
+        if not fill:
+            counts[t] = found
+
+
 @njit(cache=True, parallel=True, fastmath=False)
 def grid_candidates(
     mode: int,  # VISIT: count rows read; MARK: check the rule, mark and count; FILL: write
@@ -100,6 +371,7 @@ def grid_candidates(
     direct_request: np.ndarray,
     request_id: np.ndarray,  # original request index per sorted row
     cell_start: np.ndarray,  # (nx * ny + 1,) row where each pickup cell begins
+    cell_box: np.ndarray,  # (nx * ny, 4) the pickups' bounding box per cell, grid coordinates
     delivery_cell: np.ndarray,  # per sorted row: the delivery's cell (ascending in a pickup cell)
     grid_dims: np.ndarray,  # the two embedding dimensions the grid is laid over
     grid_origin: np.ndarray,  # (2,) lower corner
@@ -132,53 +404,30 @@ def grid_candidates(
         if r_t < 0:
             continue
         r2 = r_t * r_t
-        # The ball's centre in grid coordinates; both ends of a pair lie in the ball, so
-        # only cells under it are scanned, for the pickup and for the delivery alike.
-        gx = centre[t, dx] - grid_origin[0]
-        gy = centre[t, dy] - grid_origin[1]
-        x0 = _clamp(int(np.floor((gx - r_t) / cell_km)), nx - 1)
-        x1 = _clamp(int(np.floor((gx + r_t) / cell_km)), nx - 1)
-        # The rows of cells under the ellipsoid's shadow on the grid's two dimensions, per
-        # column (an empty range where it misses): a long trip's ellipse covers about two
-        # thirds of its enclosing ball's cells. The shadow of {|p - O| + |p - D| <= 2a} is
-        # the ellipse of matrix S = b^2 I + (a^2 - b^2) u u^T (u: the unit vector O -> D
-        # on those dimensions, b^2 = a^2 - |D - O|^2 / 4); a and b are padded so that
-        # rounding never loses a point.
-        y_lo = np.ones(x1 - x0 + 1, dtype=np.int64)
-        y_hi = np.zeros(x1 - x0 + 1, dtype=np.int64)
-        s2 = 0.0
-        for d in range(k):
-            v = e_dest[t, d] - e_origin[t, d]
-            s2 += v * v
-        gap = np.sqrt(s2)
-        pad = 1e-9 * (abs(gx) + abs(gy) + r_t) + 1e-12
-        a = r_t * (1 + 1e-9) + pad
-        b2 = max(a * a - s2 / 4, 0.0) + pad * a
-        ux = (e_dest[t, dx] - e_origin[t, dx]) / gap if gap > 0 else 0.0
-        uy = (e_dest[t, dy] - e_origin[t, dy]) / gap if gap > 0 else 0.0
-        stretch = a * a - b2
-        sxx = b2 + stretch * ux * ux
-        syy = b2 + stretch * uy * uy
-        sxy = stretch * ux * uy
-        for c in range(x1 - x0 + 1):
-            lo_y, hi_y = _ellipse_rows(x0 + c, nx, gx, gy, sxx, sxy, syy, cell_km)
-            if lo_y <= hi_y:
-                y_lo[c] = _clamp(int(np.floor((lo_y - pad) / cell_km)), ny - 1)
-                y_hi[c] = _clamp(int(np.floor((hi_y + pad) / cell_km)), ny - 1)
+        x0, x1, y_lo, y_hi, a, pad = _trip_shadow(
+            t, e_origin, e_dest, centre, radius, dx, dy, grid_origin, cell_km, nx, ny
+        )
+        ox = e_origin[t, dx] - grid_origin[0]
+        oy = e_origin[t, dy] - grid_origin[1]
+        tx = e_dest[t, dx] - grid_origin[0]
+        ty = e_dest[t, dy] - grid_origin[1]
         found = 0
         bit = scan[t]
         write = offsets[t] if mode == FILL else 0
         for px in range(x0, x1 + 1):
             for py in range(y_lo[px - x0], y_hi[px - x0] + 1):
-                lo, hi = cell_start[px * ny + py], cell_start[px * ny + py + 1]
+                cell = px * ny + py
+                lo, hi = cell_start[cell], cell_start[cell + 1]
                 if lo == hi:
+                    continue
+                after = _after_pickup_cell(cell_box[cell], ox, oy, tx, ty, a, pad)
+                if not after[0]:
                     continue
                 cell_rows = delivery_cell[lo:hi]
                 for qx in range(x0, x1 + 1):
-                    if y_lo[qx - x0] > y_hi[qx - x0]:
-                        continue
-                    first = lo + np.searchsorted(cell_rows, qx * ny + y_lo[qx - x0])
-                    last = lo + np.searchsorted(cell_rows, qx * ny + y_hi[qx - x0], side="right")
+                    first, last = _delivery_rows(
+                        qx, qx - x0, y_lo, y_hi, lo, cell_rows, after, nx, ny, cell_km, pad
+                    )
                     if mode == VISIT:
                         found += last - first
                         continue

@@ -23,13 +23,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crowdship.core._kernels import FILL, MARK, VISIT, great_circle_rule, grid_candidates
+from crowdship.core._kernels import (
+    FILL,
+    MARK,
+    VISIT,
+    great_circle_rule,
+    grid_candidates,
+    planar_pairs,
+)
 from crowdship.core.model import FloatArray, IntArray, Requests, Trips
 from crowdship.core.travel import EARTH_RADIUS_KM, GreatCircleTravel, TravelModel
 
 #: Bounds are compared with this tolerance (minutes) so that a bound met exactly on paper is
 #: not lost to floating-point rounding.
 TIME_TOLERANCE = 1e-6
+#: Grid cells are the typical ellipse ball's radius over this (see :func:`_grid_layout`).
+CELL_DIVISOR = 2.0
 
 
 @dataclass(frozen=True)
@@ -147,7 +156,7 @@ def _grid_layout(
     extent = float(max(spread[dims].max(), 1e-9))
     typical = float(np.median(radius[radius >= 0])) if (radius >= 0).any() else extent
     # Cap the grid at 1024 x 1024 cells so huge regions do not cost memory for nothing.
-    cell = max(typical / 2, extent / 1024, 1e-6)
+    cell = max(typical / CELL_DIVISOR, extent / 1024, 1e-6)
     nx = int(spread[dims[0]] // cell) + 1
     ny = int(spread[dims[1]] // cell) + 1
     return dims, origin, cell, nx, ny
@@ -200,7 +209,31 @@ def candidate_pairs(
     pickup_cell, delivery_cell = cell_of(e_pickup), cell_of(e_delivery)
     rows = np.lexsort((delivery_cell, pickup_cell))
     cell_start = np.searchsorted(pickup_cell[rows], np.arange(nx * ny + 1)).astype(np.int64)
+    cell_box = _cell_boxes(e_pickup[rows][:, dims] - origin, cell_start)
 
+    if e_origin.shape[1] == 2 and type(travel) is not GreatCircleTravel:
+        return _planar_pairs(
+            e_origin,
+            e_dest,
+            centre,
+            radius,
+            trips,
+            requests,
+            direct,
+            allowed,
+            e_pickup[rows],
+            e_delivery[rows],
+            rows.astype(np.int64),
+            cell_start,
+            cell_box,
+            np.ascontiguousarray(delivery_cell[rows]),
+            dims,
+            np.ascontiguousarray(origin),
+            float(cell),
+            nx,
+            ny,
+            rate,
+        )
     args = (
         e_origin,
         e_dest,
@@ -217,6 +250,7 @@ def candidate_pairs(
         direct.request[rows],
         rows.astype(np.int64),
         cell_start,
+        cell_box,
         np.ascontiguousarray(delivery_cell[rows]),
         dims,
         np.ascontiguousarray(origin),
@@ -247,6 +281,97 @@ def candidate_pairs(
         FILL, offsets, counts, scan, marks, *args, found.trip, found.request, found.detour
     )
     return found
+
+
+def _planar_pairs(
+    e_origin: FloatArray,
+    e_dest: FloatArray,
+    centre: FloatArray,
+    radius: FloatArray,
+    trips: Trips,
+    requests: Requests,
+    direct: DirectTimes,
+    allowed: FloatArray,
+    pickup: FloatArray,  # rows sorted by (pickup cell, delivery cell)
+    delivery: FloatArray,
+    request_id: IntArray,
+    cell_start: IntArray,
+    cell_box: FloatArray,
+    delivery_cell: IntArray,
+    dims: IntArray,
+    origin: FloatArray,
+    cell: float,
+    nx: int,
+    ny: int,
+    rate: float,
+) -> FeasiblePairs:
+    """Two-dimensional embeddings: :func:`planar_pairs` counts each trip's pairs, then
+    writes them (the rule twice per row, vectorised, instead of marks between passes)."""
+    n_trips = len(trips)
+
+    def run(fill: bool, offsets: IntArray, counts: IntArray, out: FeasiblePairs) -> None:
+        planar_pairs(
+            fill,
+            offsets,
+            counts,
+            e_origin,
+            e_dest,
+            centre,
+            radius,
+            trips.earliest_departure,
+            trips.latest_arrival,
+            direct.trip,
+            allowed,
+            np.ascontiguousarray(pickup[:, 0]),
+            np.ascontiguousarray(pickup[:, 1]),
+            np.ascontiguousarray(delivery[:, 0]),
+            np.ascontiguousarray(delivery[:, 1]),
+            requests.earliest_pickup[request_id],
+            requests.latest_delivery[request_id],
+            direct.request[request_id],
+            request_id,
+            cell_start,
+            cell_box,
+            delivery_cell,
+            dims,
+            origin,
+            cell,
+            nx,
+            ny,
+            rate,
+            TIME_TOLERANCE,
+            out.trip,
+            out.request,
+            out.detour,
+        )
+
+    counts = np.zeros(n_trips, dtype=np.int64)
+    offsets = np.zeros(n_trips + 1, dtype=np.int64)
+    empty_i = np.zeros(n_trips, dtype=np.int64)
+    run(False, offsets, counts, FeasiblePairs(empty_i, empty_i, np.zeros(n_trips), 0))
+    np.cumsum(counts, out=offsets[1:])
+    total = int(offsets[-1])
+    # Each trip's rows that fail the rule are written to its own slot past the pairs.
+    trip = np.empty(total + n_trips, np.int64)
+    request = np.empty(total + n_trips, np.int64)
+    detour = np.empty(total + n_trips)
+    run(True, offsets, counts, FeasiblePairs(trip, request, detour, total))
+    return FeasiblePairs(trip[:total], request[:total], detour[:total], total)
+
+
+def _cell_boxes(points: FloatArray, cell_start: IntArray) -> FloatArray:
+    """Per grid cell, the bounding box (x low, x high, y low, y high) of the points filed
+    in it (``points`` sorted by cell; empty cells get an empty box)."""
+    n_cells = len(cell_start) - 1
+    box = np.empty((n_cells, 4))
+    box[:, 0::2], box[:, 1::2] = np.inf, -np.inf
+    filled = np.flatnonzero(cell_start[1:] > cell_start[:-1])
+    if len(filled):
+        starts = cell_start[filled]
+        for axis in range(2):
+            box[filled, 2 * axis] = np.minimum.reduceat(points[:, axis], starts)
+            box[filled, 2 * axis + 1] = np.maximum.reduceat(points[:, axis], starts)
+    return box
 
 
 def _sphere_args(
