@@ -110,6 +110,16 @@ class Server:
                     found.append(int(stat.parent.name))
         return sorted(found)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) of the worker processes now running."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in self.workers():
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        return total
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
@@ -666,6 +676,8 @@ class Result:
     settled: int
     fault: FaultLog | None
     recovered_s: float | None
+    server_cpu_s: float = 0.0  # the service workers' CPU time during the run
+    client_cpu_s: float = 0.0
 
     @property
     def lives_per_min(self) -> float:
@@ -802,6 +814,7 @@ def run_flow(
             planned = ("sqlite-lock", seconds / 3, server, db_path)
         elif fault is not None:
             raise ValueError(f"unknown fault {fault!r}")
+        server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
         tally, elapsed, log = asyncio.run(
             drive(
                 server.url,
@@ -814,6 +827,8 @@ def run_flow(
                 planned,
             )
         )
+        server_cpu = server.cpu_seconds() - server_cpu
+        client_cpu = time.process_time() - client_cpu
         recovered = None
         if log is not None and log.ended is not None:
             after = [when for when, _ in tally.delivered if when > log.ended]
@@ -836,6 +851,8 @@ def run_flow(
             settled=settled,
             fault=log,
             recovered_s=recovered,
+            server_cpu_s=server_cpu,
+            client_cpu_s=client_cpu,
         )
     if own_dir:
         shutil.rmtree(directory, ignore_errors=True)
@@ -872,6 +889,13 @@ def report(result: Result, database: str, workers: int, concurrency: int) -> Non
         f"p99 {np.percentile(every, 99):.1f} ms; unserved trips {t.unserved}; "
         f"settled {result.settled}"
     )
+    if result.lives:
+        console.print(
+            f"CPU per complete life: service workers {result.server_cpu_s / result.lives * 1000:.1f} "
+            f"ms, this client {result.client_cpu_s / result.lives * 1000:.1f} ms "
+            f"(PostgreSQL's own not counted); per request: service "
+            f"{result.server_cpu_s / len(every) * 1000:.2f} ms"
+        )
     console.print(
         f"retries {t.retries} (lost connections {t.lost_connections}, "
         f"503 answers {t.unavailable}), "

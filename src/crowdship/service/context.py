@@ -9,6 +9,7 @@ from crowdship.core import GreatCircleTravel, TravelModel
 from crowdship.service.cache import TimedValue
 from crowdship.service.clock import Clock, DemoClock, SystemClock
 from crowdship.service.db import Database
+from crowdship.service.gaps import IdGaps
 from crowdship.service.notify import Notifier
 from crowdship.service.ratelimit import Limits
 from crowdship.service.settings import Settings
@@ -27,6 +28,8 @@ class ServiceContext:
     telephony: Telephony | None = field(init=False)
     limits: Limits = field(init=False)
     tariffs: TimedValue[Any] = field(default_factory=TimedValue)  # (version, Tariff) in force
+    # Order events the notification feed read past before they committed (PostgreSQL).
+    notification_gaps: IdGaps = field(default_factory=IdGaps)
 
     def __post_init__(self) -> None:
         self.telephony = telephony_named(self.settings.telephony_provider)

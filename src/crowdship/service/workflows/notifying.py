@@ -31,6 +31,7 @@ from crowdship.service.entities.orders.lifecycle import Action, OrderStatus
 from crowdship.service.entities.orders.models import Order, OrderEvent
 from crowdship.service.entities.trips import repository as trips
 from crowdship.service.errors import Conflict, NotFound
+from crowdship.service.lock import job_lock
 from crowdship.service.notify import SendFailed
 
 log = logging.getLogger("crowdship.notify")
@@ -161,31 +162,50 @@ def _for_event(
 
 
 def enqueue_from_events(context: ServiceContext, limit: int = 2000) -> int:
-    """Turn new order events into notifications (one transaction); how many were added."""
+    """Turn new order events into notifications (one transaction); how many were added.
+
+    One process at a time (a lock): two would read the same events and insert the same
+    keys. Events that commit after the feed has read past them (PostgreSQL gives ids at
+    insert, not at commit) are read again from ``context.notification_gaps``; the keys
+    keep a notification from being added twice."""
+    with job_lock(context.db, "notifications") as held:
+        if not held:
+            return 0
+        return _enqueue_from_events(context, limit)
+
+
+def _enqueue_from_events(context: ServiceContext, limit: int) -> int:
     now = context.clock.now()
+    gaps = context.notification_gaps
     with context.db.write() as session:
         position = outbox.cursor(session, FEED)
+        late = orders.events_with_ids(session, gaps.pending()[:limit])
         events = orders.events_after(session, position, limit)
-        if not events:
+        if not events and not late:
             return 0
-        found = orders.by_ids(session, {e.order_id for e in events})
-        trip_ids = {e.trip_id for e in events if e.trip_id is not None}
+        every = late + events
+        found = orders.by_ids(session, {e.order_id for e in every})
+        trip_ids = {e.trip_id for e in every if e.trip_id is not None}
         courier_of_trip = trips.courier_of(session, trip_ids) if trip_ids else {}
         people = {o.sender_id for o in found.values()} | set(courier_of_trip.values())
-        people |= {e.courier_id for e in events if e.courier_id is not None}
+        people |= {e.courier_id for e in every if e.courier_id is not None}
         users = accounts.by_ids(session, people)
         by_phone = accounts.by_phones(session, {o.receiver_phone for o in found.values()})
         rows = [
             row
-            for event in events
+            for event in every
             if event.order_id in found
             for row in _for_event(
                 context, event, found[event.order_id], users, by_phone, courier_of_trip
             )
         ]
         added = outbox.enqueue(session, rows, now)
-        outbox.move_cursor(session, FEED, events[-1].id)
+        if events:
+            outbox.move_cursor(session, FEED, events[-1].id)
         session.commit()
+    gaps.saw(position, [e.id for e in events], [e.id for e in late])
+    if late:
+        log.info("notifications: %d order events read after they committed late", len(late))
     return added
 
 
@@ -199,44 +219,63 @@ def notify(session: Session, context: ServiceContext, rows: list[dict[str, Any]]
     return outbox.enqueue(session, rows, context.clock.now())
 
 
+# Messages claimed, sent and recorded together: at most this many are sent twice if the
+# process dies mid-batch.
+SEND_BATCH = 25
+
+
 def send_due(context: ServiceContext, limit: int = 200) -> tuple[int, int]:
     """Send what is due; (sent, failed attempts). Each send happens outside any database
-    transaction, between claiming the notification and recording the outcome."""
+    transaction, between claiming the notification and recording the outcome. Claims and
+    outcomes are written a batch at a time (a few statements per batch, not two commits
+    per message); a process that dies mid-batch leaves its claims to ``release_stale``,
+    so a message is sent at least once."""
     now = context.clock.now()
     with context.db.write() as session:
         outbox.release_stale(session, now - timedelta(minutes=10))
         due = outbox.due(session, now, limit)  # kept readable after the session (no expiry)
         session.commit()
     sent = failed = 0
-    for notice in due:
+    for start in range(0, len(due), SEND_BATCH):
+        batch = due[start : start + SEND_BATCH]
         with context.db.write() as session:
-            claimed = outbox.claim(session, notice.id, now)
+            claimed = outbox.claim_many(session, [n.id for n in batch], now)
             session.commit()
-        if not claimed:
-            continue
-        tries = notice.attempts + 1
-        try:
-            context.notifier.send(notice.channel, notice.address, notice.subject, notice.body)
-        except SendFailed as error:
-            failed += 1
-            final = tries >= MAX_ATTEMPTS
-            status = NotificationStatus.FAILED if final else NotificationStatus.PENDING
-            log.warning("notification %d, attempt %d: %s", notice.id, tries, error)
-            with context.db.write() as session:
-                outbox.finish(
-                    session,
-                    notice.id,
-                    status,
-                    now,
-                    tries,
-                    str(error),
-                    next_attempt_at=now + timedelta(minutes=2**tries),
+        outcomes: list[dict[str, Any]] = []
+        for notice in batch:
+            if notice.id not in claimed:
+                continue
+            tries = notice.attempts + 1
+            try:
+                context.notifier.send(notice.channel, notice.address, notice.subject, notice.body)
+            except SendFailed as error:
+                failed += 1
+                final = tries >= MAX_ATTEMPTS
+                log.warning("notification %d, attempt %d: %s", notice.id, tries, error)
+                outcomes.append(
+                    {
+                        "id": notice.id,
+                        "status": NotificationStatus.FAILED
+                        if final
+                        else NotificationStatus.PENDING,
+                        "attempts": tries,
+                        "last_error": str(error)[:500],
+                        "next_attempt_at": now + timedelta(minutes=2**tries),
+                    }
                 )
-                session.commit()
-            continue
-        sent += 1
+                continue
+            sent += 1
+            outcomes.append(
+                {
+                    "id": notice.id,
+                    "status": NotificationStatus.SENT,
+                    "attempts": tries,
+                    "last_error": "",
+                    "sent_at": now,
+                }
+            )
         with context.db.write() as session:
-            outbox.finish(session, notice.id, NotificationStatus.SENT, now, tries)
+            outbox.finish_many(session, outcomes)
             session.commit()
     return sent, failed
 

@@ -44,20 +44,24 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]], now: datetime) -> 
     return len(fresh)
 
 
-def claim(session: Session, notification_id: int, now: datetime) -> bool:
-    """pending -> sending, compare-and-set: only one sender takes a notification."""
+def claim_many(session: Session, notification_ids: Sequence[int], now: datetime) -> set[int]:
+    """pending -> sending, compare-and-set in one statement: only one sender takes a
+    notification; returns the ids this sender took. While sending, next_attempt_at holds
+    the claim time: release_stale measures from it."""
+    if not notification_ids:
+        return set()
     result = session.execute(
         update(Notification)
         .where(
-            Notification.id == notification_id,
+            Notification.id.in_(notification_ids),
             Notification.status == NotificationStatus.PENDING,
             Notification.next_attempt_at <= now,
         )
-        # While sending, next_attempt_at holds the claim time: release_stale measures from it.
         .values(status=NotificationStatus.SENDING, next_attempt_at=now)
+        .returning(Notification.id)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return set(result.scalars())
 
 
 def due(session: Session, now: datetime, limit: int) -> list[Notification]:
@@ -73,26 +77,11 @@ def due(session: Session, now: datetime, limit: int) -> list[Notification]:
     return list(session.scalars(query))
 
 
-def finish(
-    session: Session,
-    notification_id: int,
-    status: NotificationStatus,
-    now: datetime,
-    attempts: int,
-    error: str = "",
-    next_attempt_at: datetime | None = None,
-) -> None:
-    values: dict[str, Any] = {"status": status, "attempts": attempts, "last_error": error[:500]}
-    if status == NotificationStatus.SENT:
-        values["sent_at"] = now
-    if next_attempt_at is not None:
-        values["next_attempt_at"] = next_attempt_at
-    session.execute(
-        update(Notification)
-        .where(Notification.id == notification_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+def finish_many(session: Session, outcomes: Sequence[dict[str, Any]]) -> None:
+    """Record many sends at once: each dict has ``id`` and the columns to set (status,
+    attempts, last_error, sent_at or next_attempt_at)."""
+    if outcomes:
+        session.execute(update(Notification), list(outcomes))  # by primary key, executemany
 
 
 def release_stale(session: Session, before: datetime) -> None:

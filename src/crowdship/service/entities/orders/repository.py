@@ -191,6 +191,14 @@ def events_after(session: Session, position: int, limit: int) -> list[OrderEvent
     return list(session.scalars(query.limit(limit)))
 
 
+def events_with_ids(session: Session, event_ids: Iterable[int]) -> list[OrderEvent]:
+    ids = sorted(set(event_ids))
+    if not ids:
+        return []
+    query = select(OrderEvent).where(OrderEvent.id.in_(ids)).order_by(OrderEvent.id)
+    return list(session.scalars(query))
+
+
 def events(session: Session, order_id: int) -> list[OrderEvent]:
     query = select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
     return list(session.scalars(query))
