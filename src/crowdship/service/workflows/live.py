@@ -24,6 +24,7 @@ from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role
 from crowdship.service.entities.orders import repository as orders
 from crowdship.service.entities.orders.repository import Happening
+from crowdship.service.gaps import IdGaps
 
 log = logging.getLogger("crowdship.live")
 
@@ -92,10 +93,18 @@ class LiveFeed:
         self.subscribers: set[Subscriber] = set()
         self._task: asyncio.Task[None] | None = None
         self._last_id: int | None = None
+        # Events the tail read past before they committed (PostgreSQL): asked for again.
+        self._gaps = IdGaps()
 
     def _read(self, after_id: int) -> list[Happening]:
         with self.context.db.read() as session:
             return orders.happenings_after(session, after_id)
+
+    def _read_new_and_late(self, after_id: int) -> tuple[list[Happening], list[Happening]]:
+        missing = self._gaps.pending()
+        with self.context.db.read() as session:
+            late = orders.happenings_after(session, 0, only=missing) if missing else []
+            return orders.happenings_after(session, after_id), late
 
     def _last(self) -> int:
         with self.context.db.read() as session:
@@ -121,16 +130,19 @@ class LiveFeed:
             await asyncio.sleep(self.interval_s)
             if not self.subscribers:
                 continue
+            after = self._last_id or 0
             try:
-                events = await asyncio.to_thread(self._read, self._last_id or 0)
+                events, late = await asyncio.to_thread(self._read_new_and_late, after)
             except Exception:  # a database hiccup must not end the feed for everyone
                 log.exception("live feed: reading order events failed; retrying")
                 await asyncio.sleep(2.0)
                 continue
-            for event in events:
+            self._gaps.saw(after, [e.id for e in events], [e.id for e in late])
+            for event in late + events:
                 for subscriber in list(self.subscribers):
                     subscriber.offer(event)
-                self._last_id = event.id
+            if events:
+                self._last_id = events[-1].id
 
     async def close(self) -> None:
         if self._task is not None:

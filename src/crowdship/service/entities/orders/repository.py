@@ -475,8 +475,11 @@ def last_event_id(session: Session) -> int:
     return int(session.execute(select(func.max(OrderEvent.id))).scalar() or 0)
 
 
-def happenings_after(session: Session, after_id: int, limit: int = 500) -> list[Happening]:
-    """Order events with an id above ``after_id``, oldest first (an indexed range scan)."""
+def happenings_after(
+    session: Session, after_id: int, limit: int = 500, only: Iterable[int] | None = None
+) -> list[Happening]:
+    """Order events with an id above ``after_id``, oldest first (an indexed range scan);
+    with ``only``, just those ids (events that committed late)."""
     query = (
         select(
             OrderEvent.id,
@@ -500,6 +503,8 @@ def happenings_after(session: Session, after_id: int, limit: int = 500) -> list[
         .order_by(OrderEvent.id)
         .limit(limit)
     )
+    if only is not None:
+        query = query.where(OrderEvent.id.in_(sorted(set(only))))
     return [
         Happening(
             id=r.id,
