@@ -307,4 +307,5 @@ def db_check() -> None:
         return
     for problem in verdict.violations:
         console.print(f"[red]violation[/red]: {problem}")
-    fail(f"{len(verdict.violations)} violations ({summary})")
+    console.print(f"database {_safe(url)}: invariants broken ({summary})")
+    raise typer.Exit(1)  # 2 is for bad input; a broken invariant is a failed check
