@@ -40,6 +40,7 @@ from crowdship.service.routes.session import router as session_router
 from crowdship.service.routes.settlement import router as settlement_router
 from crowdship.service.routes.trips import router as trips_router
 from crowdship.service.scheduler import Scheduler
+from crowdship.service.workflows.matching import warm_up
 
 log = logging.getLogger("crowdship.service")
 # Seconds a client is told to wait when the database is out of reach or locked.
@@ -134,6 +135,10 @@ def create_app(context: ServiceContext) -> FastAPI:
         limiter.total_tokens = context.settings.threads
         scheduler = Scheduler(context) if context.settings.scheduler else None
         if scheduler is not None:
+            # This process will run matching batches: load the matcher's compiled kernels
+            # now, not in the first batch (or the first grab) a person waits for.
+            took = await anyio.to_thread.run_sync(warm_up, context)
+            log.info("matcher ready in %.2f s", took)
             scheduler.start()
         try:
             yield

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy.orm import Session
 
-from crowdship.core import CostFunction, match, policy_named, schedule
+from crowdship.core import CostFunction, Requests, Trips, match, policy_named, schedule
 from crowdship.service.context import ServiceContext
 from crowdship.service.entities.accounts import repository as accounts
 from crowdship.service.entities.accounts.actor import Actor
@@ -114,6 +114,22 @@ def cost_function(context: ServiceContext) -> CostFunction:
     """Detour minutes, plus the rating term: a 1-star courier costs ``rating_weight``
     minutes more than a 5-star one."""
     return CostFunction.weighted(rating=context.settings.rating_weight)
+
+
+def warm_up(context: ServiceContext) -> float:
+    """Run the matcher once on a tiny day so its compiled kernels are loaded (or compiled,
+    the first time after an install) before the first batch; the seconds it took."""
+    clock = time.perf_counter()
+    near = [[60.17, 24.94], [60.18, 24.95]]
+    far = [[60.19, 24.96], [60.20, 24.97]]
+    match(
+        Trips.from_columns(["t1", "t2"], near, far, [0.0, 0.0], [240.0, 240.0]),
+        Requests.from_columns(["r1", "r2"], near, far, [0.0, 0.0], [240.0, 240.0]),
+        context.travel,
+        cost=cost_function(context),
+        policy=policy_named(context.settings.policy),
+    )
+    return time.perf_counter() - clock
 
 
 def run_matching(
