@@ -53,7 +53,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -85,7 +85,8 @@ SECRET = "bench-flow-secret-key-0123456789-0123456789"
 PASSWORD = "bench-flow-password-1"
 # Central Helsinki: pickups and deliveries 1 to 5 km apart.
 LAT, LON = 60.17, 24.94
-CODE_TEXT = re.compile(r"\(order (\d+)\).*?([0-9]{6})$")
+# The receiver's code text (a status text ends with a tracking link, which may end in digits).
+CODE_TEXT = re.compile(r"\(order (\d+)\).* code(?: on delivery)?: ([0-9]{6})$")
 console = Console(width=150)
 
 
@@ -308,6 +309,7 @@ class Tally:
     lost_connections: int = 0
     unavailable: int = 0  # 503 answers
     unavailable_without_retry_after: int = 0
+    unavailable_reasons: Counter[str] = field(default_factory=Counter)
     server_errors: list[str] = field(default_factory=list)
     # Idempotency: key -> the order id every answer to it named.
     posted: dict[str, set[int]] = field(default_factory=dict)
@@ -385,6 +387,7 @@ class Client:
                 self.tally.server_errors.append(f"{name} {answer.status_code}: {answer.text[:200]}")
             if answer.status_code == 503:
                 self.tally.unavailable += 1
+                self.tally.unavailable_reasons[answer.json().get("detail", "?").split(";")[0]] += 1
                 self._outage()
                 wait = answer.headers.get("Retry-After")
                 if wait is None or not wait.isdigit():
@@ -890,9 +893,11 @@ def report(result: Result, database: str, workers: int, concurrency: int) -> Non
         f"settled {result.settled}"
     )
     if result.lives:
+        per_life = result.server_cpu_s / result.lives * 1000
+        client = result.client_cpu_s / result.lives * 1000
         console.print(
-            f"CPU per complete life: service workers {result.server_cpu_s / result.lives * 1000:.1f} "
-            f"ms, this client {result.client_cpu_s / result.lives * 1000:.1f} ms "
+            f"CPU per complete life: service workers {per_life:.1f} ms, this client "
+            f"{client:.1f} ms "
             f"(PostgreSQL's own not counted); per request: service "
             f"{result.server_cpu_s / len(every) * 1000:.2f} ms"
         )
@@ -901,6 +906,8 @@ def report(result: Result, database: str, workers: int, concurrency: int) -> Non
         f"503 answers {t.unavailable}), "
         f"server errors {len(t.server_errors)}, stuck lives {len(t.stuck)}"
     )
+    for reason, n in t.unavailable_reasons.most_common():
+        console.print(f"  503 x {n}: {reason}")
     for line in t.stuck[:5]:
         console.print(f"  stuck: {line}")
     for line in t.server_errors[:5]:
