@@ -176,7 +176,9 @@ def start_server(env: dict[str, str], workers: int, log: Path) -> Server:
             raise RuntimeError(f"crowdship serve exited: {log.read_text()[-2000:]}")
         with contextlib.suppress(httpx.HTTPError):
             healthy = httpx.get(server.url + "/health", timeout=2).status_code == 200
-            if healthy and len(server.workers()) >= workers:
+            # Every worker past its start-up (the matcher loaded), not just the first.
+            ready = log.read_text(errors="replace").count("Application startup complete")
+            if healthy and ready >= workers:
                 return server
         time.sleep(0.3)
     server.stop()
@@ -597,7 +599,7 @@ class Life:
                 )
                 if accepted.status_code == 200:
                     return int(offer["order_id"]), accepted.json()["pickup_code"]
-            if polls % 6 == 0:  # no offer yet: look for an open order that fits, and grab it
+            if polls % 4 == 0:  # no offer yet: look for an open order that fits, and grab it
                 fitting = await c.call(
                     "GET /trips/{id}/fitting-orders",
                     "GET",
@@ -617,7 +619,7 @@ class Life:
                     )
                     if got.status_code == 200:
                         return other, got.json()["pickup_code"]
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(1.0)  # a batch runs every 3 s: polling faster only loads it
         return None
 
 
