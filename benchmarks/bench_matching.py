@@ -488,11 +488,23 @@ def service_batch(repeats: int = 7) -> str:
 
 def warm_up(directory: Path) -> None:
     """Compile the kernels once (numba caches them on disk), outside every timing; large
-    enough for the certified solve."""
-    day = _scenario(ScenarioParams(trips=5000, requests=2000))
-    save_scenario(directory, day)
+    enough for the certified solve. Planar days and days on the sphere (great-circle, and
+    the road network's lower bounds) find their pairs with different kernels: both."""
     files = ["--trips", "trips.csv", "--requests", "requests.csv"]
-    _timed([str(CROWDSHIP), "match", *files, *_travel_args(FAMILIES["paper"], day)], directory)
+    for name, params in (
+        ("paper", ScenarioParams(trips=5000, requests=2000)),
+        (
+            "latlon",
+            ScenarioParams(
+                trips=5000, requests=2000, bbox=HELSINKI_BOX, speed_kmh=30, detour_factor=1.3
+            ),
+        ),
+    ):
+        day = _scenario(params)
+        save_scenario(directory / name, day)
+        _timed(
+            [str(CROWDSHIP), "match", *files, *_travel_args(FAMILIES[name], day)], directory / name
+        )
 
 
 def main() -> None:
