@@ -1,0 +1,321 @@
+"""Routes: one trip serving several requests, with pickups and deliveries in an order.
+
+The rule (DESIGN.md, issue 15): a route is the trip's origin, its stops in an order (each
+request's pickup before its delivery) and the trip's destination. The courier leaves
+``O_t`` at ``ED_t`` and drives from stop to stop, waiting at a pickup until ``ED_r`` if
+early; every delivery is made by ``LA_r``, the destination reached by ``LA_t``, and the
+load never exceeds the trip's capacity. The route's detour is its driving time minus the
+direct trip's (waiting is not driving). For one request this is exactly the rule of
+:mod:`crowdship.core.feasibility`, and leaving later still never helps, so evaluating an
+order from ``ED_t`` with waits is exact.
+
+A trip's capacity bounds the total size of the requests it serves (so capacity 1 is
+today's one-parcel rule, and the load bound holds at every stop of every order); the
+checker still checks the load, stop by stop.
+
+Three pieces:
+
+- :func:`best_order`: the best order (least driving) of a bundle's stops, by a depth-first
+  search over orders with precedence, pruned on time, load and driving so far. Compiled;
+  it works on a small matrix of minutes between the trip's ends and the bundle's points.
+- :func:`route_times`: the rule's times for a given order, with the travel model's legs.
+- :func:`route_problems`: an independent checker, written from the rule alone (plain
+  Python, one leg at a time), that the tests run on every route the matcher produces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from crowdship.core.feasibility import NO_LIMITS, TIME_TOLERANCE, Limits
+from crowdship.core.model import FloatArray, IntArray, Requests, Trips
+from crowdship.core.travel import TravelModel
+
+#: Stops of a route: a pickup or a delivery of one request.
+PICKUP, DELIVERY = 0, 1
+#: A bundle holds at most this many requests (8 stops: 40320 orders before pruning).
+MAX_BUNDLE = 4
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One stop of a route: ``request`` (a position in the requests) and what happens."""
+
+    request: int
+    kind: int  # PICKUP or DELIVERY
+
+
+@dataclass(frozen=True)
+class RouteTimes:
+    """A route's times: when the courier reaches each stop, when it leaves it (after any
+    wait), the load after it, the arrival at the destination, and the route's detour."""
+
+    arrival: FloatArray
+    departure: FloatArray
+    load: IntArray
+    end: float
+    driving: float
+    detour: float
+
+
+@njit(cache=True)
+def best_order(
+    dist: FloatArray,
+    points: IntArray,
+    earliest: FloatArray,
+    latest: FloatArray,
+    size: IntArray,
+    departure: float,
+    arrival_by: float,
+    capacity: int,
+    max_driving: float,
+    tolerance: float,
+    order: IntArray,
+) -> float:
+    """The least driving time over the feasible orders of a bundle's stops, or ``inf``.
+
+    ``dist`` holds minutes between local points: 0 is the trip's origin, 1 its destination;
+    member ``i`` of the bundle is picked up at point ``points[2 i]`` and delivered at
+    ``points[2 i + 1]``, not before ``earliest[i]`` and by ``latest[i]``. Stop ``s`` is
+    member ``s // 2``'s pickup (even) or delivery (odd). A route longer than
+    ``max_driving`` (the direct trip plus the allowed detour) does not count. The best order
+    found is written into ``order`` (stop numbers); ties keep the first order in
+    lexicographic order of stop numbers, so the answer is deterministic.
+    """
+    n_stops = 2 * len(earliest)
+    best = np.inf
+    if n_stops == 0:
+        return best
+    # State per depth: the point we stand at, the time we leave it, driving so far, load,
+    # and which stops are done (a bit mask); next_stop is the next stop number to try.
+    at = np.zeros(n_stops + 1, np.int64)
+    clock = np.zeros(n_stops + 1)
+    driven = np.zeros(n_stops + 1)
+    load = np.zeros(n_stops + 1, np.int64)
+    done = np.zeros(n_stops + 1, np.int64)
+    next_stop = np.zeros(n_stops + 1, np.int64)
+    path = np.zeros(n_stops, np.int64)
+    clock[0] = departure
+    depth = 0
+    while depth >= 0:
+        if depth == n_stops:
+            total = driven[depth] + dist[at[depth], 1]
+            if (
+                clock[depth] + dist[at[depth], 1] <= arrival_by + tolerance
+                and total <= max_driving + tolerance
+                and total < best
+            ):
+                best = total
+                order[:] = path
+            depth -= 1
+            continue
+        s = next_stop[depth]
+        if s >= n_stops:
+            depth -= 1
+            continue
+        next_stop[depth] = s + 1
+        bit = 1 << s
+        if done[depth] & bit:
+            continue
+        member = s // 2
+        is_delivery = s % 2 == 1
+        if is_delivery and not done[depth] & (bit >> 1):
+            continue  # a delivery waits for its pickup
+        point = points[s]
+        leg = dist[at[depth], point]
+        reach = driven[depth] + leg
+        if reach >= best or reach > max_driving + tolerance:
+            continue  # driving only grows along a route
+        when = clock[depth] + leg
+        carried = load[depth]
+        if is_delivery:
+            if when > latest[member] + tolerance:
+                continue
+            carried -= size[member]
+        else:
+            when = max(when, earliest[member])
+            carried += size[member]
+            if carried > capacity:
+                continue
+        path[depth] = s
+        depth += 1
+        at[depth] = point
+        clock[depth] = when
+        driven[depth] = reach
+        load[depth] = carried
+        done[depth] = done[depth - 1] | bit
+        next_stop[depth] = 0
+    return best
+
+
+def local_points(
+    trips: Trips, requests: Requests, trip: int, members: Sequence[int] | IntArray
+) -> tuple[FloatArray, IntArray]:
+    """The trip's ends and the members' pickups and deliveries as one point list, and the
+    point of each stop (``points[2 i]`` pickup, ``points[2 i + 1]`` delivery of member i)."""
+    index = np.asarray(members, dtype=np.int64)
+    coords = np.vstack(
+        (
+            trips.origin[trip : trip + 1],
+            trips.destination[trip : trip + 1],
+            np.column_stack((requests.pickup[index], requests.delivery[index])).reshape(-1, 2),
+        )
+    )
+    return coords, np.arange(2, 2 + 2 * len(index), dtype=np.int64)
+
+
+def best_route(
+    trips: Trips,
+    requests: Requests,
+    travel: TravelModel,
+    trip: int,
+    members: Sequence[int],
+    limits: Limits = NO_LIMITS,
+) -> tuple[list[Stop], float] | None:
+    """The best route (least driving) of ``trip`` serving ``members``, as stops and detour
+    minutes, or None when no order keeps every bound (nor fits the capacity)."""
+    index = np.asarray(members, dtype=np.int64)
+    if int(requests.size[index].sum()) > int(trips.capacity[trip]):
+        return None
+    coords, points = local_points(trips, requests, trip, index)
+    dist = np.ascontiguousarray(travel.matrix(coords, coords), dtype=np.float64)
+    direct = float(dist[0, 1])
+    allowed = float(limits.allowed_detour(np.array([direct]))[0])
+    order = np.zeros(2 * len(index), np.int64)
+    driving = best_order(
+        dist,
+        points,
+        requests.earliest_pickup[index],
+        requests.latest_delivery[index],
+        requests.size[index],
+        float(trips.earliest_departure[trip]),
+        float(trips.latest_arrival[trip]),
+        int(trips.capacity[trip]),
+        direct + allowed,
+        TIME_TOLERANCE,
+        order,
+    )
+    if not np.isfinite(driving):
+        return None
+    stops = [Stop(int(index[s // 2]), int(s % 2)) for s in order]
+    return stops, max(driving - direct, 0.0)
+
+
+def route_times(
+    trips: Trips, requests: Requests, travel: TravelModel, trip: int, stops: Sequence[Stop]
+) -> RouteTimes:
+    """The rule's times along ``stops`` (assumed a valid order), legs from the travel model."""
+    coords = np.vstack(
+        (
+            trips.origin[trip : trip + 1],
+            np.array(
+                [
+                    requests.pickup[s.request] if s.kind == PICKUP else requests.delivery[s.request]
+                    for s in stops
+                ]
+            ).reshape(-1, 2),
+            trips.destination[trip : trip + 1],
+        )
+    )
+    legs = travel.pairwise(coords[:-1], coords[1:])
+    n = len(stops)
+    arrival, departure = np.zeros(n), np.zeros(n)
+    load = np.zeros(n, np.int64)
+    clock = float(trips.earliest_departure[trip])
+    carried = 0
+    for k, stop in enumerate(stops):
+        clock += float(legs[k])
+        arrival[k] = clock
+        if stop.kind == PICKUP:
+            clock = max(clock, float(requests.earliest_pickup[stop.request]))
+            carried += int(requests.size[stop.request])
+        else:
+            carried -= int(requests.size[stop.request])
+        departure[k] = clock
+        load[k] = carried
+    end = clock + float(legs[n])
+    driving = float(legs.sum())
+    direct = float(
+        travel.pairwise(trips.origin[trip : trip + 1], trips.destination[trip : trip + 1])[0]
+    )
+    return RouteTimes(arrival, departure, load, end, driving, max(driving - direct, 0.0))
+
+
+def route_problems(
+    trips: Trips,
+    requests: Requests,
+    travel: TravelModel,
+    trip: int,
+    stops: Sequence[tuple[int, str]],
+    limits: Limits = NO_LIMITS,
+    tolerance: float = 1e-6,
+) -> list[str]:
+    """Everything wrong with a route, in words (empty when it keeps the rule).
+
+    Written from the rule alone, apart from the search and the matcher, so the tests can
+    re-check every route those produce: ``stops`` are ``(request position, "pickup" |
+    "delivery")`` in driving order; each leg is asked of the travel model on its own.
+    """
+    problems: list[str] = []
+    seen_pickup: set[int] = set()
+    seen_delivery: set[int] = set()
+    here = (float(trips.origin[trip][0]), float(trips.origin[trip][1]))
+    clock = float(trips.earliest_departure[trip])
+    driving = 0.0
+    load = 0
+    capacity = int(trips.capacity[trip])
+    for request, kind in stops:
+        rid = requests.ids[request]
+        if kind == "pickup":
+            if request in seen_pickup:
+                problems.append(f"request {rid} is picked up twice")
+            seen_pickup.add(request)
+            there = (float(requests.pickup[request][0]), float(requests.pickup[request][1]))
+        elif kind == "delivery":
+            if request not in seen_pickup:
+                problems.append(f"request {rid} is delivered before it is picked up")
+            if request in seen_delivery:
+                problems.append(f"request {rid} is delivered twice")
+            seen_delivery.add(request)
+            there = (float(requests.delivery[request][0]), float(requests.delivery[request][1]))
+        else:
+            problems.append(f"stop kind {kind!r} is neither pickup nor delivery")
+            continue
+        leg = travel.minutes(here, there)
+        driving += leg
+        clock += leg
+        here = there
+        if kind == "pickup":
+            if clock < float(requests.earliest_pickup[request]):
+                clock = float(requests.earliest_pickup[request])  # the courier waits
+            load += int(requests.size[request])
+            if load > capacity:
+                problems.append(f"load {load} is above capacity {capacity} after picking {rid}")
+        else:
+            load -= int(requests.size[request])
+            if clock > float(requests.latest_delivery[request]) + tolerance:
+                problems.append(
+                    f"request {rid} is delivered at {clock:.3f}, after its latest delivery "
+                    f"{float(requests.latest_delivery[request]):.3f}"
+                )
+    for request in seen_pickup - seen_delivery:
+        problems.append(f"request {requests.ids[request]} is picked up and never delivered")
+    end = (float(trips.destination[trip][0]), float(trips.destination[trip][1]))
+    leg = travel.minutes(here, end)
+    driving += leg
+    clock += leg
+    if clock > float(trips.latest_arrival[trip]) + tolerance:
+        problems.append(
+            f"trip {trips.ids[trip]} arrives at {clock:.3f}, after its latest arrival "
+            f"{float(trips.latest_arrival[trip]):.3f}"
+        )
+    origin = (float(trips.origin[trip][0]), float(trips.origin[trip][1]))
+    direct = travel.minutes(origin, end)
+    allowed = float(limits.allowed_detour(np.array([direct]))[0])
+    if driving - direct > allowed + tolerance:
+        problems.append(f"detour {driving - direct:.3f} min is above the limit {allowed:.3f}")
+    return problems

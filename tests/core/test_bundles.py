@@ -1,0 +1,346 @@
+"""Several requests per trip: bundles, the exact set packing, and its agreement with
+today's matcher at capacity 1 and with brute force on small instances."""
+
+from __future__ import annotations
+
+import itertools
+from functools import cache
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crowdship.core.bundles import enumerate_bundles, match_routes
+from crowdship.core.costs import CostFunction, DetourTerm
+from crowdship.core.feasibility import DirectTimes, Limits, feasible_pairs
+from crowdship.core.matcher import match
+from crowdship.core.model import ModelError, Requests, Trips
+from crowdship.core.policies import AcceptanceAware, MinCost
+from crowdship.core.routes import route_problems
+from crowdship.core.travel import PlanarTravel
+
+MINUTE_PER_KM = PlanarTravel(speed_kmh=60.0, detour_factor=1.0)
+
+
+def instance(
+    seed: int, n_trips: int, n_requests: int, capacities: tuple[int, ...] = (1, 2, 3)
+) -> tuple[Trips, Requests]:
+    """A small random day in a 10 km square, loose enough that bundles exist."""
+    rng = np.random.default_rng(seed)
+    origin = rng.uniform(0, 10, (n_trips, 2))
+    destination = rng.uniform(0, 10, (n_trips, 2))
+    direct = np.hypot(*(destination - origin).T)
+    departure = rng.uniform(0, 30, n_trips)
+    trips = Trips.from_columns(
+        [f"t{i}" for i in range(n_trips)],
+        origin,
+        destination,
+        departure,
+        departure + direct + rng.uniform(5, 30, n_trips),
+        capacity=rng.choice(capacities, n_trips),
+    )
+    earliest = rng.uniform(0, 40, n_requests)
+    requests = Requests.from_columns(
+        [f"r{j}" for j in range(n_requests)],
+        rng.uniform(0, 10, (n_requests, 2)),
+        rng.uniform(0, 10, (n_requests, 2)),
+        earliest,
+        earliest + rng.uniform(10, 80, n_requests),
+        size=rng.choice([1, 1, 1, 2], n_requests),
+        value=rng.uniform(0, 20, n_requests),
+    )
+    return trips, requests
+
+
+def route_rows(result, trip_id):
+    rows = [k for k in range(len(result.routes)) if result.routes.trip_ids[k] == trip_id]
+    rows.sort(key=lambda k: result.routes.seq[k])
+    return rows
+
+
+def check_every_route(result, trips, requests, limits=None):
+    """Every route the matcher chose keeps the rule (independent checker), and the
+    per-request rows agree with the per-stop rows."""
+    limits = limits if limits is not None else Limits()
+    index = {rid: j for j, rid in enumerate(requests.ids)}
+    trip_pos = {tid: i for i, tid in enumerate(trips.ids)}
+    for trip_id in set(result.assignment.trip_ids.tolist()):
+        rows = route_rows(result, trip_id)
+        kinds = [result.routes.kind[k] for k in rows]
+        assert kinds[0] == "origin" and kinds[-1] == "destination"
+        stops = [(index[result.routes.request_ids[k]], result.routes.kind[k]) for k in rows[1:-1]]
+        t = trip_pos[trip_id]
+        assert route_problems(trips, requests, MINUTE_PER_KM, t, stops, limits) == []
+        assert max(result.routes.load[k] for k in rows) <= trips.capacity[t]
+    a = result.assignment
+    for k in range(len(a)):
+        rows = route_rows(result, a.trip_ids[k])
+        seq = {result.routes.seq[i]: i for i in rows}
+        pickup, delivery = seq[result.pickup_seq[k]], seq[result.delivery_seq[k]]
+        assert result.routes.request_ids[pickup] == a.request_ids[k]
+        assert result.routes.kind[pickup] == "pickup"
+        assert result.routes.kind[delivery] == "delivery"
+        assert result.pickup_seq[k] < result.delivery_seq[k]
+        assert a.pickup_time[k] == pytest.approx(result.routes.departure[pickup])
+        assert a.delivery_time[k] == pytest.approx(result.routes.arrival[delivery])
+
+
+def orders(members):
+    """Every order of the members' stops with each pickup before its delivery."""
+    if not members:
+        yield []
+        return
+    stops = [(r, kind) for r in members for kind in ("pickup", "delivery")]
+    for order in itertools.permutations(stops):
+        seen: set[int] = set()
+        ok = True
+        for r, kind in order:
+            if kind == "delivery" and r not in seen:
+                ok = False
+                break
+            seen.add(r)
+        if ok:
+            yield list(order)
+
+
+def best_driving(trips, requests, t, members):
+    """Least driving over every stop order the checker accepts, or None."""
+    best = None
+    for order in orders(members):
+        if route_problems(trips, requests, MINUTE_PER_KM, t, order):
+            continue
+        points = [trips.origin[t]]
+        points += [requests.pickup[r] if k == "pickup" else requests.delivery[r] for r, k in order]
+        points.append(trips.destination[t])
+        driving = sum(float(np.hypot(*(b - a))) for a, b in itertools.pairwise(points))
+        best = driving if best is None else min(best, driving)
+    return best
+
+
+def brute_force(trips, requests, weight):
+    """The best assignment of request sets to trips by trying them all: ``weight(t,
+    members, detour)`` is a tuple to maximise (lexicographic)."""
+    options = []
+    for t in range(len(trips)):
+        direct = float(np.hypot(*(trips.destination[t] - trips.origin[t])))
+        mine = [((), None)]
+        for k in range(1, 5):
+            for members in itertools.combinations(range(len(requests)), k):
+                if int(requests.size[list(members)].sum()) > int(trips.capacity[t]):
+                    continue
+                driving = best_driving(trips, requests, t, members)
+                if driving is not None:
+                    mine.append((members, max(driving - direct, 0.0)))
+        options.append(mine)
+
+    width = len(weight(0, (0,), 0.0))
+
+    @cache
+    def best(t: int, used: frozenset[int]) -> tuple:
+        if t == len(trips):
+            return (0.0,) * width
+        top = best(t + 1, used)
+        for members, detour in options[t][1:]:
+            if used.isdisjoint(members):
+                rest = best(t + 1, used | set(members))
+                mine = weight(t, members, detour)
+                total = tuple(a + b for a, b in zip(mine, rest, strict=True))
+                top = max(top, total)
+        return top
+
+    return best(0, frozenset())
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 100_000), n_trips=st.integers(1, 3), n_requests=st.integers(1, 4))
+def test_max_matches_equals_brute_force(seed, n_trips, n_requests):
+    """The most requests served, then the least total detour: as trying every assignment
+    and every stop order; every chosen route passes the checker."""
+    trips, requests = instance(seed, n_trips, n_requests)
+    result = match_routes(trips, requests, MINUTE_PER_KM)
+    served, minus_detour = brute_force(
+        trips, requests, lambda t, members, detour: (len(members), -detour)
+    )
+    assert result.matched == served
+    assert result.assignment.total_detour == pytest.approx(-minus_detour, abs=1e-2)
+    assert result.solve.exact
+    check_every_route(result, trips, requests)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 100_000), n_trips=st.integers(1, 3), n_requests=st.integers(1, 4))
+def test_min_cost_equals_brute_force(seed, n_trips, n_requests):
+    """min-cost: the greatest total value minus detour, as brute force finds it."""
+    trips, requests = instance(seed, n_trips, n_requests, capacities=(2, 3))
+    result = match_routes(trips, requests, MINUTE_PER_KM, policy=MinCost())
+    (best,) = brute_force(
+        trips,
+        requests,
+        lambda t, members, detour: (float(requests.value[list(members)].sum()) - detour,),
+    )
+    assert result.stats.objective == pytest.approx(best, abs=1e-2)
+    check_every_route(result, trips, requests)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 100_000), n_trips=st.integers(1, 3), n_requests=st.integers(1, 4))
+def test_acceptance_aware_equals_brute_force(seed, n_trips, n_requests):
+    """acceptance-aware: the most expected acceptances, each member judged on its equal
+    share of the route's detour."""
+    trips, requests = instance(seed, n_trips, n_requests, capacities=(2, 3))
+    window = requests.latest_delivery - requests.earliest_pickup
+
+    def expected(t, members, detour):
+        share = detour / len(members)
+        return (sum(1.0 - min(share / window[r], 1.0) for r in members),)
+
+    result = match_routes(trips, requests, MINUTE_PER_KM, policy=AcceptanceAware())
+    (best,) = brute_force(trips, requests, expected)
+    assert result.stats.objective == pytest.approx(best, abs=1e-4)
+    check_every_route(result, trips, requests)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_capacity_one_is_todays_matcher(seed):
+    """With every capacity 1 the route matcher returns today's matcher's result."""
+    trips, requests = instance(seed, 30, 40, capacities=(1,))
+    requests = Requests.from_columns(
+        requests.ids,
+        requests.pickup,
+        requests.delivery,
+        requests.earliest_pickup,
+        requests.latest_delivery,
+        value=requests.value,
+    )
+    for policy in (None, MinCost(), AcceptanceAware()):
+        today = match(trips, requests, MINUTE_PER_KM, policy=policy)
+        routed = match_routes(trips, requests, MINUTE_PER_KM, policy=policy)
+        assert routed.plain is not None
+        for name in ("trip_index", "request_index", "detour", "cost", "pickup_time"):
+            assert np.array_equal(getattr(routed.assignment, name), getattr(today.assignment, name))
+        assert routed.stats.objective == today.stats.objective
+        check_every_route(routed, trips, requests)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_one_request_bundles_alone_agree_with_todays_optimum(seed):
+    """Capacity 2 but no pair of requests fits together: the same optimum as today."""
+    trips, requests = instance(seed, 20, 25, capacities=(1,))
+    wide = Trips.from_columns(
+        trips.ids,
+        trips.origin,
+        trips.destination,
+        trips.earliest_departure,
+        trips.latest_arrival,
+        capacity=np.full(len(trips), 2),
+    )
+    big = Requests.from_columns(
+        requests.ids,
+        requests.pickup,
+        requests.delivery,
+        requests.earliest_pickup,
+        requests.latest_delivery,
+        size=np.full(len(requests), 2),
+    )
+    small = Requests.from_columns(
+        requests.ids,
+        requests.pickup,
+        requests.delivery,
+        requests.earliest_pickup,
+        requests.latest_delivery,
+    )
+    today = match(trips, small, MINUTE_PER_KM)
+    routed = match_routes(wide, big, MINUTE_PER_KM)
+    assert routed.matched == today.matched
+    assert routed.assignment.total_detour == pytest.approx(today.assignment.total_detour, abs=1e-2)
+
+
+def test_bundles_grow_only_from_feasible_subsets():
+    """Every bundle of k > 1 requests has all its (k - 1)-subsets among the trip's bundles,
+    and no bundle's total size passes the capacity."""
+    trips, requests = instance(7, 8, 30, capacities=(3, 4))
+    direct = DirectTimes.of(trips, requests, MINUTE_PER_KM)
+    pairs = feasible_pairs(trips, requests, MINUTE_PER_KM, direct)
+    bundles = enumerate_bundles(trips, requests, MINUTE_PER_KM, pairs, direct)
+    assert bundles.complete
+    sets = {
+        (int(bundles.trip[b]), tuple(int(r) for r in bundles.members[b, : bundles.size[b]]))
+        for b in range(len(bundles))
+    }
+    assert max(bundles.size) >= 3
+    for t, members in sets:
+        assert int(requests.size[list(members)].sum()) <= trips.capacity[t]
+        for sub in itertools.combinations(members, len(members) - 1):
+            if sub:
+                assert (t, sub) in sets
+
+
+def test_cost_terms_are_charged_per_member():
+    """A rating term is paid once per parcel; the detour term sums to the route's detour."""
+    trips, requests = instance(11, 3, 5, capacities=(3,))
+    plain = match_routes(trips, requests, MINUTE_PER_KM)
+    terms = CostFunction.weighted(rating=4.0).terms
+    rated = match_routes(trips, requests, MINUTE_PER_KM, cost=CostFunction(terms))
+    assert rated.matched == plain.matched
+    # Unrated couriers count as 3 stars: 4 x (5 - 3) / 4 = 2 minutes per parcel.
+    assert rated.assignment.total_cost == pytest.approx(
+        rated.assignment.total_detour + 2.0 * rated.matched, abs=1e-6
+    )
+    doubled = match_routes(trips, requests, MINUTE_PER_KM, cost=CostFunction((DetourTerm(2.0),)))
+    assert doubled.assignment.total_cost == pytest.approx(
+        2 * doubled.assignment.total_detour, abs=1e-6
+    )
+
+
+def test_limits_and_exclusions_hold_on_routes():
+    """A detour limit binds each whole route; an excluded pair is never proposed."""
+    trips, requests = instance(5, 6, 12, capacities=(3,))
+    limits = Limits(max_detour_min=4.0)
+    result = match_routes(trips, requests, MINUTE_PER_KM, limits=limits)
+    check_every_route(result, trips, requests, limits)
+    first = match_routes(trips, requests, MINUTE_PER_KM)
+    assert first.matched
+    banned = (str(first.assignment.trip_ids[0]), str(first.assignment.request_ids[0]))
+    again = match_routes(trips, requests, MINUTE_PER_KM, exclude=[banned])
+    a = again.assignment
+    pairs = set(zip(a.trip_ids.tolist(), a.request_ids.tolist(), strict=True))
+    assert banned not in pairs
+
+
+def test_time_limit_reports_a_gap_or_the_optimum():
+    """Under a time limit the result says whether it is proven, and its gap is >= 0."""
+    trips, requests = instance(2, 25, 40, capacities=(2, 3))
+    result = match_routes(trips, requests, MINUTE_PER_KM, time_limit=1.0)
+    assert result.solve.gap >= 0
+    assert result.solve.optimal == (result.solve.gap == 0)
+    check_every_route(result, trips, requests)
+
+
+def test_capped_bundles_are_not_called_exact():
+    """A per-trip cap on bundles makes the answer optimal over the bundles kept only."""
+    trips, requests = instance(7, 8, 30, capacities=(3,))
+    result = match_routes(trips, requests, MINUTE_PER_KM, bundles_per_trip=1)
+    assert not result.solve.complete and not result.solve.exact
+    check_every_route(result, trips, requests)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"time_limit": 0}, "time limit must be > 0 seconds"),
+        ({"max_bundle": 5}, "max bundle must be between 1 and 4"),
+        ({"bundles_per_trip": 0}, "bundles per trip must be >= 1"),
+    ],
+)
+def test_bad_parameters_name_themselves(kwargs, message):
+    """Bad solver parameters get a short error naming them."""
+    trips, requests = instance(1, 3, 4, capacities=(2,))
+    with pytest.raises(ValueError, match=message):
+        match_routes(trips, requests, MINUTE_PER_KM, **kwargs)
+
+
+def test_capacity_zero_is_refused_by_the_model():
+    """A trip of capacity 0 never reaches the matcher."""
+    with pytest.raises(ModelError, match="capacity must be >= 1"):
+        Trips.from_columns(["t"], [(0, 0)], [(1, 1)], [0.0], [10.0], capacity=[0])
