@@ -209,7 +209,6 @@ def candidate_pairs(
     pickup_cell, delivery_cell = cell_of(e_pickup), cell_of(e_delivery)
     rows = np.lexsort((delivery_cell, pickup_cell))
     cell_start = np.searchsorted(pickup_cell[rows], np.arange(nx * ny + 1)).astype(np.int64)
-    cell_box = _cell_boxes(e_pickup[rows][:, dims] - origin, cell_start)
 
     if e_origin.shape[1] == 2 and type(travel) is not GreatCircleTravel:
         return _planar_pairs(
@@ -225,7 +224,7 @@ def candidate_pairs(
             e_delivery[rows],
             rows.astype(np.int64),
             cell_start,
-            cell_box,
+            _cell_boxes(e_pickup[rows][:, dims] - origin, cell_start),
             np.ascontiguousarray(delivery_cell[rows]),
             dims,
             np.ascontiguousarray(origin),
@@ -250,7 +249,6 @@ def candidate_pairs(
         direct.request[rows],
         rows.astype(np.int64),
         cell_start,
-        cell_box,
         np.ascontiguousarray(delivery_cell[rows]),
         dims,
         np.ascontiguousarray(origin),
