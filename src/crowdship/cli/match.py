@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import logging
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from crowdship.cli.common import console, fail
+from crowdship.core.bundles import RouteMatchResult, match_routes
 from crowdship.core.costs import CostFunction
 from crowdship.core.feasibility import Limits
-from crowdship.core.matcher import MatchResult, match
+from crowdship.core.matcher import MatchResult
 from crowdship.core.model import ModelError
 from crowdship.core.policies import policy_named
 from crowdship.core.travel import GreatCircleTravel, PlanarTravel, TravelModel
-from crowdship.tables import InputError, TimeBase, read_inputs, write_matches
+from crowdship.tables import InputError, Inputs, TimeBase, read_inputs, write_matches
 
 log = logging.getLogger("crowdship")
 
@@ -77,6 +81,27 @@ def match_command(
     out: Annotated[
         Path | None, typer.Option(help="Write matches here (CSV, or JSON if it ends in .json).")
     ] = None,
+    routes: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the routes here, one row per stop (origin, pickups, deliveries, "
+            "destination; CSV, or JSON if it ends in .json)."
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds the solver may take with capacity > 1; then the best matching "
+            "found is used and its proven gap printed."
+        ),
+    ] = None,
+    bundles_per_trip: Annotated[
+        int | None,
+        typer.Option(
+            help="With capacity > 1, keep at most this many of each trip's bundles of each "
+            "size (the least detour): faster on big days, then optimal over the bundles kept."
+        ),
+    ] = None,
 ) -> None:
     """Match requests to trips and print the result.
 
@@ -85,6 +110,10 @@ def match_command(
     delivery_lat, delivery_lon, earliest_pickup, latest_delivery [announced_at, size,
     priority, value, sender, preferred_couriers]. With --coords km use *_x/*_y columns.
     Times: HH:MM, ISO 8601 or minutes after midnight. Bad input exits with status 2.
+
+    A trip with capacity > 1 carries several parcels (total size up to its capacity) on one
+    route; the matches then gain pickup_seq and delivery_seq (the stops' places on the
+    trip's route, the origin being 0).
     """
     try:
         travel = _travel(coords, speed_kmh, detour_factor, road_network)
@@ -93,20 +122,138 @@ def match_command(
             rating=rating_weight, preferred_courier=preferred_weight, priority=priority_weight
         )
         chosen_policy = policy_named(policy.value)
+        if time_limit is not None and not time_limit > 0:
+            raise ValueError(f"--time-limit must be > 0 seconds, got {time_limit:g}")
         inputs = read_inputs(trips, requests, coords.value)
         log.info("read %d trips and %d requests", len(inputs.trips), len(inputs.requests))
-        result = match(inputs.trips, inputs.requests, travel, cost, chosen_policy, limits)
+        _check_sizes(inputs, requests)
+        result = match_routes(
+            inputs.trips,
+            inputs.requests,
+            travel,
+            cost,
+            chosen_policy,
+            limits,
+            time_limit,
+            bundles_per_trip=bundles_per_trip,
+        )
     except (InputError, ModelError, ValueError) as error:
         fail(str(error))
         return
+    several = result.plain is None
     if out is not None:
         try:
-            write_matches(out, result, inputs.time_base)
+            if several:
+                _write_rows(
+                    out, match_rows_with_seq(result, inputs.time_base), MATCH_COLUMNS_WITH_SEQ
+                )
+            else:
+                assert result.plain is not None
+                write_matches(out, result.plain, inputs.time_base)
         except OSError as error:
             fail(f"cannot write {out}: {error}")
     else:
         _print_matches(result, inputs.time_base)
-    _print_summary(result, out)
+    if routes is not None:
+        try:
+            _write_rows(routes, route_rows(result, inputs.time_base, coords), route_columns(coords))
+        except OSError as error:
+            fail(f"cannot write {routes}: {error}")
+    _print_summary(result, out, routes)
+
+
+def _check_sizes(inputs: Inputs, requests: Path) -> None:
+    """A parcel no trip can carry is a mistake in the file, not a request to leave open."""
+    largest = int(inputs.trips.capacity.max(initial=1))
+    too_big = inputs.requests.size > largest
+    if len(inputs.trips) and too_big.any():
+        row = int(too_big.argmax())
+        raise InputError(
+            requests.name,
+            row + 1,
+            "size",
+            f"{int(inputs.requests.size[row])} is above every trip's capacity "
+            f"(the largest is {largest})",
+        )
+
+
+MATCH_COLUMNS_WITH_SEQ = (
+    "trip_id",
+    "request_id",
+    "detour_min",
+    "pickup_time",
+    "delivery_time",
+    "pickup_seq",
+    "delivery_seq",
+)
+
+
+def match_rows_with_seq(result: RouteMatchResult, base: TimeBase) -> list[dict[str, Any]]:
+    """Matches with each request's place on its trip's route. A route's detour is shared
+    equally by its requests (so the column still sums to the total detour)."""
+    a = result.assignment
+    return [
+        {
+            "trip_id": str(a.trip_ids[k]),
+            "request_id": str(a.request_ids[k]),
+            "detour_min": round(float(a.detour[k]), 3),
+            "pickup_time": base.format(float(a.pickup_time[k])),
+            "delivery_time": base.format(float(a.delivery_time[k])),
+            "pickup_seq": int(result.pickup_seq[k]),
+            "delivery_seq": int(result.delivery_seq[k]),
+        }
+        for k in range(len(a))
+    ]
+
+
+def route_rows(
+    result: RouteMatchResult, base: TimeBase, coords: CoordsOption
+) -> list[dict[str, Any]]:
+    """One row per stop of every route: where, when the courier gets there and leaves (after
+    any wait), and the parcel units on board when it leaves."""
+    r = result.routes
+    first, second = ("lat", "lon") if coords is CoordsOption.latlon else ("x", "y")
+    return [
+        {
+            "trip_id": str(r.trip_ids[k]),
+            "seq": int(r.seq[k]),
+            "kind": str(r.kind[k]),
+            "request_id": str(r.request_ids[k]),
+            first: round(float(r.location[k, 0]), 6),
+            second: round(float(r.location[k, 1]), 6),
+            "arrival_time": base.format(float(r.arrival[k])),
+            "departure_time": base.format(float(r.departure[k])),
+            "load": int(r.load[k]),
+        }
+        for k in range(len(r))
+    ]
+
+
+def route_columns(coords: CoordsOption) -> tuple[str, ...]:
+    first, second = ("lat", "lon") if coords is CoordsOption.latlon else ("x", "y")
+    return (
+        "trip_id",
+        "seq",
+        "kind",
+        "request_id",
+        first,
+        second,
+        "arrival_time",
+        "departure_time",
+        "load",
+    )
+
+
+def _write_rows(path: Path, rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+    """Rows as CSV, or JSON when the file name ends in ``.json``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".json":
+        path.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+        return
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def _travel(
@@ -125,7 +272,7 @@ def _travel(
     return GreatCircleTravel(speed_kmh=speed_kmh, detour_factor=detour_factor)
 
 
-def _print_matches(result: MatchResult, base: TimeBase, limit: int = 50) -> None:
+def _print_matches(result: MatchResult | RouteMatchResult, base: TimeBase, limit: int = 50) -> None:
     table = Table(title=f"matches ({result.stats.policy})")
     for column in ("trip", "request", "detour min", "pickup", "delivery"):
         table.add_column(column, justify="right" if column == "detour min" else "left")
@@ -143,7 +290,9 @@ def _print_matches(result: MatchResult, base: TimeBase, limit: int = 50) -> None
         console.print(f"... and {len(shown) - limit} more (use --out to write them all)")
 
 
-def _print_summary(result: MatchResult, out: Path | None) -> None:
+def _print_summary(
+    result: MatchResult | RouteMatchResult, out: Path | None, routes: Path | None = None
+) -> None:
     stats = result.stats
     rate = result.matched / stats.requests if stats.requests else 0.0
     console.print(
@@ -156,5 +305,17 @@ def _print_summary(result: MatchResult, out: Path | None) -> None:
         f"feasible pairs {stats.feasible_pairs} (of {stats.candidate_pairs} candidates); "
         f"{stats.seconds:.3f} s ({phases})"
     )
+    if isinstance(result, RouteMatchResult) and result.plain is None:
+        solve = result.solve
+        sizes = ", ".join(f"{k}: {n}" for k, n in sorted(solve.bundles.items()))
+        if solve.exact:
+            state = "proven optimal"
+        elif solve.optimal:
+            state = "optimal over the bundles kept"
+        else:
+            state = f"best found, proven gap {solve.gap:.2%} ({solve.status})"
+        console.print(f"bundles by size {{{sizes}}}; {state}")
     if out is not None:
         console.print(f"wrote {result.matched} matches to {out}")
+    if routes is not None and isinstance(result, RouteMatchResult):
+        console.print(f"wrote {len(result.routes)} route stops to {routes}")

@@ -1,0 +1,139 @@
+"""`crowdship match` with trips that carry several parcels: routes, stop order, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from crowdship.cli import app
+from crowdship.core.routes import route_problems
+from crowdship.core.travel import PlanarTravel
+from crowdship.tables import read_inputs
+
+runner = CliRunner()
+
+TRIPS = (
+    "id,origin_x,origin_y,destination_x,destination_y,earliest_departure,latest_arrival,capacity"
+    """
+t1,0,0,20,0,08:00,08:40,3
+t2,0,5,20,5,08:00,08:25,1
+"""
+)
+REQUESTS = """id,pickup_x,pickup_y,delivery_x,delivery_y,earliest_pickup,latest_delivery,size
+a,2,0,8,0,08:00,12:00,1
+b,5,0,15,0,08:00,12:00,1
+c,3,0,12,0,08:00,12:00,1
+d,40,40,41,41,08:00,09:00,1
+"""
+
+
+def run(tmp_path, trips=TRIPS, requests=REQUESTS, *extra):
+    (tmp_path / "trips.csv").write_text(trips)
+    (tmp_path / "requests.csv").write_text(requests)
+    return runner.invoke(
+        app,
+        [
+            "match",
+            "--trips",
+            str(tmp_path / "trips.csv"),
+            "--requests",
+            str(tmp_path / "requests.csv"),
+            "--coords",
+            "km",
+            "--speed-kmh",
+            "60",
+            "--detour-factor",
+            "1",
+            *extra,
+        ],
+    )
+
+
+def test_three_parcels_on_one_trip_with_routes(tmp_path):
+    """Three requests along one trip's line ride together; the matches carry their stop
+    places and the routes file one row per stop, each route passing the checker."""
+    out, routes = tmp_path / "m.csv", tmp_path / "r.csv"
+    result = run(tmp_path, TRIPS, REQUESTS, "--out", str(out), "--routes", str(routes))
+    assert result.exit_code == 0, result.output
+    assert "matched 3 / 4 requests" in result.output
+    assert "proven optimal" in result.output
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == [
+        "trip_id",
+        "request_id",
+        "detour_min",
+        "pickup_time",
+        "delivery_time",
+        "pickup_seq",
+        "delivery_seq",
+    ]
+    assert {r["trip_id"] for r in rows} == {"t1"}
+    seq = {r["request_id"]: (int(r["pickup_seq"]), int(r["delivery_seq"])) for r in rows}
+    assert seq == {"a": (1, 4), "c": (2, 5), "b": (3, 6)}  # along the line: 2, 3, 5, 8, 12, 15
+    stops = list(csv.DictReader(routes.open()))
+    assert [s["kind"] for s in stops] == ["origin"] + ["pickup"] * 3 + ["delivery"] * 3 + [
+        "destination"
+    ]
+    assert [int(s["load"]) for s in stops] == [0, 1, 2, 3, 2, 1, 0, 0]
+    assert stops[-1]["arrival_time"] == "08:20"
+    inputs = read_inputs(tmp_path / "trips.csv", tmp_path / "requests.csv", "km")
+    index = {rid: j for j, rid in enumerate(inputs.requests.ids)}
+    route = [(index[s["request_id"]], s["kind"]) for s in stops[1:-1]]
+    travel = PlanarTravel(speed_kmh=60, detour_factor=1)
+    assert route_problems(inputs.trips, inputs.requests, travel, 0, route) == []
+
+
+def test_routes_json_and_capacity_one(tmp_path):
+    """With every capacity 1 the matches file is today's; --routes still writes stops."""
+    trips = TRIPS.replace(",3\n", ",1\n")
+    out, routes = tmp_path / "m.csv", tmp_path / "r.json"
+    result = run(tmp_path, trips, REQUESTS, "--out", str(out), "--routes", str(routes))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["trip_id", "request_id", "detour_min", "pickup_time", "delivery_time"]
+    stops = json.loads(routes.read_text())
+    assert len(stops) == 4 * len(rows)
+    assert {s["kind"] for s in stops} == {"origin", "pickup", "delivery", "destination"}
+
+
+def test_time_limit_and_printing(tmp_path):
+    """--time-limit is accepted; without --out the matches are printed with the solve's
+    state."""
+    result = run(tmp_path, TRIPS, REQUESTS, "--time-limit", "5")
+    assert result.exit_code == 0, result.output
+    assert "bundles by size" in result.output
+
+
+@pytest.mark.parametrize(
+    ("trips", "requests", "extra", "message"),
+    [
+        (
+            TRIPS.replace("08:40,3", "08:40,0"),
+            REQUESTS,
+            (),
+            "trips.csv row 1, capacity: must be a whole number >= 1, got 0",
+        ),
+        (
+            TRIPS,
+            REQUESTS.replace("12:00,1\nb", "12:00,4\nb"),
+            (),
+            "requests.csv row 1, size: 4 is above every trip's capacity (the largest is 3)",
+        ),
+        (
+            TRIPS,
+            REQUESTS.replace("12:00,1\nb", "12:00,0\nb"),
+            (),
+            "requests.csv row 1, size: must be a whole number >= 1, got 0",
+        ),
+        (TRIPS, REQUESTS, ("--time-limit", "0"), "--time-limit must be > 0 seconds, got 0"),
+        (TRIPS, REQUESTS, ("--bundles-per-trip", "0"), "bundles per trip must be >= 1, got 0"),
+    ],
+)
+def test_bad_input_names_the_field(tmp_path, trips, requests, extra, message):
+    """Bad capacities, sizes and solver options exit with status 2 and one clear line."""
+    result = run(tmp_path, trips, requests, *extra)
+    assert result.exit_code == 2
+    assert message in result.output.replace("\n", " ")
