@@ -13,6 +13,8 @@ Finding the pairs runs in two stages, both vectorised:
    that join trip and request (``minutes_per_km x`` Euclidean distance in the embedding).
    The rule is monotone in travel times, so a pair rejected with lower bounds is infeasible
    with the true times: no feasible pair is ever dropped. The loop is compiled (``_kernels.py``).
+   On two-dimensional embeddings (planar travel) each pickup cell also narrows where the
+   deliveries can lie, and the rule runs without a branch per row (vector instructions).
 2. *Exact check*: the travel model gives the true minutes for the surviving pairs only
    (skipped when the embedding's distances are the true times, as for planar models).
 """
@@ -306,6 +308,15 @@ def _planar_pairs(
     """Two-dimensional embeddings: :func:`planar_pairs` counts each trip's pairs, then
     writes them (the rule twice per row, vectorised, instead of marks between passes)."""
     n_trips = len(trips)
+    rows = (
+        np.ascontiguousarray(pickup[:, 0]),
+        np.ascontiguousarray(pickup[:, 1]),
+        np.ascontiguousarray(delivery[:, 0]),
+        np.ascontiguousarray(delivery[:, 1]),
+        requests.earliest_pickup[request_id],
+        requests.latest_delivery[request_id],
+        direct.request[request_id],
+    )
 
     def run(fill: bool, offsets: IntArray, counts: IntArray, out: FeasiblePairs) -> None:
         planar_pairs(
@@ -320,13 +331,7 @@ def _planar_pairs(
             trips.latest_arrival,
             direct.trip,
             allowed,
-            np.ascontiguousarray(pickup[:, 0]),
-            np.ascontiguousarray(pickup[:, 1]),
-            np.ascontiguousarray(delivery[:, 0]),
-            np.ascontiguousarray(delivery[:, 1]),
-            requests.earliest_pickup[request_id],
-            requests.latest_delivery[request_id],
-            direct.request[request_id],
+            *rows,
             request_id,
             cell_start,
             cell_box,
