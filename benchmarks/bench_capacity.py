@@ -1,0 +1,388 @@
+"""Several parcels per trip (issue 15): what capacity buys, how fast, how good the routes are.
+
+    .venv/bin/python benchmarks/bench_capacity.py                 # every part
+    .venv/bin/python benchmarks/bench_capacity.py --part quality  # or speed, routes
+
+Parts:
+
+- ``quality``: the paper's day (``ScenarioParams()``: 1000 trips, fixed seed) at request /
+  trip ratios 0.4 to 2.0, every trip of capacity 1, 2, 3 or 4 (requests of size 1):
+  requests served and detour per parcel, under ``max-matches``. Capacity 1 is today's
+  matcher. Above it each run is limited to ``--time-limit`` seconds and, beyond ``--cap``
+  bundles of one size per trip, keeps the least-detour ones (Alonso-Mora et al.'s cap):
+  each row says whether it is the proven optimum over *all* bundles (exact), over the
+  bundles kept, or the best found with its proven gap. Plot: ``docs/img/capacity.png``.
+- ``speed``: 1000 trips x 1000 requests at capacity 3 (every feasible bundle enumerated;
+  then packed with the cap), and 20000 x 8000 at capacity 2 (enumeration on a sample of
+  trips, scaled up), the paper's settings.
+- ``routes``: for the chosen bundles of two or more requests (1000 x 1000, capacity 3) our
+  best route's driving time against OR-Tools routing (pickup-and-delivery with time
+  windows, guided local search) and VROOM (``pyvroom``, shipments with time windows) on
+  the same stops; each of their orders is re-timed and re-checked with our rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from crowdship.core.bundles import RouteMatchResult, enumerate_bundles, match_routes
+from crowdship.core.feasibility import DirectTimes, feasible_pairs
+from crowdship.core.model import Requests, Trips
+from crowdship.core.routes import PICKUP, route_problems
+from crowdship.core.travel import TravelModel
+from crowdship.sim.scenarios import ScenarioParams, generate_scenario
+
+SEED = 2026
+ROOT = Path(__file__).resolve().parent.parent
+UNITS_PER_MINUTE = 1000  # integer time units for OR-Tools and VROOM
+
+
+def with_capacity(trips: Trips, capacity: int) -> Trips:
+    return Trips.from_columns(
+        trips.ids,
+        trips.origin,
+        trips.destination,
+        trips.earliest_departure,
+        trips.latest_arrival,
+        capacity=np.full(len(trips), capacity),
+    )
+
+
+def day(n_trips: int, n_requests: int) -> tuple[Trips, Requests, TravelModel]:
+    scenario = generate_scenario(ScenarioParams(trips=n_trips, requests=n_requests), SEED)
+    return scenario.trips, scenario.requests, scenario.travel
+
+
+def state(result: RouteMatchResult) -> str:
+    solve = result.solve
+    if solve.exact:
+        return "exact"
+    if solve.optimal:
+        return "optimal over kept"
+    return f"gap {solve.gap:.2%}" + ("" if solve.complete else " over kept")
+
+
+def run(
+    trips: Trips,
+    requests: Requests,
+    travel: TravelModel,
+    capacity: int,
+    cap: int | None,
+    time_limit: float | None,
+) -> tuple[RouteMatchResult, float]:
+    started = time.perf_counter()
+    result = match_routes(
+        with_capacity(trips, capacity),
+        requests,
+        travel,
+        time_limit=time_limit if capacity > 1 else None,
+        bundles_per_trip=cap,
+    )
+    return result, time.perf_counter() - started
+
+
+def quality(args: argparse.Namespace) -> None:
+    ratios = [0.4, 0.8, 1.2, 1.6, 2.0]
+    rows = []
+    print(
+        f"{'ratio':>5} {'cap':>3} {'served':>6} {'rate':>6} {'detour/parcel':>13} "
+        f"{'bundles':>8} {'seconds':>7}  state"
+    )
+    for ratio in ratios:
+        trips, requests, travel = day(1000, int(round(ratio * 1000)))
+        for capacity in (1, 2, 3, 4):
+            result, seconds = run(trips, requests, travel, capacity, args.cap, args.time_limit)
+            served = result.matched
+            per_parcel = result.assignment.total_detour / served if served else 0.0
+            bundles = sum(result.solve.bundles.values())
+            rows.append((ratio, capacity, served, len(requests), per_parcel))
+            print(
+                f"{ratio:5.1f} {capacity:3d} {served:6d} {served / len(requests):6.1%} "
+                f"{per_parcel:13.2f} {bundles:8d} {seconds:7.1f}  {state(result)}",
+                flush=True,
+            )
+    plot(rows, ROOT / "docs" / "img" / "capacity.png")
+
+
+def plot(rows: list[tuple[float, int, int, int, float]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for capacity in sorted({r[1] for r in rows}):
+        mine = [r for r in rows if r[1] == capacity]
+        ratio = [r[0] for r in mine]
+        left.plot(ratio, [r[2] / r[3] for r in mine], marker="o", label=f"capacity {capacity}")
+        right.plot(ratio, [r[4] for r in mine], marker="o", label=f"capacity {capacity}")
+    left.set(xlabel="requests / trips", ylabel="requests served", title="Match rate")
+    right.set(xlabel="requests / trips", ylabel="minutes", title="Detour per parcel")
+    left.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("The paper's day, 1000 trips: several parcels per trip (max-matches)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+def speed(args: argparse.Namespace) -> None:
+    """1000 x 1000 at capacity 3: every bundle enumerated (counted, not packed: too many
+    columns), then with the cap, packed; 20000 x 8000 at capacity 2: enumeration timed on a
+    sample of trips and scaled up (all of it is out of reach, see the docs)."""
+    trips, requests, travel = day(1000, 1000)
+    wide = with_capacity(trips, 3)
+    started = time.perf_counter()
+    direct = DirectTimes.of(wide, requests, travel)
+    pairs = feasible_pairs(wide, requests, travel, direct)
+    every = enumerate_bundles(wide, requests, travel, pairs, direct)
+    print(
+        f"1000 x 1000, capacity 3, every bundle: {every.counts()} "
+        f"({len(every)} bundles) enumerated in {time.perf_counter() - started:.1f} s"
+    )
+    result, seconds = run(trips, requests, travel, 3, args.cap, args.speed_limit)
+    timings = result.stats.timings
+    print(
+        f"1000 x 1000, capacity 3, {args.cap} per trip and size: {result.solve.bundles}, "
+        f"served {result.matched}, bundles {timings.get('bundles', 0):.1f} s, solve "
+        f"{timings.get('solve', 0):.1f} s, total {seconds:.1f} s: {state(result)}",
+        flush=True,
+    )
+    trips, requests, travel = day(20000, 8000)
+    wide = with_capacity(trips, 2)
+    sample = np.random.default_rng(SEED).choice(len(trips), args.sample_trips, replace=False)
+    part = wide.subset(np.sort(sample))
+    started = time.perf_counter()
+    direct = DirectTimes.of(part, requests, travel)
+    pairs = feasible_pairs(part, requests, travel, direct)
+    some = enumerate_bundles(part, requests, travel, pairs, direct)
+    seconds = time.perf_counter() - started
+    scale = len(trips) / len(part)
+    print(
+        f"20000 x 8000, capacity 2: {len(part)} trips sampled: {some.counts()} in "
+        f"{seconds:.1f} s; all trips: about {scale * len(some) / 1e6:.0f} M bundles, "
+        f"{scale * seconds / 60:.0f} min to enumerate",
+        flush=True,
+    )
+
+
+def routes(args: argparse.Namespace) -> None:
+    trips, requests, travel = day(1000, 1000)
+    trips = with_capacity(trips, 3)
+    result = match_routes(
+        trips, requests, travel, bundles_per_trip=args.cap, time_limit=args.speed_limit
+    )
+    a = result.assignment
+    by_trip: dict[int, list[int]] = {}
+    for k in range(len(a)):
+        by_trip.setdefault(int(a.trip_index[k]), []).append(int(a.request_index[k]))
+    bundles = [(t, m) for t, m in by_trip.items() if len(m) >= 2][: args.route_sample]
+    tally = {"ortools": [0, 0, 0, 0], "vroom": [0, 0, 0, 0]}  # equal, ours better, theirs, bad
+    spent = {"ours": 0.0, "ortools": 0.0, "vroom": 0.0}
+    for t, members in bundles:
+        coords = np.vstack(
+            (
+                trips.origin[t : t + 1],
+                trips.destination[t : t + 1],
+                np.column_stack((requests.pickup[members], requests.delivery[members])).reshape(
+                    -1, 2
+                ),
+            )
+        )
+        minutes = travel.matrix(coords, coords)
+        started = time.perf_counter()
+        ours_stops = our_route(trips, requests, travel, t, members)
+        spent["ours"] += time.perf_counter() - started
+        ours = driving(minutes, ours_stops, members)
+        for name, solver in (("ortools", ortools_route), ("vroom", vroom_route)):
+            started = time.perf_counter()
+            theirs_stops = solver(trips, requests, minutes, t, members)
+            spent[name] += time.perf_counter() - started
+            if theirs_stops is None or route_problems(
+                trips, requests, travel, t, [(r, k) for r, k in theirs_stops]
+            ):
+                tally[name][3] += 1
+                continue
+            theirs = driving(minutes, theirs_stops, members)
+            if abs(theirs - ours) <= 1e-6 * max(1.0, ours):
+                tally[name][0] += 1
+            elif ours < theirs:
+                tally[name][1] += 1
+            else:
+                tally[name][2] += 1
+    print(
+        f"{len(bundles)} chosen bundles of 2 or 3 requests (1000 x 1000, capacity 3, "
+        f"{state(result)})"
+    )
+    print(
+        f"{'solver':>8} {'equal':>6} {'ours shorter':>12} {'theirs shorter':>14} "
+        f"{'no valid route':>14} {'ms per bundle':>13}"
+    )
+    for name in ("ortools", "vroom"):
+        equal, better, worse, bad = tally[name]
+        print(
+            f"{name:>8} {equal:6d} {better:12d} {worse:14d} {bad:14d} "
+            f"{1000 * spent[name] / max(len(bundles), 1):13.1f}"
+        )
+    print(
+        f"{'ours':>8} {'':>6} {'':>12} {'':>14} {'':>14} "
+        f"{1000 * spent['ours'] / max(len(bundles), 1):13.1f}"
+    )
+
+
+def our_route(
+    trips: Trips, requests: Requests, travel: TravelModel, t: int, members: list[int]
+) -> list[tuple[int, str]]:
+    from crowdship.core.routes import best_route
+
+    found = best_route(trips, requests, travel, t, sorted(members))
+    assert found is not None
+    return [(s.request, "pickup" if s.kind == PICKUP else "delivery") for s in found[0]]
+
+
+def driving(minutes: np.ndarray, stops: list[tuple[int, str]], members: list[int]) -> float:
+    place = {r: i for i, r in enumerate(members)}
+    points = [0] + [2 + 2 * place[r] + (k == "delivery") for r, k in stops] + [1]
+    return float(sum(minutes[a, b] for a, b in zip(points, points[1:], strict=False)))
+
+
+def _units(value: float) -> int:
+    return int(round(value * UNITS_PER_MINUTE))
+
+
+def ortools_route(
+    trips: Trips, requests: Requests, minutes: np.ndarray, t: int, members: list[int]
+) -> list[tuple[int, str]] | None:
+    """OR-Tools routing: one vehicle from node 0 to node 1, pickups and deliveries with
+    time windows (waiting allowed) and a capacity, least driving."""
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+    n = len(coords_of(members))
+    matrix = np.rint(minutes * UNITS_PER_MINUTE).astype(np.int64)
+    manager = pywrapcp.RoutingIndexManager(n, 1, [0], [1])
+    routing = pywrapcp.RoutingModel(manager)
+
+    def transit(i: int, j: int) -> int:
+        return int(matrix[manager.IndexToNode(i), manager.IndexToNode(j)])
+
+    callback = routing.RegisterTransitCallback(transit)
+    routing.SetArcCostEvaluatorOfAllVehicles(callback)
+    horizon = _units(float(trips.latest_arrival[t])) + 1
+    routing.AddDimension(callback, horizon, horizon, False, "time")
+    clock = routing.GetDimensionOrDie("time")
+    start, end = routing.Start(0), routing.End(0)
+    clock.CumulVar(start).SetRange(
+        _units(float(trips.earliest_departure[t])), _units(float(trips.earliest_departure[t]))
+    )
+    clock.CumulVar(end).SetMax(_units(float(trips.latest_arrival[t])))
+    sizes = [0, 0]
+    for r in members:
+        sizes += [int(requests.size[r]), -int(requests.size[r])]
+
+    def demand(i: int) -> int:
+        return sizes[manager.IndexToNode(i)]
+
+    load = routing.RegisterUnaryTransitCallback(demand)
+    routing.AddDimensionWithVehicleCapacity(load, 0, [int(trips.capacity[t])], True, "load")
+    for i, r in enumerate(members):
+        p, d = manager.NodeToIndex(2 + 2 * i), manager.NodeToIndex(3 + 2 * i)
+        routing.AddPickupAndDelivery(p, d)
+        routing.solver().Add(routing.VehicleVar(p) == routing.VehicleVar(d))
+        routing.solver().Add(clock.CumulVar(p) <= clock.CumulVar(d))
+        clock.CumulVar(p).SetMin(_units(float(requests.earliest_pickup[r])))
+        clock.CumulVar(d).SetMax(_units(float(requests.latest_delivery[r])))
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = (
+        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    )
+    params.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
+    params.time_limit.FromMilliseconds(200)
+    solution = routing.SolveWithParameters(params)
+    if solution is None:
+        return None
+    stops = []
+    index = solution.Value(routing.NextVar(start))
+    while not routing.IsEnd(index):
+        node = manager.IndexToNode(index)
+        stops.append((members[(node - 2) // 2], "pickup" if node % 2 == 0 else "delivery"))
+        index = solution.Value(routing.NextVar(index))
+    return stops
+
+
+def coords_of(members: list[int]) -> list[int]:
+    return [0, 1] + [2 + i for i in range(2 * len(members))]
+
+
+def vroom_route(
+    trips: Trips, requests: Requests, minutes: np.ndarray, t: int, members: list[int]
+) -> list[tuple[int, str]] | None:
+    """VROOM: one vehicle from location 0 to 1, a shipment per request with time windows."""
+    import vroom
+
+    matrix = np.rint(minutes * UNITS_PER_MINUTE).astype(np.uint32)
+    problem = vroom.Input()
+    problem.set_durations_matrix(profile="car", matrix_input=matrix)
+    problem.add_vehicle(
+        vroom.Vehicle(
+            id=0,
+            start=0,
+            end=1,
+            capacity=[int(trips.capacity[t])],
+            time_window=vroom.TimeWindow(
+                _units(float(trips.earliest_departure[t])), _units(float(trips.latest_arrival[t]))
+            ),
+        )
+    )
+    for i, r in enumerate(members):
+        problem.add_shipment(
+            vroom.ShipmentStep(
+                id=i,
+                location=2 + 2 * i,
+                time_windows=[vroom.TimeWindow(_units(float(requests.earliest_pickup[r])), 2**31)],
+            ),
+            vroom.ShipmentStep(
+                id=i,
+                location=3 + 2 * i,
+                time_windows=[vroom.TimeWindow(0, _units(float(requests.latest_delivery[r])))],
+            ),
+            amount=vroom.Amount([int(requests.size[r])]),
+        )
+    solution = problem.solve(exploration_level=5, nb_threads=1)
+    frame = solution.routes
+    steps = frame[frame["type"].isin(["pickup", "delivery"])]
+    if len(steps) != 2 * len(members):
+        return None
+    return [(members[int(row.id)], str(row.type)) for row in steps.itertuples()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--part", choices=["quality", "speed", "routes", "all"], default="all")
+    parser.add_argument("--cap", type=int, default=20, help="bundles of one size per trip kept")
+    parser.add_argument("--sample-trips", type=int, default=200, help="of 20000, to time")
+    parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per run")
+    parser.add_argument("--speed-limit", type=float, default=60.0, help="seconds, 1000 x 1000")
+    parser.add_argument("--route-sample", type=int, default=200)
+    args = parser.parse_args()
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    if args.part in ("quality", "all"):
+        quality(args)
+    if args.part in ("speed", "all"):
+        speed(args)
+    if args.part in ("routes", "all"):
+        routes(args)
+
+
+if __name__ == "__main__":
+    main()
