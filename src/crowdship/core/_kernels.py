@@ -304,6 +304,9 @@ def planar_pairs(
     n_trips = e_origin.shape[0]
     total = len(out_trip) - n_trips
     dx, dy = grid_dims[0], grid_dims[1]
+    longest = 0  # the most rows of one pickup cell: the longest range a trip reads
+    for cell in range(len(cell_start) - 1):
+        longest = max(longest, cell_start[cell + 1] - cell_start[cell])
     for t in prange(n_trips):
         if radius[t] < 0:
             continue
@@ -322,6 +325,8 @@ def planar_pairs(
         write = offsets[t] if fill else 0
         end = offsets[t + 1] if fill else 0
         scratch = total + t
+        holds = np.empty(longest if fill else 0, dtype=np.int64)
+        detours = np.empty(longest if fill else 0)
         for px in range(x0, x1 + 1):
             for py in range(y_lo[px - x0], y_hi[px - x0] + 1):
                 cell = px * ny + py
@@ -337,17 +342,22 @@ def planar_pairs(
                         qx, qx - x0, y_lo, y_hi, lo, cell_rows, after, nx, ny, cell_km, pad, True
                     )
                     if fill:
-                        for row in range(first, last):
+                        # The rule into buffers (vector instructions), then the writes.
+                        for i in range(last - first):
                             ok, detour = _planar_rule(
-                                row, o_x, o_y, d_x, d_y, leave, arrive_by, direct, detour_by,
-                                pickup_x, pickup_y, delivery_x, delivery_y, earliest_pickup,
-                                latest_delivery, direct_request, rate, tolerance,
+                                first + i, o_x, o_y, d_x, d_y, leave, arrive_by, direct,
+                                detour_by, pickup_x, pickup_y, delivery_x, delivery_y,
+                                earliest_pickup, latest_delivery, direct_request, rate,
+                                tolerance,
                             )  # fmt: skip
+                            holds[i] = ok
+                            detours[i] = detour
+                        for i in range(last - first):
                             at = write if write < end else scratch
                             out_trip[at] = t
-                            out_request[at] = request_id[row]
-                            out_detour[at] = max(detour, 0.0)
-                            write += ok
+                            out_request[at] = request_id[first + i]
+                            out_detour[at] = max(detours[i], 0.0)
+                            write += holds[i]
                     else:
                         for row in range(first, last):
                             ok, _ = _planar_rule(
