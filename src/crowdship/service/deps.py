@@ -85,8 +85,14 @@ async def _unbounded(action: Callable[[], None]) -> None:
     The session holds a pooled connection (on SQLite, the one writer connection). If its
     commit queued for one of the few route threads, while those threads' routes wait for
     that connection, nothing would move until the pool timed out. A limiter of its own per
-    call (as FastAPI does for dependencies' exits) keeps the commit from queueing there."""
-    await anyio.to_thread.run_sync(action, limiter=anyio.CapacityLimiter(1))
+    call (as FastAPI does for dependencies' exits) keeps the commit from queueing there.
+
+    Shielded: when the client goes away mid-request, the request's task is cancelled, and
+    an unshielded await here would be cancelled at once, leaving the transaction open on
+    its connection, holding its row locks for ever (every later request for those rows
+    would wait behind it)."""
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(action, limiter=anyio.CapacityLimiter(1))
 
 
 class CommittingRoute(APIRoute):
