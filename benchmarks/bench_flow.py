@@ -123,6 +123,7 @@ class Server:
         return total
 
     def stop(self) -> None:
+        workers = self.workers()
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
@@ -130,6 +131,11 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        # A worker that outlived its parent (stuck in a request) must not hold the
+        # database's locks past the run.
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def free_port() -> int:
