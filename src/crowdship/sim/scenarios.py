@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -55,8 +56,20 @@ class ScenarioParams:
     # requests waiting at one of them for the short leg (their pickup is the station).
     pickup_points: int = 0
     pickup_point_share: float = 0.0
+    # Trip capacity in parcels as a distribution: the share of trips that carry 1, 2, 3, ...
+    # parcels (issue 15). The paper's (1.0,): every trip carries one.
+    trip_capacity: tuple[float, ...] = (1.0,)
 
     def __post_init__(self) -> None:
+        shares = tuple(float(x) for x in self.trip_capacity)
+        object.__setattr__(self, "trip_capacity", shares)  # a list read from JSON, too
+        if not shares or any(not (math.isfinite(x) and x >= 0) for x in shares):
+            raise ValueError(
+                f"trip capacity shares must be numbers >= 0, one per capacity 1, 2, ...; "
+                f"got {self.trip_capacity}"
+            )
+        if abs(sum(shares) - 1.0) > 1e-9:
+            raise ValueError(f"trip capacity shares must sum to 1, got {sum(shares):g}")
         if self.trips < 0 or self.requests < 0:
             raise ValueError(
                 f"counts must be >= 0, got {self.trips} trips, {self.requests} requests"
@@ -159,6 +172,7 @@ def generate(params: ScenarioParams, seed: int) -> tuple[Trips, Requests]:
         earliest_departure=departure,
         latest_arrival=departure + minutes * (1 + params.flexibility),
     )
+    trips = _with_capacities(params, trips, seed)
     n = params.requests
     pickup = params.points(rng, n)
     delivery = params.points(rng, n)
@@ -179,6 +193,24 @@ def generate(params: ScenarioParams, seed: int) -> tuple[Trips, Requests]:
         announced_at=earliest - lead,
     )
     return trips, requests
+
+
+def _with_capacities(params: ScenarioParams, trips: Trips, seed: int) -> Trips:
+    """Each trip's capacity drawn from ``trip_capacity``, from its own random stream (the
+    day's trips and requests do not depend on it; every trip carries one by default)."""
+    shares = np.asarray(params.trip_capacity)
+    if len(shares) == 1 or shares[1:].sum() == 0:
+        return trips
+    rng = np.random.default_rng([seed, 3])
+    capacity = rng.choice(np.arange(1, len(shares) + 1), size=len(trips), p=shares / shares.sum())
+    return Trips.from_columns(
+        trips.ids,
+        trips.origin,
+        trips.destination,
+        trips.earliest_departure,
+        trips.latest_arrival,
+        capacity=capacity,
+    )
 
 
 def stations(params: ScenarioParams, seed: int) -> FloatArray:
