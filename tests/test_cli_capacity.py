@@ -137,3 +137,38 @@ def test_bad_input_names_the_field(tmp_path, trips, requests, extra, message):
     result = run(tmp_path, trips, requests, *extra)
     assert result.exit_code == 2
     assert message in result.output.replace("\n", " ")
+
+
+def test_experiment_capacity_writes_a_figure(tmp_path):
+    """`crowdship experiment capacity`: each capacity is a variant of the same days, and
+    capacity 2 serves at least what capacity 1 serves offline."""
+    out = tmp_path / "capacity"
+    result = runner.invoke(
+        app,
+        [
+            "experiment",
+            "capacity",
+            *("--trips", "60", "--ratios", "1", "--capacities", "1,2", "--repetitions", "1"),
+            *("--strategies", "offline", "--workers", "1", "--out", str(out)),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "figure5_ratio.png").exists()
+    rows = list(csv.DictReader((out / "runs.csv").open()))
+    by_variant = {row["variant"]: int(row["matched"]) for row in rows}
+    assert set(by_variant) == {"capacity 1", "capacity 2"}
+    assert by_variant["capacity 2"] >= by_variant["capacity 1"]
+    assert json.loads((out / "params.json").read_text())["capacity 2"]["trip_capacity"] == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("capacities", "message"),
+    [("0", "capacities must be whole numbers >= 1, got 0"), ("1.5", "got 1.5")],
+)
+def test_experiment_capacity_refuses_bad_capacities(tmp_path, capacities, message):
+    """Capacities must be whole numbers of parcels."""
+    result = runner.invoke(
+        app, ["experiment", "capacity", "--capacities", capacities, "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert message in result.output

@@ -52,6 +52,7 @@ from crowdship.experiments.sweeps import (
     REJECTION_VARIANTS,
     SENSITIVITY_VARIANTS,
     Variant,
+    capacity_variants,
     experiment_tables,
     gap_specs,
     interval_specs,
@@ -867,3 +868,51 @@ def rejection_command(
     except ValueError as error:
         fail(str(error))
     _run_experiment(specs, out, workers, cluster)
+
+
+@experiment_app.command("capacity")
+def capacity_command(
+    trips: Annotated[int, typer.Option(help="Trips per day.")] = 1000,
+    ratios: RatiosOption = RATIOS_TEXT,
+    capacities: Annotated[
+        str, typer.Option(help="Trip capacities in parcels, comma-separated: every trip of each.")
+    ] = "1,2,3,4",
+    mixed: Annotated[
+        bool, typer.Option(help="Add a day whose trips carry 1 to the largest, equal shares.")
+    ] = False,
+    repetitions: RepetitionsOption = 3,
+    seed: SeedOption = 0,
+    strategies: Annotated[
+        str, typer.Option(help="Strategies per point: offline, rolling, instant.")
+    ] = "offline,rolling",
+    interval: Annotated[float, typer.Option(help="Interval for the rolling strategy.")] = 40.0,
+    policies: PoliciesOption = "max-matches",
+    response: ResponseChoice = ResponseOption.paper,
+    rejection: RejectionChoice = RejectionOption.retry,
+    workers: WorkersOption = None,
+    cluster: ClusterOption = None,
+    out: OutOption = Path("results/capacity"),
+    city_km: CityOption = None,
+    settings: SetOption = None,
+) -> None:
+    """Figure 5 at several trip capacities (issue 15): the match rate against the
+    request/trip ratio when every trip carries 1, 2, 3 or 4 parcels on one route. Trips of
+    capacity > 1 keep 20 bundles of each size (docs/benchmarks.md)."""
+    try:
+        names = [s.strip() for s in strategies.split(",") if s.strip()]
+        base = ratio_specs(
+            _common(settings, city_km),
+            trips,
+            _parse_list(ratios, "ratios"),
+            _check_repetitions(repetitions),
+            seed,
+            names,
+            interval,
+            _policies(policies),
+            response.value,
+        )
+        variants = capacity_variants(_parse_list(capacities, "capacities"), mixed)
+        specs = [spec for variant in variants for spec in variant.apply(base)]
+    except ValueError as error:
+        fail(str(error))
+    _run_experiment(_with_rejection(specs, rejection), out, workers, cluster)

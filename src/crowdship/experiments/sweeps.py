@@ -418,6 +418,26 @@ REJECTION_VARIANTS = (
     Variant("rejected pair retried (paper)", rejection="retry"),
     Variant("rejected pair excluded", rejection="exclude"),
 )
+
+
+def capacity_variants(capacities: Sequence[float], mixed: bool = False) -> list[Variant]:
+    """Every trip of each capacity in turn (issue 15), and with ``mixed`` a day whose trips
+    carry 1 to the largest of them in equal shares."""
+    if not capacities:
+        raise ValueError("capacities is empty")
+    for capacity in capacities:
+        if capacity < 1 or capacity != int(capacity):
+            raise ValueError(f"capacities must be whole numbers >= 1, got {capacity:g}")
+    variants = []
+    for capacity in capacities:
+        shares = tuple(1.0 if c == capacity else 0.0 for c in range(1, int(capacity) + 1))
+        variants.append(Variant(f"capacity {int(capacity)}", {"trip_capacity": shares}))
+    if mixed:
+        top = int(max(capacities))
+        variants.append(Variant(f"capacity 1-{top} mixed", {"trip_capacity": (1.0 / top,) * top}))
+    return variants
+
+
 # Figure 5's knee: the last ratio before the mean match rate first falls more than this
 # below the curve's highest point (the paper: "almost constantly at 100%" up to the knee).
 KNEE_DROP = 0.02
