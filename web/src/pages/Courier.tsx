@@ -523,7 +523,6 @@ function Wallet({ me, onChanged }: { me: UserPublic; onChanged: () => void }) {
 
 function Assessment({ onPassed }: { onPassed: () => void }) {
   const [paper, setPaper] = useState<AssessmentPublic | null>(null);
-  const [answers, setAnswers] = useState<Record<string, number>>({});
   const [result, setResult] = useState<AttemptPublic | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const load = () => api.get<AssessmentPublic>("/assessment").then(setPaper).catch((e) => setError(asApiError(e)));
@@ -531,8 +530,8 @@ function Assessment({ onPassed }: { onPassed: () => void }) {
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
-    // What the form shows is what is sent: read the checked choices from the form itself, so
-    // a submit right after the last click never sends the answers of an earlier render.
+    // What the form shows is what is sent: the radios are the browser's own (uncontrolled),
+    // and the checked choices are read from the form itself at submit.
     const chosen: Record<string, number> = {};
     new FormData(e.currentTarget as HTMLFormElement).forEach((value, key) => {
       chosen[key] = Number(value);
@@ -569,8 +568,7 @@ function Assessment({ onPassed }: { onPassed: () => void }) {
             <legend>{q.text}</legend>
             {q.options.map((option, index) => (
               <label key={option} class="choice">
-                <input type="radio" name={q.id} value={index} checked={answers[q.id] === index}
-                  onChange={() => setAnswers((now) => ({ ...now, [q.id]: index }))} />
+                <input type="radio" name={q.id} value={index} />
                 {option}
               </label>
             ))}
