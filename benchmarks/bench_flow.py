@@ -138,6 +138,14 @@ class Server:
                 os.kill(pid, signal.SIGKILL)
 
 
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    fields = [float(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / tick, sum(fields) / tick
+
+
 def free_port() -> int:
     import socket
 
@@ -704,6 +712,7 @@ class Result:
     recovered_s: float | None
     server_cpu_s: float = 0.0  # the service workers' CPU time during the run
     client_cpu_s: float = 0.0
+    machine_busy: float = 0.0  # share of the machine's CPU busy during the run (all of it)
 
     @property
     def lives_per_min(self) -> float:
@@ -841,6 +850,7 @@ def run_flow(
         elif fault is not None:
             raise ValueError(f"unknown fault {fault!r}")
         server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
+        busy_before, total_before = machine_busy()
         tally, elapsed, log = asyncio.run(
             drive(
                 server.url,
@@ -854,6 +864,8 @@ def run_flow(
             )
         )
         server_cpu = server.cpu_seconds() - server_cpu
+        busy_after, total_after = machine_busy()
+        busy = (busy_after - busy_before) / max(total_after - total_before, 1e-9)
         client_cpu = time.process_time() - client_cpu
         recovered = None
         if log is not None and log.ended is not None:
@@ -879,6 +891,7 @@ def run_flow(
             recovered_s=recovered,
             server_cpu_s=server_cpu,
             client_cpu_s=client_cpu,
+            machine_busy=busy,
         )
     if own_dir:
         shutil.rmtree(directory, ignore_errors=True)
@@ -922,7 +935,8 @@ def report(result: Result, database: str, workers: int, concurrency: int) -> Non
             f"CPU per complete life: service workers {per_life:.1f} ms, this client "
             f"{client:.1f} ms "
             f"(PostgreSQL's own not counted); per request: service "
-            f"{result.server_cpu_s / len(every) * 1000:.2f} ms"
+            f"{result.server_cpu_s / len(every) * 1000:.2f} ms; the machine was "
+            f"{result.machine_busy:.0%} busy (everything on it, PostgreSQL included)"
         )
     console.print(
         f"retries {t.retries} (lost connections {t.lost_connections}, "
