@@ -381,6 +381,191 @@ def planar_pairs(
             counts[t] = found
 
 
+@njit(cache=True, inline="always")
+def _chord_rule(
+    row: int,
+    o: np.ndarray,  # (3,) the trip's embedded origin and destination, km
+    d: np.ndarray,
+    leave: float,
+    arrive_by: float,
+    direct: float,
+    detour_by: float,
+    pickup_x: np.ndarray,
+    pickup_y: np.ndarray,
+    pickup_z: np.ndarray,
+    delivery_x: np.ndarray,
+    delivery_y: np.ndarray,
+    delivery_z: np.ndarray,
+    earliest_pickup: np.ndarray,
+    latest_delivery: np.ndarray,
+    direct_request: np.ndarray,
+    rate: float,
+    tolerance: float,
+) -> np.int64:
+    """The rule with the chords (straight lines through the sphere, never longer than the
+    arcs) as the two joining legs: 0 only where the pair is infeasible with the true legs."""
+    vx = o[0] - pickup_x[row]
+    vy = o[1] - pickup_y[row]
+    vz = o[2] - pickup_z[row]
+    to_pickup = np.sqrt(vx * vx + vy * vy + vz * vz) * rate
+    wx = delivery_x[row] - d[0]
+    wy = delivery_y[row] - d[1]
+    wz = delivery_z[row] - d[2]
+    from_delivery = np.sqrt(wx * wx + wy * wy + wz * wz) * rate
+    detour = to_pickup + direct_request[row] + from_delivery - direct
+    at_pickup = leave + to_pickup
+    opens = earliest_pickup[row]
+    pickup = at_pickup if at_pickup > opens else opens
+    delivery = pickup + direct_request[row]
+    return (
+        np.int64(delivery <= latest_delivery[row] + tolerance)
+        * np.int64(delivery + from_delivery <= arrive_by)
+        * np.int64(detour <= detour_by)
+    )
+
+
+@njit(cache=True, parallel=True, fastmath=False)
+def sphere_pairs(
+    fill: bool,  # False: count each trip's candidates; True: write its pairs at ``offsets``
+    offsets: np.ndarray,  # (n_trips + 1,): where each trip's candidates' slots start (fill)
+    counts: np.ndarray,  # (n_trips,): candidates (counting) or pairs written (fill)
+    e_origin: np.ndarray,  # (n_trips, 3) embedded trip origins (points on the sphere, km)
+    e_dest: np.ndarray,
+    centre: np.ndarray,
+    radius: np.ndarray,  # (n_trips,) ball radius containing the ellipsoid, km (< 0: none)
+    earliest_departure: np.ndarray,
+    latest_arrival: np.ndarray,
+    direct_trip: np.ndarray,
+    allowed_detour: np.ndarray,
+    pickup_x: np.ndarray,  # per row (sorted by pickup cell, then delivery cell), km
+    pickup_y: np.ndarray,
+    pickup_z: np.ndarray,
+    delivery_x: np.ndarray,
+    delivery_y: np.ndarray,
+    delivery_z: np.ndarray,
+    earliest_pickup: np.ndarray,
+    latest_delivery: np.ndarray,
+    direct_request: np.ndarray,
+    request_id: np.ndarray,
+    cell_start: np.ndarray,
+    delivery_cell: np.ndarray,
+    grid_dims: np.ndarray,
+    grid_origin: np.ndarray,
+    cell_km: float,
+    nx: int,
+    ny: int,
+    rate: float,  # minutes per chord km (a lower bound)
+    tolerance: float,
+    ll_origin: np.ndarray,  # (n_trips, 3) radians and cos(latitude)
+    ll_dest: np.ndarray,
+    ll_pickup: np.ndarray,  # (n_requests, 3), rows sorted as ``pickup_x``
+    ll_delivery: np.ndarray,
+    earth_radius_km: float,
+    sphere_scale: float,  # the great-circle model's minutes per km
+    out_trip: np.ndarray,
+    out_request: np.ndarray,
+    out_detour: np.ndarray,  # clipped at 0
+) -> None:
+    """Great-circle pairs in two passes over the rows under each trip's shadow: counting
+    the rows the chord rule keeps (a vectorised loop), then, for those rows only, the exact
+    rule with haversine legs (:func:`haversine_minutes`, the travel model's formula), each
+    pair written once at ``offsets`` (a trip's slots may end unused: ``counts`` says how
+    many it wrote). The haversine legs are computed once per candidate, where the marking
+    kernel computed them twice."""
+    n_trips = e_origin.shape[0]
+    dx, dy = grid_dims[0], grid_dims[1]
+    longest = 0
+    for cell in range(len(cell_start) - 1):
+        longest = max(longest, cell_start[cell + 1] - cell_start[cell])
+    for t in prange(n_trips):
+        if radius[t] < 0:
+            counts[t] = 0
+            continue
+        x0, x1, y_lo, y_hi, a, pad = _trip_shadow(
+            t, e_origin, e_dest, centre, radius, dx, dy, grid_origin, cell_km, nx, ny
+        )
+        o = e_origin[t]
+        d = e_dest[t]
+        leave = earliest_departure[t]
+        arrive_by = latest_arrival[t] + tolerance
+        direct = direct_trip[t]
+        detour_by = allowed_detour[t] + tolerance
+        found = np.int64(0)
+        write = offsets[t] if fill else 0
+        holds = np.empty(longest if fill else 0, dtype=np.int64)
+        for px in range(x0, x1 + 1):
+            for py in range(y_lo[px - x0], y_hi[px - x0] + 1):
+                cell = px * ny + py
+                lo, hi = cell_start[cell], cell_start[cell + 1]
+                if lo == hi:
+                    continue
+                cell_rows = delivery_cell[lo:hi]
+                for qx in range(x0, x1 + 1):
+                    first, last = _delivery_rows(
+                        qx, qx - x0, y_lo, y_hi, lo, cell_rows, NO_ELLIPSE, nx, ny, cell_km, pad,
+                        False,
+                    )  # fmt: skip
+                    if not fill:
+                        for row in range(first, last):
+                            found += _chord_rule(
+                                row, o, d, leave, arrive_by, direct, detour_by, pickup_x,
+                                pickup_y, pickup_z, delivery_x, delivery_y, delivery_z,
+                                earliest_pickup, latest_delivery, direct_request, rate,
+                                tolerance,
+                            )  # fmt: skip
+                        continue
+                    for i in range(last - first):
+                        holds[i] = _chord_rule(
+                            first + i, o, d, leave, arrive_by, direct, detour_by, pickup_x,
+                            pickup_y, pickup_z, delivery_x, delivery_y, delivery_z,
+                            earliest_pickup, latest_delivery, direct_request, rate, tolerance,
+                        )  # fmt: skip
+                    for i in range(last - first):
+                        if holds[i] == 0:
+                            continue
+                        row = first + i
+                        to_pickup = haversine_minutes(
+                            ll_origin, t, ll_pickup, row, earth_radius_km, sphere_scale
+                        )
+                        from_delivery = haversine_minutes(
+                            ll_delivery, row, ll_dest, t, earth_radius_km, sphere_scale
+                        )
+                        detour = to_pickup + direct_request[row] + from_delivery - direct
+                        pickup = max(leave + to_pickup, earliest_pickup[row])
+                        delivery = pickup + direct_request[row]
+                        if (
+                            delivery > latest_delivery[row] + tolerance
+                            or delivery + from_delivery > latest_arrival[t] + tolerance
+                            or detour > allowed_detour[t] + tolerance
+                        ):
+                            continue
+                        out_trip[write] = t
+                        out_request[write] = request_id[row]
+                        out_detour[write] = max(detour, 0.0)
+                        write += 1
+        counts[t] = found if not fill else write - offsets[t]
+
+
+@njit(cache=True, parallel=True)
+def compact_pairs(
+    offsets: np.ndarray,  # (n_trips + 1,) where each trip's slots start
+    counts: np.ndarray,  # (n_trips,) how many of them it used
+    starts: np.ndarray,  # (n_trips + 1,) where each trip's pairs go
+    trip: np.ndarray,
+    request: np.ndarray,
+    detour: np.ndarray,
+    out_trip: np.ndarray,
+    out_request: np.ndarray,
+    out_detour: np.ndarray,
+) -> None:
+    """Each trip's used slots, one trip after another with no gaps."""
+    for t in prange(len(counts)):
+        for i in range(counts[t]):
+            out_trip[starts[t] + i] = trip[offsets[t] + i]
+            out_request[starts[t] + i] = request[offsets[t] + i]
+            out_detour[starts[t] + i] = detour[offsets[t] + i]
+
+
 @njit(cache=True, parallel=True, fastmath=False)
 def grid_candidates(
     mode: int,  # VISIT: count rows read; MARK: check the rule, mark and count; FILL: write

@@ -29,9 +29,11 @@ from crowdship.core._kernels import (
     FILL,
     MARK,
     VISIT,
+    compact_pairs,
     great_circle_rule,
     grid_candidates,
     planar_pairs,
+    sphere_pairs,
 )
 from crowdship.core.model import FloatArray, IntArray, Requests, Trips
 from crowdship.core.travel import EARTH_RADIUS_KM, GreatCircleTravel, TravelModel
@@ -235,6 +237,29 @@ def candidate_pairs(
             ny,
             rate,
         )
+    if type(travel) is GreatCircleTravel and e_origin.shape[1] == 3:
+        return _sphere_pairs(
+            travel,
+            e_origin,
+            e_dest,
+            centre,
+            radius,
+            trips,
+            requests,
+            direct,
+            allowed,
+            rows.astype(np.int64),
+            e_pickup[rows],
+            e_delivery[rows],
+            cell_start,
+            np.ascontiguousarray(delivery_cell[rows]),
+            dims,
+            np.ascontiguousarray(origin),
+            float(cell),
+            nx,
+            ny,
+            rate,
+        )
     args = (
         e_origin,
         e_dest,
@@ -360,6 +385,116 @@ def _planar_pairs(
     detour = np.empty(total + n_trips)
     run(True, offsets, counts, FeasiblePairs(trip, request, detour, total))
     return FeasiblePairs(trip[:total], request[:total], detour[:total], total)
+
+
+def _sphere_pairs(
+    travel: TravelModel,
+    e_origin: FloatArray,
+    e_dest: FloatArray,
+    centre: FloatArray,
+    radius: FloatArray,
+    trips: Trips,
+    requests: Requests,
+    direct: DirectTimes,
+    allowed: FloatArray,
+    request_id: IntArray,  # the original request of each sorted row
+    pickup: FloatArray,  # rows sorted by (pickup cell, delivery cell)
+    delivery: FloatArray,
+    cell_start: IntArray,
+    delivery_cell: IntArray,
+    dims: IntArray,
+    origin: FloatArray,
+    cell: float,
+    nx: int,
+    ny: int,
+    rate: float,
+) -> FeasiblePairs:
+    """Great-circle travel: :func:`sphere_pairs` counts the rows the chord rule keeps,
+    checks them with haversine legs once, writing each pair in the trip's slots, and the
+    used slots are then closed up (:func:`compact_pairs`)."""
+    n_trips = len(trips)
+    _, ll_origin, ll_dest, ll_pickup, ll_delivery, earth_km, scale = _sphere_args(
+        travel, trips, requests, request_id
+    )
+    p_x, p_y, p_z = (np.ascontiguousarray(pickup[:, k]) for k in range(3))
+    q_x, q_y, q_z = (np.ascontiguousarray(delivery[:, k]) for k in range(3))
+    opens = requests.earliest_pickup[request_id]
+    closes = requests.latest_delivery[request_id]
+    own = direct.request[request_id]
+
+    def run(fill: bool, offsets: IntArray, counts: IntArray, out: FeasiblePairs) -> None:
+        sphere_pairs(
+            fill,
+            offsets,
+            counts,
+            e_origin,
+            e_dest,
+            centre,
+            radius,
+            trips.earliest_departure,
+            trips.latest_arrival,
+            direct.trip,
+            allowed,
+            p_x,
+            p_y,
+            p_z,
+            q_x,
+            q_y,
+            q_z,
+            opens,
+            closes,
+            own,
+            request_id,
+            cell_start,
+            delivery_cell,
+            dims,
+            origin,
+            cell,
+            nx,
+            ny,
+            rate,
+            TIME_TOLERANCE,
+            ll_origin,
+            ll_dest,
+            ll_pickup,
+            ll_delivery,
+            earth_km,
+            scale,
+            out.trip,
+            out.request,
+            out.detour,
+        )
+
+    counts = np.zeros(n_trips, dtype=np.int64)
+    offsets = np.zeros(n_trips + 1, dtype=np.int64)
+    none = np.zeros(0, np.int64)
+    run(False, offsets, counts, FeasiblePairs(none, none, np.zeros(0), 0))
+    np.cumsum(counts, out=offsets[1:])
+    slots = int(offsets[-1])
+    written = FeasiblePairs(
+        np.empty(slots, np.int64), np.empty(slots, np.int64), np.empty(slots), slots
+    )
+    run(True, offsets, counts, written)
+    starts = np.zeros(n_trips + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    total = int(starts[-1])
+    if total == slots:  # every candidate was a pair: no gaps
+        return written
+    found = FeasiblePairs(
+        np.empty(total, np.int64), np.empty(total, np.int64), np.empty(total), slots
+    )
+    compact_pairs(
+        offsets,
+        counts,
+        starts,
+        written.trip,
+        written.request,
+        written.detour,
+        found.trip,
+        found.request,
+        found.detour,
+    )
+    return found
 
 
 def _cell_boxes(points: FloatArray, cell_start: IntArray) -> FloatArray:
