@@ -301,19 +301,19 @@ def planar_pairs(
     ny: int,
     rate: float,  # minutes per km (exact for planar travel; else a lower bound)
     tolerance: float,
-    out_trip: np.ndarray,  # (pairs + n_trips,): each trip's last slot after the pairs is
-    out_request: np.ndarray,  # its scratch (rows that fail are written there)
+    out_trip: np.ndarray,  # (pairs,) written at ``offsets``
+    out_request: np.ndarray,
     out_detour: np.ndarray,  # clipped at 0
 ) -> None:
     """The exact rule on planar points (both joining legs Euclidean, so exact), row by row
     over the rows under each trip's ellipse and after each pickup cell: once to count, once
-    to write. The loops have no branch per row (the count adds the rule's truth, the
-    writes go to a scratch slot when it fails), so the compiler runs several rows at once
-    with vector instructions; that checks each row twice faster than a marked single pass.
+    to write. The rule's loops have no branch per row (the count adds the rule's truth; the
+    writing pass checks a range's rows into buffers, then writes the rows that hold), so
+    the compiler runs several rows at once with vector instructions; that checks each row
+    twice faster than a marked single pass.
     Legs, detours and the rule are computed as :func:`grid_candidates` and the travel model
     compute them, in the same order of operations: the same pairs, the same detours."""
     n_trips = e_origin.shape[0]
-    total = len(out_trip) - n_trips
     dx, dy = grid_dims[0], grid_dims[1]
     longest = 0  # the most rows of one pickup cell: the longest range a trip reads
     for cell in range(len(cell_start) - 1):
@@ -334,8 +334,6 @@ def planar_pairs(
         detour_by = allowed_detour[t] + tolerance
         found = np.int64(0)
         write = offsets[t] if fill else 0
-        end = offsets[t + 1] if fill else 0
-        scratch = total + t
         holds = np.empty(longest if fill else 0, dtype=np.int64)
         detours = np.empty(longest if fill else 0)
         for px in range(x0, x1 + 1):
@@ -364,11 +362,10 @@ def planar_pairs(
                             holds[i] = ok
                             detours[i] = detour
                         for i in range(last - first):
-                            at = write if write < end else scratch
-                            out_trip[at] = t
-                            out_request[at] = request_id[first + i]
-                            out_detour[at] = max(detours[i], 0.0)
-                            write += holds[i]
+                            if holds[i]:
+                                out_request[write] = request_id[first + i]
+                                out_detour[write] = max(detours[i], 0.0)
+                                write += 1
                     else:
                         for row in range(first, last):
                             ok, _ = _planar_rule(
@@ -377,7 +374,9 @@ def planar_pairs(
                                 latest_delivery, direct_request, rate, tolerance,
                             )  # fmt: skip
                             found += ok
-        if not fill:
+        if fill:
+            out_trip[offsets[t] : offsets[t + 1]] = t
+        else:
             counts[t] = found
 
 

@@ -375,16 +375,15 @@ def _planar_pairs(
 
     counts = np.zeros(n_trips, dtype=np.int64)
     offsets = np.zeros(n_trips + 1, dtype=np.int64)
-    empty_i = np.zeros(n_trips, dtype=np.int64)
-    run(False, offsets, counts, FeasiblePairs(empty_i, empty_i, np.zeros(n_trips), 0))
+    none = np.zeros(0, dtype=np.int64)
+    run(False, offsets, counts, FeasiblePairs(none, none, np.zeros(0), 0))
     np.cumsum(counts, out=offsets[1:])
     total = int(offsets[-1])
-    # Each trip's rows that fail the rule are written to its own slot past the pairs.
-    trip = np.empty(total + n_trips, np.int64)
-    request = np.empty(total + n_trips, np.int64)
-    detour = np.empty(total + n_trips)
-    run(True, offsets, counts, FeasiblePairs(trip, request, detour, total))
-    return FeasiblePairs(trip[:total], request[:total], detour[:total], total)
+    found = FeasiblePairs(
+        np.empty(total, np.int64), np.empty(total, np.int64), np.empty(total), total
+    )
+    run(True, offsets, counts, found)
+    return found
 
 
 def _sphere_pairs(
