@@ -488,19 +488,22 @@ def service_batch(repeats: int = 7) -> str:
 
 def warm_up(directory: Path) -> None:
     """Compile the kernels once (numba caches them on disk), outside every timing; large
-    enough for the certified solve. Planar days and days on the sphere (great-circle, and
-    the road network's lower bounds) find their pairs with different kernels: both."""
+    enough for the certified solve. Planar days, great-circle days and the road network
+    find their pairs with different kernels: one day of each."""
     files = ["--trips", "trips.csv", "--requests", "requests.csv"]
-    for name, params in (
-        ("paper", ScenarioParams(trips=5000, requests=2000)),
+    for name, build in (
+        ("paper", lambda: _scenario(ScenarioParams(trips=5000, requests=2000))),
         (
             "latlon",
-            ScenarioParams(
-                trips=5000, requests=2000, bbox=HELSINKI_BOX, speed_kmh=30, detour_factor=1.3
+            lambda: _scenario(
+                ScenarioParams(
+                    trips=5000, requests=2000, bbox=HELSINKI_BOX, speed_kmh=30, detour_factor=1.3
+                )
             ),
         ),
+        ("road", _road_day),
     ):
-        day = _scenario(params)
+        day = build()
         save_scenario(directory / name, day)
         _timed(
             [str(CROWDSHIP), "match", *files, *_travel_args(FAMILIES[name], day)], directory / name
