@@ -27,6 +27,7 @@ BASE = {
         "context",
         "db",
         "errors",
+        "gaps",
         "headers",
         "lock",
         "money",

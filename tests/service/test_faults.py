@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from benchmarks.bench_flow import Result, run_flow
+
 from tests.service.conftest import SKIP_POSTGRES
 
 SECONDS = 24.0
