@@ -2,7 +2,7 @@
 coverage, fuzzing, stateful), finds nothing as each role against the demo service.
 
 The service runs as ``crowdship serve --demo`` would, on a SQLite file of its own. The run is
-bounded: CROWDSHIP_CONTRACT_SECONDS (default 55) per role, about 3.5 minutes in all, with
+bounded: CROWDSHIP_CONTRACT_SECONDS (default 40) per role, about 2.5 minutes in all, with
 CROWDSHIP_CONTRACT_SEED (default 18; "random" for a new seed each run).
 Reproduce a longer run with the command in docs/api.md.
 """
@@ -25,7 +25,7 @@ from tests.service.conftest import Service, free_port
 HERE = Path(__file__).resolve().parent
 VENV_BIN = Path(sys.executable).parent
 CONFIG = HERE / "schemathesis.toml"
-SECONDS = int(os.environ.get("CROWDSHIP_CONTRACT_SECONDS", "55"))
+SECONDS = int(os.environ.get("CROWDSHIP_CONTRACT_SECONDS", "40"))
 # A fixed seed by default, so that a run can be repeated; "random" for a new one each time.
 SEED = os.environ.get("CROWDSHIP_CONTRACT_SEED", "18")
 # The demo's accounts (service/demo.py), one per role; couriers and senders first, since the

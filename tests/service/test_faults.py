@@ -17,7 +17,7 @@ from benchmarks.bench_flow import Result, run_flow
 
 from tests.service.conftest import SKIP_POSTGRES
 
-SECONDS = 24.0
+SECONDS = 18.0
 LIVES_AT_ONCE = 12
 
 

@@ -303,3 +303,43 @@ def test_the_operator_sets_the_assessment_rules_and_a_points_hours(pages):
     card.get_by_label(f"Closes ({STATION})").fill("21:30")
     card.get_by_role("button", name="Save hours").click()
     expect_text(card, "21:30")
+
+
+def test_a_person_changes_their_password_and_other_devices_are_signed_out(pages):
+    from tests.web.conftest import PASSWORD
+
+    email = "password.change@example.com"
+    phone_page = pages(PHONE)
+    sign_up(phone_page, "customer", "Pat Password", email, "+358405550177")
+    laptop = pages(DESKTOP)
+    sign_in(laptop, email, "/sender")
+
+    phone_page.get_by_role("button", name="Password", exact=True).click()
+    panel = phone_page.get_by_role("region", name="Change password")
+    panel.get_by_label("Current password").fill("not-my-password")
+    panel.get_by_label("New password").fill("a-fresh-passphrase-9")
+    panel.get_by_role("button", name="Change password").click()
+    # The wrong one is named beside its field.
+    expect_text(panel.locator("[data-field=current_password]"), "not this account's password")
+    panel.get_by_label("Current password").fill(PASSWORD)
+    panel.get_by_label("New password").fill(email)  # the rules: not the email
+    panel.get_by_role("button", name="Change password").click()
+    expect_text(panel.locator("[data-field=new_password]"), "email")
+    check_accessibility(phone_page, "password")
+    panel.get_by_label("New password").fill("a-fresh-passphrase-9")
+    panel.get_by_role("button", name="Change password").click()
+    expect_text(phone_page.get_by_role("status"), "Password changed")
+    screenshot(phone_page, "password-changed")
+
+    # This page stays signed in (it signed in again); the laptop's session is revoked.
+    phone_page.reload()
+    phone_page.get_by_role("button", name="Sign out").wait_for()
+    laptop.reload()
+    laptop.get_by_role("button", name="Sign in").wait_for()
+    laptop.get_by_label("Email").fill(email)
+    laptop.get_by_label("Password").fill(PASSWORD)
+    laptop.get_by_role("button", name="Sign in").click()
+    expect_text(laptop.get_by_role("alert").first, "password")  # the old one no longer works
+    laptop.get_by_label("Password").fill("a-fresh-passphrase-9")
+    laptop.get_by_role("button", name="Sign in").click()
+    laptop.get_by_role("button", name="Sign out").wait_for()

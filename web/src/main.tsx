@@ -8,6 +8,7 @@ import { CourierApp } from "./pages/Courier";
 import { SenderPages } from "./pages/Sender";
 import { StaffPage } from "./pages/Staff";
 import { TrackPage } from "./pages/Track";
+import { PasswordPanel } from "./pages/Password";
 import "./style.css";
 
 // Which role each page is for; the service checks again on every request.
@@ -114,6 +115,8 @@ function App() {
 }
 
 function Shell({ me, onSignOut, children }: { me: UserPublic; onSignOut: () => void; children: preact.ComponentChildren }) {
+  const [changing, setChanging] = useState(false);
+  const [changed, setChanged] = useState(false);
   return (
     <>
       <a class="skip" href="#main">Skip to content</a>
@@ -122,10 +125,21 @@ function Shell({ me, onSignOut, children }: { me: UserPublic; onSignOut: () => v
         <span class="who">
           {me.name} · <span class="role">{me.role}</span>
         </span>
+        <button type="button" class="link" aria-expanded={changing} onClick={() => { setChanging(!changing); setChanged(false); }}>
+          Password
+        </button>
         <button type="button" class="link" onClick={onSignOut}>
           Sign out
         </button>
       </header>
+      {changing && (
+        <PasswordPanel me={me} onClose={(done) => { setChanging(false); setChanged(done); }} />
+      )}
+      {changed && (
+        <p class="notice" role="status">
+          Password changed; every other device was signed out.
+        </p>
+      )}
       {children}
     </>
   );
