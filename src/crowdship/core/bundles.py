@@ -438,7 +438,7 @@ def match_routes(
     )
     lap("solve")
     result = _assemble(
-        trips, requests, travel_model, bundles, packing, bundle_cost, chosen, timings, direct
+        trips, requests, travel_model, bundles, packing, bundle_cost, chosen, timings
     )
     lap("routes")
     return result
@@ -726,7 +726,6 @@ def _assemble(
     bundle_cost: FloatArray,
     policy: MatchingPolicy,
     timings: dict[str, float],
-    direct: DirectTimes,
 ) -> RouteMatchResult:
     chosen = packing.chosen[np.argsort(bundles.trip[packing.chosen], kind="stable")]
     per_request: list[tuple[int, int, float, float, float, float, float, int, int]] = []
@@ -827,7 +826,6 @@ def _assemble(
         feasible_pairs=bundles.feasible_pairs,
         timings=timings,
     )
-    _ = direct
     return RouteMatchResult(
         assignment,
         np.asarray(columns[7], dtype=np.int64),
