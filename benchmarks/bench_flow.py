@@ -979,7 +979,14 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=12)
     parser.add_argument("--fault", choices=["kill-worker", "restart-postgres", "sqlite-lock"])
     parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep the service's log and SMS spool here (default: a temporary folder, removed)",
+    )
     args = parser.parse_args()
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     console.print(f"load average before: {os.getloadavg()[0]:.2f}")
     result = run_flow(
         args.database,
@@ -989,6 +996,7 @@ def main() -> None:
         args.senders,
         args.fault,
         args.seed,
+        workdir=args.workdir,
     )
     report(result, args.database, args.workers, args.concurrency)
     console.print(f"load average after: {os.getloadavg()[0]:.2f}")

@@ -178,9 +178,8 @@ def create_app(context: ServiceContext) -> FastAPI:
         reason = unavailable(error)
         if reason is None:
             return None
-        log.warning(
-            "503 on %s %s: %s (%s)", request.method, request.url.path, reason, type(error).__name__
-        )
+        cause = " ".join(str(getattr(error, "orig", error)).split())[:300]
+        log.warning("503 on %s %s: %s (%s)", request.method, request.url.path, reason, cause)
         refusal = Unavailable(
             f"{reason}; send the request again in {RETRY_AFTER_S} s (with the same "
             "Idempotency-Key, so that it counts once)",

@@ -203,6 +203,8 @@ def unavailable(error: BaseException) -> str | None:
     # PostgreSQL (psycopg): its OperationalError covers connection failures, the server
     # shutting down or starting, and serialization failures and deadlocks, each of which
     # a later retry can pass.
+    if getattr(error.orig, "sqlstate", None) in ("40001", "40P01"):
+        return "another change to the same rows got in the way (a deadlock, rolled back)"
     return "the database cannot be reached"
 
 

@@ -261,9 +261,12 @@ def _send_offers(
     offered step is one guarded bulk transition."""
     if not proposals:
         return []
-    still_posted = orders.lock_posted(session, (p.order_id for p in proposals))
+    # Trips before orders, the order a grab takes them in. The other way round, a batch
+    # holding an order it offers and a grab of that order holding its own trip waited for
+    # each other (PostgreSQL found such deadlocks under load in bench_flow).
     trip_ids = {p.trip_id for p in proposals}
     still_open = trips.lock_open(session, trip_ids) - offers.busy_among(session, trip_ids)
+    still_posted = orders.lock_posted(session, (p.order_id for p in proposals))
     keep = [p for p in proposals if p.order_id in still_posted and p.trip_id in still_open]
     if not keep:
         return []
