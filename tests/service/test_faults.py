@@ -73,7 +73,6 @@ def test_a_held_sqlite_write_lock_is_answered_503_then_recovers(tmp_path: Path) 
         concurrency=LIVES_AT_ONCE,
         fault="sqlite-lock",
         workdir=tmp_path,
-        busy_timeout_s=2.0,
     )
     _holds(result)
     assert result.tally.unavailable > 0

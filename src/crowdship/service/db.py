@@ -78,8 +78,8 @@ class Database:
 
     url: str
     # How long a write waits for SQLite's lock (held by another process) before the request
-    # is answered 503 with Retry-After; the writer pool's queue waits twice as long.
-    busy_timeout_s: float = 5.0
+    # is answered 503 with Retry-After; the writer pool's queue waits a second longer.
+    busy_timeout_s: float = 2.0
     engine: Engine = field(init=False)
     write_engine: Engine = field(init=False)
     _sessions: sessionmaker[Session] = field(init=False)
@@ -153,9 +153,12 @@ def _drop_after_commit(session: Session, _transaction: Any) -> None:
     session.info.pop(_AFTER_COMMIT, None)
 
 
-def make_engine(url: str, writer: bool = False, busy_timeout_s: float = 5.0) -> Engine:
+def make_engine(url: str, writer: bool = False, busy_timeout_s: float = 2.0) -> Engine:
     if url.startswith("sqlite"):
-        pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 2 * busy_timeout_s}
+        # Short waits: a blocked write holds one of the few route threads, and while another
+        # process holds the lock, long waits would starve every request behind them (reads
+        # too) until clients time out, where a quick 503 lets them come back.
+        pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": busy_timeout_s + 1}
         engine = create_engine(
             url,
             connect_args={"timeout": busy_timeout_s, "check_same_thread": False},

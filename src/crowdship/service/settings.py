@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     token_minutes: int = Field(default=60, gt=0)
     threads: int = Field(default=4, gt=0, description="worker threads for request handlers")
     db_busy_timeout_s: float = Field(
-        default=5.0,
+        default=2.0,
         gt=0,
         le=600,
         description="how long a request waits for the database (a held SQLite lock, a full "
