@@ -759,6 +759,9 @@ async def drive(
     async def worker(k: int) -> None:
         local = random.Random(rng.random())
         courier = couriers[k]  # one courier per worker: a trip at a time each
+        # People do not all start at the same instant: the lives begin over the first 3 s
+        # (all at once, the first 32 posts queued behind each other and set the p99).
+        await asyncio.sleep(local.uniform(0, 3))
         while time.monotonic() < stop_at:
             life = Life(client, outbox, sender_of, cash_of, local, next(counter))
             try:
