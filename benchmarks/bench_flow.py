@@ -601,16 +601,9 @@ class Life:
         """The order this trip carries and its pickup code: grabbed, or offered and accepted."""
         c = self.client
         if grab is not None:
-            got = await c.call(
-                "POST /orders/{id}/grab",
-                "POST",
-                f"/orders/{grab}/grab",
-                courier,
-                key=f"grab-{uuid.uuid4().hex}",
-                json={"trip_id": trip_id},
-            )
-            if got.status_code == 200:
-                return grab, got.json()["pickup_code"]
+            code = await self.grab(courier, grab, trip_id)
+            if code is not None:
+                return grab, code
         deadline = time.monotonic() + 30
         polls = 0
         while time.monotonic() < deadline:
@@ -640,18 +633,23 @@ class Life:
                 )
                 for fit in fitting.json() if fitting.status_code == 200 else []:
                     other = int(fit["order"]["id"])
-                    got = await c.call(
-                        "POST /orders/{id}/grab",
-                        "POST",
-                        f"/orders/{other}/grab",
-                        courier,
-                        key=f"grab-{uuid.uuid4().hex}",
-                        json={"trip_id": trip_id},
-                    )
-                    if got.status_code == 200:
-                        return other, got.json()["pickup_code"]
+                    code = await self.grab(courier, other, trip_id)
+                    if code is not None:
+                        return other, code
             await asyncio.sleep(1.0)  # a batch runs every 3 s: polling faster only loads it
         return None
+
+    async def grab(self, courier: str, order_id: int, trip_id: int) -> str | None:
+        """Grab the order for the trip: its pickup code, or None if it was refused."""
+        got = await self.client.call(
+            "POST /orders/{id}/grab",
+            "POST",
+            f"/orders/{order_id}/grab",
+            courier,
+            key=f"grab-{uuid.uuid4().hex}",
+            json={"trip_id": trip_id},
+        )
+        return str(got.json()["pickup_code"]) if got.status_code == 200 else None
 
 
 # -- faults --------------------------------------------------------------------------------
