@@ -53,10 +53,15 @@ def post_order(page, receiver: str, phone: str, pickup, delivery) -> None:
 
 def pass_assessment(page) -> None:
     answers = right_answers()
-    for group in page.locator("fieldset").all():
+    # The paper loads after sign-in; ``all()`` does not wait, so wait for the whole paper.
+    submit = page.get_by_role("button", name="Submit answers")
+    submit.wait_for()
+    groups = page.locator("fieldset").all()
+    assert groups, "the assessment shows no question"
+    for group in groups:
         question = group.locator("legend").inner_text()
         group.get_by_label(answers[question], exact=True).check()
-    page.get_by_role("button", name="Submit answers").click()
+    submit.click()
     page.get_by_role("heading", name="Courier").wait_for(timeout=10_000)
 
 

@@ -1,5 +1,5 @@
 """The audit log: every request an operator makes that could change something (any method
-but GET, HEAD and OPTIONS) is recorded after it is answered: who, what (method and path),
+but GET, HEAD and OPTIONS) is recorded as it is answered: who, what (method and path),
 when, the status it got and from where. Operators read it at ``GET /audit``."""
 
 from __future__ import annotations
@@ -62,9 +62,13 @@ def _record(context: ServiceContext, actor: Actor, scope: Any, status: int) -> N
 
 
 class AuditLog:
-    """ASGI middleware: after an operator's state-changing request is answered, record it
+    """ASGI middleware: when an operator's state-changing request is answered, record it
     (the actor is the one ``current_actor`` admitted; a request refused before that, e.g.
-    without a valid token, has no operator to record)."""
+    without a valid token, has no operator to record).
+
+    The entry is written before the answer's first byte goes out, so an operator who acts
+    twice in a row finds the two in the order they were made (recorded after the answer,
+    the second could commit first)."""
 
     def __init__(self, app: Any, context: ServiceContext) -> None:
         self.app = app
@@ -74,17 +78,21 @@ class AuditLog:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
-        status = 500
+        recorded = False
+
+        async def record(status: int) -> None:
+            nonlocal recorded
+            actor = scope.get("state", {}).get("actor")
+            if not recorded and isinstance(actor, Actor) and actor.role == Role.OPERATOR:
+                recorded = True
+                await anyio.to_thread.run_sync(_record, self.context, actor, scope, status)
 
         async def capture(message: Any) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = int(message["status"])
+                await record(int(message["status"]))
             await send(message)
 
         try:
             await self.app(scope, receive, capture)
         finally:
-            actor = scope.get("state", {}).get("actor")
-            if isinstance(actor, Actor) and actor.role == Role.OPERATOR:
-                await anyio.to_thread.run_sync(_record, self.context, actor, scope, status)
+            await record(500)  # no answer was started: the request failed on its way
