@@ -18,6 +18,9 @@ Three pieces:
 - :func:`best_order`: the best order (least driving) of a bundle's stops, by a depth-first
   search over orders with precedence, pruned on time, load and driving so far. Compiled;
   it works on a small matrix of minutes between the trip's ends and the bundle's points.
+  :func:`best_order_from` is the same search for a route already under way (parcels on
+  board from the start, only their deliveries left), which :func:`best_route_from` (the
+  order service's re-planning) calls.
 - :func:`route_times`: the rule's times for a given order, with the travel model's legs.
 - :func:`route_problems`: an independent checker, written from the rule alone (plain
   Python, one leg at a time), that the tests run on every route the matcher produces.
@@ -63,7 +66,7 @@ class RouteTimes:
 
 
 @njit(cache=True)
-def best_order(
+def best_order_from(
     dist: FloatArray,
     points: IntArray,
     earliest: FloatArray,
@@ -75,6 +78,8 @@ def best_order(
     max_driving: float,
     tolerance: float,
     order: IntArray,
+    start_done: int,
+    start_load: int,
 ) -> float:
     """The least driving time over the feasible orders of a bundle's stops, or ``inf``.
 
@@ -85,10 +90,19 @@ def best_order(
     ``max_driving`` (the direct trip plus the allowed detour) does not count. The best order
     found is written into ``order`` (stop numbers); ties keep the first order in
     lexicographic order of stop numbers, so the answer is deterministic.
+
+    ``start_done`` is a bit mask of stops already made before the route starts (the
+    pickups of parcels already on board) and ``start_load`` the load they put on board;
+    such a route orders only the remaining stops, written into ``order[:n]`` (``n`` the
+    stops left). :func:`best_order` is this search from an empty start.
     """
     n_stops = 2 * len(earliest)
     best = np.inf
-    if n_stops == 0:
+    n_todo = n_stops
+    for s in range(n_stops):
+        if start_done & (1 << s):
+            n_todo -= 1
+    if n_todo == 0:
         return best
     # State per depth: the point we stand at, the time we leave it, driving so far, load,
     # and which stops are done (a bit mask); next_stop is the next stop number to try.
@@ -100,9 +114,11 @@ def best_order(
     next_stop = np.zeros(n_stops + 1, np.int64)
     path = np.zeros(n_stops, np.int64)
     clock[0] = departure
+    done[0] = start_done
+    load[0] = start_load
     depth = 0
     while depth >= 0:
-        if depth == n_stops:
+        if depth == n_todo:
             total = driven[depth] + dist[at[depth], 1]
             if (
                 clock[depth] + dist[at[depth], 1] <= arrival_by + tolerance
@@ -110,7 +126,7 @@ def best_order(
                 and total < best
             ):
                 best = total
-                order[:] = path
+                order[:n_todo] = path[:n_todo]
             depth -= 1
             continue
         s = next_stop[depth]
@@ -150,6 +166,47 @@ def best_order(
         done[depth] = done[depth - 1] | bit
         next_stop[depth] = 0
     return best
+
+
+@njit(cache=True)
+def best_order(
+    dist: FloatArray,
+    points: IntArray,
+    earliest: FloatArray,
+    latest: FloatArray,
+    size: IntArray,
+    departure: float,
+    arrival_by: float,
+    capacity: int,
+    max_driving: float,
+    tolerance: float,
+    order: IntArray,
+) -> float:
+    """The least driving time over the feasible orders of a bundle's stops, or ``inf``.
+
+    ``dist`` holds minutes between local points: 0 is the trip's origin, 1 its destination;
+    member ``i`` of the bundle is picked up at point ``points[2 i]`` and delivered at
+    ``points[2 i + 1]``, not before ``earliest[i]`` and by ``latest[i]``. Stop ``s`` is
+    member ``s // 2``'s pickup (even) or delivery (odd). A route longer than
+    ``max_driving`` (the direct trip plus the allowed detour) does not count. The best order
+    found is written into ``order`` (stop numbers); ties keep the first order in
+    lexicographic order of stop numbers, so the answer is deterministic.
+    """
+    return best_order_from(
+        dist,
+        points,
+        earliest,
+        latest,
+        size,
+        departure,
+        arrival_by,
+        capacity,
+        max_driving,
+        tolerance,
+        order,
+        0,
+        0,
+    )
 
 
 def local_points(
@@ -205,10 +262,71 @@ def best_route(
     return stops, max(driving - direct, 0.0)
 
 
+def best_route_from(
+    trips: Trips,
+    requests: Requests,
+    travel: TravelModel,
+    trip: int,
+    members: Sequence[int],
+    on_board: Sequence[int] = (),
+    limits: Limits = NO_LIMITS,
+    keep_times: bool = True,
+) -> tuple[list[Stop], float] | None:
+    """:func:`best_route` for a route already under way: ``on_board`` (some of
+    ``members``) were picked up before it starts, so their parcels load the trip from its
+    origin (which the caller sets to where and when the route starts) and only their
+    deliveries are stops. The same search (:func:`best_order_from`) and the same capacity
+    rule: the members' total size fits the capacity. With ``keep_times`` False the time
+    bounds are left out (precedence and load only): the least-driving order of a route that
+    is already late. The stops and the detour, or None."""
+    index = np.asarray(members, dtype=np.int64)
+    if len(index) == 0:
+        return [], 0.0
+    if int(requests.size[index].sum()) > int(trips.capacity[trip]):
+        return None
+    position = {int(r): i for i, r in enumerate(index)}
+    start_done, start_load = 0, 0
+    for request in on_board:
+        i = position[int(request)]
+        start_done |= 1 << (2 * i)
+        start_load += int(requests.size[request])
+    coords, points = local_points(trips, requests, trip, index)
+    dist = np.ascontiguousarray(travel.matrix(coords, coords), dtype=np.float64)
+    direct = float(dist[0, 1])
+    allowed = float(limits.allowed_detour(np.array([direct]))[0]) if keep_times else np.inf
+    latest = requests.latest_delivery[index] if keep_times else np.full(len(index), np.inf)
+    order = np.full(2 * len(index), -1, np.int64)
+    driving = best_order_from(
+        dist,
+        points,
+        requests.earliest_pickup[index],
+        np.ascontiguousarray(latest, dtype=np.float64),
+        requests.size[index],
+        float(trips.earliest_departure[trip]),
+        float(trips.latest_arrival[trip]) if keep_times else np.inf,
+        int(trips.capacity[trip]),
+        direct + allowed,
+        TIME_TOLERANCE,
+        order,
+        start_done,
+        start_load,
+    )
+    if not np.isfinite(driving):
+        return None
+    stops = [Stop(int(index[s // 2]), int(s % 2)) for s in order if s >= 0]
+    return stops, max(driving - direct, 0.0)
+
+
 def route_times(
-    trips: Trips, requests: Requests, travel: TravelModel, trip: int, stops: Sequence[Stop]
+    trips: Trips,
+    requests: Requests,
+    travel: TravelModel,
+    trip: int,
+    stops: Sequence[Stop],
+    on_board: Sequence[int] = (),
 ) -> RouteTimes:
-    """The rule's times along ``stops`` (assumed a valid order), legs from the travel model."""
+    """The rule's times along ``stops`` (assumed a valid order), legs from the travel model;
+    ``on_board`` requests are carried from the start (only their deliveries are stops)."""
     coords = np.vstack(
         (
             trips.origin[trip : trip + 1],
@@ -226,7 +344,7 @@ def route_times(
     arrival, departure = np.zeros(n), np.zeros(n)
     load = np.zeros(n, np.int64)
     clock = float(trips.earliest_departure[trip])
-    carried = 0
+    carried = sum(int(requests.size[r]) for r in on_board)
     for k, stop in enumerate(stops):
         clock += float(legs[k])
         arrival[k] = clock
