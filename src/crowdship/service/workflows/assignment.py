@@ -126,8 +126,10 @@ def list_offers(
 # -- grabbing ---------------------------------------------------------------------------
 
 
-def _grabbing_trip(session: Session, actor: Actor, trip_id: int, now: datetime) -> Trip:
-    trip = trip_access.own(session, actor, trip_id, for_update=True)
+def _grabbing_trip(
+    session: Session, actor: Actor, trip_id: int, now: datetime, for_update: bool = True
+) -> Trip:
+    trip = trip_access.own(session, actor, trip_id, for_update=for_update)
     check_free(session, trip, now)
     return trip
 
@@ -165,7 +167,8 @@ def fitting_orders(
     """Open orders this trip can carry, least detour first."""
     now = context.clock.now()
     trust.require_may_work(session, context, actor)
-    trip = _grabbing_trip(session, actor, trip_id, now)
+    # Only looking: no row lock (it would hold the courier's own grabs for the whole search).
+    trip = _grabbing_trip(session, actor, trip_id, now, for_update=False)
     open_orders = orders.open_orders(session, now)
     if not open_orders:
         return []
