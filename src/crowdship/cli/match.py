@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from crowdship.cli.common import console, fail
+from crowdship.cli.common import console, fail, teardown_needless
 from crowdship.core.bundles import RouteMatchResult, match_routes
 from crowdship.core.costs import CostFunction
 from crowdship.core.feasibility import Limits
@@ -160,6 +160,7 @@ def match_command(
         except OSError as error:
             fail(f"cannot write {routes}: {error}")
     _print_summary(result, out, routes)
+    teardown_needless()
 
 
 def _check_sizes(inputs: Inputs, requests: Path) -> None:
