@@ -798,7 +798,7 @@ def settle_night(url: str, days: list[date]) -> int:
 def verdict(url: str, tally: Tally) -> tuple[list[str], dict[str, bool], int]:
     database = Database(url)
     try:
-        with database.read() as session:
+        with database.snapshot() as session:
             found = check(session)
             rows = session.execute(sa.select(Order.id, Order.status)).all()
     finally:

@@ -32,7 +32,7 @@ def _day(service: Service) -> tuple[int, int]:
 def test_a_real_day_holds_and_damage_is_named(service: Service) -> None:
     done, carried = _day(service)
     db = service.context.db
-    with db.read() as session:
+    with db.snapshot() as session:
         verdict = check(session)
     assert verdict.ok, verdict.violations
     assert verdict.orders == 3 and verdict.transactions >= 2
@@ -63,7 +63,7 @@ def test_a_real_day_holds_and_damage_is_named(service: Service) -> None:
         # The settled order put back to delivered: charged, but not settled.
         session.execute(update(Order).where(Order.id == done).values(status=OrderStatus.DELIVERED))
         session.commit()
-    with db.read() as session:
+    with db.snapshot() as session:
         problems = check(session).violations
     text = "\n".join(problems)
     assert f"order {carried}: pickup from accepted follows a step to picked_up" in text
@@ -85,7 +85,7 @@ def test_a_trip_over_its_capacity_is_named(service: Service) -> None:
             .values(trip_id=trip_id, status=OrderStatus.ACCEPTED)
         )
         session.commit()
-    with db.read() as session:
+    with db.snapshot() as session:
         problems = check(session).violations
     assert f"trip {trip_id} carries 2 orders at once, capacity 1" in problems
 

@@ -309,7 +309,7 @@ def db_check() -> None:
     _migrate(url)
     database = Database(url)
     try:
-        with database.read() as session:
+        with database.snapshot() as session:
             verdict = check(session)
     finally:
         database.dispose()

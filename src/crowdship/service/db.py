@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -92,7 +93,8 @@ class Database:
             if self.is_sqlite
             else self.engine
         )
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        reader = self.engine if self.is_sqlite else _reading(self.engine)
+        self._sessions = sessionmaker(reader, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         for sessions in (self._sessions, self._write_sessions):
             event.listen(sessions, "after_commit", _run_after_commit)
@@ -115,6 +117,24 @@ class Database:
     def read(self) -> Iterator[Session]:
         with self.read_session() as session:
             yield session
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only transaction that sees one moment throughout (REPEATABLE READ on
+        PostgreSQL; a SQLite read transaction already does), for checks that compare tables
+        and must not see a change commit half-way."""
+        if self.is_sqlite:
+            with self.read() as session:
+                yield session
+            return
+        bind = self.engine.execution_options(
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
+        )
+        with Session(bind, expire_on_commit=False) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -166,16 +186,77 @@ def make_engine(url: str, writer: bool = False, busy_timeout_s: float = 2.0) -> 
         )
         _configure_sqlite(engine, "IMMEDIATE" if writer else "DEFERRED", busy_timeout_s)
         return engine
-    # pre_ping replaces connections a server restart killed; connect_timeout keeps a request
-    # from hanging on a server that does not answer (it is answered 503 instead).
-    return create_engine(
+    # connect_timeout keeps a request from hanging on a server that does not answer (it is
+    # answered 503 instead).
+    engine = create_engine(
         url,
         pool_size=10,
         max_overflow=20,
-        pool_pre_ping=True,
         pool_timeout=10,
         connect_args={"connect_timeout": 5},
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+class WriteInReadSession(RuntimeError):
+    """A statement that changes data (or locks rows) was sent through a read session."""
+
+
+def _reading(engine: Engine) -> Engine:
+    """PostgreSQL's read sessions: the same pool, in autocommit.
+
+    At READ COMMITTED every statement sees its own snapshot inside a transaction too, so a
+    read gains nothing from one, and autocommit spares it the BEGIN and the ROLLBACK: two
+    of a small read's four round trips. What autocommit would make wrong (a write that is
+    not rolled back with the rest, a row lock released at once) is refused here, loudly.
+    """
+    reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    @event.listens_for(reader, "before_cursor_execute")
+    def _only_reads(
+        _conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+    ) -> None:
+        head = statement.lstrip()[:6].upper()
+        if (
+            head not in ("SELECT", "WITH")
+            or " FOR UPDATE" in statement
+            or " FOR SHARE" in statement
+        ):
+            raise WriteInReadSession(f"a read session was asked to run: {statement[:120]}")
+
+    return reader
+
+
+# A pooled connection unused this long is checked with a round trip before it is handed out.
+IDLE_PING_S = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Replace connections a server restart killed, without a round trip per request.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: under load that was a fifth of a
+    worker's database time. Here only a connection that sat idle for ``IDLE_PING_S`` is
+    pinged. A connection in use when the server went away fails its request (503 with
+    Retry-After) and SQLAlchemy then discards every connection of the pool made before.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned_at = record.info.get("returned_at")
+        if returned_at is None or time.monotonic() - returned_at < IDLE_PING_S:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            if not dbapi_connection.autocommit:
+                dbapi_connection.rollback()
+        except Exception as error:  # the pool then tries a fresh connection
+            raise sa_exc.DisconnectionError(f"a pooled connection was dead: {error}") from error
 
 
 # SQLite's messages when another connection holds the lock, or the file is out of reach.
