@@ -108,7 +108,8 @@ def test_bad_orders(setup: Setup, body: dict[str, Any], field: str, words: str) 
 
 BAD_TRIPS = [
     (with_(TRIP, latest_arrival="2026-11-23T08:10:00Z"), "latest_arrival", "earliest_departure"),
-    (with_(TRIP, capacity=2), "capacity", "1"),
+    (with_(TRIP, capacity=5), "capacity", "4"),
+    (with_(TRIP, capacity=0), "capacity", "1"),
     (with_(TRIP, earliest_departure="2026-11-23T07:00:00Z"), "earliest_departure", "past"),
     (with_(TRIP, origin_lon=200), "origin_lon", "180"),
     (

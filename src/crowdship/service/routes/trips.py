@@ -16,10 +16,10 @@ from crowdship.service.deps import (
 )
 from crowdship.service.entities.trips import service
 from crowdship.service.entities.trips.models import Trip, TripStatus
-from crowdship.service.entities.trips.schemas import TripCreate, TripPublic, TripUpdate
+from crowdship.service.entities.trips.schemas import TripCreate, TripPublic, TripRoute, TripUpdate
 from crowdship.service.routes.contract import refusals
 from crowdship.service.routes.idempotency import IdempotencyKey, answer_once
-from crowdship.service.workflows import assignment
+from crowdship.service.workflows import assignment, routing
 
 router = APIRouter(route_class=CommittingRoute, prefix="/trips", tags=["trips"])
 
@@ -62,6 +62,16 @@ def list_trips(
 @router.get("/{trip_id}", response_model=TripPublic)
 def get_trip(trip_id: PathId, actor: CurrentActor, session: ReadSession) -> Trip:
     return service.visible(session, actor, trip_id)
+
+
+@router.get("/{trip_id}/route", response_model=TripRoute, responses=refusals(403))
+def trip_route(
+    trip_id: PathId, actor: CurrentActor, session: ReadSession, context: Context
+) -> TripRoute:
+    """The trip's route: its stops in driving order (start, pick up and deliver each order
+    it carries, end) with planned times and the load, planned again from what it carries
+    now (its courier and operators; 403 for other roles, 404 for another courier's trip)."""
+    return routing.trip_route(session, context, actor, trip_id)
 
 
 @router.patch("/{trip_id}", response_model=TripPublic, responses=refusals(403, 409))

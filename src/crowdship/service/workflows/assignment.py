@@ -1,6 +1,11 @@
 """Who carries which order: offers answered, orders grabbed, withdrawn and cancelled, trips
 changed and cancelled. Every path checks feasibility with the core's rule and moves orders,
-offers and trips through their transition tables. Never commits."""
+offers and trips through their transition tables. Never commits.
+
+A trip may carry several orders up to its capacity (issue 15): an order joins a trip that
+carries others only if the whole route, planned again with it, keeps every bound
+(``routing.add_order``); a trip is ``assigned`` while it carries any order, and open or
+completed again only when the last one leaves or is handed over."""
 
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ from crowdship.service.entities.trips.lifecycle import TripAction
 from crowdship.service.entities.trips.models import Trip, TripStatus
 from crowdship.service.entities.trips.schemas import TripUpdate
 from crowdship.service.errors import Conflict, Forbidden, Invalid, NotFound
-from crowdship.service.workflows import core_model, trust
+from crowdship.service.workflows import core_model, routing, trust
 
 
 class OfferExpired(Conflict):
@@ -78,6 +83,10 @@ def accept(
         )
     if not offers.transition(session, offer_id, OfferAction.ACCEPT, now):
         raise Conflict(f"offer {offer_id} is {offer.status.value}", status=offer.status.value)
+    trip = trips.get(session, offer.trip_id, for_update=True)
+    if trip is None or trip.status not in TAKING:
+        raise Conflict(f"trip {offer.trip_id} is no longer open", status=offer.status.value)
+    _fits_route(session, context, trip, offer.order_id, now)
     if not trips.transition(session, offer.trip_id, TripAction.ASSIGN, now):
         raise Conflict(f"trip {offer.trip_id} is no longer open", status=offer.status.value)
     orders.transition(
@@ -134,10 +143,16 @@ def _grabbing_trip(
     return trip
 
 
+# A trip takes orders while open (it carries none) or assigned (it carries some, and its
+# route decides whether one more fits).
+TAKING = (TripStatus.OPEN, TripStatus.ASSIGNED)
+
+
 def check_free(session: Session, trip: Trip, now: datetime) -> None:
-    """The trip can take an order now: open, not departed, no offer waiting for an answer."""
+    """The trip can take an order now: open or carrying some (room is the route's to say),
+    not departed, no offer waiting for an answer."""
     trip_id = trip.id
-    if trip.status != TripStatus.OPEN:
+    if trip.status not in TAKING:
         raise Conflict(f"trip {trip_id} is {trip.status.value}", status=trip.status.value)
     if trip.earliest_departure < now:
         raise Conflict(
@@ -164,7 +179,8 @@ class Fit:
 def fitting_orders(
     session: Session, context: ServiceContext, actor: Actor, trip_id: int, limit: int
 ) -> list[Fit]:
-    """Open orders this trip can carry, least detour first."""
+    """Open orders this trip can carry, least detour first: for a trip that carries some,
+    those whose whole route fits, by the route's extra driving."""
     now = context.clock.now()
     trust.require_may_work(session, context, actor)
     # Only looking: no row lock (it would hold the courier's own grabs for the whole search).
@@ -173,6 +189,17 @@ def fitting_orders(
     if not open_orders:
         return []
     core_trip, core_orders, pairs = core_model.feasible([trip], open_orders, context.travel, now)
+    on_trip = orders.on_trips(session, [trip_id])
+    if routing.carried(on_trip):
+        # The pair's own rule is necessary (a route for more stops serves fewer); the
+        # whole route decides.
+        candidates = [open_orders[int(j)] for j in pairs.request]
+        fits = routing.additions(trip, on_trip, candidates, context.travel, now)
+        fits.sort(key=lambda found: found[1].extra_min)
+        return [
+            Fit(candidates[k], a.extra_min, a.planned_pickup, a.planned_delivery)
+            for k, a in fits[:limit]
+        ]
     best = np.argsort(pairs.detour, kind="stable")[:limit]
     times = schedule(core_trip, core_orders, context.travel, pairs.trip[best], pairs.request[best])
     return [
@@ -203,6 +230,7 @@ def grab(
         )
     if len(core_model.check_one(trip, order, context.travel, now)) == 0:
         raise Invalid("trip_id", core_model.why_not(trip, order, context.travel))
+    _fits_route(session, context, trip, order_id, now, order)
     if not trips.transition(session, trip_id, TripAction.ASSIGN, now):
         raise Conflict(f"trip {trip_id} changed meanwhile", status=trip.status.value)
     orders.transition(
@@ -219,13 +247,41 @@ def grab(
     return order_access.fresh(session, order_id), code
 
 
+def _fits_route(
+    session: Session,
+    context: ServiceContext,
+    trip: Trip,
+    order_id: int,
+    now: datetime,
+    order: Order | None = None,
+) -> None:
+    """409 naming the reason (capacity, or the bound the route breaks) when the trip
+    carries orders and its whole route, planned again with this one, does not keep the
+    rule. The trip's row is locked by the caller, so nothing joins it meanwhile."""
+    on_trip = orders.on_trips(session, [trip.id])
+    if not routing.carried(on_trip):
+        return  # the pair's own rule, checked where the pair was found, is the route's
+    joining = order if order is not None else orders.get(session, order_id)
+    if joining is None:
+        raise NotFound(f"order {order_id} not found")
+    routing.add_order(trip, on_trip, joining, context.travel, now)
+
+
 # -- giving orders back -----------------------------------------------------------------
 
 
 def release_trip(session: Session, trip_id: int | None, action: TripAction, now: datetime) -> None:
-    """The trip's order left it (``RELEASE``) or was handed over (``COMPLETE``)."""
-    if trip_id is not None:
-        trips.transition(session, trip_id, action, now)
+    """One of the trip's orders left it (``RELEASE``) or was handed over (``COMPLETE``).
+
+    While the trip carries other orders it stays assigned: its route is planned again
+    from what remains whenever it is asked for, and nothing else changes. When the last
+    one goes, the trip is open again (it left before pickup: the trip may take others
+    until it departs) or completed (it was handed over, or given up after pickup)."""
+    if trip_id is None:
+        return
+    if routing.carried(orders.on_trips(session, [trip_id])):
+        return
+    trips.transition(session, trip_id, action, now)
 
 
 class MustStay(Conflict):
@@ -370,6 +426,7 @@ def reassign(
         )
     if len(core_model.check_one(trip, order, context.travel, now)) == 0:
         raise Invalid("trip_id", core_model.why_not(trip, order, context.travel))
+    _fits_route(session, context, trip, order_id, now, order)
     if not trips.transition(session, trip_id, TripAction.ASSIGN, now):
         raise Conflict(f"trip {trip_id} changed meanwhile", status=trip.status.value)
     orders.transition(
@@ -417,16 +474,12 @@ def update_trip(
 
 
 def cancel_trip(session: Session, context: ServiceContext, actor: Actor, trip_id: int) -> Trip:
-    """Cancel a trip; a pending offer is withdrawn and an accepted (not yet picked up)
-    order goes back to the pool."""
+    """Cancel a trip; a pending offer is withdrawn and the accepted (not yet picked up)
+    orders go back to the pool."""
     trip = trip_access.own(session, actor, trip_id, for_update=True)
     now = context.clock.now()
-    if trip.status == TripStatus.ASSIGNED:
-        carried = [
-            o
-            for o in orders.on_trip(session, trip_id)
-            if o.status in (OrderStatus.ACCEPTED, OrderStatus.PICKED_UP)
-        ]
+    if trip.status in TAKING:
+        carried = routing.carried(orders.on_trips(session, [trip_id]))
         if any(o.status == OrderStatus.PICKED_UP for o in carried):
             raise Conflict(
                 f"trip {trip_id} carries a picked-up parcel; deliver it or report an incident",
@@ -435,9 +488,9 @@ def cancel_trip(session: Session, context: ServiceContext, actor: Actor, trip_id
         for order in carried:  # the same rule as withdrawing: within the window only
             may_leave_trip(order, actor, context, now)
         for order in carried:
-            # Cancelling the trip gives its order back: it counts as a withdrawal.
+            # Cancelling the trip gives its orders back: each counts as a withdrawal.
             _off_trip(session, order, Action.WITHDRAW, actor, now, f"trip {trip_id} cancelled")
-    elif trip.status == TripStatus.OPEN:
+        # A trip that carries some may also have an offer waiting for its answer.
         for taken in offers.transition_many(session, OfferAction.TAKE_BACK, now, trip_id=trip_id):
             orders.transition(
                 session,

@@ -5,7 +5,10 @@ act on. It backs ``crowdship db check``, the load benchmark's verdict and the fa
 
 - every order's events form one chain, from its posting to its status now (two couriers
   taking one order, or a step lost or applied twice, break it);
-- no trip carries more orders at once than its capacity;
+- no trip carries more parcel units at once than its capacity: every order it carries
+  (accepted or picked up, not yet delivered) takes one unit (``routing.units_of``) from
+  acceptance to delivery, so this bounds the load at every stop of its route, whatever
+  the order of stops (a route is planned from what the trip carries, issue 15);
 - every ledger transaction balances, and so does the whole ledger;
 - every settled order is charged and paid exactly once, every other order not at all
   (a cash order given up after settlement has its one refund), and no order is in two

@@ -1,6 +1,14 @@
-"""The rolling-horizon job: expire what is due, match open orders to free trips with the
-core's matcher, send offers. A job, not a request: it opens and commits its own
-transactions, under a lock so that one batch runs at a time across processes."""
+"""The rolling-horizon job: expire what is due, match open orders to trips that can take
+one with the core's matcher, send offers. A job, not a request: it opens and commits its
+own transactions, under a lock so that one batch runs at a time across processes.
+
+Several parcels per trip (issue 15): a trip that carries orders and has room left is a
+candidate too, keeping what it carries. A batch offers each trip at most one order (a trip
+answers one offer at a time), so it is still a one-to-one matching, solved exactly by the
+core's policy over the feasible pairs: a pair with an empty trip by the core's pair rule;
+a pair with a trip that carries orders only if the whole route, planned again with the
+new order (``routing.additions``), keeps every bound, and its detour is the route's extra
+driving."""
 
 from __future__ import annotations
 
@@ -13,6 +21,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from crowdship.core import CostFunction, Requests, Trips, match, policy_named, schedule
+from crowdship.core.feasibility import DirectTimes, FeasiblePairs, feasible_pairs
 from crowdship.service.context import ServiceContext
 from crowdship.service.entities.accounts import repository as accounts
 from crowdship.service.entities.accounts.actor import Actor
@@ -27,10 +36,10 @@ from crowdship.service.entities.orders.lifecycle import Action, OrderStatus
 from crowdship.service.entities.orders.models import Order
 from crowdship.service.entities.ratings import service as ratings
 from crowdship.service.entities.trips import repository as trips
-from crowdship.service.entities.trips.models import Trip
+from crowdship.service.entities.trips.models import Trip, TripStatus
 from crowdship.service.errors import Conflict, Invalid, NotFound
 from crowdship.service.lock import job_lock
-from crowdship.service.workflows import core_model, trust
+from crowdship.service.workflows import core_model, routing, trust
 from crowdship.service.workflows.assignment import check_free, expire_offer
 
 log = logging.getLogger("crowdship.matching")
@@ -78,13 +87,15 @@ def expire_orders(session: Session, context: ServiceContext, now: datetime) -> i
 
 @dataclass(frozen=True)
 class Proposal:
-    """A pair the matcher chose, with the rule's planned times."""
+    """A pair the matcher chose, with the rule's planned times (for a trip that carries
+    orders, the times on its whole route) and the orders the trip carried when planned."""
 
     trip_id: int
     order_id: int
     detour_min: float
     planned_pickup: datetime
     planned_delivery: datetime
+    carried: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,21 +104,112 @@ class Loaded:
     trips: list[Trip]
     refused: list[tuple[str, str]]
     rating: dict[int, float]  # courier -> Bayesian score
+    on_trips: dict[int, list[Order]]  # trip -> its orders, for the trips that carry some
+
+
+def _carried_ids(on_trip: list[Order]) -> tuple[int, ...]:
+    return tuple(o.id for o in routing.carried(on_trip))
 
 
 def _load(context: ServiceContext, now: datetime) -> Loaded:
     with context.db.read() as session:
         open_orders = orders.open_orders(session, now)
         working = accounts.working_couriers(context.settings.assessment_required)
-        free = trips.free(session, now, working, offers.busy_trips())
+        taking = trips.taking(session, now, working, offers.busy_trips())
         refused = offers.refused_pairs(session, [o.id for o in open_orders])
-        scored = ratings.scores(session, context, {t.courier_id for t in free})
+        on_trips: dict[int, list[Order]] = {}
+        assigned = [t.id for t in taking if t.status == TripStatus.ASSIGNED]
+        for order in orders.on_trips(session, assigned):
+            assert order.trip_id is not None
+            on_trips.setdefault(order.trip_id, []).append(order)
+        # An assigned trip whose units are all taken has no room for one more.
+        taking = [
+            t
+            for t in taking
+            if t.status == TripStatus.OPEN
+            or routing.load_of(routing.carried(on_trips.get(t.id, []))) < t.capacity
+        ]
+        scored = ratings.scores(session, context, {t.courier_id for t in taking})
     return Loaded(
         open_orders,
-        free,
+        taking,
         [(str(p.trip_id), str(p.order_id)) for p in refused],
         {courier: s.score for courier, s in scored.items()},
+        {t.id: on_trips[t.id] for t in taking if routing.carried(on_trips.get(t.id, []))},
     )
+
+
+def _without(
+    pairs: FeasiblePairs, n_requests: int, loaded: Loaded, trip_pos: dict[int, int]
+) -> FeasiblePairs:
+    """The pairs less those already refused (rejected, expired, withdrawn)."""
+    order_pos = {o.id: j for j, o in enumerate(loaded.orders)}
+    keys = [
+        trip_pos[int(t)] * n_requests + order_pos[int(r)]
+        for t, r in loaded.refused
+        if int(t) in trip_pos and int(r) in order_pos
+    ]
+    if not keys:
+        return pairs
+    pair_keys = pairs.trip * n_requests + pairs.request
+    return pairs.select(~np.isin(pair_keys, np.asarray(keys, dtype=np.int64)))
+
+
+def plan_batch(
+    context: ServiceContext, loaded: Loaded, now: datetime
+) -> tuple[list[Proposal], int]:
+    """The batch's pairs, chosen exactly by the policy: the proposals and how many pairs
+    were feasible. With no trip carrying orders this is ``core.match`` step by step (the
+    pair rule, refused pairs left out, the cost, the policy, the schedule)."""
+    travel = context.travel
+    core_t = core_model.core_trips(loaded.trips, now, loaded.rating)
+    core_r = core_model.core_requests(loaded.orders, now)
+    direct = DirectTimes.of(core_t, core_r, travel)
+    pairs = feasible_pairs(core_t, core_r, travel, direct)
+    trip_pos = {t.id: i for i, t in enumerate(loaded.trips)}
+    pairs = _without(pairs, len(loaded.orders), loaded, trip_pos)
+    on_route: dict[tuple[int, int], routing.Addition] = {}
+    if loaded.on_trips and len(pairs):
+        # A trip that carries orders: the pair's own rule is necessary (a route with more
+        # stops serves fewer), the whole route decides; its cost is the extra driving.
+        carrying = np.array([trip_pos[t] for t in loaded.on_trips], dtype=np.int64)
+        keep = ~np.isin(pairs.trip, carrying)
+        detour = pairs.detour.copy()
+        rows_of = np.flatnonzero(~keep)
+        for i in np.unique(pairs.trip[rows_of]).tolist():
+            rows = rows_of[pairs.trip[rows_of] == i]
+            trip = loaded.trips[i]
+            candidates = [loaded.orders[int(j)] for j in pairs.request[rows]]
+            found = routing.additions(trip, loaded.on_trips[trip.id], candidates, travel, now)
+            for k, addition in found:
+                row = int(rows[k])
+                keep[row] = True
+                detour[row] = addition.extra_min
+                on_route[(i, int(pairs.request[row]))] = addition
+        pairs = FeasiblePairs(pairs.trip, pairs.request, detour, pairs.candidates).select(keep)
+    if not len(pairs):
+        return [], 0
+    cost = cost_function(context)(core_t, core_r, pairs)
+    outcome = policy_named(context.settings.policy).choose(core_t, core_r, pairs, cost)
+    chosen = pairs.select(outcome.selected)
+    chosen = chosen.select(np.lexsort((chosen.request, chosen.trip)))
+    times = schedule(core_t, core_r, travel, chosen.trip, chosen.request, direct)
+    proposals = []
+    for k in range(len(chosen)):
+        i, j = int(chosen.trip[k]), int(chosen.request[k])
+        trip, order = loaded.trips[i], loaded.orders[j]
+        planned = on_route.get((i, j))
+        if planned is None:
+            pickup = core_model.at_minutes(now, times.pickup_time[k])
+            delivery = core_model.at_minutes(now, times.delivery_time[k])
+            carried: tuple[int, ...] = ()
+        else:
+            pickup, delivery = planned.planned_pickup, planned.planned_delivery
+            carried = _carried_ids(loaded.on_trips[trip.id])
+        proposals.append(
+            Proposal(trip.id, order.id, float(chosen.detour[k]), pickup, delivery, carried)
+        )
+    return proposals, len(pairs)
 
 
 def cost_function(context: ServiceContext) -> CostFunction:
@@ -162,25 +264,7 @@ def run_matching(
         proposals: list[Proposal] = []
         feasible = 0
         if loaded.orders and loaded.trips:
-            result = match(
-                core_model.core_trips(loaded.trips, now, loaded.rating),
-                core_model.core_requests(loaded.orders, now),
-                context.travel,
-                cost=cost_function(context),
-                policy=policy_named(context.settings.policy),
-                exclude=loaded.refused,
-            )
-            feasible = result.stats.feasible_pairs
-            proposals = [
-                Proposal(
-                    int(m.trip_id),
-                    int(m.request_id),
-                    m.detour_min,
-                    core_model.at_minutes(now, m.pickup_time),
-                    core_model.at_minutes(now, m.delivery_time),
-                )
-                for m in result.assignment.matches()
-            ]
+            proposals, feasible = plan_batch(context, loaded, now)
         planned = len(proposals)
         if context.settings.matching_strategy == "jit":
             proposals = commit_now(context, proposals, loaded, now)
@@ -257,7 +341,8 @@ def _send_offers(
     """Write offers for the proposals whose order and trip are still free, all at once.
 
     Orders and trips may have moved since they were loaded (a grab, a cancellation), so
-    both are re-read under lock and only untouched pairs are offered; the orders' posted ->
+    both are re-read under lock and only untouched pairs are offered (a trip still
+    carrying exactly the orders its route was planned with); the orders' posted ->
     offered step is one guarded bulk transition."""
     if not proposals:
         return []
@@ -265,9 +350,19 @@ def _send_offers(
     # holding an order it offers and a grab of that order holding its own trip waited for
     # each other (PostgreSQL found such deadlocks under load in bench_flow).
     trip_ids = {p.trip_id for p in proposals}
-    still_open = trips.lock_open(session, trip_ids) - offers.busy_among(session, trip_ids)
+    still_open = trips.lock_taking(session, trip_ids) - offers.busy_among(session, trip_ids)
+    carrying: dict[int, list[Order]] = {}
+    for order in orders.on_trips(session, still_open):
+        assert order.trip_id is not None
+        carrying.setdefault(order.trip_id, []).append(order)
     still_posted = orders.lock_posted(session, (p.order_id for p in proposals))
-    keep = [p for p in proposals if p.order_id in still_posted and p.trip_id in still_open]
+    keep = [
+        p
+        for p in proposals
+        if p.order_id in still_posted
+        and p.trip_id in still_open
+        and _carried_ids(carrying.get(p.trip_id, [])) == p.carried
+    ]
     if not keep:
         return []
     origin = f"matching run {run_id}" if run_id is not None else "offered by hand"
@@ -342,16 +437,29 @@ def offer_by_hand(
     fits = core_model.check_one(trip, order, context.travel, now)
     if len(fits) == 0:
         raise Invalid("trip_id", core_model.why_not(trip, order, context.travel))
-    core_t = core_model.core_trips([trip], now)
-    core_r = core_model.core_requests([order], now)
-    times = schedule(core_t, core_r, context.travel, fits.trip, fits.request)
-    proposal = Proposal(
-        trip_id,
-        order_id,
-        float(fits.detour[0]),
-        core_model.at_minutes(now, times.pickup_time[0]),
-        core_model.at_minutes(now, times.delivery_time[0]),
-    )
+    on_trip = orders.on_trips(session, [trip_id])
+    if routing.carried(on_trip):
+        # The trip carries orders: the whole route with this one (409 naming the reason).
+        addition = routing.add_order(trip, on_trip, order, context.travel, now)
+        proposal = Proposal(
+            trip_id,
+            order_id,
+            addition.extra_min,
+            addition.planned_pickup,
+            addition.planned_delivery,
+            _carried_ids(on_trip),
+        )
+    else:
+        core_t = core_model.core_trips([trip], now)
+        core_r = core_model.core_requests([order], now)
+        times = schedule(core_t, core_r, context.travel, fits.trip, fits.request)
+        proposal = Proposal(
+            trip_id,
+            order_id,
+            float(fits.detour[0]),
+            core_model.at_minutes(now, times.pickup_time[0]),
+            core_model.at_minutes(now, times.delivery_time[0]),
+        )
     sent = _send_offers(session, context, None, [proposal], now, by=actor.id)
     if not sent:
         raise Conflict(f"order {order_id} or trip {trip_id} changed meanwhile", status="posted")

@@ -217,6 +217,21 @@ def on_trip(session: Session, trip_id: int) -> list[Order]:
     return list(session.scalars(select(Order).where(Order.trip_id == trip_id)))
 
 
+def on_trips(session: Session, trip_ids: Iterable[int]) -> list[Order]:
+    """Every order on these trips (carried, delivered or ended), read afresh: a transition
+    earlier in the transaction (a compare-and-set UPDATE) is already in what it returns."""
+    ids = set(trip_ids)
+    if not ids:
+        return []
+    query = (
+        select(Order)
+        .where(Order.trip_id.in_(ids))
+        .order_by(Order.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(query))
+
+
 def by_ids(session: Session, order_ids: Iterable[int]) -> dict[int, Order]:
     ids = set(order_ids)
     if not ids:

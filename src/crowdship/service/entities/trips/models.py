@@ -10,9 +10,9 @@ from crowdship.service.db import Base, UtcDateTime, enum_column
 
 
 class TripStatus(enum.StrEnum):
-    OPEN = "open"  # may receive offers or grab an order
-    ASSIGNED = "assigned"  # carries an accepted order
-    COMPLETED = "completed"  # its order was delivered
+    OPEN = "open"  # carries nothing; may receive offers or grab an order
+    ASSIGNED = "assigned"  # carries accepted orders (more while its route has room)
+    COMPLETED = "completed"  # its orders were delivered
     CANCELLED = "cancelled"
 
 
@@ -29,7 +29,7 @@ class Trip(Base):
     destination_address: Mapped[str] = mapped_column(String(300), default="")
     earliest_departure: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     latest_arrival: Mapped[datetime] = mapped_column(UtcDateTime)
-    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    capacity: Mapped[int] = mapped_column(Integer, default=1)  # parcel units, 1 to 4
     vehicle: Mapped[str] = mapped_column(String(60), default="")  # "blue cargo bike"
     status: Mapped[TripStatus] = mapped_column(enum_column(TripStatus), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from crowdship.service.entities.trips.lifecycle import TRANSITIONS, TripAction
@@ -67,11 +67,32 @@ def free(session: Session, now: datetime, couriers: Select[Any], busy: Select[An
     return list(session.scalars(query))
 
 
-def lock_open(session: Session, trip_ids: set[int]) -> set[int]:
-    """Which of these trips are still open, locked for the rest of the transaction."""
+def taking(session: Session, now: datetime, couriers: Select[Any], busy: Select[Any]) -> list[Trip]:
+    """Trips that may take an order, not departed, of the ``couriers`` (a query of ids) and
+    not in ``busy`` (a query of trip ids): open ones, and assigned ones with a capacity
+    above one (whether one more order fits is their route's to say)."""
+    query = (
+        select(Trip)
+        .where(
+            or_(
+                Trip.status == TripStatus.OPEN,
+                and_(Trip.status == TripStatus.ASSIGNED, Trip.capacity > 1),
+            ),
+            Trip.earliest_departure >= now,
+            Trip.courier_id.in_(couriers),
+            Trip.id.not_in(busy),
+        )
+        .order_by(Trip.id)
+    )
+    return list(session.scalars(query))
+
+
+def lock_taking(session: Session, trip_ids: set[int]) -> set[int]:
+    """Which of these trips may still take an order (open or assigned), locked for the
+    rest of the transaction."""
     query = (
         select(Trip.id)
-        .where(Trip.id.in_(trip_ids), Trip.status == TripStatus.OPEN)
+        .where(Trip.id.in_(trip_ids), Trip.status.in_((TripStatus.OPEN, TripStatus.ASSIGNED)))
         .with_for_update()
     )
     return set(session.scalars(query))

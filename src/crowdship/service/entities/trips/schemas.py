@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -22,6 +22,19 @@ def _after(later: datetime | None, info: ValidationInfo, earlier_name: str) -> N
         raise ValueError(f"{later.isoformat()} is not after {earlier_name} {earlier.isoformat()}")
 
 
+MAX_CAPACITY = 4
+Capacity = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=MAX_CAPACITY,
+        description="parcel units the trip holds at once (every order takes one), 1 to "
+        f"{MAX_CAPACITY}: the orders it carries, from acceptance to delivery",
+    ),
+    JSON_INT,
+]
+
+
 class TripCreate(BaseModel):
     """A journey the courier will make anyway; parcels ride along on it."""
 
@@ -35,9 +48,7 @@ class TripCreate(BaseModel):
     destination_address: Address = ""
     earliest_departure: AwareDatetime
     latest_arrival: AwareDatetime
-    capacity: Annotated[int, Field(ge=1, le=1), JSON_INT] = Field(
-        default=1, description="parcels; only 1 is supported yet"
-    )
+    capacity: Capacity = 1
     vehicle: Text = Field(
         default="", max_length=60, description="how the shop recognises you: 'blue cargo bike'"
     )
@@ -62,6 +73,7 @@ class TripUpdate(BaseModel):
     destination_address: Address | None = None
     earliest_departure: AwareDatetime | None = None
     latest_arrival: AwareDatetime | None = None
+    capacity: Capacity | None = None
     vehicle: Text | None = Field(default=None, max_length=60)
 
 
@@ -83,3 +95,41 @@ class TripPublic(BaseModel):
     status: TripStatus
     created_at: datetime
     updated_at: datetime
+
+
+class RouteStop(BaseModel):
+    """One stop of a trip's route, in driving order, with its planned times."""
+
+    kind: Literal["start", "pickup", "delivery", "end"]
+    order_id: int | None = Field(description="the order picked up or delivered here")
+    lat: float
+    lon: float
+    address: str
+    arrive_at: datetime
+    leave_at: datetime = Field(description="after waiting for the parcel if early")
+    load: int = Field(description="parcel units on board when leaving the stop")
+    latest: datetime | None = Field(
+        description="the bound this stop keeps: the order's latest delivery, the trip's "
+        "latest arrival"
+    )
+    on_time: bool
+
+
+class TripRoute(BaseModel):
+    """The route of every order a trip carries (accepted or picked up), planned again from
+    what it carries now: from the origin at the earliest departure, or from the courier's
+    latest pickup or delivery on this trip if later, and never before now. Parcels already
+    picked up are on board from the start (only their delivery is a stop)."""
+
+    trip_id: int
+    status: TripStatus
+    capacity: int
+    load: int = Field(description="parcel units the trip carries now")
+    order_ids: list[int]
+    starts_from: Literal["origin", "pickup", "delivery"]
+    feasible: bool = Field(
+        description="every bound kept; if not, the least-driving order, late stops marked"
+    )
+    driving_min: float | None
+    detour_min: float | None
+    stops: list[RouteStop]
