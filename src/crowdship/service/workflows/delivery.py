@@ -53,9 +53,11 @@ def confirm_pickup(
         )
     now = context.clock.now()
     handover.verify(session, context, order, handover.PICKUP, code, now)
-    orders.transition(session, order_id, Action.PICKUP, actor.id, now, picked_up_at=now)
-    handover.send_delivery_code(session, context, order, now)
-    return order_access.fresh(session, order_id)
+    # One UPDATE: the status, the time and the receiver's new code; the row comes back.
+    code_columns = handover.new_delivery_code(session, context, order)
+    return orders.transition_order(
+        session, order, Action.PICKUP, actor.id, now, picked_up_at=now, **code_columns
+    )
 
 
 def _picked_up(order: Order) -> None:
@@ -102,9 +104,9 @@ def deliver(
     proof = photos.decode(photo) if photo is not None else None  # checked before the code
     now = context.clock.now()
     handover.verify(session, context, order, handover.DELIVERY, code, now)
-    orders.transition(
+    order = orders.transition_order(
         session,
-        order_id,
+        order,
         Action.DELIVER,
         actor.id,
         now,
@@ -125,7 +127,7 @@ def deliver(
             ),
         )
     release_trip(session, order.trip_id, TripAction.COMPLETE, now)
-    return order_access.fresh(session, order_id)
+    return order
 
 
 def proof_photo(session: Session, actor: Actor, order_id: int) -> DeliveryPhoto:

@@ -5,6 +5,7 @@ the courier. Codes are stored as keyed hashes; wrong codes are counted and lock 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -44,17 +45,21 @@ def send_delivery_code(
     session: Session, context: ServiceContext, order: Order, now: datetime
 ) -> None:
     """New delivery code, texted to the receiver after the transaction commits."""
+    repository.set_fields(session, order.id, now, **new_delivery_code(session, context, order))
+
+
+def new_delivery_code(session: Session, context: ServiceContext, order: Order) -> dict[str, Any]:
+    """A new delivery code for ``order``: the columns to store (the caller writes them, e.g.
+    in the pickup's own UPDATE), and the receiver's text, sent after the transaction
+    commits."""
     key = context.settings.signing_key
     nonce = new_nonce()
     code = derived_code(DELIVERY, order.id, nonce, key)
-    repository.set_fields(
-        session,
-        order.id,
-        now,
-        delivery_code_hash=hash_code(code, DELIVERY, order.id, key),
-        delivery_code_nonce=nonce,
-        delivery_attempts=0,
-    )
+    stored = {
+        "delivery_code_hash": hash_code(code, DELIVERY, order.id, key),
+        "delivery_code_nonce": nonce,
+        "delivery_attempts": 0,
+    }
     if order.pickup_point_id is None:
         text = (
             f"crowdship: your parcel (order {order.id}) has been picked up and is on its way "
@@ -68,6 +73,7 @@ def send_delivery_code(
         )
     sms, phone = context.sms, order.receiver_phone
     after_commit(session, lambda: sms.send(phone, text))
+    return stored
 
 
 def verify(

@@ -64,19 +64,78 @@ def transition(
     current = status_of(session, order_id)
     if current is None:
         raise NotFound(f"order {order_id} not found")
+    guarded = _guarded_update(order_id, action, current, now, values)
+    if session.execute(guarded).rowcount != 1:  # type: ignore[attr-defined]
+        _changed_meanwhile(session, order_id, action)
     new = target(action, current)
-    result = session.execute(
+    _record_transition(
+        session, order_id, action, actor_id, now, current, new, note, concerns, values
+    )
+    return new
+
+
+def transition_order(
+    session: Session,
+    order: Order,
+    action: Action,
+    actor_id: int | None,
+    now: datetime,
+    note: str = "",
+    concerns: int | None = None,
+    **values: Any,
+) -> Order:
+    """``transition`` for an order the caller has just read: its status read then is the
+    expected one (no second read), and the row comes back from the UPDATE itself
+    (``RETURNING``) into ``order``, so the caller needs no reload either. Two round trips
+    fewer on the hot paths (pickup, delivery)."""
+    current = order.status
+    guarded = _guarded_update(order.id, action, current, now, values).returning(Order)
+    fresh = session.execute(
+        guarded, execution_options={"populate_existing": True}
+    ).scalar_one_or_none()
+    if fresh is None:
+        _changed_meanwhile(session, order.id, action)
+    new = target(action, current)
+    _record_transition(
+        session, order.id, action, actor_id, now, current, new, note, concerns, values
+    )
+    return cast(Order, fresh)
+
+
+def _guarded_update(
+    order_id: int, action: Action, current: OrderStatus, now: datetime, values: dict[str, Any]
+) -> Any:
+    new = target(action, current)  # refuses a transition the table does not allow
+    return (
         update(Order)
         .where(Order.id == order_id, Order.status == current)
         .values(status=new, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        latest = status_of(session, order_id)
-        raise Conflict(
-            f"order {order_id} changed to {latest} while you tried to {action.value}",
-            status=str(latest),
-        )
+
+
+def _changed_meanwhile(session: Session, order_id: int, action: Action) -> None:
+    latest = status_of(session, order_id)
+    if latest is None:
+        raise NotFound(f"order {order_id} not found")
+    raise Conflict(
+        f"order {order_id} changed to {latest} while you tried to {action.value}",
+        status=str(latest),
+    )
+
+
+def _record_transition(
+    session: Session,
+    order_id: int,
+    action: Action,
+    actor_id: int | None,
+    now: datetime,
+    current: OrderStatus,
+    new: OrderStatus,
+    note: str,
+    concerns: int | None,
+    values: dict[str, Any],
+) -> None:
     record(
         session,
         order_id,
@@ -90,7 +149,6 @@ def transition(
         # The courier concerned: named, or the one the order now goes to.
         courier_id=concerns if concerns is not None else values.get("courier_id"),
     )
-    return new
 
 
 @dataclass(frozen=True)
