@@ -9,8 +9,10 @@ import type {
   FittingOrder,
   OfferPublic,
   OrderPublic,
+  RouteStop,
   TripCreate,
   TripPublic,
+  TripRoute,
   UserPublic,
   WalletPublic,
 } from "../api/types";
@@ -44,6 +46,7 @@ export function CourierApp({ me, onChanged }: { me: UserPublic; onChanged: () =>
   const [notice, setNotice] = useState<string>("");
   const [queued, setQueued] = useState(pending().length);
   const [poolVersion, setPoolVersion] = useState(0);
+  const [version, setVersion] = useState(0); // each reload: the trips' routes are asked again
 
   const reload = async () => {
     const [o, t, c] = await Promise.all([
@@ -53,6 +56,7 @@ export function CourierApp({ me, onChanged }: { me: UserPublic; onChanged: () =>
     ]);
     setOffers(o);
     setTrips(t);
+    setVersion((v) => v + 1);
     setCarrying(c.filter((x) => x.status === "accepted" || x.status === "picked_up" || x.status === "delivered"));
   };
 
@@ -114,7 +118,7 @@ export function CourierApp({ me, onChanged }: { me: UserPublic; onChanged: () =>
         ]}
       />
       {tab === "offers" && <Offers offers={offers} reload={reload} setNotice={setNotice} />}
-      {tab === "trips" && <Trips trips={trips} reload={reload} />}
+      {tab === "trips" && <Trips trips={trips} version={version} reload={reload} />}
       {tab === "open" && <OpenOrders trips={trips} poolVersion={poolVersion} reload={reload} setNotice={setNotice} />}
       {tab === "carrying" && <OnBoard orders={carrying} trips={trips} rules={rules} reload={reload} setNotice={setNotice} />}
       {tab === "wallet" && <Wallet me={me} onChanged={onChanged} />}
@@ -171,7 +175,7 @@ function Offers({ offers, reload, setNotice }: { offers: OfferPublic[] } & Reloa
   );
 }
 
-function Trips({ trips, reload }: { trips: TripPublic[]; reload: () => Promise<void> }) {
+function Trips({ trips, version, reload }: { trips: TripPublic[]; version: number; reload: () => Promise<void> }) {
   const soon = new Date(serviceNow() + 20 * 60_000);
   const originInput = usePoint();
   const destinationInput = usePoint();
@@ -270,7 +274,7 @@ function Trips({ trips, reload }: { trips: TripPublic[]; reload: () => Promise<v
           <Field label="Arrive by" name="latest_arrival" error={error}>
             {(id, d, invalid) => <input id={id} type="datetime-local" value={arrive} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setArrive(e.currentTarget.value)} />}
           </Field>
-          <Field label="Parcels you can carry" name="capacity" error={error}>
+          <Field label="Parcels you can carry" name="capacity" error={error} hint="1 to 4 at once; each order is one parcel.">
             {(id, d, invalid) => <input id={id} type="number" min={1} max={4} value={capacity} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setCapacity(Number(e.currentTarget.value))} />}
           </Field>
           <Field label="Vehicle" name="vehicle" error={error}>
@@ -285,13 +289,14 @@ function Trips({ trips, reload }: { trips: TripPublic[]; reload: () => Promise<v
         </form>
       </Card>
       {trips.length === 0 && <Empty>No trips yet.</Empty>}
-      {trips.map((t) => <TripCard key={t.id} trip={t} onCancel={() => cancel(t)} reload={reload} />)}
+      {trips.map((t) => <TripCard key={t.id} trip={t} version={version} onCancel={() => cancel(t)} reload={reload} />)}
     </section>
   );
 }
 
 function OpenOrders({ trips, poolVersion, reload, setNotice }: { trips: TripPublic[]; poolVersion: number } & Reloading) {
-  const open = trips.filter((t) => t.status === "open");
+  // Open trips, and trips that carry orders with room for more (the route decides).
+  const open = trips.filter((t) => t.status === "open" || (t.status === "assigned" && t.capacity > 1));
   const [tripId, setTripId] = useState<number | null>(open[0]?.id ?? null);
   const [fitting, setFitting] = useState<FittingOrder[]>([]);
   const [error, setError] = useState<ApiError | null>(null);
@@ -580,7 +585,46 @@ function Assessment({ onPassed }: { onPassed: () => void }) {
   );
 }
 
-function TripCard({ trip, onCancel, reload }: { trip: TripPublic; onCancel: () => void; reload: () => Promise<void> }) {
+/** One stop of a trip's route, in words: what happens where, and when. */
+function StopText({ stop }: { stop: RouteStop }) {
+  const place = stop.address || `${stop.lat.toFixed(4)}, ${stop.lon.toFixed(4)}`;
+  const waits = stop.leave_at !== stop.arrive_at && stop.kind === "pickup" ? `, wait until ${clock(stop.leave_at)}` : "";
+  const late = stop.on_time ? "" : " (late)";
+  if (stop.kind === "start") return <><strong>Start</strong> at {place}, leave ~{clock(stop.leave_at)}</>;
+  if (stop.kind === "pickup") return <><strong>Pick up order {stop.order_id}</strong> at {place}, ~{clock(stop.arrive_at)}{waits}</>;
+  if (stop.kind === "delivery") return <><strong>Deliver order {stop.order_id}</strong> to {place}, ~{clock(stop.arrive_at)}, by {clock(stop.latest)}{late}</>;
+  return <><strong>End</strong> at {place}, ~{clock(stop.arrive_at)}, by {clock(stop.latest)}{late}</>;
+}
+
+/** The trip's route from GET /trips/{id}/route: its stops in driving order, planned again
+ * from what it carries whenever the page reloads. */
+function TripStops({ trip, version }: { trip: TripPublic; version: number }) {
+  const [route, setRoute] = useState<TripRoute | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const live = trip.status === "open" || trip.status === "assigned";
+  useEffect(() => {
+    if (!live) return;
+    api.get<TripRoute>(`/trips/${trip.id}/route`).then(setRoute, (err) => setError(asApiError(err)));
+  }, [trip.id, trip.status, version]);
+  if (!live) return null;
+  if (error) return <FormError error={error} />;
+  if (!route || route.order_ids.length === 0) return null;
+  return (
+    <>
+      <p class="muted">
+        Carrying {route.load} of {route.capacity} parcel{route.capacity > 1 ? "s" : ""}
+        {route.feasible ? "" : " · running late: the stops marked late miss their time"}
+      </p>
+      <ol class="stops" aria-label={`Route of trip ${trip.id}`} data-testid={`route-${trip.id}`}>
+        {route.stops.map((stop, i) => (
+          <li key={`${stop.kind}-${stop.order_id ?? i}`}><StopText stop={stop} /></li>
+        ))}
+      </ol>
+    </>
+  );
+}
+
+function TripCard({ trip, version, onCancel, reload }: { trip: TripPublic; version: number; onCancel: () => void; reload: () => Promise<void> }) {
   const [editing, setEditing] = useState(false);
   const [depart, setDepart] = useState(localInput(new Date(trip.earliest_departure)));
   const [arrive, setArrive] = useState(localInput(new Date(trip.latest_arrival)));
@@ -607,7 +651,11 @@ function TripCard({ trip, onCancel, reload }: { trip: TripPublic; onCancel: () =
       <p>
         {trip.origin_address || `${trip.origin_lat.toFixed(4)}, ${trip.origin_lon.toFixed(4)}`} → {trip.destination_address || `${trip.destination_lat.toFixed(4)}, ${trip.destination_lon.toFixed(4)}`}
       </p>
-      <p class="muted">Leave {time(trip.earliest_departure)} · arrive by {time(trip.latest_arrival)}{trip.vehicle ? ` · ${trip.vehicle}` : ""}</p>
+      <p class="muted">
+        Leave {time(trip.earliest_departure)} · arrive by {time(trip.latest_arrival)} · {trip.capacity} parcel{trip.capacity > 1 ? "s" : ""}
+        {trip.vehicle ? ` · ${trip.vehicle}` : ""}
+      </p>
+      <TripStops trip={trip} version={version} />
       {editing && (
         <form class="grid2" onSubmit={save} aria-label={`Change trip ${trip.id}`}>
           <FormError error={error} fields={["earliest_departure", "latest_arrival"]} />
