@@ -287,3 +287,27 @@ def test_capacity_outside_one_to_four_is_refused_naming_the_field(service: Servi
     assert changed.status_code == 200 and changed.json()["capacity"] == 4, changed.text
     refused = courier.patch(f"/trips/{trip_id}", json={"capacity": 5})
     assert refused.status_code == 422 and refused.json()["detail"].startswith("capacity")
+
+
+def test_cancelling_a_trip_gives_back_every_order_and_its_pending_offer(service: Service) -> None:
+    merchant, courier = service.party("merchant"), service.party("courier")
+    operator = service.party("operator")
+    trip_id = new_trip(courier, 3, origin=KAMPPI, destination=KALLIO, arrive=240)
+    first = post(merchant, order_body(TOOLO, PUNAVUORI))
+    second = post(merchant, order_body(PUNAVUORI, KALLIO, receiver_phone="+358408888888"))
+    for order_id in (first, second):
+        assert grab(courier, order_id, trip_id).status_code == 200
+    offered = post(merchant, order_body(KAMPPI, TOOLO, receiver_phone="+358407777777"))
+    assert operator.post("/matching/run").json()["offers"] == 1
+    assert merchant.get(f"/orders/{offered}").json()["status"] == "offered"
+    # A pending offer: the courier answers it before grabbing more.
+    another = post(merchant, order_body(TOOLO, KALLIO, receiver_phone="+358406666666"))
+    assert grab(courier, another, trip_id).status_code == 409
+
+    cancelled = courier.post(f"/trips/{trip_id}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    for order_id in (first, second, offered):
+        assert merchant.get(f"/orders/{order_id}").json()["status"] == "posted"
+    assert courier.get("/offers", params={"status": "pending"}).json() == []
+    invariants_hold(service)
