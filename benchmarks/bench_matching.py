@@ -10,10 +10,12 @@ after the other, each timed from the outside (start to exit, wall clock) with it
 memory (``wait4``):
 
 - ``crowdship match``: the command as a user runs it (``.venv/bin/crowdship match ...``);
-- ``straightforward``: reads the files with the same reader, then checks *every* pair with
-  plain vectorised NumPy (chunks of trips x all requests broadcast in float32 with a slack,
-  survivors checked exactly in float64, so it finds exactly the rule's pairs and detours),
-  and solves OR-Tools min-cost max-flow on all feasible pairs.
+- ``straightforward`` (``benchmarks/straightforward.py``): a plain NumPy + OR-Tools program
+  that loads nothing else (no numba, none of crowdship's kernels): reads the files with
+  NumPy, then checks *every* pair with vectorised NumPy (chunks of trips x all requests
+  broadcast in float32 with a slack, survivors checked exactly in float64, so it finds
+  exactly the rule's pairs and detours), and solves OR-Tools min-cost max-flow on all
+  feasible pairs.
 
 Both must reach the same optimum: the same number of matches and the same total cost in
 integer thousandths of a minute. The ratio is straightforward / crowdship, whole process;
@@ -59,7 +61,6 @@ from pathlib import Path
 import numpy as np
 
 from crowdship.core.model import Requests, Trips
-from crowdship.core.travel import TravelModel
 from crowdship.sim.scenarios import Scenario, ScenarioParams, generate_scenario, save_scenario
 
 SEED = 2026
@@ -67,6 +68,7 @@ COST_SCALE = 1000  # integer cost units per minute (crowdship.core.flow.COST_SCA
 HELSINKI_BOX = (60.08, 24.80, 60.26, 25.16)  # about 20 km x 20 km
 ROOT = Path(__file__).resolve().parent.parent
 CROWDSHIP = Path(sys.executable).parent / "crowdship"
+STRAIGHTFORWARD = Path(__file__).resolve().parent / "straightforward.py"
 
 
 @dataclass(frozen=True)
@@ -226,172 +228,6 @@ def _travel_args(family: Family, scenario: Scenario) -> list[str]:
     ]
 
 
-# ---------------------------------------------------------------- the straightforward pipeline
-
-
-def _load(directory: Path, coords: str, args: list[str]) -> tuple[Trips, Requests, TravelModel]:
-    from crowdship.tables import read_inputs
-
-    inputs = read_inputs(directory / "trips.csv", directory / "requests.csv", coords)  # type: ignore[arg-type]
-    if "--road-network" in args:
-        from crowdship.core.road import RoadNetworkTravel, bundled_extract
-
-        travel: TravelModel = RoadNetworkTravel.from_pbf(bundled_extract())
-    else:
-        from crowdship.core.travel import GreatCircleTravel, PlanarTravel
-
-        speed = float(args[args.index("--speed-kmh") + 1])
-        factor = float(args[args.index("--detour-factor") + 1])
-        model = PlanarTravel if coords == "km" else GreatCircleTravel
-        travel = model(speed_kmh=speed, detour_factor=factor)
-    return inputs.trips, inputs.requests, travel
-
-
-def _legs32(
-    travel: TravelModel, a: np.ndarray, b: np.ndarray, out: np.ndarray, tmp: np.ndarray
-) -> None:
-    """Minutes from each point of ``a`` (rows) to each of ``b`` (columns), float32, into
-    ``out`` (planar or great-circle; the road network is looked up instead)."""
-    from crowdship.core.travel import EARTH_RADIUS_KM, PlanarTravel
-
-    scale = np.float32(travel.detour_factor / travel.speed_kmh * 60.0)  # type: ignore[attr-defined]
-    if isinstance(travel, PlanarTravel):
-        np.subtract(a[:, 0:1], b[None, :, 0], out=out)
-        np.square(out, out=out)
-        np.subtract(a[:, 1:2], b[None, :, 1], out=tmp)
-        np.square(tmp, out=tmp)
-        out += tmp
-        np.sqrt(out, out=out)
-        out *= scale
-        return
-    # Haversine on radians (a: lat, lon, cos lat per row).
-    np.subtract(b[None, :, 0], a[:, 0:1], out=out)
-    out *= np.float32(0.5)
-    np.sin(out, out=out)
-    np.square(out, out=out)
-    np.subtract(b[None, :, 1], a[:, 1:2], out=tmp)
-    tmp *= np.float32(0.5)
-    np.sin(tmp, out=tmp)
-    np.square(tmp, out=tmp)
-    tmp *= a[:, 2:3]
-    tmp *= b[None, :, 2]
-    out += tmp
-    np.clip(out, 0, 1, out=out)
-    np.sqrt(out, out=out)
-    np.arcsin(out, out=out)
-    out *= np.float32(2 * EARTH_RADIUS_KM) * scale
-
-
-def _prepare32(travel: TravelModel, points: np.ndarray) -> np.ndarray:
-    from crowdship.core.travel import PlanarTravel
-
-    if isinstance(travel, PlanarTravel):
-        return points.astype(np.float32)
-    lat, lon = np.radians(points[:, 0]), np.radians(points[:, 1])
-    return np.column_stack((lat, lon, np.cos(lat))).astype(np.float32)
-
-
-def straightforward(directory: Path, coords: str, args: list[str]) -> dict[str, object]:
-    """Every pair with plain NumPy, then OR-Tools min-cost max-flow on all feasible pairs."""
-    from ortools.graph.python import min_cost_flow
-
-    from crowdship.core.feasibility import TIME_TOLERANCE, DirectTimes, evaluate
-    from crowdship.core.road import RoadNetworkTravel
-
-    start = time.perf_counter()
-    trips, requests, travel = _load(directory, coords, args)
-    read_s = time.perf_counter() - start
-    direct = DirectTimes.of(trips, requests, travel)
-    n_t, n_r = len(trips), len(requests)
-    exact = isinstance(travel, RoadNetworkTravel)  # a table lookup: float64 throughout
-    # float32 is exact to ~1e-4 min here; the slack keeps every feasible pair, and the
-    # survivors are checked again in float64 with the rule itself.
-    slack = np.float32(0.05)
-    ed_t = trips.earliest_departure.astype(np.float32)
-    la_t = (trips.latest_arrival + TIME_TOLERANCE).astype(np.float32) + slack
-    ed_r = requests.earliest_pickup.astype(np.float32)
-    d_r = direct.request.astype(np.float32)
-    la_r = (requests.latest_delivery + TIME_TOLERANCE).astype(np.float32) + slack
-    if not exact:
-        origin = _prepare32(travel, trips.origin)
-        dest = _prepare32(travel, trips.destination)
-        pickup = _prepare32(travel, requests.pickup)
-        delivery = _prepare32(travel, requests.delivery)
-    rows = max(1, (1 << 19) // max(1, n_r))  # trips per chunk: ~0.5 M pairs, 2 MB arrays
-    shape = (rows, n_r)
-    leg, tmp, when = (np.empty(shape, np.float32) for _ in range(3))
-    ok, ok2 = np.empty(shape, bool), np.empty(shape, bool)
-    found_t, found_r = [], []
-    for lo in range(0, n_t, rows):
-        hi = min(n_t, lo + rows)
-        b = hi - lo
-        lg, tp, wh, good, good2 = leg[:b], tmp[:b], when[:b], ok[:b], ok2[:b]
-        if exact:
-            lg[:] = travel.matrix(trips.origin[lo:hi], requests.pickup)
-        else:
-            _legs32(travel, origin[lo:hi], pickup, lg, tp)
-        np.add(ed_t[lo:hi, None], lg, out=wh)  # arrive at the pickup
-        np.maximum(wh, ed_r[None, :], out=wh)  # wait until it opens
-        wh += d_r[None, :]  # deliver
-        np.less_equal(wh, la_r[None, :], out=good)
-        if exact:
-            lg[:] = travel.matrix(requests.delivery, trips.destination[lo:hi]).T
-        else:
-            _legs32(travel, dest[lo:hi], delivery, lg, tp)
-        wh += lg  # reach the trip's destination
-        np.less_equal(wh, la_t[lo:hi, None], out=good2)
-        good &= good2
-        ti, ri = np.nonzero(good)  # only the survivors get index arrays
-        found_t.append(ti.astype(np.int64) + lo)
-        found_r.append(ri.astype(np.int64))
-    trip, request = np.concatenate(found_t), np.concatenate(found_r)
-    # The exact rule (float64, the travel model's own minutes) on the survivors.
-    to_pickup = travel.pairwise(trips.origin[trip], requests.pickup[request])
-    from_delivery = travel.pairwise(requests.delivery[request], trips.destination[trip])
-    feasible, detour, *_ = evaluate(
-        trips, requests, direct, trip, request, to_pickup, from_delivery
-    )
-    trip, request = trip[feasible], request[feasible]
-    cost = np.rint(np.maximum(detour[feasible], 0.0) * COST_SCALE).astype(np.int64)
-    pairs_s = time.perf_counter() - start - read_s
-    matched, total = _ortools_max_matching_min_cost(min_cost_flow, trip, request, cost)
-    seconds = time.perf_counter() - start
-    return {
-        "feasible": len(trip),
-        "matched": matched,
-        "cost": total,
-        "read_s": read_s,
-        "pairs_s": pairs_s,
-        "solve_s": seconds - read_s - pairs_s,
-    }
-
-
-def _ortools_max_matching_min_cost(
-    min_cost_flow: object, trip: np.ndarray, request: np.ndarray, cost: np.ndarray
-) -> tuple[int, int]:
-    """source -> trips -> requests -> sink, unit capacities, max flow then min cost."""
-    if len(trip) == 0:
-        return 0, 0
-    t_nodes, t_dense = np.unique(trip, return_inverse=True)
-    r_nodes, r_dense = np.unique(request, return_inverse=True)
-    n_t, n_r = len(t_nodes), len(r_nodes)
-    sink = 1 + n_t + n_r
-    tails = np.concatenate((1 + t_dense, np.zeros(n_t, np.int64), 1 + n_t + np.arange(n_r)))
-    heads = np.concatenate((1 + n_t + r_dense, 1 + np.arange(n_t), np.full(n_r, sink)))
-    costs = np.concatenate((cost, np.zeros(n_t + n_r, np.int64)))
-    flow = min_cost_flow.SimpleMinCostFlow()  # type: ignore[attr-defined]
-    flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int64), heads.astype(np.int64), np.ones(len(tails), np.int64), costs
-    )
-    supply = min(n_t, n_r)
-    flow.set_node_supply(0, supply)
-    flow.set_node_supply(sink, -supply)
-    if flow.solve_max_flow_with_min_cost() != flow.OPTIMAL:
-        raise RuntimeError("OR-Tools did not reach an optimum")
-    used = flow.flows(np.arange(len(trip), dtype=np.int64)) > 0
-    return int(used.sum()), int(cost[used].sum())
-
-
 # ---------------------------------------------------------------------------- the runners
 
 SUMMARY = re.compile(r"matched (\d+) / .*?(?:total cost \(min\)) (-?[\d.]+)", re.S)
@@ -447,7 +283,7 @@ def run_crowdship(directory: Path, args: list[str]) -> Run:
 
 
 def run_straightforward(directory: Path, coords: str, args: list[str]) -> Run:
-    command = [sys.executable, __file__, "--child", str(directory), coords, json.dumps(args)]
+    command = [sys.executable, str(STRAIGHTFORWARD), str(directory), coords, json.dumps(args)]
     wall, peak, text = _timed(command, ROOT)
     got = json.loads(text.strip().splitlines()[-1])
     return Run(
@@ -523,12 +359,7 @@ def main() -> None:
         metavar="NAME",
         help=f"families to run (default all): {', '.join(names)}",
     )
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        directory, coords, travel_args = args.child
-        print(json.dumps(straightforward(Path(directory), coords, json.loads(travel_args))))
-        return
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-matching-") as tmp:
         warm_up(Path(tmp) / "warm")
