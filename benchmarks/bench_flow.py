@@ -6,9 +6,10 @@
                                                                         # sqlite-lock
 
 A real ``crowdship serve --workers N`` (uvicorn worker processes on one port, each with its
-own pool and scheduler; the scheduler runs the matching job every 3 s) on a fresh database
-(a new schema in the PostgreSQL at CROWDSHIP_TEST_POSTGRES_URL, or a SQLite file). One
-client process (asyncio + httpx) plays many order lives at once, each as people would:
+own pool; the background jobs in the supervising process run the matching job every 3 s) on
+a fresh database (a new schema in the PostgreSQL at CROWDSHIP_TEST_POSTGRES_URL, or a SQLite
+file). One client process (asyncio + aiohttp) plays many order lives at once, each as people
+would:
 
 1. a sender posts an order (with a new receiver phone);
 2. a courier registers a trip along it;
@@ -113,10 +114,11 @@ class Server:
         return sorted(found)
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) of the worker processes now running."""
+        """CPU time (user + system) of the service now: the worker processes running and
+        the supervising one (it runs the background jobs: matching, expiry, notices)."""
         tick = os.sysconf("SC_CLK_TCK")
         total = 0.0
-        for pid in self.workers():
+        for pid in [self.process.pid, *self.workers()]:
             with contextlib.suppress(OSError):
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
@@ -710,7 +712,7 @@ class Result:
     settled: int
     fault: FaultLog | None
     recovered_s: float | None
-    server_cpu_s: float = 0.0  # the service workers' CPU time during the run
+    server_cpu_s: float = 0.0  # the service's CPU time during the run (workers and jobs)
     client_cpu_s: float = 0.0
     machine_busy: float = 0.0  # share of the machine's CPU busy during the run (all of it)
 
@@ -944,7 +946,7 @@ def report(result: Result, database: str, workers: int, concurrency: int) -> Non
         per_life = result.server_cpu_s / result.lives * 1000
         client = result.client_cpu_s / result.lives * 1000
         console.print(
-            f"CPU per complete life: service workers {per_life:.1f} ms, this client "
+            f"CPU per complete life: the service {per_life:.1f} ms, this client "
             f"{client:.1f} ms "
             f"(PostgreSQL's own not counted); per request: service "
             f"{result.server_cpu_s / len(every) * 1000:.2f} ms; the machine was "

@@ -14,8 +14,10 @@ from crowdship.cli.common import console, fail
 
 if TYPE_CHECKING:  # the service stack loads only when a service command runs
     from crowdship.service.context import ServiceContext
+    from crowdship.service.scheduler import Scheduler
     from crowdship.service.settings import Settings
 
+log = logging.getLogger("crowdship.serve")
 db_app = typer.Typer(help="The service's database: migrations.", no_args_is_help=True)
 
 
@@ -94,8 +96,9 @@ def serve_command(
             min=1,
             max=64,
             help="Service worker processes sharing the port (uvicorn restarts one that dies). "
-            "Each has its own connection pool, scheduler and rate-limit counts; matching runs "
-            "once per interval whoever runs it. Needs real time and, with --demo, --no-live.",
+            "Each has its own connection pool and rate-limit counts; the background jobs "
+            "(expiry, matching, settlement, notifications) run once, in the supervising "
+            "process. Needs real time and, with --demo, --no-live.",
         ),
     ] = 1,
     access_log: Annotated[
@@ -200,22 +203,44 @@ def serve_command(
             # command decided (the database above all).
             context.db.dispose()
             os.environ["CROWDSHIP_DATABASE_URL"] = url
-            if scheduler is not None:
-                os.environ["CROWDSHIP_SCHEDULER"] = "true" if scheduler else "false"
-            console.print(f"{workers} worker processes")
-            uvicorn.run(
-                "crowdship.web:site_from_environment",
-                factory=True,
-                workers=workers,
-                host=host,
-                port=port,
-                log_level="info",
-                access_log=access_log,
+            # The background jobs (expiry, matching, settlement, notifications) run once, in
+            # this supervising process, not in every worker: a matching batch holds its
+            # process's GIL for tens of milliseconds, and the requests of a worker running
+            # it waited that long (the p99 of bench_flow).
+            os.environ["CROWDSHIP_SCHEDULER"] = "false"
+            jobs = _background_jobs(context) if base.scheduler else None
+            console.print(
+                f"{workers} worker processes"
+                + (", background jobs in this process" if jobs is not None else "")
             )
+            try:
+                uvicorn.run(
+                    "crowdship.web:site_from_environment",
+                    factory=True,
+                    workers=workers,
+                    host=host,
+                    port=port,
+                    log_level="info",
+                    access_log=access_log,
+                )
+            finally:
+                if jobs is not None:
+                    jobs.stop()
     finally:
         if city is not None:
             city.stop()
             console.print(f"living demo: {city.tally}")
+
+
+def _background_jobs(context: ServiceContext) -> Scheduler:
+    """The scheduler, started in this process, its matcher's kernels loaded first."""
+    from crowdship.service.scheduler import Scheduler
+    from crowdship.service.workflows.matching import warm_up
+
+    log.info("matcher ready in %.2f s", warm_up(context))
+    jobs = Scheduler(context)
+    jobs.start()
+    return jobs
 
 
 def _seed_demo(context: ServiceContext) -> None:

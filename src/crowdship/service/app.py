@@ -133,12 +133,12 @@ def create_app(context: ServiceContext) -> FastAPI:
         # fight over the GIL (bench_service: 264 vs 217 posts/s, p99 101 vs 198 ms).
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = context.settings.threads
+        # Load the matcher's compiled kernels now, not in the first batch or the first
+        # grab or fitting-orders search a person waits for (they use the same kernels).
+        took = await anyio.to_thread.run_sync(warm_up, context)
+        log.info("matcher ready in %.2f s", took)
         scheduler = Scheduler(context) if context.settings.scheduler else None
         if scheduler is not None:
-            # This process will run matching batches: load the matcher's compiled kernels
-            # now, not in the first batch (or the first grab) a person waits for.
-            took = await anyio.to_thread.run_sync(warm_up, context)
-            log.info("matcher ready in %.2f s", took)
             scheduler.start()
         try:
             yield

@@ -174,7 +174,7 @@ def create_site(context: ServiceContext) -> ASGIApp:
 def site_from_environment() -> ASGIApp:
     """``create_site`` on settings read from ``CROWDSHIP_*`` variables: what each worker
     process of ``crowdship serve --workers N`` runs (uvicorn starts the workers, and each
-    builds its own database pool and scheduler)."""
+    builds its own database pool; the background jobs run in the supervising process)."""
     import logging
 
     if not logging.getLogger().handlers:
