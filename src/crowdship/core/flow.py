@@ -120,10 +120,20 @@ def sparse_max_matching_min_cost(
     # Rows with the fewest arcs first: the most constrained ones take their columns before
     # others would have to be displaced from them (about a third fewer arcs scanned).
     row_order = np.argsort(np.diff(offsets), kind="stable")
+    # The arcs laid out row by row: each search reads a row's columns and costs in one
+    # stretch of memory instead of through ``order`` (the same arcs in the same order, so
+    # the same paths; about a tenth less time on the hotspot days' small problems).
     mate, scanned = shortest_augmenting_paths(
-        offsets, order, rows, cols, cost, n_cols, big, row_order
+        offsets,
+        np.arange(len(order), dtype=np.int64),
+        rows[order],
+        cols[order],
+        cost[order],
+        n_cols,
+        big,
+        row_order,
     )
-    selected = np.sort(mate[mate >= 0])
+    selected = np.sort(order[mate[mate >= 0]])
     return FlowSolution(selected, int(cost[selected].sum()), scanned)
 
 
