@@ -340,9 +340,35 @@ class _NotPlain(Exception):
     """The fast path does not handle this file (the row-by-row reading will)."""
 
 
-def _plain_columns(path: Path) -> dict[str, list[str]]:
+# Columns the reading takes as numbers; the others it reads (ids, couriers, senders) stay
+# text, and any it does not know are left alone.
+_NUMBER_COLUMNS = frozenset(
+    f"{place}_{axis}"
+    for place in ("origin", "destination", "pickup", "delivery")
+    for axis in ("x", "y", "lat", "lon")
+) | {
+    "earliest_departure",
+    "latest_arrival",
+    "earliest_pickup",
+    "latest_delivery",
+    "announced_at",
+    "capacity",
+    "rating",
+    "size",
+    "priority",
+    "value",
+}
+_TEXT_COLUMNS = ("id", "courier", "sender", "preferred_couriers")
+
+Column = list[str] | np.ndarray
+
+
+def _plain_columns(path: Path) -> dict[str, Column]:
     """The columns of a plain CSV file (no quotes, every line with the header's number of
-    values), as lists of the raw values; raises :class:`_NotPlain` otherwise."""
+    values): the number columns as float64 arrays when NumPy's reader takes every value of
+    them (it parses a decimal as ``float`` does, in C: 0.02 s instead of 0.05 s for the
+    paper's 28,000 rows, and no per-row lists), the others as lists of the raw values; raises
+    :class:`_NotPlain` when the file is not plain."""
     if path.suffix.lower() == ".json":
         raise _NotPlain
     text = path.read_text(encoding="utf-8-sig")
@@ -355,28 +381,51 @@ def _plain_columns(path: Path) -> dict[str, list[str]]:
     width = len(header)
     if "" in header or len(set(header)) != width:
         raise _NotPlain
-    rows = [line.split(",") for line in lines[1:]]
-    if any(len(row) != width for row in rows):  # also blank lines, which csv skips
+    body = lines[1:]
+    if any(line.count(",") != width - 1 for line in body):  # also blank lines
         raise _NotPlain
-    if not rows:
+    if not body:
         return {name: [] for name in header}
-    return {
-        name: list(values) for name, values in zip(header, zip(*rows, strict=True), strict=True)
+    numbers = [k for k, name in enumerate(header) if name in _NUMBER_COLUMNS]
+    texts = [k for k, name in enumerate(header) if name in _TEXT_COLUMNS]
+    try:
+        table = np.loadtxt(
+            body, delimiter=",", usecols=numbers, dtype=np.float64, comments=None, ndmin=2
+        )
+    except ValueError:  # clock times, blanks, anything ``float`` may read differently
+        rows = [line.split(",") for line in body]
+        return {
+            name: list(values) for name, values in zip(header, zip(*rows, strict=True), strict=True)
+        }
+    columns: dict[str, Column] = {
+        header[k]: np.ascontiguousarray(table[:, j]) for j, k in enumerate(numbers)
     }
+    if texts == [0]:  # the usual case: ids first, no other text read
+        columns[header[0]] = [line[: line.find(",")] if width > 1 else line for line in body]
+    elif texts:
+        rows = [line.split(",") for line in body]
+        for k in texts:
+            columns[header[k]] = [row[k] for row in rows]
+    return columns
 
 
-def _plain_numbers(values: list[str]) -> np.ndarray:
+def _plain_numbers(values: Column) -> np.ndarray:
     """``float`` of every value (as the row-by-row reading does), all finite."""
-    out = np.fromiter(map(float, values), dtype=np.float64, count=len(values))
+    if isinstance(values, np.ndarray):
+        out = values
+    else:
+        out = np.fromiter(map(float, values), dtype=np.float64, count=len(values))
     if not np.isfinite(out).all():
         raise _NotPlain
     return out
 
 
-def _plain_optional(columns: dict[str, list[str]], name: str, n: int, default: float) -> np.ndarray:
+def _plain_optional(columns: dict[str, Column], name: str, n: int, default: float) -> np.ndarray:
     values = columns.get(name)
     if values is None:
         return np.full(n, default)
+    if isinstance(values, np.ndarray):
+        return _plain_numbers(values)
     stripped = [v.strip() for v in values]
     if all(stripped):
         return _plain_numbers(stripped)
@@ -386,8 +435,11 @@ def _plain_optional(columns: dict[str, list[str]], name: str, n: int, default: f
     return out
 
 
-def _plain_times(columns: dict[str, list[str]], name: str, n: int, default: float) -> np.ndarray:
+def _plain_times(columns: dict[str, Column], name: str, n: int, default: float) -> np.ndarray:
     """Minutes of a time column: numbers, or ``HH:MM[:SS]`` (date-times are not plain)."""
+    column = columns.get(name)
+    if isinstance(column, np.ndarray):
+        return _plain_numbers(column)
     values = [v.strip() for v in columns[name]] if name in columns else [""] * n
     out = np.full(n, default)
     given = [k for k, v in enumerate(values) if v] if not all(values) else range(n)
@@ -403,14 +455,16 @@ def _plain_times(columns: dict[str, list[str]], name: str, n: int, default: floa
     return out
 
 
-def _plain_ids(values: list[str]) -> list[str]:
+def _plain_ids(values: Column) -> list[str]:
+    if isinstance(values, np.ndarray):  # an id column is text, never read as numbers
+        raise _NotPlain
     ids = [v.strip() for v in values]
     if not all(ids) or len(set(ids)) != len(ids):
         raise _NotPlain
     return ids
 
 
-def _plain_points(columns: dict[str, list[str]], prefix: str, coords: Coords) -> np.ndarray:
+def _plain_points(columns: dict[str, Column], prefix: str, coords: Coords) -> np.ndarray:
     if coords == "latlon":
         lat = _plain_numbers(columns[f"{prefix}_lat"])
         lon = _plain_numbers(columns[f"{prefix}_lon"])
@@ -448,7 +502,8 @@ def _read_inputs_fast(trips_path: Path, requests_path: Path, coords: Coords) -> 
             (r, "earliest_pickup"),
             (r, "latest_delivery"),
         ):
-            if not all(v.strip() for v in table[name]):
+            column = table[name]
+            if not isinstance(column, np.ndarray) and not all(v.strip() for v in column):
                 raise _NotPlain
         if (arrival < departure).any() or (latest < earliest).any() or (earliest < announced).any():
             raise _NotPlain
