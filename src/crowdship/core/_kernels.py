@@ -423,11 +423,85 @@ def _chord_rule(
     )
 
 
+@njit(cache=True, inline="always")
+def _arc_above(chord: float, earth_radius_km: float) -> float:
+    """A length never below the great-circle arc (nor below its haversine value as
+    computed) whose chord is ``chord`` km: arc = 2R asin(c / 2R) <= c (1 + x^2 / 5) with
+    x = c / 2R <= 1/2 (asin(x) / x = 1 + x^2/6 + 3x^4/40 + ...), pi/2 c past that; the
+    relative 1e-9 and the absolute 1 micrometre cover rounding in either formula (about
+    1e-12 km at the earth's radius)."""
+    x = chord / (2 * earth_radius_km)
+    factor = 1 + x * x / 5 if x <= 0.5 else np.pi / 2
+    return chord * factor * (1 + 1e-9) + 1e-9
+
+
+@njit(cache=True, inline="always")
+def _chord_bounds(
+    row: int,
+    o: np.ndarray,  # (3,) the trip's embedded origin and destination, km
+    d: np.ndarray,
+    leave: float,
+    arrive_by: float,
+    direct: float,
+    detour_by: float,
+    pickup_x: np.ndarray,
+    pickup_y: np.ndarray,
+    pickup_z: np.ndarray,
+    delivery_x: np.ndarray,
+    delivery_y: np.ndarray,
+    delivery_z: np.ndarray,
+    earliest_pickup: np.ndarray,
+    latest_delivery: np.ndarray,
+    direct_request: np.ndarray,
+    rate: float,
+    tolerance: float,
+    earth_radius_km: float,
+    sphere_scale: float,
+) -> tuple[np.int64, np.int64]:
+    """The rule twice: with the chords as the joining legs (lower bounds: 0 only where the
+    pair is infeasible), and with legs never shorter than the haversine legs
+    (:func:`_arc_above`: 1 only where the pair is feasible with the true legs, since every
+    step of the rule is monotone in the legs, in floating point too)."""
+    vx = o[0] - pickup_x[row]
+    vy = o[1] - pickup_y[row]
+    vz = o[2] - pickup_z[row]
+    chord_in = np.sqrt(vx * vx + vy * vy + vz * vz)
+    wx = delivery_x[row] - d[0]
+    wy = delivery_y[row] - d[1]
+    wz = delivery_z[row] - d[2]
+    chord_out = np.sqrt(wx * wx + wy * wy + wz * wz)
+    own = direct_request[row]
+    opens = earliest_pickup[row]
+    closes = latest_delivery[row] + tolerance
+    to_pickup = chord_in * rate
+    from_delivery = chord_out * rate
+    detour = to_pickup + own + from_delivery - direct
+    at_pickup = leave + to_pickup
+    delivery = (at_pickup if at_pickup > opens else opens) + own
+    low = (
+        np.int64(delivery <= closes)
+        * np.int64(delivery + from_delivery <= arrive_by)
+        * np.int64(detour <= detour_by)
+    )
+    to_pickup = _arc_above(chord_in, earth_radius_km) * sphere_scale
+    from_delivery = _arc_above(chord_out, earth_radius_km) * sphere_scale
+    detour = to_pickup + own + from_delivery - direct
+    at_pickup = leave + to_pickup
+    delivery = (at_pickup if at_pickup > opens else opens) + own
+    high = (
+        np.int64(delivery <= closes)
+        * np.int64(delivery + from_delivery <= arrive_by)
+        * np.int64(detour <= detour_by)
+    )
+    return low, low * high
+
+
 @njit(cache=True, parallel=True, fastmath=False)
 def sphere_pairs(
-    fill: bool,  # False: count each trip's candidates; True: write its pairs at ``offsets``
-    offsets: np.ndarray,  # (n_trips + 1,): where each trip's candidates' slots start (fill)
-    counts: np.ndarray,  # (n_trips,): candidates (counting) or pairs written (fill)
+    fill: bool,  # False: count each trip's pairs; True: write its pairs at ``offsets``
+    offsets: np.ndarray,  # (n_trips + 1,): where each trip's slots start (fill)
+    counts: np.ndarray,  # (n_trips,): pairs (counting; an upper bound) or pairs written (fill)
+    candidates: np.ndarray,  # (n_trips,): rows the chord rule keeps (counting)
     e_origin: np.ndarray,  # (n_trips, 3) embedded trip origins (points on the sphere, km)
     e_dest: np.ndarray,
     centre: np.ndarray,
@@ -465,12 +539,16 @@ def sphere_pairs(
     out_request: np.ndarray,
     out_detour: np.ndarray,  # clipped at 0
 ) -> None:
-    """Great-circle pairs in two passes over the rows under each trip's shadow: counting
-    the rows the chord rule keeps (a vectorised loop), then, for those rows only, the exact
-    rule with haversine legs (:func:`haversine_minutes`, the travel model's formula), each
-    pair written once at ``offsets`` (a trip's slots may end unused: ``counts`` says how
-    many it wrote). The haversine legs are computed once per candidate, where the marking
-    kernel computed them twice."""
+    """Great-circle pairs in two passes over the rows under each trip's shadow.
+
+    Counting (a vectorised loop): each row's rule with the chords as legs (lower bounds)
+    and with legs just above the arcs (:func:`_chord_bounds`); a row the first keeps and
+    the second does not (few: the two differ by about 1e-6 of the legs in a city) gets the
+    exact rule with haversine legs, so the count is each trip's number of pairs. Writing:
+    for the rows the chord rule keeps, the exact rule with haversine legs
+    (:func:`haversine_minutes`, the travel model's formula), each pair written once at
+    ``offsets``. The haversine legs are computed once per candidate, and the trips' slots
+    come out full (``counts`` says how many each wrote; a gap would need closing up)."""
     n_trips = e_origin.shape[0]
     dx, dy = grid_dims[0], grid_dims[1]
     longest = 0
@@ -490,6 +568,7 @@ def sphere_pairs(
         direct = direct_trip[t]
         detour_by = allowed_detour[t] + tolerance
         found = np.int64(0)
+        near = np.int64(0)
         write = offsets[t] if fill else 0
         holds = np.empty(longest if fill else 0, dtype=np.int64)
         for px in range(x0, x1 + 1):
@@ -505,13 +584,45 @@ def sphere_pairs(
                         False,
                     )  # fmt: skip
                     if not fill:
+                        kept = np.int64(0)
+                        sure = np.int64(0)
                         for row in range(first, last):
-                            found += _chord_rule(
+                            low, high = _chord_bounds(
                                 row, o, d, leave, arrive_by, direct, detour_by, pickup_x,
                                 pickup_y, pickup_z, delivery_x, delivery_y, delivery_z,
                                 earliest_pickup, latest_delivery, direct_request, rate,
-                                tolerance,
+                                tolerance, earth_radius_km, sphere_scale,
                             )  # fmt: skip
+                            kept += low
+                            sure += high
+                        near += kept
+                        found += sure
+                        if kept == sure:
+                            continue
+                        for row in range(first, last):  # the few the bounds leave open
+                            low, high = _chord_bounds(
+                                row, o, d, leave, arrive_by, direct, detour_by, pickup_x,
+                                pickup_y, pickup_z, delivery_x, delivery_y, delivery_z,
+                                earliest_pickup, latest_delivery, direct_request, rate,
+                                tolerance, earth_radius_km, sphere_scale,
+                            )  # fmt: skip
+                            if low == 0 or high == 1:
+                                continue
+                            to_pickup = haversine_minutes(
+                                ll_origin, t, ll_pickup, row, earth_radius_km, sphere_scale
+                            )
+                            from_delivery = haversine_minutes(
+                                ll_delivery, row, ll_dest, t, earth_radius_km, sphere_scale
+                            )
+                            detour = to_pickup + direct_request[row] + from_delivery - direct
+                            pickup = max(leave + to_pickup, earliest_pickup[row])
+                            delivery = pickup + direct_request[row]
+                            if (
+                                delivery <= latest_delivery[row] + tolerance
+                                and delivery + from_delivery <= latest_arrival[t] + tolerance
+                                and detour <= allowed_detour[t] + tolerance
+                            ):
+                                found += 1
                         continue
                     for i in range(last - first):
                         holds[i] = _chord_rule(
@@ -543,6 +654,8 @@ def sphere_pairs(
                         out_detour[write] = max(detour, 0.0)
                         write += 1
         counts[t] = found if not fill else write - offsets[t]
+        if not fill:
+            candidates[t] = near
 
 
 @njit(cache=True, parallel=True)

@@ -408,9 +408,12 @@ def _sphere_pairs(
     ny: int,
     rate: float,
 ) -> FeasiblePairs:
-    """Great-circle travel: :func:`sphere_pairs` counts the rows the chord rule keeps,
-    checks them with haversine legs once, writing each pair in the trip's slots, and the
-    used slots are then closed up (:func:`compact_pairs`)."""
+    """Great-circle travel: :func:`sphere_pairs` counts each trip's pairs (the chord rule,
+    the rule with legs just above the arcs, and haversine legs only where those two
+    disagree), then checks the rows the chord rule keeps with haversine legs once, writing
+    each pair in the trip's slots. The slots come out full; were any left unused, they
+    would be closed up (:func:`compact_pairs`). Not closing them up saved the copy of every
+    pair (6.8 M on the lat/lon day: 0.06 to 0.19 s, in fresh memory)."""
     n_trips = len(trips)
     _, ll_origin, ll_dest, ll_pickup, ll_delivery, earth_km, scale = _sphere_args(
         travel, trips, requests, request_id
@@ -426,6 +429,7 @@ def _sphere_pairs(
             fill,
             offsets,
             counts,
+            candidates,
             e_origin,
             e_dest,
             centre,
@@ -465,22 +469,24 @@ def _sphere_pairs(
         )
 
     counts = np.zeros(n_trips, dtype=np.int64)
+    candidates = np.zeros(n_trips, dtype=np.int64)
     offsets = np.zeros(n_trips + 1, dtype=np.int64)
     none = np.zeros(0, np.int64)
     run(False, offsets, counts, FeasiblePairs(none, none, np.zeros(0), 0))
     np.cumsum(counts, out=offsets[1:])
     slots = int(offsets[-1])
+    near = int(candidates.sum())  # the rows that reach the exact check
     written = FeasiblePairs(
-        np.empty(slots, np.int64), np.empty(slots, np.int64), np.empty(slots), slots
+        np.empty(slots, np.int64), np.empty(slots, np.int64), np.empty(slots), near
     )
     run(True, offsets, counts, written)
     starts = np.zeros(n_trips + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
     total = int(starts[-1])
-    if total == slots:  # every candidate was a pair: no gaps
+    if total == slots:  # every slot holds a pair: no gaps
         return written
     found = FeasiblePairs(
-        np.empty(total, np.int64), np.empty(total, np.int64), np.empty(total), slots
+        np.empty(total, np.int64), np.empty(total, np.int64), np.empty(total), near
     )
     compact_pairs(
         offsets,
