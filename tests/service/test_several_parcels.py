@@ -311,3 +311,34 @@ def test_cancelling_a_trip_gives_back_every_order_and_its_pending_offer(service:
         assert merchant.get(f"/orders/{order_id}").json()["status"] == "posted"
     assert courier.get("/offers", params={"status": "pending"}).json() == []
     invariants_hold(service)
+
+
+def test_a_batch_matches_trips_that_carry_orders_and_empty_ones_together(service: Service) -> None:
+    """An order that only the loaded trip can carry goes to it; the one an empty trip can
+    carry goes there: both are served (the most matches), each on a route that fits."""
+    merchant, operator = service.party("merchant"), service.party("operator")
+    loaded_courier, east_courier = service.party("courier"), service.party("courier")
+    loaded = new_trip(loaded_courier, 2, origin=KAMPPI, destination=KALLIO, arrive=240)
+    carried = post(merchant, order_body(TOOLO, PUNAVUORI))
+    assert grab(loaded_courier, carried, loaded).status_code == 200
+    east = new_trip(east_courier, 1, origin=ITAKESKUS, destination=HERTTONIEMI, arrive=70)
+    both = post(merchant, order_body(ITAKESKUS, HERTTONIEMI, receiver_phone="+358408888888"))
+    west_only = post(merchant, order_body(PUNAVUORI, KALLIO, receiver_phone="+358407777777"))
+    fitting = east_courier.get(f"/trips/{east}/fitting-orders").json()
+    assert {f["order"]["id"] for f in fitting} == {both}
+    fitting = loaded_courier.get(f"/trips/{loaded}/fitting-orders").json()
+    assert {f["order"]["id"] for f in fitting} == {both, west_only}
+
+    assert operator.post("/matching/run").json()["offers"] == 2
+    offered = {
+        (o["trip_id"], o["order_id"])
+        for party in (loaded_courier, east_courier)
+        for o in party.get("/offers", params={"status": "pending"}).json()
+    }
+    assert offered == {(loaded, west_only), (east, both)}
+    for party in (loaded_courier, east_courier):
+        offer = party.get("/offers", params={"status": "pending"}).json()[0]
+        assert party.post(f"/offers/{offer['id']}/accept").status_code == 200
+    route = checked_route(loaded_courier, merchant, loaded)
+    assert sorted(route["order_ids"]) == [carried, west_only]
+    invariants_hold(service)
