@@ -258,6 +258,8 @@ def _fits_route(
     """409 naming the reason (capacity, or the bound the route breaks) when the trip
     carries orders and its whole route, planned again with this one, does not keep the
     rule. The trip's row is locked by the caller, so nothing joins it meanwhile."""
+    if trip.status == TripStatus.OPEN:
+        return  # an open trip carries nothing: the pair's own rule is the route's
     on_trip = orders.on_trips(session, [trip.id])
     if not routing.carried(on_trip):
         return  # the pair's own rule, checked where the pair was found, is the route's
@@ -277,11 +279,8 @@ def release_trip(session: Session, trip_id: int | None, action: TripAction, now:
     from what remains whenever it is asked for, and nothing else changes. When the last
     one goes, the trip is open again (it left before pickup: the trip may take others
     until it departs) or completed (it was handed over, or given up after pickup)."""
-    if trip_id is None:
-        return
-    if routing.carried(orders.on_trips(session, [trip_id])):
-        return
-    trips.transition(session, trip_id, action, now)
+    if trip_id is not None:
+        trips.transition_if_empty(session, trip_id, action, now)
 
 
 class MustStay(Conflict):

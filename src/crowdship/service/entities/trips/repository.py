@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from crowdship.service.entities.orders.lifecycle import OrderStatus
+from crowdship.service.entities.orders.models import Order
 from crowdship.service.entities.trips.lifecycle import TRANSITIONS, TripAction
 from crowdship.service.entities.trips.models import Trip, TripStatus
 
@@ -65,6 +67,23 @@ def free(session: Session, now: datetime, couriers: Select[Any], busy: Select[An
         .order_by(Trip.id)
     )
     return list(session.scalars(query))
+
+
+def transition_if_empty(session: Session, trip_id: int, action: TripAction, now: datetime) -> bool:
+    """``transition``, only if the trip carries no order now (accepted or picked up): the
+    same one UPDATE, guarded by the orders' rows as this transaction sees them."""
+    sources, to = TRANSITIONS[action]
+    carrying = exists().where(
+        Order.trip_id == Trip.id,
+        Order.status.in_((OrderStatus.ACCEPTED, OrderStatus.PICKED_UP)),
+    )
+    result = session.execute(
+        update(Trip)
+        .where(Trip.id == trip_id, Trip.status.in_(sources), ~carrying)
+        .values(status=to, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def taking(session: Session, now: datetime, couriers: Select[Any], busy: Select[Any]) -> list[Trip]:
