@@ -350,9 +350,12 @@ def _send_offers(
     # holding an order it offers and a grab of that order holding its own trip waited for
     # each other (PostgreSQL found such deadlocks under load in bench_flow).
     trip_ids = {p.trip_id for p in proposals}
-    still_open = trips.lock_taking(session, trip_ids) - offers.busy_among(session, trip_ids)
+    status_of = trips.lock_taking(session, trip_ids)
+    still_open = set(status_of) - offers.busy_among(session, trip_ids)
+    # An open trip carries nothing; only the assigned ones' orders need reading.
     carrying: dict[int, list[Order]] = {}
-    for order in orders.on_trips(session, still_open):
+    assigned = {t for t in still_open if status_of[t] == TripStatus.ASSIGNED}
+    for order in orders.on_trips(session, assigned):
         assert order.trip_id is not None
         carrying.setdefault(order.trip_id, []).append(order)
     still_posted = orders.lock_posted(session, (p.order_id for p in proposals))

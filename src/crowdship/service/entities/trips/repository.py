@@ -106,15 +106,15 @@ def taking(session: Session, now: datetime, couriers: Select[Any], busy: Select[
     return list(session.scalars(query))
 
 
-def lock_taking(session: Session, trip_ids: set[int]) -> set[int]:
-    """Which of these trips may still take an order (open or assigned), locked for the
-    rest of the transaction."""
+def lock_taking(session: Session, trip_ids: set[int]) -> dict[int, TripStatus]:
+    """Which of these trips may still take an order (open or assigned), with their status,
+    locked for the rest of the transaction."""
     query = (
-        select(Trip.id)
+        select(Trip.id, Trip.status)
         .where(Trip.id.in_(trip_ids), Trip.status.in_((TripStatus.OPEN, TripStatus.ASSIGNED)))
         .with_for_update()
     )
-    return set(session.scalars(query))
+    return {trip_id: status for trip_id, status in session.execute(query)}
 
 
 def courier_of(session: Session, trip_ids: set[int]) -> dict[int, int]:
