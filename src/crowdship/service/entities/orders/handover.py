@@ -29,16 +29,17 @@ DELIVERY = "delivery"
 def issue_pickup_code(
     session: Session, context: ServiceContext, order_id: int, now: datetime
 ) -> str:
+    columns, code = new_pickup_code(context, order_id)
+    repository.set_fields(session, order_id, now, **columns)
+    return code
+
+
+def new_pickup_code(context: ServiceContext, order_id: int) -> tuple[dict[str, Any], str]:
+    """A new pickup code: the columns to store (the caller writes them, e.g. in the
+    acceptance's own UPDATE) and the code, shown to the courier."""
     code = new_code()
     key = context.settings.signing_key
-    repository.set_fields(
-        session,
-        order_id,
-        now,
-        pickup_code_hash=hash_code(code, PICKUP, order_id, key),
-        pickup_attempts=0,
-    )
-    return code
+    return {"pickup_code_hash": hash_code(code, PICKUP, order_id, key), "pickup_attempts": 0}, code
 
 
 def send_delivery_code(

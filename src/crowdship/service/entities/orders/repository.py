@@ -88,16 +88,34 @@ def transition_order(
     expected one (no second read), and the row comes back from the UPDATE itself
     (``RETURNING``) into ``order``, so the caller needs no reload either. Two round trips
     fewer on the hot paths (pickup, delivery)."""
-    current = order.status
-    guarded = _guarded_update(order.id, action, current, now, values).returning(Order)
+    return transition_from(
+        session, order.id, order.status, action, actor_id, now, note, concerns, **values
+    )
+
+
+def transition_from(
+    session: Session,
+    order_id: int,
+    expected: OrderStatus,
+    action: Action,
+    actor_id: int | None,
+    now: datetime,
+    note: str = "",
+    concerns: int | None = None,
+    **values: Any,
+) -> Order:
+    """``transition`` when the caller knows the state the order must be in (``expected``,
+    e.g. offered while its offer was pending): the guarded UPDATE alone decides, and returns
+    the row. If the order is in another state, 409 with the state it is in."""
+    guarded = _guarded_update(order_id, action, expected, now, values).returning(Order)
     fresh = session.execute(
         guarded, execution_options={"populate_existing": True}
     ).scalar_one_or_none()
     if fresh is None:
-        _changed_meanwhile(session, order.id, action)
-    new = target(action, current)
+        _changed_meanwhile(session, order_id, action)
+    new = target(action, expected)
     _record_transition(
-        session, order.id, action, actor_id, now, current, new, note, concerns, values
+        session, order_id, action, actor_id, now, expected, new, note, concerns, values
     )
     return cast(Order, fresh)
 
