@@ -83,12 +83,15 @@ def accept(
         )
     if not offers.transition(session, offer_id, OfferAction.ACCEPT, now):
         raise Conflict(f"offer {offer_id} is {offer.status.value}", status=offer.status.value)
-    trip = trips.get(session, offer.trip_id, for_update=True)
-    if trip is None or trip.status not in TAKING:
-        raise Conflict(f"trip {offer.trip_id} is no longer open", status=offer.status.value)
-    _fits_route(session, context, trip, offer.order_id, now)
-    if not trips.transition(session, offer.trip_id, TripAction.ASSIGN, now):
-        raise Conflict(f"trip {offer.trip_id} is no longer open", status=offer.status.value)
+    # A trip that carries nothing takes the order in one guarded UPDATE (the offer's pair
+    # was checked by the batch); one that carries orders has its whole route checked again.
+    if not trips.transition_if_empty(session, offer.trip_id, TripAction.ASSIGN, now):
+        trip = trips.get(session, offer.trip_id, for_update=True)
+        if trip is None or trip.status not in TAKING:
+            raise Conflict(f"trip {offer.trip_id} is no longer open", status=offer.status.value)
+        _fits_route(session, context, trip, offer.order_id, now)
+        if not trips.transition(session, offer.trip_id, TripAction.ASSIGN, now):
+            raise Conflict(f"trip {offer.trip_id} is no longer open", status=offer.status.value)
     orders.transition(
         session,
         offer.order_id,
