@@ -92,18 +92,22 @@ def accept(
         _fits_route(session, context, trip, offer.order_id, now)
         if not trips.transition(session, offer.trip_id, TripAction.ASSIGN, now):
             raise Conflict(f"trip {offer.trip_id} is no longer open", status=offer.status.value)
-    orders.transition(
+    # One UPDATE from the state a pending offer keeps its order in, with the pickup code,
+    # returning the row (no read before, no reload after).
+    code_columns, code = handover.new_pickup_code(context, offer.order_id)
+    order = orders.transition_from(
         session,
         offer.order_id,
+        OrderStatus.OFFERED,
         Action.ACCEPT,
         actor.id,
         now,
         trip_id=offer.trip_id,
         courier_id=actor.id,
         accepted_at=now,
+        **code_columns,
     )
-    code = handover.issue_pickup_code(session, context, offer.order_id, now)
-    return order_access.fresh(session, offer.order_id), code
+    return order, code
 
 
 def reject(
@@ -236,18 +240,19 @@ def grab(
     _fits_route(session, context, trip, order_id, now, order)
     if not trips.transition(session, trip_id, TripAction.ASSIGN, now):
         raise Conflict(f"trip {trip_id} changed meanwhile", status=trip.status.value)
-    orders.transition(
+    code_columns, code = handover.new_pickup_code(context, order_id)
+    order = orders.transition_order(
         session,
-        order_id,
+        order,
         Action.GRAB,
         actor.id,
         now,
         trip_id=trip_id,
         courier_id=actor.id,
         accepted_at=now,
+        **code_columns,
     )
-    code = handover.issue_pickup_code(session, context, order_id, now)
-    return order_access.fresh(session, order_id), code
+    return order, code
 
 
 def _fits_route(
