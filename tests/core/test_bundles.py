@@ -17,6 +17,7 @@ from crowdship.core.feasibility import DirectTimes, Limits, feasible_pairs
 from crowdship.core.matcher import match
 from crowdship.core.model import ModelError, Requests, Trips
 from crowdship.core.policies import AcceptanceAware, MinCost
+from crowdship.core.response import LogitResponse
 from crowdship.core.routes import route_problems
 from crowdship.core.travel import PlanarTravel
 
@@ -344,3 +345,123 @@ def test_capacity_zero_is_refused_by_the_model():
     """A trip of capacity 0 never reaches the matcher."""
     with pytest.raises(ModelError, match="capacity must be >= 1"):
         Trips.from_columns(["t"], [(0, 0)], [(1, 1)], [0.0], [10.0], capacity=[0])
+
+
+# Column generation (method="price") against listing every bundle (method="enumerate").
+
+
+def enumerated_and_priced(trips, requests, **kwargs):
+    listed = match_routes(trips, requests, MINUTE_PER_KM, method="enumerate", **kwargs)
+    priced = match_routes(trips, requests, MINUTE_PER_KM, method="price", **kwargs)
+    if int(trips.capacity.max()) > 1:  # else both are today's matcher
+        assert priced.solve.method == "price" and listed.solve.method == "enumerate"
+    return listed, priced
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 100_000), n_trips=st.integers(1, 6), n_requests=st.integers(1, 12))
+def test_priced_max_matches_equals_every_bundle_listed(seed, n_trips, n_requests):
+    """The most served, then the least detour: pricing reaches the optimum that listing
+    every bundle and packing them all proves, and proves it too; every route is valid."""
+    trips, requests = instance(seed, n_trips, n_requests, capacities=(1, 2, 3))
+    listed, priced = enumerated_and_priced(trips, requests)
+    assert listed.solve.exact and priced.solve.exact
+    assert priced.matched == listed.matched
+    assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
+    check_every_route(priced, trips, requests)
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 100_000), n_trips=st.integers(1, 3), n_requests=st.integers(1, 4))
+def test_priced_equals_brute_force(seed, n_trips, n_requests):
+    """Pricing against trying every assignment and every stop order."""
+    trips, requests = instance(seed, n_trips, n_requests)
+    result = match_routes(trips, requests, MINUTE_PER_KM, method="price")
+    served, minus_detour = brute_force(
+        trips, requests, lambda t, members, detour: (len(members), -detour)
+    )
+    assert result.matched == served
+    assert result.assignment.total_detour == pytest.approx(-minus_detour, abs=1e-2)
+    assert result.solve.exact
+    check_every_route(result, trips, requests)
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 100_000), n_trips=st.integers(1, 5), n_requests=st.integers(1, 10))
+def test_priced_other_policies_equal_every_bundle_listed(seed, n_trips, n_requests):
+    """min-cost and acceptance-aware (paper and logit responses) reach the same optimum
+    both ways."""
+    trips, requests = instance(seed, n_trips, n_requests, capacities=(2, 3))
+    for policy in (MinCost(), AcceptanceAware(), AcceptanceAware(LogitResponse(1.0, 0.3))):
+        listed, priced = enumerated_and_priced(trips, requests, policy=policy)
+        assert priced.solve.exact
+        assert priced.stats.objective == pytest.approx(listed.stats.objective, abs=1e-5)
+        check_every_route(priced, trips, requests)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_priced_on_busier_days_with_costs_limits_and_exclusions(seed):
+    """A rating term, a detour limit and an excluded pair: the same optimum both ways, on
+    days with many bundles per trip (the LP is not always integral there, so the proof
+    may need the reduced-cost completion)."""
+    trips, requests = instance(seed, 12, 30, capacities=(2, 3))
+    cost = CostFunction.weighted(rating=2.0, priority=0.5)
+    limits = Limits(max_detour_min=12.0)
+    first = match_routes(trips, requests, MINUTE_PER_KM)
+    banned = [(str(first.assignment.trip_ids[0]), str(first.assignment.request_ids[0]))]
+    listed, priced = enumerated_and_priced(
+        trips, requests, cost=cost, limits=limits, exclude=banned
+    )
+    assert priced.solve.exact
+    assert priced.matched == listed.matched
+    assert priced.assignment.total_cost == pytest.approx(listed.assignment.total_cost, abs=1e-2)
+    check_every_route(priced, trips, requests, limits)
+    pairs = set(
+        zip(
+            priced.assignment.trip_ids.tolist(), priced.assignment.request_ids.tolist(), strict=True
+        )
+    )
+    assert banned[0] not in pairs
+
+
+def test_priced_within_a_gap_says_so():
+    """Asked for a gap only, the answer is within it, proven against the LP bound over
+    every bundle, and no better than the proven optimum."""
+    trips, requests = instance(4, 20, 50, capacities=(2, 3))
+    exact = match_routes(trips, requests, MINUTE_PER_KM, method="price")
+    loose = match_routes(trips, requests, MINUTE_PER_KM, method="price", gap=0.05)
+    assert exact.solve.exact
+    assert loose.solve.gap <= 0.05
+    assert loose.matched <= exact.matched
+    if loose.matched == exact.matched:
+        assert loose.assignment.total_detour >= exact.assignment.total_detour - 1e-6
+    check_every_route(loose, trips, requests)
+
+
+def test_pricing_falls_back_to_listing_where_it_does_not_apply():
+    """Bundles of four, or a per-trip cap, are listed; asking to price them is refused."""
+    trips, requests = instance(7, 6, 12, capacities=(4,))
+    auto = match_routes(trips, requests, MINUTE_PER_KM)
+    assert auto.solve.method == "enumerate"
+    with pytest.raises(ModelError, match="bundles of more than 3 requests"):
+        match_routes(trips, requests, MINUTE_PER_KM, method="price")
+    three = match_routes(trips, requests, MINUTE_PER_KM, max_bundle=3)
+    assert three.solve.method == "price"
+    capped = match_routes(trips, requests, MINUTE_PER_KM, max_bundle=3, bundles_per_trip=2)
+    assert capped.solve.method == "enumerate"
+    with pytest.raises(ValueError, match="method must be"):
+        match_routes(trips, requests, MINUTE_PER_KM, method="guess")
+
+
+def test_the_kernel_legs_are_the_travel_models():
+    """The pricing kernel's legs equal the travel models' own (planar and great-circle)."""
+    from crowdship.core.colgen import _leg
+    from crowdship.core.travel import GreatCircleTravel
+
+    rng = np.random.default_rng(3)
+    a = np.column_stack((rng.uniform(59, 61, 50), rng.uniform(23, 26, 50)))
+    b = np.column_stack((rng.uniform(59, 61, 50), rng.uniform(23, 26, 50)))
+    for kind, travel in ((0, MINUTE_PER_KM), (1, GreatCircleTravel())):
+        expected = travel.pairwise(a, b)
+        got = [_leg(kind, travel._scale(), *a[k], *b[k]) for k in range(50)]
+        assert np.allclose(got, expected, rtol=1e-12, atol=1e-9)

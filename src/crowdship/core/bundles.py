@@ -324,6 +324,10 @@ class SolveStats:
     solver: str
     status: str
     complete: bool = True  # every feasible bundle took part (no per-trip cap was hit)
+    method: str = "enumerate"  # "enumerate" (every bundle listed) or "price" (generated)
+    rounds: int = 0  # column generation: LP solves
+    routed: int = 0  # column generation: bundles whose route was searched
+    completed: int = 0  # column generation: bundles added to prove the integer optimum
 
     @property
     def exact(self) -> bool:
@@ -380,6 +384,8 @@ def match_routes(
     exclude: Iterable[tuple[str, str]] = (),
     max_bundle: int = MAX_BUNDLE,
     bundles_per_trip: int | None = None,
+    method: str = "auto",
+    gap: float = 0.0,
 ) -> RouteMatchResult:
     """Match requests to trips, several per trip where capacity allows, exactly.
 
@@ -389,6 +395,14 @@ def match_routes(
     ``max-matches`` gets what is left) if given. A request larger than every trip's
     capacity is never matched (as today). ``bundles_per_trip`` caps each trip's bundles of
     each size (see :func:`enumerate_bundles`); without it the answer is exact.
+
+    ``method``: ``"enumerate"`` lists every feasible bundle and packs them all;
+    ``"price"`` generates them on the LP's duals (:mod:`crowdship.core.colgen`), exact over
+    every feasible bundle as well, and much faster on busy days; ``"auto"`` (default)
+    prices where that applies (see :func:`crowdship.core.colgen.unsupported`) and no
+    per-trip cap is asked, and enumerates otherwise. ``gap`` (priced only): stop once the
+    packing is proven within this relative gap of the optimum over every bundle (0: prove
+    the optimum).
     """
     travel_model: TravelModel = travel if travel is not None else GreatCircleTravel()
     cost_function = cost if cost is not None else CostFunction()
@@ -401,6 +415,23 @@ def match_routes(
         return _from_plain(plain, trips, requests, travel_model)
     if not isinstance(chosen, MaxMatches | MinCost | AcceptanceAware):
         raise ModelError(f"policy {chosen.name} does not support trips with capacity > 1 yet")
+    if not 0 <= gap < 1:
+        raise ValueError(f"gap must be in [0, 1), got {gap}")
+    if method not in ("auto", "enumerate", "price"):
+        raise ValueError(f"method must be auto, enumerate or price, got {method!r}")
+    if not 1 <= max_bundle <= MAX_BUNDLE:
+        raise ValueError(
+            f"max bundle must be between 1 and {MAX_BUNDLE} requests, got {max_bundle}"
+        )
+    from crowdship.core import colgen
+
+    why = colgen.unsupported(trips, travel_model, cost_function, chosen, max_bundle)
+    if method == "price" and (why is not None or bundles_per_trip is not None):
+        raise ModelError(
+            "column generation does not apply here: "
+            + (why if why is not None else "bundles per trip caps the listed bundles")
+        )
+    priced = method == "price" or (method == "auto" and why is None and bundles_per_trip is None)
 
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -417,6 +448,21 @@ def match_routes(
     pairs = pairs.select(requests.size[pairs.request] <= trips.capacity[pairs.trip])
     pairs = _drop_excluded(pairs, trips, requests, exclude)
     lap("pairs")
+    if priced:
+        return _match_priced(
+            trips,
+            requests,
+            travel_model,
+            pairs,
+            direct,
+            limits,
+            cost_function,
+            chosen,
+            max_bundle,
+            time_limit,
+            gap,
+            timings,
+        )
     bundles = enumerate_bundles(
         trips, requests, travel_model, pairs, direct, limits, max_bundle, bundles_per_trip
     )
@@ -441,6 +487,122 @@ def match_routes(
         trips, requests, travel_model, bundles, packing, bundle_cost, chosen, timings
     )
     lap("routes")
+    return result
+
+
+def _match_priced(
+    trips: Trips,
+    requests: Requests,
+    travel: TravelModel,
+    pairs: FeasiblePairs,
+    direct: DirectTimes,
+    limits: Limits,
+    cost_function: CostFunction,
+    policy: MatchingPolicy,
+    max_bundle: int,
+    time_limit: float | None,
+    gap: float,
+    timings: dict[str, float],
+) -> RouteMatchResult:
+    """The packing by column generation (:mod:`crowdship.core.colgen`), its proof in the
+    same terms as the listed packing's (:class:`SolveStats`)."""
+    from crowdship.core import colgen
+
+    found = colgen.solve(
+        trips,
+        requests,
+        travel,
+        pairs,
+        direct,
+        limits,
+        cost_function,
+        policy,
+        max_bundle,
+        time_limit,
+        gap,
+    )
+    for phase, seconds in found.timings.items():
+        timings[phase] = timings.get(phase, 0.0) + seconds
+    clock = time.perf_counter()
+    bundles = Bundles(
+        trip=found.trip,
+        size=found.size,
+        members=found.members,
+        detour=found.detour,
+        order=found.order,
+        candidates=pairs.candidates,
+        feasible_pairs=len(pairs),
+        complete=True,
+    )
+    member_pairs, owner = _member_pairs(bundles)
+    member_cost = cost_function(trips, requests, member_pairs)
+    bundle_cost = np.bincount(owner, weights=member_cost, minlength=len(bundles)).astype(np.float64)
+    chosen = found.chosen
+    counts = bundles.counts()
+    solver = "highs (column generation)"
+    if isinstance(policy, MaxMatches):
+        served = int(bundles.size[chosen].sum())
+        total = float(to_units(bundle_cost)[chosen].sum())
+        if found.optimal:
+            stats = SolveStats(
+                counts,
+                True,
+                0.0,
+                served,
+                total / COST_SCALE,
+                solver,
+                found.status,
+                True,
+                method="price",
+                rounds=found.rounds,
+                routed=found.routed,
+                completed=found.completed,
+            )
+        else:
+            served_bound = found.served_bound
+            if served_bound > served:
+                gap = (served_bound - served) / served_bound
+                cost_bound = found.least
+            else:
+                cost_bound = max(found.big * served - found.bound, found.least)
+                gap = max(total - cost_bound, 0.0) / max(abs(total), 1e-9)
+            stats = SolveStats(
+                counts,
+                False,
+                gap,
+                served_bound,
+                cost_bound / COST_SCALE,
+                solver,
+                found.status,
+                True,
+                method="price",
+                rounds=found.rounds,
+                routed=found.routed,
+                completed=found.completed,
+            )
+        packing = _Packing(chosen, total / COST_SCALE, stats)
+    else:
+        scale = float(COST_SCALE) if isinstance(policy, MinCost) else float(PROBABILITY_SCALE)
+        gap = 0.0 if found.optimal else (found.bound - found.value) / max(abs(found.bound), 1e-9)
+        stats = SolveStats(
+            counts,
+            found.optimal,
+            gap,
+            len(np.unique(pairs.request)),
+            found.bound / scale,
+            solver,
+            found.status,
+            True,
+            method="price",
+            rounds=found.rounds,
+            routed=found.routed,
+            completed=found.completed,
+        )
+        packing = _Packing(chosen, found.value / scale, stats)
+    timings["cost"] = timings.get("cost", 0.0) + time.perf_counter() - clock
+    clock = time.perf_counter()
+    result = _assemble(trips, requests, travel, bundles, packing, bundle_cost, policy, timings)
+    timings["routes"] = timings.get("routes", 0.0) + time.perf_counter() - clock
     return result
 
 

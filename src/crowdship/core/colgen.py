@@ -1,0 +1,1247 @@
+"""Several requests per trip, priced instead of listed: column generation on the set packing.
+
+The exact method of :mod:`crowdship.core.bundles` lists every trip's feasible bundles and
+packs them; on a busy day they number millions (the paper's day at 1000 x 1000, capacity 3:
+5 M) to hundreds of millions. Here the packing's LP relaxation is solved over a few of them
+and the others are *priced*: a bundle ``b`` of trip ``t`` can improve the LP only if its
+reduced cost ``w_b - sum(pi_r for r in b) - mu_t`` is positive, ``pi`` and ``mu`` being the
+duals of the requests' and the trips' rows (HiGHS, through ``highspy``, warm started as
+columns join).
+
+1. Start: today's capacity-1 optimum (the policy's own solver on the feasible pairs) and a
+   few cheap singles.
+2. Price: every single (vectorised), and, per trip, pairs and triples of its feasible
+   requests in a compiled loop that bounds each bundle *before* its route is searched. The
+   bound: a route serving a set also serves each subset (drop the stops: by the triangle
+   inequality no leg gets longer, so no stop is reached later, and waiting is allowed),
+   so a bundle's detour is at least the largest detour of its members alone (and of its
+   pairs, for a triple), its weight at most what that detour allows. A bundle is routed
+   only when that bound leaves a positive reduced cost.
+3. When pricing finds no bundle with a positive reduced cost, the LP bound holds over
+   every feasible bundle (with the duals' leftover, bounded per trip, added): no packing
+   does better.
+4. The integer packing over the generated bundles (HiGHS MILP, started from the
+   capacity-1 optimum). If it reaches the LP bound it is the optimum over every bundle.
+   Otherwise every bundle whose reduced cost is within the gap is generated (a packing
+   better than the one found can use no other: its value is at most the duals' sum plus
+   each of its bundles' reduced cost) and the packing solved again: then it is the proven
+   optimum over every bundle; if they are too many, the answer is the best found with its
+   proven gap against the LP bound.
+
+Used by :func:`crowdship.core.bundles.match_routes` where it applies: planar or
+great-circle travel (the kernel computes their legs; both are metrics), cost terms that
+do not depend on the detour except the detour term itself (weight >= 0), bundles of up to
+three requests, and the response models known to accept less with more detour.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit, prange
+
+from crowdship.core.costs import (
+    CostFunction,
+    DetourTerm,
+    PreferredCourierTerm,
+    PriorityTerm,
+    RatingTerm,
+)
+from crowdship.core.feasibility import TIME_TOLERANCE, DirectTimes, FeasiblePairs, Limits
+from crowdship.core.flow import COST_SCALE
+from crowdship.core.model import FloatArray, IntArray, ModelError, Requests, Trips
+from crowdship.core.policies import (
+    PROBABILITY_SCALE,
+    AcceptanceAware,
+    MatchingPolicy,
+    MaxMatches,
+    MinCost,
+)
+from crowdship.core.response import AlwaysAccept, LogitResponse, PaperResponse
+from crowdship.core.routes import best_order
+from crowdship.core.travel import EARTH_RADIUS_KM, GreatCircleTravel, PlanarTravel, TravelModel
+
+#: Largest bundle the pricing builds (triples); larger bundles are listed instead.
+PRICED_BUNDLE = 3
+_PLANAR, _SPHERE = 0, 1
+_LINEAR, _ACCEPT = 0, 1
+_PAPER, _ALWAYS, _LOGIT = 0, 1, 2
+#: A bundle joins the LP when its reduced cost passes this (weight units: 1/1000 minute
+#: or one millionth of an acceptance); the LP bound adds at most this per trip.
+THRESHOLD = 1e-3
+#: Seconds for the small 0-1 program that looks for a packing within a gap asked.
+SMALL_SECONDS = 15.0
+#: Margin in a bundle's bound for the weight's rounding to whole units (once per bundle
+#: under the linear policies; acceptances are bounded member by member, already rounded).
+_MARGIN = 0.5 + 1e-6
+
+
+def unsupported(
+    trips: Trips,
+    travel: TravelModel,
+    cost: CostFunction,
+    policy: MatchingPolicy,
+    max_bundle: int,
+) -> str | None:
+    """Why column generation does not apply to this matching (None when it does)."""
+    if type(travel) not in (PlanarTravel, GreatCircleTravel):
+        return f"travel model {type(travel).__name__} (the kernel has planar and great-circle legs)"
+    for term in cost.terms:
+        if isinstance(term, DetourTerm):
+            if term.weight < 0:
+                return "a negative detour weight"
+        elif not isinstance(term, RatingTerm | PreferredCourierTerm | PriorityTerm):
+            return f"cost term {type(term).__name__}"
+    if isinstance(policy, AcceptanceAware):
+        if not isinstance(policy.response, PaperResponse | AlwaysAccept | LogitResponse):
+            return f"response model {type(policy.response).__name__}"
+    elif not isinstance(policy, MaxMatches | MinCost):
+        return f"policy {policy.name}"
+    if max_bundle > PRICED_BUNDLE and int(trips.capacity.max(initial=1)) > PRICED_BUNDLE:
+        return f"bundles of more than {PRICED_BUNDLE} requests"
+    return None
+
+
+@njit(cache=True)
+def _leg(kind: int, scale: float, ax: float, ay: float, bx: float, by: float) -> float:
+    """Minutes from a to b, as PlanarTravel.pairwise / GreatCircleTravel.pairwise."""
+    if kind == _PLANAR:
+        dx = ax - bx
+        dy = ay - by
+        return math.sqrt(dx * dx + dy * dy) * scale
+    lat1 = np.radians(ax)
+    lon1 = np.radians(ay)
+    lat2 = np.radians(bx)
+    lon2 = np.radians(by)
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    h = min(max(h, 0.0), 1.0)
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h)) * scale
+
+
+@njit(cache=True)
+def _probability(response: int, a: float, b: float, window: float, share: float) -> float:
+    """The response model's acceptance probability at a detour share (as response.py)."""
+    if response == _ALWAYS:
+        return 1.0
+    if response == _LOGIT:
+        return 1.0 / (1.0 + math.exp(-(a - b * share)))
+    reject = share / window if window > 0 else (1.0 if share > 0 else 0.0)
+    return 1.0 - min(max(reject, 0.0), 1.0)
+
+
+@njit(cache=True)
+def _route(
+    kind: int,
+    scale: float,
+    ends: FloatArray,
+    pickup: FloatArray,
+    delivery: FloatArray,
+    earliest: FloatArray,
+    latest: FloatArray,
+    size: IntArray,
+    members: IntArray,
+    k: int,
+    departure: float,
+    arrival_by: float,
+    capacity: int,
+    max_driving: float,
+    dist: FloatArray,
+    points: IntArray,
+    sub_e: FloatArray,
+    sub_l: FloatArray,
+    sub_s: IntArray,
+    order: IntArray,
+) -> float:
+    """The best route's driving time for ``members[:k]`` on one trip (inf if none)."""
+    n = 2 + 2 * k
+    xs = np.empty(n)
+    ys = np.empty(n)
+    xs[0], ys[0], xs[1], ys[1] = ends[0], ends[1], ends[2], ends[3]
+    for x in range(k):
+        r = members[x]
+        xs[2 + 2 * x], ys[2 + 2 * x] = pickup[r, 0], pickup[r, 1]
+        xs[3 + 2 * x], ys[3 + 2 * x] = delivery[r, 0], delivery[r, 1]
+        sub_e[x] = earliest[r]
+        sub_l[x] = latest[r]
+        sub_s[x] = size[r]
+        points[2 * x] = 2 + 2 * x
+        points[2 * x + 1] = 3 + 2 * x
+    for a in range(n):
+        for b in range(n):
+            dist[a, b] = 0.0 if a == b else _leg(kind, scale, xs[a], ys[a], xs[b], ys[b])
+    return best_order(
+        dist[:n, :n],
+        points[: 2 * k],
+        sub_e[:k],
+        sub_l[:k],
+        sub_s[:k],
+        departure,
+        arrival_by,
+        capacity,
+        max_driving,
+        TIME_TOLERANCE,
+        order[: 2 * k],
+    )
+
+
+@njit(cache=True)
+def _weight(
+    mode: int,
+    big: float,
+    beta: float,
+    h: FloatArray,
+    response: int,
+    ra: float,
+    rb: float,
+    window: FloatArray,
+    slots: IntArray,
+    k: int,
+    detour: float,
+) -> float:
+    """A bundle's weight (integer units) given its detour; ``slots`` index the singles."""
+    if mode == _LINEAR:
+        total = 0.0
+        for x in range(k):
+            total += h[slots[x]]
+        return big * k + np.rint(COST_SCALE * total - beta * detour)
+    share = detour / k
+    out = 0.0
+    for x in range(k):
+        p = _probability(response, ra, rb, window[slots[x]], share)
+        out += np.rint(p * PROBABILITY_SCALE)
+    return out
+
+
+@njit(cache=True)
+def _keep(
+    t: int,
+    rc: float,
+    weight: float,
+    driving: float,
+    members: IntArray,
+    k: int,
+    order: IntArray,
+    offset: IntArray,
+    room: IntArray,
+    stored: IntArray,
+    out_rc: FloatArray,
+    out_weight: FloatArray,
+    out_driving: FloatArray,
+    out_members: IntArray,
+    out_order: IntArray,
+) -> None:
+    """Keep a column among trip t's best ``room[t]`` by reduced cost."""
+    if room[t] == 0:
+        return
+    base = offset[t]
+    if stored[t] < room[t]:
+        at = base + stored[t]
+        stored[t] += 1
+    else:
+        at = base
+        for s in range(base + 1, base + room[t]):
+            if out_rc[s] < out_rc[at]:
+                at = s
+        if out_rc[at] >= rc:
+            return
+    out_rc[at] = rc
+    out_weight[at] = weight
+    out_driving[at] = driving
+    out_members[at, :] = -1
+    out_order[at, :] = -1
+    for x in range(k):
+        out_members[at, x] = members[x]
+    for x in range(2 * k):
+        out_order[at, x] = order[x]
+
+
+@njit(cache=True, parallel=True)
+def _price(
+    kind: int,
+    scale: float,
+    mode: int,
+    big: float,
+    beta: float,
+    nu: float,
+    margin_b: float,
+    response: int,
+    ra: float,
+    rb: float,
+    starts: IntArray,
+    s_request: IntArray,
+    s_detour: FloatArray,
+    h: FloatArray,
+    window: FloatArray,
+    pi: FloatArray,
+    mu: FloatArray,
+    ends: FloatArray,
+    departure: FloatArray,
+    arrival_by: FloatArray,
+    capacity: IntArray,
+    max_driving: FloatArray,
+    direct: FloatArray,
+    pickup: FloatArray,
+    delivery: FloatArray,
+    earliest: FloatArray,
+    latest: FloatArray,
+    size: IntArray,
+    max_bundle: int,
+    threshold: float,
+    stop_after: int,
+    offset: IntArray,
+    room: IntArray,
+    trip_order: IntArray,
+    found: IntArray,
+    finished: np.ndarray,
+    routed: IntArray,
+    out_rc: FloatArray,
+    out_weight: FloatArray,
+    out_driving: FloatArray,
+    out_members: IntArray,
+    out_order: IntArray,
+) -> None:
+    """Price every pair and triple of each trip's feasible requests (singles are priced
+    in NumPy): keep each trip's best ``room[t]`` with a reduced cost above ``threshold``;
+    ``found[t]`` counts them all, ``finished[t]`` says every bundle of the trip was
+    either bounded or routed (False when ``stop_after`` cut the scan short)."""
+    stored = np.zeros(len(mu), np.int64)
+    for q in prange(len(trip_order)):
+        t = trip_order[q]
+        lo, hi = starts[t], starts[t + 1]
+        m = hi - lo
+        cap = capacity[t]
+        finished[t] = True
+        if cap < 2 or m < 2 or max_bundle < 2:
+            continue
+        dist = np.zeros((8, 8))
+        points = np.zeros(6, np.int64)
+        sub_e = np.zeros(3)
+        sub_l = np.zeros(3)
+        sub_s = np.zeros(3, np.int64)
+        order = np.zeros(6, np.int64)
+        members = np.zeros(3, np.int64)
+        slots = np.zeros(3, np.int64)
+        # Per member: the most its share of any bundle of 2 (3) can be worth, less its dual.
+        a2 = np.empty(m)
+        a3 = np.empty(m)
+        for i in range(m):
+            s = lo + i
+            r = s_request[s]
+            if mode == _LINEAR:
+                a2[i] = big - nu + COST_SCALE * h[s] - pi[r]
+                a3[i] = a2[i]
+            else:
+                a2[i] = (
+                    np.rint(
+                        _probability(response, ra, rb, window[s], s_detour[s] / 2)
+                        * PROBABILITY_SCALE
+                    )
+                    - pi[r]
+                )
+                a3[i] = (
+                    np.rint(
+                        _probability(response, ra, rb, window[s], s_detour[s] / 3)
+                        * PROBABILITY_SCALE
+                    )
+                    - pi[r]
+                )
+        ends_t = ends[t]
+        rank = np.argsort(-a2)
+        margin = margin_b - mu[t] - threshold
+        stop = False
+        # Pairs (and, for triples, every pair's best route, inf when infeasible).
+        triples = cap >= 3 and max_bundle >= 3 and m >= 3
+        pair_driving = np.full((m, m), np.nan) if triples else np.zeros((1, 1))
+        for x in range(m - 1):
+            i = rank[x]
+            if a2[i] + a2[rank[x + 1]] + margin <= 0:
+                break
+            for y in range(x + 1, m):
+                j = rank[y]
+                if a2[i] + a2[j] - beta * s_detour[lo + i] + margin <= 0:
+                    break
+                lower = max(s_detour[lo + i], s_detour[lo + j])
+                if a2[i] + a2[j] - beta * lower + margin <= 0:
+                    continue
+                if size[s_request[lo + i]] + size[s_request[lo + j]] > cap:
+                    continue
+                members[0] = s_request[lo + i]
+                members[1] = s_request[lo + j]
+                driving = _route(
+                    kind,
+                    scale,
+                    ends_t,
+                    pickup,
+                    delivery,
+                    earliest,
+                    latest,
+                    size,
+                    members,
+                    2,
+                    departure[t],
+                    arrival_by[t],
+                    cap,
+                    max_driving[t],
+                    dist,
+                    points,
+                    sub_e,
+                    sub_l,
+                    sub_s,
+                    order,
+                )
+                routed[t] += 1
+                if triples:
+                    pair_driving[i, j] = driving
+                    pair_driving[j, i] = driving
+                if driving == np.inf:
+                    continue
+                detour = max(driving - direct[t], 0.0)
+                slots[0] = lo + i
+                slots[1] = lo + j
+                weight = _weight(mode, big, beta, h, response, ra, rb, window, slots, 2, detour)
+                rc = weight - pi[members[0]] - pi[members[1]] - mu[t] - 2 * nu
+                if rc > threshold:
+                    found[t] += 1
+                    _keep(
+                        t,
+                        rc,
+                        weight,
+                        driving,
+                        members,
+                        2,
+                        order,
+                        offset,
+                        room,
+                        stored,
+                        out_rc,
+                        out_weight,
+                        out_driving,
+                        out_members,
+                        out_order,
+                    )
+                    if stop_after > 0 and found[t] >= stop_after:
+                        stop = True
+                        break
+            if stop:
+                break
+        if stop:
+            finished[t] = False
+            continue
+        if not triples:
+            continue
+        rank = np.argsort(-a3)
+        margin = margin_b - mu[t] - threshold
+        for x in range(m - 2):
+            i = rank[x]
+            if a3[i] + a3[rank[x + 1]] + a3[rank[x + 2]] + margin <= 0:
+                break
+            for y in range(x + 1, m - 1):
+                j = rank[y]
+                if a3[i] + a3[j] + a3[rank[y + 1]] - beta * s_detour[lo + i] + margin <= 0:
+                    break
+                if size[s_request[lo + i]] + size[s_request[lo + j]] >= cap:
+                    continue  # no room left for a third (sizes are >= 1)
+                for z in range(y + 1, m):
+                    u = rank[z]
+                    lower = max(s_detour[lo + i], s_detour[lo + j])
+                    if a3[i] + a3[j] + a3[u] - beta * lower + margin <= 0:
+                        break
+                    lower = max(lower, s_detour[lo + u])
+                    if a3[i] + a3[j] + a3[u] - beta * lower + margin <= 0:
+                        continue
+                    ri, rj, ru = s_request[lo + i], s_request[lo + j], s_request[lo + u]
+                    if size[ri] + size[rj] + size[ru] > cap:
+                        continue
+                    # Each pair inside must be feasible; its detour bounds the triple's.
+                    ok = True
+                    for w in range(3):
+                        p = i if w < 2 else j
+                        q2 = j if w == 0 else u
+                        if np.isnan(pair_driving[p, q2]):
+                            members[0] = s_request[lo + p]
+                            members[1] = s_request[lo + q2]
+                            d2 = _route(
+                                kind,
+                                scale,
+                                ends_t,
+                                pickup,
+                                delivery,
+                                earliest,
+                                latest,
+                                size,
+                                members,
+                                2,
+                                departure[t],
+                                arrival_by[t],
+                                cap,
+                                max_driving[t],
+                                dist,
+                                points,
+                                sub_e,
+                                sub_l,
+                                sub_s,
+                                order,
+                            )
+                            routed[t] += 1
+                            pair_driving[p, q2] = d2
+                            pair_driving[q2, p] = d2
+                        if pair_driving[p, q2] == np.inf:
+                            ok = False
+                            break
+                        lower = max(lower, pair_driving[p, q2] - direct[t])
+                    if not ok or a3[i] + a3[j] + a3[u] - beta * lower + margin <= 0:
+                        continue
+                    members[0], members[1], members[2] = ri, rj, ru
+                    driving = _route(
+                        kind,
+                        scale,
+                        ends_t,
+                        pickup,
+                        delivery,
+                        earliest,
+                        latest,
+                        size,
+                        members,
+                        3,
+                        departure[t],
+                        arrival_by[t],
+                        cap,
+                        max_driving[t],
+                        dist,
+                        points,
+                        sub_e,
+                        sub_l,
+                        sub_s,
+                        order,
+                    )
+                    routed[t] += 1
+                    if driving == np.inf:
+                        continue
+                    detour = max(driving - direct[t], 0.0)
+                    slots[0], slots[1], slots[2] = lo + i, lo + j, lo + u
+                    weight = _weight(mode, big, beta, h, response, ra, rb, window, slots, 3, detour)
+                    rc = weight - pi[ri] - pi[rj] - pi[ru] - mu[t] - 3 * nu
+                    if rc > threshold:
+                        found[t] += 1
+                        _keep(
+                            t,
+                            rc,
+                            weight,
+                            driving,
+                            members,
+                            3,
+                            order,
+                            offset,
+                            room,
+                            stored,
+                            out_rc,
+                            out_weight,
+                            out_driving,
+                            out_members,
+                            out_order,
+                        )
+                        if stop_after > 0 and found[t] >= stop_after:
+                            stop = True
+                            break
+                if stop:
+                    break
+            if stop:
+                break
+        if stop:
+            finished[t] = False
+
+
+@dataclass
+class ColumnResult:
+    """The generated bundles (columns), the packing chosen among them and its proof.
+
+    ``weight`` is each column's weight in the policy's integer units (``max-matches``:
+    ``big x size - cost units``); ``bound`` bounds every packing of every feasible bundle
+    in the same units; ``optimal`` says the packing chosen is proven optimal over every
+    feasible bundle."""
+
+    trip: IntArray
+    size: IntArray
+    members: IntArray  # (n, width), -1 past size
+    detour: FloatArray
+    order: IntArray  # (n, 2 width), -1 past 2 size
+    weight: FloatArray
+    chosen: IntArray
+    value: float
+    bound: float
+    optimal: bool
+    big: float
+    most: float
+    least: float
+    status: str
+    served_bound: int = 0  # no packing of every feasible bundle serves more
+    rounds: int = 0
+    routed: int = 0
+    completed: int = 0  # columns added by the reduced-cost completion (0: not needed)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _Master:
+    """The set packing over the generated columns in HiGHS: one row per request and per
+    trip (at most one), one column per bundle, and, once the most requests served is
+    proven, a row capping the requests served at that number; the LP first (warm started
+    as columns join), then the 0-1 program."""
+
+    def __init__(self, n_requests: int, n_trips: int) -> None:
+        # HiGHS as SciPy ships it (scipy is pinned exactly): the ``highspy`` wheel cannot
+        # live in one process with OR-Tools, whose library exports HiGHS symbols of
+        # another version (whichever loads second fails on an undefined symbol).
+        from scipy.optimize._highspy import _core as highspy
+
+        self.hp = highspy
+        self.h = highspy._Highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("presolve", "off")  # presolve would lose the warm basis
+        self.h.setOptionValue("solver", "simplex")  # (IPM would start afresh each time)
+        self.h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        n = n_requests + n_trips
+        empty = np.zeros(0, np.int32)
+        self.h.addRows(n, np.full(n, -highspy.kHighsInf), np.ones(n), 0, empty, empty, np.zeros(0))
+        self.n_requests = n_requests
+        self.n_rows = n
+        self.n_cols = 0
+        self.count_row = -1
+        self.integral = False
+
+    def add(self, trip: IntArray, members: IntArray, weight: FloatArray) -> None:
+        n = len(trip)
+        if n == 0:
+            return
+        valid = members >= 0
+        size = valid.sum(axis=1)
+        rows = np.where(valid, members, -1)
+        extra = [(self.n_requests + trip)[:, None]]
+        if self.count_row >= 0:
+            extra.append(np.full((n, 1), self.count_row))
+        index = np.concatenate([rows, *extra], axis=1)
+        values = np.ones(index.shape)
+        if self.count_row >= 0:
+            values[:, -1] = size
+        keep = index >= 0
+        per = keep.sum(axis=1)
+        starts = np.zeros(n, np.int32)
+        starts[1:] = np.cumsum(per)[:-1]
+        self.h.addCols(
+            n,
+            np.asarray(weight, dtype=np.float64),
+            np.zeros(n),
+            np.full(n, self.hp.kHighsInf),
+            int(keep.sum()),
+            starts,
+            index[keep].astype(np.int32),  # row-major: each column's rows in turn
+            values[keep],
+        )
+        if self.integral:
+            kind = np.full(n, self.hp.HighsVarType.kInteger)
+            self.h.changeColsIntegrality(n, np.arange(self.n_cols, self.n_cols + n), kind)
+        self.n_cols += n
+
+    def cap_count(self, size: IntArray, most: int) -> None:
+        """Add the row: requests served <= ``most``."""
+        index = np.arange(self.n_cols, dtype=np.int32)
+        self.h.addRow(-self.hp.kHighsInf, float(most), self.n_cols, index, size.astype(float))
+        self.count_row = self.n_rows
+        self.n_rows += 1
+
+    def objective(self, weight: FloatArray) -> None:
+        self.h.changeColsCost(self.n_cols, np.arange(self.n_cols), weight.astype(np.float64))
+
+    def reduced_costs(self) -> FloatArray:
+        return np.asarray(self.h.getSolution().col_dual, dtype=np.float64)
+
+    def values(self) -> FloatArray:
+        return np.asarray(self.h.getSolution().col_value, dtype=np.float64)
+
+    def set_integral(self, integral: bool) -> None:
+        kind = self.hp.HighsVarType.kInteger if integral else self.hp.HighsVarType.kContinuous
+        self.h.changeColsIntegrality(
+            self.n_cols, np.arange(self.n_cols), np.full(self.n_cols, kind)
+        )
+        self.integral = integral
+
+    def lp(self) -> FloatArray:
+        if self.n_cols == 0:
+            return np.zeros(self.n_rows)
+        if self.integral:
+            self.set_integral(False)
+        self.h.run()
+        # The first solve by dual simplex; then primal, as added columns keep the basis
+        # primal feasible (dual simplex re-solved nearly from scratch: 12k+ iterations
+        # a round at 20000 x 8000, against tens).
+        self.h.setOptionValue("simplex_strategy", 4)
+        status = self.h.getModelStatus()
+        if status != self.hp.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"HiGHS LP ended {self.h.modelStatusToString(status)}")
+        return np.maximum(np.asarray(self.h.getSolution().row_dual, dtype=np.float64), 0.0)
+
+    def milp(
+        self, start: np.ndarray, time_limit: float | None, abs_gap: float = 0.0
+    ) -> tuple[np.ndarray, bool, str]:
+        if self.n_cols == 0:
+            return np.zeros(0, bool), True, "optimal"
+        if not self.integral:
+            self.set_integral(True)
+        self.h.setOptionValue("mip_rel_gap", 0.0)
+        self.h.setOptionValue("mip_abs_gap", max(float(abs_gap), 1e-6))
+        self.h.setOptionValue("time_limit", float(time_limit) if time_limit else self.hp.kHighsInf)
+        solution = self.hp.HighsSolution()
+        solution.col_value = np.asarray(start, dtype=np.float64).tolist()
+        solution.value_valid = True
+        self.h.setSolution(solution)
+        self.h.setOptionValue("presolve", "on")
+        self.h.run()
+        self.h.setOptionValue("presolve", "off")
+        self.h.setOptionValue("time_limit", self.hp.kHighsInf)
+        status = self.h.getModelStatus()
+        values = np.asarray(self.h.getSolution().col_value, dtype=np.float64)
+        chosen = values > 0.5 if len(values) == self.n_cols else start > 0.5
+        optimal = status == self.hp.HighsModelStatus.kOptimal
+        return chosen, optimal, self.h.modelStatusToString(status).lower()
+
+
+@njit(cache=True)
+def _top_per_group(group: IntArray, score: FloatArray, n_groups: int, keep: int) -> IntArray:
+    """Positions of each group's ``keep`` highest scores (one pass, no sort)."""
+    best = np.full((n_groups, keep), -1, np.int64)
+    for i in range(len(group)):
+        g = group[i]
+        worst = 0
+        for k in range(keep):
+            if best[g, k] < 0:
+                worst = k
+                break
+            if score[best[g, k]] < score[best[g, worst]]:
+                worst = k
+        if best[g, worst] < 0 or score[i] > score[best[g, worst]]:
+            best[g, worst] = i
+    out = best.ravel()
+    return np.sort(out[out >= 0])
+
+
+def _top_per_trip(trip: IntArray, score: FloatArray, keep: int) -> IntArray:
+    """Positions of each trip's ``keep`` highest scores."""
+    if len(trip) == 0:
+        return np.zeros(0, np.int64)
+    if len(trip) > 100_000:
+        return _top_per_group(
+            np.ascontiguousarray(trip, dtype=np.int64),
+            np.ascontiguousarray(score, dtype=np.float64),
+            int(trip.max()) + 1,
+            keep,
+        )
+    order = np.lexsort((-score, trip))
+    t = trip[order]
+    first = np.r_[0, np.flatnonzero(np.diff(t)) + 1]
+    rank = np.arange(len(t)) - np.repeat(first, np.diff(np.r_[first, len(t)]))
+    return order[rank < keep]
+
+
+def solve(
+    trips: Trips,
+    requests: Requests,
+    travel: TravelModel,
+    pairs: FeasiblePairs,
+    direct: DirectTimes,
+    limits: Limits,
+    cost: CostFunction,
+    policy: MatchingPolicy,
+    max_bundle: int,
+    time_limit: float | None = None,
+    gap: float = 0.0,
+    width: int = 4,
+    keep: int = 4,
+    stop_after: int = 16,
+    completion_limit: int = 3_000_000,
+) -> ColumnResult:
+    """Column generation for the set packing (see the module's text); ``pairs`` are the
+    feasible singles (already fitted to capacity and cleared of excluded pairs)."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[phase] = timings.get(phase, 0.0) + now - clock
+        clock = now
+
+    n_t, n_r = len(trips), len(requests)
+    order = np.lexsort((pairs.request, pairs.trip))
+    singles = pairs.select(order)
+    s_trip, s_request, s_detour = singles.trip, singles.request, singles.detour
+    starts = np.searchsorted(s_trip, np.arange(n_t + 1)).astype(np.int64)
+    wd = float(sum(t.weight for t in cost.terms if isinstance(t, DetourTerm)))
+    beta = wd * COST_SCALE
+    big, most, least = 0.0, 0.0, 0.0
+    window = np.ascontiguousarray((requests.latest_delivery - requests.earliest_pickup)[s_request])
+    response, ra, rb = _PAPER, 0.0, 0.0
+    member_cost = cost(trips, requests, singles)
+    if isinstance(policy, AcceptanceAware):
+        mode = _ACCEPT
+        h = np.zeros(len(singles))
+        beta = 0.0
+        if isinstance(policy.response, AlwaysAccept):
+            response = _ALWAYS
+        elif isinstance(policy.response, LogitResponse):
+            response, ra, rb = _LOGIT, policy.response.intercept, policy.response.slope
+        probability = policy.response.accept_probability(trips, requests, singles)
+        w_single = np.rint(probability * PROBABILITY_SCALE)
+    else:
+        mode = _LINEAR
+        zero = FeasiblePairs(s_trip, s_request, np.zeros(len(singles)), singles.candidates)
+        g = np.array(cost(trips, requests, zero), dtype=np.float64)  # every term but detour
+        if isinstance(policy, MinCost):
+            if np.isnan(requests.value).any():
+                first = requests.ids[int(np.flatnonzero(np.isnan(requests.value))[0])]
+                raise ModelError(
+                    f"policy min-cost needs a value for every request; {first} has none"
+                )
+            h = requests.value[s_request] - g
+        else:
+            h = -g
+            # big x one more request served beats any two packings' cost difference.
+            slack = np.clip(
+                np.minimum(
+                    trips.latest_arrival - trips.earliest_departure - direct.trip,
+                    limits.allowed_detour(direct.trip),
+                ),
+                0.0,
+                None,
+            )
+            has = np.diff(starts) > 0
+            g_hi = np.zeros(n_t)
+            g_lo = np.zeros(n_t)
+            if len(singles):
+                np.maximum.at(g_hi, s_trip, g)
+                np.minimum.at(g_lo, s_trip, g)
+            cap = trips.capacity.astype(np.float64)
+            most = float(
+                (
+                    (COST_SCALE * (wd * (slack + 1.0) + cap * np.maximum(g_hi, 0.0)) + cap + 1)
+                    * has
+                ).sum()
+            )
+            least = float(((COST_SCALE * cap * np.minimum(g_lo, 0.0) - cap - 1) * has).sum())
+            big = float(math.ceil(most - least) + 1)
+        h = np.ascontiguousarray(h, dtype=np.float64)
+        w_single = big + np.rint(COST_SCALE * h - beta * s_detour)
+    lap("weights")
+
+    # The start: today's capacity-1 optimum on the singles, and each request's and trip's
+    # best singles.
+    outcome = policy.choose(trips, requests, singles, member_cost)
+    start_single = np.asarray(outcome.selected, dtype=np.int64)
+    lap("capacity 1")
+    best_of_request = _top_per_trip(s_request, w_single, 3)
+    best_of_trip = _top_per_trip(s_trip, w_single, 2)
+    first = np.unique(np.concatenate((start_single, best_of_request, best_of_trip)))
+    first = first[w_single[first] > 0]
+
+    cols_trip: list[IntArray] = [np.zeros(0, np.int64)]
+    cols_members: list[IntArray] = [np.zeros((0, width), np.int64)]
+    cols_detour: list[FloatArray] = [np.zeros(0)]
+    cols_order: list[IntArray] = [np.zeros((0, 2 * width), np.int64)]
+    cols_weight: list[FloatArray] = [np.zeros(0)]
+    seen: set[tuple[int, ...]] = set()
+    in_master = np.zeros(len(singles), bool)
+    single_column = np.full(len(singles), -1, np.int64)
+    master = _Master(n_r, n_t)
+
+    def add_singles(pos: IntArray, weight: FloatArray) -> int:
+        """Add singles (positions) with their weight in the master's current objective."""
+        fresh = ~in_master[pos]
+        pos, weight = pos[fresh], weight[fresh]
+        if len(pos) == 0:
+            return 0
+        in_master[pos] = True
+        single_column[pos] = master.n_cols + np.arange(len(pos))
+        members = np.full((len(pos), width), -1, np.int64)
+        members[:, 0] = s_request[pos]
+        orders = np.full((len(pos), 2 * width), -1, np.int64)
+        orders[:, :2] = (0, 1)
+        cols_trip.append(s_trip[pos])
+        cols_members.append(members)
+        cols_detour.append(s_detour[pos])
+        cols_order.append(orders)
+        cols_weight.append(w_single[pos])
+        master.add(s_trip[pos], members, weight)
+        return len(pos)
+
+    def add_bundles(columns: tuple[np.ndarray, ...], counting: bool) -> int:
+        trip, members, driving, orders, weight = columns[:5]
+        fresh = []
+        for k in range(len(trip)):
+            key = (int(trip[k]), *sorted(int(r) for r in members[k] if r >= 0))
+            if key not in seen:
+                seen.add(key)
+                fresh.append(k)
+        if not fresh:
+            return 0
+        pick = np.asarray(fresh, dtype=np.int64)
+        wide = np.full((len(pick), width), -1, np.int64)
+        wide[:, : members.shape[1]] = members[pick]
+        wide_order = np.full((len(pick), 2 * width), -1, np.int64)
+        wide_order[:, : orders.shape[1]] = orders[pick]
+        size = (wide >= 0).sum(axis=1)
+        if counting:  # the weighted objective's weight, recomputed from the route
+            detour = np.maximum(driving[pick] - direct.trip[trip[pick]], 0.0)
+            total_h = np.zeros(len(pick))
+            for x in range(members.shape[1]):
+                slot = np.searchsorted(
+                    s_trip * (n_r + 1) + s_request, trip[pick] * (n_r + 1) + members[pick, x]
+                )
+                total_h += np.where(members[pick, x] >= 0, h[np.minimum(slot, len(h) - 1)], 0.0)
+            weighted = weigh_bundles(size, total_h, detour, trip[pick], members[pick])
+        else:
+            weighted = weight[pick]
+        cols_trip.append(trip[pick])
+        cols_members.append(wide)
+        cols_detour.append(np.maximum(driving[pick] - direct.trip[trip[pick]], 0.0))
+        cols_order.append(wide_order)
+        cols_weight.append(weighted)
+        master.add(trip[pick], wide, size.astype(np.float64) if counting else weight[pick])
+        return len(pick)
+
+    def weigh_bundles(
+        size: IntArray, total_h: FloatArray, detour: FloatArray, trip: IntArray, members: IntArray
+    ) -> FloatArray:
+        if mode == _LINEAR:
+            return np.asarray(
+                big * size + np.rint(COST_SCALE * total_h - beta * detour), np.float64
+            )
+        out = np.zeros(len(size))
+        for x in range(members.shape[1]):
+            there = members[:, x] >= 0
+            share = FeasiblePairs(
+                trip[there], members[there, x], detour[there] / size[there], pairs.candidates
+            )
+            assert isinstance(policy, AcceptanceAware)
+            p = policy.response.accept_probability(trips, requests, share)
+            out[there] += np.rint(p * PROBABILITY_SCALE)
+        return out
+
+    add_singles(first, w_single[first])
+    lap("lp")
+
+    kind = _SPHERE if isinstance(travel, GreatCircleTravel) else _PLANAR
+    tscale = travel._scale()  # type: ignore[attr-defined]
+    ends = np.ascontiguousarray(np.hstack((trips.origin, trips.destination)), dtype=np.float64)
+    max_driving = direct.trip + limits.allowed_detour(direct.trip)
+    pickup = np.ascontiguousarray(requests.pickup, dtype=np.float64)
+    delivery = np.ascontiguousarray(requests.delivery, dtype=np.float64)
+    t_departure = trips.earliest_departure.astype(np.float64)
+    t_arrival = trips.latest_arrival.astype(np.float64)
+    t_capacity = trips.capacity.astype(np.int64)
+    r_earliest = requests.earliest_pickup.astype(np.float64)
+    r_latest = requests.latest_delivery.astype(np.float64)
+    r_size = requests.size.astype(np.int64)
+    # Busy trips first, so the threads share the work.
+    trip_order = np.argsort(-np.diff(starts), kind="stable").astype(np.int64)
+    zeros_h = np.zeros(len(singles))
+    can_bundle = (trips.capacity >= 2) & (np.diff(starts) >= 2) & (max_bundle >= 2)
+
+    def price(
+        y: FloatArray, counting: bool, threshold: float, stop: int, room: IntArray
+    ) -> tuple[IntArray, np.ndarray, IntArray, tuple[np.ndarray, ...]]:
+        pi, mu = y[:n_r], y[n_r : n_r + n_t]
+        nu = float(y[master.count_row]) if master.count_row >= 0 else 0.0
+        offset = np.zeros(n_t, np.int64)
+        offset[1:] = np.cumsum(room)[:-1]
+        total = int(room.sum())
+        found = np.zeros(n_t, np.int64)
+        finished = np.zeros(n_t, np.bool_)
+        routed = np.zeros(n_t, np.int64)
+        out_rc = np.full(total, -np.inf)
+        out_weight = np.zeros(total)
+        out_driving = np.zeros(total)
+        out_members = np.full((total, PRICED_BUNDLE), -1, np.int64)
+        out_order = np.full((total, 2 * PRICED_BUNDLE), -1, np.int64)
+        _price(
+            kind,
+            tscale,
+            _LINEAR if counting else mode,
+            1.0 if counting else big,
+            0.0 if counting else beta,
+            nu,
+            1e-6 if counting or mode == _ACCEPT else _MARGIN,
+            response,
+            ra,
+            rb,
+            starts,
+            s_request,
+            s_detour,
+            zeros_h if counting else h,
+            window,
+            pi,
+            mu,
+            ends,
+            t_departure,
+            t_arrival,
+            t_capacity,
+            max_driving,
+            direct.trip,
+            pickup,
+            delivery,
+            r_earliest,
+            r_latest,
+            r_size,
+            max_bundle,
+            threshold,
+            stop,
+            offset,
+            room,
+            trip_order,
+            found,
+            finished,
+            routed,
+            out_rc,
+            out_weight,
+            out_driving,
+            out_members,
+            out_order,
+        )
+        stored = out_rc > -np.inf
+        owner = np.repeat(np.arange(n_t), room)
+        columns = (
+            owner[stored],
+            out_members[stored],
+            out_driving[stored],
+            out_order[stored],
+            out_weight[stored],
+            out_rc[stored],
+        )
+        return found, finished, routed, columns
+
+    def single_rc(y: FloatArray, counting: bool) -> FloatArray:
+        nu = float(y[master.count_row]) if master.count_row >= 0 else 0.0
+        weight = 1.0 if counting else w_single
+        return weight - y[s_request] - y[n_r + s_trip] - nu
+
+    state = {"rounds": 0, "routed": 0}
+
+    def generate(counting: bool) -> tuple[FloatArray, float]:
+        """Column generation to the LP optimum of the master's objective (the requests
+        served when ``counting``, else the policy's weight); the duals and the LP bound
+        over every feasible bundle."""
+        full = False
+        room = np.full(n_t, keep, np.int64)
+        while True:
+            state["rounds"] += 1
+            y = master.lp()
+            lap("lp")
+            rc = single_rc(y, counting)
+            new = np.flatnonzero((rc > THRESHOLD) & ~in_master)
+            new = new[_top_per_trip(s_trip[new], rc[new], keep)]
+            found, finished, routed, columns = price(
+                y, counting, THRESHOLD, 0 if full else stop_after, room
+            )
+            state["routed"] += int(routed.sum())
+            lap("pricing")
+            added = add_singles(new, np.ones(len(new)) if counting else w_single[new])
+            added += add_bundles(columns, counting)
+            lap("lp")
+            if added:
+                full = False
+                continue
+            if not full and not finished.all():
+                full = True
+                continue
+            # The LP bound over every bundle: the duals' sum (with the count row's), plus
+            # per trip the largest reduced cost left (a trip takes one bundle): priced ones
+            # exactly, bounded ones at most THRESHOLD.
+            excess = np.zeros(n_t)
+            if len(singles):
+                np.maximum.at(excess, s_trip, rc)
+            bundle_rc = np.full(n_t, -np.inf)
+            if len(columns[0]):
+                np.maximum.at(bundle_rc, columns[0], columns[5])
+            excess = np.maximum(excess, np.where(can_bundle, np.maximum(bundle_rc, THRESHOLD), 0.0))
+            dual = float(y[: n_r + n_t].sum())
+            if master.count_row >= 0:
+                dual += float(y[master.count_row]) * count_cap[0]
+            return y, dual + float(np.maximum(excess, 0.0).sum())
+
+    def all_columns() -> tuple[IntArray, IntArray, FloatArray]:
+        return (
+            np.concatenate(cols_trip),
+            np.concatenate(cols_members),
+            np.concatenate(cols_weight),
+        )
+
+    count_cap = [0]
+    y, bound = generate(counting=False)
+    # The integer packing over the generated bundles, from the capacity-1 optimum.
+    start = np.zeros(master.n_cols)
+    on = single_column[start_single]
+    start[on[on >= 0]] = 1.0
+
+    def allowed_gap(bound: float, served: int) -> float:
+        """The MILP's absolute gap (weight units) that keeps the relative gap asked."""
+        if gap <= 0:
+            return 0.0
+        if mode == _LINEAR and big > 0:
+            return gap * max(big * served - bound, 0.0)
+        return gap * abs(bound)
+
+    def gap_now(bound: float, value: float, served: int, served_bound: int) -> float:
+        if mode == _LINEAR and big > 0:
+            if served_bound > served:
+                return (served_bound - served) / served_bound
+            cost = big * served - value
+            return max(cost - (big * served - bound), 0.0) / max(abs(cost), 1e-9)
+        return (bound - value) / max(abs(bound), 1e-9)
+
+    def served_of(chosen: np.ndarray) -> int:
+        return int((np.concatenate(cols_members)[chosen > 0.5] >= 0).sum())
+
+    # A second start: the LP's columns taken greedily by value, the requests they leave
+    # matched to the trips they leave by the capacity-1 optimum.
+    x = master.values()
+    lp_rc = master.reduced_costs()[: len(x)]
+    col_trip, col_members, col_weight = all_columns()
+    rounded = np.zeros(len(x), bool)
+    taken_r: set[int] = set()
+    taken_t: set[int] = set()
+    for c in np.flatnonzero(x > 1e-6)[np.argsort(-x[x > 1e-6], kind="stable")].tolist():
+        members = [int(r) for r in col_members[c] if r >= 0]
+        t = int(col_trip[c])
+        if t in taken_t or any(r in taken_r for r in members):
+            continue
+        rounded[c] = True
+        taken_t.add(t)
+        taken_r.update(members)
+    taken = np.zeros(n_r, bool)
+    taken[col_members[rounded][col_members[rounded] >= 0]] = True
+    busy = np.zeros(n_t, bool)
+    busy[col_trip[rounded]] = True
+    free = np.flatnonzero(~taken[s_request] & ~busy[s_trip])
+    rest = policy.choose(trips, requests, singles.select(free), member_cost[free])
+    extra = free[np.asarray(rest.selected, dtype=np.int64)]
+    add_singles(extra, w_single[extra])
+    col_trip, col_members, col_weight = all_columns()
+    second = np.zeros(master.n_cols, bool)
+    second[: len(rounded)] = rounded
+    second[single_column[extra]] = True
+    start = np.concatenate((start, np.zeros(master.n_cols - len(start))))
+    if col_weight[second].sum() > col_weight[start > 0.5].sum():
+        start = second.astype(np.float64)
+    if gap > 0 and gap_now(bound, float(col_weight[start > 0.5].sum()), served_of(start), 0) > gap:
+        # Asked for a gap only: the packing over the LP's support (its columns above 0)
+        # and the start's columns, a small 0-1 program, is usually within it.
+        near = lp_rc >= -0.01 * allowed_gap(bound, served_of(start))
+        near = np.r_[near | (x > 1e-6), np.zeros(len(col_weight) - len(x), bool)]
+        support = np.flatnonzero(near | (start > 0.5))
+        small = _Master(n_r, n_t)
+        small.add(col_trip[support], col_members[support], col_weight[support])
+        picked, _, _ = small.milp(
+            start[support],
+            min(time_limit or SMALL_SECONDS, SMALL_SECONDS),
+            0.5 * allowed_gap(bound, served_of(start)),
+        )  # half the gap: the small program's own bound is below the LP bound over all
+        if col_weight[support][picked].sum() > col_weight[start > 0.5].sum():
+            start = np.zeros(len(col_weight))
+            start[support[picked]] = 1.0
+    lap("rounding")
+    served_bound = len(np.unique(s_request))
+    if mode == _LINEAR and big > 0:
+        served_bound = min(served_bound, int(math.floor((bound + most) / big + 1e-9)))
+    chosen = start > 0.5
+    value = float(col_weight[chosen].sum())
+    served = int((col_members[chosen] >= 0).sum())
+    optimal, status = False, "start"
+    if value >= math.floor(bound + 1e-6):
+        optimal, status = True, "optimal"
+    elif gap > 0 and gap_now(bound, value, served, served_bound) <= gap:
+        status = "within the gap asked"
+    else:
+        chosen, optimal, status = master.milp(start, time_limit, allowed_gap(bound, served))
+        col_trip, col_members, col_weight = all_columns()
+        value = float(col_weight[chosen].sum())
+        served = int((col_members[chosen] >= 0).sum())
+        lap("milp")
+    if (
+        optimal
+        and mode == _LINEAR
+        and big > 0
+        and served_bound > served
+        and not (gap > 0 and gap_now(bound, value, served, served_bound) <= gap)
+    ):
+        # The weighted bound leaves the most requests served open: prove it on its own
+        # (the LP of the requests served, over every bundle), then cap it and bound the
+        # cost at that count.
+        master.objective((np.concatenate(cols_members) >= 0).sum(axis=1).astype(np.float64))
+        _, count_bound = generate(counting=True)
+        served_bound = min(served_bound, int(math.floor(count_bound + 1e-6)))
+        col_trip, col_members, col_weight = all_columns()
+        master.objective(col_weight)
+        if served_bound == served:
+            count_cap[0] = served
+            master.cap_count((col_members >= 0).sum(axis=1), served)
+            y, bound = generate(counting=False)
+            start = np.zeros(master.n_cols)
+            start[: len(chosen)] = chosen
+            chosen, optimal, status = master.milp(start, time_limit, allowed_gap(bound, served))
+            col_trip, col_members, col_weight = all_columns()
+            value = float(col_weight[chosen].sum())
+            lap("milp")
+    proven = optimal and (served >= served_bound or big == 0) and value >= math.floor(bound + 1e-6)
+    completed = 0
+    within = gap > 0 and gap_now(bound, value, served, served_bound) <= gap
+    if optimal and not proven and (served >= served_bound or big == 0) and not within:
+        # A packing better than this one (by at least one unit) uses only bundles whose
+        # reduced cost is at least value + 1 - bound: generate them all, then solve again.
+        need = value + 1.0 - bound - 1e-6
+        rc = single_rc(y, False)
+        count_single = int(((rc >= need) & ~in_master).sum())
+        found, _, _, _ = price(y, False, need, 0, np.zeros(n_t, np.int64))
+        lap("completion")
+        if count_single + int(found.sum()) <= completion_limit:
+            before = master.n_cols
+            pos = np.flatnonzero((rc >= need) & ~in_master)
+            add_singles(pos, w_single[pos])
+            _, _, _, columns = price(y, False, need, 0, found.astype(np.int64))
+            add_bundles(columns, False)
+            completed = master.n_cols - before
+            lap("completion")
+            start = np.zeros(master.n_cols)
+            start[: len(chosen)] = chosen
+            chosen, optimal, status = master.milp(start, time_limit)
+            col_trip, col_members, col_weight = all_columns()
+            value = float(col_weight[chosen].sum())
+            proven = optimal
+            if proven:
+                bound = value
+            lap("milp")
+    col_trip, col_members, col_weight = all_columns()
+    size = (col_members >= 0).sum(axis=1).astype(np.int64)
+    return ColumnResult(
+        trip=col_trip,
+        size=size,
+        members=col_members,
+        detour=np.concatenate(cols_detour),
+        order=np.concatenate(cols_order),
+        weight=col_weight,
+        chosen=np.flatnonzero(chosen).astype(np.int64),
+        value=value,
+        bound=max(bound, value),
+        optimal=proven,
+        big=big,
+        most=most,
+        least=least,
+        status=status,
+        served_bound=served_bound,
+        rounds=state["rounds"],
+        routed=state["routed"],
+        completed=completed,
+        timings=timings,
+    )
