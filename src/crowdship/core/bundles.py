@@ -400,7 +400,9 @@ def match_routes(
     ``"price"`` generates them on the LP's duals (:mod:`crowdship.core.colgen`), exact over
     every feasible bundle as well, and much faster on busy days; ``"auto"`` (default)
     prices where that applies (see :func:`crowdship.core.colgen.unsupported`) and no
-    per-trip cap is asked, and enumerates otherwise. ``gap`` (priced only): stop once the
+    per-trip cap is asked, and enumerates otherwise, or when pricing could not prove the
+    optimum (its LP bound fractional in the number served) and listing every bundle is
+    cheap (:data:`LIST_AFTER_PRICING`). ``gap`` (priced only): stop once the
     packing is proven within this relative gap of the optimum over every bundle (0: prove
     the optimum).
     """
@@ -449,7 +451,7 @@ def match_routes(
     pairs = _drop_excluded(pairs, trips, requests, exclude)
     lap("pairs")
     if priced:
-        return _match_priced(
+        result = _match_priced(
             trips,
             requests,
             travel_model,
@@ -463,6 +465,16 @@ def match_routes(
             gap,
             timings,
         )
+        if (
+            result.solve.exact
+            or method == "price"
+            or gap > 0
+            or not _few_bundles(trips, pairs, max_bundle)
+        ):
+            return result
+        # Not proven (the LP bound is fractional in the count) and every bundle can be
+        # listed cheaply: list them and pack them all, as asked (the optimum, proven).
+        clock = time.perf_counter()
     bundles = enumerate_bundles(
         trips, requests, travel_model, pairs, direct, limits, max_bundle, bundles_per_trip
     )
@@ -488,6 +500,28 @@ def match_routes(
     )
     lap("routes")
     return result
+
+
+#: "auto" lists every bundle after an unproven pricing when at most this many could exist.
+LIST_AFTER_PRICING = 2_000_000
+
+
+def _few_bundles(trips: Trips, pairs: FeasiblePairs, max_bundle: int) -> bool:
+    """Whether every trip's bundles (pairs, and triples or more where they fit) are few
+    enough to list: at most :data:`LIST_AFTER_PRICING` sets of its feasible requests."""
+    m = np.bincount(pairs.trip, minlength=len(trips)).astype(np.float64)
+    cap = np.minimum(trips.capacity, max_bundle)
+    total = 0.0
+    for k in range(2, int(cap.max(initial=1)) + 1):
+        total += float((np.where(cap >= k, _choose(m, k), 0.0)).sum())
+    return total <= LIST_AFTER_PRICING
+
+
+def _choose(n: FloatArray, k: int) -> FloatArray:
+    out = np.ones_like(n)
+    for i in range(k):
+        out *= np.maximum(n - i, 0.0) / (i + 1)
+    return out
 
 
 def _match_priced(
