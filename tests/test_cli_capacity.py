@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -107,6 +108,22 @@ def test_time_limit_and_printing(tmp_path):
     assert "bundles by size" in result.output
 
 
+def test_a_gap_allowed_gives_a_matching_within_it(tmp_path):
+    """--gap: the priced solve may stop within the gap; on this small day it still finds
+    the same number served as the proof of the optimum (the gap is proven, not guessed)."""
+    exact = run(tmp_path, TRIPS, REQUESTS)
+    within = run(tmp_path, TRIPS, REQUESTS, "--gap", "0.05")
+    assert exact.exit_code == 0 and within.exit_code == 0, within.output
+
+    def served(output: str) -> str:
+        found = re.search(r"matched (\d+) / (\d+) requests", output)
+        assert found is not None, output
+        return found.group(0)
+
+    assert served(within.output) == served(exact.output) == "matched 3 / 4 requests"
+    assert "proven optimal" in exact.output
+
+
 @pytest.mark.parametrize(
     ("trips", "requests", "extra", "message"),
     [
@@ -130,6 +147,8 @@ def test_time_limit_and_printing(tmp_path):
         ),
         (TRIPS, REQUESTS, ("--time-limit", "0"), "--time-limit must be > 0 seconds, got 0"),
         (TRIPS, REQUESTS, ("--bundles-per-trip", "0"), "bundles per trip must be >= 1, got 0"),
+        (TRIPS, REQUESTS, ("--gap", "1"), "--gap must be at least 0 and below 1, got 1"),
+        (TRIPS, REQUESTS, ("--gap", "-0.1"), "--gap must be at least 0 and below 1, got -0.1"),
     ],
 )
 def test_bad_input_names_the_field(tmp_path, trips, requests, extra, message):

@@ -102,6 +102,14 @@ def match_command(
             "size (the least detour): faster on big days, then optimal over the bundles kept."
         ),
     ] = None,
+    gap: Annotated[
+        float,
+        typer.Option(
+            help="With capacity > 1: stop once the matching is proven within this relative "
+            "gap of the optimum over every feasible bundle (0.01 = 1 %); 0 proves the "
+            "optimum. Used where bundles are priced (planar or great-circle travel).",
+        ),
+    ] = 0.0,
 ) -> None:
     """Match requests to trips and print the result.
 
@@ -124,6 +132,8 @@ def match_command(
         chosen_policy = policy_named(policy.value)
         if time_limit is not None and not time_limit > 0:
             raise ValueError(f"--time-limit must be > 0 seconds, got {time_limit:g}")
+        if not 0 <= gap < 1:
+            raise ValueError(f"--gap must be at least 0 and below 1, got {gap:g}")
         inputs = read_inputs(trips, requests, coords.value)
         log.info("read %d trips and %d requests", len(inputs.trips), len(inputs.requests))
         _check_sizes(inputs, requests)
@@ -136,6 +146,7 @@ def match_command(
             limits,
             time_limit,
             bundles_per_trip=bundles_per_trip,
+            gap=gap,
         )
     except (InputError, ModelError, ValueError) as error:
         fail(str(error))
