@@ -46,6 +46,9 @@ def test_a_killed_worker_loses_nothing(tmp_path: Path) -> None:
     )
     _holds(result)
     assert result.fault is not None and "running again" in result.fault.note, result.fault
+    # The matching job runs in the supervising process, not in the workers: offers kept
+    # coming and were accepted, the killed worker's and the new one's alike.
+    assert result.tally.statuses["POST /offers/{id}/accept"][200] > 0, result.tally.statuses
 
 
 @pytest.mark.postgres
