@@ -7,8 +7,15 @@ import re
 
 import pytest
 
-from tests.web.conftest import DESKTOP, PHONE, check_accessibility, screenshot, sign_up
-from tests.web.test_journeys import expect_text, pass_assessment
+from tests.web.conftest import (
+    DESKTOP,
+    PHONE,
+    check_accessibility,
+    screenshot,
+    sign_in,
+    sign_up,
+)
+from tests.web.test_journeys import OPERATOR, expect_text, pass_assessment
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +43,21 @@ def post_parcel(page, receiver: str, phone: str, pickup, delivery, address: str)
     expect_text(page.locator("main"), receiver)
 
 
+def register_trip(courier, trip, capacity: int) -> int:
+    courier.get_by_role("button", name="My trips").click()
+    for label, value in [
+        ("Start latitude", trip[0][0]),
+        ("Start longitude", trip[0][1]),
+        ("End latitude", trip[1][0]),
+        ("End longitude", trip[1][1]),
+    ]:
+        courier.get_by_label(label).fill(str(value))
+    courier.get_by_label("Parcels you can carry").fill(str(capacity))
+    courier.get_by_role("button", name="Register trip").click()
+    expect_text(courier.locator("main"), r"Trip \d+ registered")
+    return int(re.search(r"Trip (\d+) registered", courier.locator("main").inner_text())[1])
+
+
 def test_a_courier_with_room_for_two_sees_both_parcels_stops_in_order(server, pages):
     sender = pages(DESKTOP)
     sign_up(sender, "customer", "Two Parcels", "two.parcels@example.com", "+358405550700")
@@ -45,18 +67,7 @@ def test_a_courier_with_room_for_two_sees_both_parcels_stops_in_order(server, pa
     courier = pages(PHONE)
     sign_up(courier, "courier", "Cargo Bike", "cargo.bike@example.com", "+358405550710")
     pass_assessment(courier)
-    courier.get_by_role("button", name="My trips").click()
-    for label, value in [
-        ("Start latitude", TRIP[0][0]),
-        ("Start longitude", TRIP[0][1]),
-        ("End latitude", TRIP[1][0]),
-        ("End longitude", TRIP[1][1]),
-    ]:
-        courier.get_by_label(label).fill(str(value))
-    courier.get_by_label("Parcels you can carry").fill("2")
-    courier.get_by_role("button", name="Register trip").click()
-    expect_text(courier.locator("main"), r"Trip \d+ registered")
-    trip_id = int(re.search(r"Trip (\d+) registered", courier.locator("main").inner_text())[1])
+    trip_id = register_trip(courier, TRIP, 2)
     expect_text(courier.locator("main"), "2 parcels")
 
     # Grab both parcels onto the one trip (it stays in the list while it has room).
@@ -87,3 +98,44 @@ def test_a_courier_with_room_for_two_sees_both_parcels_stops_in_order(server, pa
     screenshot(courier, "courier-route-two-parcels-phone")
     check_accessibility(courier, "courier trip route")
     assert courier.errors == [], courier.errors
+
+
+# Another corner: west of the two parcels above, so neither test's orders fit the other's trip.
+WEST_TRIP = ((60.2960, 24.8400), (60.2860, 24.8600))
+WEST_PARCELS = [
+    ("Receiver Grabbed", "+358405550721", (60.2955, 24.8420), (60.2870, 24.8580), "Lehtotie 2"),
+    ("Receiver Offered", "+358405550722", (60.2950, 24.8430), (60.2875, 24.8570), "Lehtotie 8"),
+]
+
+
+def test_the_operator_offers_a_second_parcel_to_a_trip_that_carries_one(server, pages):
+    """The dispatch board lists assigned trips with room beside open ones; dropping an
+    order on one offers it, and the courier sees the offer."""
+    sender = pages(DESKTOP)
+    sign_up(sender, "customer", "West Sender", "west.sender@example.com", "+358405550720")
+    for receiver, phone, pickup, delivery, address in WEST_PARCELS:
+        post_parcel(sender, receiver, phone, pickup, delivery, address)
+    courier = pages(PHONE)
+    sign_up(courier, "courier", "West Rider", "west.rider@example.com", "+358405550730")
+    pass_assessment(courier)
+    trip_id = register_trip(courier, WEST_TRIP, 2)
+    courier.get_by_role("button", name="Open orders").click()
+    card = courier.locator(".card", has_text=f"{WEST_PARCELS[0][4]} →")
+    card.get_by_role("button", name="Grab").click()
+    expect_text(courier.get_by_test_id("notice"), r"Order \d+ is yours")
+
+    operator = pages(DESKTOP)
+    sign_in(operator, OPERATOR)
+    operator.get_by_role("button", name="Dispatch", exact=True).click()
+    column = operator.locator(f".column.drop[data-trip='{trip_id}']")
+    expect_text(column, "carries orders · capacity 2")
+    ticket = operator.locator(".ticket", has_text=f"{WEST_PARCELS[1][4]} →")
+    order_id = int(ticket.get_attribute("data-order"))
+    ticket.drag_to(column)
+    expect_text(
+        operator.get_by_test_id("notice"), rf"Order {order_id} is offered to trip {trip_id}"
+    )
+    screenshot(operator, "console-dispatch-second-parcel-desktop")
+    courier.get_by_role("button", name=re.compile(r"^Offers")).click()
+    expect_text(courier.locator("main"), rf"Order {order_id}:")
+    assert operator.errors == [] and courier.errors == [], (operator.errors, courier.errors)

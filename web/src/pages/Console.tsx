@@ -237,15 +237,19 @@ function Dispatch({ version }: { version: number }) {
   const [answering, setAnswering] = useState<Set<number>>(new Set()); // trips with an offer out
   const load = async () => {
     // Open orders: waiting, or offered but not yet answered (the operator may step in).
-    const [posted, offered, t, waiting] = await Promise.all([
+    // Trips that may take one more: open ones, and assigned ones that can carry more than
+    // one parcel (the service re-plans the whole route and says why when it does not fit).
+    const [posted, offered, open, assigned, waiting] = await Promise.all([
       api.get<OrderPublic[]>("/orders?status=posted&limit=200"),
       api.get<OrderPublic[]>("/orders?status=offered&limit=200"),
       api.get<TripPublic[]>("/trips?status=open&limit=200"),
+      api.get<TripPublic[]>("/trips?status=assigned&limit=200"),
       api.get<OfferPublic[]>("/offers?status=pending&limit=1000"),
     ]);
     setOrders([...posted, ...offered].sort((a, b) => a.id - b.id));
     setAnswering(new Set(waiting.map((o) => o.trip_id)));
-    setTrips(t.filter((trip) => new Date(trip.latest_arrival).getTime() > serviceNow()));
+    const taking = [...open, ...assigned.filter((trip) => trip.capacity > 1)];
+    setTrips(taking.filter((trip) => new Date(trip.latest_arrival).getTime() > serviceNow()).sort((a, b) => a.id - b.id));
   };
   useEffect(() => void load(), [version]);
   const offer = async (orderId: number, tripId: number) => {
@@ -284,7 +288,7 @@ function Dispatch({ version }: { version: number }) {
             </div>
           ))}
         </div>
-        <div class="trips-columns" tabIndex={0} role="region" aria-label="Open trips">
+        <div class="trips-columns" tabIndex={0} role="region" aria-label="Trips that can take an order">
           {trips.map((t) => (
             <div key={t.id} class={answering.has(t.id) ? "column drop answering" : "column drop"} data-trip={t.id}
               onDragOver={(e) => e.preventDefault()}
@@ -292,9 +296,10 @@ function Dispatch({ version }: { version: number }) {
               <h3>Trip {t.id}</h3>
               {answering.has(t.id) && <p class="muted">an offer waits for its answer</p>}
               <p class="muted">courier {t.courier_id} · {clock(t.earliest_departure)}–{clock(t.latest_arrival)}{t.vehicle ? ` · ${t.vehicle}` : ""}</p>
+              {t.status === "assigned" && <p class="muted">carries orders · capacity {t.capacity}</p>}
             </div>
           ))}
-          {trips.length === 0 && <Empty>No open trips.</Empty>}
+          {trips.length === 0 && <Empty>No trip can take an order now.</Empty>}
         </div>
       </div>
     </section>
