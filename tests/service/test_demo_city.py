@@ -4,6 +4,7 @@ response model, pick up and deliver; the people a person plays are never touched
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
@@ -19,6 +20,7 @@ from crowdship.service.entities.orders.models import Order, OrderEvent
 from crowdship.service.scheduler import tick
 from crowdship.service.settings import Settings
 from crowdship.service.sms import RecordingSms
+from crowdship.service.workflows.invariants import check
 from crowdship.service.workflows.matching import run_matching
 
 START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # a Tuesday morning
@@ -76,4 +78,13 @@ def test_the_city_moves_through_the_day(city):
         # Whatever a person does is left to them: after the seeding, nothing is done in
         # their name.
         actors = {e.actor_id for e in session.query(OrderEvent).filter(OrderEvent.at > START)}
+        # Couriers with room for two or three (issue 15) took a second parcel on a trip.
+        taken = Counter(
+            e.trip_id
+            for e in session.query(OrderEvent).filter(OrderEvent.action.in_(("accept", "grab")))
+        )
     assert not actors & people
+    assert max(taken.values()) >= 2, taken
+    with context.db.snapshot() as session:
+        verdict = check(session)
+    assert verdict.ok, verdict.violations

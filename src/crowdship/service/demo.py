@@ -166,6 +166,9 @@ def _seed(
                     destination_address=d_address,
                     earliest_departure=depart,
                     latest_arrival=depart + timedelta(minutes=int(rng.integers(40, 90))),
+                    # Every third trip has room for two parcels (drawn from nothing, so
+                    # the rest of the city stays as it was).
+                    capacity=2 if trip_count % 3 == 2 else 1,
                 ),
             )
             trip_count += 1

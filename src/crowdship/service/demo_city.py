@@ -106,6 +106,9 @@ def plan_day(
         speed_kmh=30.0,
         detour_factor=1.3,
         trip_minutes=(10.0, 45.0),
+        # Half the couriers carry one parcel, the rest two or three (a car boot, a cargo
+        # bike): the living demo shows routes with several stops (issue 15).
+        trip_capacity=(0.5, 0.3, 0.2),
         trip_km=(2.0, 12.0),
         flexibility=1.0,
         departures=(20.0, span),
@@ -157,6 +160,7 @@ def plan_day(
             destination_address=_address(rng),
             earliest_departure=at(trips_drawn.earliest_departure[j]),
             latest_arrival=at(trips_drawn.latest_arrival[j]),
+            capacity=int(trips_drawn.capacity[j]),
         )
         known = announced[j] if announced is not None else 0.0
         day.trips.append(Planned(at(known), courier.id, trip))
