@@ -237,8 +237,9 @@ def _ping_when_idle(engine: Engine) -> None:
 
     SQLAlchemy's ``pool_pre_ping`` pings on every checkout: under load that was a sixth of
     the request threads' samples in a profile. Here only a connection that sat idle for
-    ``IDLE_PING_S`` is pinged. A connection in use when the server went away fails its request (503 with
-    Retry-After) and SQLAlchemy then discards every connection of the pool made before.
+    ``IDLE_PING_S`` is pinged. A connection in use when the server went away fails its
+    request (503 with Retry-After) and SQLAlchemy then discards every connection of the
+    pool made before.
     """
 
     @event.listens_for(engine, "checkin")
