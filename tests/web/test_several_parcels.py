@@ -58,6 +58,15 @@ def register_trip(courier, trip, capacity: int) -> int:
     return int(re.search(r"Trip (\d+) registered", courier.locator("main").inner_text())[1])
 
 
+def grab(courier, address: str) -> int:
+    """Grab the open order picked up at ``address`` (the "Open orders" tab is shown); its id."""
+    card = courier.locator(".card", has_text=f"{address} →")
+    card.get_by_role("button", name="Grab").click()
+    expect_text(courier.get_by_test_id("notice"), r"Order \d+ is yours")
+    notice = courier.get_by_test_id("notice").inner_text()
+    return int(re.search(r"Order (\d+) is yours", notice)[1])
+
+
 def test_a_courier_with_room_for_two_sees_both_parcels_stops_in_order(server, pages):
     sender = pages(DESKTOP)
     sign_up(sender, "customer", "Two Parcels", "two.parcels@example.com", "+358405550700")
@@ -74,11 +83,7 @@ def test_a_courier_with_room_for_two_sees_both_parcels_stops_in_order(server, pa
     order_ids = []
     courier.get_by_role("button", name="Open orders").click()
     for _, _, _, _, address in PARCELS:
-        card = courier.locator(".card", has_text=f"{address} →")
-        card.get_by_role("button", name="Grab").click()
-        expect_text(courier.get_by_test_id("notice"), r"Order \d+ is yours")
-        notice = courier.get_by_test_id("notice").inner_text()
-        order_ids.append(int(re.search(r"Order (\d+) is yours", notice)[1]))
+        order_ids.append(grab(courier, address))
         expect_text(courier.get_by_label("For trip"), f"Trip {trip_id}")
 
     courier.get_by_role("button", name="My trips").click()
@@ -120,9 +125,7 @@ def test_the_operator_offers_a_second_parcel_to_a_trip_that_carries_one(server, 
     pass_assessment(courier)
     trip_id = register_trip(courier, WEST_TRIP, 2)
     courier.get_by_role("button", name="Open orders").click()
-    card = courier.locator(".card", has_text=f"{WEST_PARCELS[0][4]} →")
-    card.get_by_role("button", name="Grab").click()
-    expect_text(courier.get_by_test_id("notice"), r"Order \d+ is yours")
+    grab(courier, WEST_PARCELS[0][4])
 
     operator = pages(DESKTOP)
     sign_in(operator, OPERATOR)
