@@ -8,11 +8,15 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crowdship.core.model import Requests, Trips
 from crowdship.core.routes import (
     DELIVERY,
     PICKUP,
+    Stop,
+    best_additions,
     best_route,
     best_route_from,
     route_problems,
@@ -104,3 +108,119 @@ def test_without_time_bounds_a_late_route_still_has_an_order():
     found = best_route_from(line_trip(), requests, MINUTE_PER_KM, 0, [0], keep_times=False)
     assert found is not None
     assert [(s.request, s.kind) for s in found[0]] == [(0, PICKUP), (0, DELIVERY)]
+
+
+def batch_instance(
+    seed: int, n_trips: int, grid: bool
+) -> tuple[Trips, Requests, list[list[int]], list[int], np.ndarray, np.ndarray]:
+    """Trips carrying 0 to 3 requests each (some on board), and candidate pairs with
+    requests they do not carry. ``grid``: points on a 4 x 4 km grid of whole km, so that
+    many orders of stops tie."""
+    rng = np.random.default_rng(seed)
+    n_requests = 4 * n_trips + 6
+
+    def points(n: int) -> np.ndarray:
+        return rng.integers(0, 5, (n, 2)).astype(float) if grid else rng.uniform(0, 20, (n, 2))
+
+    trips = Trips.from_columns(
+        [f"t{i}" for i in range(n_trips)],
+        points(n_trips),
+        points(n_trips),
+        rng.uniform(0, 10, n_trips),
+        rng.uniform(50, 140, n_trips),
+        capacity=rng.integers(1, 5, n_trips),
+    )
+    earliest = rng.uniform(0, 40, n_requests)
+    requests = Requests.from_columns(
+        [f"r{j}" for j in range(n_requests)],
+        points(n_requests),
+        points(n_requests),
+        earliest,
+        earliest + rng.uniform(10, 100, n_requests),
+        size=rng.choice([1, 1, 1, 2], n_requests),
+    )
+    order = rng.permutation(n_requests)
+    members: list[list[int]] = []
+    at = 0
+    for _ in range(n_trips):
+        count = int(rng.integers(0, 4))
+        members.append(sorted(int(r) for r in order[at : at + count]))
+        at += count
+    on_board = [r for m in members for r in m if rng.random() < 0.4]
+    pair_trip, pair_request = [], []
+    for i in range(n_trips):
+        for r in rng.choice(order[at:], size=min(6, n_requests - at), replace=False):
+            pair_trip.append(i)
+            pair_request.append(int(r))
+    return (
+        trips,
+        requests,
+        members,
+        on_board,
+        np.array(pair_trip, dtype=np.int64),
+        np.array(pair_request, dtype=np.int64),
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 100_000), n_trips=st.integers(1, 4), grid=st.booleans())
+def test_batched_additions_equal_best_route_from_per_candidate(seed, n_trips, grid):
+    """Every pair's answer from the one compiled call equals best_route_from's with the
+    candidate as one more member: whether a route fits, its driving, the candidate's
+    planned pickup and delivery (route_times on that route), and the route keeps the rule
+    (the independent checker). Where several orders tie, either is the answer."""
+    trips, requests, members, on_board, pair_trip, pair_request = batch_instance(
+        seed, n_trips, grid
+    )
+    found = best_additions(
+        trips, requests, MINUTE_PER_KM, members, pair_trip, pair_request, on_board
+    )
+    for t in range(len(trips)):
+        board = [r for r in members[t] if r in on_board]
+        alone = best_route_from(trips, requests, MINUTE_PER_KM, t, members[t], board)
+        direct = MINUTE_PER_KM.minutes(tuple(trips.origin[t]), tuple(trips.destination[t]))
+        if not members[t]:
+            assert found.base[t] == pytest.approx(direct, abs=1e-9)
+        elif alone is None:
+            assert found.base[t] == np.inf
+        else:
+            driving = route_times(trips, requests, MINUTE_PER_KM, t, alone[0], board).driving
+            assert found.base[t] == pytest.approx(driving, abs=1e-9)
+    for k, (t, r) in enumerate(zip(pair_trip.tolist(), pair_request.tolist(), strict=True)):
+        board = [m for m in members[t] if m in on_board]
+        both = [*members[t], r]
+        expected = best_route_from(trips, requests, MINUTE_PER_KM, t, both, board)
+        assert bool(found.fits[k]) == (expected is not None), (k, t, r)
+        if expected is None:
+            continue
+        times = route_times(trips, requests, MINUTE_PER_KM, t, expected[0], board)
+        assert found.driving[k] == pytest.approx(times.driving, abs=1e-9)
+        # The batched route itself: valid, and the times are those along it.
+        stops = [Stop(both[s // 2], s % 2) for s in found.order[k].tolist() if s >= 0]
+        route = [(m, "pickup") for m in board] + [
+            (s.request, "pickup" if s.kind == PICKUP else "delivery") for s in stops
+        ]
+        # The checker starts empty: the parcels on board are picked up at the origin.
+        pickups = requests.pickup.copy()
+        pickups[board] = trips.origin[t]
+        earliest = requests.earliest_pickup.copy()
+        earliest[board] = trips.earliest_departure[t]
+        moved = Requests.from_columns(
+            requests.ids,
+            pickups,
+            requests.delivery,
+            earliest,
+            requests.latest_delivery,
+            size=requests.size,
+        )
+        assert route_problems(trips, moved, MINUTE_PER_KM, t, route) == []
+        along = route_times(trips, requests, MINUTE_PER_KM, t, stops, board)
+        assert along.driving == pytest.approx(times.driving, abs=1e-9)
+        pickup = next(i for i, s in enumerate(stops) if s.request == r and s.kind == PICKUP)
+        delivery = next(i for i, s in enumerate(stops) if s.request == r and s.kind == DELIVERY)
+        assert found.pickup[k] == pytest.approx(along.departure[pickup], abs=1e-9)
+        assert found.delivery[k] == pytest.approx(along.arrival[delivery], abs=1e-9)
+        before = (
+            found.base[t] if np.isfinite(found.base[t]) else direct
+        )  # nothing carried, or a route already late: the detour
+        assert found.extra[k] == pytest.approx(max(times.driving - before, 0.0), abs=1e-9)

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit
 
 from crowdship.core.feasibility import NO_LIMITS, TIME_TOLERANCE, Limits
@@ -315,6 +316,295 @@ def best_route_from(
         return None
     stops = [Stop(int(index[s // 2]), int(s % 2)) for s in order if s >= 0]
     return stops, max(driving - direct, 0.0)
+
+
+@dataclass(frozen=True)
+class Additions:
+    """Each candidate pair's best route, by :func:`best_additions`.
+
+    Per pair: ``driving``, the least driving of a route serving what the trip carries and
+    the candidate (``inf`` when no order of stops keeps the rule), ``order``, its stops
+    (stop ``s`` is member ``s // 2``'s pickup (even) or delivery (odd), the candidate being
+    the last member; ``-1`` pads, and the on-board pickups are left out), ``pickup``, when
+    the courier leaves the candidate's pickup (after any wait), and ``delivery``, when it
+    reaches the candidate's delivery. Per trip: ``base``, the least driving of what it
+    carries alone (``inf`` when none keeps the rule; the direct drive when it carries
+    nothing), and ``direct``, its direct drive."""
+
+    driving: FloatArray
+    order: IntArray
+    pickup: FloatArray
+    delivery: FloatArray
+    base: FloatArray
+    direct: FloatArray
+    pair_trip: IntArray
+
+    @property
+    def fits(self) -> npt.NDArray[np.bool_]:
+        return np.isfinite(self.driving)
+
+    @property
+    def extra(self) -> FloatArray:
+        """The route's extra driving with the candidate (what it adds to the best route of
+        what the trip carries; its detour when that route keeps no rule), at least 0."""
+        base = self.base[self.pair_trip]
+        before = np.where(np.isfinite(base), base, self.direct[self.pair_trip])
+        return np.maximum(self.driving - before, 0.0)
+
+
+@njit(cache=True)
+def _legs_to_ask(
+    coords: FloatArray, base_start: IntArray, pair_trip: IntArray, first_candidate: int
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+    """The legs :func:`_additions` needs, as the points each starts and ends at: each
+    trip's block (its origin, destination and members' stops, every pair of them), then for
+    each pair its candidate's pickup and delivery from every point of the block but the
+    destination, to every point but the origin, and to each other (a route never returns
+    to its origin nor leaves its destination). Returns where each trip's and each pair's
+    legs start, and the legs' ends."""
+    n_trips, n_pairs = len(base_start) - 1, len(pair_trip)
+    trip_leg = np.zeros(n_trips + 1, np.int64)
+    for t in range(n_trips):
+        b = base_start[t + 1] - base_start[t]
+        trip_leg[t + 1] = trip_leg[t] + b * b
+    pair_leg = np.zeros(n_pairs + 1, np.int64)
+    pair_leg[0] = trip_leg[n_trips]
+    for k in range(n_pairs):
+        b = base_start[pair_trip[k] + 1] - base_start[pair_trip[k]]
+        pair_leg[k + 1] = pair_leg[k] + 4 * (b - 1) + 2
+    start = np.empty((pair_leg[n_pairs], 2))
+    end = np.empty((pair_leg[n_pairs], 2))
+    for t in range(n_trips):
+        b0, b = base_start[t], base_start[t + 1] - base_start[t]
+        at = trip_leg[t]
+        for i in range(b):
+            for j in range(b):
+                start[at], end[at] = coords[b0 + i], coords[b0 + j]
+                at += 1
+    for k in range(n_pairs):
+        t = pair_trip[k]
+        b0, b = base_start[t], base_start[t + 1] - base_start[t]
+        p, d = coords[first_candidate + 2 * k], coords[first_candidate + 2 * k + 1]
+        at = pair_leg[k]
+        for i in range(b):
+            if i != 1:  # from the origin and the stops to the pickup and the delivery
+                start[at], end[at] = coords[b0 + i], p
+                start[at + 1], end[at + 1] = coords[b0 + i], d
+                at += 2
+            if i != 0:  # from the pickup and the delivery to the stops and the destination
+                start[at], end[at] = p, coords[b0 + i]
+                start[at + 1], end[at + 1] = d, coords[b0 + i]
+                at += 2
+        start[at], end[at] = p, d
+        start[at + 1], end[at + 1] = d, p
+    return trip_leg, pair_leg, start, end
+
+
+@njit(cache=True)
+def _additions(
+    legs: FloatArray,
+    trip_leg: IntArray,
+    pair_leg: IntArray,
+    member_start: IntArray,
+    member_earliest: FloatArray,
+    member_latest: FloatArray,
+    member_size: IntArray,
+    member_on_board: IntArray,
+    departure: FloatArray,
+    arrival_by: FloatArray,
+    capacity: IntArray,
+    max_driving: FloatArray,
+    pair_trip: IntArray,
+    pair_earliest: FloatArray,
+    pair_latest: FloatArray,
+    pair_size: IntArray,
+    tolerance: float,
+    driving: FloatArray,
+    orders: IntArray,
+    pickup: FloatArray,
+    delivery: FloatArray,
+    base: FloatArray,
+) -> None:
+    """Each trip's route of its members alone, then each pair's with its candidate as
+    one more member, by :func:`best_order_from` on a local matrix laid out as
+    :func:`best_route_from`'s (origin, destination, member 0's pickup and delivery, ...)."""
+    n_trips = len(member_start) - 1
+    width = orders.shape[1]
+    for t in range(n_trips):
+        m0, n = member_start[t], member_start[t + 1] - member_start[t]
+        b = 2 + 2 * n
+        dist = legs[trip_leg[t] : trip_leg[t + 1]].reshape(b, b).copy()
+        done, load = 0, 0
+        for i in range(n):
+            if member_on_board[m0 + i]:
+                done |= 1 << (2 * i)
+                load += member_size[m0 + i]
+        order = np.full(max(2 * n, 1), -1, np.int64)
+        if n == 0:
+            base[t] = dist[0, 1]  # nothing carried: the direct drive
+        elif member_size[m0 : m0 + n].sum() <= capacity[t]:  # best_route_from's rule
+            base[t] = best_order_from(
+                dist,
+                np.arange(2, b).astype(np.int64),
+                member_earliest[m0 : m0 + n].copy(),
+                member_latest[m0 : m0 + n].copy(),
+                member_size[m0 : m0 + n].copy(),
+                departure[t],
+                arrival_by[t],
+                capacity[t],
+                max_driving[t],
+                tolerance,
+                order,
+                done,
+                load,
+            )
+    for k in range(len(pair_trip)):
+        t = pair_trip[k]
+        m0, n = member_start[t], member_start[t + 1] - member_start[t]
+        b = 2 + 2 * n
+        driving[k] = np.inf
+        orders[k, :] = -1
+        size = np.empty(n + 1, np.int64)
+        size[:n] = member_size[m0 : m0 + n]
+        size[n] = pair_size[k]
+        if size.sum() > capacity[t]:
+            continue
+        dist = np.full((b + 2, b + 2), np.inf)  # inf: legs no route takes
+        dist[:b, :b] = legs[trip_leg[t] : trip_leg[t + 1]].reshape(b, b)
+        at = pair_leg[k]
+        for i in range(b):  # in the order _legs_to_ask lays them out
+            if i != 1:
+                dist[i, b], dist[i, b + 1] = legs[at], legs[at + 1]
+                at += 2
+            if i != 0:
+                dist[b, i], dist[b + 1, i] = legs[at], legs[at + 1]
+                at += 2
+        dist[b, b + 1] = legs[at]
+        dist[b + 1, b] = legs[at + 1]
+        earliest = np.empty(n + 1)
+        latest = np.empty(n + 1)
+        earliest[:n] = member_earliest[m0 : m0 + n]
+        latest[:n] = member_latest[m0 : m0 + n]
+        earliest[n], latest[n] = pair_earliest[k], pair_latest[k]
+        done, load = 0, 0
+        for i in range(n):
+            if member_on_board[m0 + i]:
+                done |= 1 << (2 * i)
+                load += member_size[m0 + i]
+        order = np.full(2 * n + 2, -1, np.int64)
+        best = best_order_from(
+            dist,
+            np.arange(2, b + 2).astype(np.int64),
+            earliest,
+            latest,
+            size,
+            departure[t],
+            arrival_by[t],
+            capacity[t],
+            max_driving[t],
+            tolerance,
+            order,
+            done,
+            load,
+        )
+        if not np.isfinite(best):
+            continue
+        driving[k] = best
+        orders[k, : min(width, 2 * n + 2)] = order[: min(width, 2 * n + 2)]
+        clock, here = departure[t], 0
+        for s in order:
+            if s < 0:
+                break
+            point = 2 + s
+            clock += dist[here, point]
+            here = point
+            if s % 2 == 0:
+                clock = max(clock, earliest[s // 2])
+                if s // 2 == n:
+                    pickup[k] = clock
+            elif s // 2 == n:
+                delivery[k] = clock
+
+
+def best_additions(
+    trips: Trips,
+    requests: Requests,
+    travel: TravelModel,
+    members: Sequence[Sequence[int]],
+    pair_trip: IntArray,
+    pair_request: IntArray,
+    on_board: Sequence[int] = (),
+    limits: Limits = NO_LIMITS,
+) -> Additions:
+    """Many candidates at once for trips already carrying requests: for each pair
+    ``(pair_trip[k], pair_request[k])``, the best route of the trip serving its
+    ``members`` (requests, in this order) and the candidate, the same answer as
+    :func:`best_route_from` with ``[*members[t], candidate]`` (its search, on the same
+    matrix layout; only the legs come from the travel model's ``pairwise``, not its
+    ``matrix``). ``on_board`` requests (some members) were picked up before the route
+    starts. Every trip's members alone are searched too (``base``). One compiled call;
+    the travel model is asked once for every leg any of the routes may take."""
+    pair_trip = np.asarray(pair_trip, dtype=np.int64)
+    pair_request = np.asarray(pair_request, dtype=np.int64)
+    if len(members) != len(trips):
+        raise ValueError(f"members: one list per trip ({len(trips)}), got {len(members)}")
+    counts = np.array([len(m) for m in members], dtype=np.int64)
+    member_start = np.zeros(len(trips) + 1, np.int64)
+    np.cumsum(counts, out=member_start[1:])
+    member = np.fromiter((r for m in members for r in m), np.int64, int(member_start[-1]))
+    boarded = np.zeros(len(requests), np.int64)
+    boarded[np.asarray(on_board, dtype=np.int64)] = 1
+    # Points: each trip's block (origin, destination, its members' pickups and
+    # deliveries), then each pair's candidate pickup and delivery.
+    block = 2 + 2 * counts
+    base_start = np.zeros(len(trips) + 1, np.int64)
+    np.cumsum(block, out=base_start[1:])
+    coords = np.empty((int(base_start[-1]) + 2 * len(pair_trip), 2))
+    ends = base_start[:-1]
+    coords[ends] = trips.origin
+    coords[ends + 1] = trips.destination
+    rank = np.arange(len(member)) - np.repeat(member_start[:-1], counts)
+    stops = np.repeat(ends + 2, counts) + 2 * rank
+    coords[stops] = requests.pickup[member]
+    coords[stops + 1] = requests.delivery[member]
+    first = int(base_start[-1])
+    coords[first::2] = requests.pickup[pair_request]
+    coords[first + 1 :: 2] = requests.delivery[pair_request]
+    trip_leg, pair_leg, start, end = _legs_to_ask(coords, base_start, pair_trip, first)
+    legs = np.ascontiguousarray(travel.pairwise(start, end), dtype=np.float64)
+    direct = legs[trip_leg[:-1] + 1] if len(trips) else np.zeros(0)
+    max_driving = direct + limits.allowed_detour(direct)
+    width = 2 * (int(counts.max(initial=0)) + 1)
+    driving = np.full(len(pair_trip), np.inf)
+    order = np.full((len(pair_trip), width), -1, np.int64)
+    pickup = np.full(len(pair_trip), np.nan)
+    delivery = np.full(len(pair_trip), np.nan)
+    base = np.full(len(trips), np.inf)
+    _additions(
+        legs,
+        trip_leg,
+        pair_leg,
+        member_start,
+        np.ascontiguousarray(requests.earliest_pickup[member], dtype=np.float64),
+        np.ascontiguousarray(requests.latest_delivery[member], dtype=np.float64),
+        np.ascontiguousarray(requests.size[member], dtype=np.int64),
+        boarded[member],
+        np.ascontiguousarray(trips.earliest_departure, dtype=np.float64),
+        np.ascontiguousarray(trips.latest_arrival, dtype=np.float64),
+        np.ascontiguousarray(trips.capacity, dtype=np.int64),
+        np.ascontiguousarray(max_driving, dtype=np.float64),
+        pair_trip,
+        np.ascontiguousarray(requests.earliest_pickup[pair_request], dtype=np.float64),
+        np.ascontiguousarray(requests.latest_delivery[pair_request], dtype=np.float64),
+        np.ascontiguousarray(requests.size[pair_request], dtype=np.int64),
+        TIME_TOLERANCE,
+        driving,
+        order,
+        pickup,
+        delivery,
+        base,
+    )
+    return Additions(driving, order, pickup, delivery, base, direct, pair_trip)
 
 
 def route_times(
