@@ -156,11 +156,26 @@ def _without(
 
 
 def plan_batch(
-    context: ServiceContext, loaded: Loaded, now: datetime
+    context: ServiceContext,
+    loaded: Loaded,
+    now: datetime,
+    phases: dict[str, float] | None = None,
 ) -> tuple[list[Proposal], int]:
     """The batch's pairs, chosen exactly by the policy: the proposals and how many pairs
     were feasible. With no trip carrying orders this is ``core.match`` step by step (the
-    pair rule, refused pairs left out, the cost, the policy, the schedule)."""
+    pair rule, refused pairs left out, the cost, the policy, the schedule).
+
+    ``phases``, if given, receives the seconds of each step (``pairs``, ``routes``: the
+    loaded trips' routes planned again, ``policy``, ``schedule``) for the benchmark."""
+    clock = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        if phases is not None:
+            at = time.perf_counter()
+            phases[phase] = phases.get(phase, 0.0) + at - clock
+            clock = at
+
     travel = context.travel
     core_t = core_model.core_trips(loaded.trips, now, loaded.rating)
     core_r = core_model.core_requests(loaded.orders, now)
@@ -168,47 +183,65 @@ def plan_batch(
     pairs = feasible_pairs(core_t, core_r, travel, direct)
     trip_pos = {t.id: i for i, t in enumerate(loaded.trips)}
     pairs = _without(pairs, len(loaded.orders), loaded, trip_pos)
-    on_route: dict[tuple[int, int], routing.Addition] = {}
+    lap("pairs")
+    # The planned pickup and delivery on a loaded trip's whole route (NaN for the others).
+    route_pickup = np.full(len(pairs), np.nan)
+    route_delivery = np.full(len(pairs), np.nan)
     if loaded.on_trips and len(pairs):
         # A trip that carries orders: the pair's own rule is necessary (a route with more
         # stops serves fewer), the whole route decides; its cost is the extra driving.
         carrying = np.array([trip_pos[t] for t in loaded.on_trips], dtype=np.int64)
         keep = ~np.isin(pairs.trip, carrying)
+        rows = np.flatnonzero(~keep)
+        planned_trips = np.unique(pairs.trip[rows])
+        chosen_trips = [loaded.trips[int(i)] for i in planned_trips]
+        found = routing.extras(
+            chosen_trips,
+            [loaded.on_trips[t.id] for t in chosen_trips],
+            loaded.orders,
+            core_r,
+            np.searchsorted(planned_trips, pairs.trip[rows]),
+            pairs.request[rows],
+            travel,
+            now,
+        )
+        fit = rows[found.fits]
+        keep[fit] = True
         detour = pairs.detour.copy()
-        rows_of = np.flatnonzero(~keep)
-        for i in np.unique(pairs.trip[rows_of]).tolist():
-            rows = rows_of[pairs.trip[rows_of] == i]
-            trip = loaded.trips[i]
-            candidates = [loaded.orders[int(j)] for j in pairs.request[rows]]
-            found = routing.additions(trip, loaded.on_trips[trip.id], candidates, travel, now)
-            for k, addition in found:
-                row = int(rows[k])
-                keep[row] = True
-                detour[row] = addition.extra_min
-                on_route[(i, int(pairs.request[row]))] = addition
+        detour[fit] = found.extra_min[found.fits]
+        route_pickup[fit] = found.pickup[found.fits]
+        route_delivery[fit] = found.delivery[found.fits]
         pairs = FeasiblePairs(pairs.trip, pairs.request, detour, pairs.candidates).select(keep)
+        route_pickup, route_delivery = route_pickup[keep], route_delivery[keep]
+    lap("routes")
     if not len(pairs):
         return [], 0
     cost = cost_function(context)(core_t, core_r, pairs)
     outcome = policy_named(context.settings.policy).choose(core_t, core_r, pairs, cost)
+    lap("policy")
     chosen = pairs.select(outcome.selected)
-    chosen = chosen.select(np.lexsort((chosen.request, chosen.trip)))
+    route_pickup = route_pickup[outcome.selected]
+    route_delivery = route_delivery[outcome.selected]
+    ranked = np.lexsort((chosen.request, chosen.trip))
+    chosen = chosen.select(ranked)
+    route_pickup, route_delivery = route_pickup[ranked], route_delivery[ranked]
     times = schedule(core_t, core_r, travel, chosen.trip, chosen.request, direct)
     proposals = []
     for k in range(len(chosen)):
         i, j = int(chosen.trip[k]), int(chosen.request[k])
         trip, order = loaded.trips[i], loaded.orders[j]
-        planned = on_route.get((i, j))
-        if planned is None:
+        carried: tuple[int, ...] = ()
+        if np.isnan(route_pickup[k]):
             pickup = core_model.at_minutes(now, times.pickup_time[k])
             delivery = core_model.at_minutes(now, times.delivery_time[k])
-            carried: tuple[int, ...] = ()
         else:
-            pickup, delivery = planned.planned_pickup, planned.planned_delivery
+            pickup = core_model.at_minutes(now, route_pickup[k])
+            delivery = core_model.at_minutes(now, route_delivery[k])
             carried = _carried_ids(loaded.on_trips[trip.id])
         proposals.append(
             Proposal(trip.id, order.id, float(chosen.detour[k]), pickup, delivery, carried)
         )
+    lap("schedule")
     return proposals, len(pairs)
 
 

@@ -27,10 +27,11 @@ from datetime import datetime
 from typing import Literal, cast
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy.orm import Session
 
 from crowdship.core import Requests, TravelModel, Trips
-from crowdship.core.routes import PICKUP, Stop, best_route_from, route_times
+from crowdship.core.routes import PICKUP, Stop, best_additions, best_route_from, route_times
 from crowdship.service.context import ServiceContext
 from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role
@@ -339,6 +340,93 @@ def additions(
         pickup, delivery = _times_of(plan, candidate.id)
         found.append((k, Addition(plan, max(extra, 0.0), pickup, delivery)))
     return found
+
+
+@dataclass(frozen=True)
+class Extras:
+    """Per candidate pair of a batch: whether the order fits its trip's whole route, the
+    route's extra driving with it, and the order's planned pickup and delivery (minutes
+    after the batch's ``now``; NaN where it does not fit)."""
+
+    fits: npt.NDArray[np.bool_]
+    extra_min: npt.NDArray[np.float64]
+    pickup: npt.NDArray[np.float64]
+    delivery: npt.NDArray[np.float64]
+
+
+def extras(
+    trips: Sequence[Trip],
+    on_trips: Sequence[Sequence[Order]],
+    orders: Sequence[Order],
+    requests: Requests,
+    pair_trip: npt.NDArray[np.int64],
+    pair_request: npt.NDArray[np.int64],
+    travel: TravelModel,
+    now: datetime,
+) -> Extras:
+    """:func:`additions` for a whole batch at once, without the routes' stops: for each
+    pair (``pair_trip[k]`` a position in ``trips``, ``pair_request[k]`` one in
+    ``orders``, which ``requests`` holds in the core's columns, minutes after ``now``),
+    whether the order fits the trip's route with every order it carries (``on_trips``,
+    each trip's orders), and so on. One compiled search over every pair
+    (:func:`crowdship.core.routes.best_additions`), the same route rule: each route starts
+    where :func:`start_of` says, parcels picked up are on board, the units fit."""
+    loads = [carried(on) for on in on_trips]
+    starts = [start_of(t, on, now) for t, on in zip(trips, on_trips, strict=True)]
+    departure = minutes_after(now, [s.at for s in starts])
+    arrival = minutes_after(now, [t.latest_arrival for t in trips])
+    late_start = arrival < departure  # the route cannot keep its arrival at all
+    core_t = Trips.from_columns(
+        ids=[str(t.id) for t in trips],
+        origin=np.array([(s.lat, s.lon) for s in starts]).reshape(-1, 2),
+        destination=np.array([(t.destination_lat, t.destination_lon) for t in trips]).reshape(
+            -1, 2
+        ),
+        earliest_departure=departure,
+        latest_arrival=np.maximum(arrival, departure),
+        capacity=[t.capacity for t in trips],
+    )
+    held = [o for load in loads for o in load]
+    both = Requests.from_columns(
+        ids=[*(str(o.id) for o in held), *requests.ids],
+        pickup=np.vstack(
+            [np.array([(o.pickup_lat, o.pickup_lon) for o in held]).reshape(-1, 2), requests.pickup]
+        ),
+        delivery=np.vstack(
+            [
+                np.array([(o.delivery_lat, o.delivery_lon) for o in held]).reshape(-1, 2),
+                requests.delivery,
+            ]
+        ),
+        earliest_pickup=np.concatenate(
+            [minutes_after(now, [o.earliest_pickup for o in held]), requests.earliest_pickup]
+        ),
+        latest_delivery=np.concatenate(
+            [minutes_after(now, [o.latest_delivery for o in held]), requests.latest_delivery]
+        ),
+        size=[*(units_of(o) for o in held), *(units_of(o) for o in orders)],
+    )
+    members, at = [], 0
+    for load in loads:
+        members.append(range(at, at + len(load)))
+        at += len(load)
+    on_board = [i for i, o in enumerate(held) if o.status == OrderStatus.PICKED_UP]
+    found = best_additions(
+        core_t,
+        both,
+        travel,
+        members,
+        pair_trip,
+        np.asarray(pair_request, dtype=np.int64) + len(held),
+        on_board,
+    )
+    fits = found.fits & ~late_start[pair_trip]
+    return Extras(
+        fits,
+        np.where(fits, found.extra, np.nan),
+        np.where(fits, found.pickup, np.nan),
+        np.where(fits, found.delivery, np.nan),
+    )
 
 
 def trip_route(session: Session, context: ServiceContext, actor: Actor, trip_id: int) -> TripRoute:
