@@ -12,6 +12,13 @@
    great-circle travel). The whole job (load rows, match with the core, write offers and
    events) is timed against the core matcher alone on the same instance, so the ratio is what
    the service adds.
+3. **A batch with trips that carry orders** (issue 15): 2000 open orders and 5000 trips, a
+   third of them assigned (capacity 2 to 4) and carrying one or two accepted or picked-up
+   orders on a route that fits. ``plan_batch`` is timed in one warm process (the median of
+   ``--runs``), by phase: the pairs, re-planning the loaded trips' routes, the policy. The
+   re-planning is timed both ways, interleaved: batched (``routing.extras``, one compiled
+   call per trip) and per candidate (the whole route planned again for each pair, as
+   ``routing.additions`` does); both must choose the same pairs.
 
 Targets: posting at least 300 orders/s with p99 under 100 ms on SQLite; the batch in under
 10 s end to end.
@@ -37,7 +44,7 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
-from crowdship.core import match
+from crowdship.core import Requests, TravelModel, match
 from crowdship.service.clock import ManualClock
 from crowdship.service.context import ServiceContext
 from crowdship.service.db import Database, migrate
@@ -51,7 +58,7 @@ from crowdship.service.entities.orders.models import Order
 from crowdship.service.entities.trips import repository as trip_rows
 from crowdship.service.entities.trips.models import Trip, TripStatus
 from crowdship.service.settings import Settings
-from crowdship.service.workflows import core_model
+from crowdship.service.workflows import core_model, matching, routing
 from crowdship.service.workflows.matching import run_matching
 
 POSTGRES = os.environ.get(
@@ -409,6 +416,179 @@ def batch(kind: str, folder: Path, trips: int, orders: int) -> Batch:
         scratch.drop()
 
 
+# -- part 3: a batch with trips that carry orders ----------------------------------------
+
+
+def load_trips(db: Database, travel: TravelModel, now: datetime, share: float, seed: int) -> int:
+    """Turn ``share`` of the free trips into assigned ones of capacity 2 to 4, each carrying
+    one or two orders (accepted; the first of every fourth trip picked up) that lie along
+    it, kept only if the whole route fits (planned by the service's routing). Every trip
+    keeps room for one more. Returns how many orders the trips carry."""
+    rng = np.random.default_rng(seed)
+    with db.write() as session:
+        all_trips = list(session.scalars(sa.select(Trip).order_by(Trip.id)))
+        sender_id = session.scalar(sa.select(Order.sender_id).limit(1))
+        chosen = rng.choice(len(all_trips), size=int(len(all_trips) * share), replace=False)
+        rows: list[dict[str, object]] = []
+        for n, t in enumerate(sorted(chosen.tolist())):
+            trip = all_trips[t]
+            capacity = int(rng.integers(2, 5))
+            wanted = 1 if capacity == 2 else int(rng.integers(1, 3))
+            origin = np.array([trip.origin_lat, trip.origin_lon])
+            destination = np.array([trip.destination_lat, trip.destination_lon])
+            span = (trip.latest_arrival - trip.earliest_departure).total_seconds() / 60
+            for count in range(wanted, 0, -1):
+                fields: list[dict[str, object]] = []
+                for c in range(count):
+                    f = np.sort(rng.uniform(0, 1, 2))
+                    noise = rng.normal(0, 0.3, (2, 2)) * [KM_LAT, KM_LON]  # ~300 m aside
+                    pickup = origin + f[0] * (destination - origin) + noise[0]
+                    delivery = origin + f[1] * (destination - origin) + noise[1]
+                    earliest = trip.earliest_departure + timedelta(minutes=f[0] * span / 2)
+                    picked = c == 0 and n % 4 == 0
+                    fields.append(
+                        dict(
+                            sender_id=sender_id,
+                            pickup_lat=float(pickup[0]),
+                            pickup_lon=float(pickup[1]),
+                            pickup_address="p",
+                            delivery_lat=float(delivery[0]),
+                            delivery_lon=float(delivery[1]),
+                            delivery_address="d",
+                            earliest_pickup=earliest,
+                            latest_delivery=earliest + timedelta(minutes=120),
+                            size="small",
+                            description="",
+                            receiver_name="R",
+                            receiver_phone="+358409999999",
+                            fee_cents=500,
+                            currency="EUR",
+                            distance_km=1.0,
+                            status=OrderStatus.PICKED_UP if picked else OrderStatus.ACCEPTED,
+                            trip_id=trip.id,
+                            courier_id=trip.courier_id,
+                            accepted_at=now,
+                            picked_up_at=now if picked else None,
+                            delivered_at=None,
+                            pickup_attempts=0,
+                            delivery_attempts=0,
+                            locked=False,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                trip.capacity = capacity
+                carried = [Order(id=-(c + 1), **f) for c, f in enumerate(fields)]
+                if routing.plan_trip(trip, carried, travel, now).feasible:
+                    break
+            else:
+                trip.capacity = 1
+                continue
+            trip.status = TripStatus.ASSIGNED
+            rows.extend(fields)
+        if rows:
+            session.execute(sa.insert(Order), rows)
+        session.commit()
+    return len(rows)
+
+
+@dataclass
+class LoadedBatch:
+    orders: int
+    trips: int
+    loaded_trips: int
+    carried: int
+    feasible: int
+    loaded_pairs: int
+    offers: int
+    runs: dict[str, list[dict[str, float]]]
+
+
+def per_candidate(
+    trips: list[Trip],
+    on_trips: list[list[Order]],
+    orders: list[Order],
+    requests: Requests,
+    pair_trip: np.ndarray,
+    pair_request: np.ndarray,
+    travel: TravelModel,
+    now: datetime,
+) -> routing.Extras:
+    """The re-planning before it was batched: for each trip, the whole route planned
+    again for each candidate (``routing.additions``, a Python loop over the pairs); the
+    same answers as ``routing.extras``."""
+    n = len(pair_trip)
+    fits = np.zeros(n, dtype=bool)
+    extra, pickup, delivery = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    for i, trip in enumerate(trips):
+        rows = np.flatnonzero(pair_trip == i)
+        candidates = [orders[int(j)] for j in pair_request[rows]]
+        for k, a in routing.additions(trip, on_trips[i], candidates, travel, now):
+            row = rows[k]
+            fits[row], extra[row] = True, a.extra_min
+            pickup[row], delivery[row] = core_model.minutes_after(
+                now, [a.planned_pickup, a.planned_delivery]
+            )
+    return routing.Extras(fits, extra, pickup, delivery)
+
+
+def loaded_batch(folder: Path, trips: int, orders: int, share: float, runs: int) -> LoadedBatch:
+    scratch = Scratch("sqlite", folder)
+    now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    batched = routing.extras
+    try:
+        db = Database(scratch.url)
+        context = ServiceContext.build(
+            Settings(database_url=scratch.url, secret_key=SECRET, scheduler=False),
+            clock=ManualClock(now),
+            db=db,
+        )
+        fill(db, trips, orders, now, seed=11)
+        carried = load_trips(db, context.travel, now, share, seed=12)
+        loaded = matching._load(context, now)
+        ways = {"batched": batched, "per candidate": per_candidate}
+        measured: dict[str, list[dict[str, float]]] = {way: [] for way in ways}
+        answers = {}
+        for repeat in range(runs + 1):  # the first round warms up (compiles, fills caches)
+            for way, extras in ways.items():
+                routing.extras = extras  # type: ignore[assignment]
+                phases: dict[str, float] = {}
+                began = time.perf_counter()
+                proposals, feasible = matching.plan_batch(context, loaded, now, phases)
+                phases["total"] = time.perf_counter() - began
+                if repeat:
+                    measured[way].append(phases)
+                answers[way] = proposals
+        routing.extras = batched
+        # Both ways choose the same pairs at the same costs and times.
+        a, b = answers["batched"], answers["per candidate"]
+        assert [(p.trip_id, p.order_id) for p in a] == [(p.trip_id, p.order_id) for p in b]
+        for p, q in zip(a, b, strict=True):
+            assert abs(p.detour_min - q.detour_min) < 1e-6, (p, q)
+            assert abs((p.planned_pickup - q.planned_pickup).total_seconds()) < 1e-3, (p, q)
+            assert abs((p.planned_delivery - q.planned_delivery).total_seconds()) < 1e-3
+        assert len(a) > 0 and any(p.carried for p in a), "no order went to a loaded trip"
+        loaded_ids = {trip_id for trip_id in loaded.on_trips}
+        db.dispose()
+        return LoadedBatch(
+            orders,
+            trips,
+            len(loaded_ids),
+            carried,
+            feasible,
+            sum(1 for p in a if p.trip_id in loaded_ids),
+            len(a),
+            measured,
+        )
+    finally:
+        routing.extras = batched
+        scratch.drop()
+
+
+def median_ms(runs: list[dict[str, float]], phase: str) -> float:
+    return float(np.median([r.get(phase, 0.0) for r in runs])) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--databases", default="sqlite,postgresql")
@@ -418,6 +598,11 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=5000)
     parser.add_argument("--skip-posting", action="store_true")
     parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--skip-loaded", action="store_true")
+    parser.add_argument("--loaded-trips", type=int, default=5000)
+    parser.add_argument("--loaded-orders", type=int, default=2000)
+    parser.add_argument("--loaded-share", type=float, default=1 / 3, help="trips carrying orders")
+    parser.add_argument("--runs", type=int, default=7, help="timed runs of the loaded batch")
     args = parser.parse_args()
     kinds = [k.strip() for k in args.databases.split(",") if k.strip()]
     with tempfile.TemporaryDirectory() as folder_name:
@@ -476,6 +661,24 @@ def main() -> None:
                     f"{b.core_s:.2f}",
                     f"{b.total_s / b.core_s:.2f}x",
                 )
+            console.print(table)
+        if not args.skip_loaded:
+            console.print("matching batch with loaded trips (sqlite) ...")
+            lb = loaded_batch(
+                folder, args.loaded_trips, args.loaded_orders, args.loaded_share, args.runs
+            )
+            table = Table(
+                title=f"plan_batch: {lb.orders} open orders x {lb.trips} trips, {lb.loaded_trips}"
+                f" carrying {lb.carried} orders; {lb.feasible:,} feasible pairs, "
+                f"{lb.offers} proposals ({lb.loaded_pairs} on loaded trips); "
+                f"median of {args.runs} warm runs, ms"
+            )
+            phases = ("pairs", "routes", "policy", "schedule", "total")
+            table.add_column("re-planning loaded trips")
+            for phase in phases:
+                table.add_column(phase, justify="right")
+            for way, runs in lb.runs.items():
+                table.add_row(way, *(f"{median_ms(runs, phase):.1f}" for phase in phases))
             console.print(table)
 
 
