@@ -352,16 +352,32 @@ class Additions:
         return np.maximum(self.driving - before, 0.0)
 
 
+@njit(cache=True, inline="always")
+def _pair_legs(i: int, unused: bool) -> tuple[bool, bool, bool, bool]:
+    """Which legs between block point ``i`` (0 the origin, 1 the destination, then the
+    members' stops) and a candidate's pickup p and delivery d a route may take, in the
+    order they are laid out: i -> p, i -> d, p -> i, d -> i. Never into the origin nor out
+    of the destination, never from the origin to d nor from p to the destination (p comes
+    before d, d before the destination), never to or from an ``unused`` point (the pickup
+    of a parcel already on board)."""
+    if unused:
+        return False, False, False, False
+    return i != 1, i >= 2, i >= 2, i != 0
+
+
 @njit(cache=True)
 def _legs_to_ask(
-    coords: FloatArray, base_start: IntArray, pair_trip: IntArray, first_candidate: int
+    coords: FloatArray,
+    unused: IntArray,
+    base_start: IntArray,
+    pair_trip: IntArray,
+    first_candidate: int,
 ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
     """The legs :func:`_additions` needs, as the points each starts and ends at: each
     trip's block (its origin, destination and members' stops, every pair of them), then for
-    each pair its candidate's pickup and delivery from every point of the block but the
-    destination, to every point but the origin, and to each other (a route never returns
-    to its origin nor leaves its destination). Returns where each trip's and each pair's
-    legs start, and the legs' ends."""
+    each pair the legs :func:`_pair_legs` allows between the block and its candidate's
+    pickup and delivery, and from that pickup to that delivery. Returns where each trip's
+    and each pair's legs start, and the legs' ends."""
     n_trips, n_pairs = len(base_start) - 1, len(pair_trip)
     trip_leg = np.zeros(n_trips + 1, np.int64)
     for t in range(n_trips):
@@ -370,8 +386,12 @@ def _legs_to_ask(
     pair_leg = np.zeros(n_pairs + 1, np.int64)
     pair_leg[0] = trip_leg[n_trips]
     for k in range(n_pairs):
-        b = base_start[pair_trip[k] + 1] - base_start[pair_trip[k]]
-        pair_leg[k + 1] = pair_leg[k] + 4 * (b - 1) + 2
+        b0, b = base_start[pair_trip[k]], base_start[pair_trip[k] + 1] - base_start[pair_trip[k]]
+        count = 1
+        for i in range(b):
+            to_p, to_d, from_p, from_d = _pair_legs(i, unused[b0 + i] != 0)
+            count += int(to_p) + int(to_d) + int(from_p) + int(from_d)
+        pair_leg[k + 1] = pair_leg[k] + count
     start = np.empty((pair_leg[n_pairs], 2))
     end = np.empty((pair_leg[n_pairs], 2))
     for t in range(n_trips):
@@ -379,25 +399,37 @@ def _legs_to_ask(
         at = trip_leg[t]
         for i in range(b):
             for j in range(b):
-                start[at], end[at] = coords[b0 + i], coords[b0 + j]
+                _set_leg(start, end, at, coords, b0 + i, b0 + j)
                 at += 1
     for k in range(n_pairs):
         t = pair_trip[k]
         b0, b = base_start[t], base_start[t + 1] - base_start[t]
-        p, d = coords[first_candidate + 2 * k], coords[first_candidate + 2 * k + 1]
+        p, d = first_candidate + 2 * k, first_candidate + 2 * k + 1
         at = pair_leg[k]
         for i in range(b):
-            if i != 1:  # from the origin and the stops to the pickup and the delivery
-                start[at], end[at] = coords[b0 + i], p
-                start[at + 1], end[at + 1] = coords[b0 + i], d
-                at += 2
-            if i != 0:  # from the pickup and the delivery to the stops and the destination
-                start[at], end[at] = p, coords[b0 + i]
-                start[at + 1], end[at + 1] = d, coords[b0 + i]
-                at += 2
-        start[at], end[at] = p, d
-        start[at + 1], end[at + 1] = d, p
+            to_p, to_d, from_p, from_d = _pair_legs(i, unused[b0 + i] != 0)
+            if to_p:
+                _set_leg(start, end, at, coords, b0 + i, p)
+                at += 1
+            if to_d:
+                _set_leg(start, end, at, coords, b0 + i, d)
+                at += 1
+            if from_p:
+                _set_leg(start, end, at, coords, p, b0 + i)
+                at += 1
+            if from_d:
+                _set_leg(start, end, at, coords, d, b0 + i)
+                at += 1
+        _set_leg(start, end, at, coords, p, d)
     return trip_leg, pair_leg, start, end
+
+
+@njit(cache=True, inline="always")
+def _set_leg(
+    start: FloatArray, end: FloatArray, at: int, coords: FloatArray, a: int, b: int
+) -> None:
+    start[at, 0], start[at, 1] = coords[a, 0], coords[a, 1]
+    end[at, 0], end[at, 1] = coords[b, 0], coords[b, 1]
 
 
 @njit(cache=True)
@@ -458,46 +490,64 @@ def _additions(
                 done,
                 load,
             )
+    # Work arrays for the largest route, reused by every pair (each pair writes every entry
+    # its search reads: the block, and its candidate's legs).
+    most = width // 2  # members with the candidate
+    dist = np.full((2 * most + 2, 2 * most + 2), np.inf)
+    points = np.arange(2, 2 * most + 2).astype(np.int64)
+    earliest = np.empty(most)
+    latest = np.empty(most)
+    size = np.empty(most, np.int64)
+    order = np.empty(2 * most, np.int64)
     for k in range(len(pair_trip)):
         t = pair_trip[k]
         m0, n = member_start[t], member_start[t + 1] - member_start[t]
         b = 2 + 2 * n
         driving[k] = np.inf
         orders[k, :] = -1
-        size = np.empty(n + 1, np.int64)
-        size[:n] = member_size[m0 : m0 + n]
-        size[n] = pair_size[k]
-        if size.sum() > capacity[t]:
+        load = pair_size[k]
+        for i in range(n):
+            load += member_size[m0 + i]
+        if load > capacity[t]:
             continue
-        dist = np.full((b + 2, b + 2), np.inf)  # inf: legs no route takes
-        dist[:b, :b] = legs[trip_leg[t] : trip_leg[t + 1]].reshape(b, b)
+        at = trip_leg[t]
+        for i in range(b):
+            for j in range(b):
+                dist[i, j] = legs[at]
+                at += 1
         at = pair_leg[k]
         for i in range(b):  # in the order _legs_to_ask lays them out
-            if i != 1:
-                dist[i, b], dist[i, b + 1] = legs[at], legs[at + 1]
-                at += 2
-            if i != 0:
-                dist[b, i], dist[b + 1, i] = legs[at], legs[at + 1]
-                at += 2
+            on_board = i >= 2 and i % 2 == 0 and member_on_board[m0 + (i - 2) // 2] != 0
+            to_p, to_d, from_p, from_d = _pair_legs(i, on_board)
+            if to_p:
+                dist[i, b] = legs[at]
+                at += 1
+            if to_d:
+                dist[i, b + 1] = legs[at]
+                at += 1
+            if from_p:
+                dist[b, i] = legs[at]
+                at += 1
+            if from_d:
+                dist[b + 1, i] = legs[at]
+                at += 1
         dist[b, b + 1] = legs[at]
-        dist[b + 1, b] = legs[at + 1]
-        earliest = np.empty(n + 1)
-        latest = np.empty(n + 1)
-        earliest[:n] = member_earliest[m0 : m0 + n]
-        latest[:n] = member_latest[m0 : m0 + n]
-        earliest[n], latest[n] = pair_earliest[k], pair_latest[k]
         done, load = 0, 0
         for i in range(n):
+            earliest[i] = member_earliest[m0 + i]
+            latest[i] = member_latest[m0 + i]
+            size[i] = member_size[m0 + i]
             if member_on_board[m0 + i]:
                 done |= 1 << (2 * i)
                 load += member_size[m0 + i]
-        order = np.full(2 * n + 2, -1, np.int64)
+        earliest[n], latest[n], size[n] = pair_earliest[k], pair_latest[k], pair_size[k]
+        order[:] = -1
         best = best_order_from(
             dist,
-            np.arange(2, b + 2).astype(np.int64),
-            earliest,
-            latest,
-            size,
+            points[: 2 * n + 2],
+            earliest[: n + 1],
+            latest[: n + 1],
+            size[: n + 1],
             departure[t],
             arrival_by[t],
             capacity[t],
@@ -510,9 +560,9 @@ def _additions(
         if not np.isfinite(best):
             continue
         driving[k] = best
-        orders[k, : min(width, 2 * n + 2)] = order[: min(width, 2 * n + 2)]
+        orders[k, : 2 * n + 2] = order[: 2 * n + 2]
         clock, here = departure[t], 0
-        for s in order:
+        for s in order[: 2 * n + 2]:
             if s < 0:
                 break
             point = 2 + s
@@ -570,7 +620,9 @@ def best_additions(
     first = int(base_start[-1])
     coords[first::2] = requests.pickup[pair_request]
     coords[first + 1 :: 2] = requests.delivery[pair_request]
-    trip_leg, pair_leg, start, end = _legs_to_ask(coords, base_start, pair_trip, first)
+    unused = np.zeros(len(coords), np.int64)  # the pickups of parcels already on board
+    unused[stops[boarded[member] != 0]] = 1
+    trip_leg, pair_leg, start, end = _legs_to_ask(coords, unused, base_start, pair_trip, first)
     legs = np.ascontiguousarray(travel.pairwise(start, end), dtype=np.float64)
     direct = legs[trip_leg[:-1] + 1] if len(trips) else np.zeros(0)
     max_driving = direct + limits.allowed_detour(direct)

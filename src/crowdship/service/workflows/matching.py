@@ -7,8 +7,9 @@ candidate too, keeping what it carries. A batch offers each trip at most one ord
 answers one offer at a time), so it is still a one-to-one matching, solved exactly by the
 core's policy over the feasible pairs: a pair with an empty trip by the core's pair rule;
 a pair with a trip that carries orders only if the whole route, planned again with the
-new order (``routing.additions``), keeps every bound, and its detour is the route's extra
-driving."""
+new order, keeps every bound, and its detour is the route's extra driving. Every such pair
+of the batch is planned in one compiled call (``routing.extras``), with the same answers
+as planning each one's route on its own (``routing.additions``, what a grab uses)."""
 
 from __future__ import annotations
 
