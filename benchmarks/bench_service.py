@@ -34,9 +34,11 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -501,6 +503,8 @@ class LoadedBatch:
     feasible: int
     loaded_pairs: int
     offers: int
+    replanned: int
+    fitting: int
     runs: dict[str, list[dict[str, float]]]
 
 
@@ -546,7 +550,17 @@ def loaded_batch(folder: Path, trips: int, orders: int, share: float, runs: int)
         fill(db, trips, orders, now, seed=11)
         carried = load_trips(db, context.travel, now, share, seed=12)
         loaded = matching._load(context, now)
-        ways = {"batched": batched, "per candidate": per_candidate}
+        replanned: list[tuple[int, int]] = []  # pairs on loaded trips, how many fit
+
+        def counted(extras: Callable[..., routing.Extras]) -> Callable[..., routing.Extras]:
+            def run(*args: Any) -> routing.Extras:
+                found = extras(*args)
+                replanned.append((len(found.fits), int(found.fits.sum())))
+                return found
+
+            return run
+
+        ways = {"batched": counted(batched), "per candidate": counted(per_candidate)}
         measured: dict[str, list[dict[str, float]]] = {way: [] for way in ways}
         answers = {}
         for repeat in range(runs + 1):  # the first round warms up (compiles, fills caches)
@@ -568,6 +582,7 @@ def loaded_batch(folder: Path, trips: int, orders: int, share: float, runs: int)
             assert abs((p.planned_pickup - q.planned_pickup).total_seconds()) < 1e-3, (p, q)
             assert abs((p.planned_delivery - q.planned_delivery).total_seconds()) < 1e-3
         assert len(a) > 0 and any(p.carried for p in a), "no order went to a loaded trip"
+        assert len(set(replanned)) == 1, replanned
         loaded_ids = {trip_id for trip_id in loaded.on_trips}
         db.dispose()
         return LoadedBatch(
@@ -578,6 +593,8 @@ def loaded_batch(folder: Path, trips: int, orders: int, share: float, runs: int)
             feasible,
             sum(1 for p in a if p.trip_id in loaded_ids),
             len(a),
+            replanned[0][0],
+            replanned[0][1],
             measured,
         )
     finally:
@@ -667,12 +684,13 @@ def main() -> None:
             lb = loaded_batch(
                 folder, args.loaded_trips, args.loaded_orders, args.loaded_share, args.runs
             )
-            table = Table(
-                title=f"plan_batch: {lb.orders} open orders x {lb.trips} trips, {lb.loaded_trips}"
-                f" carrying {lb.carried} orders; {lb.feasible:,} feasible pairs, "
-                f"{lb.offers} proposals ({lb.loaded_pairs} on loaded trips); "
-                f"median of {args.runs} warm runs, ms"
+            console.print(
+                f"{lb.orders} open orders x {lb.trips} trips, {lb.loaded_trips} of them "
+                f"carrying {lb.carried} orders; {lb.replanned:,} pairs on loaded trips "
+                f"re-planned, {lb.fitting:,} fit; {lb.feasible:,} feasible pairs in all; "
+                f"{lb.offers} proposals, {lb.loaded_pairs} on loaded trips"
             )
+            table = Table(title=f"plan_batch by phase, ms (median of {args.runs} warm runs)")
             phases = ("pairs", "routes", "policy", "schedule", "total")
             table.add_column("re-planning loaded trips")
             for phase in phases:
@@ -680,6 +698,8 @@ def main() -> None:
             for way, runs in lb.runs.items():
                 table.add_row(way, *(f"{median_ms(runs, phase):.1f}" for phase in phases))
             console.print(table)
+            load = os.getloadavg()
+            console.print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
 if __name__ == "__main__":
