@@ -12,9 +12,14 @@ from scipy.sparse.csgraph import NegativeCycleError, bellman_ford, maximum_bipar
 
 from crowdship.core._kernels import (
     UNREACHED,
+    _heap_pop,
+    _heap_push,
+    arcs_below,
+    arcs_below_grouped,
     cheapest_per_node,
     label_correcting,
     maximum_matching,
+    most_negative_per_node,
     repair_flow,
     trip_groups,
 )
@@ -128,6 +133,71 @@ def test_cheapest_per_node_keeps_each_sides_k_cheapest(data, k):
     assert both.tolist() == expected.tolist()
 
 
+@settings(max_examples=100, deadline=None)
+@given(data=st.data(), k=st.integers(1, 4))
+def test_most_negative_per_node_picks_as_cheapest_per_node_on_reduced_costs(data, k):
+    """The fused pick (reduced costs computed on the fly, over a subset of the arcs) keeps
+    the arcs that ``cheapest_per_node`` keeps on the gathered reduced costs."""
+    n_t, n_r, trip, request, cost = _bipartite(data, st.integers(-6, 9))
+    potential = np.array(
+        data.draw(st.lists(st.integers(-8, 8), min_size=n_t + n_r, max_size=n_t + n_r)),
+        dtype=np.int64,
+    )
+    arcs = np.flatnonzero(
+        np.array(data.draw(st.lists(st.booleans(), min_size=len(trip), max_size=len(trip))))
+    ).astype(np.int64)
+    reduced = cost[arcs] + potential[trip[arcs]] - potential[n_t + request[arcs]]
+    few = cheapest_per_node(trip[arcs], request[arcs], reduced, n_t, n_r, k)
+    kept, kept_reduced = most_negative_per_node(arcs, trip, request, cost, potential, n_t, n_r, k)
+    assert kept.tolist() == arcs[few].tolist()
+    assert kept_reduced.tolist() == reduced[few].tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data(), margin=st.integers(-3, 5))
+def test_arcs_below_grouped_equals_arcs_below(data, margin):
+    """On arcs grouped by trip, the check from the trips' offsets finds the same arcs and
+    the same number of negative ones."""
+    n_t, n_r, trip, request, cost = _bipartite(data, st.integers(-6, 9))
+    order = np.argsort(trip, kind="stable")
+    trip, request, cost = trip[order], request[order], cost[order]
+    potential = np.array(
+        data.draw(st.lists(st.integers(-8, 8), min_size=n_t + n_r, max_size=n_t + n_r)),
+        dtype=np.int64,
+    )
+    skip = np.array(data.draw(st.lists(st.booleans(), min_size=len(trip), max_size=len(trip))))
+    skip = skip.astype(bool).reshape(len(trip))
+    offsets, grouped = trip_groups(trip, n_t)
+    assert len(grouped) == 0
+    expected = arcs_below(trip, request, cost, potential, n_t, skip, margin)
+    got = arcs_below_grouped(offsets, request, cost, potential, skip, margin)
+    assert got[0].tolist() == expected[0].tolist()
+    assert got[1] == expected[1]
+
+
+@settings(max_examples=100, deadline=None)
+@given(ops=st.lists(st.one_of(st.integers(-50, 50), st.none()), max_size=200))
+def test_heap_pops_least_keys_first(ops):
+    """The 4-ary heap: pushes (a key) and pops (None) in any order; each pop returns the
+    least key pushed and not yet popped, with its item."""
+    keys = np.empty(len(ops) + 1, dtype=np.int64)
+    items = np.empty(len(ops) + 1, dtype=np.int64)
+    size = 0
+    alive: list[int] = []
+    for step, op in enumerate(ops):
+        if op is None:
+            if not alive:
+                continue
+            key, item, size = _heap_pop(keys, items, size)
+            assert key == min(alive)
+            assert ops[item] == key
+            alive.remove(key)
+        else:
+            size = _heap_push(keys, items, size, op, step)
+            alive.append(op)
+        assert size == len(alive)
+
+
 def _certificate_holds(trip, request, cost, selected, n_t, n_r):
     """The certificate's own check on *all* arcs: the flow has the largest value and its
     residual graph has potentials with every reduced cost >= 0 (no negative cycle)."""
@@ -148,6 +218,9 @@ def test_certified_solve_equals_ortools_on_all_arcs(data, k, batch):
     """Random graphs with ties and negative costs, few arcs kept and tiny batches: the same
     count and cost as OR-Tools on every arc, and the certificate holds on every arc."""
     n_t, n_r, trip, request, cost = _bipartite(data, costs=st.integers(-3, 12))
+    if data.draw(st.booleans()):  # grouped by trip, as the candidate index writes them
+        order = np.argsort(trip, kind="stable")
+        trip, request, cost = trip[order], request[order], cost[order]
     reference = max_matching_min_cost(trip, request, cost)
     solution, _ = certified_max_matching_min_cost(
         trip, request, cost, n_t, n_r, keep_per_node=k, batch=batch

@@ -15,11 +15,13 @@ import numpy as np
 from crowdship.core._kernels import (
     UNREACHED,
     arcs_below,
+    arcs_below_grouped,
     cheapest_per_node,
     greedy_matching,
     group_offsets,
     label_correcting,
     maximum_matching,
+    most_negative_per_node,
     repair_flow,
     rounded_multiple,
     shortest_augmenting_paths,
@@ -125,7 +127,7 @@ def sparse_max_matching_min_cost(
     # the same paths; about a tenth less time on the hotspot days' small problems).
     mate, scanned = shortest_augmenting_paths(
         offsets,
-        np.arange(len(order), dtype=np.int64),
+        np.zeros(0, dtype=np.int64),
         rows[order],
         cols[order],
         cost[order],
@@ -202,9 +204,13 @@ def certified_max_matching_min_cost(
     # the smaller side, no matching of all arcs is larger (on hotspot days, proving that
     # on all arcs was a search over nearly every arc).
     covers = min(_distinct(trip[subset], n_trips), _distinct(request[subset], n_requests))
+    grouped = False
     if keep_per_node < 1 or size < covers:
         offsets, order = trip_groups(trip, n_trips)
         maximum_matching(offsets, order, request, n_requests, mate)
+        # Arcs grouped by trip (as the candidate index writes them): each round's check
+        # reads the trips' offsets instead of every arc's trip.
+        grouped = len(order) == 0
     active[mate[mate >= 0]] = True
     subset = np.flatnonzero(active)
     solved = _solve_small(trip, request, cost, subset, n_trips, n_requests, True)
@@ -221,18 +227,23 @@ def certified_max_matching_min_cost(
             compiled = compiled and solved.work <= SSP_WORK_PER_ARC * len(subset)
             work = max(work, solved.work)
             continue
-        nearly_broken, broken = arcs_below(trip, request, cost, potential, n_trips, active, margin)
+        if grouped:
+            nearly_broken, broken = arcs_below_grouped(
+                offsets, request, cost, potential, active, margin
+            )
+        else:
+            nearly_broken, broken = arcs_below(
+                trip, request, cost, potential, n_trips, active, margin
+            )
         if broken == 0:
             return FlowSolution(chosen, int(cost[chosen].sum())), len(subset)
         add = np.flatnonzero(nearly_broken)
         if len(add) > batch:
             # Each node's few most negative arcs first (one cheaper partner is what a node
             # needs), then the most negative of those up to the batch.
-            reduced = cost[add] + potential[trip[add]] - potential[n_trips + request[add]]
-            few = cheapest_per_node(
-                trip[add], request[add], reduced, n_trips, n_requests, PER_NODE_ROUND
+            add, reduced = most_negative_per_node(
+                add, trip, request, cost, potential, n_trips, n_requests, PER_NODE_ROUND
             )
-            add, reduced = add[few], reduced[few]
             if len(add) > batch:
                 add = add[np.argpartition(reduced, batch)[:batch]]
         active[add] = True
