@@ -606,6 +606,10 @@ def median_ms(runs: list[dict[str, float]], phase: str) -> float:
     return float(np.median([r.get(phase, 0.0) for r in runs])) * 1000
 
 
+def fastest_ms(runs: list[dict[str, float]], phase: str) -> float:
+    return float(np.min([r.get(phase, 0.0) for r in runs])) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--databases", default="sqlite,postgresql")
@@ -690,13 +694,21 @@ def main() -> None:
                 f"re-planned, {lb.fitting:,} fit; {lb.feasible:,} feasible pairs in all; "
                 f"{lb.offers} proposals, {lb.loaded_pairs} on loaded trips"
             )
-            table = Table(title=f"plan_batch by phase, ms (median of {args.runs} warm runs)")
+            table = Table(
+                title=f"plan_batch by phase, ms: median (fastest) of {args.runs} warm runs"
+            )
             phases = ("pairs", "routes", "policy", "schedule", "total")
             table.add_column("re-planning loaded trips")
             for phase in phases:
                 table.add_column(phase, justify="right")
             for way, runs in lb.runs.items():
-                table.add_row(way, *(f"{median_ms(runs, phase):.1f}" for phase in phases))
+                table.add_row(
+                    way,
+                    *(
+                        f"{median_ms(runs, phase):.1f} ({fastest_ms(runs, phase):.1f})"
+                        for phase in phases
+                    ),
+                )
             console.print(table)
             load = os.getloadavg()
             console.print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
