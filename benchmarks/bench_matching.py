@@ -325,10 +325,20 @@ def service_batch(repeats: int = 7) -> str:
 def warm_up(directory: Path) -> None:
     """Compile the kernels once (numba caches them on disk), outside every timing; large
     enough for the certified solve. Planar days, great-circle days and the road network
-    find their pairs with different kernels: one day of each."""
+    find their pairs with different kernels: one day of each; and a small hotspot day,
+    whose solve takes the paths the others do not (the matching of all arcs, then each
+    round's check from the trips' offsets and the broken arcs picked per node)."""
     files = ["--trips", "trips.csv", "--requests", "requests.csv"]
     for name, build in (
         ("paper", lambda: _scenario(ScenarioParams(trips=5000, requests=2000))),
+        (
+            "delivery-hotspots",
+            lambda: _hotspots(
+                _scenario(ScenarioParams(trips=5000, requests=2000, **WIDE)),  # type: ignore[arg-type]
+                "delivery",
+                4,
+            ),
+        ),
         (
             "latlon",
             lambda: _scenario(
