@@ -20,13 +20,21 @@ columns join).
 3. When pricing finds no bundle with a positive reduced cost, the LP bound holds over
    every feasible bundle (with the duals' leftover, bounded per trip, added): no packing
    does better.
-4. The integer packing over the generated bundles (HiGHS MILP, started from the
-   capacity-1 optimum). If it reaches the LP bound it is the optimum over every bundle.
-   Otherwise every bundle whose reduced cost is within the gap is generated (a packing
-   better than the one found can use no other: its value is at most the duals' sum plus
-   each of its bundles' reduced cost) and the packing solved again: then it is the proven
-   optimum over every bundle; if they are too many, the answer is the best found with its
-   proven gap against the LP bound.
+4. Under ``max-matches``, when the weighted bound leaves the most requests served open,
+   that number is settled first: the LP of the requests served over every bundle (its
+   leftover per trip found exactly by one more pricing pass, not bounded by the
+   threshold, which over a thousand trips would add a whole request), then the 0-1
+   program of the requests served over the bundles generated. Once it is proven, a row
+   caps the requests served at it and the LP is generated again: the bound on the cost
+   at that count (the LP can no longer trade a fraction of a request for detour).
+5. The integer packing over the generated bundles (HiGHS MILP, started from the best of
+   the capacity-1 optimum, the LP rounded, and a small 0-1 program on the LP's support).
+   Each 0-1 program gets ``time_limit`` seconds. If it reaches the LP bound it is the
+   optimum over every bundle. Otherwise every bundle whose reduced cost is within the gap
+   is generated (a packing better than the one found can use no other: its value is at
+   most the duals' sum plus each of its bundles' reduced cost) and the packing solved
+   again: then it is the proven optimum over every bundle; if they are too many, the
+   answer is the best found with its proven gap against the LP bound.
 
 Used by :func:`crowdship.core.bundles.match_routes` where it applies: planar or
 great-circle travel (the kernel computes their legs; both are metrics), cost terms that
@@ -1058,14 +1066,22 @@ def solve(
                 continue
             # The LP bound over every bundle: the duals' sum (with the count row's), plus
             # per trip the largest reduced cost left (a trip takes one bundle): priced ones
-            # exactly, bounded ones at most THRESHOLD.
+            # exactly, bounded ones at most the threshold. Counting requests, that is up
+            # to a thousandth of a request per trip, a whole request over a thousand
+            # trips: one more pass then finds each trip's largest exactly.
             excess = np.zeros(n_t)
             if len(singles):
                 np.maximum.at(excess, s_trip, rc)
+            if counting:
+                _, _, _, columns = price(y, counting, 0.0, 0, can_bundle.astype(np.int64))
+                lap("pricing")
+                leftover = np.zeros(n_t)
+            else:
+                leftover = np.where(can_bundle, THRESHOLD, 0.0)
             bundle_rc = np.full(n_t, -np.inf)
             if len(columns[0]):
                 np.maximum.at(bundle_rc, columns[0], columns[5])
-            excess = np.maximum(excess, np.where(can_bundle, np.maximum(bundle_rc, THRESHOLD), 0.0))
+            excess = np.maximum(excess, np.where(can_bundle, np.maximum(bundle_rc, leftover), 0.0))
             dual = float(y[: n_r + n_t].sum())
             if master.count_row >= 0:
                 dual += float(y[master.count_row]) * count_cap[0]
@@ -1135,22 +1151,29 @@ def solve(
     start = np.concatenate((start, np.zeros(master.n_cols - len(start))))
     if col_weight[second].sum() > col_weight[start > 0.5].sum():
         start = second.astype(np.float64)
-    if gap > 0 and gap_now(bound, float(col_weight[start > 0.5].sum()), served_of(start), 0) > gap:
-        # Asked for a gap only: the packing over the LP's support (its columns above 0)
-        # and the start's columns, a small 0-1 program, is usually within it.
-        near = lp_rc >= -0.01 * allowed_gap(bound, served_of(start))
+
+    def polish(start: np.ndarray, x: FloatArray, lp_rc: FloatArray, within: float) -> np.ndarray:
+        """The packing over the LP's support (its columns above 0 and those of reduced
+        cost near 0) and the start's columns, a small 0-1 program solved to ``within``
+        weight units: usually close to the best, in a fraction of the whole program's time."""
+        col_trip, col_members, col_weight = all_columns()
+        near = lp_rc >= -0.01 * within
         near = np.r_[near | (x > 1e-6), np.zeros(len(col_weight) - len(x), bool)]
         support = np.flatnonzero(near | (start > 0.5))
         small = _Master(n_r, n_t)
         small.add(col_trip[support], col_members[support], col_weight[support])
         picked, _, _ = small.milp(
-            start[support],
-            min(time_limit or SMALL_SECONDS, SMALL_SECONDS),
-            0.5 * allowed_gap(bound, served_of(start)),
-        )  # half the gap: the small program's own bound is below the LP bound over all
+            start[support], min(time_limit or SMALL_SECONDS, SMALL_SECONDS), within
+        )
         if col_weight[support][picked].sum() > col_weight[start > 0.5].sum():
             start = np.zeros(len(col_weight))
             start[support[picked]] = 1.0
+        return start
+
+    if gap > 0 and gap_now(bound, float(col_weight[start > 0.5].sum()), served_of(start), 0) > gap:
+        # Asked for a gap only: the small program on the LP's support is usually within
+        # it (half the gap: the small program's own bound is below the LP bound over all).
+        start = polish(start, x, lp_rc, 0.5 * allowed_gap(bound, served_of(start)))
     lap("rounding")
     served_bound = len(np.unique(s_request))
     if mode == _LINEAR and big > 0:
@@ -1164,36 +1187,46 @@ def solve(
     elif gap > 0 and gap_now(bound, value, served, served_bound) <= gap:
         status = "within the gap asked"
     else:
+        if mode == _LINEAR and big > 0 and served_bound > served:
+            # The weighted bound leaves the most requests served open. Settle it first, on
+            # its own: the LP of the requests served over every bundle (cheap), then, if
+            # the start serves fewer, the 0-1 program of the requests served over the
+            # bundles generated (small integers: quick, where the weighted one is not).
+            master.objective((np.concatenate(cols_members) >= 0).sum(axis=1).astype(np.float64))
+            _, count_bound = generate(counting=True)
+            served_bound = min(served_bound, int(math.floor(count_bound + 1e-6)))
+            if served < served_bound:
+                begin = np.zeros(master.n_cols)
+                begin[: len(chosen)] = chosen
+                # (whole requests: proven once no packing one more can exist)
+                counted, _, _ = master.milp(begin, time_limit, 1.0 - 1e-6)
+                lap("milp")
+                if served_of(counted) > served:
+                    chosen = counted
+                    served = served_of(chosen)
+            col_trip, col_members, col_weight = all_columns()
+            master.objective(col_weight)
+        if mode == _LINEAR and big > 0 and served == served_bound:
+            # The most requests served is proven: cap them at that number, so the LP no
+            # longer trades a fraction of a request for detour, and bound the cost there.
+            count_cap[0] = served
+            master.cap_count((col_members >= 0).sum(axis=1), served)
+            y, bound = generate(counting=False)
+            # A start that serves as many at a low cost: the 0-1 program of the requests
+            # served may have picked any packing of that size.
+            begin = np.zeros(master.n_cols)
+            begin[: len(chosen)] = chosen
+            values = master.values()
+            chosen = polish(begin, values, master.reduced_costs()[: len(values)], 0.0) > 0.5
+            lap("rounding")
+            col_trip, col_members, col_weight = all_columns()
+        start = np.zeros(master.n_cols)
+        start[: len(chosen)] = chosen
         chosen, optimal, status = master.milp(start, time_limit, allowed_gap(bound, served))
         col_trip, col_members, col_weight = all_columns()
         value = float(col_weight[chosen].sum())
         served = int((col_members[chosen] >= 0).sum())
         lap("milp")
-    if (
-        optimal
-        and mode == _LINEAR
-        and big > 0
-        and served_bound > served
-        and not (gap > 0 and gap_now(bound, value, served, served_bound) <= gap)
-    ):
-        # The weighted bound leaves the most requests served open: prove it on its own
-        # (the LP of the requests served, over every bundle), then cap it and bound the
-        # cost at that count.
-        master.objective((np.concatenate(cols_members) >= 0).sum(axis=1).astype(np.float64))
-        _, count_bound = generate(counting=True)
-        served_bound = min(served_bound, int(math.floor(count_bound + 1e-6)))
-        col_trip, col_members, col_weight = all_columns()
-        master.objective(col_weight)
-        if served_bound == served:
-            count_cap[0] = served
-            master.cap_count((col_members >= 0).sum(axis=1), served)
-            y, bound = generate(counting=False)
-            start = np.zeros(master.n_cols)
-            start[: len(chosen)] = chosen
-            chosen, optimal, status = master.milp(start, time_limit, allowed_gap(bound, served))
-            col_trip, col_members, col_weight = all_columns()
-            value = float(col_weight[chosen].sum())
-            lap("milp")
     proven = optimal and (served >= served_bound or big == 0) and value >= math.floor(bound + 1e-6)
     completed = 0
     within = gap > 0 and gap_now(bound, value, served, served_bound) <= gap
