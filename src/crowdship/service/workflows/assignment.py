@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from crowdship.core import schedule
+from crowdship.core import TravelModel, schedule
 from crowdship.service.context import ServiceContext
 from crowdship.service.entities.accounts.actor import Actor
 from crowdship.service.entities.accounts.models import Role
@@ -201,12 +201,7 @@ def fitting_orders(
         # The pair's own rule is necessary (a route for more stops serves fewer); the
         # whole route decides.
         candidates = [open_orders[int(j)] for j in pairs.request]
-        fits = routing.additions(trip, on_trip, candidates, context.travel, now)
-        fits.sort(key=lambda found: found[1].extra_min)
-        return [
-            Fit(candidates[k], a.extra_min, a.planned_pickup, a.planned_delivery)
-            for k, a in fits[:limit]
-        ]
+        return _fitting_route(trip, on_trip, candidates, context.travel, now, limit)
     best = np.argsort(pairs.detour, kind="stable")[:limit]
     times = schedule(core_trip, core_orders, context.travel, pairs.trip[best], pairs.request[best])
     return [
@@ -217,6 +212,51 @@ def fitting_orders(
             core_model.at_minutes(now, times.delivery_time[i]),
         )
         for i, k in enumerate(best)
+    ]
+
+
+def _fitting_route(
+    trip: Trip,
+    on_trip: list[Order],
+    candidates: list[Order],
+    travel: TravelModel,
+    now: datetime,
+    limit: int,
+) -> list[Fit]:
+    """The candidates whose whole route with what the trip carries keeps every bound,
+    least extra driving first (ties in the candidates' order), as planning each one's
+    route on its own (``routing.additions``, what a grab uses) ranks them, but every
+    candidate in one compiled call (``routing.extras``), not a Python loop of ~75 us each.
+
+    The minutes count from the route's start (never before now, so the same route), as
+    the per-candidate planner's do: the search gets the same numbers and plans the same
+    times to the microsecond. Only a route of four orders (8 or 9 legs) may sum its
+    driving in another order (numpy's), a detour ~1e-14 min apart, far below the answer's
+    0.01 min."""
+    if not candidates:
+        return []
+    ref = routing.start_of(trip, on_trip, now).at
+    n = len(candidates)
+    found = routing.extras(
+        [trip],
+        [on_trip],
+        candidates,
+        core_model.core_requests(candidates, ref),
+        np.zeros(n, dtype=np.int64),
+        np.arange(n, dtype=np.int64),
+        travel,
+        ref,
+    )
+    fit = np.flatnonzero(found.fits)
+    best = fit[np.argsort(found.extra_min[fit], kind="stable")][:limit]
+    return [
+        Fit(
+            candidates[int(k)],
+            float(found.extra_min[k]),
+            core_model.at_minutes(ref, found.pickup[k]),
+            core_model.at_minutes(ref, found.delivery[k]),
+        )
+        for k in best
     ]
 
 
