@@ -160,7 +160,7 @@ def priced(
 
 def describe(name: str, result: RouteMatchResult, seconds: float) -> None:
     solve, t = result.solve, result.stats.timings
-    phases = ("pairs", "capacity 1", "pricing", "lp", "rounding", "milp", "completion")
+    phases = ("pairs", "capacity 1", "pricing", "lp", "rounding", "cuts", "milp", "completion")
     split = ", ".join(f"{p} {t[p]:.1f}" for p in phases if p in t)
     other = seconds - sum(t.get(p, 0.0) for p in phases)
     proof = (
@@ -172,6 +172,7 @@ def describe(name: str, result: RouteMatchResult, seconds: float) -> None:
         f"{name}: {seconds:.1f} s ({split}, other {other:.1f}); served {result.matched}, "
         f"detour {result.assignment.total_detour:.1f} min; {proof}; {solve.method}: "
         f"{solve.rounds} LP rounds, {solve.routed} routes searched, columns {solve.bundles}"
+        + (f", {solve.cuts} subset-row cuts" if solve.cuts else "")
         + (f", {solve.completed} added to prove it" if solve.completed else ""),
         flush=True,
     )

@@ -424,6 +424,48 @@ def test_priced_on_busier_days_with_costs_limits_and_exclusions(seed):
     assert banned[0] not in pairs
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3, 7, 11])
+def test_priced_with_subset_row_cuts_equals_every_bundle_listed(seed):
+    """Where the LP packs fractions of bundles, subset-row cuts join it (their duals taken
+    off every pair and triple priced after); the optimum stays that of every bundle
+    listed, cost included."""
+    trips, requests = instance(seed, 25, 40, capacities=(2, 3))
+    listed, priced = enumerated_and_priced(trips, requests)
+    assert priced.solve.cuts > 0
+    assert listed.solve.exact and priced.solve.exact
+    assert priced.matched == listed.matched
+    assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
+    check_every_route(priced, trips, requests)
+
+
+def test_subset_row_cuts_in_the_master_and_the_pricing():
+    """Each cut counts once for a bundle holding two or three of its requests, and never
+    for one holding fewer: in the master's columns and in the compiled pricing."""
+    from crowdship.core.colgen import _cut_penalty, _Master
+
+    rng = np.random.default_rng(3)
+    n_r = 9
+    cuts = sorted({tuple(sorted(rng.choice(n_r, 3, replace=False).tolist())) for _ in range(25)})
+    bundles = [b for k in (1, 2, 3) for b in itertools.combinations(range(n_r), k)]
+    members = np.full((len(bundles), 4), -1, np.int64)
+    for row, bundle in enumerate(bundles):
+        members[row, : len(bundle)] = bundle
+    master = _Master(n_r, 2)
+    master.add_cuts(cuts, members)
+    held = [[k for k, cut in enumerate(cuts) if len(set(cut) & set(b)) >= 2] for b in bundles]
+    expected = {(row, k) for row, ks in enumerate(held) for k in ks}
+    assert sorted(master.hits(members)) == sorted(expected)
+    y = np.zeros(master.n_rows)
+    sigma = rng.uniform(0.1, 2.0, len(cuts))
+    y[master.cut_rows] = sigma
+    arrays = master.cut_arrays(y)
+    for bundle, ks in zip(bundles, held, strict=True):
+        if len(bundle) < 2:
+            continue
+        a, b, c = (*bundle, -1)[:3]
+        assert _cut_penalty(a, b, c, *arrays) == pytest.approx(sigma[ks].sum(), abs=1e-12)
+
+
 def test_priced_within_a_gap_says_so():
     """Asked for a gap only, the answer is within it, proven against the LP bound over
     every bundle, and no better than the proven optimum."""

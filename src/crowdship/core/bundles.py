@@ -328,6 +328,7 @@ class SolveStats:
     rounds: int = 0  # column generation: LP solves
     routed: int = 0  # column generation: bundles whose route was searched
     completed: int = 0  # column generation: bundles added to prove the integer optimum
+    cuts: int = 0  # column generation: subset-row cuts added to the LP
 
     @property
     def exact(self) -> bool:
@@ -591,6 +592,7 @@ def _match_priced(
                 rounds=found.rounds,
                 routed=found.routed,
                 completed=found.completed,
+                cuts=found.cuts,
             )
         else:
             served_bound = found.served_bound
@@ -613,6 +615,7 @@ def _match_priced(
                 rounds=found.rounds,
                 routed=found.routed,
                 completed=found.completed,
+                cuts=found.cuts,
             )
         packing = _Packing(chosen, total / COST_SCALE, stats)
     else:
@@ -631,6 +634,7 @@ def _match_priced(
             rounds=found.rounds,
             routed=found.routed,
             completed=found.completed,
+            cuts=found.cuts,
         )
         packing = _Packing(chosen, found.value / scale, stats)
     timings["cost"] = timings.get("cost", 0.0) + time.perf_counter() - clock

@@ -80,6 +80,10 @@ _PAPER, _ALWAYS, _LOGIT = 0, 1, 2
 #: A bundle joins the LP when its reduced cost passes this (weight units: 1/1000 minute
 #: or one millionth of an acceptance); the LP bound adds at most this per trip.
 THRESHOLD = 1e-3
+#: Subset-row cuts: rounds, the most added a round, and by how much one must be broken.
+CUT_ROUNDS = 6
+CUTS_PER_ROUND = 300
+CUT_VIOLATION = 1e-3
 #: Seconds for the small 0-1 program that looks for a packing within a gap asked.
 SMALL_SECONDS = 15.0
 #: Margin in a bundle's bound for the weight's rounding to whole units (once per bundle
@@ -227,6 +231,38 @@ def _weight(
 
 
 @njit(cache=True)
+def _cut_penalty(
+    a: int,
+    b: int,
+    c: int,
+    cut_ptr: IntArray,
+    cut_other: IntArray,
+    cut_id: IntArray,
+    cut_members: IntArray,
+    sigma: FloatArray,
+) -> float:
+    """The duals of the subset-row cuts a bundle of requests a, b (and c unless -1) hits
+    twice or more (each cut once): ``cut_ptr``/``cut_other``/``cut_id`` list, per request,
+    every cut holding it with each of that cut's other requests."""
+    pen = 0.0
+    for e in range(cut_ptr[a], cut_ptr[a + 1]):
+        q = cut_other[e]
+        k = cut_id[e]
+        # (a cut holding a, b and c is counted once: through b)
+        b_too = cut_members[k, 0] == b or cut_members[k, 1] == b or cut_members[k, 2] == b
+        if q == b or (c >= 0 and q == c and not b_too):
+            pen += sigma[k]
+    if c >= 0:
+        for e in range(cut_ptr[b], cut_ptr[b + 1]):
+            k = cut_id[e]
+            if cut_other[e] == c and not (
+                cut_members[k, 0] == a or cut_members[k, 1] == a or cut_members[k, 2] == a
+            ):
+                pen += sigma[k]
+    return pen
+
+
+@njit(cache=True)
 def _keep(
     t: int,
     rc: float,
@@ -300,6 +336,11 @@ def _price(
     latest: FloatArray,
     size: IntArray,
     max_bundle: int,
+    cut_ptr: IntArray,
+    cut_other: IntArray,
+    cut_id: IntArray,
+    cut_members: IntArray,
+    sigma: FloatArray,
     threshold: float,
     stop_after: int,
     offset: IntArray,
@@ -315,7 +356,9 @@ def _price(
     out_order: IntArray,
 ) -> None:
     """Price every pair and triple of each trip's feasible requests (singles are priced
-    in NumPy): keep each trip's best ``room[t]`` with a reduced cost above ``threshold``;
+    in NumPy, and hit no cut): keep each trip's best ``room[t]`` with a reduced cost
+    above ``threshold`` (the subset-row cuts' duals ``sigma`` taken off, which only
+    lowers it, so the bounds before routing hold);
     ``found[t]`` counts them all, ``finished[t]`` says every bundle of the trip was
     either bounded or routed (False when ``stop_after`` cut the scan short)."""
     stored = np.zeros(len(mu), np.int64)
@@ -414,6 +457,10 @@ def _price(
                 slots[1] = lo + j
                 weight = _weight(mode, big, beta, h, response, ra, rb, window, slots, 2, detour)
                 rc = weight - pi[members[0]] - pi[members[1]] - mu[t] - 2 * nu
+                if len(sigma):
+                    rc -= _cut_penalty(
+                        members[0], members[1], -1, cut_ptr, cut_other, cut_id, cut_members, sigma
+                    )
                 if rc > threshold:
                     found[t] += 1
                     _keep(
@@ -535,6 +582,10 @@ def _price(
                     slots[0], slots[1], slots[2] = lo + i, lo + j, lo + u
                     weight = _weight(mode, big, beta, h, response, ra, rb, window, slots, 3, detour)
                     rc = weight - pi[ri] - pi[rj] - pi[ru] - mu[t] - 3 * nu
+                    if len(sigma):
+                        rc -= _cut_penalty(
+                            ri, rj, ru, cut_ptr, cut_other, cut_id, cut_members, sigma
+                        )
                     if rc > threshold:
                         found[t] += 1
                         _keep(
@@ -592,6 +643,7 @@ class ColumnResult:
     rounds: int = 0
     routed: int = 0
     completed: int = 0  # columns added by the reduced-cost completion (0: not needed)
+    cuts: int = 0  # subset-row cuts added to the LP
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -621,6 +673,10 @@ class _Master:
         self.n_cols = 0
         self.count_row = -1
         self.integral = False
+        # Subset-row cuts: three requests each, at most one bundle holding two of them.
+        self.cuts: list[tuple[int, int, int]] = []
+        self.cut_rows: list[int] = []
+        self.pair_cuts: dict[tuple[int, int], list[int]] = {}
 
     def add(self, trip: IntArray, members: IntArray, weight: FloatArray) -> None:
         n = len(trip)
@@ -653,7 +709,67 @@ class _Master:
         if self.integral:
             kind = np.full(n, self.hp.HighsVarType.kInteger)
             self.h.changeColsIntegrality(n, np.arange(self.n_cols, self.n_cols + n), kind)
+        if self.cuts:
+            for c, k in self.hits(members):
+                self.h.changeCoeff(self.cut_rows[k], self.n_cols + c, 1.0)
         self.n_cols += n
+
+    def hits(self, members: IntArray) -> list[tuple[int, int]]:
+        """(column, cut) for every cut a column holds two or more requests of (once)."""
+        out: list[tuple[int, int]] = []
+        several = np.flatnonzero((members >= 0).sum(axis=1) >= 2)
+        for c in several.tolist():
+            held = sorted(int(r) for r in members[c] if r >= 0)
+            cuts: set[int] = set()
+            for i in range(len(held)):
+                for j in range(i + 1, len(held)):
+                    cuts.update(self.pair_cuts.get((held[i], held[j]), ()))
+            out.extend((c, k) for k in cuts)
+        return out
+
+    def add_cuts(self, cuts: list[tuple[int, int, int]], members: IntArray) -> None:
+        """Add subset-row cuts (sorted request triples) over the columns so far, whose
+        requests are ``members``: sum of the bundles holding two or more of a triple <= 1
+        (two such bundles would share a request). Valid for every packing, not for every
+        LP solution: the LP bound rises toward the integer optimum."""
+        first = len(self.cuts)
+        for k, cut in enumerate(cuts, start=first):
+            self.cuts.append(cut)
+            self.cut_rows.append(self.n_rows + k - first)
+            a, b, c = cut
+            for pair in ((a, b), (a, c), (b, c)):
+                self.pair_cuts.setdefault(pair, []).append(k)
+        n = len(cuts)
+        empty = np.zeros(0, np.int32)
+        self.h.addRows(n, np.full(n, -self.hp.kHighsInf), np.ones(n), 0, empty, empty, np.zeros(0))
+        self.n_rows += n
+        for col, k in self.hits(members):
+            if k >= first:
+                self.h.changeCoeff(self.cut_rows[k], col, 1.0)
+
+    def cut_arrays(
+        self, y: FloatArray
+    ) -> tuple[IntArray, IntArray, IntArray, IntArray, FloatArray]:
+        """The cuts for the pricing kernel: per request (CSR) each cut holding it with
+        that cut's other requests; the cuts' requests; their duals in ``y``."""
+        n = self.n_requests
+        if not self.cuts:
+            none = np.zeros(0, np.int64)
+            return np.zeros(n + 1, np.int64), none, none, np.zeros((0, 3), np.int64), np.zeros(0)
+        members = np.asarray(self.cuts, dtype=np.int64)
+        k = np.repeat(np.arange(len(members)), 3)
+        owner = members.ravel()
+        entries_owner = np.repeat(owner, 2)
+        entries_cut = np.repeat(k, 2)
+        others = np.stack(
+            (members[:, [1, 2]], members[:, [0, 2]], members[:, [0, 1]]), axis=1
+        ).reshape(-1)
+        order = np.argsort(entries_owner, kind="stable")
+        ptr = np.zeros(n + 1, np.int64)
+        np.add.at(ptr, entries_owner + 1, 1)
+        ptr = np.cumsum(ptr)
+        sigma = np.maximum(y[np.asarray(self.cut_rows)], 0.0)
+        return ptr, others[order], entries_cut[order], members, sigma
 
     def cap_count(self, size: IntArray, most: int) -> None:
         """Add the row: requests served <= ``most``."""
@@ -976,6 +1092,7 @@ def solve(
         out_driving = np.zeros(total)
         out_members = np.full((total, PRICED_BUNDLE), -1, np.int64)
         out_order = np.full((total, 2 * PRICED_BUNDLE), -1, np.int64)
+        cut_ptr, cut_other, cut_id, cut_members, sigma = master.cut_arrays(y)
         _price(
             kind,
             tscale,
@@ -1006,6 +1123,11 @@ def solve(
             r_latest,
             r_size,
             max_bundle,
+            cut_ptr,
+            cut_other,
+            cut_id,
+            cut_members,
+            sigma,
             threshold,
             stop,
             offset,
@@ -1070,14 +1192,18 @@ def solve(
             # per trip the largest reduced cost left (a trip takes one bundle): priced ones
             # exactly, bounded ones at most the threshold. Counting requests, that is up
             # to a thousandth of a request per trip, a whole request over a thousand
-            # trips: one more pass then finds each trip's largest exactly.
+            # trips: one more pass then finds each trip's largest above a hundredth of a
+            # request over all trips. (Not above 0: the duals are degenerate, so many
+            # bundles have a reduced cost of exactly 0, and routing them all took 16 s
+            # at 1000 x 1000, capacity 3.)
             excess = np.zeros(n_t)
             if len(singles):
                 np.maximum.at(excess, s_trip, rc)
             if counting:
-                _, _, _, columns = price(y, counting, 0.0, 0, can_bundle.astype(np.int64))
+                small = min(THRESHOLD, 0.01 / max(int(can_bundle.sum()), 1))
+                _, _, _, columns = price(y, counting, small, 0, can_bundle.astype(np.int64))
                 lap("pricing")
-                leftover = np.zeros(n_t)
+                leftover = np.where(can_bundle, small, 0.0)
             else:
                 leftover = np.where(can_bundle, THRESHOLD, 0.0)
             bundle_rc = np.full(n_t, -np.inf)
@@ -1087,6 +1213,8 @@ def solve(
             dual = float(y[: n_r + n_t].sum())
             if master.count_row >= 0:
                 dual += float(y[master.count_row]) * count_cap[0]
+            if master.cut_rows:
+                dual += float(y[np.asarray(master.cut_rows)].sum())
             return y, dual + float(np.maximum(excess, 0.0).sum())
 
     def all_columns() -> tuple[IntArray, IntArray, FloatArray]:
@@ -1172,6 +1300,56 @@ def solve(
             start[support[picked]] = 1.0
         return start
 
+    def separate(x: FloatArray) -> list[tuple[int, int, int]]:
+        """Subset-row cuts the LP solution ``x`` breaks: triples of requests whose bundles
+        holding two or more of them sum past 1 (at most ``CUTS_PER_ROUND``, most broken
+        first). Only a triple two of whose pairs share a bundle in ``x`` can break one."""
+        _, col_members, _ = all_columns()
+        columns_of: dict[tuple[int, int], list[int]] = {}
+        for c in np.flatnonzero(x > 1e-6).tolist():
+            held = sorted(int(r) for r in col_members[c] if r >= 0)
+            for i in range(len(held)):
+                for j in range(i + 1, len(held)):
+                    columns_of.setdefault((held[i], held[j]), []).append(c)
+        near: dict[int, set[int]] = {}
+        for a, b in columns_of:
+            near.setdefault(a, set()).add(b)
+            near.setdefault(b, set()).add(a)
+        known = set(master.cuts)
+        broken: dict[tuple[int, int, int], float] = {}
+        for a, b in columns_of:
+            for k in near[a] | near[b]:
+                if k in (a, b):
+                    continue
+                i, j, m = sorted((a, b, k))
+                cut = (i, j, m)
+                if cut in known or cut in broken:
+                    continue
+                hit = set(columns_of.get((i, j), ()))
+                hit.update(columns_of.get((i, m), ()), columns_of.get((j, m), ()))
+                total = float(x[list(hit)].sum())
+                if total > 1.0 + CUT_VIOLATION:
+                    broken[cut] = total
+        ranked = sorted(broken, key=lambda cut: -broken[cut])
+        return ranked[:CUTS_PER_ROUND]
+
+    def tighten(y: FloatArray, bound: float) -> tuple[FloatArray, float]:
+        """Subset-row cuts (Jepsen et al. 2008), rounds of them with the LP generated
+        again after each: the LP's fractional packings (half of two bundles sharing
+        a request each with a third) are cut off, and the bound falls toward the integer
+        optimum, so the 0-1 program and the completion have less to prove."""
+        for _ in range(CUT_ROUNDS):
+            cuts = separate(master.values())
+            if not cuts:
+                break
+            master.add_cuts(cuts, np.concatenate(cols_members))
+            before = bound
+            y, bound = generate(counting=False)
+            lap("cuts")
+            if before - bound < 1.0:
+                break
+        return y, bound
+
     if gap > 0 and gap_now(bound, float(col_weight[start > 0.5].sum()), served_of(start), 0) > gap:
         # Asked for a gap only: the small program on the LP's support is usually within
         # it (half the gap: the small program's own bound is below the LP bound over all).
@@ -1190,38 +1368,27 @@ def solve(
         status = "within the gap asked"
     else:
         if mode == _LINEAR and big > 0 and served_bound > served:
-            # The weighted bound leaves the most requests served open. Settle it first, on
-            # its own: the LP of the requests served over every bundle (cheap), then, if
-            # the start serves fewer, the 0-1 program of the requests served over the
-            # bundles generated (small integers: quick, where the weighted one is not).
+            # The weighted bound leaves the most requests served open: settle it on its
+            # own, by the LP of the requests served over every bundle (cheap).
             master.objective((np.concatenate(cols_members) >= 0).sum(axis=1).astype(np.float64))
             _, count_bound = generate(counting=True)
             served_bound = min(served_bound, int(math.floor(count_bound + 1e-6)))
-            if served < served_bound:
-                begin = np.zeros(master.n_cols)
-                begin[: len(chosen)] = chosen
-                # (whole requests: proven once no packing one more can exist)
-                counted, _, _ = master.milp(begin, time_limit, 1.0 - 1e-6)
-                lap("milp")
-                if served_of(counted) > served:
-                    chosen = counted
-                    served = served_of(chosen)
             col_trip, col_members, col_weight = all_columns()
             master.objective(col_weight)
-        if mode == _LINEAR and big > 0 and served == served_bound:
-            # The most requests served is proven: cap them at that number, so the LP no
-            # longer trades a fraction of a request for detour, and bound the cost there.
-            count_cap[0] = served
-            master.cap_count((col_members >= 0).sum(axis=1), served)
+        if mode == _LINEAR and big > 0:
+            # No packing serves more than that: cap the requests served at it, so the LP
+            # no longer trades a fraction of a request for detour, and bound the cost.
+            count_cap[0] = served_bound
+            master.cap_count((col_members >= 0).sum(axis=1), served_bound)
             y, bound = generate(counting=False)
-            # A start that serves as many at a low cost: the 0-1 program of the requests
-            # served may have picked any packing of that size.
-            begin = np.zeros(master.n_cols)
-            begin[: len(chosen)] = chosen
-            values = master.values()
-            chosen = polish(begin, values, master.reduced_costs()[: len(values)], 0.0) > 0.5
-            lap("rounding")
-            col_trip, col_members, col_weight = all_columns()
+        y, bound = tighten(y, bound)
+        # A start near the LP: the 0-1 program on its support.
+        begin = np.zeros(master.n_cols)
+        begin[: len(chosen)] = chosen
+        values = master.values()
+        chosen = polish(begin, values, master.reduced_costs()[: len(values)], 0.0) > 0.5
+        lap("rounding")
+        col_trip, col_members, col_weight = all_columns()
         start = np.zeros(master.n_cols)
         start[: len(chosen)] = chosen
         chosen, optimal, status = master.milp(start, time_limit, allowed_gap(bound, served))
@@ -1284,5 +1451,6 @@ def solve(
         rounds=state["rounds"],
         routed=state["routed"],
         completed=completed,
+        cuts=len(master.cuts),
         timings=timings,
     )
