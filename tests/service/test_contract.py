@@ -39,6 +39,20 @@ ROLES = {
 EXCLUDED_PATHS = ["/events/stream"]
 
 
+# Each demo service's log, by its address: a failure shows the service's tracebacks.
+SERVER_LOGS: dict[str, Path] = {}
+
+
+def server_errors(url: str) -> str:
+    """The first tracebacks the service logged (a 500's cause), for a failure's message."""
+    log = SERVER_LOGS.get(url)
+    if log is None or not log.exists():
+        return ""
+    text = log.read_text(errors="replace")
+    found = [text[m.start() : m.start() + 4000] for m in re.finditer("Traceback", text)]
+    return "\nthe service logged:\n" + "\n".join(found[:3]) if found else ""
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``crowdship serve --demo`` on a fresh SQLite file; its base URL."""
@@ -66,6 +80,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
+    SERVER_LOGS[url] = data / "server.log"
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -133,7 +148,9 @@ def test_schemathesis_finds_nothing(demo: str, role: str, tmp_path: Path) -> Non
     summary = run.stdout[run.stdout.rfind("SUMMARY") :]
     # "___ POST /orders ___" then "- ST103 Undocumented status code" for each failure
     failures = re.findall(r"^(?:_+ (.+?) _+|- (ST\d+ .*))$", run.stdout, flags=re.M)
-    assert run.returncode == 0, f"as {role}: {failures}\n{run.stdout[-20000:]}\n{run.stderr}"
+    assert run.returncode == 0, (
+        f"as {role}: {failures}\n{run.stdout[-20000:]}\n{run.stderr}{server_errors(demo)}"
+    )
     assert "Tested:" in summary, summary
 
 

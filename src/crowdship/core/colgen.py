@@ -747,6 +747,25 @@ class _Master:
             if k >= first:
                 self.h.changeCoeff(self.cut_rows[k], col, 1.0)
 
+    def column_rc(
+        self, y: FloatArray, trip: IntArray, members: IntArray, weight: FloatArray
+    ) -> FloatArray:
+        """Every column's reduced cost under the duals ``y`` (the columns being ``trip``,
+        ``members``, ``weight``, in the master's order)."""
+        valid = members >= 0
+        rc = weight - np.where(valid, y[np.maximum(members, 0)], 0.0).sum(axis=1)
+        rc = rc - y[self.n_requests + trip]
+        if self.count_row >= 0:
+            rc = rc - y[self.count_row] * valid.sum(axis=1)
+        for c, k in self.hits(members):
+            rc[c] -= y[self.cut_rows[k]]
+        return np.asarray(rc, dtype=np.float64)
+
+    def hold(self, columns: IntArray) -> None:
+        """Hold these columns at 0 (no packing better than the one known can use them)."""
+        n = len(columns)
+        self.h.changeColsBounds(n, columns.astype(np.int32), np.zeros(n), np.zeros(n))
+
     def cut_arrays(
         self, y: FloatArray
     ) -> tuple[IntArray, IntArray, IntArray, IntArray, FloatArray]:
@@ -1423,6 +1442,11 @@ def solve(
             lap("completion")
             start = np.zeros(master.n_cols)
             start[: len(chosen)] = chosen
+            # The bundles generated before whose reduced cost is below it cannot be in a
+            # better packing either: held at 0, the 0-1 program has fewer to branch on.
+            col_trip, col_members, col_weight = all_columns()
+            below = master.column_rc(y, col_trip, col_members, col_weight) < need
+            master.hold(np.flatnonzero(below & (start < 0.5)))
             chosen, optimal, status = master.milp(start, time_limit)
             col_trip, col_members, col_weight = all_columns()
             value = float(col_weight[chosen].sum())
