@@ -21,20 +21,25 @@ columns join).
    every feasible bundle (with the duals' leftover, bounded per trip, added): no packing
    does better.
 4. Under ``max-matches``, when the weighted bound leaves the most requests served open,
-   that number is settled first: the LP of the requests served over every bundle (its
-   leftover per trip found exactly by one more pricing pass, not bounded by the
-   threshold, which over a thousand trips would add a whole request), then the 0-1
-   program of the requests served over the bundles generated. Once it is proven, a row
-   caps the requests served at it and the LP is generated again: the bound on the cost
-   at that count (the LP can no longer trade a fraction of a request for detour).
-5. The integer packing over the generated bundles (HiGHS MILP, started from the best of
+   that number is bounded first by the LP of the requests served over every bundle (its
+   leftover per trip priced down to a hundredth of a request over all trips, not
+   bounded by the threshold, which over a thousand trips would add a whole request). A
+   row caps the requests served at that bound (valid whatever is found) and the LP is
+   generated again: the bound on the cost at that count (the LP can no longer trade a
+   fraction of a request for detour).
+5. Subset-row cuts (Jepsen et al. 2008) on triples of requests, separated from the LP's
+   support in rounds, the LP generated again after each, their duals taken off every
+   pair and triple priced: the LP's half-bundles are cut off and its bound falls toward
+   the integer optimum.
+6. The integer packing over the generated bundles (HiGHS MILP, started from the best of
    the capacity-1 optimum, the LP rounded, and a small 0-1 program on the LP's support).
    Each 0-1 program gets ``time_limit`` seconds. If it reaches the LP bound it is the
    optimum over every bundle. Otherwise every bundle whose reduced cost is within the gap
    is generated (a packing better than the one found can use no other: its value is at
-   most the duals' sum plus each of its bundles' reduced cost) and the packing solved
-   again: then it is the proven optimum over every bundle; if they are too many, the
-   answer is the best found with its proven gap against the LP bound.
+   most the duals' sum plus each of its bundles' reduced cost), the bundles generated
+   before below it held at 0, and the packing solved again: then it is the proven optimum
+   over every bundle; if they are too many, the answer is the best found with its proven
+   gap against the LP bound.
 
 Used by :func:`crowdship.core.bundles.match_routes` where it applies: planar or
 great-circle travel (the kernel computes their legs; both are metrics), cost terms that
