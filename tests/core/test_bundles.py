@@ -439,31 +439,45 @@ def test_priced_with_subset_row_cuts_equals_every_bundle_listed(seed):
 
 
 def test_subset_row_cuts_in_the_master_and_the_pricing():
-    """Each cut counts once for a bundle holding two or three of its requests, and never
-    for one holding fewer: in the master's columns and in the compiled pricing."""
+    """Each cut counts once for a column covering two or three of its rows (requests', or
+    a trip's), never for one covering fewer: in the master's columns, in the compiled
+    pricing of pairs and triples, and in the singles' penalty."""
     from crowdship.core.colgen import _cut_penalty, _Master
 
     rng = np.random.default_rng(3)
-    n_r = 9
-    cuts = sorted({tuple(sorted(rng.choice(n_r, 3, replace=False).tolist())) for _ in range(25)})
-    bundles = [b for k in (1, 2, 3) for b in itertools.combinations(range(n_r), k)]
-    members = np.full((len(bundles), 4), -1, np.int64)
-    for row, bundle in enumerate(bundles):
+    n_r, n_t = 8, 3
+    cuts = set()
+    while len(cuts) < 40:
+        rows = rng.choice(n_r + n_t, 3, replace=False)
+        if (rows >= n_r).sum() <= 1:  # two trips' rows: a cut no column can break
+            cuts.add(tuple(sorted(rows.tolist())))
+    cuts = sorted(cuts)
+    columns = [
+        (t, b) for t in range(n_t) for k in (1, 2, 3) for b in itertools.combinations(range(n_r), k)
+    ]
+    trip = np.array([t for t, _ in columns], np.int64)
+    members = np.full((len(columns), 4), -1, np.int64)
+    for row, (_, bundle) in enumerate(columns):
         members[row, : len(bundle)] = bundle
-    master = _Master(n_r, 2)
-    master.add_cuts(cuts, members)
-    held = [[k for k, cut in enumerate(cuts) if len(set(cut) & set(b)) >= 2] for b in bundles]
-    expected = {(row, k) for row, ks in enumerate(held) for k in ks}
-    assert sorted(master.hits(members)) == sorted(expected)
+    master = _Master(n_r, n_t)
+    master.add_cuts(cuts, trip, members)
+    covers = [{n_r + t, *b} for t, b in columns]
+    held = [[k for k, cut in enumerate(cuts) if len(set(cut) & rows) >= 2] for rows in covers]
+    assert sorted(master.hits(trip, members)) == sorted(
+        (row, k) for row, ks in enumerate(held) for k in ks
+    )
     y = np.zeros(master.n_rows)
     sigma = rng.uniform(0.1, 2.0, len(cuts))
     y[master.cut_rows] = sigma
     arrays = master.cut_arrays(y)
-    for bundle, ks in zip(bundles, held, strict=True):
-        if len(bundle) < 2:
-            continue
-        a, b, c = (*bundle, -1)[:3]
-        assert _cut_penalty(a, b, c, *arrays) == pytest.approx(sigma[ks].sum(), abs=1e-12)
+    singles = [row for row, (_, b) in enumerate(columns) if len(b) == 1]
+    penalty = master.single_penalty(y, trip[singles], members[singles, 0])
+    assert penalty == pytest.approx([sigma[held[row]].sum() for row in singles], abs=1e-12)
+    for (t, bundle), ks in zip(columns, held, strict=True):
+        rows = np.array([n_r + t, *bundle, -1, -1][:4], np.int64)
+        assert _cut_penalty(rows, 1 + len(bundle), *arrays) == pytest.approx(
+            sigma[ks].sum(), abs=1e-12
+        )
 
 
 def test_priced_within_a_gap_says_so():

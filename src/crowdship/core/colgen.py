@@ -27,10 +27,11 @@ columns join).
    row caps the requests served at that bound (valid whatever is found) and the LP is
    generated again: the bound on the cost at that count (the LP can no longer trade a
    fraction of a request for detour).
-5. Subset-row cuts (Jepsen et al. 2008) on triples of requests, separated from the LP's
-   support in rounds, the LP generated again after each, their duals taken off every
-   pair and triple priced: the LP's half-bundles are cut off and its bound falls toward
-   the integer optimum.
+5. Subset-row cuts (Jepsen et al. 2008) on triples of the master's rows (requests', or
+   two requests' and a trip's): the columns covering two or more of a triple's rows sum
+   to at most 1. Separated from the LP's support in rounds, the LP generated again after
+   each, their duals taken off every single, pair and triple priced: the LP's
+   half-bundles are cut off and its bound falls toward the integer optimum.
 6. The integer packing over the generated bundles (HiGHS MILP, started from the best of
    the capacity-1 optimum, the LP rounded, and a small 0-1 program on the LP's support).
    Each 0-1 program gets ``time_limit`` seconds. If it reaches the LP bound it is the
@@ -237,33 +238,38 @@ def _weight(
 
 @njit(cache=True)
 def _cut_penalty(
-    a: int,
-    b: int,
-    c: int,
+    rows: IntArray,
+    n: int,
     cut_ptr: IntArray,
     cut_other: IntArray,
     cut_id: IntArray,
     cut_members: IntArray,
     sigma: FloatArray,
 ) -> float:
-    """The duals of the subset-row cuts a bundle of requests a, b (and c unless -1) hits
-    twice or more (each cut once): ``cut_ptr``/``cut_other``/``cut_id`` list, per request,
-    every cut holding it with each of that cut's other requests."""
+    """The duals of the subset-row cuts a column covering ``rows[:n]`` (its trip's row and
+    its requests') meets twice or more, each cut once: ``cut_ptr``/``cut_other``/``cut_id``
+    list, per row, every cut holding it with each of that cut's other rows. A cut is
+    counted at the first pair of the column's rows it holds."""
     pen = 0.0
-    for e in range(cut_ptr[a], cut_ptr[a + 1]):
-        q = cut_other[e]
-        k = cut_id[e]
-        # (a cut holding a, b and c is counted once: through b)
-        b_too = cut_members[k, 0] == b or cut_members[k, 1] == b or cut_members[k, 2] == b
-        if q == b or (c >= 0 and q == c and not b_too):
-            pen += sigma[k]
-    if c >= 0:
-        for e in range(cut_ptr[b], cut_ptr[b + 1]):
-            k = cut_id[e]
-            if cut_other[e] == c and not (
-                cut_members[k, 0] == a or cut_members[k, 1] == a or cut_members[k, 2] == a
-            ):
-                pen += sigma[k]
+    for i in range(n):
+        for e in range(cut_ptr[rows[i]], cut_ptr[rows[i] + 1]):
+            for j in range(i + 1, n):
+                if rows[j] != cut_other[e]:
+                    continue
+                k = cut_id[e]
+                first = True
+                for m in range(j):
+                    held = rows[m]
+                    if m != i and (
+                        cut_members[k, 0] == held
+                        or cut_members[k, 1] == held
+                        or cut_members[k, 2] == held
+                    ):
+                        first = False
+                        break
+                if first:
+                    pen += sigma[k]
+                break
     return pen
 
 
@@ -361,9 +367,9 @@ def _price(
     out_order: IntArray,
 ) -> None:
     """Price every pair and triple of each trip's feasible requests (singles are priced
-    in NumPy, and hit no cut): keep each trip's best ``room[t]`` with a reduced cost
-    above ``threshold`` (the subset-row cuts' duals ``sigma`` taken off, which only
-    lowers it, so the bounds before routing hold);
+    in NumPy): keep each trip's best ``room[t]`` with a reduced cost above ``threshold``
+    (the subset-row cuts' duals ``sigma`` taken off, which only lowers it, so the bounds
+    before routing hold);
     ``found[t]`` counts them all, ``finished[t]`` says every bundle of the trip was
     either bounded or routed (False when ``stop_after`` cut the scan short)."""
     stored = np.zeros(len(mu), np.int64)
@@ -383,6 +389,8 @@ def _price(
         order = np.zeros(6, np.int64)
         members = np.zeros(3, np.int64)
         slots = np.zeros(3, np.int64)
+        rows = np.zeros(4, np.int64)  # the master's rows a bundle covers: trip, requests
+        rows[0] = len(pi) + t
         # Per member: the most its share of any bundle of 2 (3) can be worth, less its dual.
         a2 = np.empty(m)
         a3 = np.empty(m)
@@ -463,9 +471,8 @@ def _price(
                 weight = _weight(mode, big, beta, h, response, ra, rb, window, slots, 2, detour)
                 rc = weight - pi[members[0]] - pi[members[1]] - mu[t] - 2 * nu
                 if len(sigma):
-                    rc -= _cut_penalty(
-                        members[0], members[1], -1, cut_ptr, cut_other, cut_id, cut_members, sigma
-                    )
+                    rows[1], rows[2] = members[0], members[1]
+                    rc -= _cut_penalty(rows, 3, cut_ptr, cut_other, cut_id, cut_members, sigma)
                 if rc > threshold:
                     found[t] += 1
                     _keep(
@@ -588,9 +595,8 @@ def _price(
                     weight = _weight(mode, big, beta, h, response, ra, rb, window, slots, 3, detour)
                     rc = weight - pi[ri] - pi[rj] - pi[ru] - mu[t] - 3 * nu
                     if len(sigma):
-                        rc -= _cut_penalty(
-                            ri, rj, ru, cut_ptr, cut_other, cut_id, cut_members, sigma
-                        )
+                        rows[1], rows[2], rows[3] = ri, rj, ru
+                        rc -= _cut_penalty(rows, 4, cut_ptr, cut_other, cut_id, cut_members, sigma)
                     if rc > threshold:
                         found[t] += 1
                         _keep(
@@ -674,11 +680,13 @@ class _Master:
         empty = np.zeros(0, np.int32)
         self.h.addRows(n, np.full(n, -highspy.kHighsInf), np.ones(n), 0, empty, empty, np.zeros(0))
         self.n_requests = n_requests
+        self.n_rows_cut = n  # the rows a cut may hold: the requests' and the trips'
         self.n_rows = n
         self.n_cols = 0
         self.count_row = -1
         self.integral = False
-        # Subset-row cuts: three requests each, at most one bundle holding two of them.
+        # Subset-row cuts: three rows each (requests', or a trip's), at most one column
+        # covering two of them.
         self.cuts: list[tuple[int, int, int]] = []
         self.cut_rows: list[int] = []
         self.pair_cuts: dict[tuple[int, int], list[int]] = {}
@@ -715,28 +723,33 @@ class _Master:
             kind = np.full(n, self.hp.HighsVarType.kInteger)
             self.h.changeColsIntegrality(n, np.arange(self.n_cols, self.n_cols + n), kind)
         if self.cuts:
-            for c, k in self.hits(members):
+            for c, k in self.hits(trip, members):
                 self.h.changeCoeff(self.cut_rows[k], self.n_cols + c, 1.0)
         self.n_cols += n
 
-    def hits(self, members: IntArray) -> list[tuple[int, int]]:
-        """(column, cut) for every cut a column holds two or more requests of (once)."""
+    def rows_of(self, trip: IntArray, members: IntArray) -> list[list[int]]:
+        """Each column's rows among the requests' and the trips' (sorted)."""
+        out = []
+        for t, held in zip(trip.tolist(), members.tolist(), strict=True):
+            out.append(sorted([*(r for r in held if r >= 0), self.n_requests + t]))
+        return out
+
+    def hits(self, trip: IntArray, members: IntArray) -> list[tuple[int, int]]:
+        """(column, cut) for every cut a column covers two or more rows of (once)."""
         out: list[tuple[int, int]] = []
-        several = np.flatnonzero((members >= 0).sum(axis=1) >= 2)
-        for c in several.tolist():
-            held = sorted(int(r) for r in members[c] if r >= 0)
+        for c, rows in enumerate(self.rows_of(trip, members)):
             cuts: set[int] = set()
-            for i in range(len(held)):
-                for j in range(i + 1, len(held)):
-                    cuts.update(self.pair_cuts.get((held[i], held[j]), ()))
+            for i in range(len(rows)):
+                for j in range(i + 1, len(rows)):
+                    cuts.update(self.pair_cuts.get((rows[i], rows[j]), ()))
             out.extend((c, k) for k in cuts)
         return out
 
-    def add_cuts(self, cuts: list[tuple[int, int, int]], members: IntArray) -> None:
-        """Add subset-row cuts (sorted request triples) over the columns so far, whose
-        requests are ``members``: sum of the bundles holding two or more of a triple <= 1
-        (two such bundles would share a request). Valid for every packing, not for every
-        LP solution: the LP bound rises toward the integer optimum."""
+    def add_cuts(self, cuts: list[tuple[int, int, int]], trip: IntArray, members: IntArray) -> None:
+        """Add subset-row cuts (sorted triples of rows) over the columns so far (``trip``,
+        ``members``): the columns covering two or more of a triple's rows sum to at most 1
+        (two such columns would share a row). Valid for every packing, not for every LP
+        solution: the LP bound falls toward the integer optimum."""
         first = len(self.cuts)
         for k, cut in enumerate(cuts, start=first):
             self.cuts.append(cut)
@@ -748,7 +761,7 @@ class _Master:
         empty = np.zeros(0, np.int32)
         self.h.addRows(n, np.full(n, -self.hp.kHighsInf), np.ones(n), 0, empty, empty, np.zeros(0))
         self.n_rows += n
-        for col, k in self.hits(members):
+        for col, k in self.hits(trip, members):
             if k >= first:
                 self.h.changeCoeff(self.cut_rows[k], col, 1.0)
 
@@ -762,9 +775,33 @@ class _Master:
         rc = rc - y[self.n_requests + trip]
         if self.count_row >= 0:
             rc = rc - y[self.count_row] * valid.sum(axis=1)
-        for c, k in self.hits(members):
+        for c, k in self.hits(trip, members):
             rc[c] -= y[self.cut_rows[k]]
         return np.asarray(rc, dtype=np.float64)
+
+    def single_penalty(self, y: FloatArray, trip: IntArray, request: IntArray) -> FloatArray:
+        """The cuts' duals each single (trip, request) meets twice (the cuts that hold
+        both its trip's row and its request's)."""
+        out = np.zeros(len(trip))
+        if not self.cuts:
+            return out
+        key: dict[int, float] = {}
+        for k, cut in enumerate(self.cuts):
+            trips = [r for r in cut if r >= self.n_requests]
+            for t in trips:
+                for r in cut:
+                    if r < self.n_requests:
+                        pair = (t - self.n_requests) * self.n_requests + r
+                        key[pair] = key.get(pair, 0.0) + max(float(y[self.cut_rows[k]]), 0.0)
+        if not key:
+            return out
+        keys = np.fromiter(key.keys(), np.int64, len(key))
+        values = np.fromiter(key.values(), np.float64, len(key))
+        order = np.argsort(keys)
+        keys, values = keys[order], values[order]
+        wanted = trip.astype(np.int64) * self.n_requests + request
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        return np.where(keys[at] == wanted, values[at], 0.0)
 
     def hold(self, columns: IntArray) -> None:
         """Hold these columns at 0 (no packing better than the one known can use them)."""
@@ -774,9 +811,9 @@ class _Master:
     def cut_arrays(
         self, y: FloatArray
     ) -> tuple[IntArray, IntArray, IntArray, IntArray, FloatArray]:
-        """The cuts for the pricing kernel: per request (CSR) each cut holding it with
-        that cut's other requests; the cuts' requests; their duals in ``y``."""
-        n = self.n_requests
+        """The cuts for the pricing kernel: per row (CSR) each cut holding it with that
+        cut's other rows; the cuts' rows; their duals in ``y``."""
+        n = self.n_rows_cut
         if not self.cuts:
             none = np.zeros(0, np.int64)
             return np.zeros(n + 1, np.int64), none, none, np.zeros((0, 3), np.int64), np.zeros(0)
@@ -1181,7 +1218,8 @@ def solve(
     def single_rc(y: FloatArray, counting: bool) -> FloatArray:
         nu = float(y[master.count_row]) if master.count_row >= 0 else 0.0
         weight = 1.0 if counting else w_single
-        return weight - y[s_request] - y[n_r + s_trip] - nu
+        penalty = master.single_penalty(y, s_trip, s_request)
+        return weight - y[s_request] - y[n_r + s_trip] - nu - penalty
 
     state = {"rounds": 0, "routed": 0}
 
@@ -1325,16 +1363,19 @@ def solve(
         return start
 
     def separate(x: FloatArray) -> list[tuple[int, int, int]]:
-        """Subset-row cuts the LP solution ``x`` breaks: triples of requests whose bundles
-        holding two or more of them sum past 1 (at most ``CUTS_PER_ROUND``, most broken
-        first). Only a triple two of whose pairs share a bundle in ``x`` can break one."""
-        _, col_members, _ = all_columns()
+        """Subset-row cuts the LP solution ``x`` breaks: triples of rows (requests', or a
+        trip's) whose columns covering two or more of them sum past 1 (at most
+        ``CUTS_PER_ROUND``, most broken first). Only a triple two of whose pairs share a
+        column in ``x`` can break one."""
+        col_trip, col_members, _ = all_columns()
+        used = np.flatnonzero(x > 1e-6)
         columns_of: dict[tuple[int, int], list[int]] = {}
-        for c in np.flatnonzero(x > 1e-6).tolist():
-            held = sorted(int(r) for r in col_members[c] if r >= 0)
-            for i in range(len(held)):
-                for j in range(i + 1, len(held)):
-                    columns_of.setdefault((held[i], held[j]), []).append(c)
+        for c, rows in zip(
+            used.tolist(), master.rows_of(col_trip[used], col_members[used]), strict=True
+        ):
+            for i in range(len(rows)):
+                for j in range(i + 1, len(rows)):
+                    columns_of.setdefault((rows[i], rows[j]), []).append(c)
         near: dict[int, set[int]] = {}
         for a, b in columns_of:
             near.setdefault(a, set()).add(b)
@@ -1366,7 +1407,7 @@ def solve(
             cuts = separate(master.values())
             if not cuts:
                 break
-            master.add_cuts(cuts, np.concatenate(cols_members))
+            master.add_cuts(cuts, np.concatenate(cols_trip), np.concatenate(cols_members))
             before = bound
             y, bound = generate(counting=False)
             lap("cuts")
