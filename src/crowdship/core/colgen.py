@@ -50,6 +50,7 @@ three requests, and the response models known to accept less with more detour.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass, field
@@ -739,9 +740,8 @@ class _Master:
         out: list[tuple[int, int]] = []
         for c, rows in enumerate(self.rows_of(trip, members)):
             cuts: set[int] = set()
-            for i in range(len(rows)):
-                for j in range(i + 1, len(rows)):
-                    cuts.update(self.pair_cuts.get((rows[i], rows[j]), ()))
+            for pair in itertools.combinations(rows, 2):
+                cuts.update(self.pair_cuts.get(pair, ()))
             out.extend((c, k) for k in cuts)
         return out
 
@@ -1373,9 +1373,8 @@ def solve(
         for c, rows in zip(
             used.tolist(), master.rows_of(col_trip[used], col_members[used]), strict=True
         ):
-            for i in range(len(rows)):
-                for j in range(i + 1, len(rows)):
-                    columns_of.setdefault((rows[i], rows[j]), []).append(c)
+            for pair in itertools.combinations(rows, 2):
+                columns_of.setdefault(pair, []).append(c)
         near: dict[int, set[int]] = {}
         for a, b in columns_of:
             near.setdefault(a, set()).add(b)
@@ -1407,7 +1406,8 @@ def solve(
             cuts = separate(master.values())
             if not cuts:
                 break
-            master.add_cuts(cuts, np.concatenate(cols_trip), np.concatenate(cols_members))
+            col_trip, col_members, _ = all_columns()
+            master.add_cuts(cuts, col_trip, col_members)
             before = bound
             y, bound = generate(counting=False)
             lap("cuts")
