@@ -51,6 +51,7 @@ three requests, and the response models known to accept less with more detour.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ from crowdship.core.response import AlwaysAccept, LogitResponse, PaperResponse
 from crowdship.core.routes import best_order
 from crowdship.core.travel import EARTH_RADIUS_KM, GreatCircleTravel, PlanarTravel, TravelModel
 
+log = logging.getLogger(__name__)
+
 #: Largest bundle the pricing builds (triples); larger bundles are listed instead.
 PRICED_BUNDLE = 3
 _PLANAR, _SPHERE = 0, 1
@@ -91,6 +94,10 @@ THRESHOLD = 1e-3
 CUT_ROUNDS = 6
 CUTS_PER_ROUND = 300
 CUT_VIOLATION = 1e-3
+#: The completion's first reach, as a share of the start's gap to the LP bound.
+GUESS = 0.25
+#: An LP value this close to 0 or 1 counts as integral (the dive).
+INTEGRAL = 1e-6
 #: Seconds for the small 0-1 program that looks for a packing within a gap asked.
 SMALL_SECONDS = 15.0
 #: Margin in a bundle's bound for the weight's rounding to whole units (once per bundle
@@ -808,6 +815,12 @@ class _Master:
         n = len(columns)
         self.h.changeColsBounds(n, columns.astype(np.int32), np.zeros(n), np.zeros(n))
 
+    def release(self, columns: IntArray) -> None:
+        """Free columns held at 0 again."""
+        n = len(columns)
+        inf = np.full(n, self.hp.kHighsInf)
+        self.h.changeColsBounds(n, columns.astype(np.int32), np.zeros(n), inf)
+
     def cut_arrays(
         self, y: FloatArray
     ) -> tuple[IntArray, IntArray, IntArray, IntArray, FloatArray]:
@@ -869,6 +882,46 @@ class _Master:
         if status != self.hp.HighsModelStatus.kOptimal:
             raise RuntimeError(f"HiGHS LP ended {self.h.modelStatusToString(status)}")
         return np.maximum(np.asarray(self.h.getSolution().row_dual, dtype=np.float64), 0.0)
+
+    def dive(self) -> np.ndarray:
+        """A packing by diving on the LP over the columns so far (its last solution):
+        the columns at 1 and the fractional one of largest value are fixed at 1 and the
+        LP solved again (dual simplex from the last basis: a few dozen pivots), until no
+        column is fractional; a fixing that leaves the LP infeasible is undone and that
+        column held at 0 instead. The bounds are restored after. A packing near the LP
+        in a second or so, where HiGHS's 0-1 program spends most of its time finding
+        its first good one."""
+        if self.n_cols == 0:
+            return np.zeros(0, bool)
+        if self.integral:
+            self.set_integral(False)
+        inf = self.hp.kHighsInf
+        self.h.setOptionValue("simplex_strategy", 1)
+        x = self.values()
+        fixed = np.zeros(self.n_cols, bool)
+        held: list[int] = []
+        while True:
+            frac = np.flatnonzero((x > INTEGRAL) & (x < 1 - INTEGRAL))
+            if len(frac) == 0:
+                break
+            top = int(frac[np.argmax(x[frac])])
+            pick = np.append(np.flatnonzero((x >= 1 - INTEGRAL) & ~fixed), top).astype(np.int32)
+            fixed[pick] = True
+            self.h.changeColsBounds(len(pick), pick, np.ones(len(pick)), np.full(len(pick), inf))
+            self.h.run()
+            if self.h.getModelStatus() != self.hp.HighsModelStatus.kOptimal:
+                fixed[top] = False
+                held.append(top)
+                self.h.changeColBounds(top, 0.0, 0.0)
+                self.h.run()
+                if self.h.getModelStatus() != self.hp.HighsModelStatus.kOptimal:
+                    break
+            x = self.values()
+        chosen = np.asarray(x > 0.5, dtype=bool)
+        loose = np.r_[np.flatnonzero(fixed), held].astype(np.int32)
+        self.h.changeColsBounds(len(loose), loose, np.zeros(len(loose)), np.full(len(loose), inf))
+        self.h.setOptionValue("simplex_strategy", 4)
+        return chosen
 
     def milp(
         self, start: np.ndarray, time_limit: float | None, abs_gap: float = 0.0
@@ -1411,6 +1464,7 @@ def solve(
             before = bound
             y, bound = generate(counting=False)
             lap("cuts")
+            log.debug("%d cuts: LP bound %.1f -> %.1f", len(master.cuts), before, bound)
             if before - bound < 1.0:
                 break
         return y, bound
@@ -1427,6 +1481,7 @@ def solve(
     value = float(col_weight[chosen].sum())
     served = int((col_members[chosen] >= 0).sum())
     optimal, status = False, "start"
+    guess: float | None = None  # see the completion below
     if value >= math.floor(bound + 1e-6):
         optimal, status = True, "optimal"
     elif gap > 0 and gap_now(bound, value, served, served_bound) <= gap:
@@ -1447,27 +1502,66 @@ def solve(
             master.cap_count((col_members >= 0).sum(axis=1), served_bound)
             y, bound = generate(counting=False)
         y, bound = tighten(y, bound)
-        # A start near the LP: the 0-1 program on its support.
+        # A start near the LP: a dive from it, then the 0-1 program on its support.
         begin = np.zeros(master.n_cols)
         begin[: len(chosen)] = chosen
         values = master.values()
-        chosen = polish(begin, values, master.reduced_costs()[: len(values)], 0.0) > 0.5
-        lap("rounding")
+        lp_rc = master.reduced_costs()[: len(values)]
+        dived = master.dive()
         col_trip, col_members, col_weight = all_columns()
-        start = np.zeros(master.n_cols)
-        start[: len(chosen)] = chosen
-        chosen, optimal, status = master.milp(start, time_limit, allowed_gap(bound, served))
+        log.debug(
+            "dive: %.1f (%d served), start %.1f, LP bound %.1f",
+            col_weight[dived].sum(),
+            served_of(dived),
+            col_weight[begin > 0.5].sum(),
+            bound,
+        )
+        if col_weight[dived].sum() > col_weight[begin > 0.5].sum():
+            begin = dived.astype(np.float64)
+        chosen = polish(begin, values, lp_rc, 0.0) > 0.5
+        lap("rounding")
         col_trip, col_members, col_weight = all_columns()
         value = float(col_weight[chosen].sum())
         served = int((col_members[chosen] >= 0).sum())
-        lap("milp")
+        if value >= math.floor(bound + 1e-6):
+            optimal, status = True, "optimal"
+        elif gap == 0 and (served >= served_bound or big == 0):
+            # The start serves all it can: straight to the completion, within a quarter
+            # of the start's gap first (the 0-1 program over the bundles so far would
+            # mostly re-prove what the completion's proves again).
+            guess = GUESS * (bound - value)
+        else:
+            start = np.zeros(master.n_cols)
+            start[: len(chosen)] = chosen
+            chosen, optimal, status = master.milp(start, time_limit, allowed_gap(bound, served))
+            col_trip, col_members, col_weight = all_columns()
+            value = float(col_weight[chosen].sum())
+            served = int((col_members[chosen] >= 0).sum())
+            lap("milp")
+            log.debug(
+                "0-1 program over %d columns: %.1f (%s), %.1f s in 0-1 programs so far",
+                master.n_cols,
+                value,
+                status,
+                timings["milp"],
+            )
     proven = optimal and (served >= served_bound or big == 0) and value >= math.floor(bound + 1e-6)
     completed = 0
     within = gap > 0 and gap_now(bound, value, served, served_bound) <= gap
-    if optimal and not proven and (served >= served_bound or big == 0) and not within:
+    held = np.zeros(0, np.int64)
+    while (
+        (optimal or guess is not None)
+        and not proven
+        and (served >= served_bound or big == 0)
+        and not within
+    ):
         # A packing better than this one (by at least one unit) uses only bundles whose
         # reduced cost is at least value + 1 - bound: generate them all, then solve again.
+        # (With a guess, only those above -guess: if the packing found then is within the
+        # guess of the bound, no better one needs the others; if not, again from it.)
         need = value + 1.0 - bound - 1e-6
+        if guess is not None:
+            need = max(need, -guess)
         rc = single_rc(y, False)
         count_single = int(((rc >= need) & ~in_master).sum())
         # Counted with each trip's scan cut short past its share of the limit first: when
@@ -1478,28 +1572,42 @@ def solve(
         if count_single + int(found.sum()) <= completion_limit and not finished.all():
             found, _, _, _ = price(y, False, need, 0, np.zeros(n_t, np.int64))
         lap("completion")
-        if count_single + int(found.sum()) <= completion_limit:
-            before = master.n_cols
-            pos = np.flatnonzero((rc >= need) & ~in_master)
-            add_singles(pos, w_single[pos])
-            _, _, _, columns = price(y, False, need, 0, found.astype(np.int64))
-            add_bundles(columns, False)
-            completed = master.n_cols - before
-            lap("completion")
-            start = np.zeros(master.n_cols)
-            start[: len(chosen)] = chosen
-            # The bundles generated before whose reduced cost is below it cannot be in a
-            # better packing either: held at 0, the 0-1 program has fewer to branch on.
-            col_trip, col_members, col_weight = all_columns()
-            below = master.column_rc(y, col_trip, col_members, col_weight) < need
-            master.hold(np.flatnonzero(below & (start < 0.5)))
-            chosen, optimal, status = master.milp(start, time_limit)
-            col_trip, col_members, col_weight = all_columns()
-            value = float(col_weight[chosen].sum())
-            proven = optimal
-            if proven:
-                bound = value
-            lap("milp")
+        if count_single + int(found.sum()) > completion_limit:
+            break
+        before = master.n_cols
+        pos = np.flatnonzero((rc >= need) & ~in_master)
+        add_singles(pos, w_single[pos])
+        _, _, _, columns = price(y, False, need, 0, found.astype(np.int64))
+        add_bundles(columns, False)
+        completed += master.n_cols - before
+        lap("completion")
+        log.debug("completion: %d columns within %.1f of the LP bound", completed, need)
+        start = np.zeros(master.n_cols)
+        start[: len(chosen)] = chosen
+        # The bundles generated before whose reduced cost is below it cannot be in a
+        # better packing either: held at 0, the 0-1 program has fewer to branch on.
+        col_trip, col_members, col_weight = all_columns()
+        master.release(held)
+        below = master.column_rc(y, col_trip, col_members, col_weight) < need
+        held = np.flatnonzero(below & (start < 0.5))
+        master.hold(held)
+        chosen, optimal, status = master.milp(start, time_limit)
+        col_trip, col_members, col_weight = all_columns()
+        value = float(col_weight[chosen].sum())
+        served = int((col_members[chosen] >= 0).sum())
+        lap("milp")
+        log.debug(
+            "0-1 program over %d columns: %.1f (%s), %.1f s in 0-1 programs so far",
+            master.n_cols,
+            value,
+            status,
+            timings["milp"],
+        )
+        # Optimal over every bundle a better packing could use: the proven optimum.
+        proven = optimal and value + 1.0 - bound - 1e-6 >= need
+        if proven:
+            bound = value
+        guess = None
     col_trip, col_members, col_weight = all_columns()
     size = (col_members >= 0).sum(axis=1).astype(np.int64)
     return ColumnResult(
