@@ -276,29 +276,6 @@ def test_index_keeps_every_pair_on_crowded_days(seed, crowd, sphere):
     np.testing.assert_allclose(found.detour[mine], reference.detour[theirs], rtol=0, atol=1e-9)
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    lat=st.floats(-89.0, 89.0),
-    lon=st.floats(-179.0, 179.0),
-    bearing=st.floats(0.0, 2 * np.pi),
-    km=st.sampled_from([0.0, 1e-9, 1e-6, 1e-3, 0.05, 1.0, 30.0, 500.0, 5000.0, 12000.0, 19000.0]),
-)
-def test_arc_above_is_never_below_the_haversine_minutes(lat, lon, bearing, km):
-    """The great-circle index counts a pair from legs just above the arcs
-    (``_arc_above`` of the chord): never below the haversine legs the writing pass then
-    computes, so what it counts as sure is written."""
-    from crowdship.core._kernels import _arc_above
-    from crowdship.core.travel import EARTH_RADIUS_KM
-
-    travel = GreatCircleTravel(speed_kmh=60.0, detour_factor=1.0)  # a minute per km
-    start = np.array([[lat, lon]])
-    step = np.degrees(km / EARTH_RADIUS_KM)
-    end = np.array([[lat + step * np.cos(bearing), lon + step * np.sin(bearing)]])
-    end[0, 0] = np.clip(end[0, 0], -90, 90)
-    chord = float(np.linalg.norm(travel.embed(start) - travel.embed(end)))
-    assert _arc_above.py_func(chord, EARTH_RADIUS_KM) >= float(travel.pairwise(start, end)[0])
-
-
 @pytest.mark.parametrize("max_detour", [None, 5.0])
 def test_great_circle_slots_come_out_full(max_detour):
     """The counting pass counts each trip's pairs exactly (no slot left to close up), on a

@@ -265,8 +265,9 @@ def _planar_rule(
 
 
 #: No ellipse after the pickup cell (:func:`grid_candidates` reads the trip's whole shadow:
-#: on the sphere the grid's two dimensions see distances shortened, and the extra ellipse
-#: per cell cost more than it saved, 0.20 -> 0.26 s on the service's batch).
+#: with the sphere's fixed axes the grid's two dimensions saw distances shortened, and the
+#: extra ellipse per cell cost more than it saved; :func:`sphere_pairs` now lays the grid
+#: on the tangent plane and uses it).
 NO_ELLIPSE = (True, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
@@ -380,15 +381,47 @@ def planar_pairs(
             counts[t] = found
 
 
+#: Legs from chords by asin's series (:func:`_series_leg`) where x = chord / 2R <= 0.01
+#: (x^2 <= this: legs up to 127 km); longer legs take the haversine formula.
+SERIES_X2 = 1e-4
+#: 2^-53, the unit roundoff of float64.
+ROUNDOFF = 2.0**-53
+#: How far a leg from the chord may lie from the haversine formula's value of the same
+#: leg, both in float64 from the same radians: this many roundoffs of the earth's radius
+#: (the embedding's coordinates, rotated, and their differences: each coordinate is off by
+#: a few roundoffs of R, which the chord inherits) plus this many of the leg (the series,
+#: and the haversine formula's own sines, square root and arcsine). Measured: at most 3.5
+#: roundoffs of R, from the equator to the poles and from 1 mm to 120 km
+#: (``tests/core/test_sphere_legs.py`` asserts a tenth of the bound); the bound keeps a
+#: wide margin, since only pairs within it of a limit or a rounding step pay for the
+#: haversine formula (about 1e-9 minutes: a few pairs a day).
+LEG_ERROR_RADII = 256.0
+LEG_ERROR_LEGS = 64.0
+
+
 @njit(cache=True, inline="always")
-def _chord_rule(
+def _series_leg(chord2: float, inv_4r2: float, scale: float) -> float:
+    """Minutes of the great-circle arc whose squared chord is ``chord2`` (km^2): 2R asin(x)
+    with x = chord / 2R, as chord x (1 + x^2/6 + 3x^4/40 + 5x^6/112), exact to float64
+    rounding for x^2 <= ``SERIES_X2`` (the next term, 35x^9/1152, is below 3e-18 x)."""
+    x2 = chord2 * inv_4r2
+    series = 1.0 + x2 * (1.0 / 6.0 + x2 * (3.0 / 40.0 + x2 * (5.0 / 112.0)))
+    return np.sqrt(chord2) * series * scale
+
+
+@njit(cache=True, inline="always")
+def _sphere_rule(
     row: int,
-    o: np.ndarray,  # (3,) the trip's embedded origin and destination, km
-    d: np.ndarray,
+    o_x: float,  # the trip's embedded origin and destination (km, rotated)
+    o_y: float,
+    o_z: float,
+    d_x: float,
+    d_y: float,
+    d_z: float,
     leave: float,
-    arrive_by: float,
+    arrive_by: float,  # latest arrival + tolerance
     direct: float,
-    detour_by: float,
+    detour_by: float,  # allowed detour + tolerance
     pickup_x: np.ndarray,
     pickup_y: np.ndarray,
     pickup_z: np.ndarray,
@@ -398,110 +431,107 @@ def _chord_rule(
     earliest_pickup: np.ndarray,
     latest_delivery: np.ndarray,
     direct_request: np.ndarray,
-    rate: float,
-    tolerance: float,
-) -> np.int64:
-    """The rule with the chords (straight lines through the sphere, never longer than the
-    arcs) as the two joining legs: 0 only where the pair is infeasible with the true legs."""
-    vx = o[0] - pickup_x[row]
-    vy = o[1] - pickup_y[row]
-    vz = o[2] - pickup_z[row]
-    to_pickup = np.sqrt(vx * vx + vy * vy + vz * vz) * rate
-    wx = delivery_x[row] - d[0]
-    wy = delivery_y[row] - d[1]
-    wz = delivery_z[row] - d[2]
-    from_delivery = np.sqrt(wx * wx + wy * wy + wz * wz) * rate
-    detour = to_pickup + direct_request[row] + from_delivery - direct
-    at_pickup = leave + to_pickup
-    opens = earliest_pickup[row]
-    pickup = at_pickup if at_pickup > opens else opens
-    delivery = pickup + direct_request[row]
-    return (
-        np.int64(delivery <= latest_delivery[row] + tolerance)
-        * np.int64(delivery + from_delivery <= arrive_by)
-        * np.int64(detour <= detour_by)
-    )
-
-
-@njit(cache=True, inline="always")
-def _arc_above(chord: float, earth_radius_km: float) -> float:
-    """A length never below the great-circle arc (nor below its haversine value as
-    computed) whose chord is ``chord`` km: arc = 2R asin(c / 2R) <= c (1 + x^2 / 5) with
-    x = c / 2R <= 1/2 (asin(x) / x = 1 + x^2/6 + 3x^4/40 + ...), pi/2 c past that; the
-    relative 1e-9 and the absolute 1 micrometre cover rounding in either formula (about
-    1e-12 km at the earth's radius)."""
-    x = chord / (2 * earth_radius_km)
-    factor = 1 + x * x / 5 if x <= 0.5 else np.pi / 2
-    return chord * factor * (1 + 1e-9) + 1e-9
-
-
-@njit(cache=True, inline="always")
-def _chord_bounds(
-    row: int,
-    o: np.ndarray,  # (3,) the trip's embedded origin and destination, km
-    d: np.ndarray,
-    leave: float,
-    arrive_by: float,
-    direct: float,
-    detour_by: float,
-    pickup_x: np.ndarray,
-    pickup_y: np.ndarray,
-    pickup_z: np.ndarray,
-    delivery_x: np.ndarray,
-    delivery_y: np.ndarray,
-    delivery_z: np.ndarray,
-    earliest_pickup: np.ndarray,
-    latest_delivery: np.ndarray,
-    direct_request: np.ndarray,
-    rate: float,
-    tolerance: float,
+    closes_by: float,  # tolerance
+    rate: float,  # minutes per chord km, a lower bound
     earth_radius_km: float,
-    sphere_scale: float,
-) -> tuple[np.int64, np.int64]:
-    """The rule twice: with the chords as the joining legs (lower bounds: 0 only where the
-    pair is infeasible), and with legs never shorter than the haversine legs
-    (:func:`_arc_above`: 1 only where the pair is feasible with the true legs, since every
-    step of the rule is monotone in the legs, in floating point too)."""
-    vx = o[0] - pickup_x[row]
-    vy = o[1] - pickup_y[row]
-    vz = o[2] - pickup_z[row]
-    chord_in = np.sqrt(vx * vx + vy * vy + vz * vz)
-    wx = delivery_x[row] - d[0]
-    wy = delivery_y[row] - d[1]
-    wz = delivery_z[row] - d[2]
-    chord_out = np.sqrt(wx * wx + wy * wy + wz * wz)
+    scale: float,  # the great-circle model's minutes per km
+    error_abs: float,  # a leg's error bound: error_abs + error_rel x leg (minutes)
+    error_rel: float,
+) -> tuple[np.int64, np.int64, float, float]:
+    """The rule for one trip and one row with legs from the chords, no trigonometry: the
+    leg (:func:`_series_leg`) lies within ``error_abs + error_rel x leg`` of the haversine
+    formula's value. Returns ``low`` (the rule with legs at the bottom of that range, or
+    the chords for legs past the series: 0 only where the pair is infeasible with the
+    haversine legs), ``sure`` (the rule with legs at the top of it, both legs in the
+    series' range: 1 only where the pair is feasible with the haversine legs; every step of
+    the rule is monotone in the legs, in floating point too), the detour from the series'
+    legs and a bound on its distance from the haversine legs' detour."""
+    inv_4r2 = 1.0 / (4.0 * earth_radius_km * earth_radius_km)
+    vx = o_x - pickup_x[row]
+    vy = o_y - pickup_y[row]
+    vz = o_z - pickup_z[row]
+    in2 = vx * vx + vy * vy + vz * vz
+    wx = delivery_x[row] - d_x
+    wy = delivery_y[row] - d_y
+    wz = delivery_z[row] - d_z
+    out2 = wx * wx + wy * wy + wz * wz
+    to_pickup = _series_leg(in2, inv_4r2, scale)
+    from_delivery = _series_leg(out2, inv_4r2, scale)
+    err_in = error_abs + error_rel * to_pickup
+    err_out = error_abs + error_rel * from_delivery
+    near_in = in2 * inv_4r2 <= SERIES_X2
+    near_out = out2 * inv_4r2 <= SERIES_X2
+    # Past the series' range the chords are the lower legs, and the pair is never sure.
+    low_in = to_pickup - err_in if near_in else np.sqrt(in2) * rate
+    low_out = from_delivery - err_out if near_out else np.sqrt(out2) * rate
+    high_in = to_pickup + err_in
+    high_out = from_delivery + err_out
     own = direct_request[row]
     opens = earliest_pickup[row]
-    closes = latest_delivery[row] + tolerance
-    to_pickup = chord_in * rate
-    from_delivery = chord_out * rate
-    detour = to_pickup + own + from_delivery - direct
-    at_pickup = leave + to_pickup
+    closes = latest_delivery[row] + closes_by
+    at_pickup = leave + low_in
     delivery = (at_pickup if at_pickup > opens else opens) + own
     low = (
         np.int64(delivery <= closes)
-        * np.int64(delivery + from_delivery <= arrive_by)
-        * np.int64(detour <= detour_by)
+        * np.int64(delivery + low_out <= arrive_by)
+        * np.int64(low_in + own + low_out - direct <= detour_by)
     )
-    to_pickup = _arc_above(chord_in, earth_radius_km) * sphere_scale
-    from_delivery = _arc_above(chord_out, earth_radius_km) * sphere_scale
-    detour = to_pickup + own + from_delivery - direct
-    at_pickup = leave + to_pickup
+    at_pickup = leave + high_in
     delivery = (at_pickup if at_pickup > opens else opens) + own
-    high = (
-        np.int64(delivery <= closes)
-        * np.int64(delivery + from_delivery <= arrive_by)
-        * np.int64(detour <= detour_by)
+    sure = (
+        low
+        * np.int64(near_in)
+        * np.int64(near_out)
+        * np.int64(delivery <= closes)
+        * np.int64(delivery + high_out <= arrive_by)
+        * np.int64(high_in + own + high_out - direct <= detour_by)
     )
-    return low, low * high
+    detour = to_pickup + own + from_delivery - direct
+    # Each of the two detours' three additions rounds by at most a roundoff of its sum.
+    spread = to_pickup + err_in + own + from_delivery + err_out + abs(direct)
+    return low, sure, detour, err_in + err_out + 8 * ROUNDOFF * spread
+
+
+@njit(cache=True, inline="always")
+def _haversine_rule(
+    t: int,
+    row: int,
+    leave: float,
+    arrive_by: float,  # latest arrival + tolerance
+    direct: float,
+    detour_by: float,  # allowed detour + tolerance
+    earliest_pickup: np.ndarray,
+    latest_delivery: np.ndarray,
+    direct_request: np.ndarray,
+    tolerance: float,
+    ll_origin: np.ndarray,
+    ll_dest: np.ndarray,
+    ll_pickup: np.ndarray,
+    ll_delivery: np.ndarray,
+    earth_radius_km: float,
+    scale: float,
+) -> tuple[bool, float]:
+    """The rule with haversine legs (:func:`haversine_minutes`, the travel model's formula),
+    in :func:`great_circle_rule`'s order of operations: whether it holds, and the detour."""
+    to_pickup = haversine_minutes(ll_origin, t, ll_pickup, row, earth_radius_km, scale)
+    from_delivery = haversine_minutes(ll_delivery, row, ll_dest, t, earth_radius_km, scale)
+    detour = to_pickup + direct_request[row] + from_delivery - direct
+    pickup = max(leave + to_pickup, earliest_pickup[row])
+    delivery = pickup + direct_request[row]
+    ok = (
+        delivery <= latest_delivery[row] + tolerance
+        and delivery + from_delivery <= arrive_by
+        and detour <= detour_by
+    )
+    return ok, detour
 
 
 @njit(cache=True, parallel=True, fastmath=False)
 def sphere_pairs(
     fill: bool,  # False: count each trip's pairs; True: write its pairs at ``offsets``
     offsets: np.ndarray,  # (n_trips + 1,): where each trip's slots start (fill)
-    counts: np.ndarray,  # (n_trips,): pairs (counting; an upper bound) or pairs written (fill)
-    candidates: np.ndarray,  # (n_trips,): rows the chord rule keeps (counting)
+    counts: np.ndarray,  # (n_trips,): pairs per trip (counting; written when filling)
+    candidates: np.ndarray,  # (n_trips,): rows the lower legs keep (counting)
     e_origin: np.ndarray,  # (n_trips, 3) embedded trip origins (points on the sphere, km)
     e_dest: np.ndarray,
     centre: np.ndarray,
@@ -521,6 +551,7 @@ def sphere_pairs(
     direct_request: np.ndarray,
     request_id: np.ndarray,
     cell_start: np.ndarray,
+    cell_box: np.ndarray,  # (nx * ny, 4) the pickups' bounding box per cell, grid coordinates
     delivery_cell: np.ndarray,
     grid_dims: np.ndarray,
     grid_origin: np.ndarray,
@@ -535,22 +566,27 @@ def sphere_pairs(
     ll_delivery: np.ndarray,
     earth_radius_km: float,
     sphere_scale: float,  # the great-circle model's minutes per km
+    units: float,  # cost units per minute of the detours (0: every detour by haversine)
     out_trip: np.ndarray,
     out_request: np.ndarray,
     out_detour: np.ndarray,  # clipped at 0
 ) -> None:
-    """Great-circle pairs in two passes over the rows under each trip's shadow.
+    """Great-circle pairs in two passes over the rows under each trip's ellipse and after
+    each pickup cell (as :func:`planar_pairs`; every leg at least its shadow on the grid's
+    two dimensions, which the caller lays over the sphere's tangent plane there).
 
-    Counting (a vectorised loop): each row's rule with the chords as legs (lower bounds)
-    and with legs just above the arcs (:func:`_chord_bounds`); a row the first keeps and
-    the second does not (few: the two differ by about 1e-6 of the legs in a city) gets the
-    exact rule with haversine legs, so the count is each trip's number of pairs. Writing:
-    for the rows the chord rule keeps, the exact rule with haversine legs
-    (:func:`haversine_minutes`, the travel model's formula), each pair written once at
-    ``offsets``. The haversine legs are computed once per candidate, and the trips' slots
-    come out full (``counts`` says how many each wrote; a gap would need closing up)."""
+    Each row's rule runs with legs from the chords (:func:`_sphere_rule`, vector
+    instructions, no trigonometry), which lie within a tiny bound of the haversine legs;
+    only rows within that bound of one of the rule's limits (or with a leg past the series'
+    range) get the haversine legs (:func:`_haversine_rule`), so the pairs are exactly those
+    of the haversine rule. Counting counts them per trip; writing writes each at
+    ``offsets``, with the detour from the chords' legs where ``rint(detour x units)`` is
+    the same at both ends of its bound (so the same as the haversine legs' detour gives),
+    and the haversine legs' detour otherwise (and always when ``units`` is 0)."""
     n_trips = e_origin.shape[0]
     dx, dy = grid_dims[0], grid_dims[1]
+    error_abs = LEG_ERROR_RADII * ROUNDOFF * earth_radius_km * sphere_scale
+    error_rel = LEG_ERROR_LEGS * ROUNDOFF
     longest = 0
     for cell in range(len(cell_start) - 1):
         longest = max(longest, cell_start[cell + 1] - cell_start[cell])
@@ -561,8 +597,10 @@ def sphere_pairs(
         x0, x1, y_lo, y_hi, a, pad = _trip_shadow(
             t, e_origin, e_dest, centre, radius, dx, dy, grid_origin, cell_km, nx, ny
         )
-        o = e_origin[t]
-        d = e_dest[t]
+        o_x, o_y, o_z = e_origin[t, 0], e_origin[t, 1], e_origin[t, 2]
+        d_x, d_y, d_z = e_dest[t, 0], e_dest[t, 1], e_dest[t, 2]
+        ox, oy = e_origin[t, dx] - grid_origin[0], e_origin[t, dy] - grid_origin[1]
+        tx, ty = e_dest[t, dx] - grid_origin[0], e_dest[t, dy] - grid_origin[1]
         leave = earliest_departure[t]
         arrive_by = latest_arrival[t] + tolerance
         direct = direct_trip[t]
@@ -571,27 +609,32 @@ def sphere_pairs(
         near = np.int64(0)
         write = offsets[t] if fill else 0
         holds = np.empty(longest if fill else 0, dtype=np.int64)
+        detours = np.empty(longest if fill else 0)
+        errors = np.empty(longest if fill else 0)
         for px in range(x0, x1 + 1):
             for py in range(y_lo[px - x0], y_hi[px - x0] + 1):
                 cell = px * ny + py
                 lo, hi = cell_start[cell], cell_start[cell + 1]
                 if lo == hi:
                     continue
+                after = _after_pickup_cell(cell_box[cell], ox, oy, tx, ty, a, pad)
+                if not after[0]:
+                    continue
                 cell_rows = delivery_cell[lo:hi]
                 for qx in range(x0, x1 + 1):
                     first, last = _delivery_rows(
-                        qx, qx - x0, y_lo, y_hi, lo, cell_rows, NO_ELLIPSE, nx, ny, cell_km, pad,
-                        False,
-                    )  # fmt: skip
+                        qx, qx - x0, y_lo, y_hi, lo, cell_rows, after, nx, ny, cell_km, pad, True
+                    )
                     if not fill:
                         kept = np.int64(0)
                         sure = np.int64(0)
                         for row in range(first, last):
-                            low, high = _chord_bounds(
-                                row, o, d, leave, arrive_by, direct, detour_by, pickup_x,
-                                pickup_y, pickup_z, delivery_x, delivery_y, delivery_z,
-                                earliest_pickup, latest_delivery, direct_request, rate,
-                                tolerance, earth_radius_km, sphere_scale,
+                            low, high, _, _ = _sphere_rule(
+                                row, o_x, o_y, o_z, d_x, d_y, d_z, leave, arrive_by, direct,
+                                detour_by, pickup_x, pickup_y, pickup_z, delivery_x, delivery_y,
+                                delivery_z, earliest_pickup, latest_delivery, direct_request,
+                                tolerance, rate, earth_radius_km, sphere_scale, error_abs,
+                                error_rel,
                             )  # fmt: skip
                             kept += low
                             sure += high
@@ -600,61 +643,59 @@ def sphere_pairs(
                         if kept == sure:
                             continue
                         for row in range(first, last):  # the few the bounds leave open
-                            low, high = _chord_bounds(
-                                row, o, d, leave, arrive_by, direct, detour_by, pickup_x,
-                                pickup_y, pickup_z, delivery_x, delivery_y, delivery_z,
-                                earliest_pickup, latest_delivery, direct_request, rate,
-                                tolerance, earth_radius_km, sphere_scale,
+                            low, high, _, _ = _sphere_rule(
+                                row, o_x, o_y, o_z, d_x, d_y, d_z, leave, arrive_by, direct,
+                                detour_by, pickup_x, pickup_y, pickup_z, delivery_x, delivery_y,
+                                delivery_z, earliest_pickup, latest_delivery, direct_request,
+                                tolerance, rate, earth_radius_km, sphere_scale, error_abs,
+                                error_rel,
                             )  # fmt: skip
                             if low == 0 or high == 1:
                                 continue
-                            to_pickup = haversine_minutes(
-                                ll_origin, t, ll_pickup, row, earth_radius_km, sphere_scale
-                            )
-                            from_delivery = haversine_minutes(
-                                ll_delivery, row, ll_dest, t, earth_radius_km, sphere_scale
-                            )
-                            detour = to_pickup + direct_request[row] + from_delivery - direct
-                            pickup = max(leave + to_pickup, earliest_pickup[row])
-                            delivery = pickup + direct_request[row]
-                            if (
-                                delivery <= latest_delivery[row] + tolerance
-                                and delivery + from_delivery <= latest_arrival[t] + tolerance
-                                and detour <= allowed_detour[t] + tolerance
-                            ):
-                                found += 1
+                            ok, _ = _haversine_rule(
+                                t, row, leave, arrive_by, direct, detour_by, earliest_pickup,
+                                latest_delivery, direct_request, tolerance, ll_origin, ll_dest,
+                                ll_pickup, ll_delivery, earth_radius_km, sphere_scale,
+                            )  # fmt: skip
+                            found += ok
                         continue
+                    # The rule into buffers (vector instructions), then the writes.
                     for i in range(last - first):
-                        holds[i] = _chord_rule(
-                            first + i, o, d, leave, arrive_by, direct, detour_by, pickup_x,
-                            pickup_y, pickup_z, delivery_x, delivery_y, delivery_z,
-                            earliest_pickup, latest_delivery, direct_request, rate, tolerance,
+                        low, high, detour, error = _sphere_rule(
+                            first + i, o_x, o_y, o_z, d_x, d_y, d_z, leave, arrive_by, direct,
+                            detour_by, pickup_x, pickup_y, pickup_z, delivery_x, delivery_y,
+                            delivery_z, earliest_pickup, latest_delivery, direct_request,
+                            tolerance, rate, earth_radius_km, sphere_scale, error_abs, error_rel,
                         )  # fmt: skip
+                        holds[i] = low + high
+                        detours[i] = detour
+                        errors[i] = error
                     for i in range(last - first):
                         if holds[i] == 0:
                             continue
                         row = first + i
-                        to_pickup = haversine_minutes(
-                            ll_origin, t, ll_pickup, row, earth_radius_km, sphere_scale
-                        )
-                        from_delivery = haversine_minutes(
-                            ll_delivery, row, ll_dest, t, earth_radius_km, sphere_scale
-                        )
-                        detour = to_pickup + direct_request[row] + from_delivery - direct
-                        pickup = max(leave + to_pickup, earliest_pickup[row])
-                        delivery = pickup + direct_request[row]
-                        if (
-                            delivery > latest_delivery[row] + tolerance
-                            or delivery + from_delivery > latest_arrival[t] + tolerance
-                            or detour > allowed_detour[t] + tolerance
-                        ):
-                            continue
-                        out_trip[write] = t
+                        detour = detours[i]
+                        exact = holds[i] == 1 or units == 0
+                        if not exact:  # would the haversine legs' detour round elsewhere?
+                            below = np.rint(max(detour - errors[i], 0.0) * units)
+                            above = np.rint(max(detour + errors[i], 0.0) * units)
+                            exact = below != above
+                        if exact:
+                            ok, detour = _haversine_rule(
+                                t, row, leave, arrive_by, direct, detour_by, earliest_pickup,
+                                latest_delivery, direct_request, tolerance, ll_origin, ll_dest,
+                                ll_pickup, ll_delivery, earth_radius_km, sphere_scale,
+                            )  # fmt: skip
+                            if not ok:
+                                continue
                         out_request[write] = request_id[row]
                         out_detour[write] = max(detour, 0.0)
                         write += 1
-        counts[t] = found if not fill else write - offsets[t]
-        if not fill:
+        if fill:
+            out_trip[offsets[t] : write] = t
+            counts[t] = write - offsets[t]
+        else:
+            counts[t] = found
             candidates[t] = near
 
 

@@ -13,15 +13,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from crowdship.core.costs import CostFunction
+from crowdship.core.costs import CostFunction, DetourTerm
 from crowdship.core.feasibility import (
     NO_LIMITS,
     DirectTimes,
     FeasiblePairs,
     Limits,
     feasible_pairs,
+    great_circle_detours,
     schedule,
 )
+from crowdship.core.flow import COST_SCALE
 from crowdship.core.model import FloatArray, IntArray, ModelError, Requests, Trips
 from crowdship.core.policies import MatchingPolicy, MaxMatches
 from crowdship.core.travel import GreatCircleTravel, TravelModel
@@ -129,6 +131,20 @@ def _drop_excluded(
     return pairs.select(~np.isin(pair_keys, np.asarray(keys, dtype=np.int64)))
 
 
+def _costs_are_rounded_detours(cost: CostFunction, policy: MatchingPolicy) -> bool:
+    """Whether the solver sees each pair only as ``rint(detour x COST_SCALE)``: the
+    paper's policy on the paper's cost (the detour itself). Then the pairs' detours need
+    only round right (:func:`feasible_pairs`'s ``units``)."""
+    terms = cost.terms
+    return (
+        type(policy) is MaxMatches
+        and type(cost) is CostFunction
+        and len(terms) == 1
+        and type(terms[0]) is DetourTerm
+        and terms[0].weight == 1.0
+    )
+
+
 def match(
     trips: Trips,
     requests: Requests,
@@ -163,7 +179,12 @@ def match(
 
     direct = DirectTimes.of(trips, requests, travel_model)
     lap("direct")
-    pairs = feasible_pairs(trips, requests, travel_model, direct, limits)
+    # Great-circle detours need only round right when the solver sees nothing else.
+    rounded = type(travel_model) is GreatCircleTravel and _costs_are_rounded_detours(
+        cost_function, chosen_policy
+    )
+    units = float(COST_SCALE) if rounded else None
+    pairs = feasible_pairs(trips, requests, travel_model, direct, limits, units)
     # A parcel larger than the trip's capacity cannot ride along.
     if requests.size.max(initial=1) > trips.capacity.min(initial=1):
         pairs = pairs.select(requests.size[pairs.request] <= trips.capacity[pairs.trip])
@@ -177,6 +198,14 @@ def match(
     order = np.lexsort((chosen.request, chosen.trip))
     chosen = chosen.select(order)
     chosen_cost = pair_cost[outcome.selected][order]
+    if isinstance(travel_model, GreatCircleTravel) and rounded:
+        # The chosen pairs' detours (and costs: the same) as the travel model's formula
+        # gives them, where the pairs' own may differ from it below the cost's resolution.
+        detour = great_circle_detours(
+            trips, requests, travel_model, direct, chosen.trip, chosen.request
+        )
+        chosen = FeasiblePairs(chosen.trip, chosen.request, detour, chosen.candidates)
+        chosen_cost = detour
     times = schedule(trips, requests, travel_model, chosen.trip, chosen.request, direct)
     assignment = Assignment(
         trip_index=chosen.trip,
