@@ -32,15 +32,19 @@ columns join).
    to at most 1. Separated from the LP's support in rounds, the LP generated again after
    each, their duals taken off every single, pair and triple priced: the LP's
    half-bundles are cut off and its bound falls toward the integer optimum.
-6. The integer packing over the generated bundles (HiGHS MILP, started from the best of
-   the capacity-1 optimum, the LP rounded, and a small 0-1 program on the LP's support).
-   Each 0-1 program gets ``time_limit`` seconds. If it reaches the LP bound it is the
-   optimum over every bundle. Otherwise every bundle whose reduced cost is within the gap
-   is generated (a packing better than the one found can use no other: its value is at
-   most the duals' sum plus each of its bundles' reduced cost), the bundles generated
-   before below it held at 0, and the packing solved again: then it is the proven optimum
-   over every bundle; if they are too many, the answer is the best found with its proven
-   gap against the LP bound.
+6. A packing near the LP: a dive (the columns at 1 and the largest fraction fixed, the LP
+   solved again, until none is fractional), then a small 0-1 program on the LP's support.
+7. The proof. A packing better than one of value ``v`` uses only bundles whose reduced
+   cost is at least ``v + 1 - bound`` (its value is at most the duals' sum plus each of
+   its bundles' reduced cost): every such bundle is generated (the completion), the
+   bundles generated before below it held at 0, and the 0-1 program (HiGHS MILP, from the
+   packing found) solved over them: its optimum is the optimum over every bundle. When
+   the start already serves all it can, the completion first reaches only a quarter of
+   the start's gap below the bound; if the packing then found is not within that reach
+   of the bound, once more from it. (Otherwise, e.g. when the start serves fewer than
+   the bound allows, the 0-1 program over the bundles so far comes first.) Each 0-1
+   program gets ``time_limit`` seconds; if the completion's bundles are too many, the
+   answer is the best found with its proven gap against the LP bound.
 
 Used by :func:`crowdship.core.bundles.match_routes` where it applies: planar or
 great-circle travel (the kernel computes their legs; both are metrics), cost terms that
@@ -868,6 +872,10 @@ class _Master:
         )
         self.integral = integral
 
+    def duals(self) -> FloatArray:
+        """The rows' duals in the last LP solution (>= 0: every row is <=)."""
+        return np.maximum(np.asarray(self.h.getSolution().row_dual, dtype=np.float64), 0.0)
+
     def lp(self) -> FloatArray:
         if self.n_cols == 0:
             return np.zeros(self.n_rows)
@@ -881,7 +889,7 @@ class _Master:
         status = self.h.getModelStatus()
         if status != self.hp.HighsModelStatus.kOptimal:
             raise RuntimeError(f"HiGHS LP ended {self.h.modelStatusToString(status)}")
-        return np.maximum(np.asarray(self.h.getSolution().row_dual, dtype=np.float64), 0.0)
+        return self.duals()
 
     def dive(self) -> np.ndarray:
         """A packing by diving on the LP over the columns so far (its last solution):
@@ -1282,6 +1290,7 @@ def solve(
         over every feasible bundle."""
         full = False
         room = np.full(n_t, keep, np.int64)
+        first_round = state["rounds"]
         while True:
             state["rounds"] += 1
             y = master.lp()
@@ -1330,6 +1339,13 @@ def solve(
                 dual += float(y[master.count_row]) * count_cap[0]
             if master.cut_rows:
                 dual += float(y[np.asarray(master.cut_rows)].sum())
+            log.debug(
+                "%s LP: %d rounds, %d columns, bound %.1f",
+                "count" if counting else "weighted",
+                state["rounds"] - first_round,
+                master.n_cols,
+                dual + float(np.maximum(excess, 0.0).sum()),
+            )
             return y, dual + float(np.maximum(excess, 0.0).sum())
 
     def all_columns() -> tuple[IntArray, IntArray, FloatArray]:
