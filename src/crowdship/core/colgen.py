@@ -40,11 +40,12 @@ columns join).
    bundles generated before below it held at 0, and the 0-1 program (HiGHS MILP, from the
    packing found) solved over them: its optimum is the optimum over every bundle. When
    the start already serves all it can, the completion first reaches only a quarter of
-   the start's gap below the bound; if the packing then found is not within that reach
-   of the bound, once more from it. (Otherwise, e.g. when the start serves fewer than
-   the bound allows, the 0-1 program over the bundles so far comes first.) Each 0-1
-   program gets ``time_limit`` seconds; if the completion's bundles are too many, the
-   answer is the best found with its proven gap against the LP bound.
+   the start's gap below the bound, if that adds at most half as many bundles as there
+   are; if the packing then found is not within that reach of the bound, once more from
+   it. (Otherwise the 0-1 program over the bundles so far comes first, and the
+   completion from its optimum.) Each 0-1 program gets ``time_limit`` seconds; if the
+   completion's bundles are too many, the answer is the best found with its proven gap
+   against the LP bound.
 
 Used by :func:`crowdship.core.bundles.match_routes` where it applies: planar or
 great-circle travel (the kernel computes their legs; both are metrics), cost terms that
@@ -98,8 +99,10 @@ THRESHOLD = 1e-3
 CUT_ROUNDS = 6
 CUTS_PER_ROUND = 300
 CUT_VIOLATION = 1e-3
-#: The completion's first reach, as a share of the start's gap to the LP bound.
+#: The completion's first reach, as a share of the start's gap to the LP bound, when it
+#: adds at most ``GUESS_SHARE`` times the columns so far.
 GUESS = 0.25
+GUESS_SHARE = 0.5
 #: An LP value this close to 0 or 1 counts as integral (the dive).
 INTEGRAL = 1e-6
 #: Seconds for the small 0-1 program that looks for a packing within a gap asked.
@@ -1590,6 +1593,22 @@ def solve(
         lap("completion")
         if count_single + int(found.sum()) > completion_limit:
             break
+        if guess is not None and count_single + int(found.sum()) > GUESS_SHARE * master.n_cols:
+            # The start is too far from the bound for the guess to stay small: the 0-1
+            # program over the bundles so far first, the completion from its optimum.
+            guess = None
+            start = np.zeros(master.n_cols)
+            start[: len(chosen)] = chosen
+            chosen, optimal, status = master.milp(start, time_limit)
+            col_trip, col_members, col_weight = all_columns()
+            value = float(col_weight[chosen].sum())
+            served = int((col_members[chosen] >= 0).sum())
+            proven = optimal and value >= math.floor(bound + 1e-6)
+            lap("milp")
+            log.debug(
+                "0-1 program over the %d columns so far: %.1f (%s)", master.n_cols, value, status
+            )
+            continue
         before = master.n_cols
         pos = np.flatnonzero((rc >= need) & ~in_master)
         add_singles(pos, w_single[pos])
