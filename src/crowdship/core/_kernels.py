@@ -199,10 +199,13 @@ def _delivery_rows(
     cell_km: float,
     pad: float,
     joint: bool,
+    cell: int,  # the pickup cell
+    row_table: np.ndarray,  # (cells, cells + 1): :func:`delivery_row_table`, or empty
 ) -> tuple[int, int]:
     """The pickup cell's rows whose delivery cell lies in grid column ``qx`` under the
     trip's shadow and, if ``joint``, under the ellipse :func:`_after_pickup_cell` gives (an
-    empty range where none does)."""
+    empty range where none does): read off ``row_table`` when there is one, else found by
+    binary search."""
     if y_lo[c] > y_hi[c]:
         return 0, 0
     q_lo, q_hi = y_lo[c], y_hi[c]
@@ -216,9 +219,32 @@ def _delivery_rows(
         q_hi = min(q_hi, _clamp(int(np.floor((hi_q + pad) / cell_km)), ny - 1))
         if q_lo > q_hi:
             return 0, 0
+    if row_table.shape[0] > 0:
+        return row_table[cell, qx * ny + q_lo], row_table[cell, qx * ny + q_hi + 1]
     first = lo + np.searchsorted(cell_rows, qx * ny + q_lo)
     last = lo + np.searchsorted(cell_rows, qx * ny + q_hi, side="right")
     return first, last
+
+
+#: The most grid cells for which :func:`delivery_row_table` is built (cells x (cells + 1)
+#: entries: 8 MB at this size; the families' grids have 25 to 100 cells).
+ROW_TABLE_CELLS = 1024
+
+
+def delivery_row_table(cell_start: np.ndarray, delivery_cell: np.ndarray) -> np.ndarray:
+    """For each pickup cell and each delivery cell k, the first of the pickup cell's rows
+    (sorted by delivery cell) whose delivery cell is k or later: a trip's range of rows
+    under one grid column is then two reads instead of two binary searches (on the
+    families' days those searches were most of the bookkeeping per pickup cell and
+    delivery column, itself more than half of the counting pass). Empty past
+    ``ROW_TABLE_CELLS`` cells."""
+    n_cells = len(cell_start) - 1
+    if n_cells > ROW_TABLE_CELLS or n_cells == 0:
+        return np.zeros((0, 0), dtype=np.int64)
+    pickup = np.repeat(np.arange(n_cells, dtype=np.int64), np.diff(cell_start))
+    keys = pickup * (n_cells + 1) + delivery_cell  # ascending: rows sorted by both cells
+    wanted = np.arange(n_cells * (n_cells + 1), dtype=np.int64)
+    return np.searchsorted(keys, wanted).astype(np.int64).reshape(n_cells, n_cells + 1)
 
 
 @njit(cache=True, inline="always")
@@ -295,6 +321,7 @@ def planar_pairs(
     cell_start: np.ndarray,  # (nx * ny + 1,) row where each pickup cell begins
     cell_box: np.ndarray,  # (nx * ny, 4) the pickups' bounding box per cell, grid coordinates
     delivery_cell: np.ndarray,  # per row: the delivery's cell (ascending in a pickup cell)
+    row_table: np.ndarray,  # :func:`delivery_row_table` (or empty)
     grid_dims: np.ndarray,  # the dimensions the grid's x and y are laid over
     grid_origin: np.ndarray,  # (2,) lower corner
     cell_km: float,
@@ -349,8 +376,9 @@ def planar_pairs(
                 cell_rows = delivery_cell[lo:hi]
                 for qx in range(x0, x1 + 1):
                     first, last = _delivery_rows(
-                        qx, qx - x0, y_lo, y_hi, lo, cell_rows, after, nx, ny, cell_km, pad, True
-                    )
+                        qx, qx - x0, y_lo, y_hi, lo, cell_rows, after, nx, ny, cell_km, pad, True,
+                        cell, row_table,
+                    )  # fmt: skip
                     if fill:
                         # The rule into buffers (vector instructions), then the writes.
                         for i in range(last - first):
@@ -553,6 +581,7 @@ def sphere_pairs(
     cell_start: np.ndarray,
     cell_box: np.ndarray,  # (nx * ny, 4) the pickups' bounding box per cell, grid coordinates
     delivery_cell: np.ndarray,
+    row_table: np.ndarray,  # :func:`delivery_row_table` (or empty)
     grid_dims: np.ndarray,
     grid_origin: np.ndarray,
     cell_km: float,
@@ -623,8 +652,9 @@ def sphere_pairs(
                 cell_rows = delivery_cell[lo:hi]
                 for qx in range(x0, x1 + 1):
                     first, last = _delivery_rows(
-                        qx, qx - x0, y_lo, y_hi, lo, cell_rows, after, nx, ny, cell_km, pad, True
-                    )
+                        qx, qx - x0, y_lo, y_hi, lo, cell_rows, after, nx, ny, cell_km, pad, True,
+                        cell, row_table,
+                    )  # fmt: skip
                     if not fill:
                         kept = np.int64(0)
                         sure = np.int64(0)
@@ -768,6 +798,7 @@ def grid_candidates(
     n_trips = e_origin.shape[0]
     k = e_origin.shape[1]
     dx, dy = grid_dims[0], grid_dims[1]
+    no_table = np.zeros((0, 0), dtype=np.int64)
     for t in prange(n_trips):
         r_t = radius[t]
         if r_t < 0:
@@ -789,7 +820,7 @@ def grid_candidates(
                 for qx in range(x0, x1 + 1):
                     first, last = _delivery_rows(
                         qx, qx - x0, y_lo, y_hi, lo, cell_rows, NO_ELLIPSE, nx, ny, cell_km, pad,
-                        False,
+                        False, cell, no_table,
                     )  # fmt: skip
                     if mode == VISIT:
                         found += last - first
