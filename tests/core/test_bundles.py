@@ -439,24 +439,24 @@ def test_priced_with_subset_row_cuts_equals_every_bundle_listed(seed):
 
 
 @pytest.mark.parametrize(
-    ("guess", "share"),
-    [(0.25, 0.0), (1e-9, 1e9), (10.0, 1e9)],
-    ids=["program-first", "guess-short", "guess-past-gap"],
+    ("seconds", "rows"),
+    [(0.0, 120), (5.0, 3), (5.0, 120)],
+    ids=["no-search", "small-neighbourhoods", "default"],
 )
 @pytest.mark.parametrize("seed", [1, 3, 7])
-def test_every_way_to_the_proof_gives_the_optimum(monkeypatch, seed, guess, share):
-    """The proof's three ways: the 0-1 program over the bundles so far before the
-    completion (the start too far from the bound), a first reach too short (the
-    completion once more from the packing found), and a reach past the gap (one
-    completion): each ends at the optimum of every bundle listed."""
+def test_the_proof_holds_whatever_the_start(monkeypatch, seed, seconds, rows):
+    """The completion and the 0-1 program prove the optimum from any start: the dive
+    alone (no neighbourhood search), a search of tiny neighbourhoods, or the default;
+    each ends at the optimum of every bundle listed."""
     from crowdship.core import colgen
 
-    monkeypatch.setattr(colgen, "GUESS", guess)
-    monkeypatch.setattr(colgen, "GUESS_SHARE", share)
+    monkeypatch.setattr(colgen, "LNS_TOTAL", seconds)
+    monkeypatch.setattr(colgen, "LNS_ROWS", rows)
     trips, requests = instance(seed, 25, 40, capacities=(2, 3))
     listed, priced = enumerated_and_priced(trips, requests)
     assert listed.solve.exact and priced.solve.exact
     assert priced.matched == listed.matched
+    assert len(set(priced.assignment.request_ids.tolist())) == priced.matched
     assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
     check_every_route(priced, trips, requests)
 

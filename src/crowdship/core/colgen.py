@@ -99,10 +99,12 @@ THRESHOLD = 1e-3
 CUT_ROUNDS = 6
 CUTS_PER_ROUND = 300
 CUT_VIOLATION = 1e-3
-#: The completion's first reach, as a share of the start's gap to the LP bound, when it
-#: adds at most ``GUESS_SHARE`` times the columns so far.
-GUESS = 0.25
-GUESS_SHARE = 0.5
+#: Large neighbourhood search on the start: rows opened per neighbourhood, seconds per
+#: small 0-1 program and in all.
+LNS_ROWS = 120
+LNS_SECONDS = 2.0
+LNS_TOTAL = 5.0
+LNS_STALL = 30  # neighbourhoods in a row without a gain end the search
 #: An LP value this close to 0 or 1 counts as integral (the dive).
 INTEGRAL = 1e-6
 #: Seconds for the small 0-1 program that looks for a packing within a gap asked.
@@ -822,12 +824,6 @@ class _Master:
         n = len(columns)
         self.h.changeColsBounds(n, columns.astype(np.int32), np.zeros(n), np.zeros(n))
 
-    def release(self, columns: IntArray) -> None:
-        """Free columns held at 0 again."""
-        n = len(columns)
-        inf = np.full(n, self.hp.kHighsInf)
-        self.h.changeColsBounds(n, columns.astype(np.int32), np.zeros(n), inf)
-
     def cut_arrays(
         self, y: FloatArray
     ) -> tuple[IntArray, IntArray, IntArray, IntArray, FloatArray]:
@@ -1434,6 +1430,97 @@ def solve(
             start[support[picked]] = 1.0
         return start
 
+    def improve(chosen: np.ndarray, x: FloatArray, seconds: float) -> np.ndarray:
+        """Large neighbourhood search on a packing: from a column the LP uses and the
+        packing does not, the rows around it (through the LP's and the packing's columns)
+        are opened until ``LNS_ROWS``, the packing's columns on them taken out, and the
+        best packing of every generated column that fits in the opened rows and the free
+        ones put back (a small 0-1 program), if better. Seeded, so a day's answer stays
+        the same; for ``seconds``, until every such column was tried, or ``LNS_STALL`` in a
+        row gained nothing."""
+        col_trip, col_members, col_weight = all_columns()
+        n = len(col_weight)
+        chosen = np.r_[chosen, np.zeros(n - len(chosen), bool)]
+        x = np.r_[x, np.zeros(n - len(x))]
+        rows = np.concatenate((col_members, (n_r + col_trip)[:, None]), axis=1)
+        valid = rows >= 0
+        # Per row, the columns the LP or the packing use on it (CSR).
+        used = np.flatnonzero((x > INTEGRAL) | chosen)
+        owner_col = np.repeat(used, valid[used].sum(axis=1))
+        owner_row = rows[used][valid[used]]
+        order = np.argsort(owner_row, kind="stable")
+        owner_col, owner_row = owner_col[order], owner_row[order]
+        ptr = np.searchsorted(owner_row, np.arange(n_r + n_t + 1))
+        rng = np.random.default_rng(0)
+        seeds = np.flatnonzero((x > INTEGRAL) & ~chosen)
+        rng.shuffle(seeds)
+        deadline = time.perf_counter() + seconds
+        tried = last_gain = 0
+        for seed_col in seeds.tolist():
+            if time.perf_counter() > deadline:
+                break
+            if chosen[seed_col]:
+                continue
+            tried += 1
+            opened: set[int] = set()
+            queue = [int(r) for r in rows[seed_col][valid[seed_col]]]
+            while queue and len(opened) < LNS_ROWS:
+                r = queue.pop(0)
+                if r in opened:
+                    continue
+                opened.add(r)
+                for c in owner_col[ptr[r] : ptr[r + 1]].tolist():
+                    queue.extend(int(q) for q in rows[c][valid[c]] if q not in opened)
+            taken = np.zeros(n_r + n_t, bool)
+            taken[rows[chosen][valid[chosen]]] = True
+            open_mask = np.zeros(n_r + n_t, bool)
+            open_mask[list(opened)] = True
+            # The packing's columns on the opened rows come out, with all their rows.
+            out = chosen & (open_mask[np.maximum(rows, 0)] & valid).any(axis=1)
+            open_mask[rows[out][valid[out]]] = True
+            blocked = taken & ~open_mask
+            fits = ~(blocked[np.maximum(rows, 0)] & valid).any(axis=1)
+            fits &= (open_mask[np.maximum(rows, 0)] & valid).any(axis=1)
+            candidates = np.flatnonzero(fits)
+            small = _Master(n_r, n_t)
+            small.add(col_trip[candidates], col_members[candidates], col_weight[candidates])
+            picked, _, _ = small.milp(out[candidates].astype(np.float64), LNS_SECONDS)
+            gain = col_weight[candidates][picked].sum() - col_weight[out].sum()
+            if gain > 0.5:
+                chosen[out] = False
+                chosen[candidates[picked]] = True
+                last_gain = tried
+            elif tried - last_gain >= LNS_STALL:
+                break
+        log.debug(
+            "improved: %.1f after %d neighbourhoods (the last gain at %d)",
+            col_weight[chosen].sum(),
+            tried,
+            last_gain,
+        )
+        return chosen
+
+    def program(
+        chosen: np.ndarray, abs_gap: float = 0.0
+    ) -> tuple[np.ndarray, bool, str, float, int]:
+        """The 0-1 program over the master's columns (those held at 0 stay so), from the
+        packing ``chosen``: the packing found, whether optimal, HiGHS's status, its value
+        and the requests it serves."""
+        start = np.zeros(master.n_cols)
+        start[: len(chosen)] = chosen
+        picked, optimal, status = master.milp(start, time_limit, abs_gap)
+        _, col_members, col_weight = all_columns()
+        value = float(col_weight[picked].sum())
+        lap("milp")
+        log.debug(
+            "0-1 program over %d columns: %.1f (%s), %.1f s in 0-1 programs so far",
+            master.n_cols,
+            value,
+            status,
+            timings["milp"],
+        )
+        return picked, optimal, status, value, int((col_members[picked] >= 0).sum())
+
     def separate(x: FloatArray) -> list[tuple[int, int, int]]:
         """Subset-row cuts the LP solution ``x`` breaks: triples of rows (requests', or a
         trip's) whose columns covering two or more of them sum past 1 (at most
@@ -1500,7 +1587,8 @@ def solve(
     value = float(col_weight[chosen].sum())
     served = int((col_members[chosen] >= 0).sum())
     optimal, status = False, "start"
-    guess: float | None = None  # see the completion below
+    straight = False  # see the completion below
+    lp_x = np.zeros(0)  # the LP's last solution before the integer packings
     if value >= math.floor(bound + 1e-6):
         optimal, status = True, "optimal"
     elif gap > 0 and gap_now(bound, value, served, served_bound) <= gap:
@@ -1524,7 +1612,7 @@ def solve(
         # A start near the LP: a dive from it, then the 0-1 program on its support.
         begin = np.zeros(master.n_cols)
         begin[: len(chosen)] = chosen
-        values = master.values()
+        values = lp_x = master.values()
         lp_rc = master.reduced_costs()[: len(values)]
         dived = master.dive()
         col_trip, col_members, col_weight = all_columns()
@@ -1538,6 +1626,7 @@ def solve(
         if col_weight[dived].sum() > col_weight[begin > 0.5].sum():
             begin = dived.astype(np.float64)
         chosen = polish(begin, values, lp_rc, 0.0) > 0.5
+        chosen = improve(chosen, values, LNS_TOTAL)
         lap("rounding")
         col_trip, col_members, col_weight = all_columns()
         value = float(col_weight[chosen].sum())
@@ -1545,42 +1634,18 @@ def solve(
         if value >= math.floor(bound + 1e-6):
             optimal, status = True, "optimal"
         elif gap == 0 and (served >= served_bound or big == 0):
-            # The start serves all it can: straight to the completion, within a quarter
-            # of the start's gap first (the 0-1 program over the bundles so far would
-            # mostly re-prove what the completion's proves again).
-            guess = GUESS * (bound - value)
+            # The start serves all it can: straight to the completion (a 0-1 program over
+            # the bundles so far would mostly prove again what the completion's proves).
+            straight = True
         else:
-            start = np.zeros(master.n_cols)
-            start[: len(chosen)] = chosen
-            chosen, optimal, status = master.milp(start, time_limit, allowed_gap(bound, served))
-            col_trip, col_members, col_weight = all_columns()
-            value = float(col_weight[chosen].sum())
-            served = int((col_members[chosen] >= 0).sum())
-            lap("milp")
-            log.debug(
-                "0-1 program over %d columns: %.1f (%s), %.1f s in 0-1 programs so far",
-                master.n_cols,
-                value,
-                status,
-                timings["milp"],
-            )
+            chosen, optimal, status, value, served = program(chosen, allowed_gap(bound, served))
     proven = optimal and (served >= served_bound or big == 0) and value >= math.floor(bound + 1e-6)
     completed = 0
     within = gap > 0 and gap_now(bound, value, served, served_bound) <= gap
-    held = np.zeros(0, np.int64)
-    while (
-        (optimal or guess is not None)
-        and not proven
-        and (served >= served_bound or big == 0)
-        and not within
-    ):
+    if (optimal or straight) and not proven and (served >= served_bound or big == 0) and not within:
         # A packing better than this one (by at least one unit) uses only bundles whose
         # reduced cost is at least value + 1 - bound: generate them all, then solve again.
-        # (With a guess, only those above -guess: if the packing found then is within the
-        # guess of the bound, no better one needs the others; if not, again from it.)
         need = value + 1.0 - bound - 1e-6
-        if guess is not None:
-            need = max(need, -guess)
         rc = single_rc(y, False)
         count_single = int(((rc >= need) & ~in_master).sum())
         # Counted with each trip's scan cut short past its share of the limit first: when
@@ -1592,57 +1657,36 @@ def solve(
             found, _, _, _ = price(y, False, need, 0, np.zeros(n_t, np.int64))
         lap("completion")
         if count_single + int(found.sum()) > completion_limit:
-            break
-        if guess is not None and count_single + int(found.sum()) > GUESS_SHARE * master.n_cols:
-            # The start is too far from the bound for the guess to stay small: the 0-1
-            # program over the bundles so far first, the completion from its optimum.
-            guess = None
+            log.debug("completion: more than %d columns, not generated", completion_limit)
+            if straight:  # the best packing of the bundles so far, in the time given
+                chosen, optimal, status, value, served = program(chosen)
+        else:
+            before = master.n_cols
+            pos = np.flatnonzero((rc >= need) & ~in_master)
+            add_singles(pos, w_single[pos])
+            _, _, _, columns = price(y, False, need, 0, found.astype(np.int64))
+            add_bundles(columns, False)
+            completed = master.n_cols - before
+            lap("completion")
+            log.debug("completion: %d columns within %.1f of the LP bound", completed, need)
+            # The search again, with the completion's bundles: a packing nearer the bound
+            # leaves fewer of them to the 0-1 program.
+            chosen = improve(chosen, lp_x, LNS_TOTAL)
+            col_trip, col_members, col_weight = all_columns()
+            lap("rounding")
             start = np.zeros(master.n_cols)
             start[: len(chosen)] = chosen
-            chosen, optimal, status = master.milp(start, time_limit)
-            col_trip, col_members, col_weight = all_columns()
-            value = float(col_weight[chosen].sum())
-            served = int((col_members[chosen] >= 0).sum())
-            proven = optimal and value >= math.floor(bound + 1e-6)
-            lap("milp")
-            log.debug(
-                "0-1 program over the %d columns so far: %.1f (%s)", master.n_cols, value, status
+            # The bundles whose reduced cost is below that of the start cannot be in a
+            # better packing: held at 0, the 0-1 program has fewer to branch on.
+            below = master.column_rc(y, col_trip, col_members, col_weight) < max(
+                need, float(col_weight[chosen].sum()) + 1.0 - bound - 1e-6
             )
-            continue
-        before = master.n_cols
-        pos = np.flatnonzero((rc >= need) & ~in_master)
-        add_singles(pos, w_single[pos])
-        _, _, _, columns = price(y, False, need, 0, found.astype(np.int64))
-        add_bundles(columns, False)
-        completed += master.n_cols - before
-        lap("completion")
-        log.debug("completion: %d columns within %.1f of the LP bound", completed, need)
-        start = np.zeros(master.n_cols)
-        start[: len(chosen)] = chosen
-        # The bundles generated before whose reduced cost is below it cannot be in a
-        # better packing either: held at 0, the 0-1 program has fewer to branch on.
-        col_trip, col_members, col_weight = all_columns()
-        master.release(held)
-        below = master.column_rc(y, col_trip, col_members, col_weight) < need
-        held = np.flatnonzero(below & (start < 0.5))
-        master.hold(held)
-        chosen, optimal, status = master.milp(start, time_limit)
-        col_trip, col_members, col_weight = all_columns()
-        value = float(col_weight[chosen].sum())
-        served = int((col_members[chosen] >= 0).sum())
-        lap("milp")
-        log.debug(
-            "0-1 program over %d columns: %.1f (%s), %.1f s in 0-1 programs so far",
-            master.n_cols,
-            value,
-            status,
-            timings["milp"],
-        )
-        # Optimal over every bundle a better packing could use: the proven optimum.
-        proven = optimal and value + 1.0 - bound - 1e-6 >= need
-        if proven:
-            bound = value
-        guess = None
+            master.hold(np.flatnonzero(below & (start < 0.5)))
+            chosen, optimal, status, value, served = program(chosen)
+            # Optimal over every bundle a better packing than the start could use.
+            proven = optimal
+            if proven:
+                bound = value
     col_trip, col_members, col_weight = all_columns()
     size = (col_members >= 0).sum(axis=1).astype(np.int64)
     return ColumnResult(
