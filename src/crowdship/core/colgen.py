@@ -1626,8 +1626,9 @@ def solve(
         if col_weight[dived].sum() > col_weight[begin > 0.5].sum():
             begin = dived.astype(np.float64)
         chosen = polish(begin, values, lp_rc, 0.0) > 0.5
-        chosen = improve(chosen, values, LNS_TOTAL)
         lap("rounding")
+        chosen = improve(chosen, values, LNS_TOTAL)
+        lap("search")
         col_trip, col_members, col_weight = all_columns()
         value = float(col_weight[chosen].sum())
         served = int((col_members[chosen] >= 0).sum())
@@ -1673,7 +1674,7 @@ def solve(
             # leaves fewer of them to the 0-1 program.
             chosen = improve(chosen, lp_x, LNS_TOTAL)
             col_trip, col_members, col_weight = all_columns()
-            lap("rounding")
+            lap("search")
             start = np.zeros(master.n_cols)
             start[: len(chosen)] = chosen
             # The bundles whose reduced cost is below that of the start cannot be in a
