@@ -461,6 +461,36 @@ def test_the_proof_holds_whatever_the_start(monkeypatch, seed, seconds, rows):
     check_every_route(priced, trips, requests)
 
 
+@pytest.mark.parametrize("seed", [1, 3, 7])
+def test_a_start_too_far_for_the_completion_goes_through_the_program_first(
+    monkeypatch, caplog, seed
+):
+    """When the completion from the start would pass its limit (here 5 bundles, no search
+    so the start stays far), the 0-1 program over the bundles so far comes first and the
+    completion starts from its optimum; where even that one is too far, the answer keeps
+    its proven gap. Either way, whatever is called optimal is the optimum of every
+    bundle listed."""
+    import logging
+
+    from crowdship.core import colgen
+
+    monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)
+    monkeypatch.setattr(colgen, "COMPLETION_LIMIT", 5)
+    trips, requests = instance(seed, 25, 40, capacities=(2, 3))
+    with caplog.at_level(logging.DEBUG, logger="crowdship.core.colgen"):
+        listed, priced = enumerated_and_priced(trips, requests)
+    assert listed.solve.exact
+    assert priced.matched == listed.matched
+    if priced.solve.exact:
+        assert priced.assignment.total_detour == pytest.approx(
+            listed.assignment.total_detour, abs=1e-2
+        )
+    else:
+        assert priced.assignment.total_detour >= listed.assignment.total_detour - 1e-2
+    check_every_route(priced, trips, requests)
+    assert "not generated" in caplog.text  # the path under test was taken
+
+
 def test_subset_row_cuts_in_the_master_and_the_pricing():
     """Each cut counts once for a column covering two or three of its rows (requests', or
     a trip's), never for one covering fewer: in the master's columns, in the compiled

@@ -33,19 +33,19 @@ columns join).
    each, their duals taken off every single, pair and triple priced: the LP's
    half-bundles are cut off and its bound falls toward the integer optimum.
 6. A packing near the LP: a dive (the columns at 1 and the largest fraction fixed, the LP
-   solved again, until none is fractional), then a small 0-1 program on the LP's support.
+   solved again, until none is fractional), a small 0-1 program on the LP's support, and
+   a neighbourhood search (rows around an LP column opened, the packing there replaced by
+   the best of the generated columns that fit, a small 0-1 program each).
 7. The proof. A packing better than one of value ``v`` uses only bundles whose reduced
    cost is at least ``v + 1 - bound`` (its value is at most the duals' sum plus each of
    its bundles' reduced cost): every such bundle is generated (the completion), the
-   bundles generated before below it held at 0, and the 0-1 program (HiGHS MILP, from the
-   packing found) solved over them: its optimum is the optimum over every bundle. When
-   the start already serves all it can, the completion first reaches only a quarter of
-   the start's gap below the bound, if that adds at most half as many bundles as there
-   are; if the packing then found is not within that reach of the bound, once more from
-   it. (Otherwise the 0-1 program over the bundles so far comes first, and the
-   completion from its optimum.) Each 0-1 program gets ``time_limit`` seconds; if the
-   completion's bundles are too many, the answer is the best found with its proven gap
-   against the LP bound.
+   search runs again with them, the bundles below the improved packing's reach are held
+   at 0, and the 0-1 program (HiGHS MILP, from that packing) is solved over the rest: its
+   optimum is the optimum over every bundle. When the start serves fewer requests than
+   the bound allows, or the completion from it would pass ``completion_limit`` bundles,
+   the 0-1 program over the bundles so far comes first, and the completion from its
+   optimum. Each 0-1 program gets ``time_limit`` seconds; if the completion's bundles are
+   too many, the answer is the best found with its proven gap against the LP bound.
 
 Used by :func:`crowdship.core.bundles.match_routes` where it applies: planar or
 great-circle travel (the kernel computes their legs; both are metrics), cost terms that
@@ -107,6 +107,8 @@ LNS_TOTAL = 5.0
 LNS_STALL = 30  # neighbourhoods in a row without a gain end the search
 #: An LP value this close to 0 or 1 counts as integral (the dive).
 INTEGRAL = 1e-6
+#: The most bundles the completion generates (past it the answer keeps its proven gap).
+COMPLETION_LIMIT = 200_000
 #: Seconds for the small 0-1 program that looks for a packing within a gap asked.
 SMALL_SECONDS = 15.0
 #: Margin in a bundle's bound for the weight's rounding to whole units (once per bundle
@@ -1007,7 +1009,7 @@ def solve(
     width: int = 4,
     keep: int = 4,
     stop_after: int = 16,
-    completion_limit: int = 200_000,
+    completion_limit: int | None = None,
 ) -> ColumnResult:
     """Column generation for the set packing (see the module's text); ``pairs`` are the
     feasible singles (already fitted to capacity and cleared of excluded pairs).
@@ -1015,6 +1017,7 @@ def solve(
     answer keeps its proven gap: a 0-1 program over more takes HiGHS many minutes)."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
+    completion_limit = COMPLETION_LIMIT if completion_limit is None else completion_limit
 
     def lap(phase: str) -> None:
         nonlocal clock
@@ -1643,7 +1646,9 @@ def solve(
     proven = optimal and (served >= served_bound or big == 0) and value >= math.floor(bound + 1e-6)
     completed = 0
     within = gap > 0 and gap_now(bound, value, served, served_bound) <= gap
-    if (optimal or straight) and not proven and (served >= served_bound or big == 0) and not within:
+    while (
+        (optimal or straight) and not proven and (served >= served_bound or big == 0) and not within
+    ):
         # A packing better than this one (by at least one unit) uses only bundles whose
         # reduced cost is at least value + 1 - bound: generate them all, then solve again.
         need = value + 1.0 - bound - 1e-6
@@ -1659,8 +1664,13 @@ def solve(
         lap("completion")
         if count_single + int(found.sum()) > completion_limit:
             log.debug("completion: more than %d columns, not generated", completion_limit)
-            if straight:  # the best packing of the bundles so far, in the time given
-                chosen, optimal, status, value, served = program(chosen)
+            if not straight:
+                break
+            # The start is too far from the bound: the best packing of the bundles so
+            # far first (in the time given), then the completion from it if optimal.
+            straight = False
+            chosen, optimal, status, value, served = program(chosen)
+            proven = optimal and value >= math.floor(bound + 1e-6)
         else:
             before = master.n_cols
             pos = np.flatnonzero((rc >= need) & ~in_master)
@@ -1688,6 +1698,7 @@ def solve(
             proven = optimal
             if proven:
                 bound = value
+            break
     col_trip, col_members, col_weight = all_columns()
     size = (col_members >= 0).sum(axis=1).astype(np.int64)
     return ColumnResult(
