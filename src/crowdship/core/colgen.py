@@ -1615,8 +1615,8 @@ def solve(
         # A start near the LP: a dive from it, then the 0-1 program on its support.
         begin = np.zeros(master.n_cols)
         begin[: len(chosen)] = chosen
-        values = lp_x = master.values()
-        lp_rc = master.reduced_costs()[: len(values)]
+        lp_x = master.values()
+        lp_rc = master.reduced_costs()[: len(lp_x)]
         dived = master.dive()
         col_trip, col_members, col_weight = all_columns()
         log.debug(
@@ -1628,9 +1628,9 @@ def solve(
         )
         if col_weight[dived].sum() > col_weight[begin > 0.5].sum():
             begin = dived.astype(np.float64)
-        chosen = polish(begin, values, lp_rc, 0.0) > 0.5
+        chosen = polish(begin, lp_x, lp_rc, 0.0) > 0.5
         lap("rounding")
-        chosen = improve(chosen, values, LNS_TOTAL)
+        chosen = improve(chosen, lp_x, LNS_TOTAL)
         lap("search")
         col_trip, col_members, col_weight = all_columns()
         value = float(col_weight[chosen].sum())
@@ -1685,14 +1685,12 @@ def solve(
             chosen = improve(chosen, lp_x, LNS_TOTAL)
             col_trip, col_members, col_weight = all_columns()
             lap("search")
-            start = np.zeros(master.n_cols)
-            start[: len(chosen)] = chosen
             # The bundles whose reduced cost is below that of the start cannot be in a
             # better packing: held at 0, the 0-1 program has fewer to branch on.
             below = master.column_rc(y, col_trip, col_members, col_weight) < max(
                 need, float(col_weight[chosen].sum()) + 1.0 - bound - 1e-6
             )
-            master.hold(np.flatnonzero(below & (start < 0.5)))
+            master.hold(np.flatnonzero(below & ~chosen))
             chosen, optimal, status, value, served = program(chosen)
             # Optimal over every bundle a better packing than the start could use.
             proven = optimal

@@ -605,17 +605,18 @@ def feasible_pairs(
     return check_pairs(trips, requests, travel, direct, found.trip, found.request, limits)
 
 
-def great_circle_detours(
+def _great_circle_rule(
     trips: Trips,
     requests: Requests,
     travel: GreatCircleTravel,
     direct: DirectTimes,
     trip_index: IntArray,
     request_index: IntArray,
-) -> FloatArray:
-    """The detours of the given pairs (clipped at 0) by the travel model's formula, as
-    :func:`feasible_pairs` gives them with no ``units`` (bit for bit: the same kernel)."""
-    _, detour = great_circle_rule(
+    allowed_detour: FloatArray,
+) -> tuple[np.ndarray, FloatArray]:
+    """The compiled exact rule with haversine legs on the given pairs: which pass, and
+    their detours (the travel model's formula, point by point)."""
+    return great_circle_rule(
         trip_index,
         request_index,
         _radians(trips.origin),
@@ -626,12 +627,27 @@ def great_circle_detours(
         trips.earliest_departure,
         trips.latest_arrival,
         direct.trip,
-        np.full(len(trips), np.inf),
+        allowed_detour,
         requests.earliest_pickup,
         requests.latest_delivery,
         direct.request,
         TIME_TOLERANCE,
         EARTH_RADIUS_KM,
+    )
+
+
+def great_circle_detours(
+    trips: Trips,
+    requests: Requests,
+    travel: GreatCircleTravel,
+    direct: DirectTimes,
+    trip_index: IntArray,
+    request_index: IntArray,
+) -> FloatArray:
+    """The detours of the given pairs (clipped at 0) by the travel model's formula, as
+    :func:`feasible_pairs` gives them with no ``units`` (bit for bit: the same kernel)."""
+    _, detour = _great_circle_rule(
+        trips, requests, travel, direct, trip_index, request_index, np.full(len(trips), np.inf)
     )
     return detour
 
@@ -649,23 +665,14 @@ def check_pairs(
     if type(travel) is GreatCircleTravel and len(trip_index) > len(trips) + len(requests):
         # Compiled, one pass: NumPy's haversine over millions of pairs makes a dozen
         # temporaries of them (the same formula, point by point).
-        ok, detour = great_circle_rule(
+        ok, detour = _great_circle_rule(
+            trips,
+            requests,
+            travel,
+            direct,
             trip_index,
             request_index,
-            _radians(trips.origin),
-            _radians(trips.destination),
-            _radians(requests.pickup),
-            _radians(requests.delivery),
-            travel.detour_factor / travel.speed_kmh * 60.0,
-            trips.earliest_departure,
-            trips.latest_arrival,
-            direct.trip,
             limits.allowed_detour(direct.trip),
-            requests.earliest_pickup,
-            requests.latest_delivery,
-            direct.request,
-            TIME_TOLERANCE,
-            EARTH_RADIUS_KM,
         )
         return FeasiblePairs(
             trip=trip_index[ok],
