@@ -70,8 +70,9 @@ class Server:
 
 
 @contextmanager
-def serving(data: Path, *options: str) -> Iterator[Server]:
-    """``crowdship serve --demo`` as its own process on a free port, until the block ends."""
+def serving(data: Path, *options: str, **environment: str) -> Iterator[Server]:
+    """``crowdship serve --demo`` as its own process on a free port, until the block ends;
+    ``environment`` adds settings (``CROWDSHIP_...`` variables)."""
     if not DIST.exists():
         pytest.fail(f"{DIST} is missing: run bash scripts/setup (it builds the pages)")
     port = free_port()
@@ -88,6 +89,7 @@ def serving(data: Path, *options: str) -> Iterator[Server]:
         # limits (tested in tests/service) would refuse a whole suite's worth.
         "CROWDSHIP_SIGN_IN_LIMIT": "0",
         "CROWDSHIP_SIGN_IN_ADDRESS_LIMIT": "0",
+        **environment,
     }
     env.pop("CROWDSHIP_DATABASE_URL", None)
     log = data / "serve.log"
@@ -110,7 +112,16 @@ def serving(data: Path, *options: str) -> Iterator[Server]:
         yield Server(url, log)
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        try:
+            process.wait(timeout=20)
+            hung = False
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            hung = True
+    # Reached only when the block itself passed: its own failure is the one to report.
+    if hung:
+        raise AssertionError(f"crowdship serve did not stop 20 s after SIGTERM:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="session")

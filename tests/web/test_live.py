@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -31,7 +32,10 @@ def test_an_idle_page_does_not_poll(pages):
 
 
 def test_the_living_demo_moves_while_the_operator_watches(browser, tmp_path):
-    with serving(tmp_path, "--speed", "120") as live:
+    # The demo clock starts in the morning: started from now, the minute it runs (two
+    # service hours) would cross midnight in a late-evening run and "today" would start over.
+    morning = datetime.now(UTC).replace(hour=7, minute=0, second=0, microsecond=0)
+    with serving(tmp_path, "--speed", "120", CROWDSHIP_CLOCK_START=morning.isoformat()) as live:
         context = browser.new_context(viewport=DESKTOP, base_url=live.url)
         page = context.new_page()
         sign_in(page, OPERATOR)

@@ -18,6 +18,11 @@ if TYPE_CHECKING:  # the service stack loads only when a service command runs
     from crowdship.service.settings import Settings
 
 log = logging.getLogger("crowdship.serve")
+
+# On Ctrl-C or SIGTERM, requests under way get this long to finish. Open pages hold their
+# event streams open for ever, and without a limit uvicorn would wait for them to close.
+SHUTDOWN_GRACE_S = 5
+
 db_app = typer.Typer(help="The service's database: migrations.", no_args_is_help=True)
 
 
@@ -197,6 +202,7 @@ def serve_command(
                 port=port,
                 log_level="info",
                 access_log=access_log,
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
             )
         else:
             # Each worker process reads its settings from the environment: pass on what this
@@ -222,6 +228,7 @@ def serve_command(
                     port=port,
                     log_level="info",
                     access_log=access_log,
+                    timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
                 )
             finally:
                 if jobs is not None:
