@@ -114,9 +114,10 @@ def match_command(
     """Match requests to trips and print the result.
 
     Trips: id, origin_lat, origin_lon, destination_lat, destination_lon, earliest_departure,
-    latest_arrival [capacity, courier, rating]. Requests: id, pickup_lat, pickup_lon,
-    delivery_lat, delivery_lon, earliest_pickup, latest_delivery [announced_at, size,
-    priority, value, sender, preferred_couriers]. With --coords km use *_x/*_y columns.
+    latest_arrival; optional: capacity, courier, rating. Requests: id, pickup_lat,
+    pickup_lon, delivery_lat, delivery_lon, earliest_pickup, latest_delivery; optional:
+    announced_at, size, priority, value, sender, preferred_couriers. With --coords km use
+    *_x/*_y columns.
     Times: HH:MM, ISO 8601 or minutes after midnight. Bad input exits with status 2.
 
     A trip with capacity > 1 carries several parcels (total size up to its capacity) on one
