@@ -55,6 +55,18 @@ def test_simulate_prints_the_days_metrics_and_writes_logs(tmp_path) -> None:
     assert sum(int(b["accepted"]) for b in batches) == len(matches)
 
 
+def test_a_scenario_with_trip_capacities_set_on_the_command_line(tmp_path) -> None:
+    day = tmp_path / "day"
+    saved = runner.invoke(
+        app,
+        ["scenario", "--out", str(day), "--trips", "400", "--set", "trip_capacity=0.25,0,0.75"],
+    )
+    assert saved.exit_code == 0, saved.output
+    capacity = [int(row["capacity"]) for row in _rows(day / "trips.csv")]
+    assert set(capacity) == {1, 3}
+    assert 0.65 < capacity.count(3) / len(capacity) < 0.85
+
+
 def test_a_saved_scenario_simulates_like_the_generated_one_and_can_be_matched(tmp_path) -> None:
     day = tmp_path / "day"
     saved = runner.invoke(
@@ -243,6 +255,8 @@ def test_experiment_gap_and_sensitivity_write_plots_and_tables(tmp_path) -> None
         (["simulate", "--set", "deadline=soon"], "--set deadline=soon: cannot read 'soon'"),
         (["simulate", "--set", "pickup_window=12:00-08:00"], "pickup_window range is empty"),
         (["simulate", "--set", "bbox=1,2,3"], "needs four numbers"),
+        (["simulate", "--set", "trip_capacity=half"], "trip_capacity=half: needs shares"),
+        (["simulate", "--set", "trip_capacity=0.5,0.6"], "shares must sum to 1, got 1.1"),
         (["simulate", "--operations", "18:00-08:00"], "operations must start before"),
         (["simulate", "--scenario", "nowhere"], "nowhere"),
         (["simulate", "--trips", "-5"], "counts must be >= 0"),

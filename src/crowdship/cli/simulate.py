@@ -115,7 +115,8 @@ SET_HELP = (
     "peaks=08:00-17:30, peak_spread=45, speed_kmh=50, detour_factor=1.0, "
     "trip_announcement_lead=30 or 30-120 (trips become known this long before departing; "
     "default: all known from the start), "
-    "bbox=60.15,24.90,60.20,24.99 (south,west,north,east: lat/lon, great-circle travel)."
+    "bbox=60.15,24.90,60.20,24.99 (south,west,north,east: lat/lon, great-circle travel), "
+    "trip_capacity=0.5,0.3,0.2 (the shares of trips carrying 1, 2, 3, ... parcels)."
 )
 
 
@@ -141,6 +142,12 @@ def _parse_setting(text: str) -> tuple[str, Any]:
             if len(parts) != 4:
                 raise ValueError("needs four numbers: south,west,north,east")
             return name, tuple(parts)
+        if name == "trip_capacity":
+            # Shares of capacity 1, 2, ...: as many as given (ScenarioParams checks them).
+            try:
+                return name, tuple(float(p) for p in raw.split(","))
+            except ValueError:
+                raise ValueError("needs shares of capacity 1, 2, ... like 0.5,0.3,0.2") from None
         if isinstance(default, tuple):
             parts_text = raw.split(",") if "," in raw else raw.split("-")
             if len(parts_text) != 2:
