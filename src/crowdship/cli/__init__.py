@@ -60,7 +60,7 @@ class LazyGroup(TyperGroup):
             if is_app:
                 command = typer.main.get_group(target)
             else:
-                single = typer.Typer(add_completion=False)
+                single = typer.Typer(add_completion=False, rich_markup_mode="markdown")
                 single.command(cmd_name)(target)
                 command = typer.main.get_command(single)
             command.name = cmd_name
@@ -176,6 +176,10 @@ app = _Command(
     help="crowdship: match parcels to the trips people already make.",
     no_args_is_help=True,
     add_completion=False,
+    # Help as Markdown (every subcommand's Typer says so too): Rich markup read
+    # "[capacity, courier]" as a tag and dropped it, and kept the docstrings' line breaks,
+    # which broke help text mid-sentence at 80 columns; Markdown reflows paragraphs.
+    rich_markup_mode="markdown",
 )
 
 

@@ -117,7 +117,7 @@ def match_command(
     latest_arrival; optional: capacity, courier, rating. Requests: id, pickup_lat,
     pickup_lon, delivery_lat, delivery_lon, earliest_pickup, latest_delivery; optional:
     announced_at, size, priority, value, sender, preferred_couriers. With --coords km use
-    *_x/*_y columns.
+    `*_x`/`*_y` columns.
     Times: HH:MM, ISO 8601 or minutes after midnight. Bad input exits with status 2.
 
     A trip with capacity > 1 carries several parcels (total size up to its capacity) on one

@@ -18,7 +18,9 @@ from crowdship.cli.serve import _migrate, _settings
 from crowdship.service.money import format_money
 
 payout_app = typer.Typer(
-    help="Pay couriers what is due (T+2) and export the payout files.", no_args_is_help=True
+    rich_markup_mode="markdown",
+    help="Pay couriers what is due (T+2) and export the payout files.",
+    no_args_is_help=True,
 )
 log = logging.getLogger("crowdship.cli")
 

@@ -23,7 +23,9 @@ log = logging.getLogger("crowdship.serve")
 # event streams open for ever, and without a limit uvicorn would wait for them to close.
 SHUTDOWN_GRACE_S = 5
 
-db_app = typer.Typer(help="The service's database: migrations.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="The service's database: migrations.", no_args_is_help=True, rich_markup_mode="markdown"
+)
 
 
 def _settings(**overrides: object) -> Settings:

@@ -376,6 +376,7 @@ def _print_day(result: DayResult, wall: float) -> None:
 
 
 experiment_app = typer.Typer(
+    rich_markup_mode="markdown",
     help="Reproduce the paper's evaluation (Figures 5 and 6) and sweep past it.",
     no_args_is_help=True,
 )

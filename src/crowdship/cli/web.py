@@ -11,7 +11,9 @@ import typer
 from crowdship.cli.common import console
 
 web_app = typer.Typer(
-    help="Build inputs for the pages (scripts/setup runs these).", no_args_is_help=True
+    rich_markup_mode="markdown",
+    help="Build inputs for the pages (scripts/setup runs these).",
+    no_args_is_help=True,
 )
 
 
