@@ -19,8 +19,10 @@ from crowdship.core._kernels import (
     cheapest_per_node,
     label_correcting,
     maximum_matching,
+    merge_arcs,
     most_negative_per_node,
     repair_flow,
+    residual_potentials,
     trip_groups,
 )
 from crowdship.core.feasibility import all_pairs
@@ -173,6 +175,91 @@ def test_arcs_below_grouped_equals_arcs_below(data, margin):
     got = arcs_below_grouped(offsets, request, cost, potential, skip, margin)
     assert got[0].tolist() == expected[0].tolist()
     assert got[1] == expected[1]
+
+
+def _potentials_from_one_list(n_t, n_r, trip, request, cost, used):
+    """The certificate's potentials as the residual graph's one list of arcs gives them
+    (the small problem's arcs, then each trip's arc to or from the source, then each
+    request's to or from the sink) with two label-correcting searches: status 0 and the
+    potentials, 1 (a negative cycle) or 2 (a node that reaches no node the source does)."""
+    source, sink, n_nodes = n_t + n_r, n_t + n_r + 1, n_t + n_r + 2
+    matched_trip = np.zeros(n_t, dtype=bool)
+    matched_request = np.zeros(n_r, dtype=bool)
+    matched_trip[trip[used]] = True
+    matched_request[request[used]] = True
+    t_nodes, r_nodes = trip, n_t + request
+    trips, requests = np.arange(n_t), n_t + np.arange(n_r)
+    tails = np.concatenate(
+        (
+            np.where(used, r_nodes, t_nodes),
+            np.where(matched_trip, trips, source),
+            np.where(matched_request, sink, requests),
+        )
+    ).astype(np.int64)
+    heads = np.concatenate(
+        (
+            np.where(used, t_nodes, r_nodes),
+            np.where(matched_trip, source, trips),
+            np.where(matched_request, requests, sink),
+        )
+    ).astype(np.int64)
+    costs = np.concatenate((np.where(used, -cost, cost), np.zeros(n_t + n_r, np.int64)))
+    start = np.full(n_nodes, UNREACHED, dtype=np.int64)
+    start[source] = 0
+    forward, converged = label_correcting(n_nodes, tails, heads, costs, start)
+    if not converged:
+        return 1, None
+    reached = forward < UNREACHED
+    start = np.where(reached, -forward, UNREACHED)
+    backward, converged = label_correcting(n_nodes, heads, tails, costs.astype(np.int64), start)
+    if not converged:
+        return 1, None
+    if (~reached & (backward >= UNREACHED)).any():
+        return 2, None
+    return 0, np.where(reached, forward, -backward)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_residual_potentials_equal_the_searches_on_one_list(data):
+    """The compiled residual graph (laid out by tail and by head) and its two searches give
+    the potentials the explicit list of residual arcs and ``label_correcting`` give, for
+    any matching (cheapest or not: then both find the negative cycle)."""
+    n_t, n_r, trip, request, cost = _bipartite(data, st.integers(-6, 15), max_nodes=10)
+    used = np.zeros(len(trip), dtype=bool)
+    if len(trip):
+        order = data.draw(st.permutations(range(len(trip))))
+        mate = np.full(n_t, -1, dtype=np.int64)
+        taken = np.zeros(n_r, dtype=bool)
+        for a in order:  # a maximal matching in a drawn order
+            if mate[trip[a]] < 0 and not taken[request[a]] and data.draw(st.booleans()):
+                mate[trip[a]] = a
+                taken[request[a]] = True
+        used[mate[mate >= 0]] = True
+    status, expected = _potentials_from_one_list(n_t, n_r, trip, request, cost, used)
+    potential, got_status = residual_potentials(trip, request, cost, used, n_t, n_r)
+    assert got_status == status
+    if status == 0:
+        assert potential.tolist() == expected.tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_merge_arcs_equals_gathering_the_union(data):
+    n = data.draw(st.integers(0, 40))
+    side = data.draw(st.lists(st.sampled_from([0, 1, 2]), min_size=n, max_size=n))
+    rng = np.random.default_rng(n)
+    trip, request, cost = (rng.integers(-50, 50, n) for _ in range(3))
+    subset = np.array([i for i in range(n) if side[i] == 1], dtype=np.int64)
+    add = np.array([i for i in range(n) if side[i] == 2], dtype=np.int64)
+    merged = merge_arcs(
+        subset, trip[subset], request[subset], cost[subset], add, trip, request, cost
+    )
+    union = np.flatnonzero(np.array(side, dtype=np.int64) > 0)
+    for got, expected in zip(
+        merged, (union, trip[union], request[union], cost[union]), strict=True
+    ):
+        assert got.tolist() == expected.tolist()
 
 
 @settings(max_examples=100, deadline=None)

@@ -11,18 +11,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from crowdship.core._kernels import (
-    UNREACHED,
     arcs_below,
     arcs_below_grouped,
     cheapest_per_node,
     greedy_matching,
     group_offsets,
-    label_correcting,
     maximum_matching,
+    merge_arcs,
     most_negative_per_node,
     repair_flow,
+    residual_potentials,
     rounded_multiple,
     shortest_augmenting_paths,
     trip_groups,
@@ -213,16 +214,21 @@ def certified_max_matching_min_cost(
         grouped = len(order) == 0
     active[mate[mate >= 0]] = True
     subset = np.flatnonzero(active)
-    solved = _solve_small(trip, request, cost, subset, n_trips, n_requests, True)
+    # The small problem's arcs are kept gathered (trip, request, cost), and each round
+    # reads only its joining arcs from the large arrays.
+    small = (trip[subset], request[subset], cost[subset])
+    solved = _solve_small(*small, n_trips, n_requests, True)
     chosen = subset[solved.selected]
     # Successive shortest paths scan each arc a few times on most days; where requests
     # crowd (hotspots) each path grows long as arcs join, and OR-Tools' cost scaling wins.
     compiled = solved.work <= SSP_WORK_PER_ARC * len(subset)
     work = solved.work  # arcs the last compiled solve scanned
     for _ in range(max_rounds):
-        potential = _residual_potentials(trip, request, cost, subset, chosen, n_trips, n_requests)
+        used = np.zeros(len(subset), dtype=bool)
+        used[np.searchsorted(subset, chosen)] = True
+        potential = _potentials(*small, used, n_trips, n_requests)
         if potential is None:  # the arcs added last make the flow improvable: solve again
-            solved = _solve_small(trip, request, cost, subset, n_trips, n_requests, compiled)
+            solved = _solve_small(*small, n_trips, n_requests, compiled)
             chosen = subset[solved.selected]
             compiled = compiled and solved.work <= SSP_WORK_PER_ARC * len(subset)
             work = max(work, solved.work)
@@ -245,9 +251,10 @@ def certified_max_matching_min_cost(
                 add, trip, request, cost, potential, n_trips, n_requests, PER_NODE_ROUND
             )
             if len(add) > batch:
-                add = add[np.argpartition(reduced, batch)[:batch]]
+                add = np.sort(add[np.argpartition(reduced, batch)[:batch]])
         active[add] = True
-        subset = np.flatnonzero(active)
+        subset, *joined = merge_arcs(subset, *small, add, trip, request, cost)
+        small = (joined[0], joined[1], joined[2])
         # Repair the flow from the potentials that proved it on the smaller arc set (a few
         # shortest paths), instead of solving the grown small problem again.
         used = np.zeros(len(subset), dtype=bool)
@@ -255,9 +262,7 @@ def certified_max_matching_min_cost(
         repaired, _ = repair_flow(
             n_trips,
             n_requests,
-            trip[subset],
-            request[subset],
-            cost[subset],
+            *small,
             used,
             potential,
             max(1, int(REPAIR_PATHS * min(n_trips, n_requests))),
@@ -266,7 +271,7 @@ def certified_max_matching_min_cost(
         if repaired:
             chosen = subset[used]
         else:
-            solved = _solve_small(trip, request, cost, subset, n_trips, n_requests, compiled)
+            solved = _solve_small(*small, n_trips, n_requests, compiled)
             chosen = subset[solved.selected]
             compiled = compiled and solved.work <= SSP_WORK_PER_ARC * len(subset)
             work = max(work, solved.work)
@@ -278,16 +283,13 @@ def _solve_small(
     trip: IntArray,
     request: IntArray,
     cost: IntArray,
-    subset: IntArray,
     n_trips: int,
     n_requests: int,
     compiled: bool,
 ) -> FlowSolution:
     if compiled:
-        return sparse_max_matching_min_cost(
-            trip[subset], request[subset], cost[subset], n_trips, n_requests
-        )
-    return max_matching_min_cost(trip[subset], request[subset], cost[subset])
+        return sparse_max_matching_min_cost(trip, request, cost, n_trips, n_requests)
+    return max_matching_min_cost(trip, request, cost)
 
 
 def _residual_potentials(
@@ -309,49 +311,26 @@ def _residual_potentials(
     free request -> sink and sink -> matched request, all at 0 (no return arc: the flow's
     value is already the largest possible, so only flows of the same value compete).
     """
-    source, sink = n_trips + n_requests, n_trips + n_requests + 1
-    n_nodes = n_trips + n_requests + 2
-    matched_trip = np.zeros(n_trips, dtype=bool)
-    matched_request = np.zeros(n_requests, dtype=bool)
-    matched_trip[trip[chosen]] = True
-    matched_request[request[chosen]] = True
-    t_nodes, r_nodes = trip[subset], n_trips + request[subset]
     used = np.zeros(len(subset), dtype=bool)
     used[np.searchsorted(subset, chosen)] = True
-    all_trips = np.arange(n_trips, dtype=np.int64)
-    all_requests = n_trips + np.arange(n_requests, dtype=np.int64)
-    tails = np.concatenate(
-        (
-            np.where(used, r_nodes, t_nodes),
-            np.where(matched_trip, all_trips, source),
-            np.where(matched_request, sink, all_requests),
-        )
-    ).astype(np.int64)
-    heads = np.concatenate(
-        (
-            np.where(used, t_nodes, r_nodes),
-            np.where(matched_trip, source, all_trips),
-            np.where(matched_request, all_requests, sink),
-        )
-    ).astype(np.int64)
-    costs = np.concatenate(
-        (np.where(used, -cost[subset], cost[subset]), np.zeros(n_trips + n_requests, np.int64))
-    ).astype(np.int64)
-    # Shortest distances from the source: the least prices of the nodes it reaches.
-    start = np.full(n_nodes, UNREACHED, dtype=np.int64)
-    start[source] = 0
-    forward, converged = label_correcting(n_nodes, tails, heads, costs, start)
-    if not converged:
+    return _potentials(trip[subset], request[subset], cost[subset], used, n_trips, n_requests)
+
+
+def _potentials(
+    trip: IntArray,
+    request: IntArray,
+    cost: IntArray,
+    used: NDArray[np.bool_],
+    n_trips: int,
+    n_requests: int,
+) -> IntArray | None:
+    """:func:`_residual_potentials` of the flow ``used`` (a mask) on the arcs given."""
+    # Compiled: the residual graph laid out by tail and by head, and the two searches
+    # (label-correcting, as the costs of used arcs are negative).
+    potential, status = residual_potentials(trip, request, cost, used, n_trips, n_requests)
+    if status == 1:
         return None
-    # Every other node: the least potential its arcs allow, -(shortest distance from it to
-    # a node the source reaches) on the reversed graph.
-    reached = forward < UNREACHED
-    start = np.where(reached, -forward, UNREACHED)
-    backward, converged = label_correcting(n_nodes, heads, tails, costs, start)
-    if not converged:
-        return None
-    potential = np.where(reached, forward, -backward)
-    if (~reached & (backward >= UNREACHED)).any():
+    if status == 2:
         # A node that reaches neither the source nor a node it reaches; impossible once
         # the flow is positive (every matched trip returns to the source, every request
         # reaches its trip or the sink). Prove nothing then: solve all arcs.
