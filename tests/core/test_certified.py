@@ -23,6 +23,7 @@ from crowdship.core._kernels import (
     most_negative_per_node,
     repair_flow,
     residual_potentials,
+    stable_order,
     trip_groups,
 )
 from crowdship.core.feasibility import all_pairs
@@ -61,16 +62,18 @@ def _max_cardinality(n_t, n_r, trip, request):
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_maximum_matching_has_scipys_size(data):
-    """Hopcroft-Karp from any start (empty or greedy) reaches SciPy's maximum size, with
-    arcs grouped by trip or not."""
+    """Hopcroft-Karp from an empty start reaches SciPy's maximum size, with arcs grouped by
+    trip or not, and with its bound either past that size or at it (it stops there)."""
     n_t, n_r, trip, request, _ = _bipartite(data, st.integers(-5, 40))
     if data.draw(st.booleans()):
         order = np.argsort(trip, kind="stable")
         trip, request = trip[order], request[order]
     offsets, order = trip_groups(trip, n_t)
     mate = np.full(n_t, -1, dtype=np.int64)
-    size = maximum_matching(offsets, order, request, n_r, mate)
-    assert size == _max_cardinality(n_t, n_r, trip, request)
+    largest = _max_cardinality(n_t, n_r, trip, request)
+    bound = largest if data.draw(st.booleans()) else n_t + n_r
+    size = maximum_matching(offsets, order, request, n_r, mate, bound)
+    assert size == largest == int((mate >= 0).sum())
     used = mate[mate >= 0]
     assert (trip[used] == np.flatnonzero(mate >= 0)).all()  # each trip's own arc
     assert len(set(request[used].tolist())) == len(used)  # each request once
@@ -175,6 +178,17 @@ def test_arcs_below_grouped_equals_arcs_below(data, margin):
     got = arcs_below_grouped(offsets, request, cost, potential, skip, margin)
     assert got[0].tolist() == expected[0].tolist()
     assert got[1] == expected[1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.integers(-20, 20), max_size=80)
+    | st.lists(st.integers(-(2**40), 2**40), max_size=80)
+)
+def test_stable_order_equals_numpys_stable_argsort(values):
+    """By counting (a small span) or by merging (a wide one): NumPy's stable order."""
+    array = np.array(values, dtype=np.int64)
+    assert stable_order(array).tolist() == np.argsort(array, kind="stable").tolist()
 
 
 def _potentials_from_one_list(n_t, n_r, trip, request, cost, used):
@@ -372,7 +386,7 @@ def test_repair_after_arcs_join_equals_ortools(data, k):
     small = cheapest_per_node(trip, request, cost, n_t, n_r, k)
     offsets, order = trip_groups(trip, n_t)
     mate = np.full(n_t, -1, dtype=np.int64)
-    maximum_matching(offsets, order, request, n_r, mate)
+    maximum_matching(offsets, order, request, n_r, mate, n_t + n_r)
     small[mate[mate >= 0]] = True
     subset = np.flatnonzero(small)
     solved = max_matching_min_cost(trip[subset], request[subset], cost[subset])

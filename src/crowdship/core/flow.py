@@ -188,35 +188,33 @@ def certified_max_matching_min_cost(
     batch = batch if batch is not None else max(20_000, 2 * (n_trips + n_requests))
     active = cheapest_per_node(trip, request, cost, n_trips, n_requests, keep_per_node)
     subset = np.flatnonzero(active)
+    # The small problem's arcs are kept gathered (trip, request, cost): each read from the
+    # large arrays is a cache miss, so each round reads only its joining arcs there.
+    small = (trip[subset], request[subset], cost[subset])
     # A maximum matching of all arcs: greedy on the cheap arcs, made maximum on them, then
     # on all arcs (few phases remain there, each a search over every arc).
-    local = np.arange(len(subset), dtype=np.int64)
-    mate = greedy_matching(
-        local[np.argsort(cost[subset], kind="stable")],
-        trip[subset],
-        request[subset],
-        n_trips,
-        n_requests,
-    )
-    offsets, order = trip_groups(trip[subset], n_trips)
-    size = maximum_matching(offsets, order, request[subset], n_requests, mate)
+    mate = greedy_matching(small[2], small[0], small[1], n_trips, n_requests)
+    # Every node with an arc has one among the cheap arcs: no matching of all arcs covers
+    # more than those nodes of the smaller side, and one that does is maximum (on hotspot
+    # days, proving that on all arcs was a search over nearly every arc).
+    covers = min(_distinct(small[0], n_trips), _distinct(small[1], n_requests))
+    if keep_per_node < 1:
+        covers = min(n_trips, n_requests)
+    offsets, order = trip_groups(small[0], n_trips)
+    size = maximum_matching(offsets, order, small[1], n_requests, mate, covers)
     mate = np.where(mate >= 0, subset[np.maximum(mate, 0)], -1)
-    # Every node with an arc has one among the cheap arcs: if the matching already covers
-    # the smaller side, no matching of all arcs is larger (on hotspot days, proving that
-    # on all arcs was a search over nearly every arc).
-    covers = min(_distinct(trip[subset], n_trips), _distinct(request[subset], n_requests))
     grouped = False
-    if keep_per_node < 1 or size < covers:
+    if size < covers:
         offsets, order = trip_groups(trip, n_trips)
-        maximum_matching(offsets, order, request, n_requests, mate)
+        maximum_matching(offsets, order, request, n_requests, mate, covers)
         # Arcs grouped by trip (as the candidate index writes them): each round's check
         # reads the trips' offsets instead of every arc's trip.
         grouped = len(order) == 0
-    active[mate[mate >= 0]] = True
-    subset = np.flatnonzero(active)
-    # The small problem's arcs are kept gathered (trip, request, cost), and each round
-    # reads only its joining arcs from the large arrays.
-    small = (trip[subset], request[subset], cost[subset])
+    matched = mate[mate >= 0]
+    matched = np.sort(matched[~active[matched]])
+    active[matched] = True
+    subset, *grown = merge_arcs(subset, *small, matched, trip, request, cost)
+    small = (grown[0], grown[1], grown[2])
     solved = _solve_small(*small, n_trips, n_requests, True)
     chosen = subset[solved.selected]
     # Successive shortest paths scan each arc a few times on most days; where requests
