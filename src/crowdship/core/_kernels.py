@@ -1595,6 +1595,67 @@ def shortest_augmenting_paths(
 
 
 @njit(cache=True)
+def sparse_assignment(
+    trip: np.ndarray, request: np.ndarray, cost: np.ndarray, n_trips: int, n_requests: int
+) -> tuple[np.ndarray, int]:
+    """Most matches, then least cost (:func:`shortest_augmenting_paths`), rows on the side
+    with fewer nodes that have an arc (requests on a tie). The arcs are grouped by row and
+    laid out row by row (each search reads a row's columns and costs in one stretch of
+    memory), and the rows with the fewest arcs get their paths first: the most constrained
+    ones take their columns before others would have to be displaced from them (about a
+    third fewer arcs scanned). Returns the matched arcs (positions, ascending) and the
+    number of arcs scanned."""
+    n = len(trip)
+    seen_trip = np.zeros(n_trips, dtype=np.bool_)
+    seen_request = np.zeros(n_requests, dtype=np.bool_)
+    top = np.int64(0)  # the largest |cost|
+    for a in range(n):
+        seen_trip[trip[a]] = True
+        seen_request[request[a]] = True
+        c = np.int64(cost[a])
+        if c > top:
+            top = c
+        elif -c > top:
+            top = -c
+    by_request = seen_request.sum() <= seen_trip.sum()
+    rows, cols = (request, trip) if by_request else (trip, request)
+    n_rows, n_cols = (n_requests, n_trips) if by_request else (n_trips, n_requests)
+    order, offsets = _group_offsets(rows, n_rows)
+    big = int((top + 1) * (2 * n_rows + 2))
+    row_order = stable_order(offsets[1:] - offsets[:-1])
+    laid_rows = np.empty(n, dtype=np.int64)
+    laid_cols = np.empty(n, dtype=np.int64)
+    laid_cost = np.empty(n, dtype=np.int64)
+    for p in range(n):
+        a = order[p]
+        laid_rows[p] = rows[a]
+        laid_cols[p] = cols[a]
+        laid_cost[p] = cost[a]
+    mate, scanned = shortest_augmenting_paths(
+        offsets,
+        np.zeros(0, dtype=np.int64),
+        laid_rows,
+        laid_cols,
+        laid_cost,
+        n_cols,
+        big,
+        row_order,
+    )
+    matched = 0
+    for i in range(n_rows):
+        if mate[i] >= 0:
+            matched += 1
+    selected = np.empty(matched, dtype=np.int64)
+    k = 0
+    for i in range(n_rows):
+        if mate[i] >= 0:
+            selected[k] = order[mate[i]]
+            k += 1
+    selected.sort()
+    return selected, scanned
+
+
+@njit(cache=True)
 def repair_flow(
     n_trips: int,
     n_requests: int,

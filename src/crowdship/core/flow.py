@@ -18,14 +18,13 @@ from crowdship.core._kernels import (
     arcs_below_grouped,
     cheapest_per_node,
     greedy_matching,
-    group_offsets,
     maximum_matching,
     merge_arcs,
     most_negative_per_node,
     repair_flow,
     residual_potentials,
     rounded_multiple,
-    shortest_augmenting_paths,
+    sparse_assignment,
     trip_groups,
 )
 from crowdship.core.model import IntArray
@@ -115,28 +114,9 @@ def sparse_max_matching_min_cost(
     solve's small problems, which have a few hundred thousand arcs."""
     if len(trip) == 0:
         return FlowSolution(np.zeros(0, np.int64), 0)
-    by_request = _distinct(request, n_requests) <= _distinct(trip, n_trips)
-    rows, cols = (request, trip) if by_request else (trip, request)
-    n_rows, n_cols = (n_requests, n_trips) if by_request else (n_trips, n_requests)
-    order, offsets = group_offsets(rows, n_rows)
-    big = (int(np.abs(cost).max()) + 1) * (2 * n_rows + 2)
-    # Rows with the fewest arcs first: the most constrained ones take their columns before
-    # others would have to be displaced from them (about a third fewer arcs scanned).
-    row_order = np.argsort(np.diff(offsets), kind="stable")
-    # The arcs laid out row by row: each search reads a row's columns and costs in one
-    # stretch of memory instead of through ``order`` (the same arcs in the same order, so
-    # the same paths; about a tenth less time on the hotspot days' small problems).
-    mate, scanned = shortest_augmenting_paths(
-        offsets,
-        np.zeros(0, dtype=np.int64),
-        rows[order],
-        cols[order],
-        cost[order],
-        n_cols,
-        big,
-        row_order,
-    )
-    selected = np.sort(order[mate[mate >= 0]])
+    # One compiled call: the grouping by row, the rows' order, the arcs laid out row by
+    # row and the paths (``sparse_assignment``).
+    selected, scanned = sparse_assignment(trip, request, cost, n_trips, n_requests)
     return FlowSolution(selected, int(cost[selected].sum()), scanned)
 
 
