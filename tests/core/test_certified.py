@@ -191,6 +191,19 @@ def test_stable_order_equals_numpys_stable_argsort(values):
     assert stable_order(array).tolist() == np.argsort(array, kind="stable").tolist()
 
 
+@settings(max_examples=100, deadline=None)
+@given(trips=st.lists(st.integers(0, 6), max_size=40), grouped=st.booleans())
+def test_trip_groups_offsets_and_order(trips, grouped):
+    """Arcs grouped by trip: the offsets and no order; otherwise the counting sort's."""
+    trip = np.array(sorted(trips) if grouped else trips, dtype=np.int64)
+    offsets, order = trip_groups(trip, 7)
+    assert offsets.tolist() == [0, *np.cumsum(np.bincount(trip, minlength=7)).tolist()]
+    if len(order) == 0:
+        assert (np.diff(trip) >= 0).all()
+    else:
+        assert order.tolist() == np.argsort(trip, kind="stable").tolist()
+
+
 def _potentials_from_one_list(n_t, n_r, trip, request, cost, used):
     """The certificate's potentials as the residual graph's one list of arcs gives them
     (the small problem's arcs, then each trip's arc to or from the source, then each

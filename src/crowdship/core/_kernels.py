@@ -1327,17 +1327,15 @@ def trip_groups(trip: np.ndarray, n_trips: int) -> tuple[np.ndarray, np.ndarray]
     are empty when the arcs already come grouped by trip (as the candidate index writes
     them), since then a group is a plain range of positions."""
     n = len(trip)
-    grouped = True
-    for i in range(1, n):
-        if trip[i] < trip[i - 1]:
-            grouped = False
-            break
-    if not grouped:
-        order, offsets = _group_offsets(trip, n_trips)
-        return offsets, order
     offsets = np.zeros(n_trips + 1, dtype=np.int64)
-    for i in range(n):
-        offsets[trip[i] + 1] += 1
+    previous = trip[0] if n else 0
+    for i in range(n):  # one read of the trips: counted while checking the order
+        t = trip[i]
+        if t < previous:
+            order, offsets = _group_offsets(trip, n_trips)
+            return offsets, order
+        offsets[t + 1] += 1
+        previous = t
     for t in range(n_trips):
         offsets[t + 1] += offsets[t]
     return offsets, np.zeros(0, dtype=np.int64)
@@ -1695,7 +1693,6 @@ def repair_flow(
     source = n_trips + n_requests
     sink = source + 1
     n_nodes = sink + 1
-    order, offsets = _group_offsets(trip, n_trips)  # arcs grouped by trip
     mate_trip = np.full(n_trips, -1, dtype=np.int64)
     mate_request = np.full(n_requests, -1, dtype=np.int64)
     for a in range(n_arcs):
@@ -1734,6 +1731,10 @@ def repair_flow(
                 deficit[request[old]] = True
         else:
             return False, 0
+    excess_trips = np.flatnonzero(excess > 0)
+    if len(excess_trips) > max_paths:  # before any other work: most failures end here
+        return False, 0
+    order, offsets = _group_offsets(trip, n_trips)  # arcs grouped by trip
     for t in range(n_trips):
         if open_trip[t]:
             high = potential[t]
@@ -1755,9 +1756,6 @@ def repair_flow(
     keys = np.empty(heap_max, dtype=np.int64)
     items = np.empty(heap_max, dtype=np.int64)
     scanned = 0
-    excess_trips = np.flatnonzero(excess > 0)
-    if len(excess_trips) > max_paths:
-        return False, scanned
     for i in range(len(excess_trips)):
         x = int(excess_trips[i])
         if scanned > budget:
