@@ -14,10 +14,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from crowdship.core._kernels import (
-    arcs_below,
-    arcs_below_grouped,
+    certificate,
+    cheap_matching,
     cheapest_per_node,
-    greedy_matching,
     maximum_matching,
     merge_arcs,
     most_negative_per_node,
@@ -44,6 +43,9 @@ SSP_WORK_PER_ARC = 25
 #: share of the arcs the last solve scanned. Both only decide speed: either way is exact.
 REPAIR_PATHS = 0.02
 REPAIR_SHARE = 0.5
+
+
+_NO_OFFSETS = np.zeros(0, dtype=np.int64)
 
 
 class SolverError(RuntimeError):
@@ -176,15 +178,13 @@ def certified_max_matching_min_cost(
     small = (trip[subset], request[subset], cost[subset])
     # A maximum matching of all arcs: greedy on the cheap arcs, made maximum on them, then
     # on all arcs (few phases remain there, each a search over every arc).
-    mate = greedy_matching(small[2], small[0], small[1], n_trips, n_requests)
     # Every node with an arc has one among the cheap arcs: no matching of all arcs covers
     # more than those nodes of the smaller side, and one that does is maximum (on hotspot
     # days, proving that on all arcs was a search over nearly every arc).
     covers = min(_distinct(small[0], n_trips), _distinct(small[1], n_requests))
     if keep_per_node < 1:
         covers = min(n_trips, n_requests)
-    offsets, order = trip_groups(small[0], n_trips)
-    size = maximum_matching(offsets, order, small[1], n_requests, mate, covers)
+    mate, size = cheap_matching(small[2], small[0], small[1], n_trips, n_requests, covers)
     mate = np.where(mate >= 0, subset[np.maximum(mate, 0)], -1)
     grouped = False
     if size < covers:
@@ -207,21 +207,28 @@ def certified_max_matching_min_cost(
     for _ in range(max_rounds):
         used = np.zeros(len(subset), dtype=bool)
         used[np.searchsorted(subset, chosen)] = True
-        potential = _potentials(*small, used, n_trips, n_requests)
-        if potential is None:  # the arcs added last make the flow improvable: solve again
+        # The potentials of the flow (``_residual_potentials``) and every arc checked
+        # against them, in one compiled call.
+        potential, status, nearly_broken, broken = certificate(
+            *small,
+            used,
+            n_trips,
+            n_requests,
+            offsets if grouped else _NO_OFFSETS,
+            trip,
+            request,
+            cost,
+            active,
+            margin,
+        )
+        if status == 2:
+            raise _CannotCertify  # (see ``_potentials``)
+        if status == 1:  # the arcs added last make the flow improvable: solve again
             solved = _solve_small(*small, n_trips, n_requests, compiled)
             chosen = subset[solved.selected]
             compiled = compiled and solved.work <= SSP_WORK_PER_ARC * len(subset)
             work = max(work, solved.work)
             continue
-        if grouped:
-            nearly_broken, broken = arcs_below_grouped(
-                offsets, request, cost, potential, active, margin
-            )
-        else:
-            nearly_broken, broken = arcs_below(
-                trip, request, cost, potential, n_trips, active, margin
-            )
         if broken == 0:
             return FlowSolution(chosen, int(cost[chosen].sum())), len(subset)
         add = np.flatnonzero(nearly_broken)
