@@ -363,6 +363,18 @@ def test_shortest_augmenting_paths_equal_ortools(data):
         _certificate_holds(trip, request, cost, solution.selected, n_t, n_r)
 
 
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_shortest_augmenting_paths_with_wide_costs_equal_ortools(data):
+    """Costs spanning 2**41 (the rows' order key is the number of arcs times that span
+    plus a cost): OR-Tools' count and cost."""
+    n_t, n_r, trip, request, cost = _bipartite(data, st.integers(-(2**40), 2**40), max_nodes=10)
+    reference = max_matching_min_cost(trip, request, cost)
+    solution = sparse_max_matching_min_cost(trip, request, cost, n_t, n_r)
+    assert len(solution.selected) == len(reference.selected)
+    assert solution.total_cost == reference.total_cost
+
+
 def _residual_reduced_costs(n_t, n_r, trip, request, cost, used, potential):
     """Reduced costs ``c + pi(tail) - pi(head)`` of every residual arc of the unit flow
     ``used`` (source n_t + n_r, sink n_t + n_r + 1), and the flow's value."""

@@ -1639,7 +1639,6 @@ def sparse_assignment(
     n_rows, n_cols = (n_requests, n_trips) if by_request else (n_trips, n_requests)
     order, offsets = _group_offsets(rows, n_rows)
     big = int((top + 1) * (2 * n_rows + 2))
-    row_order = stable_order(offsets[1:] - offsets[:-1])
     laid_rows = np.empty(n, dtype=np.int64)
     laid_cols = np.empty(n, dtype=np.int64)
     laid_cost = np.empty(n, dtype=np.int64)
@@ -1648,6 +1647,22 @@ def sparse_assignment(
         laid_rows[p] = rows[a]
         laid_cols[p] = cols[a]
         laid_cost[p] = cost[a]
+    # Rows with fewer arcs first and, among rows with as many, the row whose cheapest arc
+    # costs most (the delivery-hotspots day's five small problems: 30.0 -> 28.6 M arcs
+    # scanned; rows in position order on a tie before).
+    cheapest = np.zeros(n_rows, dtype=np.int64)
+    for i in range(n_rows):
+        if offsets[i + 1] > offsets[i]:
+            cheapest[i] = laid_cost[offsets[i] : offsets[i + 1]].min()
+    low, high = cheapest.min(), cheapest.max()
+    if high - low >= (np.int64(1) << np.int64(62)) // (n + 1):  # the key would overflow
+        low = high
+    key = np.empty(n_rows, dtype=np.int64)
+    for i in range(n_rows):
+        key[i] = (offsets[i + 1] - offsets[i]) * (high - low + 1) + min(
+            high - cheapest[i], high - low
+        )
+    row_order = stable_order(key)
     mate, scanned = shortest_augmenting_paths(
         offsets,
         np.zeros(0, dtype=np.int64),
