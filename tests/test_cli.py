@@ -245,10 +245,31 @@ def test_bad_options_exit_2(args, message):
 
 
 def test_help_explains_the_columns():
-    """--help lists the input columns and the policies."""
+    """--help lists the input columns (the optional ones too) and the policies."""
     result = runner.invoke(app, ["match", "--help"])
     assert result.exit_code == 0
     assert "earliest_departure" in result.output and "acceptance-aware" in result.output
+    text = " ".join(result.output.split())
+    assert "optional: capacity, courier, rating" in text
+    assert "optional: announced_at, size" in text
+
+
+@pytest.mark.parametrize(("user_setting", "huge_pages_after"), [(None, False), ("1", True)])
+def test_match_asks_numpy_for_no_huge_pages_unless_the_user_says(
+    monkeypatch, user_setting, huge_pages_after
+):
+    from numpy._core.multiarray import _set_madvise_hugepage
+
+    if user_setting is None:
+        monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    else:
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", user_setting)
+    before = _set_madvise_hugepage(True)
+    try:
+        assert match_examples().exit_code == 0
+        assert _set_madvise_hugepage(True) is huge_pages_after
+    finally:
+        _set_madvise_hugepage(before)
 
 
 def test_match_does_not_load_the_other_subcommands():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -24,6 +25,22 @@ from crowdship.core.travel import GreatCircleTravel, PlanarTravel, TravelModel
 from crowdship.tables import InputError, Inputs, TimeBase, read_inputs, write_matches
 
 log = logging.getLogger("crowdship")
+
+
+def _no_huge_pages() -> None:
+    """NumPy asks the kernel for transparent huge pages on large arrays. Where the kernel
+    then compacts memory on the first touch (``defrag`` = ``madvise``, the default of many
+    distributions and of the machine this was measured on), writing the pairs' arrays
+    stalls now and then: on the lat/lon day the pairs took 0.38-0.57 s with them and
+    0.39-0.43 s without, the whole process 1.16 s against 1.08 s (medians of ten,
+    interleaved; docs/benchmarks.md). A user's own ``NUMPY_MADVISE_HUGEPAGE`` decides."""
+    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+        return
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage  # type: ignore[attr-defined]
+    except ImportError:  # a NumPy without the switch: its own default stays
+        return
+    _set_madvise_hugepage(False)
 
 
 class CoordsOption(StrEnum):
@@ -124,6 +141,7 @@ def match_command(
     route; the matches then gain pickup_seq and delivery_seq (the stops' places on the
     trip's route, the origin being 0).
     """
+    _no_huge_pages()
     try:
         travel = _travel(coords, speed_kmh, detour_factor, road_network)
         limits = Limits(max_detour_min=max_detour, max_detour_fraction=max_detour_fraction)
