@@ -28,7 +28,6 @@ from crowdship.core._kernels import (
 )
 from crowdship.core.feasibility import all_pairs
 from crowdship.core.flow import (
-    _residual_potentials,
     certified_max_matching_min_cost,
     max_matching_min_cost,
     sparse_max_matching_min_cost,
@@ -312,12 +311,24 @@ def test_heap_pops_least_keys_first(ops):
         assert size == len(alive)
 
 
+def _potentials(trip, request, cost, subset, chosen, n_t, n_r):
+    """The certificate's potentials of the flow ``chosen`` on the arcs ``subset``
+    (:func:`residual_potentials`), or None where its residual graph has a negative cycle."""
+    used = np.zeros(len(subset), dtype=bool)
+    used[np.searchsorted(subset, chosen)] = True
+    potential, status = residual_potentials(
+        trip[subset], request[subset], cost[subset], used, n_t, n_r
+    )
+    assert status != 2, "a node reaches no node the source reaches"
+    return None if status == 1 else potential
+
+
 def _certificate_holds(trip, request, cost, selected, n_t, n_r):
     """The certificate's own check on *all* arcs: the flow has the largest value and its
     residual graph has potentials with every reduced cost >= 0 (no negative cycle)."""
     assert len(selected) == _max_cardinality(n_t, n_r, trip, request)
     everything = np.arange(len(trip), dtype=np.int64)
-    potential = _residual_potentials(trip, request, cost, everything, selected, n_t, n_r)
+    potential = _potentials(trip, request, cost, everything, selected, n_t, n_r)
     assert potential is not None
     unused = np.ones(len(trip), dtype=bool)
     unused[selected] = False
@@ -416,7 +427,7 @@ def test_repair_after_arcs_join_equals_ortools(data, k):
     subset = np.flatnonzero(small)
     solved = max_matching_min_cost(trip[subset], request[subset], cost[subset])
     chosen = subset[solved.selected]
-    potential = _residual_potentials(trip, request, cost, subset, chosen, n_t, n_r)
+    potential = _potentials(trip, request, cost, subset, chosen, n_t, n_r)
     assert potential is not None
     used = np.zeros(len(trip), dtype=bool)
     used[chosen] = True

@@ -911,12 +911,6 @@ def _group_offsets(group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.nda
     return order, offsets
 
 
-@njit(cache=True)
-def group_offsets(group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the items grouped by group, and where each group starts."""
-    return _group_offsets(group, n_groups)
-
-
 @njit(cache=True, parallel=True)
 def arcs_below(
     trip: np.ndarray,
@@ -1064,15 +1058,19 @@ def residual_potentials(
     n_requests: int,
 ) -> tuple[np.ndarray, int]:
     """The certificate's potentials (trips, requests, source, sink) of the flow ``used`` on
-    these arcs: shortest distances from the source in its residual graph, and for
-    the nodes the source does not reach, minus their shortest distance to a node it reaches
-    (``crowdship.core.flow._residual_potentials`` tells the graph and why). The residual
-    graph is laid out by tail and by head here, in the order its arcs would have in one
-    list (the small problem's arcs, then each trip's arc to or from the source, then each
-    request's to or from the sink), so each search scans as :func:`label_correcting` does
-    on that list, without the list and its two groupings. Status 0: the potentials; 1: a
-    negative cycle (the flow is not a cheapest one of its value on these arcs); 2: a node
-    that reaches no node the source reaches."""
+    these arcs: every residual arc's reduced cost is >= 0 under them, and the requests'
+    are as low as the residual graph allows. They are the shortest distances from the
+    source in its residual graph, and for the nodes the source does not reach, minus their
+    shortest distance to a node it reaches. Residual arcs: unused arcs forward at their
+    cost, used ones backward at minus their cost, source -> free trip and matched trip ->
+    source, free request -> sink and sink -> matched request, all at 0 (no return arc: the
+    flow's value is already the largest possible, so only flows of the same value
+    compete). The residual graph is laid out by tail and by head here, in the order its
+    arcs would have in one list (the small problem's arcs, then each trip's arc to or from
+    the source, then each request's to or from the sink), so each search scans as
+    :func:`label_correcting` does on that list, without the list and its two groupings.
+    Status 0: the potentials; 1: a negative cycle (the flow is not a cheapest one of its
+    value on these arcs); 2: a node that reaches no node the source reaches."""
     n_nodes = n_trips + n_requests + 2
     source, sink = n_trips + n_requests, n_trips + n_requests + 1
     m = len(trip)

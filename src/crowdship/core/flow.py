@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
 
 from crowdship.core._kernels import (
     certificate,
@@ -21,7 +20,6 @@ from crowdship.core._kernels import (
     merge_arcs,
     most_negative_per_node,
     repair_flow,
-    residual_potentials,
     rounded_multiple,
     sparse_assignment,
     trip_groups,
@@ -207,7 +205,7 @@ def certified_max_matching_min_cost(
     for _ in range(max_rounds):
         used = np.zeros(len(subset), dtype=bool)
         used[np.searchsorted(subset, chosen)] = True
-        # The potentials of the flow (``_residual_potentials``) and every arc checked
+        # The potentials of the flow (``residual_potentials``) and every arc checked
         # against them, in one compiled call.
         potential, status, nearly_broken, broken = certificate(
             *small,
@@ -222,7 +220,10 @@ def certified_max_matching_min_cost(
             margin,
         )
         if status == 2:
-            raise _CannotCertify  # (see ``_potentials``)
+            # A node that reaches neither the source nor a node it reaches; impossible once
+            # the flow is positive (every matched trip returns to the source, every request
+            # reaches its trip or the sink). Prove nothing then: solve all arcs.
+            raise _CannotCertify
         if status == 1:  # the arcs added last make the flow improvable: solve again
             solved = _solve_small(*small, n_trips, n_requests, compiled)
             chosen = subset[solved.selected]
@@ -278,52 +279,6 @@ def _solve_small(
     if compiled:
         return sparse_max_matching_min_cost(trip, request, cost, n_trips, n_requests)
     return max_matching_min_cost(trip, request, cost)
-
-
-def _residual_potentials(
-    trip: IntArray,
-    request: IntArray,
-    cost: IntArray,
-    subset: IntArray,
-    chosen: IntArray,
-    n_trips: int,
-    n_requests: int,
-) -> IntArray | None:
-    """Node potentials (trips, requests, source, sink) under which every residual arc of the flow
-    ``chosen`` on the arcs ``subset`` has a non-negative reduced cost, with the requests'
-    potentials as low as the residual graph allows; None if it has a negative cycle, that
-    is, if the flow is not a cheapest one of its value on these arcs.
-
-    Nodes: trips, requests, source, sink; residual arcs: unused arcs forward at their cost,
-    used ones backward at minus their cost, source -> free trip and matched trip -> source,
-    free request -> sink and sink -> matched request, all at 0 (no return arc: the flow's
-    value is already the largest possible, so only flows of the same value compete).
-    """
-    used = np.zeros(len(subset), dtype=bool)
-    used[np.searchsorted(subset, chosen)] = True
-    return _potentials(trip[subset], request[subset], cost[subset], used, n_trips, n_requests)
-
-
-def _potentials(
-    trip: IntArray,
-    request: IntArray,
-    cost: IntArray,
-    used: NDArray[np.bool_],
-    n_trips: int,
-    n_requests: int,
-) -> IntArray | None:
-    """:func:`_residual_potentials` of the flow ``used`` (a mask) on the arcs given."""
-    # Compiled: the residual graph laid out by tail and by head, and the two searches
-    # (label-correcting, as the costs of used arcs are negative).
-    potential, status = residual_potentials(trip, request, cost, used, n_trips, n_requests)
-    if status == 1:
-        return None
-    if status == 2:
-        # A node that reaches neither the source nor a node it reaches; impossible once
-        # the flow is positive (every matched trip returns to the source, every request
-        # reaches its trip or the sink). Prove nothing then: solve all arcs.
-        raise _CannotCertify
-    return potential
 
 
 def max_weight_matching(trip: IntArray, request: IntArray, weight: IntArray) -> FlowSolution:
