@@ -491,6 +491,32 @@ def test_a_start_too_far_for_the_completion_goes_through_the_program_first(
     assert "not generated" in caplog.text  # the path under test was taken
 
 
+@pytest.mark.parametrize(
+    ("seed", "wide"), [(76, False), (78, False), (36, True), (62, True)], ids=str
+)
+def test_the_weighted_bound_caps_the_requests_served_below_the_count_lp(caplog, seed, wide):
+    """Days where the requests served's LP allows one more than any packing serves, and
+    the weighted LP, once capped there and cut, bounds the count one lower: the cap follows
+    it down, and the optimum is proven (before, pricing ended unproven with the count's
+    gap, and ``auto`` listed every bundle instead: 37 s at 150 x 200)."""
+    import logging
+
+    from crowdship.sim.scenarios import ScenarioParams, generate_scenario
+
+    extra = {"departure_profile": "commuter", "flexibility": 0.6} if wide else {}
+    day = generate_scenario(
+        ScenarioParams(trips=60, requests=90, trip_capacity=(0.0, 0.5, 0.5), **extra), seed
+    )
+    with caplog.at_level(logging.DEBUG, logger="crowdship.core.colgen"):
+        priced = match_routes(day.trips, day.requests, day.travel, method="price")
+    listed = match_routes(day.trips, day.requests, day.travel, method="enumerate")
+    assert f"at most {listed.matched} served" in caplog.text  # the path under test
+    assert listed.solve.exact and priced.solve.exact
+    assert priced.solve.served_bound == priced.matched == listed.matched
+    assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
+    check_every_route(priced, day.trips, day.requests)
+
+
 def test_subset_row_cuts_in_the_master_and_the_pricing():
     """Each cut counts once for a column covering two or three of its rows (requests', or
     a trip's), never for one covering fewer: in the master's columns, in the compiled

@@ -26,7 +26,8 @@ columns join).
    bounded by the threshold, which over a thousand trips would add a whole request). A
    row caps the requests served at that bound (valid whatever is found) and the LP is
    generated again: the bound on the cost at that count (the LP can no longer trade a
-   fraction of a request for detour).
+   fraction of a request for detour). When that bound (after the cuts below) allows
+   fewer requests than the cap, the cap follows it down and the LP is bounded again.
 5. Subset-row cuts (Jepsen et al. 2008) on triples of the master's rows (requests', or
    two requests' and a trip's): the columns covering two or more of a triple's rows sum
    to at most 1. Separated from the LP's support in rounds, the LP generated again after
@@ -1624,6 +1625,16 @@ def solve(
             master.cap_count((col_members >= 0).sum(axis=1), served_bound)
             y, bound = generate(counting=False)
         y, bound = tighten(y, bound)
+        if mode == _LINEAR and big > 0:
+            # The cap and the cuts lowered the weighted bound: it may now bound the
+            # requests served below the count LP's bound. Then cap lower, and bound again.
+            while (lower := int(math.floor((bound + most) / big + 1e-9))) < served_bound:
+                log.debug("weighted bound %.1f: at most %d served", bound, lower)
+                served_bound = lower
+                count_cap[0] = served_bound
+                master.h.changeRowBounds(master.count_row, -master.hp.kHighsInf, float(lower))
+                y, bound = generate(counting=False)
+                y, bound = tighten(y, bound)
         # A start near the LP: a dive from it, then the 0-1 program on its support.
         begin = np.zeros(master.n_cols)
         begin[: len(chosen)] = chosen
