@@ -517,6 +517,37 @@ def test_the_weighted_bound_caps_the_requests_served_below_the_count_lp(caplog, 
     check_every_route(priced, day.trips, day.requests)
 
 
+@pytest.mark.parametrize(
+    ("seed", "n_trips", "n_requests"), [(70, 40, 60), (118, 40, 60), (22, 60, 90), (54, 60, 90)]
+)
+def test_the_count_completion_proves_no_packing_serves_one_more(caplog, seed, n_trips, n_requests):
+    """Days where even the weighted bound leaves room for one more request served than
+    the best packing of the bundles generated: every bundle that could be in a packing
+    serving one more (its reduced cost in the count LP) is generated and the 0-1 program
+    of the requests served says none does; the cost is then proven at that count. The
+    optimum is that of every bundle listed (before: an unproven answer)."""
+    import logging
+
+    from crowdship.sim.scenarios import ScenarioParams, generate_scenario
+
+    params = ScenarioParams(
+        trips=n_trips,
+        requests=n_requests,
+        trip_capacity=(0.0, 0.5, 0.5),
+        departure_profile="commuter",
+        flexibility=0.6,
+    )
+    day = generate_scenario(params, seed)
+    with caplog.at_level(logging.DEBUG, logger="crowdship.core.colgen"):
+        priced = match_routes(day.trips, day.requests, day.travel, method="price")
+    listed = match_routes(day.trips, day.requests, day.travel, method="enumerate")
+    assert f"at most {listed.matched} served (optimal)" in caplog.text  # the path under test
+    assert listed.solve.exact and priced.solve.exact
+    assert priced.solve.served_bound == priced.matched == listed.matched
+    assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
+    check_every_route(priced, day.trips, day.requests)
+
+
 def test_subset_row_cuts_in_the_master_and_the_pricing():
     """Each cut counts once for a column covering two or three of its rows (requests', or
     a trip's), never for one covering fewer: in the master's columns, in the compiled

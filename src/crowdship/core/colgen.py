@@ -28,6 +28,10 @@ columns join).
    generated again: the bound on the cost at that count (the LP can no longer trade a
    fraction of a request for detour). When that bound (after the cuts below) allows
    fewer requests than the cap, the cap follows it down and the LP is bounded again.
+   When the best packing of the bundles generated still serves one fewer than the bound,
+   the count is settled as the cost is below (7): every bundle whose reduced cost in the
+   count LP leaves room for one more request served is generated, and the 0-1 program of
+   the requests served over them says whether any packing serves it.
 5. Subset-row cuts (Jepsen et al. 2008) on triples of the master's rows (requests', or
    two requests' and a trip's): the columns covering two or more of a triple's rows sum
    to at most 1. Separated from the LP's support in rounds, the LP generated again after
@@ -1368,6 +1372,7 @@ def solve(
         )
 
     count_cap = [0]
+    count_lp: list = []  # the count LP's duals and bound, once solved
     y, bound = generate(counting=False)
     # The integer packing over the generated bundles, from the capacity-1 optimum.
     start = np.zeros(master.n_cols)
@@ -1454,6 +1459,8 @@ def solve(
         col_trip, col_members, col_weight = all_columns()
         n = len(col_weight)
         chosen = np.r_[chosen, np.zeros(n - len(chosen), bool)]
+        if n_r + n_t <= 2 * LNS_ROWS:
+            return chosen  # a neighbourhood would be most of the day: the 0-1 program's
         x = np.r_[x, np.zeros(n - len(x))]
         rows = np.concatenate((col_members, (n_r + col_trip)[:, None]), axis=1)
         valid = rows >= 0
@@ -1591,6 +1598,52 @@ def solve(
                 break
         return y, bound
 
+    def settle_count(chosen: np.ndarray, served: int) -> np.ndarray | None:
+        """Whether any packing serves one more request than ``chosen`` (which serves
+        ``served``, below the count LP's bound): such a packing uses only bundles whose
+        reduced cost in the count LP is at least ``served + 1 -`` its bound (as in the
+        completion below); every such bundle is generated and the 0-1 program of the
+        requests served solved over them and the rest. A packing serving one more, or an
+        empty array when none exists (the count is proven), or None when that completion
+        would pass ``completion_limit`` bundles or the program its time."""
+        duals, count_bound = count_lp
+        y_count = np.zeros(master.n_rows)  # the rows added since (cap, cuts) at 0
+        y_count[: len(duals)] = duals
+        need = served + 1.0 - count_bound - 1e-6
+        rc = single_rc(y_count, True)
+        count_single = int(((rc >= need) & ~in_master).sum())
+        share = max(1, 2 * completion_limit // max(n_t, 1))
+        found, finished, _, _ = price(y_count, True, need, share, np.zeros(n_t, np.int64))
+        if count_single + int(found.sum()) <= completion_limit and not finished.all():
+            found, _, _, _ = price(y_count, True, need, 0, np.zeros(n_t, np.int64))
+        if count_single + int(found.sum()) > completion_limit:
+            log.debug("count completion: more than %d columns, not generated", completion_limit)
+            return None
+        pos = np.flatnonzero((rc >= need) & ~in_master)
+        added = add_singles(pos, w_single[pos])
+        _, _, _, columns = price(y_count, True, need, 0, found.astype(np.int64))
+        added += add_bundles(columns, True)
+        _, col_members, col_weight = all_columns()
+        size = (col_members >= 0).sum(axis=1)
+        master.objective(size.astype(np.float64))
+        start = np.zeros(master.n_cols)
+        start[: len(chosen)] = chosen
+        picked, optimal, status = master.milp(start, time_limit)
+        master.objective(col_weight)
+        lap("completion")
+        most_served = int(size[picked].sum())
+        log.debug(
+            "count completion: %d columns within %.2f of the count LP's bound; at most %d "
+            "served (%s)",
+            added,
+            need,
+            most_served,
+            status,
+        )
+        if not optimal:
+            return None
+        return picked if most_served > served else np.zeros(0, bool)
+
     if gap > 0 and gap_now(bound, float(col_weight[start > 0.5].sum()), served_of(start), 0) > gap:
         # Asked for a gap only: the small program on the LP's support is usually within
         # it (half the gap: the small program's own bound is below the LP bound over all).
@@ -1614,7 +1667,8 @@ def solve(
             # The weighted bound leaves the most requests served open: settle it on its
             # own, by the LP of the requests served over every bundle (cheap).
             master.objective((np.concatenate(cols_members) >= 0).sum(axis=1).astype(np.float64))
-            _, count_bound = generate(counting=True)
+            count_duals, count_bound = generate(counting=True)
+            count_lp[:] = [count_duals, count_bound]
             served_bound = min(served_bound, int(math.floor(count_bound + 1e-6)))
             col_trip, col_members, col_weight = all_columns()
             master.objective(col_weight)
@@ -1666,6 +1720,17 @@ def solve(
             straight = True
         else:
             chosen, optimal, status, value, served = program(chosen, allowed_gap(bound, served))
+            if optimal and big > 0 and served < served_bound and count_lp and gap == 0:
+                more = settle_count(chosen, served)
+                if more is None:
+                    pass  # too many bundles to decide it: the count's gap stays
+                elif more.any():  # one more request served: the weighted program from there
+                    chosen, optimal, status, value, served = program(more)
+                else:  # no packing serves more: cap there, bound the cost again
+                    served_bound = served
+                    count_cap[0] = served
+                    master.h.changeRowBounds(master.count_row, -master.hp.kHighsInf, float(served))
+                    y, bound = generate(counting=False)
     proven = optimal and (served >= served_bound or big == 0) and value >= math.floor(bound + 1e-6)
     completed = 0
     within = gap > 0 and gap_now(bound, value, served, served_bound) <= gap
@@ -1705,7 +1770,9 @@ def solve(
             log.debug("completion: %d columns within %.1f of the LP bound", completed, need)
             # The search again, with the completion's bundles: a packing nearer the bound
             # leaves fewer of them to the 0-1 program.
-            chosen = improve(chosen, lp_x, LNS_TOTAL)
+            if completed:
+                chosen = improve(chosen, lp_x, LNS_TOTAL)
+            chosen = np.r_[chosen, np.zeros(master.n_cols - len(chosen), bool)]
             col_trip, col_members, col_weight = all_columns()
             lap("search")
             # The bundles whose reduced cost is below that of the start cannot be in a
