@@ -114,6 +114,7 @@ LNS_ROWS = 120
 LNS_SECONDS = 2.0
 LNS_TOTAL = 5.0
 LNS_STALL = 15  # neighbourhoods in a row without a gain end the search
+LNS_AFTER = 2000  # bundles the completion must add for the search to run again
 #: An LP value this close to 0 or 1 counts as integral (the dive).
 INTEGRAL = 1e-6
 #: The most bundles the completion generates (past it the answer keeps its proven gap).
@@ -1769,8 +1770,9 @@ def solve(
             lap("completion")
             log.debug("completion: %d columns within %.1f of the LP bound", completed, need)
             # The search again, with the completion's bundles: a packing nearer the bound
-            # leaves fewer of them to the 0-1 program.
-            if completed:
+            # leaves fewer of them to the 0-1 program (a few hundred leave it little to
+            # branch on: the search would take longer than the program saves).
+            if completed >= LNS_AFTER:
                 chosen = improve(chosen, lp_x, LNS_TOTAL)
             chosen = np.r_[chosen, np.zeros(master.n_cols - len(chosen), bool)]
             col_trip, col_members, col_weight = all_columns()
