@@ -548,6 +548,28 @@ def test_the_count_completion_proves_no_packing_serves_one_more(caplog, seed, n_
     check_every_route(priced, day.trips, day.requests)
 
 
+@pytest.mark.parametrize("seed", [1, 3, 7])
+def test_a_proof_out_of_time_without_restarts_runs_again_with_them(monkeypatch, caplog, seed):
+    """The proving 0-1 program runs first without HiGHS's root restarts; out of its
+    ``PROOF_FIRST`` seconds (here none) it runs again with them, from the packing it had,
+    and proves the optimum of every bundle listed."""
+    import logging
+
+    from crowdship.core import colgen
+
+    monkeypatch.setattr(colgen, "PROOF_FIRST", 1e-6)
+    monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)
+    trips, requests = instance(seed, 25, 40, capacities=(2, 3))
+    with caplog.at_level(logging.DEBUG, logger="crowdship.core.colgen"):
+        listed, priced = enumerated_and_priced(trips, requests)
+    programs = [line for line in caplog.messages if line.startswith("0-1 program")]
+    assert "(time limit reached)" in programs[-2] and "(optimal)" in programs[-1]
+    assert listed.solve.exact and priced.solve.exact
+    assert priced.matched == listed.matched
+    assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
+    check_every_route(priced, trips, requests)
+
+
 def test_subset_row_cuts_in_the_master_and_the_pricing():
     """Each cut counts once for a column covering two or three of its rows (requests', or
     a trip's), never for one covering fewer: in the master's columns, in the compiled
