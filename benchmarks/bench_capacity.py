@@ -1,7 +1,7 @@
 """Several parcels per trip (issue 15): what capacity buys, how fast, how good the routes are.
 
     .venv/bin/python benchmarks/bench_capacity.py                 # every part
-    .venv/bin/python benchmarks/bench_capacity.py --part quality  # or speed, routes
+    .venv/bin/python benchmarks/bench_capacity.py --part quality  # or speed, days, routes
 
 Parts:
 
@@ -20,6 +20,12 @@ Parts:
   which must reach the same optimum. With ``--other-days``, the exact target also on days
   built differently (seeds 7 and 11, and commuter peaks with wide windows), each 0-1
   program limited to ``--speed-limit`` seconds.
+- ``days``: the exact solve (``method="price"``, ``--speed-limit`` seconds per 0-1
+  program) on days built differently, ``--days-size`` trips x as many requests (300),
+  half the trips of capacity 2 and half of 3, seeds 1 to ``--seeds``: the paper's
+  settings, commuter peaks with wide windows, pickup points (90 % of pickups within 300 m
+  of one of 4 campus points), one-hour delivery windows, an 8 km city. Per day: requests
+  served, proven or the proven gap, seconds; per family, how many were proven.
 - ``routes``: for the chosen bundles of two or more requests (1000 x 1000, capacity 3) our
   best route's driving time against OR-Tools routing (pickup-and-delivery with time
   windows, guided local search) and VROOM (``pyvroom``, shipments with time windows) on
@@ -222,6 +228,61 @@ def speed(args: argparse.Namespace) -> None:
             describe(f"1000 x 1000, capacity 3, exact, {name}", result, seconds)
 
 
+#: The ``days`` part's families: ScenarioParams beyond the size and the capacities.
+DAY_FAMILIES: dict[str, dict[str, object]] = {
+    "paper": {},
+    "wide windows": {"departure_profile": "commuter", "flexibility": 0.6},
+    "pickup points": {
+        "departure_profile": "commuter",
+        "flexibility": 0.6,
+        "pickup_points": 4,
+        "pickup_point_share": 0.9,
+    },
+    "one-hour windows": {"delivery_window": 60.0},
+    "8 km city": {"city_km": 8.0},
+}
+
+
+def days(args: argparse.Namespace) -> None:
+    """The exact solve on days built differently: how many are proven, and how fast."""
+    size = args.days_size
+    for name, extra in DAY_FAMILIES.items():
+        proven, seconds = 0, []
+        for seed in range(1, args.seeds + 1):
+            params = ScenarioParams(
+                trips=size,
+                requests=size,
+                trip_capacity=(0.0, 0.5, 0.5),
+                **extra,  # type: ignore[arg-type]
+            )
+            scenario = generate_scenario(params, seed)
+            started = time.perf_counter()
+            result = match_routes(
+                scenario.trips,
+                scenario.requests,
+                scenario.travel,
+                time_limit=args.speed_limit,
+                method="price",
+            )
+            took = time.perf_counter() - started
+            seconds.append(took)
+            solve = result.solve
+            proven += solve.exact
+            how = (
+                "proven" if solve.exact else f"gap {solve.gap:.3%} (served <= {solve.served_bound})"
+            )
+            print(
+                f"{name}, seed {seed}: {result.matched} served, "
+                f"{result.assignment.total_detour:.1f} min, {how}, {took:.1f} s",
+                flush=True,
+            )
+        print(
+            f"{name}: {proven} of {args.seeds} proven; median {np.median(seconds):.1f} s, "
+            f"slowest {max(seconds):.1f} s",
+            flush=True,
+        )
+
+
 def routes(args: argparse.Namespace) -> None:
     trips, requests, travel = day(1000, 1000)
     trips = with_capacity(trips, 3)
@@ -415,7 +476,9 @@ def vroom_route(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", choices=["quality", "speed", "routes", "all"], default="all")
+    parser.add_argument(
+        "--part", choices=["quality", "speed", "days", "routes", "all"], default="all"
+    )
     parser.add_argument("--cap", type=int, default=20, help="bundles of one size per trip kept")
     parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per run")
     parser.add_argument(
@@ -427,12 +490,16 @@ def main() -> None:
         action="store_true",
         help="speed: the exact target also on seeds 7 and 11 and a wide-windows day",
     )
+    parser.add_argument("--days-size", type=int, default=300, help="days: trips (= requests)")
+    parser.add_argument("--seeds", type=int, default=8, help="days: seeds per family")
     args = parser.parse_args()
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     if args.part in ("quality", "all"):
         quality(args)
     if args.part in ("speed", "all"):
         speed(args)
+    if args.part in ("days", "all"):
+        days(args)
     if args.part in ("routes", "all"):
         routes(args)
 
