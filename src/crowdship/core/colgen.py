@@ -1541,14 +1541,16 @@ def solve(
         _, col_members, col_weight = all_columns()
         value = float(col_weight[picked].sum())
         lap("milp")
-        log.debug(
-            "0-1 program over %d columns: %.1f (%s), %.1f s in 0-1 programs so far",
+        served = int((col_members[picked] >= 0).sum())
+        log.info(
+            "0-1 program over %d columns: %.1f, %d served (%s), %.1f s in 0-1 programs so far",
             master.n_cols,
             value,
+            served,
             status,
             timings["milp"],
         )
-        return picked, optimal, status, value, int((col_members[picked] >= 0).sum())
+        return picked, optimal, status, value, served
 
     def separate(x: FloatArray) -> list[tuple[int, int, int]]:
         """Subset-row cuts the LP solution ``x`` breaks: triples of rows (requests', or a
@@ -1625,7 +1627,7 @@ def solve(
         if count_single + int(found.sum()) <= completion_limit and not finished.all():
             found, _, _, _ = price(y_count, True, need, 0, np.zeros(n_t, np.int64))
         if count_single + int(found.sum()) > completion_limit:
-            log.debug("count completion: more than %d columns, not generated", completion_limit)
+            log.info("count completion: more than %d columns, not generated", completion_limit)
             return None
         pos = np.flatnonzero((rc >= need) & ~in_master)
         added = add_singles(pos, w_single[pos])
@@ -1640,7 +1642,7 @@ def solve(
         master.objective(col_weight)
         lap("completion")
         most_served = int(size[picked].sum())
-        log.debug(
+        log.info(
             "count completion: %d columns within %.2f of the count LP's bound; at most %d "
             "served (%s)",
             added,
@@ -1720,6 +1722,16 @@ def solve(
         col_trip, col_members, col_weight = all_columns()
         value = float(col_weight[chosen].sum())
         served = int((col_members[chosen] >= 0).sum())
+        log.info(
+            "LP over every bundle: %.1f, at most %d served (%d columns, %d cuts); "
+            "packing near it: %.1f, %d served",
+            bound,
+            served_bound,
+            master.n_cols,
+            len(master.cuts),
+            value,
+            served,
+        )
         if value >= math.floor(bound + 1e-6):
             optimal, status = True, "optimal"
         elif gap == 0 and (served >= served_bound or big == 0):
@@ -1759,7 +1771,7 @@ def solve(
             found, _, _, _ = price(y, False, need, 0, np.zeros(n_t, np.int64))
         lap("completion")
         if count_single + int(found.sum()) > completion_limit:
-            log.debug("completion: more than %d columns, not generated", completion_limit)
+            log.info("completion: more than %d columns, not generated", completion_limit)
             if not straight:
                 break
             # The start is too far from the bound: the best packing of the bundles so
@@ -1775,7 +1787,7 @@ def solve(
             add_bundles(columns, False)
             completed = master.n_cols - before
             lap("completion")
-            log.debug("completion: %d columns within %.1f of the LP bound", completed, need)
+            log.info("completion: %d columns within %.1f of the LP bound", completed, need)
             # The search again, with the completion's bundles: a packing nearer the bound
             # leaves fewer of them to the 0-1 program (a few hundred leave it little to
             # branch on: the search would take longer than the program saves).
