@@ -570,6 +570,45 @@ def test_a_proof_out_of_time_without_restarts_runs_again_with_them(monkeypatch, 
     check_every_route(priced, trips, requests)
 
 
+def test_a_proof_cut_short_keeps_the_programs_own_bound(monkeypatch, caplog):
+    """A proving 0-1 program stopped early (here after its root node) still bounds every
+    packing better than its start (they are all packings of its bundles): that bound,
+    tighter than the LP's, is the one reported, and it holds against every bundle
+    listed."""
+    import logging
+    import math
+
+    from crowdship.core import colgen
+
+    proving = colgen._Master.milp
+
+    def root_only(self, start, time_limit, abs_gap=0.0, restart=True):
+        if not restart:  # the proving program is the one run without restarts
+            self.h.setOptionValue("mip_max_nodes", 1)
+        try:
+            return proving(self, start, time_limit, abs_gap, restart)
+        finally:
+            self.h.setOptionValue("mip_max_nodes", 2**31 - 1)
+
+    monkeypatch.setattr(colgen._Master, "milp", root_only)
+    monkeypatch.setattr(colgen, "PROOF_FIRST", math.inf)
+    monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)
+    trips, requests = instance(7, 25, 40, capacities=(2, 3))
+    with caplog.at_level(logging.INFO, logger="crowdship.core.colgen"):
+        listed, priced = enumerated_and_priced(trips, requests)
+    assert "not proven: the 0-1 program bounds every packing" in caplog.text
+    assert listed.solve.exact and not priced.solve.exact
+    assert priced.matched == listed.matched == priced.solve.served_bound
+    # The least detour lies between the bound reported and the packing found.
+    optimum = listed.assignment.total_detour
+    assert priced.solve.objective_bound <= optimum + 1e-2
+    assert optimum <= priced.assignment.total_detour + 1e-2
+    found = priced.assignment.total_detour
+    gap = (found - priced.solve.objective_bound) / found
+    assert 0 < priced.solve.gap == pytest.approx(gap, rel=1e-3)
+    check_every_route(priced, trips, requests)
+
+
 def test_subset_row_cuts_in_the_master_and_the_pricing():
     """Each cut counts once for a column covering two or three of its rows (requests', or
     a trip's), never for one covering fewer: in the master's columns, in the compiled

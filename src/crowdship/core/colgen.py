@@ -717,6 +717,7 @@ class _Master:
         self.n_cols = 0
         self.count_row = -1
         self.integral = False
+        self.dual_bound = math.inf  # the last 0-1 program's bound on its optimum (HiGHS's)
         # Subset-row cuts: three rows each (requests', or a trip's), at most one column
         # covering two of them.
         self.cuts: list[tuple[int, int, int]] = []
@@ -968,6 +969,7 @@ class _Master:
         self.h.run()
         self.h.setOptionValue("presolve", "off")
         self.h.setOptionValue("time_limit", self.hp.kHighsInf)
+        self.dual_bound = float(self.h.getInfo().mip_dual_bound)
         status = self.h.getModelStatus()
         values = np.asarray(self.h.getSolution().col_value, dtype=np.float64)
         chosen = values > 0.5 if len(values) == self.n_cols else start > 0.5
@@ -1816,6 +1818,17 @@ def solve(
             proven = optimal
             if proven:
                 bound = value
+            else:
+                # Out of time: every packing better than the start is a packing of this
+                # program, so its own bound (HiGHS's, after its cuts and branching) bounds
+                # them all, tighter than the LP's (a unit's margin for its tolerances).
+                if math.isfinite(master.dual_bound) and master.dual_bound + 1.0 < bound:
+                    log.info(
+                        "not proven: the 0-1 program bounds every packing at %.1f (the LP at %.1f)",
+                        master.dual_bound + 1.0,
+                        bound,
+                    )
+                    bound = max(master.dual_bound + 1.0, value)
             break
     col_trip, col_members, col_weight = all_columns()
     size = (col_members >= 0).sum(axis=1).astype(np.int64)
