@@ -121,7 +121,9 @@ PROOF_FIRST = 10.0
 #: An LP value this close to 0 or 1 counts as integral (the dive).
 INTEGRAL = 1e-6
 #: The most bundles the completion generates (past it the answer keeps its proven gap).
-COMPLETION_LIMIT = 200_000
+#: 1000 x 1000 at capacity 3, seed 7: 218 840 within reach of the start; generated, the
+#: search among them and the 0-1 program's own bound take the gap from 0.27 to 0.12 %.
+COMPLETION_LIMIT = 400_000
 #: Seconds for the small 0-1 program that looks for a packing within a gap asked.
 SMALL_SECONDS = 15.0
 #: Margin in a bundle's bound for the weight's rounding to whole units (once per bundle
@@ -1466,7 +1468,7 @@ def solve(
         n = len(col_weight)
         chosen = np.r_[chosen, np.zeros(n - len(chosen), bool)]
         if n_r + n_t <= 2 * LNS_ROWS:
-            return chosen  # a neighbourhood would be most of the day: the 0-1 program's
+            return chosen  # a neighbourhood would be most of the day: left to the 0-1 program
         x = np.r_[x, np.zeros(n - len(x))]
         rows = np.concatenate((col_members, (n_r + col_trip)[:, None]), axis=1)
         valid = rows >= 0
