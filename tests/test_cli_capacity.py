@@ -108,6 +108,16 @@ def test_time_limit_and_printing(tmp_path):
     assert "bundles by size" in result.output
 
 
+def test_the_time_limit_has_a_default_and_inf_lifts_it(tmp_path):
+    """Each 0-1 program gets 60 s unless told (a busy day's proof may take minutes, the
+    gap proven by then is printed); `--time-limit inf` proves the optimum however long."""
+    shown = CliRunner().invoke(app, ["match", "--help"], env={"COLUMNS": "200"})
+    assert "default: 60.0" in shown.output
+    unlimited = run(tmp_path, TRIPS, REQUESTS, "--time-limit", "inf")
+    assert unlimited.exit_code == 0, unlimited.output
+    assert "proven optimal" in unlimited.output
+
+
 def test_a_gap_allowed_gives_a_matching_within_it(tmp_path):
     """--gap: the priced solve may stop within the gap; on this small day it still finds
     the same number served as the proof of the optimum (the gap is proven, not guessed)."""

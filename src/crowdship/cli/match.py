@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import math
 import os
 from collections.abc import Sequence
 from enum import StrEnum
@@ -25,6 +26,10 @@ from crowdship.core.travel import GreatCircleTravel, PlanarTravel, TravelModel
 from crowdship.tables import InputError, Inputs, TimeBase, read_inputs, write_matches
 
 log = logging.getLogger("crowdship")
+#: Seconds each 0-1 program may take with capacity > 1 unless told: the paper's 1000 x 1000
+#: day at capacity 3 is proven in about 10 s, while some busy days would take HiGHS many
+#: minutes (docs/benchmarks.md); the gap proven by then is printed.
+DEFAULT_TIME_LIMIT_S = 60.0
 
 
 def _no_huge_pages() -> None:
@@ -106,12 +111,13 @@ def match_command(
         ),
     ] = None,
     time_limit: Annotated[
-        float | None,
+        float,
         typer.Option(
-            help="Seconds the solver may take with capacity > 1; then the best matching "
-            "found is used and its proven gap printed."
+            help="With capacity > 1: seconds each 0-1 program of the solve may take (a few "
+            "run in turn); past it the best matching found is used and its proven gap printed. "
+            "`inf` proves the optimum however long that takes (minutes on some busy days)."
         ),
-    ] = None,
+    ] = DEFAULT_TIME_LIMIT_S,
     bundles_per_trip: Annotated[
         int | None,
         typer.Option(
@@ -149,7 +155,7 @@ def match_command(
             rating=rating_weight, preferred_courier=preferred_weight, priority=priority_weight
         )
         chosen_policy = policy_named(policy.value)
-        if time_limit is not None and not time_limit > 0:
+        if not time_limit > 0:
             raise ValueError(f"--time-limit must be > 0 seconds, got {time_limit:g}")
         if not 0 <= gap < 1:
             raise ValueError(f"--gap must be at least 0 and below 1, got {gap:g}")
@@ -163,7 +169,7 @@ def match_command(
             cost,
             chosen_policy,
             limits,
-            time_limit,
+            None if math.isinf(time_limit) else time_limit,
             bundles_per_trip=bundles_per_trip,
             gap=gap,
         )
