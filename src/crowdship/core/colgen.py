@@ -1612,6 +1612,26 @@ def solve(
                 break
         return y, bound
 
+    def complete(y_now: FloatArray, counting: bool, need: float) -> int | None:
+        """The completion: every column whose reduced cost under the duals ``y_now`` (the
+        count LP's when ``counting``) is at least ``need`` joins the master; how many
+        did, or None (and none) when they would pass ``completion_limit``. Counted with
+        each trip's scan cut short past its share of the limit first: when they are far
+        too many (1.6 M at 1000 x 1000, capacity 3) that says so in a fraction of a full
+        count's time (18 s there)."""
+        rc = single_rc(y_now, counting)
+        count_single = int(((rc >= need) & ~in_master).sum())
+        share = max(1, 2 * completion_limit // max(n_t, 1))
+        found, finished, _, _ = price(y_now, counting, need, share, np.zeros(n_t, np.int64))
+        if count_single + int(found.sum()) <= completion_limit and not finished.all():
+            found, _, _, _ = price(y_now, counting, need, 0, np.zeros(n_t, np.int64))
+        if count_single + int(found.sum()) > completion_limit:
+            return None
+        pos = np.flatnonzero((rc >= need) & ~in_master)
+        added = add_singles(pos, w_single[pos])
+        _, _, _, columns = price(y_now, counting, need, 0, found.astype(np.int64))
+        return added + add_bundles(columns, counting)
+
     def settle_count(chosen: np.ndarray, served: int) -> np.ndarray | None:
         """Whether any packing serves one more request than ``chosen`` (which serves
         ``served``, below the count LP's bound): such a packing uses only bundles whose
@@ -1624,19 +1644,11 @@ def solve(
         y_count = np.zeros(master.n_rows)  # the rows added since (cap, cuts) at 0
         y_count[: len(duals)] = duals
         need = served + 1.0 - count_bound - 1e-6
-        rc = single_rc(y_count, True)
-        count_single = int(((rc >= need) & ~in_master).sum())
-        share = max(1, 2 * completion_limit // max(n_t, 1))
-        found, finished, _, _ = price(y_count, True, need, share, np.zeros(n_t, np.int64))
-        if count_single + int(found.sum()) <= completion_limit and not finished.all():
-            found, _, _, _ = price(y_count, True, need, 0, np.zeros(n_t, np.int64))
-        if count_single + int(found.sum()) > completion_limit:
+        added = complete(y_count, True, need)
+        if added is None:
+            lap("completion")
             log.info("count completion: more than %d columns, not generated", completion_limit)
             return None
-        pos = np.flatnonzero((rc >= need) & ~in_master)
-        added = add_singles(pos, w_single[pos])
-        _, _, _, columns = price(y_count, True, need, 0, found.astype(np.int64))
-        added += add_bundles(columns, True)
         _, col_members, col_weight = all_columns()
         size = (col_members >= 0).sum(axis=1)
         master.objective(size.astype(np.float64))
@@ -1764,17 +1776,9 @@ def solve(
         # A packing better than this one (by at least one unit) uses only bundles whose
         # reduced cost is at least value + 1 - bound: generate them all, then solve again.
         need = value + 1.0 - bound - 1e-6
-        rc = single_rc(y, False)
-        count_single = int(((rc >= need) & ~in_master).sum())
-        # Counted with each trip's scan cut short past its share of the limit first: when
-        # they are far too many (1.6 M at 1000 x 1000, capacity 3) that says so in a
-        # fraction of a full count's time (18 s there).
-        share = max(1, 2 * completion_limit // max(n_t, 1))
-        found, finished, _, _ = price(y, False, need, share, np.zeros(n_t, np.int64))
-        if count_single + int(found.sum()) <= completion_limit and not finished.all():
-            found, _, _, _ = price(y, False, need, 0, np.zeros(n_t, np.int64))
+        added = complete(y, False, need)
         lap("completion")
-        if count_single + int(found.sum()) > completion_limit:
+        if added is None:
             log.info("completion: more than %d columns, not generated", completion_limit)
             if not straight:
                 break
@@ -1784,13 +1788,7 @@ def solve(
             chosen, optimal, status, value, served = program(chosen)
             proven = optimal and value >= math.floor(bound + 1e-6)
         else:
-            before = master.n_cols
-            pos = np.flatnonzero((rc >= need) & ~in_master)
-            add_singles(pos, w_single[pos])
-            _, _, _, columns = price(y, False, need, 0, found.astype(np.int64))
-            add_bundles(columns, False)
-            completed = master.n_cols - before
-            lap("completion")
+            completed = added
             log.info("completion: %d columns within %.1f of the LP bound", completed, need)
             # The search again, with the completion's bundles: a packing nearer the bound
             # leaves fewer of them to the 0-1 program (a few hundred leave it little to
