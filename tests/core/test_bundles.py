@@ -491,6 +491,31 @@ def test_a_start_too_far_for_the_completion_goes_through_the_program_first(
     assert "not generated" in caplog.text  # the path under test was taken
 
 
+WIDE_WINDOWS = {"departure_profile": "commuter", "flexibility": 0.6}
+
+
+def proven_like_every_bundle_listed(caplog, seed, n_trips, n_requests, path, **extra):
+    """A generated day (capacities 2 and 3) priced and listed: both proven, the same most
+    served (which the priced bound reaches) and least detour; ``path``: a colgen log line
+    that shows the case under test was met."""
+    import logging
+
+    from crowdship.sim.scenarios import ScenarioParams, generate_scenario
+
+    params = ScenarioParams(
+        trips=n_trips, requests=n_requests, trip_capacity=(0.0, 0.5, 0.5), **extra
+    )
+    day = generate_scenario(params, seed)
+    with caplog.at_level(logging.DEBUG, logger="crowdship.core.colgen"):
+        priced = match_routes(day.trips, day.requests, day.travel, method="price")
+    listed = match_routes(day.trips, day.requests, day.travel, method="enumerate")
+    assert path.format(served=listed.matched) in caplog.text
+    assert listed.solve.exact and priced.solve.exact
+    assert priced.solve.served_bound == priced.matched == listed.matched
+    assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
+    check_every_route(priced, day.trips, day.requests)
+
+
 @pytest.mark.parametrize(
     ("seed", "wide"), [(76, False), (78, False), (36, True), (62, True)], ids=str
 )
@@ -499,22 +524,8 @@ def test_the_weighted_bound_caps_the_requests_served_below_the_count_lp(caplog, 
     the weighted LP, once capped there and cut, bounds the count one lower: the cap follows
     it down, and the optimum is proven (before, pricing ended unproven with the count's
     gap, and ``auto`` listed every bundle instead: 37 s at 150 x 200)."""
-    import logging
-
-    from crowdship.sim.scenarios import ScenarioParams, generate_scenario
-
-    extra = {"departure_profile": "commuter", "flexibility": 0.6} if wide else {}
-    day = generate_scenario(
-        ScenarioParams(trips=60, requests=90, trip_capacity=(0.0, 0.5, 0.5), **extra), seed
-    )
-    with caplog.at_level(logging.DEBUG, logger="crowdship.core.colgen"):
-        priced = match_routes(day.trips, day.requests, day.travel, method="price")
-    listed = match_routes(day.trips, day.requests, day.travel, method="enumerate")
-    assert f"at most {listed.matched} served" in caplog.text  # the path under test
-    assert listed.solve.exact and priced.solve.exact
-    assert priced.solve.served_bound == priced.matched == listed.matched
-    assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
-    check_every_route(priced, day.trips, day.requests)
+    extra = WIDE_WINDOWS if wide else {}
+    proven_like_every_bundle_listed(caplog, seed, 60, 90, ": at most {served} served", **extra)
 
 
 @pytest.mark.parametrize(
@@ -526,26 +537,8 @@ def test_the_count_completion_proves_no_packing_serves_one_more(caplog, seed, n_
     serving one more (its reduced cost in the count LP) is generated and the 0-1 program
     of the requests served says none does; the cost is then proven at that count. The
     optimum is that of every bundle listed (before: an unproven answer)."""
-    import logging
-
-    from crowdship.sim.scenarios import ScenarioParams, generate_scenario
-
-    params = ScenarioParams(
-        trips=n_trips,
-        requests=n_requests,
-        trip_capacity=(0.0, 0.5, 0.5),
-        departure_profile="commuter",
-        flexibility=0.6,
-    )
-    day = generate_scenario(params, seed)
-    with caplog.at_level(logging.DEBUG, logger="crowdship.core.colgen"):
-        priced = match_routes(day.trips, day.requests, day.travel, method="price")
-    listed = match_routes(day.trips, day.requests, day.travel, method="enumerate")
-    assert f"at most {listed.matched} served (optimal)" in caplog.text  # the path under test
-    assert listed.solve.exact and priced.solve.exact
-    assert priced.solve.served_bound == priced.matched == listed.matched
-    assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
-    check_every_route(priced, day.trips, day.requests)
+    path = "at most {served} served (optimal)"
+    proven_like_every_bundle_listed(caplog, seed, n_trips, n_requests, path, **WIDE_WINDOWS)
 
 
 @pytest.mark.parametrize("seed", [1, 3, 7])
