@@ -718,6 +718,7 @@ class _Master:
         self.n_rows = n
         self.n_cols = 0
         self.count_row = -1
+        self.most_served = 0  # the count row's cap
         self.integral = False
         self.dual_bound = math.inf  # the last 0-1 program's bound on its optimum (HiGHS's)
         # Subset-row cuts: three rows each (requests', or a trip's), at most one column
@@ -871,7 +872,13 @@ class _Master:
         index = np.arange(self.n_cols, dtype=np.int32)
         self.h.addRow(-self.hp.kHighsInf, float(most), self.n_cols, index, size.astype(float))
         self.count_row = self.n_rows
+        self.most_served = most
         self.n_rows += 1
+
+    def lower_cap(self, most: int) -> None:
+        """The requests served row's cap, lowered to ``most``."""
+        self.h.changeRowBounds(self.count_row, -self.hp.kHighsInf, float(most))
+        self.most_served = most
 
     def objective(self, weight: FloatArray) -> None:
         self.h.changeColsCost(self.n_cols, np.arange(self.n_cols), weight.astype(np.float64))
@@ -1360,7 +1367,7 @@ def solve(
             excess = np.maximum(excess, np.where(can_bundle, np.maximum(bundle_rc, leftover), 0.0))
             dual = float(y[: n_r + n_t].sum())
             if master.count_row >= 0:
-                dual += float(y[master.count_row]) * count_cap[0]
+                dual += float(y[master.count_row]) * master.most_served
             if master.cut_rows:
                 dual += float(y[np.asarray(master.cut_rows)].sum())
             log.debug(
@@ -1379,7 +1386,6 @@ def solve(
             np.concatenate(cols_weight),
         )
 
-    count_cap = [0]
     count_lp: list = []  # the count LP's duals and bound, once solved
     y, bound = generate(counting=False)
     # The integer packing over the generated bundles, from the capacity-1 optimum.
@@ -1701,7 +1707,6 @@ def solve(
         if mode == _LINEAR and big > 0:
             # No packing serves more than that: cap the requests served at it, so the LP
             # no longer trades a fraction of a request for detour, and bound the cost.
-            count_cap[0] = served_bound
             master.cap_count((col_members >= 0).sum(axis=1), served_bound)
             y, bound = generate(counting=False)
         y, bound = tighten(y, bound)
@@ -1711,8 +1716,7 @@ def solve(
             while (lower := int(math.floor((bound + most) / big + 1e-9))) < served_bound:
                 log.debug("weighted bound %.1f: at most %d served", bound, lower)
                 served_bound = lower
-                count_cap[0] = served_bound
-                master.h.changeRowBounds(master.count_row, -master.hp.kHighsInf, float(lower))
+                master.lower_cap(lower)
                 y, bound = generate(counting=False)
                 y, bound = tighten(y, bound)
         # A start near the LP: a dive from it, then the 0-1 program on its support.
@@ -1764,8 +1768,7 @@ def solve(
                     chosen, optimal, status, value, served = program(more)
                 else:  # no packing serves more: cap there, bound the cost again
                     served_bound = served
-                    count_cap[0] = served
-                    master.h.changeRowBounds(master.count_row, -master.hp.kHighsInf, float(served))
+                    master.lower_cap(served)
                     y, bound = generate(counting=False)
     proven = optimal and (served >= served_bound or big == 0) and value >= math.floor(bound + 1e-6)
     completed = 0
