@@ -27,8 +27,8 @@ from crowdship.tables import InputError, Inputs, TimeBase, read_inputs, write_ma
 
 log = logging.getLogger("crowdship")
 #: Seconds each 0-1 program may take with capacity > 1 unless told: the paper's 1000 x 1000
-#: day at capacity 3 is proven in about 10 s, while some busy days would take HiGHS many
-#: minutes (docs/benchmarks.md); the gap proven by then is printed.
+#: day at capacity 3 is proven in about 10 s, while some busy days would take the 0-1
+#: programs minutes (docs/benchmarks.md); the gap proven by then is printed.
 DEFAULT_TIME_LIMIT_S = 60.0
 
 

@@ -45,12 +45,14 @@ columns join).
    cost is at least ``v + 1 - bound`` (its value is at most the duals' sum plus each of
    its bundles' reduced cost): every such bundle is generated (the completion), the
    search runs again with them, the bundles below the improved packing's reach are held
-   at 0, and the 0-1 program (HiGHS MILP, from that packing) is solved over the rest: its
-   optimum is the optimum over every bundle. When the start serves fewer requests than
-   the bound allows, or the completion from it would pass ``completion_limit`` bundles,
-   the 0-1 program over the bundles so far comes first, and the completion from its
-   optimum. Each 0-1 program gets ``time_limit`` seconds; if the completion's bundles are
-   too many, the answer is the best found with its proven gap against the LP bound.
+   at 0, and the 0-1 program (HiGHS MILP, from that packing; past ``PROOF_FIRST`` seconds
+   HiGHS and SCIP race on two threads, the first proof ends both) is solved over the
+   rest: its optimum is the optimum over every bundle. When the start serves fewer
+   requests than the bound allows, or the completion from it would pass
+   ``completion_limit`` bundles, the 0-1 program over the bundles so far comes first, and
+   the completion from its optimum. Each 0-1 program gets ``time_limit`` seconds; if the
+   completion's bundles are too many, the answer is the best found with its proven gap
+   against the LP bound.
 
 Used by :func:`crowdship.core.bundles.match_routes` where it applies: planar or
 great-circle travel (the kernel computes their legs; both are metrics), cost terms that
@@ -65,6 +67,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
@@ -115,8 +118,8 @@ LNS_SECONDS = 2.0
 LNS_TOTAL = 5.0
 LNS_STALL = 15  # neighbourhoods in a row without a gain end the search
 LNS_AFTER = 2000  # bundles the completion must add for the search to run again
-#: Seconds for the proving 0-1 program without HiGHS's root restarts, before it runs
-#: again with them.
+#: Seconds for the proving 0-1 program in HiGHS without its root restarts, before it runs
+#: again with them, against SCIP on the second core.
 PROOF_FIRST = 10.0
 #: An LP value this close to 0 or 1 counts as integral (the dive).
 INTEGRAL = 1e-6
@@ -720,7 +723,7 @@ class _Master:
         self.count_row = -1
         self.most_served = 0  # the count row's cap
         self.integral = False
-        self.dual_bound = math.inf  # the last 0-1 program's bound on its optimum (HiGHS's)
+        self.dual_bound = math.inf  # the last 0-1 program's bound on its optimum
         # Subset-row cuts: three rows each (requests', or a trip's), at most one column
         # covering two of them.
         self.cuts: list[tuple[int, int, int]] = []
@@ -984,6 +987,124 @@ class _Master:
         chosen = values > 0.5 if len(values) == self.n_cols else start > 0.5
         optimal = status == self.hp.HighsModelStatus.kOptimal
         return chosen, optimal, self.h.modelStatusToString(status).lower()
+
+    def race(
+        self, start: np.ndarray, time_limit: float | None, scip_settings: str = ""
+    ) -> tuple[np.ndarray, bool, str]:
+        """The 0-1 program in HiGHS (with its restarts) here and in SCIP on a second
+        thread (both let go of the interpreter while they solve); the first to prove the
+        optimum stops the other, and out of time the tighter bound and the better packing
+        of the two are kept. Neither wins everywhere: on large roots SCIP's cuts (clique,
+        zero-half) and restarts close the bound where HiGHS's stall (1000 x 1000 at
+        capacity 3, seed 7: SCIP 68 s, HiGHS 1354 units short after 150 s), while its
+        root LP is solved cold (no basis passes through OR-Tools) and HiGHS's restarts
+        finish first elsewhere (300 x 300 pickup points, seed 5: HiGHS 49 s, SCIP 71 s).
+        ``scip_settings``: more SCIP parameters, one ``name = value`` a line."""
+        import threading
+
+        scip = _Scip(self, start, scip_settings)
+        proven = threading.Event()
+        failed: list[BaseException] = []
+
+        def run_scip() -> None:
+            try:
+                scip.solve(time_limit)
+            except BaseException as error:  # re-raised below, in the caller's thread
+                failed.append(error)
+            if scip.optimal:
+                proven.set()
+
+        thread = threading.Thread(target=run_scip, name="crowdship-scip", daemon=True)
+        thread.start()
+        kind = self.hp.cb.HighsCallbackType.kCallbackMipInterrupt
+
+        def interrupt(_kind: int, _message: str, _out: object, data_in: Any, _data: object) -> None:
+            if proven.is_set():
+                data_in.user_interrupt = True
+
+        self.h.setCallback(interrupt, None)
+        self.h.startCallback(kind)
+        try:
+            chosen, optimal, status = self.milp(start, time_limit)
+        finally:
+            self.h.stopCallback(kind)
+            # HiGHS proved it, or both are out of time. Asked again until SCIP stops: a
+            # request before its solve has begun would be lost.
+            while thread.is_alive():
+                scip.interrupt()
+                thread.join(0.05)
+        if failed:
+            raise failed[0]
+        if scip.optimal:
+            self.dual_bound = scip.bound
+            return scip.chosen, True, "optimal, SCIP first"
+        if optimal:
+            return chosen, True, "optimal, HiGHS first"
+        cost = scip.cost
+        if cost[scip.chosen].sum() > cost[chosen].sum():
+            chosen = scip.chosen
+        self.dual_bound = min(self.dual_bound, scip.bound)
+        return chosen, False, status
+
+
+class _Scip:
+    """The master's 0-1 program in SCIP as OR-Tools ships it, over the columns not held
+    at 0, from the packing ``start`` (built from HiGHS's copy of the program)."""
+
+    def __init__(self, master: _Master, start: np.ndarray, settings: str = "") -> None:
+        from ortools.linear_solver.python import model_builder_helper as mbh
+        from scipy.sparse import csc_matrix, csr_matrix
+
+        hp = master.hp
+        lp = master.h.getLp()
+        a = lp.a_matrix_
+        shape = (lp.num_row_, lp.num_col_)
+        parts = (np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_))
+        rowwise = a.format_ == hp.MatrixFormat.kRowwise
+        matrix = csr_matrix(parts, shape=shape) if rowwise else csc_matrix(parts, shape=shape)
+        self.free = np.flatnonzero(np.asarray(lp.col_upper_) > 0.5)
+        self.cost = np.asarray(lp.col_cost_, dtype=np.float64)
+        n = len(self.free)
+        self.model = mbh.ModelBuilderHelper()
+        lower, upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+        # OR-Tools' stub types these arrays as ``ndarray[float64, ...]``, which no array is.
+        fill: Any = self.model.fill_model_from_sparse_data
+        fill(
+            np.zeros(n),
+            np.ones(n),
+            self.cost[self.free],
+            np.where(lower <= -hp.kHighsInf, -np.inf, lower),
+            np.where(upper >= hp.kHighsInf, np.inf, upper),
+            matrix.tocsc()[:, self.free].tocsr(),
+        )
+        hint = np.asarray(start, dtype=np.float64)[self.free]
+        for j in range(n):
+            self.model.set_var_integrality(j, True)
+            self.model.add_hint(j, float(hint[j]))
+        self.model.set_maximize(True)
+        self.solver = mbh.ModelSolverHelper("scip")
+        # The objective is integral: SCIP proves to the unit.
+        self.solver.set_solver_specific_parameters(f"limits/gap = 0\nlimits/absgap = 0\n{settings}")
+        self.optimal_status = mbh.SolveStatus.OPTIMAL
+        self.chosen = np.asarray(start > 0.5, dtype=bool)
+        self.optimal = False
+        self.bound = math.inf
+
+    def solve(self, time_limit: float | None) -> None:
+        if time_limit is not None and math.isfinite(time_limit):
+            self.solver.set_time_limit_in_seconds(float(time_limit))
+        self.solver.solve(self.model)
+        if self.solver.has_solution():
+            values = np.asarray(self.solver.variable_values(), dtype=np.float64)
+            picked = np.zeros(len(self.cost), dtype=bool)
+            picked[self.free] = values > 0.5
+            if self.cost[picked].sum() >= self.cost[self.chosen].sum():
+                self.chosen = picked
+        self.bound = float(self.solver.best_objective_bound())
+        self.optimal = self.solver.status() == self.optimal_status
+
+    def interrupt(self) -> None:
+        self.solver.interrupt_solve()
 
 
 @njit(cache=True)
@@ -1539,21 +1660,26 @@ def solve(
         abs_gap: float = 0.0,
         restart: bool = True,
         seconds: float | None = None,
+        race: bool = False,
     ) -> tuple[np.ndarray, bool, str, float, int]:
         """The 0-1 program over the master's columns (those held at 0 stay so), from the
-        packing ``chosen``: the packing found, whether optimal, HiGHS's status, its value
-        and the requests it serves. ``restart``: HiGHS may start its root again when its
-        reduced costs fix many columns."""
+        packing ``chosen``: the packing found, whether optimal, the solver's status, its
+        value and the requests it serves. ``restart``: HiGHS may start its root again when
+        its reduced costs fix many columns. ``race``: HiGHS with restarts against SCIP."""
         start = np.zeros(master.n_cols)
         start[: len(chosen)] = chosen
         limit = min(seconds, time_limit or math.inf) if seconds is not None else time_limit
-        picked, optimal, status = master.milp(start, limit, abs_gap, restart)
+        if race:
+            picked, optimal, status = master.race(start, limit)
+        else:
+            picked, optimal, status = master.milp(start, limit, abs_gap, restart)
         _, col_members, col_weight = all_columns()
         value = float(col_weight[picked].sum())
         lap("milp")
         served = int((col_members[picked] >= 0).sum())
         log.info(
-            "0-1 program over %d columns: %.1f, %d served (%s), %.1f s in 0-1 programs so far",
+            "0-1 program (%s) over %d columns: %.1f, %d served (%s), %.1f s in 0-1 programs so far",
+            "HiGHS and SCIP" if race else "HiGHS",
             master.n_cols,
             value,
             served,
@@ -1561,6 +1687,20 @@ def solve(
             timings["milp"],
         )
         return picked, optimal, status, value, served
+
+    def prove(chosen: np.ndarray) -> tuple[np.ndarray, bool, str, float, int]:
+        """The 0-1 program that should settle the day: in HiGHS without its root restarts
+        first, for ``PROOF_FIRST`` seconds (the packing is near the bound, and each restart
+        solved the root again for a few units: 4.4 -> 3.1 s on the paper's 1000 x 1000);
+        where that is not enough, HiGHS with its restarts against SCIP (``_Master.race``):
+        on days of many alike bundles (pickup points) restarts after reduced-cost fixing
+        are what ends the search (300 x 300, seed 2: proven in 23 s with HiGHS's, not in
+        60 s without), and SCIP's cuts close large roots that HiGHS's leave open."""
+        result = program(chosen, restart=False, seconds=PROOF_FIRST)
+        _, optimal, status, _, _ = result
+        if not optimal and "time limit" in status and (time_limit or math.inf) > PROOF_FIRST:
+            result = program(result[0], race=True)
+        return result
 
     def separate(x: FloatArray) -> list[tuple[int, int, int]]:
         """Subset-row cuts the LP solution ``x`` breaks: triples of rows (requests', or a
@@ -1788,7 +1928,7 @@ def solve(
             # The start is too far from the bound: the best packing of the bundles so
             # far first (in the time given), then the completion from it if optimal.
             straight = False
-            chosen, optimal, status, value, served = program(chosen)
+            chosen, optimal, status, value, served = prove(chosen)
             proven = optimal and value >= math.floor(bound + 1e-6)
         else:
             completed = added
@@ -1807,24 +1947,15 @@ def solve(
                 need, float(col_weight[chosen].sum()) + 1.0 - bound - 1e-6
             )
             master.hold(np.flatnonzero(below & ~chosen))
-            # The proof without root restarts first: the packing is near the bound, and
-            # each restart solved the root again for a few units (4.4 -> 3.1 s at 1000 x
-            # 1000). Where that is not enough, with them: on days of many alike bundles
-            # (pickup points) the restarts' fixings are what ends the search (300 x 300,
-            # seed 2: proven in 23 s with them, not in 60 s without).
-            chosen, optimal, status, value, served = program(
-                chosen, restart=False, seconds=PROOF_FIRST
-            )
-            if not optimal and "time limit" in status and (time_limit or math.inf) > PROOF_FIRST:
-                chosen, optimal, status, value, served = program(chosen)
+            chosen, optimal, status, value, served = prove(chosen)
             # Optimal over every bundle a better packing than the start could use.
             proven = optimal
             if proven:
                 bound = value
             else:
                 # Out of time: every packing better than the start is a packing of this
-                # program, so its own bound (HiGHS's, after its cuts and branching) bounds
-                # them all, tighter than the LP's (a unit's margin for its tolerances).
+                # program, so its own bound (the solver's, after its cuts and branching)
+                # bounds them all, tighter than the LP's (a unit's margin for tolerances).
                 if math.isfinite(master.dual_bound) and master.dual_bound + 1.0 < bound:
                     log.info(
                         "not proven: the 0-1 program bounds every packing at %.1f (the LP at %.1f)",
