@@ -405,7 +405,9 @@ def match_routes(
     optimum (its LP bound fractional in the number served) and listing every bundle is
     cheap (:data:`LIST_AFTER_PRICING`). ``gap`` (priced only): stop once the
     packing is proven within this relative gap of the optimum over every bundle (0: prove
-    the optimum).
+    the optimum). Priced, a proof HiGHS does not end in its first seconds goes on as a
+    race of HiGHS and SCIP on two threads (:meth:`crowdship.core.colgen._Master.race`);
+    ``time_limit`` then holds for each of them.
     """
     travel_model: TravelModel = travel if travel is not None else GreatCircleTravel()
     cost_function = cost if cost is not None else CostFunction()

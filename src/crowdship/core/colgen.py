@@ -1100,8 +1100,13 @@ class _Scip:
             picked[self.free] = values > 0.5
             if self.cost[picked].sum() >= self.cost[self.chosen].sum():
                 self.chosen = picked
-        self.bound = float(self.solver.best_objective_bound())
-        self.optimal = self.solver.status() == self.optimal_status
+        # A bound is kept only if SCIP reached one: stopped before its root, it answers
+        # nothing, its infinity (1e20), or a number no bound can be (below the packing).
+        if self.solver.has_response():
+            bound = float(self.solver.best_objective_bound())
+            if bound < 1e19 and bound >= self.cost[self.chosen].sum() - 0.5:
+                self.bound = bound
+        self.optimal = self.solver.has_solution() and self.solver.status() == self.optimal_status
 
     def interrupt(self) -> None:
         self.solver.interrupt_solve()
