@@ -8,6 +8,7 @@ from functools import cache
 
 import numpy as np
 import pytest
+import scipy.sparse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -646,18 +647,18 @@ def test_a_proof_cut_short_keeps_the_programs_own_bound(monkeypatch, caplog, sol
 
 
 def test_subset_row_cuts_in_the_master_and_the_pricing():
-    """Each cut counts once for a column covering two or three of its rows (requests', or
-    a trip's), never for one covering fewer: in the master's columns, in the compiled
-    pricing of pairs and triples, and in the singles' penalty."""
+    """Each cut on three or five rows (requests', or a trip's) counts half the rows a
+    column holds of it, rounded down: once for two or three, twice for four, never for
+    fewer than two; in the master's columns, in the compiled pricing of pairs and
+    triples, and in the singles' penalty."""
     from crowdship.core.colgen import _cut_penalty, _Master
 
     rng = np.random.default_rng(3)
     n_r, n_t = 8, 3
     cuts = set()
-    while len(cuts) < 40:
-        rows = rng.choice(n_r + n_t, 3, replace=False)
-        if (rows >= n_r).sum() <= 1:  # two trips' rows: a cut no column can break
-            cuts.add(tuple(sorted(rows.tolist())))
+    while len(cuts) < 60:
+        rows = rng.choice(n_r + n_t, 3 if len(cuts) % 2 else 5, replace=False)
+        cuts.add(tuple(sorted(rows.tolist())))
     cuts = sorted(cuts)
     columns = [
         (t, b) for t in range(n_t) for k in (1, 2, 3) for b in itertools.combinations(range(n_r), k)
@@ -667,24 +668,93 @@ def test_subset_row_cuts_in_the_master_and_the_pricing():
     for row, (_, bundle) in enumerate(columns):
         members[row, : len(bundle)] = bundle
     master = _Master(n_r, n_t)
-    master.add_cuts(cuts, trip, members)
+    half = len(columns) // 2  # columns before the cuts, and after
+    master.add(trip[:half], members[:half], np.zeros(half))
+    master.add_cuts(cuts, trip[:half], members[:half])
+    master.add(trip[half:], members[half:], np.zeros(len(columns) - half))
     covers = [{n_r + t, *b} for t, b in columns]
-    held = [[k for k, cut in enumerate(cuts) if len(set(cut) & rows) >= 2] for rows in covers]
+    times = [[len(set(cut) & rows) // 2 for cut in cuts] for rows in covers]
+    assert any(2 in row for row in times)  # a trip's triple inside a cut on five rows
+    lp = master.h.getLp()
+    a = lp.a_matrix_
+    matrix = scipy.sparse.csc_matrix(
+        (np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_)),
+        shape=(lp.num_row_, lp.num_col_),
+    ).toarray()
+    np.testing.assert_array_equal(matrix[master.cut_rows].T, times)
+    assert np.asarray(lp.row_upper_)[master.cut_rows].tolist() == [len(c) // 2 for c in cuts]
+    held_rows = [[r in rows for r in range(n_r + n_t)] for rows in covers]
+    np.testing.assert_array_equal(matrix[: n_r + n_t].T, held_rows)
     assert sorted(master.hits(trip, members)) == sorted(
-        (row, k) for row, ks in enumerate(held) for k in ks
+        (row, k, n) for row, ns in enumerate(times) for k, n in enumerate(ns) if n
     )
+    assert master.cut_rhs().tolist() == [len(cut) // 2 for cut in cuts]
     y = np.zeros(master.n_rows)
     sigma = rng.uniform(0.1, 2.0, len(cuts))
+    sigma[::7] = 0.0  # cuts without a dual leave the pricing's lists
     y[master.cut_rows] = sigma
     arrays = master.cut_arrays(y)
     singles = [row for row, (_, b) in enumerate(columns) if len(b) == 1]
     penalty = master.single_penalty(y, trip[singles], members[singles, 0])
-    assert penalty == pytest.approx([sigma[held[row]].sum() for row in singles], abs=1e-12)
-    for (t, bundle), ks in zip(columns, held, strict=True):
+    assert penalty == pytest.approx([sigma @ times[row] for row in singles], abs=1e-12)
+    for (t, bundle), ns in zip(columns, times, strict=True):
         rows = np.array([n_r + t, *bundle, -1, -1][:4], np.int64)
-        assert _cut_penalty(rows, 1 + len(bundle), *arrays) == pytest.approx(
-            sigma[ks].sum(), abs=1e-12
-        )
+        assert _cut_penalty(rows, 1 + len(bundle), *arrays) == pytest.approx(sigma @ ns, abs=1e-12)
+    assert master.column_rc(y, trip, members, np.zeros(len(trip))) == pytest.approx(
+        -(np.array(times) @ sigma), abs=1e-12
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cuts_on_five_rows_found_are_every_one_broken(seed):
+    """The search for cuts on five rows finds exactly the sets of five rows, connected
+    through fractional columns, whose columns (each counted half the rows it holds of the
+    set, rounded down) sum past 2: checked against every set of five rows. The columns
+    hold two to four rows, their values within each row's 1, with odd cycles planted."""
+    from crowdship.core.colgen import CUT_VIOLATION, _broken_odd_cuts
+
+    rng = np.random.default_rng(seed)
+    n_rows = 12
+    rows, x = [], []
+    for _ in range(2):  # a cycle of five columns at 0.45, each holding two of its rows
+        cycle = rng.choice(n_rows, 5, replace=False).tolist()
+        rows.extend(sorted((cycle[i], cycle[(i + 1) % 5])) for i in range(5))
+        x.extend([0.45] * 5)
+    for _ in range(40):
+        rows.append(sorted(rng.choice(n_rows, int(rng.integers(2, 5)), replace=False).tolist()))
+        x.append(float(rng.choice([0.0, 1.0, rng.uniform(0.0, 1.0)])))
+    activity = np.zeros(n_rows)
+    for c, r in enumerate(rows):  # within every row's 1, the cycles first
+        x[c] = max(0.0, min(x[c], 1.0 - activity[r].max()))
+        activity[r] += x[c]
+    keep = np.array(x) > 1e-6
+    rows = [r for r, k in zip(rows, keep, strict=True) if k]
+    x = np.array(x)[keep]
+    found = dict(_broken_odd_cuts(x, rows, n_rows, 5))
+
+    fractional = [set(r) for r, v in zip(rows, x, strict=True) if v < 1 - 1e-6]
+
+    def connected(cut):
+        reached, todo = {cut[0]}, [cut[0]]
+        while todo:
+            a = todo.pop()
+            for held in fractional:
+                if a in held:
+                    for b in held & set(cut):
+                        if b not in reached:
+                            reached.add(b)
+                            todo.append(b)
+        return len(reached) == len(cut)
+
+    expected = {}
+    for cut in itertools.combinations(range(n_rows), 5):
+        total = sum(v * (len(set(cut) & set(r)) // 2) for r, v in zip(rows, x, strict=True))
+        if total > 2 + CUT_VIOLATION and connected(cut):
+            expected[cut] = total
+    assert expected  # the planted cycles break some
+    assert set(found) == set(expected)
+    for cut, total in expected.items():
+        assert found[cut] == pytest.approx(total, abs=1e-9)
 
 
 def test_priced_within_a_gap_says_so():
