@@ -990,6 +990,9 @@ class _Master:
             hits[:, 2].astype(np.float64),
         )
         self.n_rows += n
+        # The LP's solution breaks the cuts: its basis stays dual feasible, not primal,
+        # so the next solve is by dual simplex (``lp`` goes back to primal after it).
+        self.h.setOptionValue("simplex_strategy", 1)
 
     def cut_rhs(self) -> FloatArray:
         """Each cut's right-hand side (half its rows, rounded down)."""
