@@ -1181,21 +1181,29 @@ class _Master:
         return chosen, optimal, self.h.modelStatusToString(status).lower()
 
     def race(
-        self, start: np.ndarray, time_limit: float | None, scip_settings: str = ""
+        self,
+        start: np.ndarray,
+        time_limit: float | None,
+        scip_settings: str = "",
+        highs_options: dict[str, Any] | None = None,
     ) -> tuple[np.ndarray, bool, str]:
-        """The 0-1 program in HiGHS (with its restarts) here and in SCIP on a second
-        thread (both let go of the interpreter while they solve); the first to prove the
+        """The 0-1 program in HiGHS (with its restarts) in a process of its own
+        (``_HighsRacer``) and in SCIP on a second thread here; the first to prove the
         optimum stops the other, and out of time the tighter bound and the better packing
         of the two are kept. Neither wins everywhere: on large roots SCIP's cuts (clique,
         zero-half) and restarts close the bound where HiGHS's stall (1000 x 1000 at
         capacity 3, seed 7: SCIP 68 s, HiGHS 1354 units short after 150 s), while its
         root LP is solved cold (no basis passes through OR-Tools) and HiGHS's restarts
         finish first elsewhere (300 x 300 pickup points, seed 5: HiGHS 49 s, SCIP 71 s).
-        ``scip_settings``: more SCIP parameters, one ``name = value`` a line."""
+        HiGHS runs apart because it heeds an interrupt only between nodes: a program whose
+        root took it the whole limit kept the race going 120 s after SCIP's proof at 24 s.
+        ``scip_settings``: more SCIP parameters, one ``name = value`` a line;
+        ``highs_options``: more HiGHS options."""
         import threading
 
-        scip = _Scip(self, start, scip_settings)
-        proven = threading.Event()
+        program = _FreeProgram(self)
+        scip = _Scip(program, start, scip_settings)
+        highs = _HighsRacer(program, start, time_limit, highs_options or {})
         failed: list[BaseException] = []
 
         def run_scip() -> None:
@@ -1203,23 +1211,19 @@ class _Master:
                 scip.solve(time_limit)
             except BaseException as error:  # re-raised below, in the caller's thread
                 failed.append(error)
-            if scip.optimal:
-                proven.set()
 
         thread = threading.Thread(target=run_scip, name="crowdship-scip", daemon=True)
         thread.start()
-        kind = self.hp.cb.HighsCallbackType.kCallbackMipInterrupt
-
-        def interrupt(_kind: int, _message: str, _out: object, data_in: Any, _data: object) -> None:
-            if proven.is_set():
-                data_in.user_interrupt = True
-
-        self.h.setCallback(interrupt, None)
-        self.h.startCallback(kind)
         try:
-            chosen, optimal, status = self.milp(start, time_limit)
+            # Until HiGHS ends, or SCIP has proved it (or failed); SCIP out of time without
+            # a proof leaves HiGHS its time.
+            while not highs.done():
+                if not thread.is_alive() and (scip.optimal or failed):
+                    break
+                highs.thread.join(0.02)
         finally:
-            self.h.stopCallback(kind)
+            if not highs.done():
+                highs.stop()
             # HiGHS proved it, or both are out of time. Asked again until SCIP stops: a
             # request before its solve has begun would be lost.
             while thread.is_alive():
@@ -1230,21 +1234,22 @@ class _Master:
         if scip.optimal:
             self.dual_bound = scip.bound
             return scip.chosen, True, "optimal, SCIP first"
+        chosen, optimal, status = highs.result()
+        self.dual_bound = highs.bound
         if optimal:
             return chosen, True, "optimal, HiGHS first"
-        cost = scip.cost
+        cost = program.cost
         if cost[scip.chosen].sum() > cost[chosen].sum():
             chosen = scip.chosen
         self.dual_bound = min(self.dual_bound, scip.bound)
         return chosen, False, status
 
 
-class _Scip:
-    """The master's 0-1 program in SCIP as OR-Tools ships it, over the columns not held
-    at 0, from the packing ``start`` (built from HiGHS's copy of the program)."""
+class _FreeProgram:
+    """The master's 0-1 program over the columns not held at 0, read from HiGHS's copy:
+    each racer solves it apart from the master."""
 
-    def __init__(self, master: _Master, start: np.ndarray, settings: str = "") -> None:
-        from ortools.linear_solver.python import model_builder_helper as mbh
+    def __init__(self, master: _Master) -> None:
         from scipy.sparse import csc_matrix, csr_matrix
 
         hp = master.hp
@@ -1256,20 +1261,130 @@ class _Scip:
         matrix = csr_matrix(parts, shape=shape) if rowwise else csc_matrix(parts, shape=shape)
         self.free = np.flatnonzero(np.asarray(lp.col_upper_) > 0.5)
         self.cost = np.asarray(lp.col_cost_, dtype=np.float64)
-        n = len(self.free)
-        self.model = mbh.ModelBuilderHelper()
+        self.matrix = matrix.tocsc()[:, self.free]
         lower, upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+        self.row_lower = np.where(lower <= -hp.kHighsInf, -np.inf, lower)
+        self.row_upper = np.where(upper >= hp.kHighsInf, np.inf, upper)
+
+    def packing(self, values: FloatArray) -> np.ndarray:
+        """The master's columns picked by ``values`` over the free ones."""
+        picked = np.zeros(len(self.cost), dtype=bool)
+        picked[self.free] = values > 0.5
+        return picked
+
+
+class _HighsRacer:
+    """HiGHS's MIP on a ``_FreeProgram`` in a process of its own (``_highs_racer.py``),
+    from the packing ``start``, with more HiGHS ``options``; ``stop`` ends it at once."""
+
+    def __init__(
+        self,
+        program: _FreeProgram,
+        start: np.ndarray,
+        time_limit: float | None,
+        options: dict[str, Any],
+    ) -> None:
+        import io
+        import json
+        import subprocess
+        import sys
+        import threading
+        from pathlib import Path
+
+        self.program = program
+        self.start = np.asarray(start > 0.5, dtype=bool)
+        self.bound = math.inf
+        matrix = program.matrix
+        payload = io.BytesIO()
+        np.savez(
+            payload,
+            n_col=len(program.free),
+            n_row=matrix.shape[0],
+            cost=program.cost[program.free],
+            col_lower=np.zeros(len(program.free)),
+            col_upper=np.ones(len(program.free)),
+            row_lower=np.where(np.isinf(program.row_lower), -1e30, program.row_lower),
+            row_upper=np.where(np.isinf(program.row_upper), 1e30, program.row_upper),
+            start=matrix.indptr.astype(np.int32),
+            index=matrix.indices.astype(np.int32),
+            value=matrix.data.astype(np.float64),
+            start_values=self.start[program.free].astype(np.float64),
+            time_limit=float(time_limit) if time_limit and math.isfinite(time_limit) else 1e30,
+            options=json.dumps(options),
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("_highs_racer.py"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self.stopped = False
+        self.answer: tuple[bytes, bytes] = (b"", b"")
+        data = payload.getvalue()
+
+        def talk() -> None:
+            try:
+                self.answer = self.process.communicate(data)
+            except (BrokenPipeError, ValueError, OSError):  # stopped before it read it all
+                self.process.wait()
+
+        self.thread = threading.Thread(target=talk, name="crowdship-highs", daemon=True)
+        self.thread.start()
+
+    def done(self) -> bool:
+        return not self.thread.is_alive()
+
+    def stop(self) -> None:
+        self.stopped = True
+        self.process.kill()
+        self.thread.join()
+
+    def result(self) -> tuple[np.ndarray, bool, str]:
+        """The packing (the start if HiGHS found none better), whether optimal, the
+        status; ``bound`` set."""
+        import io
+
+        self.thread.join()
+        out, err = self.answer
+        if self.stopped:
+            return self.start, False, "stopped"
+        if self.process.returncode != 0 or not out:
+            raise RuntimeError(
+                f"HiGHS's racer ended with {self.process.returncode}: {err.decode()[-2000:]}"
+            )
+        data = np.load(io.BytesIO(out))
+        chosen = self.program.packing(np.asarray(data["values"]))
+        cost = self.program.cost
+        if cost[chosen].sum() < cost[self.start].sum():
+            chosen = self.start
+        bound = float(data["bound"])
+        # HiGHS's bound when it has none is its infinity, or below the start packing.
+        if abs(bound) < 1e19 and bound >= cost[chosen].sum() - 0.5:
+            self.bound = bound
+        return chosen, bool(data["optimal"]), str(data["status"])
+
+
+class _Scip:
+    """A ``_FreeProgram`` in SCIP as OR-Tools ships it, from the packing ``start``."""
+
+    def __init__(self, program: _FreeProgram, start: np.ndarray, settings: str = "") -> None:
+        from ortools.linear_solver.python import model_builder_helper as mbh
+
+        self.program = program
+        self.cost = program.cost
+        n = len(program.free)
+        self.model = mbh.ModelBuilderHelper()
         # OR-Tools' stub types these arrays as ``ndarray[float64, ...]``, which no array is.
         fill: Any = self.model.fill_model_from_sparse_data
         fill(
             np.zeros(n),
             np.ones(n),
-            self.cost[self.free],
-            np.where(lower <= -hp.kHighsInf, -np.inf, lower),
-            np.where(upper >= hp.kHighsInf, np.inf, upper),
-            matrix.tocsc()[:, self.free].tocsr(),
+            self.cost[program.free],
+            program.row_lower,
+            program.row_upper,
+            program.matrix.tocsr(),
         )
-        hint = np.asarray(start, dtype=np.float64)[self.free]
+        hint = np.asarray(start, dtype=np.float64)[program.free]
         for j in range(n):
             self.model.set_var_integrality(j, True)
             self.model.add_hint(j, float(hint[j]))
@@ -1288,8 +1403,7 @@ class _Scip:
         self.solver.solve(self.model)
         if self.solver.has_solution():
             values = np.asarray(self.solver.variable_values(), dtype=np.float64)
-            picked = np.zeros(len(self.cost), dtype=bool)
-            picked[self.free] = values > 0.5
+            picked = self.program.packing(values)
             if self.cost[picked].sum() >= self.cost[self.chosen].sum():
                 self.chosen = picked
         # A bound is kept only if SCIP reached one: stopped before its root, it answers
