@@ -1050,17 +1050,17 @@ class _Master:
             none = np.zeros(0, np.int64)
             return np.zeros(n + 1, np.int64), none, np.zeros((0, 5), np.int64), np.zeros(0)
         members = np.full((len(self.cuts), 5), -1, np.int64)
-        for k, cut in enumerate(self.cuts):
-            members[k, : len(cut)] = cut
+        for row, cut in enumerate(self.cuts):
+            members[row, : len(cut)] = cut
         sigma = np.maximum(y[np.asarray(self.cut_rows)], 0.0)
         priced = members.copy()
         priced[sigma <= 0.0] = -1
-        k, position = np.nonzero(priced >= 0)
-        owner = priced[k, position]
+        cut_of, position = np.nonzero(priced >= 0)
+        owner = priced[cut_of, position]
         order = np.argsort(owner, kind="stable")
         ptr = np.zeros(n + 1, np.int64)
         np.add.at(ptr, owner + 1, 1)
-        return np.cumsum(ptr), k[order].astype(np.int64), members, sigma
+        return np.cumsum(ptr), cut_of[order].astype(np.int64), members, sigma
 
     def cap_count(self, size: IntArray, most: int) -> None:
         """Add the row: requests served <= ``most``."""
@@ -2038,7 +2038,7 @@ def solve(
                 if k in (a, b):
                     continue
                 i, j, m = sorted((a, b, k))
-                cut = (i, j, m)
+                cut: tuple[int, ...] = (i, j, m)
                 if cut in known or cut in broken:
                     continue
                 hit = set(columns_of.get((i, j), ()))
