@@ -462,21 +462,23 @@ def test_the_proof_holds_whatever_the_start(monkeypatch, seed, seconds, rows):
     check_every_route(priced, trips, requests)
 
 
-@pytest.mark.parametrize("seed", [1, 3, 7])
+# (seed, limit): the subset-row cuts leave most of these small days proven at the LP,
+# with no completion; these take the path, two proven from the program's optimum
+@pytest.mark.parametrize(("seed", "limit"), [(7, 5), (11, 5), (12, 5), (17, 60), (7, 200)])
 def test_a_start_too_far_for_the_completion_goes_through_the_program_first(
-    monkeypatch, caplog, seed
+    monkeypatch, caplog, seed, limit
 ):
-    """When the completion from the start would pass its limit (here 5 bundles, no search
-    so the start stays far), the 0-1 program over the bundles so far comes first and the
-    completion starts from its optimum; where even that one is too far, the answer keeps
-    its proven gap. Either way, whatever is called optimal is the optimum of every
-    bundle listed."""
+    """When the completion from the start would pass its limit (here a few bundles, no
+    search so the start stays far), the 0-1 program over the bundles so far comes first
+    and the completion starts from its optimum; where even that one is too far, the
+    answer keeps its proven gap. Either way, whatever is called optimal is the optimum of
+    every bundle listed."""
     import logging
 
     from crowdship.core import colgen
 
     monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)
-    monkeypatch.setattr(colgen, "COMPLETION_LIMIT", 5)
+    monkeypatch.setattr(colgen, "COMPLETION_LIMIT", limit)
     trips, requests = instance(seed, 25, 40, capacities=(2, 3))
     with caplog.at_level(logging.DEBUG, logger="crowdship.core.colgen"):
         listed, priced = enumerated_and_priced(trips, requests)
@@ -589,6 +591,30 @@ def test_a_proof_out_of_time_in_highs_races_scip(monkeypatch, caplog, winner):
     programs = [line for line in caplog.messages if line.startswith("0-1 program")]
     assert "(HiGHS)" in programs[-2] and "(time limit reached)" in programs[-2]
     assert "(HiGHS and SCIP)" in programs[-1] and f"(optimal, {winner} first)" in programs[-1]
+    assert listed.solve.exact and priced.solve.exact
+    assert priced.matched == listed.matched
+    assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
+    check_every_route(priced, trips, requests)
+
+
+@pytest.mark.parametrize("seed", [7, 11, 15])
+def test_a_large_completion_looks_for_a_better_start_first(monkeypatch, caplog, seed):
+    """When more bundles than ``LARGE_COMPLETION`` are within reach of the search's
+    packing, the 0-1 program over the bundles so far looks for a better one first, and
+    the completion from it proves the optimum of every bundle listed."""
+    import logging
+
+    from crowdship.core import colgen
+
+    monkeypatch.setattr(colgen, "LARGE_COMPLETION", 5)
+    monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)
+    trips, requests = instance(seed, 25, 40, capacities=(2, 3))
+    with caplog.at_level(logging.DEBUG, logger="crowdship.core.colgen"):
+        listed, priced = enumerated_and_priced(trips, requests)
+    messages = caplog.messages
+    first = messages.index("completion: more than 5 columns; a better start first")
+    assert messages[first + 1].startswith("0-1 program (HiGHS) over")
+    assert any(line.startswith("completion: ") for line in messages[first + 2 :])
     assert listed.solve.exact and priced.solve.exact
     assert priced.matched == listed.matched
     assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
