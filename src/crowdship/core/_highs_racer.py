@@ -15,13 +15,25 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
+import threading
+import time
 
 import numpy as np
 from scipy.optimize._highspy import _core as highspy
 
 
+def _orphaned(parent: int) -> None:
+    """Exit once the process that started this one is gone (killed before it could stop
+    this one): HiGHS would otherwise run on to its time limit, or for ever without one."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def main() -> None:
+    threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
     data = np.load(io.BytesIO(sys.stdin.buffer.read()))
     h = highspy._Highs()
     h.setOptionValue("output_flag", False)
