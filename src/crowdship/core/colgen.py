@@ -32,11 +32,14 @@ columns join).
    the count is settled as the cost is below (7): every bundle whose reduced cost in the
    count LP leaves room for one more request served is generated, and the 0-1 program of
    the requests served over them says whether any packing serves it.
-5. Subset-row cuts (Jepsen et al. 2008) on triples of the master's rows (requests', or
-   two requests' and a trip's): the columns covering two or more of a triple's rows sum
-   to at most 1. Separated from the LP's support in rounds, the LP generated again after
-   each, their duals taken off every single, pair and triple priced: the LP's
-   half-bundles are cut off and its bound falls toward the integer optimum.
+5. Subset-row cuts (Jepsen et al. 2008) on three or five of the master's rows
+   (requests' or trips'): each column counted half the cut's rows it holds, rounded
+   down, the sum at most half the cut's rows, rounded down (on three rows: the columns
+   covering two or more sum to at most 1; on five, an odd cycle of half bundles sums to
+   at most 2). Separated from the LP's support in rounds, the LP generated again after
+   each, their duals taken off every single, pair and triple priced (before its route
+   is searched: they depend on its rows alone): the LP's half-bundles are cut off and
+   its bound falls toward the integer optimum.
 6. A packing near the LP: a dive (the columns at 1 and the largest fraction fixed, the LP
    solved again, until none is fractional), a small 0-1 program on the LP's support, and
    a neighbourhood search (rows around an LP column opened, the packing there replaced by
@@ -46,13 +49,14 @@ columns join).
    its bundles' reduced cost): every such bundle is generated (the completion), the
    search runs again with them, the bundles below the improved packing's reach are held
    at 0, and the 0-1 program (HiGHS MILP, from that packing; past ``PROOF_FIRST`` seconds
-   HiGHS and SCIP race on two threads, the first proof ends both) is solved over the
-   rest: its optimum is the optimum over every bundle. When the start serves fewer
-   requests than the bound allows, or the completion from it would pass
+   HiGHS, in a process of its own, and SCIP race, the first proof ends both) is solved
+   over the rest: its optimum is the optimum over every bundle. When the start serves
+   fewer requests than the bound allows, or the completion from it would pass
    ``completion_limit`` bundles, the 0-1 program over the bundles so far comes first, and
-   the completion from its optimum. Each 0-1 program gets ``time_limit`` seconds; if the
-   completion's bundles are too many, the answer is the best found with its proven gap
-   against the LP bound.
+   the completion from its optimum; past ``LARGE_COMPLETION`` bundles that program runs
+   ``PROOF_FIRST`` seconds first for a better start. Each 0-1 program gets
+   ``time_limit`` seconds; if the completion's bundles are too many, the answer is the
+   best found with its proven gap against the LP bound.
 
 Used by :func:`crowdship.core.bundles.match_routes` where it applies: planar or
 great-circle travel (the kernel computes their legs; both are metrics), cost terms that
