@@ -2,7 +2,7 @@
 
 Run as a file (``python .../_highs_racer.py``), not as a module of the package, so that it
 loads NumPy and HiGHS alone (importing ``crowdship.core`` would load numba and every
-kernel). It reads the program from stdin (an ``.npz``: the master's matrix, bounds,
+kernel). It reads the program from stdin (an ``.npz``: the master's matrix, row bounds,
 costs, the start, the time limit and more options), solves it with HiGHS's MIP (root restarts on, to
 the unit) and writes the packing, the status and the bound to stdout.
 
@@ -41,7 +41,7 @@ def main() -> None:
     n_col, n_row = int(data["n_col"]), int(data["n_row"])
     lp.num_col_, lp.num_row_ = n_col, n_row
     lp.col_cost_ = data["cost"]
-    lp.col_lower_, lp.col_upper_ = data["col_lower"], data["col_upper"]
+    lp.col_lower_, lp.col_upper_ = np.zeros(n_col), np.ones(n_col)
     lp.row_lower_, lp.row_upper_ = data["row_lower"], data["row_upper"]
     matrix = lp.a_matrix_
     matrix.format_ = highspy.MatrixFormat.kColwise

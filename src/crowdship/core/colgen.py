@@ -1279,6 +1279,14 @@ class _FreeProgram:
         picked[self.free] = values > 0.5
         return picked
 
+    def kept_bound(self, bound: float, chosen: np.ndarray) -> float:
+        """A racer's bound, if it reached one: stopped before its root a solver answers
+        its infinity (1e20 for SCIP) or a number no bound can be (below the packing
+        ``chosen``); then none (inf)."""
+        if abs(bound) < 1e19 and bound >= self.cost[chosen].sum() - 0.5:
+            return bound
+        return math.inf
+
 
 class _HighsRacer:
     """HiGHS's MIP on a ``_FreeProgram`` in a process of its own (``_highs_racer.py``),
@@ -1308,10 +1316,8 @@ class _HighsRacer:
             n_col=len(program.free),
             n_row=matrix.shape[0],
             cost=program.cost[program.free],
-            col_lower=np.zeros(len(program.free)),
-            col_upper=np.ones(len(program.free)),
-            row_lower=np.where(np.isinf(program.row_lower), -1e30, program.row_lower),
-            row_upper=np.where(np.isinf(program.row_upper), 1e30, program.row_upper),
+            row_lower=program.row_lower,
+            row_upper=program.row_upper,
             start=matrix.indptr.astype(np.int32),
             index=matrix.indices.astype(np.int32),
             value=matrix.data.astype(np.float64),
@@ -1364,10 +1370,7 @@ class _HighsRacer:
         cost = self.program.cost
         if cost[chosen].sum() < cost[self.start].sum():
             chosen = self.start
-        bound = float(data["bound"])
-        # HiGHS's bound when it has none is its infinity, or below the start packing.
-        if abs(bound) < 1e19 and bound >= cost[chosen].sum() - 0.5:
-            self.bound = bound
+        self.bound = self.program.kept_bound(float(data["bound"]), chosen)
         return chosen, bool(data["optimal"]), str(data["status"])
 
 
@@ -1413,12 +1416,10 @@ class _Scip:
             picked = self.program.packing(values)
             if self.cost[picked].sum() >= self.cost[self.chosen].sum():
                 self.chosen = picked
-        # A bound is kept only if SCIP reached one: stopped before its root, it answers
-        # nothing, its infinity (1e20), or a number no bound can be (below the packing).
+        # Stopped before its root, SCIP answers nothing.
         if self.solver.has_response():
             bound = float(self.solver.best_objective_bound())
-            if bound < 1e19 and bound >= self.cost[self.chosen].sum() - 0.5:
-                self.bound = bound
+            self.bound = self.program.kept_bound(bound, self.chosen)
         self.optimal = self.solver.has_solution() and self.solver.status() == self.optimal_status
 
     def interrupt(self) -> None:
