@@ -406,8 +406,8 @@ def match_routes(
     cheap (:data:`LIST_AFTER_PRICING`). ``gap`` (priced only): stop once the
     packing is proven within this relative gap of the optimum over every bundle (0: prove
     the optimum). Priced, a proof HiGHS does not end in its first seconds goes on as a
-    race of HiGHS and SCIP on two threads (:meth:`crowdship.core.colgen._Master.race`);
-    ``time_limit`` then holds for each of them.
+    race of HiGHS (in a process of its own) and SCIP
+    (:meth:`crowdship.core.colgen._Master.race`); ``time_limit`` then holds for each.
     """
     travel_model: TravelModel = travel if travel is not None else GreatCircleTravel()
     cost_function = cost if cost is not None else CostFunction()
