@@ -48,9 +48,10 @@ columns join).
    cost is at least ``v + 1 - bound`` (its value is at most the duals' sum plus each of
    its bundles' reduced cost): every such bundle is generated (the completion), the
    search runs again with them, the bundles below the improved packing's reach are held
-   at 0, and the 0-1 program (HiGHS MILP, from that packing; past ``PROOF_FIRST`` seconds
-   HiGHS, in a process of its own, and SCIP race, the first proof ends both) is solved
-   over the rest: its optimum is the optimum over every bundle. When the start serves
+   at 0, and the 0-1 program (from that packing, SCIP in a process of its own races
+   HiGHS's MILP, which runs again with its root restarts in a process of its own past
+   ``PROOF_FIRST`` seconds; the first proof ends both) is solved over the rest: its
+   optimum is the optimum over every bundle. When the start serves
    fewer requests than the bound allows, or the completion from it would pass
    ``completion_limit`` bundles, the 0-1 program over the bundles so far comes first, and
    the completion from its optimum; past ``LARGE_COMPLETION`` bundles that program runs
@@ -127,8 +128,8 @@ LNS_SECONDS = 2.0
 LNS_TOTAL = 5.0
 LNS_STALL = 15  # neighbourhoods in a row without a gain end the search
 LNS_AFTER = 2000  # bundles the completion must add for the search to run again
-#: Seconds for the proving 0-1 program in HiGHS without its root restarts, before it runs
-#: again with them, against SCIP on the second core.
+#: Seconds for the proving 0-1 program in HiGHS without its root restarts (SCIP racing it
+#: on the second core), before HiGHS runs again with them.
 PROOF_FIRST = 10.0
 #: An LP value this close to 0 or 1 counts as integral (the dive).
 INTEGRAL = 1e-6
@@ -1163,7 +1164,11 @@ class _Master:
         time_limit: float | None,
         abs_gap: float = 0.0,
         restart: bool = True,
+        options: dict[str, Any] | None = None,
     ) -> tuple[np.ndarray, bool, str]:
+        """The 0-1 program over the columns (those held at 0 stay so) from the packing
+        ``start``: the packing found, whether optimal, HiGHS's status; ``dual_bound``
+        set. ``options``: more HiGHS options for this run only."""
         if self.n_cols == 0:
             return np.zeros(0, bool), True, "optimal"
         if not self.integral:
@@ -1177,7 +1182,12 @@ class _Master:
         self.h.setSolution(solution)
         self.h.setOptionValue("presolve", "on")
         self.h.setOptionValue("mip_allow_restart", restart)
+        before = {name: self.h.getOptionValue(name)[1] for name in options or {}}
+        for name, value in (options or {}).items():
+            self.h.setOptionValue(name, value)
         self.h.run()
+        for name, value in before.items():
+            self.h.setOptionValue(name, value)
         self.h.setOptionValue("presolve", "off")
         self.h.setOptionValue("time_limit", self.hp.kHighsInf)
         self.dual_bound = float(self.h.getInfo().mip_dual_bound)
@@ -1193,61 +1203,76 @@ class _Master:
         time_limit: float | None,
         scip_settings: str = "",
         highs_options: dict[str, Any] | None = None,
+        first: float = 0.0,
     ) -> tuple[np.ndarray, bool, str]:
-        """The 0-1 program in HiGHS (with its restarts) in a process of its own
-        (``_HighsRacer``) and in SCIP on a second thread here; the first to prove the
-        optimum stops the other, and out of time the tighter bound and the better packing
-        of the two are kept. Neither wins everywhere: on large roots SCIP's cuts (clique,
+        """The 0-1 program in SCIP from the start, against HiGHS: here without its root
+        restarts for ``first`` seconds (the packing is near the bound, and each restart
+        solved the root again for a few units: 4.4 -> 3.1 s on the paper's 1000 x 1000),
+        then, if neither has proved it, with its restarts. The first to prove the
+        optimum stops the other; out of time the tighter bound and the better packing of
+        the two are kept. Neither wins everywhere: on large roots SCIP's cuts (clique,
         zero-half) and restarts close the bound where HiGHS's stall (1000 x 1000 at
         capacity 3, seed 7: SCIP 68 s, HiGHS 1354 units short after 150 s), while its
         root LP is solved cold (no basis passes through OR-Tools) and HiGHS's restarts
         finish first elsewhere (300 x 300 pickup points, seed 5: HiGHS 49 s, SCIP 71 s).
-        HiGHS runs apart because it heeds an interrupt only between nodes: a program whose
-        root took it the whole limit kept the race going 120 s after SCIP's proof at 24 s.
+        SCIP runs from the start, in a process of its own (``_Racer``), because it wins
+        on many larger days (seeds 3 and 4 of the paper's day: the 0-1 program 26.5 ->
+        15.9 s and 20.0 -> 9.8 s when it no longer waits for HiGHS's first seconds).
+        HiGHS's second run is in a process of its own too: it heeds an interrupt only
+        between nodes, and a program whose root took it the whole limit kept the race
+        going 120 s after SCIP's proof at 24 s; its first run is short, and here, so
+        that a program it proves in a moment pays for no process but SCIP's start.
         ``scip_settings``: more SCIP parameters, one ``name = value`` a line;
-        ``highs_options``: more HiGHS options."""
-        import threading
-
+        ``highs_options``: more HiGHS options (both runs)."""
+        began = time.perf_counter()
+        options = highs_options or {}
         program = _FreeProgram(self)
-        scip = _Scip(program, start, scip_settings)
-        highs = _HighsRacer(program, start, time_limit, highs_options or {})
-        failed: list[BaseException] = []
-
-        def run_scip() -> None:
-            try:
-                scip.solve(time_limit)
-            except BaseException as error:  # re-raised below, in the caller's thread
-                failed.append(error)
-
-        thread = threading.Thread(target=run_scip, name="crowdship-scip", daemon=True)
-        thread.start()
+        scip = _Racer(_SCIP_RACER, program, start, time_limit, {"parameters": scip_settings})
+        highs: _Racer | None = None
         try:
-            # Until HiGHS ends, or SCIP has proved it (or failed); SCIP out of time without
-            # a proof leaves HiGHS its time.
-            while not highs.done():
-                if not thread.is_alive() and (scip.optimal or failed):
+            limit = math.inf if time_limit is None else time_limit
+            if first > 0:
+                chosen, optimal, status = self.milp(
+                    start, min(first, limit), restart=False, options=options
+                )
+                highs_bound = self.dual_bound
+            else:
+                chosen, optimal, status = start > 0.5, False, "time limit reached"
+                highs_bound = math.inf
+            left = limit - (time.perf_counter() - began)
+            scip_first = scip.done() and scip.result()[1]
+            if not optimal and not scip_first and "time limit" in status and left > 0:
+                # HiGHS again, with its restarts, apart.
+                highs = _Racer(_HIGHS_RACER, program, chosen, left, options)
+            # Until one proves it, or both have ended: one out of time (or stopped short)
+            # without a proof leaves the other its time.
+            while not optimal:
+                scip_done = scip.done()
+                if scip_done and scip.result()[1]:
                     break
-                highs.thread.join(0.02)
+                highs_done = highs is None or highs.done()
+                if highs is not None and highs_done and highs.result()[1]:
+                    break
+                if scip_done and highs_done:
+                    break
+                time.sleep(0.02)
         finally:
-            if not highs.done():
-                highs.stop()
-            # HiGHS proved it, or both are out of time. Asked again until SCIP stops: a
-            # request before its solve has begun would be lost.
-            while thread.is_alive():
-                scip.interrupt()
-                thread.join(0.05)
-        if failed:
-            raise failed[0]
-        if scip.optimal:
+            for racer in (highs, scip):
+                if racer is not None and not racer.done():
+                    racer.stop()
+        scip_chosen, scip_optimal, _ = scip.result()
+        if scip_optimal and not optimal:
             self.dual_bound = scip.bound
-            return scip.chosen, True, "optimal, SCIP first"
-        chosen, optimal, status = highs.result()
-        self.dual_bound = highs.bound
+            return scip_chosen, True, "optimal, SCIP first"
+        if highs is not None:
+            chosen, optimal, status = highs.result()
+            highs_bound = highs.bound
+        self.dual_bound = highs_bound
         if optimal:
             return chosen, True, "optimal, HiGHS first"
         cost = program.cost
-        if cost[scip.chosen].sum() > cost[chosen].sum():
-            chosen = scip.chosen
+        if cost[scip_chosen].sum() > cost[chosen].sum():
+            chosen = scip_chosen
         self.dual_bound = min(self.dual_bound, scip.bound)
         return chosen, False, status
 
@@ -1288,12 +1313,19 @@ class _FreeProgram:
         return math.inf
 
 
-class _HighsRacer:
-    """HiGHS's MIP on a ``_FreeProgram`` in a process of its own (``_highs_racer.py``),
-    from the packing ``start``, with more HiGHS ``options``; ``stop`` ends it at once."""
+#: The racers' scripts, run by path (``python .../_highs_racer.py``).
+_HIGHS_RACER = "_highs_racer.py"
+_SCIP_RACER = "_scip_racer.py"
+
+
+class _Racer:
+    """A ``_FreeProgram`` solved in a process of its own by ``script`` (``_HIGHS_RACER``
+    or ``_SCIP_RACER``, which load NumPy and their solver alone), from the packing
+    ``start``, with more ``options`` for it; ``stop`` ends it at once."""
 
     def __init__(
         self,
+        script: str,
         program: _FreeProgram,
         start: np.ndarray,
         time_limit: float | None,
@@ -1306,6 +1338,7 @@ class _HighsRacer:
         import threading
         from pathlib import Path
 
+        self.script = script
         self.program = program
         self.start = np.asarray(start > 0.5, dtype=bool)
         self.bound = math.inf
@@ -1326,13 +1359,14 @@ class _HighsRacer:
             options=json.dumps(options),
         )
         self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("_highs_racer.py"))],
+            [sys.executable, str(Path(__file__).with_name(script))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
         self.stopped = False
         self.answer: tuple[bytes, bytes] = (b"", b"")
+        self.answered: tuple[np.ndarray, bool, str] | None = None
         data = payload.getvalue()
 
         def talk() -> None:
@@ -1341,7 +1375,7 @@ class _HighsRacer:
             except (BrokenPipeError, ValueError, OSError):  # stopped before it read it all
                 self.process.wait()
 
-        self.thread = threading.Thread(target=talk, name="crowdship-highs", daemon=True)
+        self.thread = threading.Thread(target=talk, name=f"crowdship-{script}", daemon=True)
         self.thread.start()
 
     def done(self) -> bool:
@@ -1353,17 +1387,19 @@ class _HighsRacer:
         self.thread.join()
 
     def result(self) -> tuple[np.ndarray, bool, str]:
-        """The packing (the start if HiGHS found none better), whether optimal, the
+        """The packing (the start if the solver found none better), whether optimal, the
         status; ``bound`` set."""
         import io
 
+        if self.answered is not None:
+            return self.answered
         self.thread.join()
         out, err = self.answer
         if self.stopped:
             return self.start, False, "stopped"
         if self.process.returncode != 0 or not out:
             raise RuntimeError(
-                f"HiGHS's racer ended with {self.process.returncode}: {err.decode()[-2000:]}"
+                f"{self.script} ended with {self.process.returncode}: {err.decode()[-2000:]}"
             )
         data = np.load(io.BytesIO(out))
         chosen = self.program.packing(np.asarray(data["values"]))
@@ -1371,59 +1407,8 @@ class _HighsRacer:
         if cost[chosen].sum() < cost[self.start].sum():
             chosen = self.start
         self.bound = self.program.kept_bound(float(data["bound"]), chosen)
-        return chosen, bool(data["optimal"]), str(data["status"])
-
-
-class _Scip:
-    """A ``_FreeProgram`` in SCIP as OR-Tools ships it, from the packing ``start``."""
-
-    def __init__(self, program: _FreeProgram, start: np.ndarray, settings: str = "") -> None:
-        from ortools.linear_solver.python import model_builder_helper as mbh
-
-        self.program = program
-        self.cost = program.cost
-        n = len(program.free)
-        self.model = mbh.ModelBuilderHelper()
-        # OR-Tools' stub types these arrays as ``ndarray[float64, ...]``, which no array is.
-        fill: Any = self.model.fill_model_from_sparse_data
-        fill(
-            np.zeros(n),
-            np.ones(n),
-            self.cost[program.free],
-            program.row_lower,
-            program.row_upper,
-            program.matrix.tocsr(),
-        )
-        hint = np.asarray(start, dtype=np.float64)[program.free]
-        for j in range(n):
-            self.model.set_var_integrality(j, True)
-            self.model.add_hint(j, float(hint[j]))
-        self.model.set_maximize(True)
-        self.solver = mbh.ModelSolverHelper("scip")
-        # The objective is integral: SCIP proves to the unit.
-        self.solver.set_solver_specific_parameters(f"limits/gap = 0\nlimits/absgap = 0\n{settings}")
-        self.optimal_status = mbh.SolveStatus.OPTIMAL
-        self.chosen = np.asarray(start > 0.5, dtype=bool)
-        self.optimal = False
-        self.bound = math.inf
-
-    def solve(self, time_limit: float | None) -> None:
-        if time_limit is not None and math.isfinite(time_limit):
-            self.solver.set_time_limit_in_seconds(float(time_limit))
-        self.solver.solve(self.model)
-        if self.solver.has_solution():
-            values = np.asarray(self.solver.variable_values(), dtype=np.float64)
-            picked = self.program.packing(values)
-            if self.cost[picked].sum() >= self.cost[self.chosen].sum():
-                self.chosen = picked
-        # Stopped before its root, SCIP answers nothing.
-        if self.solver.has_response():
-            bound = float(self.solver.best_objective_bound())
-            self.bound = self.program.kept_bound(bound, self.chosen)
-        self.optimal = self.solver.has_solution() and self.solver.status() == self.optimal_status
-
-    def interrupt(self) -> None:
-        self.solver.interrupt_solve()
+        self.answered = chosen, bool(data["optimal"]), str(data["status"])
+        return self.answered
 
 
 @njit(cache=True)
@@ -1983,12 +1968,13 @@ def solve(
         """The 0-1 program over the master's columns (those held at 0 stay so), from the
         packing ``chosen``: the packing found, whether optimal, the solver's status, its
         value and the requests it serves. ``restart``: HiGHS may start its root again when
-        its reduced costs fix many columns. ``race``: HiGHS with restarts against SCIP."""
+        its reduced costs fix many columns. ``race``: SCIP against HiGHS (without its
+        restarts for ``PROOF_FIRST`` seconds, then with them: ``_Master.race``)."""
         start = np.zeros(master.n_cols)
         start[: len(chosen)] = chosen
         limit = min(seconds, time_limit or math.inf) if seconds is not None else time_limit
         if race:
-            picked, optimal, status = master.race(start, limit)
+            picked, optimal, status = master.race(start, limit, first=PROOF_FIRST)
         else:
             picked, optimal, status = master.milp(start, limit, abs_gap, restart)
         _, col_members, col_weight = all_columns()
@@ -2007,18 +1993,12 @@ def solve(
         return picked, optimal, status, value, served
 
     def prove(chosen: np.ndarray) -> tuple[np.ndarray, bool, str, float, int]:
-        """The 0-1 program that should settle the day: in HiGHS without its root restarts
-        first, for ``PROOF_FIRST`` seconds (the packing is near the bound, and each restart
-        solved the root again for a few units: 4.4 -> 3.1 s on the paper's 1000 x 1000);
-        where that is not enough, HiGHS with its restarts against SCIP (``_Master.race``):
-        on days of many alike bundles (pickup points) restarts after reduced-cost fixing
-        are what ends the search (300 x 300, seed 2: proven in 23 s with HiGHS's, not in
-        60 s without), and SCIP's cuts close large roots that HiGHS's leave open."""
-        result = program(chosen, restart=False, seconds=PROOF_FIRST)
-        _, optimal, status, _, _ = result
-        if not optimal and "time limit" in status and (time_limit or math.inf) > PROOF_FIRST:
-            result = program(result[0], race=True)
-        return result
+        """The 0-1 program that should settle the day: SCIP and HiGHS race on it
+        (``_Master.race``): on days of many alike bundles (pickup points) HiGHS's
+        restarts after reduced-cost fixing are what ends the search (300 x 300, seed 2:
+        proven in 23 s with them, not in 60 s without), SCIP's cuts close large roots
+        that HiGHS's leave open."""
+        return program(chosen, race=True)
 
     def separate(x: FloatArray) -> list[tuple[int, ...]]:
         """Subset-row cuts the LP solution ``x`` breaks, most broken first (at most
