@@ -1223,7 +1223,7 @@ class _Master:
         finish first elsewhere (300 x 300 pickup points, seed 5: HiGHS 49 s, SCIP 71 s).
         SCIP runs from the start, in a process of its own (``_Racer``), because it wins
         on many larger days (seeds 3 and 4 of the paper's day: the 0-1 program 26.5 ->
-        15.9 s and 20.0 -> 9.8 s when it no longer waits for HiGHS's first seconds).
+        14.7 s and 20.0 -> 10.7 s when it no longer waits for HiGHS's first seconds).
         HiGHS's second run is in a process of its own too: it heeds an interrupt only
         between nodes, and a program whose root took it the whole limit kept the race
         going 120 s after SCIP's proof at 24 s; its first run is short, and here, so
@@ -1239,7 +1239,7 @@ class _Master:
         highs: _Racer | None = None
         try:
             limit = math.inf if time_limit is None else time_limit
-            if first > 0:
+            if first > 0 and limit > 0:
                 chosen, optimal, status = self.milp(
                     start, min(first, limit), restart=False, options=options
                 )
