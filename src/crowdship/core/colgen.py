@@ -1321,19 +1321,19 @@ class _FreeProgram:
         return math.inf
 
 
-#: The racers' scripts, run by path (``python .../_highs_racer.py``).
-_HIGHS_RACER = "_highs_racer.py"
-_SCIP_RACER = "_scip_racer.py"
+#: The racers: ``_racer.py`` (run by path) with the solver's name.
+_HIGHS_RACER = "highs"
+_SCIP_RACER = "scip"
 
 
 class _Racer:
-    """A ``_FreeProgram`` solved in a process of its own by ``script`` (``_HIGHS_RACER``
-    or ``_SCIP_RACER``, which load NumPy and their solver alone), from the packing
-    ``start``, with more ``options`` for it; ``stop`` ends it at once."""
+    """A ``_FreeProgram`` solved in a process of its own (``_racer.py``, which loads NumPy
+    and the solver alone) by ``solver`` (``_HIGHS_RACER`` or ``_SCIP_RACER``), from the
+    packing ``start``, with more ``options`` for it; ``stop`` ends it at once."""
 
     def __init__(
         self,
-        script: str,
+        solver: str,
         program: _FreeProgram,
         start: np.ndarray,
         time_limit: float | None,
@@ -1346,7 +1346,7 @@ class _Racer:
         import threading
         from pathlib import Path
 
-        self.script = script
+        self.solver = solver
         self.program = program
         self.start = np.asarray(start > 0.5, dtype=bool)
         self.bound = math.inf
@@ -1367,7 +1367,7 @@ class _Racer:
             options=json.dumps(options),
         )
         self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name(script))],
+            [sys.executable, str(Path(__file__).with_name("_racer.py")), solver],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -1383,7 +1383,7 @@ class _Racer:
             except (BrokenPipeError, ValueError, OSError):  # stopped before it read it all
                 self.process.wait()
 
-        self.thread = threading.Thread(target=talk, name=f"crowdship-{script}", daemon=True)
+        self.thread = threading.Thread(target=talk, name=f"crowdship-{solver}", daemon=True)
         self.thread.start()
 
     def done(self) -> bool:
@@ -1407,7 +1407,8 @@ class _Racer:
             return self.start, False, "stopped"
         if self.process.returncode != 0 or not out:
             raise RuntimeError(
-                f"{self.script} ended with {self.process.returncode}: {err.decode()[-2000:]}"
+                f"the {self.solver} racer ended with {self.process.returncode}: "
+                f"{err.decode()[-2000:]}"
             )
         data = np.load(io.BytesIO(out))
         chosen = self.program.packing(np.asarray(data["values"]))
