@@ -657,6 +657,34 @@ def test_a_proof_cut_short_keeps_the_programs_own_bound(monkeypatch, caplog, sol
     check_every_route(priced, trips, requests)
 
 
+def test_a_highs_run_asked_to_stop_ends_there():
+    """``_Master.milp`` asks ``stop`` as HiGHS goes (between its nodes, and in its LPs'
+    iterations; the race's first HiGHS run asks whether SCIP has proved the optimum):
+    once it says so, the run ends, not optimal; the next run, not asked, goes on."""
+    from crowdship.core.colgen import _Master
+
+    rng = np.random.default_rng(5)
+    n_r, n_t, k = 40, 20, 150
+    trip = rng.integers(0, n_t, k)
+    members = np.array([rng.choice(n_r, 3, replace=False) for _ in range(k)], np.int64)
+    master = _Master(n_r, n_t)
+    master.add(trip, members, rng.uniform(1, 2, k))
+    asked = []
+
+    def stop() -> bool:
+        asked.append(True)
+        return len(asked) >= 3
+
+    chosen, optimal, status = master.milp(np.zeros(k), None, stop=stop)
+    assert not optimal and "interrupt" in status and len(asked) >= 3
+    rows = np.zeros(n_r + n_t, np.int64)  # the packing returned is one
+    np.add.at(rows, np.concatenate([members[chosen].ravel(), n_r + trip[chosen]]), 1)
+    assert rows.max(initial=0) <= 1
+    seen = len(asked)
+    _, optimal, status = master.milp(np.zeros(k), 0.3)
+    assert "interrupt" not in status and len(asked) == seen
+
+
 def test_subset_row_cuts_in_the_master_and_the_pricing():
     """Each cut on three or five rows (requests', or a trip's) counts half the rows a
     column holds of it, rounded down: once for two or three, twice for four, never for

@@ -71,6 +71,7 @@ import itertools
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1171,10 +1172,12 @@ class _Master:
         abs_gap: float = 0.0,
         restart: bool = True,
         options: dict[str, Any] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> tuple[np.ndarray, bool, str]:
         """The 0-1 program over the columns (those held at 0 stay so) from the packing
         ``start``: the packing found, whether optimal, HiGHS's status; ``dual_bound``
-        set. ``options``: more HiGHS options for this run only."""
+        set. ``options``: more HiGHS options for this run only; ``stop``: asked as HiGHS
+        goes (between its nodes, and in its LPs' iterations), it ends the run when true."""
         if self.n_cols == 0:
             return np.zeros(0, bool), True, "optimal"
         if not self.integral:
@@ -1191,7 +1194,22 @@ class _Master:
         before = {name: self.h.getOptionValue(name)[1] for name in options or {}}
         for name, value in (options or {}).items():
             self.h.setOptionValue(name, value)
-        self.h.run()
+        asked = (self.hp.cb.kCallbackMipInterrupt, self.hp.cb.kCallbackSimplexInterrupt)
+        if stop is not None:
+
+            def interrupt(kind: int, message: str, out: Any, into: Any, user: Any) -> None:
+                if stop():
+                    into.user_interrupt = True
+
+            self.h.setCallback(interrupt, None)
+            for kind in asked:
+                self.h.startCallback(kind)
+        try:
+            self.h.run()
+        finally:
+            if stop is not None:
+                for kind in asked:
+                    self.h.stopCallback(kind)
         for name, value in before.items():
             self.h.setOptionValue(name, value)
         self.h.setOptionValue("presolve", "off")
@@ -1241,7 +1259,11 @@ class _Master:
             limit = math.inf if time_limit is None else time_limit
             if first > 0 and limit > 0:
                 chosen, optimal, status = self.milp(
-                    start, min(first, limit), restart=False, options=options
+                    start,
+                    min(first, limit),
+                    restart=False,
+                    options=options,
+                    stop=lambda: scip.done() and scip.result()[1],
                 )
                 highs_bound = self.dual_bound
             else:
