@@ -1244,8 +1244,9 @@ class _Master:
         14.7 s and 20.0 -> 10.7 s when it no longer waits for HiGHS's first seconds).
         HiGHS's second run is in a process of its own too: it heeds an interrupt only
         between nodes, and a program whose root took it the whole limit kept the race
-        going 120 s after SCIP's proof at 24 s; its first run is short, and here, so
-        that a program it proves in a moment pays for no process but SCIP's start.
+        going 120 s after SCIP's proof at 24 s; its first run is short, and here (so a
+        program it proves in a moment pays for no process but SCIP's start), and asks
+        through its interrupt callbacks whether SCIP has proved it.
         ``scip_settings``: more SCIP parameters (after ``SCIP_SETTINGS``), one
         ``name = value`` a line;
         ``highs_options``: more HiGHS options (both runs)."""
