@@ -10,7 +10,7 @@ the packing, whether optimal, the status and the bound to stdout.
 
 Why processes: HiGHS looks at its interrupt callback between nodes only, and on a large
 root (cuts, restarts) those can be minutes apart; SCIP in a thread beside HiGHS in the
-matcher's process slowed HiGHS by half (the paper's 1000 x 1000 at capacity 3: 3.0 ->
+matcher's process slowed HiGHS by half (the paper's 1000 x 1000 at capacity 3: 2.6-3.5 ->
 4.3-5.0 s), where a process of its own did not. A race whose other runner has proven the
 optimum must end now, and a process can be stopped at once.
 """
