@@ -1264,27 +1264,22 @@ class _Master:
                     min(first, limit),
                     restart=False,
                     options=options,
-                    stop=lambda: scip.done() and scip.result()[1],
+                    stop=scip.proved,
                 )
                 highs_bound = self.dual_bound
             else:
                 chosen, optimal, status = start > 0.5, False, "time limit reached"
                 highs_bound = math.inf
             left = limit - (time.perf_counter() - began)
-            scip_first = scip.done() and scip.result()[1]
-            if not optimal and not scip_first and "time limit" in status and left > 0:
+            if not optimal and not scip.proved() and "time limit" in status and left > 0:
                 # HiGHS again, with its restarts, apart.
                 highs = _Racer(_HIGHS_RACER, program, chosen, left, options)
             # Until one proves it, or both have ended: one out of time (or stopped short)
             # without a proof leaves the other its time.
-            while not optimal:
-                scip_done = scip.done()
-                if scip_done and scip.result()[1]:
+            while not optimal and not scip.proved():
+                if highs is not None and highs.proved():
                     break
-                highs_done = highs is None or highs.done()
-                if highs is not None and highs_done and highs.result()[1]:
-                    break
-                if scip_done and highs_done:
+                if scip.done() and (highs is None or highs.done()):
                     break
                 time.sleep(0.02)
         finally:
@@ -1411,6 +1406,10 @@ class _Racer:
 
     def done(self) -> bool:
         return not self.thread.is_alive()
+
+    def proved(self) -> bool:
+        """Whether it has ended with the optimum proven."""
+        return self.done() and self.result()[1]
 
     def stop(self) -> None:
         self.stopped = True
