@@ -4,6 +4,7 @@ today's matcher at capacity 1 and with brute force on small instances."""
 from __future__ import annotations
 
 import itertools
+import re
 from functools import cache
 
 import numpy as np
@@ -492,6 +493,37 @@ def test_a_start_too_far_for_the_completion_goes_through_the_program_first(
         assert priced.assignment.total_detour >= listed.assignment.total_detour - 1e-2
     check_every_route(priced, trips, requests)
     assert "not generated" in caplog.text  # the path under test was taken
+
+
+# (a day whose completion follows the dive's packing, and whose nearest bundles hold a
+# better one at the default share)
+@pytest.mark.parametrize("share", [0.0, 0.125, 1.0])
+def test_a_packing_from_the_nearest_bundles_keeps_the_proof(monkeypatch, caplog, share):
+    """After the completion, the 0-1 program over the bundles nearest the LP (reduced cost
+    within ``share`` of the completion's reach: none but those at 0, the default, all of
+    them) looks for a better packing before the proving program (here after any
+    completion, from the dive's packing); whatever it finds, the proof ends at the optimum
+    of every bundle listed."""
+    import logging
+
+    from crowdship.core import colgen
+
+    monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)
+    monkeypatch.setattr(colgen, "NEAR_AFTER", 1)
+    monkeypatch.setattr(colgen, "NEAR_SHARE", share)
+    trips, requests = instance(29, 25, 40, capacities=(2, 3))
+    with caplog.at_level(logging.INFO, logger="crowdship.core.colgen"):
+        listed, priced = enumerated_and_priced(trips, requests)
+    (near,) = [line for line in caplog.messages if "bundles nearest the LP" in line]
+    found, start = re.search(r": (-?[\d.]+) \(.*\), the start (-?[\d.]+)$", near).groups()
+    if share == 0.125:
+        assert float(found) > float(start)
+    programs = [line for line in caplog.messages if line.startswith("0-1 program")]
+    assert "(HiGHS and SCIP)" in programs[-1]
+    assert listed.solve.exact and priced.solve.exact
+    assert priced.matched == listed.matched
+    assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
+    check_every_route(priced, trips, requests)
 
 
 WIDE_WINDOWS = {"departure_profile": "commuter", "flexibility": 0.6}
