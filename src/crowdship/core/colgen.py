@@ -2008,20 +2008,23 @@ def solve(
 
     def narrow(chosen: np.ndarray, rc: FloatArray, need: float) -> np.ndarray:
         """A better packing from the bundles nearest the LP: the 0-1 program over those
-        whose reduced cost is at least ``NEAR_SHARE`` of ``need`` (and the packing's own),
-        the others held at 0 for it, for at most ``NEAR_SECONDS``. A better packing's
-        bundles mostly come from there: on 1000 x 1000 at capacity 3 the optimum's
-        lowest reduced cost was 115 and 181 units where the completion reached 1590 and
-        1090, and the program over the 2 400 bundles of reduced cost above 100 found the
-        optimum in 1-2 s, where the search before took 5 s to come 347 and 619 units
-        short. Held at the optimum, the proving program keeps 6 400 bundles, not 22 000."""
+        whose reduced cost is at least ``NEAR_SHARE`` times ``need`` (the completion's
+        reach; and the packing's own), the others held at 0 for it, SCIP racing HiGHS for
+        at most ``NEAR_SECONDS``. A better packing's bundles mostly come from there: on
+        1000 x 1000 at capacity 3 the optimum's lowest reduced cost was 115 and 181 units
+        where the completion reached 1590 and 1090, and the program over the 2 400
+        bundles of reduced cost above 100 found the optimum in 1-2 s, where the search
+        before took 5 s to come 347 and 619 units short. Held at the optimum, the proving
+        program keeps 6 400 bundles, not 22 000."""
         col_trip, col_members, col_weight = all_columns()
         near = (rc >= NEAR_SHARE * need) | chosen
         held = np.flatnonzero(~near & ~master.held)
         master.hold(held)
-        limit = min(NEAR_SECONDS, time_limit or math.inf)
-        picked, optimal, status = master.race(chosen.astype(np.float64), limit)
-        master.release(held)
+        try:
+            limit = min(NEAR_SECONDS, time_limit or math.inf)
+            picked, _, status = master.race(chosen.astype(np.float64), limit)
+        finally:
+            master.release(held)
         lap("milp")
         log.info(
             "the 0-1 program over the %d bundles nearest the LP: %.1f (%s), the start %.1f",
