@@ -2335,9 +2335,11 @@ def solve(
             rc = master.column_rc(y, col_trip, col_members, col_weight)
             # A packing nearer the bound first, from the completion's bundles: it leaves
             # fewer of them to the 0-1 program (a few hundred leave it little to branch
-            # on: the search would take longer than the program saves).
+            # on: the search would take longer than the program saves). Where the
+            # nearest bundles' program finds none in its time, the neighbourhood search.
             if completed >= NEAR_AFTER:
-                chosen = narrow(chosen, rc, need)
+                better = narrow(chosen, rc, need)
+                chosen = better if better is not chosen else improve(chosen, lp_x, LNS_TOTAL)
             lap("search")
             # The bundles whose reduced cost is below that of the start cannot be in a
             # better packing: held at 0, the 0-1 program has fewer to branch on.
