@@ -2338,8 +2338,8 @@ def solve(
             # on: the search would take longer than the program saves). Where the
             # nearest bundles' program finds none in its time, the neighbourhood search.
             if completed >= NEAR_AFTER:
-                better = narrow(chosen, rc, need)
-                chosen = better if better is not chosen else improve(chosen, lp_x, LNS_TOTAL)
+                nearer = narrow(chosen, rc, need)
+                chosen = nearer if nearer is not chosen else improve(chosen, lp_x, LNS_TOTAL)
             lap("search")
             # The bundles whose reduced cost is below that of the start cannot be in a
             # better packing: held at 0, the 0-1 program has fewer to branch on.
