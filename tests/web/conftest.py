@@ -131,10 +131,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-# One Chromium per test file, not per session: while sync Playwright is open it keeps an
-# asyncio loop running in the main thread, and a test of another file that the same
-# worker runs later (scripts/test spreads the files over two) could not start its own.
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
