@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 
 from crowdship.core.model import Requests, Trips
 from crowdship.core.travel import PlanarTravel
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_dir_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The service's default data folder (payout CSVs, SMS outbox, secret key) in a tmp
+    folder, not ``./crowdship-data`` in the checkout, where two test workers would share it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CROWDSHIP_DATA_DIR", str(tmp_path_factory.mktemp("crowdship-data")))
+        yield
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def test_serve_demo_seeds_a_city_and_answers_http(tmp_path: Path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300
         while True:
             assert process.poll() is None, process.stdout.read() if process.stdout else ""
             try:

@@ -244,7 +244,11 @@ def start_service(
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    # Start-up loads the matcher's compiled kernels (``warm_up``); in a fresh checkout numba
+    # compiles them first, which with another test worker beside it can pass a minute. A
+    # start that fails ends the thread, which the loop sees at once: the deadline is only
+    # for a server that hangs.
+    deadline = time.monotonic() + 300
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")

@@ -99,7 +99,9 @@ def serving(data: Path, *options: str, **environment: str) -> Iterator[Server]:
             [*command, "--port", str(port)], cwd=data, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     try:
-        end = time.monotonic() + 60
+        # A start that fails ends the process, seen at once; the deadline is for a hang (a
+        # fresh checkout compiles the matcher's kernels at start-up, slow beside a second worker).
+        end = time.monotonic() + 300
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
@@ -131,7 +133,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-@pytest.fixture(scope="session")
+# One Chromium per test file, not per session: while sync Playwright is open it keeps an
+# asyncio loop running in the main thread, and a test of another file that the same
+# worker runs later (scripts/test spreads the files over two) could not start its own.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
