@@ -288,3 +288,33 @@ def test_match_does_not_load_the_other_subcommands():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_the_command_list_loads_no_subcommand_and_says_what_each_says():
+    """`crowdship --help` lists every subcommand from its summary, with no module of them
+    imported (2.2 s -> 0.3 s), and each summary is the first paragraph of that command's
+    own help, as Typer would list it."""
+    import inspect
+
+    from crowdship.cli import SUBCOMMANDS, SUMMARIES, load_command
+
+    assert list(SUMMARIES) == list(SUBCOMMANDS)
+    for name, summary in SUMMARIES.items():
+        command = load_command(name)
+        first = inspect.cleandoc(command.short_help or command.help or "").split("\n\n")[0]
+        assert summary == first.replace("\n", " ").strip(), name
+    probe = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from crowdship.cli import app\n"
+        "shown = CliRunner().invoke(app, ['--help'], env={'COLUMNS': '250'})\n"
+        "assert shown.exit_code == 0, shown.output\n"
+        "print(shown.output)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('crowdship.cli.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    *listing, loaded = out.stdout.strip().splitlines()
+    assert loaded == "['crowdship.cli.common']", loaded
+    for name in SUBCOMMANDS:
+        assert any(line.startswith(f"│ {name} ") for line in listing), name
+    assert "Match requests to trips and print the result." in out.stdout

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import typer
 from typer._coercion import RuntimeParam, build_runtime_param
 from typer._param_types import coerce_cli_choice, coerce_cli_path
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from crowdship import __version__
 from crowdship.cli import common
@@ -41,32 +41,70 @@ SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
     "web": ("crowdship.cli.web", "web_app", True),
 }
 
+# What ``crowdship --help`` lists for each subcommand: the first paragraph of its own help
+# (tests/test_cli.py checks they agree). Importing every module to read it took 2 s.
+SUMMARIES: dict[str, str] = {
+    "match": "Match requests to trips and print the result.",
+    "simulate": "Simulate one day of crowdsourced delivery and print its metrics.",
+    "scenario": (
+        "Generate a day of trips and requests (the paper's defaults) and save it as files "
+        "that ``crowdship match --coords km`` and ``crowdship simulate --scenario`` read."
+    ),
+    "experiment": "Reproduce the paper's evaluation (Figures 5 and 6) and sweep past it.",
+    "serve": "Run the order service (HTTP API, OpenAPI at /docs) on SQLite by default.",
+    "create-operator": "Create an operator account (the first one cannot sign up over the API).",
+    "db": "The service's database: migrations.",
+    "settle": (
+        "Book the day's delivered orders in the ledger and schedule each courier's payout "
+        "(T+2 by default). Running it again books nothing twice; a crash leaves nothing."
+    ),
+    "payout": "Pay couriers what is due (T+2) and export the payout files.",
+    "web": "Build inputs for the pages (scripts/setup runs these).",
+}
+
 
 class LazyGroup(TyperGroup):
     """Loads a subcommand's module the first time the subcommand is asked for."""
+
+    listing = False  # while the group's own help is written
 
     # Typer vendors its own click, whose types are private: Any keeps the signatures honest.
     def list_commands(self, ctx: Any) -> list[str]:
         return list(SUBCOMMANDS)
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self.listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.listing = False
+
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if self.listing and cmd_name in SUMMARIES and cmd_name not in self.commands:
+            # Only its line in the list: the module stays unloaded.
+            return TyperCommand(cmd_name, help=SUMMARIES[cmd_name])
         if cmd_name in SUBCOMMANDS and cmd_name not in self.commands:
-            module, attribute, is_app = SUBCOMMANDS[cmd_name]
-            target: Any = getattr(importlib.import_module(module), attribute)
-            if _process.collector_paused:
-                gc.freeze()  # what the imports made lives as long as the process
-                gc.enable()
-            command: Any
-            if is_app:
-                command = typer.main.get_group(target)
-            else:
-                single = typer.Typer(add_completion=False, rich_markup_mode="markdown")
-                single.command(cmd_name)(target)
-                command = typer.main.get_command(single)
-            command.name = cmd_name
-            _quick_options(command)
-            self.add_command(command, cmd_name)
+            self.add_command(load_command(cmd_name), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+
+def load_command(name: str) -> Any:
+    """The subcommand itself, its module imported."""
+    module, attribute, is_app = SUBCOMMANDS[name]
+    target: Any = getattr(importlib.import_module(module), attribute)
+    if _process.collector_paused:
+        gc.freeze()  # what the imports made lives as long as the process
+        gc.enable()
+    command: Any
+    if is_app:
+        command = typer.main.get_group(target)
+    else:
+        single = typer.Typer(add_completion=False, rich_markup_mode="markdown")
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    _quick_options(command)
+    return command
 
 
 # Typer converts every option's text through a pydantic TypeAdapter built on first use:
