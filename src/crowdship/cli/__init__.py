@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 from typer._coercion import RuntimeParam, build_runtime_param
@@ -27,39 +27,74 @@ from crowdship import __version__
 from crowdship.cli import common
 from crowdship.cli.common import console
 
-# command name -> (module, attribute, a Typer sub-app or a single command function)
-SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
-    "match": ("crowdship.cli.match", "match_command", False),
-    "simulate": ("crowdship.cli.simulate", "simulate_command", False),
-    "scenario": ("crowdship.cli.simulate", "scenario_command", False),
-    "experiment": ("crowdship.cli.simulate", "experiment_app", True),
-    "serve": ("crowdship.cli.serve", "serve_command", False),
-    "create-operator": ("crowdship.cli.serve", "create_operator_command", False),
-    "db": ("crowdship.cli.serve", "db_app", True),
-    "settle": ("crowdship.cli.money", "settle_command", False),
-    "payout": ("crowdship.cli.money", "payout_app", True),
-    "web": ("crowdship.cli.web", "web_app", True),
-}
 
-# What ``crowdship --help`` lists for each subcommand: the first paragraph of its own help
-# (tests/test_cli.py checks they agree). Importing every module to read it took 2 s.
-SUMMARIES: dict[str, str] = {
-    "match": "Match requests to trips and print the result.",
-    "simulate": "Simulate one day of crowdsourced delivery and print its metrics.",
-    "scenario": (
+class Subcommand(NamedTuple):
+    module: str
+    attribute: str
+    is_app: bool  # a Typer sub-app, or a single command function
+    # What ``crowdship --help`` lists for it: the first paragraph of its own help
+    # (tests/test_cli.py checks they agree). Importing every module to read it took 2 s.
+    summary: str
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "match": Subcommand(
+        "crowdship.cli.match",
+        "match_command",
+        False,
+        "Match requests to trips and print the result.",
+    ),
+    "simulate": Subcommand(
+        "crowdship.cli.simulate",
+        "simulate_command",
+        False,
+        "Simulate one day of crowdsourced delivery and print its metrics.",
+    ),
+    "scenario": Subcommand(
+        "crowdship.cli.simulate",
+        "scenario_command",
+        False,
         "Generate a day of trips and requests (the paper's defaults) and save it as files "
-        "that ``crowdship match --coords km`` and ``crowdship simulate --scenario`` read."
+        "that ``crowdship match --coords km`` and ``crowdship simulate --scenario`` read.",
     ),
-    "experiment": "Reproduce the paper's evaluation (Figures 5 and 6) and sweep past it.",
-    "serve": "Run the order service (HTTP API, OpenAPI at /docs) on SQLite by default.",
-    "create-operator": "Create an operator account (the first one cannot sign up over the API).",
-    "db": "The service's database: migrations.",
-    "settle": (
+    "experiment": Subcommand(
+        "crowdship.cli.simulate",
+        "experiment_app",
+        True,
+        "Reproduce the paper's evaluation (Figures 5 and 6) and sweep past it.",
+    ),
+    "serve": Subcommand(
+        "crowdship.cli.serve",
+        "serve_command",
+        False,
+        "Run the order service (HTTP API, OpenAPI at /docs) on SQLite by default.",
+    ),
+    "create-operator": Subcommand(
+        "crowdship.cli.serve",
+        "create_operator_command",
+        False,
+        "Create an operator account (the first one cannot sign up over the API).",
+    ),
+    "db": Subcommand("crowdship.cli.serve", "db_app", True, "The service's database: migrations."),
+    "settle": Subcommand(
+        "crowdship.cli.money",
+        "settle_command",
+        False,
         "Book the day's delivered orders in the ledger and schedule each courier's payout "
-        "(T+2 by default). Running it again books nothing twice; a crash leaves nothing."
+        "(T+2 by default). Running it again books nothing twice; a crash leaves nothing.",
     ),
-    "payout": "Pay couriers what is due (T+2) and export the payout files.",
-    "web": "Build inputs for the pages (scripts/setup runs these).",
+    "payout": Subcommand(
+        "crowdship.cli.money",
+        "payout_app",
+        True,
+        "Pay couriers what is due (T+2) and export the payout files.",
+    ),
+    "web": Subcommand(
+        "crowdship.cli.web",
+        "web_app",
+        True,
+        "Build inputs for the pages (scripts/setup runs these).",
+    ),
 }
 
 
@@ -80,17 +115,16 @@ class LazyGroup(TyperGroup):
             self.listing = False
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if self.listing and cmd_name in SUMMARIES and cmd_name not in self.commands:
-            # Only its line in the list: the module stays unloaded.
-            return TyperCommand(cmd_name, help=SUMMARIES[cmd_name])
         if cmd_name in SUBCOMMANDS and cmd_name not in self.commands:
+            if self.listing:  # only its line in the list: the module stays unloaded
+                return TyperCommand(cmd_name, help=SUBCOMMANDS[cmd_name].summary)
             self.add_command(load_command(cmd_name), cmd_name)
         return super().get_command(ctx, cmd_name)
 
 
 def load_command(name: str) -> Any:
     """The subcommand itself, its module imported."""
-    module, attribute, is_app = SUBCOMMANDS[name]
+    module, attribute, is_app, _ = SUBCOMMANDS[name]
     target: Any = getattr(importlib.import_module(module), attribute)
     if _process.collector_paused:
         gc.freeze()  # what the imports made lives as long as the process
