@@ -133,15 +133,16 @@ def _street_grid(scenario: Scenario) -> Scenario:
     return replace(scenario, trips=trips, requests=requests)
 
 
-def _road_day() -> Scenario:
+def _road_day(trips: int = 20000, requests: int = 8000) -> Scenario:
     """A day in the Helsinki extract; trip deadlines from the road network's own times."""
-    from crowdship.core.road import RoadNetworkTravel, bundled_extract
+    from crowdship.core.road import bundled_extract
+    from crowdship.roads import load_road_network
 
-    road = RoadNetworkTravel.from_pbf(bundled_extract())
+    road = load_road_network(bundled_extract())
     (south, west), (north, east) = road.node_latlon.min(axis=0), road.node_latlon.max(axis=0)
     params = ScenarioParams(
-        trips=5000,
-        requests=2000,
+        trips=trips,
+        requests=requests,
         bbox=(float(south), float(west), float(north), float(east)),
         trip_km=(0.5, 100.0),
         trip_minutes=(1.0, 120.0),
@@ -209,7 +210,8 @@ FAMILIES = {
                 )
             ),
         ),
-        Family("road", "5000x2000", _road_day, road=True),
+        Family("road", "20000x8000", _road_day, road=True),
+        Family("road-small", "5000x2000", lambda: _road_day(5000, 2000), road=True),
     )
 }
 

@@ -11,8 +11,9 @@ matches, total cost (integer thousandths of a minute) and where the time went.
 It loads nothing it does not need: no numba, none of crowdship's compiled kernels. The
 travel models' formulas come from ``crowdship/core/travel.py`` itself (loaded without the
 ``crowdship.core`` package, whose modules compile kernels with numba), so its minutes are
-the models' own. Only the road network needs crowdship's ``RoadNetworkTravel`` (and its
-imports): a plain program has no road network of its own.
+the models' own. Only the road network needs crowdship's ``RoadNetworkTravel`` (loaded the
+same way, with SciPy: a plain program has no road network of its own) and its prepared copy
+(``crowdship.roads``, as ``crowdship match`` reads it).
 """
 
 from __future__ import annotations
@@ -129,9 +130,11 @@ def straightforward(directory: Path, coords: str, args: list[str]) -> dict[str, 
     ed_req, la_req = r[:, 4].copy(), r[:, 5].copy()
     travel: Any
     if road:
-        from crowdship.core.road import RoadNetworkTravel, bundled_extract
+        _travel_module()  # the bare package first: road.py then loads without numba
+        from crowdship.core.road import bundled_extract
+        from crowdship.roads import load_road_network
 
-        travel = RoadNetworkTravel.from_pbf(bundled_extract())
+        travel = load_road_network(bundled_extract())
     else:
         model = _travel_module()
         speed = float(args[args.index("--speed-kmh") + 1])
@@ -139,8 +142,15 @@ def straightforward(directory: Path, coords: str, args: list[str]) -> dict[str, 
         kind = model.PlanarTravel if coords == "km" else model.GreatCircleTravel
         travel = kind(speed_kmh=speed, detour_factor=factor)
     read_s = time.perf_counter() - start
-    direct_trip = travel.pairwise(origin, dest)
-    direct_req = travel.pairwise(pickup, delivery)
+    if road:
+        # Every point snapped to its network node once; every leg is then a table lookup.
+        o_node, d_node = travel.snap(origin), travel.snap(dest)
+        p_node, q_node = travel.snap(pickup), travel.snap(delivery)
+        table = travel.node_matrix(np.arange(travel.nodes), np.arange(travel.nodes))
+        direct_trip, direct_req = table[o_node, d_node], table[p_node, q_node]
+    else:
+        direct_trip = travel.pairwise(origin, dest)
+        direct_req = travel.pairwise(pickup, delivery)
     n_t, n_r = len(origin), len(pickup)
     # float32 is exact to ~1e-4 min here; the slack keeps every feasible pair, and the
     # survivors are checked again in float64 with the rule itself.
@@ -163,7 +173,7 @@ def straightforward(directory: Path, coords: str, args: list[str]) -> dict[str, 
         b = hi - lo
         lg, tp, wh, good, good2 = leg[:b], tmp[:b], when[:b], ok[:b], ok2[:b]
         if road:
-            lg[:] = travel.matrix(origin[lo:hi], pickup)
+            np.take(table[o_node[lo:hi]], p_node, axis=1, out=lg)
         else:
             _legs32(travel, origin32[lo:hi], pickup32, lg, tp)
         np.add(ed_t[lo:hi, None], lg, out=wh)  # arrive at the pickup
@@ -171,7 +181,7 @@ def straightforward(directory: Path, coords: str, args: list[str]) -> dict[str, 
         wh += d_r[None, :]  # deliver
         np.less_equal(wh, la_r[None, :], out=good)
         if road:
-            lg[:] = travel.matrix(delivery, dest[lo:hi]).T
+            np.take(table[:, d_node[lo:hi]].T, q_node, axis=1, out=lg)
         else:
             _legs32(travel, dest32[lo:hi], delivery32, lg, tp)
         wh += lg  # reach the trip's destination
@@ -183,8 +193,12 @@ def straightforward(directory: Path, coords: str, args: list[str]) -> dict[str, 
     trip, request = np.concatenate(found_t), np.concatenate(found_r)
     # The exact rule (float64, the travel model's own minutes) on the survivors, as
     # crowdship.core.feasibility.evaluate writes it.
-    to_pickup = travel.pairwise(origin[trip], pickup[request])
-    from_delivery = travel.pairwise(delivery[request], dest[trip])
+    if road:
+        to_pickup = table[o_node[trip], p_node[request]]
+        from_delivery = table[q_node[request], d_node[trip]]
+    else:
+        to_pickup = travel.pairwise(origin[trip], pickup[request])
+        from_delivery = travel.pairwise(delivery[request], dest[trip])
     at_pickup = np.maximum(ed_trip[trip] + to_pickup, ed_req[request])
     at_delivery = at_pickup + direct_req[request]
     feasible = (at_delivery <= la_req[request] + TIME_TOLERANCE) & (

@@ -14,9 +14,11 @@ from crowdship.core.travel import PlanarTravel
 @pytest.fixture(scope="session", autouse=True)
 def data_dir_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The service's default data folder (payout CSVs, SMS outbox, secret key) in a tmp
-    folder, not ``./crowdship-data`` in the checkout, where two test workers would share it."""
+    folder, not ``./crowdship-data`` in the checkout, where two test workers would share it;
+    prepared road networks in a tmp folder too, not the user's ``~/.cache``."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CROWDSHIP_DATA_DIR", str(tmp_path_factory.mktemp("crowdship-data")))
+        patch.setenv("CROWDSHIP_CACHE_DIR", str(tmp_path_factory.mktemp("crowdship-cache")))
         yield
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crowdship.core.feasibility import all_pairs, feasible_pairs
+from crowdship.core import road as road_module
+from crowdship.core.feasibility import NO_LIMITS, Limits, all_pairs, feasible_pairs
 from crowdship.core.matcher import match
+from crowdship.core.model import Requests, Trips
 from crowdship.core.road import RoadNetworkTravel, bundled_extract, parse_maxspeed
 from tests.conftest import random_instance
 
@@ -103,6 +105,72 @@ def test_matching_on_helsinki_roads_equals_all_pairs(helsinki):
         zip(reference.trip.tolist(), reference.request.tolist(), strict=True)
     )
     assert match(trips, requests, helsinki).matched > 0
+
+
+def helsinki_day(
+    helsinki: RoadNetworkTravel, seed: int, n_trips: int, n_requests: int
+) -> tuple[Trips, Requests]:
+    """Trips and requests placed over the extract, trips with a few minutes to spare."""
+    rng = np.random.default_rng(seed)
+    trips, requests = random_instance(rng, n_trips, n_requests, 1.0)
+    lo, hi = helsinki.node_latlon.min(axis=0), helsinki.node_latlon.max(axis=0)
+    origin, destination = lo + trips.origin * (hi - lo), lo + trips.destination * (hi - lo)
+    direct = helsinki.pairwise(origin, destination)
+    trips = Trips.from_columns(
+        trips.ids,
+        origin,
+        destination,
+        trips.earliest_departure,
+        trips.earliest_departure + direct + rng.uniform(0, 6, n_trips),
+    )
+    requests = Requests.from_columns(
+        requests.ids,
+        lo + requests.pickup * (hi - lo),
+        lo + requests.delivery * (hi - lo),
+        requests.earliest_pickup,
+        requests.latest_delivery,
+    )
+    return trips, requests
+
+
+@pytest.mark.parametrize("full_table", [True, False])
+@pytest.mark.parametrize(
+    "limits", [NO_LIMITS, Limits(max_detour_min=2.0), Limits(max_detour_fraction=0.5)]
+)
+def test_pairs_on_a_network_are_the_rule_pair_by_pair(helsinki, monkeypatch, full_table, limits):
+    """Legs read from the node table (every pair checked in one compiled pass) or found
+    through the grid index give exactly the reference's pairs and detours, bit for bit."""
+    if not full_table:  # the path a network too large for a kept table takes
+        monkeypatch.setattr(road_module, "_FULL_TABLE_NODES", 10)
+        helsinki = RoadNetworkTravel.from_arrays(helsinki.arrays())
+    assert helsinki.has_full_table is full_table
+    trips, requests = helsinki_day(helsinki, 11, 120, 90)
+    reference = all_pairs(trips, requests, helsinki, limits=limits)
+    found = feasible_pairs(trips, requests, helsinki, limits=limits)
+    assert 0 < len(reference) < len(trips) * len(requests)
+    ours = np.lexsort((found.request, found.trip))
+    theirs = np.lexsort((reference.request, reference.trip))
+    np.testing.assert_array_equal(found.trip[ours], reference.trip[theirs])
+    np.testing.assert_array_equal(found.request[ours], reference.request[theirs])
+    np.testing.assert_array_equal(found.detour[ours], reference.detour[theirs])
+
+
+def test_network_arrays_round_trip_and_damaged_arrays_are_refused(helsinki):
+    """arrays() and from_arrays() give the same network; inconsistent arrays are refused
+    with a message saying what does not fit."""
+    again = RoadNetworkTravel.from_arrays(helsinki.arrays())
+    points = helsinki.node_latlon[::97]
+    np.testing.assert_array_equal(again.matrix(points, points), helsinki.matrix(points, points))
+    assert again.max_speed_kmh == helsinki.max_speed_kmh
+    arrays = helsinki.arrays()
+    for name, broken, message in [
+        ("indptr", arrays["indptr"][:-1], "same nodes"),
+        ("minutes", arrays["minutes"][:-1], "do not match"),
+        ("indices", arrays["indices"] + helsinki.nodes, "out of order or range"),
+        ("minutes", -arrays["minutes"], "finite and positive"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            RoadNetworkTravel.from_arrays({**arrays, name: broken})
 
 
 def test_missing_file_is_a_clear_error(tmp_path):

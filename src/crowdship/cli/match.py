@@ -299,11 +299,12 @@ def _travel(
     if road_network is not None:
         if coords is not CoordsOption.latlon:
             raise ValueError("--road-network needs --coords latlon")
-        from crowdship.core.road import RoadNetworkTravel, bundled_extract
+        from crowdship.core.road import bundled_extract
+        from crowdship.roads import load_road_network
 
         path = bundled_extract() if str(road_network) == "helsinki" else road_network
         log.info("loading road network %s", path)
-        return RoadNetworkTravel.from_pbf(path)
+        return load_road_network(path)
     if coords is CoordsOption.km:
         return PlanarTravel(speed_kmh=speed_kmh, detour_factor=detour_factor)
     return GreatCircleTravel(speed_kmh=speed_kmh, detour_factor=detour_factor)

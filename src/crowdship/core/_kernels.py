@@ -1446,6 +1446,58 @@ def great_circle_rule(
     return ok, detour
 
 
+@njit(cache=True, parallel=True, fastmath=False)
+def network_pairs(
+    fill: bool,  # False: count each trip's pairs; True: write them at ``offsets``
+    offsets: np.ndarray,  # (n_trips + 1,) int64: where each trip's pairs go (fill)
+    counts: np.ndarray,  # (n_trips,) int64: each trip's pairs (written when counting)
+    to_pickup: np.ndarray,  # (distinct origins, n_requests): minutes to each pickup
+    from_delivery: np.ndarray,  # (distinct destinations, n_requests): from each delivery
+    origin_of: np.ndarray,  # (n_trips,) each trip's row in ``to_pickup``
+    destination_of: np.ndarray,  # (n_trips,) its row in ``from_delivery``
+    earliest_departure: np.ndarray,
+    latest_arrival: np.ndarray,
+    direct_trip: np.ndarray,
+    allowed_detour: np.ndarray,
+    earliest_pickup: np.ndarray,
+    latest_delivery: np.ndarray,
+    direct_request: np.ndarray,
+    tolerance: float,
+    out_trip: np.ndarray,
+    out_request: np.ndarray,
+    out_detour: np.ndarray,
+) -> None:
+    """The exact rule on every (trip, request) pair of a network model whose legs are
+    looked up: each trip reads two contiguous rows (its origin's minutes to every pickup,
+    every delivery's minutes to its destination), the requests in order. The arithmetic
+    is :func:`crowdship.core.feasibility.evaluate`'s, term for term; detours clipped at 0."""
+    n_requests = len(earliest_pickup)
+    for t in prange(len(origin_of)):
+        legs_in = to_pickup[origin_of[t]]
+        legs_out = from_delivery[destination_of[t]]
+        leave, arrive_by = earliest_departure[t], latest_arrival[t] + tolerance
+        direct, allowed = direct_trip[t], allowed_detour[t] + tolerance
+        k = offsets[t] if fill else 0
+        for r in range(n_requests):
+            leg_in = legs_in[r]
+            at_delivery = max(leave + leg_in, earliest_pickup[r]) + direct_request[r]
+            if at_delivery > latest_delivery[r] + tolerance:
+                continue
+            leg_out = legs_out[r]
+            if at_delivery + leg_out > arrive_by:
+                continue
+            d = leg_in + direct_request[r] + leg_out - direct
+            if d > allowed:
+                continue
+            if fill:
+                out_trip[k] = t
+                out_request[k] = r
+                out_detour[k] = max(d, 0.0)
+            k += 1
+        if not fill:
+            counts[t] = k
+
+
 @njit(cache=True)
 def _heap_push(keys: np.ndarray, items: np.ndarray, size: int, key: int, item: int) -> int:
     """Push onto a 4-ary min-heap: parents move down into the hole, the new entry is

