@@ -1477,25 +1477,34 @@ def network_pairs(
         legs_out = from_delivery[destination_of[t]]
         leave, arrive_by = earliest_departure[t], latest_arrival[t] + tolerance
         direct, allowed = direct_trip[t], allowed_detour[t] + tolerance
-        k = offsets[t] if fill else 0
+        if not fill:
+            # Counting without a branch per pair, so the loop runs in vector lanes.
+            k = 0
+            for r in range(n_requests):
+                leg_in, leg_out = legs_in[r], legs_out[r]
+                at_delivery = max(leave + leg_in, earliest_pickup[r]) + direct_request[r]
+                d = leg_in + direct_request[r] + leg_out - direct
+                k += (
+                    (at_delivery <= latest_delivery[r] + tolerance)
+                    & (at_delivery + leg_out <= arrive_by)
+                    & (d <= allowed)
+                )
+            counts[t] = k
+            continue
+        k = offsets[t]
         for r in range(n_requests):
             leg_in = legs_in[r]
             at_delivery = max(leave + leg_in, earliest_pickup[r]) + direct_request[r]
-            if at_delivery > latest_delivery[r] + tolerance:
+            if not at_delivery <= latest_delivery[r] + tolerance:
                 continue
             leg_out = legs_out[r]
-            if at_delivery + leg_out > arrive_by:
-                continue
             d = leg_in + direct_request[r] + leg_out - direct
-            if d > allowed:
+            if not (at_delivery + leg_out <= arrive_by and d <= allowed):
                 continue
-            if fill:
-                out_trip[k] = t
-                out_request[k] = r
-                out_detour[k] = max(d, 0.0)
+            out_trip[k] = t
+            out_request[k] = r
+            out_detour[k] = max(d, 0.0)
             k += 1
-        if not fill:
-            counts[t] = k
 
 
 @njit(cache=True)
