@@ -82,7 +82,9 @@ def match_command(
         Path | None,
         typer.Option(
             help="Use driving times on this OpenStreetMap extract (.osm.pbf) instead of "
-            "straight lines; needs --coords latlon. 'helsinki' uses the bundled extract."
+            "straight lines; needs --coords latlon. 'helsinki' uses the bundled extract. "
+            "The built network is kept in ~/.cache/crowdship/roads (CROWDSHIP_CACHE_DIR) "
+            "for the next run."
         ),
     ] = None,
     max_detour: Annotated[
