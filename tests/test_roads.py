@@ -66,13 +66,19 @@ def test_a_changed_file_or_other_speeds_are_parsed_again(extract, tmp_path):
     assert len(list((folder / "roads").glob("*.npz"))) == 3
 
 
-def test_a_damaged_copy_is_reported_and_rebuilt(extract, tmp_path, caplog):
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "inconsistent"])
+def test_a_damaged_copy_is_reported_and_rebuilt(extract, tmp_path, caplog, damage):
     """A copy that cannot be read is never trusted: the file is parsed and the copy
     replaced."""
     folder = tmp_path / "cache"
     built = load_road_network(extract, folder=folder)
     copy = prepared_path(extract, None, folder)
-    copy.write_bytes(b"not a numpy archive")
+    if damage == "garbage":
+        copy.write_bytes(b"not a numpy archive")
+    elif damage == "truncated":  # a zip archive cut short: np.load raises BadZipFile
+        copy.write_bytes(copy.read_bytes()[: copy.stat().st_size // 2])
+    else:
+        np.savez(copy, **{**built.arrays(), "indptr": built.arrays()["indptr"][:-1]})
     with caplog.at_level(logging.WARNING, logger="crowdship"):
         same_network(load_road_network(extract, folder=folder), built)
     assert "cannot be read" in caplog.text and str(copy) in caplog.text
