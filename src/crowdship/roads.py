@@ -76,7 +76,7 @@ def load_road_network(
                 network = RoadNetworkTravel.from_arrays(dict(arrays))
             log.info("road network %s: prepared copy %s", pbf.name, prepared)
             return network
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as error:
             log.warning("prepared road network %s cannot be read (%s); rebuilding", prepared, error)
     network = RoadNetworkTravel.from_pbf(pbf, speeds_kmh)
     _write(prepared, network)

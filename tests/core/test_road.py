@@ -168,6 +168,7 @@ def test_network_arrays_round_trip_and_damaged_arrays_are_refused(helsinki):
         ("minutes", arrays["minutes"][:-1], "do not match"),
         ("indices", arrays["indices"] + helsinki.nodes, "out of order or range"),
         ("minutes", -arrays["minutes"], "finite and positive"),
+        ("indices", arrays["indices"].astype(float), "must be integers"),
     ]:
         with pytest.raises(ValueError, match=message):
             RoadNetworkTravel.from_arrays({**arrays, name: broken})

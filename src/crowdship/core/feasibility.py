@@ -19,6 +19,10 @@ Finding the pairs runs in two stages, both vectorised:
    only the pairs within rounding of a limit.
 2. *Exact check*: the travel model gives the true minutes for the surviving pairs only
    (skipped when the embedding's distances are the true times, as for planar models).
+
+A road network small enough to keep its node-to-node table skips both: every pair is
+checked exactly in one compiled pass that reads each trip's legs from the table
+(:func:`_looked_up_pairs`).
 """
 
 from __future__ import annotations

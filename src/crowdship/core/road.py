@@ -237,6 +237,8 @@ class RoadNetworkTravel(OneLeg):
         indptr, indices = arrays["indptr"], arrays["indices"]
         minutes = np.asarray(arrays["minutes"], dtype=float)
         n = len(latlon)
+        if indptr.dtype.kind not in "iu" or indices.dtype.kind not in "iu":
+            raise ValueError("indptr and indices must be integers")
         if latlon.ndim != 2 or latlon.shape[1] != 2 or indptr.shape != (n + 1,):
             raise ValueError("node_latlon and indptr do not describe the same nodes")
         if len(indices) != len(minutes) or indptr[0] != 0 or indptr[-1] != len(indices):
