@@ -160,8 +160,12 @@ COMPLETION_LIMIT = 400_000
 #: Past this many bundles in the completion, the 0-1 program over the bundles so far
 #: looks for a better start first (``PROOF_FIRST`` seconds): fewer bundles reach past it.
 LARGE_COMPLETION = 100_000
-#: Seconds for the small 0-1 program that looks for a packing within a gap asked.
-SMALL_SECONDS = 15.0
+#: Seconds for the small 0-1 program that looks for a packing within a gap asked. Past
+#: them, without such a packing, the day falls back to the exact search, minutes more at
+#: 20000 x 8000 (256 s in all once, when the program needed 15.0 s of 15 on a slow machine;
+#: 226 s in an experiment whose LP ended at other duals): room to spare costs nothing
+#: where the program ends in time.
+SMALL_SECONDS = 30.0
 #: Above this many columns that small program runs without HiGHS's presolve, which spends
 #: longer there than it saves: 20000 x 8000 at capacity 2 (41 214 columns) 12.8-13.5 s
 #: with it, 8.4-10.4 s without, the same packing; past ``SMALL_SECONDS`` the day would
