@@ -168,9 +168,8 @@ LARGE_COMPLETION = 100_000
 SMALL_SECONDS = 30.0
 #: Above this many columns that small program runs without HiGHS's presolve, which spends
 #: longer there than it saves: 20000 x 8000 at capacity 2 (41 214 columns) 12.8-13.5 s
-#: with it, 8.4-10.4 s without, the same packing; past ``SMALL_SECONDS`` the day would
-#: fall back to the exact search (256 s once on a slow machine). On 1000 x 1000 at
-#: capacity 3 (about 1 500 columns) presolve wins: seed 7 3.1 s with it, 7.8 s without.
+#: with it, 8.4-10.4 s without, the same packing. On 1000 x 1000 at capacity 3 (about
+#: 1 500 columns) presolve wins: seed 7 3.1 s with it, 7.8 s without.
 SMALL_PRESOLVE_COLUMNS = 10_000
 #: Margin in a bundle's bound for the weight's rounding to whole units (once per bundle
 #: under the linear policies; acceptances are bounded member by member, already rounded).
