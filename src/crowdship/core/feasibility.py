@@ -96,6 +96,16 @@ class FeasiblePairs:
     def __len__(self) -> int:
         return len(self.trip)
 
+    @classmethod
+    def allocate(cls, total: int, candidates: int) -> FeasiblePairs:
+        """Room for ``total`` pairs, for a compiled pass to write into."""
+        return cls(
+            trip=np.empty(total, np.int64),
+            request=np.empty(total, np.int64),
+            detour=np.empty(total),
+            candidates=candidates,
+        )
+
     def select(self, mask: np.ndarray) -> FeasiblePairs:
         return FeasiblePairs(
             trip=self.trip[mask],
@@ -317,12 +327,7 @@ def candidate_pairs(
     grid_candidates(MARK, offsets, counts, scan, marks, *args, empty_i, empty_i, empty_f)
     np.cumsum(counts, out=offsets[1:])
     total = int(offsets[-1])
-    found = FeasiblePairs(
-        trip=np.empty(total, np.int64),
-        request=np.empty(total, np.int64),
-        detour=np.empty(total),
-        candidates=total,
-    )
+    found = FeasiblePairs.allocate(total, candidates=total)
     grid_candidates(
         FILL, offsets, counts, scan, marks, *args, found.trip, found.request, found.detour
     )
@@ -659,12 +664,7 @@ def _looked_up_pairs(
     network_pairs(False, offsets, counts, *args, empty_i, empty_i, empty_f)
     np.cumsum(counts, out=offsets[1:])
     total = int(offsets[-1])
-    found = FeasiblePairs(
-        trip=np.empty(total, np.int64),
-        request=np.empty(total, np.int64),
-        detour=np.empty(total),
-        candidates=n_trips * len(requests),
-    )
+    found = FeasiblePairs.allocate(total, candidates=n_trips * len(requests))
     network_pairs(True, offsets, counts, *args, found.trip, found.request, found.detour)
     return found
 
