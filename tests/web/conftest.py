@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,7 @@ def chromium_path() -> str:
 class Server:
     url: str
     log: Path
+    started: datetime  # when the demo city was seeded (its orders are posted then), UTC
 
     def sms_to(self, phone: str) -> list[str]:
         """The texts the service sent to ``phone`` (the log SMS provider's lines)."""
@@ -94,6 +96,7 @@ def serving(data: Path, *options: str, **environment: str) -> Iterator[Server]:
     env.pop("CROWDSHIP_DATABASE_URL", None)
     log = data / "serve.log"
     command = [str(Path(sys.executable).with_name("crowdship")), "serve", "--demo", *options]
+    started = datetime.now(UTC)
     with log.open("w") as out:
         process = subprocess.Popen(
             [*command, "--port", str(port)], cwd=data, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -111,7 +114,7 @@ def serving(data: Path, *options: str, **environment: str) -> Iterator[Server]:
                 if process.poll() is not None or time.monotonic() > end:
                     raise AssertionError(f"the service did not start:\n{log.read_text()}") from None
                 time.sleep(0.3)
-        yield Server(url, log)
+        yield Server(url, log, started)
     finally:
         process.terminate()
         try:

@@ -27,13 +27,16 @@ STATION = "Kumpula Campus Station"
 TOMORROW = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()  # the browser runs in UTC
 
 
-def test_the_operator_sees_todays_figures_and_the_demo_city_on_the_map(pages):
+def test_the_operator_sees_todays_figures_and_the_demo_city_on_the_map(pages, server):
     page = pages(DESKTOP)
     sign_in(page, OPERATOR)
     kpis = page.get_by_test_id("kpis")
     expect_text(kpis, r"Orders today\s*\d+")
     orders_today = int(re.search(r"Orders today\s*(\d+)", kpis.inner_text())[1])
-    assert orders_today >= 35  # the demo's orders
+    # The demo posts its orders when the server starts; a run that crossed midnight (UTC,
+    # the service's zone) since then sees them as yesterday's (CI at 00:07 once saw 0).
+    if server.started.date() == datetime.now(UTC).date():
+        assert orders_today >= 35  # the demo's orders
     counts = page.get_by_test_id("map-counts")
     expect_text(counts, r"\d+ trips · \d+ orders on the map")
     trips, orders = map(int, re.findall(r"\d+", counts.inner_text()))
