@@ -1403,6 +1403,28 @@ def haversine_minutes(
     return 2 * earth_radius_km * np.arcsin(np.sqrt(h)) * scale
 
 
+@njit(cache=True, inline="always")
+def _rule_with_legs(
+    leave: float,  # the trip's earliest departure
+    leg_in: float,  # minutes from the trip's origin to the pickup
+    leg_out: float,  # minutes from the delivery to the trip's destination
+    earliest_pickup: float,
+    deliver_by: float,  # latest delivery, tolerance included
+    direct_request: float,
+    direct_trip: float,
+    arrive_by: float,  # the trip's latest arrival, tolerance included
+    allowed: float,  # the detour allowed, tolerance included
+) -> tuple[bool, float]:
+    """The exact rule for one pair given its two joining legs, the arithmetic of
+    :func:`crowdship.core.feasibility.evaluate` term for term: whether the pair is
+    feasible, and its detour (not clipped). No branch, so loops over it can run in
+    vector lanes."""
+    at_delivery = max(leave + leg_in, earliest_pickup) + direct_request
+    detour = leg_in + direct_request + leg_out - direct_trip
+    ok = (at_delivery <= deliver_by) & (at_delivery + leg_out <= arrive_by) & (detour <= allowed)
+    return ok, detour
+
+
 @njit(cache=True, parallel=True)
 def great_circle_rule(
     trip_index: np.ndarray,
@@ -1434,13 +1456,16 @@ def great_circle_rule(
         from_delivery = haversine_minutes(
             delivery, r, destination, t, earth_radius_km, minutes_per_km
         )
-        at_pickup = max(earliest_departure[t] + to_pickup, earliest_pickup[r])
-        at_delivery = at_pickup + direct_request[r]
-        d = to_pickup + direct_request[r] + from_delivery - direct_trip[t]
-        ok[i] = (
-            at_delivery <= latest_delivery[r] + tolerance
-            and at_delivery + from_delivery <= latest_arrival[t] + tolerance
-            and d <= allowed_detour[t] + tolerance
+        ok[i], d = _rule_with_legs(
+            earliest_departure[t],
+            to_pickup,
+            from_delivery,
+            earliest_pickup[r],
+            latest_delivery[r] + tolerance,
+            direct_request[r],
+            direct_trip[t],
+            latest_arrival[t] + tolerance,
+            allowed_detour[t] + tolerance,
         )
         detour[i] = max(d, 0.0)
     return ok, detour
@@ -1481,25 +1506,34 @@ def network_pairs(
             # Counting without a branch per pair, so the loop runs in vector lanes.
             k = 0
             for r in range(n_requests):
-                leg_in, leg_out = legs_in[r], legs_out[r]
-                at_delivery = max(leave + leg_in, earliest_pickup[r]) + direct_request[r]
-                d = leg_in + direct_request[r] + leg_out - direct
-                k += (
-                    (at_delivery <= latest_delivery[r] + tolerance)
-                    & (at_delivery + leg_out <= arrive_by)
-                    & (d <= allowed)
+                ok, _ = _rule_with_legs(
+                    leave,
+                    legs_in[r],
+                    legs_out[r],
+                    earliest_pickup[r],
+                    latest_delivery[r] + tolerance,
+                    direct_request[r],
+                    direct,
+                    arrive_by,
+                    allowed,
                 )
+                k += ok
             counts[t] = k
             continue
         k = offsets[t]
         for r in range(n_requests):
-            leg_in = legs_in[r]
-            at_delivery = max(leave + leg_in, earliest_pickup[r]) + direct_request[r]
-            if not at_delivery <= latest_delivery[r] + tolerance:
-                continue
-            leg_out = legs_out[r]
-            d = leg_in + direct_request[r] + leg_out - direct
-            if not (at_delivery + leg_out <= arrive_by and d <= allowed):
+            ok, d = _rule_with_legs(
+                leave,
+                legs_in[r],
+                legs_out[r],
+                earliest_pickup[r],
+                latest_delivery[r] + tolerance,
+                direct_request[r],
+                direct,
+                arrive_by,
+                allowed,
+            )
+            if not ok:
                 continue
             out_trip[k] = t
             out_request[k] = r
