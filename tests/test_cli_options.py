@@ -12,6 +12,7 @@ from typer._coercion import build_runtime_param
 from crowdship.cli import _QuickParam, app
 
 VALUES = {
+    bool: [True, False, "true", "0", "maybe"],
     float: ["50", "1.3", "-2", "0", "0.0", "1e1", "1_000", " 7", "abc", "inf", "-0.5"],
     int: ["3", "0", "-4", "007", "+5", "2.0", "x"],
     Path: ["trips.csv", "a/b/c.json", ".", "-", "helsinki"],
@@ -19,9 +20,13 @@ VALUES = {
 
 
 def match_params():
+    """The match command's options, its ``--help`` and the group's flags, as a run sets them."""
     group = typer.main.get_command(app)
-    command = group.get_command(None, "match")  # type: ignore[attr-defined]
-    return command, [p for p in command.params if hasattr(p, "type_descriptor")]
+    context = group.make_context("crowdship", ["match"])
+    command = group.get_command(context, "match")  # type: ignore[attr-defined]
+    command.make_context("match", ["--trips", "t.csv", "--requests", "r.csv"], parent=context)
+    params = [*command.params, command.get_help_option(context), *group.params]
+    return command, [p for p in params if hasattr(p, "type_descriptor")]
 
 
 def typer_own(param, value):
@@ -42,9 +47,10 @@ def test_every_plain_option_converts_quickly():
     _, params = match_params()
     quick = {p.name for p in params if isinstance(p._runtime_param, _QuickParam)}
     assert {"trips", "requests", "coords", "speed_kmh", "policy", "bundles_per_trip"} <= quick
+    assert {"help", "verbose", "version"} <= quick
 
 
-@pytest.mark.parametrize("kind", [float, int, Path, "enum"])
+@pytest.mark.parametrize("kind", [bool, float, int, Path, "enum"])
 def test_quick_conversion_equals_typers(kind):
     _, params = match_params()
     checked = 0

@@ -114,12 +114,24 @@ class LazyGroup(TyperGroup):
         finally:
             self.listing = False
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        _quick_options(self, ctx)  # the group's own flags (--verbose, --version, --help)
+        return super().parse_args(ctx, args)
+
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name in SUBCOMMANDS and cmd_name not in self.commands:
             if self.listing:  # only its line in the list: the module stays unloaded
                 return TyperCommand(cmd_name, help=SUBCOMMANDS[cmd_name].summary)
             self.add_command(load_command(cmd_name), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+
+class _QuickCommand(TyperCommand):
+    """A single subcommand whose plain options (``--help`` too) skip Typer's conversion."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        _quick_options(self, ctx)
+        return super().parse_args(ctx, args)
 
 
 def load_command(name: str) -> Any:
@@ -134,7 +146,7 @@ def load_command(name: str) -> Any:
         command = typer.main.get_group(target)
     else:
         single = typer.Typer(add_completion=False, rich_markup_mode="markdown")
-        single.command(name)(target)
+        single.command(name, cls=_QuickCommand)(target)
         command = typer.main.get_command(single)
     command.name = name
     _quick_options(command)
@@ -143,7 +155,8 @@ def load_command(name: str) -> Any:
 
 # Typer converts every option's text through a pydantic TypeAdapter built on first use:
 # importing pydantic and building 16 adapters took 0.07 to 0.10 s of each `crowdship match`
-# process. Plain numbers, enum choices and paths are converted here instead, exactly as
+# process (the group's two flags alone still cost 0.08 s of pydantic's import). Flags,
+# plain numbers, enum choices and paths are converted here instead, exactly as
 # those adapters convert them; anything else (and every value refused here, so that the
 # error message is Typer's own) goes to Typer's conversion.
 _PLAIN_FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
@@ -161,7 +174,10 @@ class _QuickParam(RuntimeParam):
 
     def _quick(self, value: Any, param: Any, ctx: Any) -> Any:
         kind = self.annotation
-        if kind is float:
+        if kind is bool:
+            if type(value) is bool:  # a flag: the parser gives True or False
+                return value
+        elif kind is float:
             if type(value) is float:
                 return value
             if isinstance(value, str) and _PLAIN_FLOAT.fullmatch(value):
@@ -190,16 +206,21 @@ class _QuickParam(RuntimeParam):
         return _REFUSED
 
 
-def _quick_options(command: Any) -> None:
-    """Plain conversions for a command's float, int, path and enum options (above)."""
-    for param in getattr(command, "params", ()):
+def _quick_options(command: Any, ctx: Any = None) -> None:
+    """Plain conversions for a command's flags, float, int, path and enum options (above),
+    and, given a context, its ``--help`` (which click makes per context)."""
+    params = list(command.params)
+    helper = command.get_help_option(ctx) if ctx is not None else None
+    if helper is not None:
+        params.append(helper)
+    for param in params:
         descriptor = getattr(param, "type_descriptor", None)
         if descriptor is None or getattr(param, "_runtime_param", True) is not None:
             continue
         kind, info = descriptor.annotation, descriptor.parameter_info
         if getattr(info, "parser", None) is not None or descriptor.is_ranged:
             continue
-        plain = kind in (float, int) or (kind is Path and info.path_type is None)
+        plain = kind in (bool, float, int) or (kind is Path and info.path_type is None)
         if plain or (isinstance(kind, type) and issubclass(kind, Enum)):
             param._runtime_param = _QuickParam(parameter_info=info, annotation=kind)
 
