@@ -526,6 +526,52 @@ def test_a_packing_from_the_nearest_bundles_keeps_the_proof(monkeypatch, caplog,
     check_every_route(priced, trips, requests)
 
 
+# (days whose completion starts below the optimum: the rows fixed then must be filled)
+@pytest.mark.parametrize("seed", [7, 15, 17, 29])
+def test_rows_every_better_packing_fills_are_made_equalities(monkeypatch, seed):
+    """After the completion, the rows whose dual passes the room between the bound and
+    the packing become equalities for the 0-1 programs that follow (a slack there would
+    cost more than the room). Checked against every bundle listed: wherever the packing
+    was below the optimum, the listed optimum serves every request and uses every trip
+    whose row was fixed; and the proof still ends at that optimum."""
+    from crowdship.core import colgen
+
+    monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)  # a start below the optimum
+    monkeypatch.setattr(colgen, "NEAR_AFTER", 1)
+    fixings: list[tuple[float, np.ndarray]] = []
+    fix, solve = colgen._Master.fix_tight_rows, colgen.solve
+
+    def recorded_fix(master, y, room, chosen):
+        fixed = fix(master, y, room, chosen)
+        lp = master.h.getLp()
+        equal = np.flatnonzero(np.asarray(lp.row_lower_) == np.asarray(lp.row_upper_))
+        start = float(np.asarray(lp.col_cost_) @ chosen[: lp.num_col_])
+        fixings.append((start, equal[equal < master.n_rows_cut]))
+        return fixed
+
+    finals: list[float] = []
+
+    def recorded_solve(*args, **kwargs):
+        found = solve(*args, **kwargs)
+        finals.append(found.value)
+        return found
+
+    monkeypatch.setattr(colgen._Master, "fix_tight_rows", recorded_fix)
+    monkeypatch.setattr(colgen, "solve", recorded_solve)
+    trips, requests = instance(seed, 25, 40, capacities=(2, 3))
+    listed, priced = enumerated_and_priced(trips, requests)
+    assert listed.solve.exact and priced.solve.exact
+    assert priced.matched == listed.matched
+    assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
+    n_requests = len(requests.ids)
+    filled = {int(r[1:]) for r in listed.assignment.request_ids.tolist()}
+    filled |= {n_requests + int(t[1:]) for t in listed.assignment.trip_ids.tolist()}
+    below = [rows for start, rows in fixings if start < finals[-1] - 0.5]
+    assert below and all(len(rows) for rows in below)  # the case under test was met
+    for rows in below:
+        assert set(rows.tolist()) <= filled
+
+
 WIDE_WINDOWS = {"departure_profile": "commuter", "flexibility": 0.6}
 
 

@@ -48,7 +48,9 @@ columns join).
    cost is at least ``v + 1 - bound`` (its value is at most the duals' sum plus each of
    its bundles' reduced cost): every such bundle is generated (the completion), the
    search runs again with them, the bundles below the improved packing's reach are held
-   at 0, and the 0-1 program (from that packing, SCIP in a process of its own races
+   at 0, the rows a better packing must fill are made equalities (a row's slack costs a
+   packing its dual: rows whose dual passes the room between the bound and the packing),
+   and the 0-1 program (from that packing, SCIP in a process of its own races
    HiGHS's MILP, which runs again with its root restarts in a process of its own past
    ``PROOF_FIRST`` seconds; the first proof ends both) is solved over the rest: its
    optimum is the optimum over every bundle. When the start serves
@@ -1081,6 +1083,36 @@ class _Master:
         self.h.changeColsBounds(n, columns.astype(np.int32), np.zeros(n), np.zeros(n))
         self.held[columns] = True
 
+    def matrix(self) -> tuple[Any, Any]:
+        """HiGHS's copy of the program and its constraint matrix (SciPy, sparse)."""
+        from scipy.sparse import csc_matrix, csr_matrix
+
+        lp = self.h.getLp()
+        a = lp.a_matrix_
+        shape = (lp.num_row_, lp.num_col_)
+        parts = (np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_))
+        rowwise = a.format_ == self.hp.MatrixFormat.kRowwise
+        return lp, csr_matrix(parts, shape=shape) if rowwise else csc_matrix(parts, shape=shape)
+
+    def fix_tight_rows(self, y: FloatArray, room: float, chosen: np.ndarray) -> int:
+        """Make rows equalities where no better packing can leave room: a packing of value
+        ``w`` is at most ``bound - sum(y_i * s_i)`` (``s_i`` its rows' integral slacks), so
+        one better than the start by a unit leaves ``s_i = 0`` on every row whose dual
+        ``y_i`` passes ``room`` (the bound less the start's value and the unit; half a unit
+        to spare, weights being whole units). Only
+        rows the start fills are fixed, so the start stays a packing of the program.
+        Returns how many rows were fixed."""
+        lp, matrix = self.matrix()
+        upper = np.asarray(lp.row_upper_)
+        lower = np.asarray(lp.row_lower_)
+        activity = matrix @ chosen[: lp.num_col_].astype(np.float64)
+        fix = np.flatnonzero(
+            (y[: len(upper)] > room + 0.5) & (np.abs(activity - upper) < 1e-9) & (lower < upper)
+        )
+        for row in fix.tolist():
+            self.h.changeRowBounds(row, float(upper[row]), float(upper[row]))
+        return len(fix)
+
     def release(self, columns: IntArray) -> None:
         """Free these columns again (held at 0 for a program over the others)."""
         n = len(columns)
@@ -1340,15 +1372,8 @@ class _FreeProgram:
     each racer solves it apart from the master."""
 
     def __init__(self, master: _Master) -> None:
-        from scipy.sparse import csc_matrix, csr_matrix
-
         hp = master.hp
-        lp = master.h.getLp()
-        a = lp.a_matrix_
-        shape = (lp.num_row_, lp.num_col_)
-        parts = (np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_))
-        rowwise = a.format_ == hp.MatrixFormat.kRowwise
-        matrix = csr_matrix(parts, shape=shape) if rowwise else csc_matrix(parts, shape=shape)
+        lp, matrix = master.matrix()
         self.free = np.flatnonzero(np.asarray(lp.col_upper_) > 0.5)
         self.cost = np.asarray(lp.col_cost_, dtype=np.float64)
         self.matrix = matrix.tocsc()[:, self.free]
@@ -2024,6 +2049,12 @@ def solve(
         )
         return chosen
 
+    def fix_rows(chosen: np.ndarray) -> None:
+        """Fill the rows every packing better than ``chosen`` fills (``fix_tight_rows``)."""
+        _, _, col_weight = all_columns()
+        fixed = master.fix_tight_rows(y, bound - float(col_weight[chosen].sum()) - 1.0, chosen)
+        log.info("rows fixed by their duals: %d of %d", fixed, master.n_rows)
+
     def narrow(chosen: np.ndarray, rc: FloatArray, need: float) -> np.ndarray:
         """A better packing from the bundles nearest the LP: the 0-1 program over those
         whose reduced cost is at least ``NEAR_SHARE`` times ``need`` (the completion's
@@ -2355,6 +2386,11 @@ def solve(
             # fewer of them to the 0-1 program (a few hundred leave it little to branch
             # on: the search would take longer than the program saves). Where the
             # nearest bundles' program finds none in its time, the neighbourhood search.
+            # Rows a better packing must fill (by their duals) become equalities: the
+            # nearest bundles' program and the proof have less to branch on (1000 x 1000
+            # at capacity 3, seeds 1-4 and 7: 1118-1147 of 2601-3201 rows; the 0-1
+            # programs 4.6-16.1 s -> 3.1-11.9 s, whole solves 11.4-27.6 -> 9.9-24.0 s).
+            fix_rows(chosen)
             if completed >= NEAR_AFTER:
                 nearer = narrow(chosen, rc, need)
                 chosen = nearer if nearer is not chosen else improve(chosen, lp_x, LNS_TOTAL)
@@ -2363,6 +2399,7 @@ def solve(
             # better packing: held at 0, the 0-1 program has fewer to branch on.
             below = rc < max(need, float(col_weight[chosen].sum()) + 1.0 - bound - 1e-6)
             master.hold(np.flatnonzero(below & ~chosen))
+            fix_rows(chosen)  # the better packing found fixes more
             chosen, optimal, status, value, served = prove(chosen)
             # Optimal over every bundle a better packing than the start could use.
             proven = optimal
