@@ -1099,9 +1099,10 @@ class _Master:
         ``w`` is at most ``bound - sum(y_i * s_i)`` (``s_i`` its rows' integral slacks), so
         one better than the start by a unit leaves ``s_i = 0`` on every row whose dual
         ``y_i`` passes ``room`` (the bound less the start's value and the unit; half a unit
-        to spare, weights being whole units). Only
-        rows the start fills are fixed, so the start stays a packing of the program.
-        Returns how many rows were fixed."""
+        to spare, weights being whole units). Only rows the start fills are fixed, so the
+        start stays a packing of the program. The program then holds the packings better
+        than the start only: its LP is no bound over every packing, so no LP is solved on
+        the master after this (the 0-1 programs alone). Returns how many rows were fixed."""
         lp, matrix = self.matrix()
         upper = np.asarray(lp.row_upper_)
         lower = np.asarray(lp.row_lower_)
