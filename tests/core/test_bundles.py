@@ -692,8 +692,9 @@ def test_a_large_completion_looks_for_a_better_start_first(monkeypatch, caplog, 
         listed, priced = enumerated_and_priced(trips, requests)
     messages = caplog.messages
     first = messages.index("completion: more than 5 columns; a better start first")
-    assert messages[first + 1].startswith("0-1 program (HiGHS) over")
-    assert any(line.startswith("completion: ") for line in messages[first + 2 :])
+    assert messages[first + 1].startswith("rows fixed by their duals: ")
+    assert messages[first + 2].startswith("0-1 program (HiGHS) over")
+    assert any(line.startswith("completion: ") for line in messages[first + 3 :])
     assert listed.solve.exact and priced.solve.exact
     assert priced.matched == listed.matched
     assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
