@@ -1502,25 +1502,9 @@ def network_pairs(
         legs_out = from_delivery[destination_of[t]]
         leave, arrive_by = earliest_departure[t], latest_arrival[t] + tolerance
         direct, allowed = direct_trip[t], allowed_detour[t] + tolerance
-        if not fill:
-            # Counting without a branch per pair, so the loop runs in vector lanes.
-            k = 0
-            for r in range(n_requests):
-                ok, _ = _rule_with_legs(
-                    leave,
-                    legs_in[r],
-                    legs_out[r],
-                    earliest_pickup[r],
-                    latest_delivery[r] + tolerance,
-                    direct_request[r],
-                    direct,
-                    arrive_by,
-                    allowed,
-                )
-                k += ok
-            counts[t] = k
-            continue
-        k = offsets[t]
+        # Counting has no branch per pair (``fill`` is the same for every pair, so the
+        # compiler keeps one loop for each case), so it runs in vector lanes.
+        k = offsets[t] if fill else 0
         for r in range(n_requests):
             ok, d = _rule_with_legs(
                 leave,
@@ -1533,12 +1517,15 @@ def network_pairs(
                 arrive_by,
                 allowed,
             )
-            if not ok:
-                continue
-            out_trip[k] = t
-            out_request[k] = r
-            out_detour[k] = max(d, 0.0)
-            k += 1
+            if not fill:
+                k += ok
+            elif ok:
+                out_trip[k] = t
+                out_request[k] = r
+                out_detour[k] = max(d, 0.0)
+                k += 1
+        if not fill:
+            counts[t] = k
 
 
 @njit(cache=True)
