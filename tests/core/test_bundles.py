@@ -541,8 +541,8 @@ def test_rows_every_better_packing_fills_are_made_equalities(monkeypatch, seed):
     fixings: list[tuple[float, np.ndarray]] = []
     fix, solve = colgen._Master.fix_tight_rows, colgen.solve
 
-    def recorded_fix(master, y, room, chosen):
-        fixed = fix(master, y, room, chosen)
+    def recorded_fix(master, y, bound, chosen):
+        fixed = fix(master, y, bound, chosen)
         lp = master.h.getLp()
         equal = np.flatnonzero(np.asarray(lp.row_lower_) == np.asarray(lp.row_upper_))
         start = float(np.asarray(lp.col_cost_) @ chosen[: lp.num_col_])

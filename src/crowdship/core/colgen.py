@@ -1094,19 +1094,22 @@ class _Master:
         rowwise = a.format_ == self.hp.MatrixFormat.kRowwise
         return lp, csr_matrix(parts, shape=shape) if rowwise else csc_matrix(parts, shape=shape)
 
-    def fix_tight_rows(self, y: FloatArray, room: float, chosen: np.ndarray) -> int:
+    def fix_tight_rows(self, y: FloatArray, bound: float, chosen: np.ndarray) -> int:
         """Make rows equalities where no better packing can leave room: a packing of value
         ``w`` is at most ``bound - sum(y_i * s_i)`` (``s_i`` its rows' integral slacks), so
-        one better than the start by a unit leaves ``s_i = 0`` on every row whose dual
-        ``y_i`` passes ``room`` (the bound less the start's value and the unit; half a unit
-        to spare, weights being whole units). Only rows the start fills are fixed, so the
-        start stays a packing of the program. The program then holds the packings better
-        than the start only: its LP is no bound over every packing, so no LP is solved on
-        the master after this (the 0-1 programs alone). Returns how many rows were fixed."""
+        one better than the start ``chosen`` by a unit leaves ``s_i = 0`` on every row
+        whose dual ``y_i`` passes the room (the bound less the start's value and the unit;
+        half a unit to spare, weights being whole units). Only rows the start fills are
+        fixed, so the start stays a packing of the program. The program then holds the
+        packings better than the start only: its LP is no bound over every packing, so no
+        LP is solved on the master after this (the 0-1 programs alone). Returns how many
+        rows were fixed."""
         lp, matrix = self.matrix()
         upper = np.asarray(lp.row_upper_)
         lower = np.asarray(lp.row_lower_)
-        activity = matrix @ chosen[: lp.num_col_].astype(np.float64)
+        start = chosen[: lp.num_col_].astype(np.float64)
+        room = bound - float(np.asarray(lp.col_cost_) @ start) - 1.0
+        activity = matrix @ start
         fix = np.flatnonzero(
             (y[: len(upper)] > room + 0.5) & (np.abs(activity - upper) < 1e-9) & (lower < upper)
         )
@@ -2052,8 +2055,7 @@ def solve(
 
     def fix_rows(chosen: np.ndarray) -> None:
         """Fill the rows every packing better than ``chosen`` fills (``fix_tight_rows``)."""
-        _, _, col_weight = all_columns()
-        fixed = master.fix_tight_rows(y, bound - float(col_weight[chosen].sum()) - 1.0, chosen)
+        fixed = master.fix_tight_rows(y, bound, chosen)
         log.info("rows fixed by their duals: %d of %d", fixed, master.n_rows)
 
     def narrow(chosen: np.ndarray, rc: FloatArray, need: float) -> np.ndarray:
