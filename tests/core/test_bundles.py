@@ -497,13 +497,15 @@ def test_a_start_too_far_for_the_completion_goes_through_the_program_first(
 
 # (a day whose completion follows the dive's packing, and whose nearest bundles hold a
 # better one at the default share)
+@pytest.mark.parametrize("first", [True, False])
 @pytest.mark.parametrize("share", [0.0, 0.125, 1.0])
-def test_a_packing_from_the_nearest_bundles_keeps_the_proof(monkeypatch, caplog, share):
-    """After the completion, the 0-1 program over the bundles nearest the LP (reduced cost
-    within ``share`` of the completion's reach: none but those at 0, the default, all of
-    them) looks for a better packing before the proving program (here after any
-    completion, from the dive's packing); whatever it finds, the proof ends at the optimum
-    of every bundle listed."""
+def test_a_packing_from_the_nearest_bundles_keeps_the_proof(monkeypatch, caplog, share, first):
+    """Before a large completion (here any; ``first``) or after it, the 0-1 program over
+    the bundles nearest the LP (reduced cost within ``share`` of the completion's reach:
+    none but those at 0, the default, all of them) looks for a better packing before the
+    proving program (here from the dive's packing); whatever it finds, the proof ends at
+    the optimum of every bundle listed. Run first, only the nearest bundles are generated
+    for it, and the completion after it reaches only as far as its packing needs."""
     import logging
 
     from crowdship.core import colgen
@@ -511,13 +513,28 @@ def test_a_packing_from_the_nearest_bundles_keeps_the_proof(monkeypatch, caplog,
     monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)
     monkeypatch.setattr(colgen, "NEAR_AFTER", 1)
     monkeypatch.setattr(colgen, "NEAR_SHARE", share)
+    monkeypatch.setattr(colgen, "NEAREST_FIRST_AFTER", 1 if first else colgen.COMPLETION_LIMIT)
     trips, requests = instance(29, 25, 40, capacities=(2, 3))
     with caplog.at_level(logging.INFO, logger="crowdship.core.colgen"):
         listed, priced = enumerated_and_priced(trips, requests)
-    (near,) = [line for line in caplog.messages if "bundles nearest the LP" in line]
+    messages = caplog.messages
+    (near,) = [line for line in messages if "bundles nearest the LP" in line]
     found, start = re.search(r": (-?[\d.]+) \(.*\), the start (-?[\d.]+)$", near).groups()
     if share == 0.125:
         assert float(found) > float(start)
+    completions = [k for k, line in enumerate(messages) if line.startswith("completion: ")]
+    (at,) = [k for k, line in enumerate(messages) if "bundles nearest the LP" in line]
+    if first:
+        # Generated alone first (within share x the reach), then the completion from the
+        # better packing: a shorter reach.
+        (alone,) = [line for line in messages if line.startswith("the nearest bundles first")]
+        assert at < completions[0]
+        reach = float(re.search(r"within (-?[\d.]+) of the LP bound", messages[completions[0]])[1])
+        assert float(alone.rsplit(" ", 1)[1]) == pytest.approx(
+            share * (reach - (float(found) - float(start))), abs=0.5
+        )
+    else:
+        assert completions[0] < at
     programs = [line for line in caplog.messages if line.startswith("0-1 program")]
     assert "(HiGHS and SCIP)" in programs[-1]
     assert listed.solve.exact and priced.solve.exact
@@ -664,6 +681,8 @@ def test_a_proof_out_of_time_in_highs_races_scip(monkeypatch, caplog, winner):
 
     monkeypatch.setattr(colgen, "PROOF_FIRST", 1e-6)
     monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)
+    # (the nearest bundles' program first would leave the proof little to do)
+    monkeypatch.setattr(colgen, "NEAREST_FIRST_AFTER", colgen.COMPLETION_LIMIT)
     cripple_the_race(monkeypatch, highs=winner == "SCIP", scip=winner == "HiGHS")
     trips, requests = instance(7, 25, 40, capacities=(2, 3))
     with caplog.at_level(logging.DEBUG, logger="crowdship.core.colgen"):
@@ -687,6 +706,8 @@ def test_a_large_completion_looks_for_a_better_start_first(monkeypatch, caplog, 
 
     monkeypatch.setattr(colgen, "LARGE_COMPLETION", 5)
     monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)
+    # (the nearest bundles' program first would find the better packing)
+    monkeypatch.setattr(colgen, "NEAREST_FIRST_AFTER", colgen.COMPLETION_LIMIT)
     trips, requests = instance(seed, 25, 40, capacities=(2, 3))
     with caplog.at_level(logging.DEBUG, logger="crowdship.core.colgen"):
         listed, priced = enumerated_and_priced(trips, requests)
@@ -716,6 +737,8 @@ def test_a_proof_cut_short_keeps_the_programs_own_bound(monkeypatch, caplog, sol
     cripple_the_race(monkeypatch, highs=True, scip=True)
     monkeypatch.setattr(colgen, "PROOF_FIRST", math.inf if solver == "HiGHS" else 1e-6)
     monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)
+    # (the nearest bundles' program first would leave the proof little to do)
+    monkeypatch.setattr(colgen, "NEAREST_FIRST_AFTER", colgen.COMPLETION_LIMIT)
     trips, requests = instance(7, 25, 40, capacities=(2, 3))
     with caplog.at_level(logging.INFO, logger="crowdship.core.colgen"):
         listed, priced = enumerated_and_priced(trips, requests)
