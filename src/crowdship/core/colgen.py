@@ -2098,8 +2098,10 @@ def solve(
         least ``NEAR_SHARE`` times ``need`` generated and their 0-1 program solved
         (``narrow``; where it finds no better packing, the neighbourhood search): the
         program that would follow the completion, run before it, so that the completion
-        reaches only as far as the better packing needs. 1000 x 1000 at capacity 3: seed
-        7's completion 30 468 -> XXX bundles, seed 11's ..."""
+        reaches only as far as the better packing needs (1000 x 1000 at capacity 3, seed
+        7: 396 bundles generated for it, the same packing found, the completion after it
+        3 206 bundles within 622 units instead of 30 468 within 1 603; its time 1.9 ->
+        0.9 s)."""
         added = complete(y, False, NEAR_SHARE * need)
         lap("completion")
         if added is None:
