@@ -759,6 +759,30 @@ def test_a_proof_cut_short_keeps_the_programs_own_bound(monkeypatch, caplog, sol
     check_every_route(priced, trips, requests)
 
 
+def test_scip_takes_every_setting_of_the_race():
+    """SCIP answers ``invalid_solver_parameters`` (and nothing else) to a parameter name it
+    does not know: the race would go on with HiGHS alone. Every name in ``SCIP_SETTINGS``
+    (its heuristics among them) is SCIP's, and with them SCIP proves a small packing's
+    optimum, here from an empty start (its heuristics off, its search finds the packing)."""
+    from crowdship.core.colgen import SCIP_SETTINGS, _FreeProgram, _Master, _Racer
+
+    rng = np.random.default_rng(3)
+    n_r, n_t, k = 30, 12, 120
+    trip = rng.integers(0, n_t, k)
+    members = np.array([rng.choice(n_r, 2, replace=False) for _ in range(k)], np.int64)
+    weight = rng.integers(1, 50, k).astype(np.float64)
+    master = _Master(n_r, n_t)
+    master.add(trip, members, weight)
+    picked, highs_optimal, _ = master.milp(np.zeros(k), None)
+    best = float(weight[picked].sum())
+    racer = _Racer("scip", _FreeProgram(master), np.zeros(k), 30.0, {"parameters": SCIP_SETTINGS})
+    chosen, optimal, status = racer.result()
+    assert highs_optimal and optimal and status == "optimal"
+    assert float(weight[chosen].sum()) == best > 0
+    wrong = _Racer("scip", _FreeProgram(master), np.zeros(k), 30.0, {"parameters": "no/such = 1"})
+    assert "invalid" in wrong.result()[2]  # what a name SCIP does not know gives
+
+
 def test_a_highs_run_asked_to_stop_ends_there():
     """``_Master.milp`` asks ``stop`` as HiGHS goes (between its nodes, and in its LPs'
     iterations; the race's first HiGHS run asks whether SCIP has proved the optimum):
