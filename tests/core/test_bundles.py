@@ -62,7 +62,7 @@ def route_rows(result, trip_id):
     return rows
 
 
-def check_every_route(result, trips, requests, limits=None):
+def check_every_route(result, trips, requests, limits=None, travel=MINUTE_PER_KM):
     """Every route the matcher chose keeps the rule (independent checker), and the
     per-request rows agree with the per-stop rows."""
     limits = limits if limits is not None else Limits()
@@ -74,7 +74,7 @@ def check_every_route(result, trips, requests, limits=None):
         assert kinds[0] == "origin" and kinds[-1] == "destination"
         stops = [(index[result.routes.request_ids[k]], result.routes.kind[k]) for k in rows[1:-1]]
         t = trip_pos[trip_id]
-        assert route_problems(trips, requests, MINUTE_PER_KM, t, stops, limits) == []
+        assert route_problems(trips, requests, travel, t, stops, limits) == []
         assert max(result.routes.load[k] for k in rows) <= trips.capacity[t]
     a = result.assignment
     for k in range(len(a)):
@@ -611,7 +611,7 @@ def proven_like_every_bundle_listed(caplog, seed, n_trips, n_requests, path, **e
     assert listed.solve.exact and priced.solve.exact
     assert priced.solve.served_bound == priced.matched == listed.matched
     assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
-    check_every_route(priced, day.trips, day.requests)
+    check_every_route(priced, day.trips, day.requests, travel=day.travel)
 
 
 @pytest.mark.parametrize(
@@ -720,6 +720,42 @@ def test_a_large_completion_looks_for_a_better_start_first(monkeypatch, caplog, 
     assert priced.matched == listed.matched
     assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
     check_every_route(priced, trips, requests)
+
+
+@pytest.mark.parametrize("winner", ["HiGHS", "SCIP"])
+def test_a_count_left_open_is_settled_by_a_race(monkeypatch, caplog, winner):
+    """When the best packing of the bundles generated serves one fewer request than the
+    count LP allows, every bundle that could serve one more is generated and the 0-1
+    program of the requests served over them is raced (SCIP and HiGHS, as the proof is):
+    here it proves that none serves more (the other solver stops after its root), and the
+    answer is the optimum of every bundle listed. (A day of pickup points, 60 x 60, of
+    capacity 2 and 3: the count LP allows 53, the most served is 52.)"""
+    import logging
+
+    from crowdship.core import colgen
+    from crowdship.sim.scenarios import ScenarioParams, generate_scenario
+
+    monkeypatch.setattr(colgen, "PROOF_FIRST", 1e-6)
+    cripple_the_race(monkeypatch, highs=winner == "SCIP", scip=winner == "HiGHS")
+    params = ScenarioParams(
+        trips=60,
+        requests=60,
+        trip_capacity=(0.0, 0.5, 0.5),
+        departure_profile="commuter",
+        flexibility=0.6,
+        pickup_points=4,
+        pickup_point_share=0.9,
+    )
+    day = generate_scenario(params, 8)
+    with caplog.at_level(logging.INFO, logger="crowdship.core.colgen"):
+        priced = match_routes(day.trips, day.requests, day.travel, method="price")
+    listed = match_routes(day.trips, day.requests, day.travel, method="enumerate")
+    (settled,) = [line for line in caplog.messages if line.startswith("count completion")]
+    assert settled.endswith(f"at most 52 served (optimal, {winner} first)")
+    assert listed.solve.exact and priced.solve.exact
+    assert priced.matched == listed.matched == 52
+    assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
+    check_every_route(priced, day.trips, day.requests, travel=day.travel)
 
 
 @pytest.mark.parametrize("solver", ["HiGHS", "HiGHS apart"])
