@@ -634,8 +634,9 @@ def test_the_count_completion_proves_no_packing_serves_one_more(caplog, seed, n_
     the best packing of the bundles generated: every bundle that could be in a packing
     serving one more (its reduced cost in the count LP) is generated and the 0-1 program
     of the requests served says none does; the cost is then proven at that count. The
-    optimum is that of every bundle listed (before: an unproven answer)."""
-    path = "at most {served} served (optimal)"
+    optimum is that of every bundle listed (before: an unproven answer). The program is
+    raced, SCIP against HiGHS."""
+    path = "at most {served} served (optimal, "
     proven_like_every_bundle_listed(caplog, seed, n_trips, n_requests, path, **WIDE_WINDOWS)
 
 
