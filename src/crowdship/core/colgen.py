@@ -2098,7 +2098,8 @@ def solve(
         where the completion reached 1590 and 1090, and the program over the 2 400
         bundles of reduced cost above 100 found the optimum in 1-2 s, where the search
         before took 5 s to come 347 and 619 units short. Held at the optimum, the proving
-        program keeps 6 400 bundles, not 22 000."""
+        program keeps 6 400 bundles, not 22 000. Where it finds no better packing, the
+        neighbourhood search from the LP's last solution."""
         col_trip, col_members, col_weight = all_columns()
         near = (rc >= NEAR_SHARE * need) | chosen
         held = np.flatnonzero(~near & ~master.held)
@@ -2116,17 +2117,20 @@ def solve(
             status,
             col_weight[chosen].sum(),
         )
-        return picked if col_weight[picked].sum() > col_weight[chosen].sum() else chosen
+        if col_weight[picked].sum() > col_weight[chosen].sum():
+            return picked
+        found = improve(chosen, lp_x, LNS_TOTAL)
+        lap("search")
+        return found
 
     def nearest_first(chosen: np.ndarray, need: float) -> np.ndarray:
         """Before a large completion (reach ``need``), the bundles of reduced cost at
         least ``NEAR_SHARE`` times ``need`` generated and their 0-1 program solved
-        (``narrow``; where it finds no better packing, the neighbourhood search): the
-        program that would follow the completion, run before it, so that the completion
-        reaches only as far as the better packing needs (1000 x 1000 at capacity 3, seed
-        7: 396 bundles generated for it, the same packing found, the completion after it
-        3 206 bundles within 622 units instead of 30 468 within 1 603; its time 1.9 ->
-        0.9 s)."""
+        (``narrow``): the program that would follow the completion, run before it, so
+        that the completion reaches only as far as the better packing needs (1000 x 1000
+        at capacity 3, seed 7: 396 bundles generated for it, the same packing found, the
+        completion after it 3 206 bundles within 622 units instead of 30 468 within
+        1 603; its time 1.9 -> 0.9 s)."""
         added = complete(y, False, NEAR_SHARE * need)
         lap("completion")
         if added is None:
@@ -2136,11 +2140,7 @@ def solve(
         col_trip, col_members, col_weight = all_columns()
         rc = master.column_rc(y, col_trip, col_members, col_weight)
         fix_rows(chosen)
-        nearer = narrow(chosen, rc, need)
-        if nearer is chosen:
-            nearer = improve(chosen, lp_x, LNS_TOTAL)
-            lap("search")
-        return nearer
+        return narrow(chosen, rc, need)
 
     def program(
         chosen: np.ndarray,
@@ -2424,9 +2424,8 @@ def solve(
         if added is None and not neared:
             neared = narrowed = True
             chosen = nearest_first(chosen, need)
-            _, col_members, col_weight = all_columns()
-            value = float(col_weight[chosen].sum())
-            served = int((col_members[chosen] >= 0).sum())
+            value = float(all_columns()[2][chosen].sum())
+            served = served_of(chosen)
             continue
         neared = True
         if added is None and large:
@@ -2469,8 +2468,7 @@ def solve(
             # programs 4.6-16.1 s -> 3.1-11.9 s, whole solves 11.4-27.6 -> 9.9-24.0 s).
             fix_rows(chosen)
             if completed >= NEAR_AFTER and not narrowed:
-                nearer = narrow(chosen, rc, need)
-                chosen = nearer if nearer is not chosen else improve(chosen, lp_x, LNS_TOTAL)
+                chosen = narrow(chosen, rc, need)
             lap("search")
             # The bundles whose reduced cost is below that of the start cannot be in a
             # better packing: held at 0, the 0-1 program has fewer to branch on.
