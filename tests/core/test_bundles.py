@@ -629,15 +629,36 @@ def test_the_weighted_bound_caps_the_requests_served_below_the_count_lp(caplog, 
 @pytest.mark.parametrize(
     ("seed", "n_trips", "n_requests"), [(70, 40, 60), (118, 40, 60), (22, 60, 90), (54, 60, 90)]
 )
-def test_the_count_completion_proves_no_packing_serves_one_more(caplog, seed, n_trips, n_requests):
+def test_the_count_completion_proves_no_packing_serves_one_more(
+    monkeypatch, caplog, seed, n_trips, n_requests
+):
     """Days where even the weighted bound leaves room for one more request served than
     the best packing of the bundles generated: every bundle that could be in a packing
     serving one more (its reduced cost in the count LP) is generated and the 0-1 program
     of the requests served says none does; the cost is then proven at that count. The
     optimum is that of every bundle listed (before: an unproven answer). The program is
-    raced, SCIP against HiGHS."""
+    raced, SCIP against HiGHS. (The count LP with the cuts, off here, settles these days
+    before: the next test.)"""
+    from crowdship.core import colgen
+
+    monkeypatch.setattr(colgen, "COUNT_WITH_CUTS", False)
     path = "at most {served} served (optimal, "
     proven_like_every_bundle_listed(caplog, seed, n_trips, n_requests, path, **WIDE_WINDOWS)
+
+
+@pytest.mark.parametrize(
+    ("seed", "n_trips", "n_requests"), [(70, 40, 60), (118, 40, 60), (54, 60, 90)]
+)
+def test_the_count_lp_with_the_cuts_bounds_the_count_below_the_next_request(
+    caplog, seed, n_trips, n_requests
+):
+    """The same days: the packing near the LP serves one fewer than the count LP allows,
+    and the count LP solved again with the weighted LP's cuts bounds the count below the
+    next request (70: 48.04 -> 47.68), so the cap follows it down with no count
+    completion, and the optimum is that of every bundle listed."""
+    path = "LP at most {served} served: "
+    proven_like_every_bundle_listed(caplog, seed, n_trips, n_requests, path, **WIDE_WINDOWS)
+    assert "count completion" not in caplog.text
 
 
 # (its root LP stopped after one pivot too: with the master's cuts the root LP of these
@@ -737,6 +758,8 @@ def test_a_count_left_open_is_settled_by_a_race(monkeypatch, caplog, winner):
     from crowdship.sim.scenarios import ScenarioParams, generate_scenario
 
     monkeypatch.setattr(colgen, "PROOF_FIRST", 1e-6)
+    # (the count LP with the cuts would settle it before: 53.01 -> 52.51)
+    monkeypatch.setattr(colgen, "COUNT_WITH_CUTS", False)
     cripple_the_race(monkeypatch, highs=winner == "SCIP", scip=winner == "HiGHS")
     params = ScenarioParams(
         trips=60,
