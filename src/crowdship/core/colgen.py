@@ -2334,10 +2334,15 @@ def solve(
         y_count = np.zeros(master.n_rows)  # the rows added since (cap, cuts) at 0
         y_count[: len(duals)] = duals
         need = served + 1.0 - count_bound - 1e-6
-        added = complete(y_count, True, need)
+        # At most ``LARGE_COMPLETION``: the count LP's duals are degenerate (many bundles
+        # at a reduced cost of 0) and the count's weights do not bound a bundle before its
+        # route is searched, so counting to 400 000 took 30 s (1000 x 1000 at capacity 3,
+        # seed 12) only to give up; a count program over 100 000 bundles would be hard too.
+        most = min(completion_limit, LARGE_COMPLETION)
+        added = complete(y_count, True, need, most)
         if added is None:
             lap("completion")
-            log.info("count completion: more than %d columns, not generated", completion_limit)
+            log.info("count completion: more than %d columns, not generated", most)
             return None
         _, col_members, col_weight = all_columns()
         size = (col_members >= 0).sum(axis=1)
