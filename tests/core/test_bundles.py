@@ -843,6 +843,28 @@ def test_scip_takes_every_setting_of_the_race():
     assert "invalid" in wrong.result()[2]  # what a name SCIP does not know gives
 
 
+def test_rows_are_fixed_from_a_start_found_before_columns_joined():
+    """``fix_tight_rows`` takes a start found before more columns joined the master (the
+    count LP's pricing adds some): the columns after it count as 0. Only rows the start
+    fills and whose dual passes the room are made equalities."""
+    from crowdship.core.colgen import _Master
+
+    n_r, n_t = 4, 2
+    master = _Master(n_r, n_t)
+    # Two singles (request 0 on trip 0, request 2 on trip 1), then a pair joins.
+    master.add(np.array([0, 1]), np.array([[0, -1], [2, -1]]), np.array([10.0, 10.0]))
+    start = np.array([True, True])
+    master.add(np.array([1]), np.array([[1, 3]]), np.array([15.0]))
+    y = np.zeros(n_r + n_t)
+    y[0], y[2], y[1], y[n_r + 1] = 9.0, 9.0, 0.5, 9.0  # row 1: the start leaves it empty
+    fixed = master.fix_tight_rows(y, bound=21.0, chosen=start)  # room: 21 - 20 - 1 = 0
+    lp, _ = master.matrix()
+    lower, upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+    assert fixed == 3
+    assert (lower[[0, 2, n_r + 1]] == 1).all() and lower[1] < 0 and lower[n_r] < 0
+    assert (upper == 1).all()
+
+
 def test_a_highs_run_asked_to_stop_ends_there():
     """``_Master.milp`` asks ``stop`` as HiGHS goes (between its nodes, and in its LPs'
     iterations; the race's first HiGHS run asks whether SCIP has proved the optimum):

@@ -1146,7 +1146,8 @@ class _Master:
         lp, matrix = self.matrix()
         upper = np.asarray(lp.row_upper_)
         lower = np.asarray(lp.row_lower_)
-        start = chosen[: lp.num_col_].astype(np.float64)
+        start = np.zeros(lp.num_col_)  # (columns may have joined since the start was found)
+        start[: len(chosen)] = chosen[: lp.num_col_]
         room = bound - float(np.asarray(lp.col_cost_) @ start) - 1.0
         activity = matrix @ start
         fix = np.flatnonzero(
@@ -1193,7 +1194,8 @@ class _Master:
         self.n_rows += 1
 
     def lower_cap(self, most: int) -> None:
-        """The requests served row's cap, lowered to ``most``."""
+        """The requests served row's cap, lowered to ``most`` (or lifted, for the count
+        LP)."""
         self.h.changeRowBounds(self.count_row, -self.hp.kHighsInf, float(most))
         self.most_served = most
 
