@@ -121,7 +121,7 @@ THRESHOLD = 1e-3
 #: ``CUT_TAIL`` of what the first did. Each costs a pricing of the LP again (0.2-1 s at
 #: 1000 x 1000), but the tail pays: ending at a tenth of the first round's gain left the
 #: bound of 1000 x 1000 at capacity 3, seed 9, 3 377 units above its packing and its proof
-#: 85 s; every round, 18.5 s (seeds 7 and 11: 18.4 -> 11.0 s, 47.4 -> 21.8 s).
+#: 85 s; every round, 18.5 s (seeds 7 and 11: 18.4 -> 11.5 s, 47.4 -> 22.5 s).
 CUT_ROUNDS = 12
 CUT_TAIL = 0.0
 CUTS_PER_ROUND = 300
