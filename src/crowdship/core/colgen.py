@@ -2320,8 +2320,8 @@ def solve(
     def count_with_cuts(served_bound: int) -> int:
         """The count LP over every bundle with the master's cuts, its cap lifted (a cap
         it reaches makes every bundle's reduced cost 0: duals of no use to the count's
-        completion). Its duals and bound go to ``count_lp``; returns the bound on the
-        requests served, at most ``served_bound``."""
+        completion). Its duals and bound go to ``count_lp``; the cap goes back to the bound
+        on the requests served, at most ``served_bound``, which is returned."""
         col_members = np.concatenate(cols_members)
         master.objective((col_members >= 0).sum(axis=1).astype(np.float64))
         master.lower_cap(n_r + 1)
@@ -2331,8 +2331,16 @@ def solve(
         )
         count_lp[:] = [count_duals, count_bound]
         master.objective(np.concatenate(cols_weight))
-        master.lower_cap(served_bound)
-        return min(served_bound, int(math.floor(count_bound + 1e-6)))
+        most_served = min(served_bound, int(math.floor(count_bound + 1e-6)))
+        master.lower_cap(most_served)
+        return most_served
+
+    def capped(most_served: int) -> tuple[FloatArray, float]:
+        """The requests served capped at ``most_served``: the weighted LP generated again,
+        with cut rounds for it; its duals and bound."""
+        master.lower_cap(most_served)
+        y, bound = generate(counting=False)
+        return tighten(y, bound)
 
     def settle_count(chosen: np.ndarray, served: int) -> np.ndarray | None:
         """Whether any packing serves one more request than ``chosen`` (which serves
@@ -2421,9 +2429,7 @@ def solve(
             while (lower := int(math.floor((bound + most) / big + 1e-9))) < served_bound:
                 log.debug("weighted bound %.1f: at most %d served", bound, lower)
                 served_bound = lower
-                master.lower_cap(lower)
-                y, bound = generate(counting=False)
-                y, bound = tighten(y, bound)
+                y, bound = capped(lower)
         chosen, lp_x = near(chosen)
         col_trip, col_members, col_weight = all_columns()
         value = float(col_weight[chosen].sum())
@@ -2438,31 +2444,29 @@ def solve(
             value,
             served,
         )
+        # The packing serves fewer than the bound allows: the count LP again, with the
+        # cuts (its bound before them holds none): 1000 x 1000 at capacity 3, seed 6:
+        # 989.61 -> 988.77, so no packing serves more than the 988 found and the count is
+        # settled without its completion (more than 400 000 bundles).
         if (
             COUNT_WITH_CUTS
             and value < math.floor(bound + 1e-6)
             and count_lp
             and served < served_bound
+            and (lower := count_with_cuts(served_bound)) < served_bound
         ):
-            # The packing serves fewer than the bound allows: the count LP again, with the
-            # cuts (its bound before them holds none): 1000 x 1000 at capacity 3, seed 6:
-            # 989.61 -> 988.77, so no packing serves more than the 988 found and the
-            # count is settled without its completion (more than 400 000 bundles).
-            served_bound = count_with_cuts(served_bound)
-            if master.most_served > served_bound:
-                # The LP at that count is another: cuts for it, and a packing near it.
-                master.lower_cap(served_bound)
-                y, bound = generate(counting=False)
-                y, bound = tighten(y, bound)
-                again, lp_x = near(chosen)
-                col_trip, col_members, col_weight = all_columns()
-                chosen = np.r_[chosen, np.zeros(len(again) - len(chosen), bool)]
-                if col_weight[again].sum() > col_weight[chosen].sum():
-                    chosen = again
-                value, served = float(col_weight[chosen].sum()), served_of(chosen)
-                log.info(
-                    "LP at most %d served: %.1f; packing near it: %.1f", served_bound, bound, value
-                )
+            # The LP at that count is another: cuts for it, and a packing near it.
+            served_bound = lower
+            y, bound = capped(lower)
+            again, lp_x = near(chosen)
+            col_trip, col_members, col_weight = all_columns()
+            chosen = np.r_[chosen, np.zeros(len(again) - len(chosen), bool)]
+            if col_weight[again].sum() > col_weight[chosen].sum():
+                chosen = again
+            value, served = float(col_weight[chosen].sum()), served_of(chosen)
+            log.info(
+                "LP at most %d served: %.1f; packing near it: %.1f", served_bound, bound, value
+            )
         if value >= math.floor(bound + 1e-6):
             optimal, status = True, "optimal"
         elif gap > 0 and gap_now(bound, value, served, served_bound) <= gap:
