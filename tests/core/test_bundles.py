@@ -932,8 +932,15 @@ def test_subset_row_cuts_in_the_master_and_the_pricing():
     assert np.asarray(lp.row_upper_)[master.cut_rows].tolist() == [len(c) // 2 for c in cuts]
     held_rows = [[r in rows for r in range(n_r + n_t)] for rows in covers]
     np.testing.assert_array_equal(matrix[: n_r + n_t].T, held_rows)
-    assert sorted(master.hits(trip, members)) == sorted(
+    hits = [tuple(hit) for hit in master.hits(trip, members).tolist()]
+    assert sorted(hits) == sorted(
         (row, k, n) for row, ns in enumerate(times) for k, n in enumerate(ns) if n
+    )
+    # Each column's cuts in the order its rows meet them, the least row first (the order
+    # HiGHS gets them in: another order is another matrix to pivot on).
+    met = [min(set(cuts[k]) & covers[row]) for row, k, _ in hits]
+    assert [(row, m, k) for (row, k, _), m in zip(hits, met, strict=True)] == sorted(
+        (row, m, k) for (row, k, _), m in zip(hits, met, strict=True)
     )
     assert master.cut_rhs().tolist() == [len(cut) // 2 for cut in cuts]
     y = np.zeros(master.n_rows)
