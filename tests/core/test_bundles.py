@@ -3,9 +3,11 @@ today's matcher at capacity 1 and with brute force on small instances."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -841,6 +843,36 @@ def test_scip_takes_every_setting_of_the_race():
     assert float(weight[chosen].sum()) == best > 0
     wrong = _Racer("scip", _FreeProgram(master), np.zeros(k), 30.0, {"parameters": "no/such = 1"})
     assert "invalid" in wrong.result()[2]  # what a name SCIP does not know gives
+
+
+def test_a_raced_program_is_saved_as_its_racer_gets_it(tmp_path, monkeypatch):
+    """With ``SAVE_PROGRAMS`` set, each race writes its program (numbered) as the SCIP racer
+    reads it: replayed through the racer, it reaches the optimum the race did
+    (``benchmarks/bench_proofs.py`` replays them so)."""
+    import subprocess
+    import sys
+
+    from crowdship.core import colgen
+
+    rng = np.random.default_rng(5)
+    n_r, n_t, k = 30, 12, 120
+    trip = rng.integers(0, n_t, k)
+    members = np.array([rng.choice(n_r, 2, replace=False) for _ in range(k)], np.int64)
+    weight = rng.integers(1, 50, k).astype(np.float64)
+    master = colgen._Master(n_r, n_t)
+    master.add(trip, members, weight)
+    monkeypatch.setattr(colgen, "SAVE_PROGRAMS", tmp_path)
+    chosen, optimal, _ = master.race(np.zeros(k), 30.0)
+    master.race(np.zeros(k), 30.0)
+    saved = sorted(path.name for path in tmp_path.iterdir())
+    assert optimal and saved == ["program-001.npz", "program-002.npz"]
+    racer = Path(colgen.__file__).with_name("_racer.py")
+    payload = (tmp_path / "program-001.npz").read_bytes()
+    done = subprocess.run([sys.executable, str(racer), "scip"], input=payload, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()
+    answer = np.load(io.BytesIO(done.stdout))
+    assert bool(answer["optimal"])
+    assert float(weight @ answer["values"]) == float(weight[chosen].sum()) > 0
 
 
 def test_rows_are_fixed_from_a_start_found_before_columns_joined():

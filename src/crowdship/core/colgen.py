@@ -80,6 +80,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -216,6 +217,9 @@ GAP_POLISH_SECONDS = 10.0
 #: with it, 8.4-10.4 s without, the same packing. On 1000 x 1000 at capacity 3 (about
 #: 1 500 columns) presolve wins: seed 7 3.1 s with it, 7.8 s without.
 SMALL_PRESOLVE_COLUMNS = 10_000
+#: A folder where every raced 0-1 program is written as its racer gets it (an ``.npz``
+#: per race, numbered), or None: ``benchmarks/bench_proofs.py`` sets it to replay them.
+SAVE_PROGRAMS: Path | None = None
 #: Margin in a bundle's bound for the weight's rounding to whole units (once per bundle
 #: under the linear policies; acceptances are bounded member by member, already rounded).
 _MARGIN = 0.5 + 1e-6
@@ -1502,7 +1506,6 @@ class _Racer:
         import subprocess
         import sys
         import threading
-        from pathlib import Path
 
         self.solver = solver
         self.program = program
@@ -1524,6 +1527,9 @@ class _Racer:
             time_limit=float(time_limit) if time_limit and math.isfinite(time_limit) else 1e30,
             options=json.dumps(options),
         )
+        if SAVE_PROGRAMS is not None and solver == _SCIP_RACER:  # (HiGHS gets the same)
+            saved = len(list(SAVE_PROGRAMS.glob("program-*.npz")))
+            (SAVE_PROGRAMS / f"program-{saved + 1:03d}.npz").write_bytes(payload.getvalue())
         self.process = subprocess.Popen(
             [sys.executable, str(Path(__file__).with_name("_racer.py")), solver],
             stdin=subprocess.PIPE,
