@@ -37,8 +37,10 @@ import numpy as np
 
 from crowdship.core import colgen
 from crowdship.core.bundles import match_routes
-from crowdship.core.model import Trips
 from crowdship.sim.scenarios import ScenarioParams, generate_scenario
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_capacity import with_capacity  # noqa: E402  (the capacity benchmark's trips)
 
 ROOT = Path(__file__).resolve().parent.parent
 RACER = ROOT / "src" / "crowdship" / "core" / "_racer.py"
@@ -53,18 +55,13 @@ def save(args: argparse.Namespace) -> None:
             old.unlink()
         colgen.SAVE_PROGRAMS = folder
         scenario = generate_scenario(ScenarioParams(trips=1000, requests=1000), seed)
-        trips = scenario.trips
-        trips = Trips.from_columns(
-            trips.ids,
-            trips.origin,
-            trips.destination,
-            trips.earliest_departure,
-            trips.latest_arrival,
-            capacity=np.full(len(trips), 3),
-        )
         started = time.perf_counter()
         result = match_routes(
-            trips, scenario.requests, scenario.travel, time_limit=args.time_limit, method="price"
+            with_capacity(scenario.trips, 3),
+            scenario.requests,
+            scenario.travel,
+            time_limit=args.time_limit,
+            method="price",
         )
         took = time.perf_counter() - started
         colgen.SAVE_PROGRAMS = None
