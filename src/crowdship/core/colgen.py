@@ -1055,6 +1055,7 @@ class _Master:
             self._membership = csr_matrix((np.ones(len(rows), np.int32), (rows, cut_of)), shape)
         n = len(trip)
         rows = np.concatenate([members, (self.n_requests + trip)[:, None]], axis=1)
+        rows = rows.astype(np.int64)  # (row x cut keys below pass 2**31 on large days)
         keep = rows >= 0
         column = np.broadcast_to(np.arange(n)[:, None], rows.shape)[keep]
         held = csr_matrix(
