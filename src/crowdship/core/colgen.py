@@ -983,7 +983,8 @@ class _Master:
         # down in all.
         self.cuts: list[tuple[int, ...]] = []
         self.cut_rows: list[int] = []
-        self._membership: Any = None  # rows x cuts, 1 where a cut holds a row (``hits``)
+        # Rows x cuts, 1 where a cut holds a row, and its (row, cut) keys sorted (``hits``).
+        self._membership: tuple[Any, IntArray] | None = None
 
     def add(self, trip: IntArray, members: IntArray, weight: FloatArray) -> None:
         n = len(trip)
@@ -1029,13 +1030,19 @@ class _Master:
         self.n_cols += n
         self.held = np.r_[self.held, np.zeros(n, bool)]
 
+    def _sorted_rows(self, trip: IntArray, members: IntArray) -> IntArray:
+        """Each column's rows among the requests' and the trips', sorted, padded at the end
+        with ``n_rows_cut`` (no row)."""
+        rows = np.concatenate([members, (self.n_requests + trip)[:, None]], axis=1)
+        # (int64: the row x cut keys in ``hits`` pass 2**31 on large days)
+        return np.sort(np.where(rows >= 0, rows, self.n_rows_cut).astype(np.int64), axis=1)
+
     def rows_of(self, trip: IntArray, members: IntArray) -> list[list[int]]:
         """Each column's rows among the requests' and the trips' (sorted)."""
-        rows = np.concatenate([members, (self.n_requests + trip)[:, None]], axis=1)
-        rows = np.sort(np.where(rows >= 0, rows, np.iinfo(np.int64).max), axis=1)
-        width = (rows < np.iinfo(np.int64).max).sum(axis=1)
-        flat = rows[rows < np.iinfo(np.int64).max].tolist()
-        ends = np.cumsum(width).tolist()
+        rows = self._sorted_rows(trip, members)
+        held = rows < self.n_rows_cut
+        flat = rows[held].tolist()
+        ends = np.cumsum(held.sum(axis=1)).tolist()
         return [flat[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
 
     def hits(self, trip: IntArray, members: IntArray) -> IntArray:
@@ -1047,34 +1054,34 @@ class _Master:
 
         if not self.cuts or len(trip) == 0:
             return np.zeros((0, 3), np.int64)
+        n_cuts = len(self.cuts)
         if self._membership is None:
             width = [len(cut) for cut in self.cuts]
             rows = np.fromiter(itertools.chain.from_iterable(self.cuts), np.int64, sum(width))
-            cut_of = np.repeat(np.arange(len(self.cuts)), width)
-            shape = (self.n_rows_cut, len(self.cuts))
-            self._membership = csr_matrix((np.ones(len(rows), np.int32), (rows, cut_of)), shape)
+            cut_of = np.repeat(np.arange(n_cuts), width)
+            matrix = csr_matrix(
+                (np.ones(len(rows), np.int32), (rows, cut_of)), (self.n_rows_cut, n_cuts)
+            )
+            self._membership = matrix, np.sort(rows * n_cuts + cut_of)  # (row, cut) keys
+        membership, known = self._membership
         n = len(trip)
-        rows = np.concatenate([members, (self.n_requests + trip)[:, None]], axis=1)
-        rows = rows.astype(np.int64)  # (row x cut keys below pass 2**31 on large days)
-        keep = rows >= 0
+        rows = self._sorted_rows(trip, members)
+        keep = rows < self.n_rows_cut
         column = np.broadcast_to(np.arange(n)[:, None], rows.shape)[keep]
         held = csr_matrix(
             (np.ones(len(column), np.int32), (column, rows[keep])), (n, self.n_rows_cut)
         )
-        counts = (held @ self._membership).tocoo()
+        counts = (held @ membership).tocoo()
         two = counts.data >= 2
         column, cut = counts.row[two].astype(np.int64), counts.col[two].astype(np.int64)
         # Each column's cuts in the order its rows meet them (the least row first, then
         # the cut's number), as HiGHS has always been given them: the same matrix, the
         # same pivots.
-        rows = np.sort(np.where(keep, rows, self.n_rows_cut), axis=1)
-        pairs = self._membership.tocoo()
-        known = np.sort(pairs.row.astype(np.int64) * len(self.cuts) + pairs.col)
         first = np.full(len(cut), self.n_rows_cut, np.int64)
         for position in range(rows.shape[1] - 1, -1, -1):
             row = rows[column, position]
-            at = np.minimum(np.searchsorted(known, row * len(self.cuts) + cut), len(known) - 1)
-            first = np.where(known[at] == row * len(self.cuts) + cut, row, first)
+            at = np.minimum(np.searchsorted(known, row * n_cuts + cut), len(known) - 1)
+            first = np.where(known[at] == row * n_cuts + cut, row, first)
         order = np.lexsort((cut, first, column))
         coefficient = counts.data[two].astype(np.int64)[order] // 2
         return np.column_stack([column[order], cut[order], coefficient])
