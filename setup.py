@@ -1,0 +1,43 @@
+"""Builds the compiled match path (Cython with OpenMP); the rest of the build is in
+pyproject.toml.
+
+The loops of the planar match path (the pairs, the certified matching) are Cython rather
+than numba: a ``crowdship match`` process would otherwise pay numba's import and its first
+compiled call, about 0.4 s, before any work (docs/benchmarks.md, "The floor of a process").
+``CROWDSHIP_BUILD_ONLY=_planar,_paths`` builds only the modules named (while one is being
+written): ``CROWDSHIP_BUILD_ONLY=_planar .venv/bin/python setup.py build_ext --inplace``.
+"""
+
+import os
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+MODULES = ("_planar", "_paths", "_certify")
+_ONLY = [name for name in os.environ.get("CROWDSHIP_BUILD_ONLY", "").split(",") if name]
+# Plain IEEE arithmetic (no fused multiply-add, no reassociation): the rule's comparisons
+# give the answers of the formulas in DESIGN.md, bit for bit, as NumPy computes them.
+_COMPILE = ["-O3", "-ffp-contract=off", "-fno-fast-math", "-fopenmp"]
+
+setup(
+    ext_modules=cythonize(
+        [
+            Extension(
+                f"crowdship.core.{name}",
+                [f"src/crowdship/core/{name}.pyx"],
+                extra_compile_args=_COMPILE,
+                extra_link_args=["-fopenmp"],
+            )
+            for name in MODULES
+            if not _ONLY or name in _ONLY
+        ],
+        language_level=3,
+        compiler_directives={
+            "boundscheck": False,
+            "wraparound": False,
+            "initializedcheck": False,
+            "cdivision": True,
+            "embedsignature": True,
+        },
+    )
+)
