@@ -7,19 +7,10 @@ candidates, once to write them at the offsets the counts give (no locks, no resi
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from numba import njit, prange
 
-# Between parallel loops, OpenMP's threads (numba's "omp" threading layer) spin by default,
-# holding a core while the main thread runs the serial code between them; on a machine
-# whose cores are busy with other work that starved the matcher (the service batch took
-# 343-358 ms, 190-205 ms with passive waiting, at load 3.6-3.9 on 2 cores; a whole
-# ``crowdship match`` of the paper's day 4.3-5.9 s against 3.6-4.8 s). Sleeping threads wake
-# in microseconds, and a matching runs a few dozen parallel loops. Set before numba loads
-# the threading layer (at the first parallel loop); a value already set is kept.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# OpenMP's wait policy is set by the package (``crowdship/core/__init__.py``).
 
 
 def _load_numba_array_math() -> None:

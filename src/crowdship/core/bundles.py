@@ -9,7 +9,7 @@ high-capacity ride-sharing via dynamic trip-vehicle assignment", the RTV graph):
    the trip (a route for a set also serves every subset: drop the stops, no leg gets
    longer by the triangle inequality and no stop is reached later), and only while the
    requests' total size fits the capacity. Each bundle's best route comes from
-   :func:`crowdship.core.routes.best_order` (compiled).
+   :func:`crowdship.core._route_kernels.best_order` (compiled).
 2. *Set packing*: choose at most one bundle per trip and per request, exactly, with
    HiGHS (``scipy.optimize.milp``): under ``max-matches`` the most requests served, then
    the least total cost; under ``min-cost`` the greatest total value minus cost; under
@@ -31,7 +31,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from crowdship.core.costs import CostFunction
 from crowdship.core.feasibility import (
@@ -52,11 +51,16 @@ from crowdship.core.policies import (
     MaxMatches,
     MinCost,
 )
-from crowdship.core.routes import DELIVERY, MAX_BUNDLE, PICKUP, Stop, best_order, route_times
+from crowdship.core.routes import (
+    DELIVERY,
+    KEY_BITS,
+    MAX_BUNDLE,
+    PICKUP,
+    Stop,
+    route_times,
+)
 from crowdship.core.travel import GreatCircleTravel, TravelModel
 
-#: Bits per local request number in a bundle's key (a trip may have up to 32767 singles).
-_KEY_BITS = 15
 #: Rows of candidate bundles grown at once for one trip (output buffers of about 100 MB).
 _BUFFER_ROWS = 1 << 20
 
@@ -91,91 +95,10 @@ class Bundles:
         return {int(s): int(c) for s, c in zip(sizes, counts, strict=True)}
 
 
-@njit(cache=True)
-def _grow(
-    dist: FloatArray,
-    earliest: FloatArray,
-    latest: FloatArray,
-    size: IntArray,
-    departure: float,
-    arrival_by: float,
-    capacity: int,
-    max_driving: float,
-    tolerance: float,
-    previous: IntArray,
-    previous_keys: IntArray,
-    first_row: int,
-    last_row: int,
-    out_members: IntArray,
-    out_driving: FloatArray,
-    out_order: IntArray,
-) -> int:
-    """Bundles of ``k + 1`` of one trip's ``m`` singles from its feasible ``k``-bundles
-    (``previous``, rows sorted, lexicographic; ``previous_keys`` their sorted keys). Writes
-    the feasible ones grown from rows ``first_row`` to ``last_row`` and returns how many."""
-    m = len(earliest)
-    n_prev, k = previous.shape
-    found = 0
-    members = np.zeros(k + 1, np.int64)
-    points = np.zeros(2 * (k + 1), np.int64)
-    order = np.zeros(2 * (k + 1), np.int64)
-    sub_e = np.zeros(k + 1)
-    sub_l = np.zeros(k + 1)
-    sub_s = np.zeros(k + 1, np.int64)
-    for row in range(first_row, last_row):
-        base_size = 0
-        for x in range(k):
-            members[x] = previous[row, x]
-            base_size += size[previous[row, x]]
-        for j in range(previous[row, k - 1] + 1, m):
-            if base_size + size[j] > capacity:
-                continue
-            members[k] = j
-            # Every k-subset that drops one of the first k members must be feasible.
-            ok = True
-            for drop in range(k):
-                key = 0
-                for x in range(k + 1):
-                    if x != drop:
-                        key = (key << _KEY_BITS) | members[x]
-                at = np.searchsorted(previous_keys, key)
-                if at >= n_prev or previous_keys[at] != key:
-                    ok = False
-                    break
-            if not ok:
-                continue
-            for x in range(k + 1):
-                i = members[x]
-                points[2 * x] = 2 + 2 * i
-                points[2 * x + 1] = 3 + 2 * i
-                sub_e[x] = earliest[i]
-                sub_l[x] = latest[i]
-                sub_s[x] = size[i]
-            driving = best_order(
-                dist,
-                points,
-                sub_e,
-                sub_l,
-                sub_s,
-                departure,
-                arrival_by,
-                capacity,
-                max_driving,
-                tolerance,
-                order,
-            )
-            if driving < np.inf:
-                out_members[found, : k + 1] = members
-                out_driving[found] = driving
-                out_order[found, : 2 * (k + 1)] = order
-                found += 1
-    return found
-
-
 def _keys(rows: IntArray) -> IntArray:
     keys = np.zeros(len(rows), np.int64)
     for x in range(rows.shape[1]):
-        keys = (keys << _KEY_BITS) | rows[:, x]
+        keys = (keys << KEY_BITS) | rows[:, x]
     return keys
 
 
@@ -196,6 +119,8 @@ def enumerate_bundles(
     whose detour saves most against each member's cheapest single), as Alonso-Mora et al.
     cap theirs to bound the work; the packing is then optimal
     over the bundles kept, and ``complete`` says so."""
+    from crowdship.core._route_kernels import _grow  # numba: only bundles need it
+
     if per_trip is not None and per_trip < 1:
         raise ValueError(f"bundles per trip must be >= 1, got {per_trip}")
     complete = True
@@ -223,7 +148,7 @@ def enumerate_bundles(
         lo, hi = int(starts[t]), int(starts[t + 1])
         local = p_request[lo:hi]
         m = len(local)
-        if m >= 1 << _KEY_BITS:
+        if m >= 1 << KEY_BITS:
             raise ModelError(f"trip {trips.ids[t]}: {m} feasible requests, more than 32767")
         coords = np.vstack(
             (

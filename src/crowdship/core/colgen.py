@@ -86,6 +86,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from crowdship.core._route_kernels import best_order
 from crowdship.core.costs import (
     CostFunction,
     DetourTerm,
@@ -104,7 +105,6 @@ from crowdship.core.policies import (
     MinCost,
 )
 from crowdship.core.response import AlwaysAccept, LogitResponse, PaperResponse
-from crowdship.core.routes import best_order
 from crowdship.core.travel import EARTH_RADIUS_KM, GreatCircleTravel, PlanarTravel, TravelModel
 
 log = logging.getLogger(__name__)

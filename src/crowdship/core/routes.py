@@ -15,10 +15,11 @@ checker still checks the load, stop by stop.
 
 Three pieces:
 
-- :func:`best_order`: the best order (least driving) of a bundle's stops, by a depth-first
-  search over orders with precedence, pruned on time, load and driving so far. Compiled;
-  it works on a small matrix of minutes between the trip's ends and the bundle's points.
-  :func:`best_order_from` is the same search for a route already under way (parcels on
+- ``best_order``: the best order (least driving) of a bundle's stops, by a depth-first
+  search over orders with precedence, pruned on time, load and driving so far. Compiled
+  (numba, in :mod:`crowdship.core._route_kernels`, imported only when a route is asked
+  for); it works on a small matrix of minutes between the trip's ends and the bundle's
+  points. ``best_order_from`` is the same search for a route already under way (parcels on
   board from the start, only their deliveries left), which :func:`best_route_from` (the
   order service's re-planning) calls.
 - :func:`route_times`: the rule's times for a given order, with the travel model's legs.
@@ -33,7 +34,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from crowdship.core.feasibility import NO_LIMITS, TIME_TOLERANCE, Limits
 from crowdship.core.model import FloatArray, IntArray, Requests, Trips
@@ -43,6 +43,8 @@ from crowdship.core.travel import TravelModel
 PICKUP, DELIVERY = 0, 1
 #: A bundle holds at most this many requests (8 stops: 40320 orders before pruning).
 MAX_BUNDLE = 4
+#: Bits per local request number in a bundle's key (a trip may have up to 32767 singles).
+KEY_BITS = 15
 
 
 @dataclass(frozen=True)
@@ -64,150 +66,6 @@ class RouteTimes:
     end: float
     driving: float
     detour: float
-
-
-@njit(cache=True)
-def best_order_from(
-    dist: FloatArray,
-    points: IntArray,
-    earliest: FloatArray,
-    latest: FloatArray,
-    size: IntArray,
-    departure: float,
-    arrival_by: float,
-    capacity: int,
-    max_driving: float,
-    tolerance: float,
-    order: IntArray,
-    start_done: int,
-    start_load: int,
-) -> float:
-    """The least driving time over the feasible orders of a bundle's stops, or ``inf``.
-
-    ``dist`` holds minutes between local points: 0 is the trip's origin, 1 its destination;
-    member ``i`` of the bundle is picked up at point ``points[2 i]`` and delivered at
-    ``points[2 i + 1]``, not before ``earliest[i]`` and by ``latest[i]``. Stop ``s`` is
-    member ``s // 2``'s pickup (even) or delivery (odd). A route longer than
-    ``max_driving`` (the direct trip plus the allowed detour) does not count. The best order
-    found is written into ``order`` (stop numbers); ties keep the first order in
-    lexicographic order of stop numbers, so the answer is deterministic.
-
-    ``start_done`` is a bit mask of stops already made before the route starts (the
-    pickups of parcels already on board) and ``start_load`` the load they put on board;
-    such a route orders only the remaining stops, written into ``order[:n]`` (``n`` the
-    stops left). :func:`best_order` is this search from an empty start.
-    """
-    n_stops = 2 * len(earliest)
-    best = np.inf
-    n_todo = n_stops
-    for s in range(n_stops):
-        if start_done & (1 << s):
-            n_todo -= 1
-    if n_todo == 0:
-        return best
-    # State per depth: the point we stand at, the time we leave it, driving so far, load,
-    # and which stops are done (a bit mask); next_stop is the next stop number to try.
-    at = np.zeros(n_stops + 1, np.int64)
-    clock = np.zeros(n_stops + 1)
-    driven = np.zeros(n_stops + 1)
-    load = np.zeros(n_stops + 1, np.int64)
-    done = np.zeros(n_stops + 1, np.int64)
-    next_stop = np.zeros(n_stops + 1, np.int64)
-    path = np.zeros(n_stops, np.int64)
-    clock[0] = departure
-    done[0] = start_done
-    load[0] = start_load
-    depth = 0
-    while depth >= 0:
-        if depth == n_todo:
-            total = driven[depth] + dist[at[depth], 1]
-            if (
-                clock[depth] + dist[at[depth], 1] <= arrival_by + tolerance
-                and total <= max_driving + tolerance
-                and total < best
-            ):
-                best = total
-                order[:n_todo] = path[:n_todo]
-            depth -= 1
-            continue
-        s = next_stop[depth]
-        if s >= n_stops:
-            depth -= 1
-            continue
-        next_stop[depth] = s + 1
-        bit = 1 << s
-        if done[depth] & bit:
-            continue
-        member = s // 2
-        is_delivery = s % 2 == 1
-        if is_delivery and not done[depth] & (bit >> 1):
-            continue  # a delivery waits for its pickup
-        point = points[s]
-        leg = dist[at[depth], point]
-        reach = driven[depth] + leg
-        if reach >= best or reach > max_driving + tolerance:
-            continue  # driving only grows along a route
-        when = clock[depth] + leg
-        carried = load[depth]
-        if is_delivery:
-            if when > latest[member] + tolerance:
-                continue
-            carried -= size[member]
-        else:
-            when = max(when, earliest[member])
-            carried += size[member]
-            if carried > capacity:
-                continue
-        path[depth] = s
-        depth += 1
-        at[depth] = point
-        clock[depth] = when
-        driven[depth] = reach
-        load[depth] = carried
-        done[depth] = done[depth - 1] | bit
-        next_stop[depth] = 0
-    return best
-
-
-@njit(cache=True)
-def best_order(
-    dist: FloatArray,
-    points: IntArray,
-    earliest: FloatArray,
-    latest: FloatArray,
-    size: IntArray,
-    departure: float,
-    arrival_by: float,
-    capacity: int,
-    max_driving: float,
-    tolerance: float,
-    order: IntArray,
-) -> float:
-    """The least driving time over the feasible orders of a bundle's stops, or ``inf``.
-
-    ``dist`` holds minutes between local points: 0 is the trip's origin, 1 its destination;
-    member ``i`` of the bundle is picked up at point ``points[2 i]`` and delivered at
-    ``points[2 i + 1]``, not before ``earliest[i]`` and by ``latest[i]``. Stop ``s`` is
-    member ``s // 2``'s pickup (even) or delivery (odd). A route longer than
-    ``max_driving`` (the direct trip plus the allowed detour) does not count. The best order
-    found is written into ``order`` (stop numbers); ties keep the first order in
-    lexicographic order of stop numbers, so the answer is deterministic.
-    """
-    return best_order_from(
-        dist,
-        points,
-        earliest,
-        latest,
-        size,
-        departure,
-        arrival_by,
-        capacity,
-        max_driving,
-        tolerance,
-        order,
-        0,
-        0,
-    )
 
 
 def local_points(
@@ -236,6 +94,8 @@ def best_route(
 ) -> tuple[list[Stop], float] | None:
     """The best route (least driving) of ``trip`` serving ``members``, as stops and detour
     minutes, or None when no order keeps every bound (nor fits the capacity)."""
+    from crowdship.core._route_kernels import best_order  # numba: only routes need it
+
     index = np.asarray(members, dtype=np.int64)
     if int(requests.size[index].sum()) > int(trips.capacity[trip]):
         return None
@@ -280,6 +140,8 @@ def best_route_from(
     rule: the members' total size fits the capacity. With ``keep_times`` False the time
     bounds are left out (precedence and load only): the least-driving order of a route that
     is already late. The stops and the detour, or None."""
+    from crowdship.core._route_kernels import best_order_from
+
     index = np.asarray(members, dtype=np.int64)
     if len(index) == 0:
         return [], 0.0
@@ -352,230 +214,6 @@ class Additions:
         return np.maximum(self.driving - before, 0.0)
 
 
-@njit(cache=True, inline="always")
-def _pair_legs(i: int, unused: bool) -> tuple[bool, bool, bool, bool]:
-    """Which legs between block point ``i`` (0 the origin, 1 the destination, then the
-    members' stops) and a candidate's pickup p and delivery d a route may take, in the
-    order they are laid out: i -> p, i -> d, p -> i, d -> i. Never into the origin nor out
-    of the destination, never from the origin to d nor from p to the destination (p comes
-    before d, d before the destination), never to or from an ``unused`` point (the pickup
-    of a parcel already on board)."""
-    if unused:
-        return False, False, False, False
-    return i != 1, i >= 2, i >= 2, i != 0
-
-
-@njit(cache=True)
-def _legs_to_ask(
-    coords: FloatArray,
-    unused: IntArray,
-    base_start: IntArray,
-    pair_trip: IntArray,
-    first_candidate: int,
-) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
-    """The legs :func:`_additions` needs, as the points each starts and ends at: each
-    trip's block (its origin, destination and members' stops, every pair of them), then for
-    each pair the legs :func:`_pair_legs` allows between the block and its candidate's
-    pickup and delivery, and from that pickup to that delivery. Returns where each trip's
-    and each pair's legs start, and the legs' ends."""
-    n_trips, n_pairs = len(base_start) - 1, len(pair_trip)
-    trip_leg = np.zeros(n_trips + 1, np.int64)
-    for t in range(n_trips):
-        b = base_start[t + 1] - base_start[t]
-        trip_leg[t + 1] = trip_leg[t] + b * b
-    pair_leg = np.zeros(n_pairs + 1, np.int64)
-    pair_leg[0] = trip_leg[n_trips]
-    for k in range(n_pairs):
-        b0, b = base_start[pair_trip[k]], base_start[pair_trip[k] + 1] - base_start[pair_trip[k]]
-        count = 1
-        for i in range(b):
-            to_p, to_d, from_p, from_d = _pair_legs(i, unused[b0 + i] != 0)
-            count += int(to_p) + int(to_d) + int(from_p) + int(from_d)
-        pair_leg[k + 1] = pair_leg[k] + count
-    start = np.empty((pair_leg[n_pairs], 2))
-    end = np.empty((pair_leg[n_pairs], 2))
-    for t in range(n_trips):
-        b0, b = base_start[t], base_start[t + 1] - base_start[t]
-        at = trip_leg[t]
-        for i in range(b):
-            for j in range(b):
-                _set_leg(start, end, at, coords, b0 + i, b0 + j)
-                at += 1
-    for k in range(n_pairs):
-        t = pair_trip[k]
-        b0, b = base_start[t], base_start[t + 1] - base_start[t]
-        p, d = first_candidate + 2 * k, first_candidate + 2 * k + 1
-        at = pair_leg[k]
-        for i in range(b):
-            to_p, to_d, from_p, from_d = _pair_legs(i, unused[b0 + i] != 0)
-            if to_p:
-                _set_leg(start, end, at, coords, b0 + i, p)
-                at += 1
-            if to_d:
-                _set_leg(start, end, at, coords, b0 + i, d)
-                at += 1
-            if from_p:
-                _set_leg(start, end, at, coords, p, b0 + i)
-                at += 1
-            if from_d:
-                _set_leg(start, end, at, coords, d, b0 + i)
-                at += 1
-        _set_leg(start, end, at, coords, p, d)
-    return trip_leg, pair_leg, start, end
-
-
-@njit(cache=True, inline="always")
-def _set_leg(
-    start: FloatArray, end: FloatArray, at: int, coords: FloatArray, a: int, b: int
-) -> None:
-    start[at, 0], start[at, 1] = coords[a, 0], coords[a, 1]
-    end[at, 0], end[at, 1] = coords[b, 0], coords[b, 1]
-
-
-@njit(cache=True)
-def _additions(
-    legs: FloatArray,
-    trip_leg: IntArray,
-    pair_leg: IntArray,
-    member_start: IntArray,
-    member_earliest: FloatArray,
-    member_latest: FloatArray,
-    member_size: IntArray,
-    member_on_board: IntArray,
-    departure: FloatArray,
-    arrival_by: FloatArray,
-    capacity: IntArray,
-    max_driving: FloatArray,
-    pair_trip: IntArray,
-    pair_earliest: FloatArray,
-    pair_latest: FloatArray,
-    pair_size: IntArray,
-    tolerance: float,
-    driving: FloatArray,
-    orders: IntArray,
-    pickup: FloatArray,
-    delivery: FloatArray,
-    base: FloatArray,
-) -> None:
-    """Each trip's route of its members alone, then each pair's with its candidate as
-    one more member, by :func:`best_order_from` on a local matrix laid out as
-    :func:`best_route_from`'s (origin, destination, member 0's pickup and delivery, ...)."""
-    n_trips = len(member_start) - 1
-    width = orders.shape[1]
-    for t in range(n_trips):
-        m0, n = member_start[t], member_start[t + 1] - member_start[t]
-        b = 2 + 2 * n
-        dist = legs[trip_leg[t] : trip_leg[t + 1]].reshape(b, b).copy()
-        done, load = 0, 0
-        for i in range(n):
-            if member_on_board[m0 + i]:
-                done |= 1 << (2 * i)
-                load += member_size[m0 + i]
-        order = np.full(max(2 * n, 1), -1, np.int64)
-        if n == 0:
-            base[t] = dist[0, 1]  # nothing carried: the direct drive
-        elif member_size[m0 : m0 + n].sum() <= capacity[t]:  # best_route_from's rule
-            base[t] = best_order_from(
-                dist,
-                np.arange(2, b).astype(np.int64),
-                member_earliest[m0 : m0 + n].copy(),
-                member_latest[m0 : m0 + n].copy(),
-                member_size[m0 : m0 + n].copy(),
-                departure[t],
-                arrival_by[t],
-                capacity[t],
-                max_driving[t],
-                tolerance,
-                order,
-                done,
-                load,
-            )
-    # Work arrays for the largest route, reused by every pair (each pair writes every entry
-    # its search reads: the block, and its candidate's legs).
-    most = width // 2  # members with the candidate
-    dist = np.full((2 * most + 2, 2 * most + 2), np.inf)
-    points = np.arange(2, 2 * most + 2).astype(np.int64)
-    earliest = np.empty(most)
-    latest = np.empty(most)
-    size = np.empty(most, np.int64)
-    order = np.empty(2 * most, np.int64)
-    for k in range(len(pair_trip)):
-        t = pair_trip[k]
-        m0, n = member_start[t], member_start[t + 1] - member_start[t]
-        b = 2 + 2 * n
-        driving[k] = np.inf
-        orders[k, :] = -1
-        load = pair_size[k]
-        for i in range(n):
-            load += member_size[m0 + i]
-        if load > capacity[t]:
-            continue
-        at = trip_leg[t]
-        for i in range(b):
-            for j in range(b):
-                dist[i, j] = legs[at]
-                at += 1
-        at = pair_leg[k]
-        for i in range(b):  # in the order _legs_to_ask lays them out
-            on_board = i >= 2 and i % 2 == 0 and member_on_board[m0 + (i - 2) // 2] != 0
-            to_p, to_d, from_p, from_d = _pair_legs(i, on_board)
-            if to_p:
-                dist[i, b] = legs[at]
-                at += 1
-            if to_d:
-                dist[i, b + 1] = legs[at]
-                at += 1
-            if from_p:
-                dist[b, i] = legs[at]
-                at += 1
-            if from_d:
-                dist[b + 1, i] = legs[at]
-                at += 1
-        dist[b, b + 1] = legs[at]
-        done, load = 0, 0
-        for i in range(n):
-            earliest[i] = member_earliest[m0 + i]
-            latest[i] = member_latest[m0 + i]
-            size[i] = member_size[m0 + i]
-            if member_on_board[m0 + i]:
-                done |= 1 << (2 * i)
-                load += member_size[m0 + i]
-        earliest[n], latest[n], size[n] = pair_earliest[k], pair_latest[k], pair_size[k]
-        order[:] = -1
-        best = best_order_from(
-            dist,
-            points[: 2 * n + 2],
-            earliest[: n + 1],
-            latest[: n + 1],
-            size[: n + 1],
-            departure[t],
-            arrival_by[t],
-            capacity[t],
-            max_driving[t],
-            tolerance,
-            order,
-            done,
-            load,
-        )
-        if not np.isfinite(best):
-            continue
-        driving[k] = best
-        orders[k, : 2 * n + 2] = order[: 2 * n + 2]
-        clock, here = departure[t], 0
-        for s in order[: 2 * n + 2]:
-            if s < 0:
-                break
-            point = 2 + s
-            clock += dist[here, point]
-            here = point
-            if s % 2 == 0:
-                clock = max(clock, earliest[s // 2])
-                if s // 2 == n:
-                    pickup[k] = clock
-            elif s // 2 == n:
-                delivery[k] = clock
-
-
 def best_additions(
     trips: Trips,
     requests: Requests,
@@ -594,6 +232,8 @@ def best_additions(
     ``matrix``). ``on_board`` requests (some members) were picked up before the route
     starts. Every trip's members alone are searched too (``base``). One compiled call;
     the travel model is asked once for every leg any of the routes may take."""
+    from crowdship.core._route_kernels import _additions, _legs_to_ask
+
     pair_trip = np.asarray(pair_trip, dtype=np.int64)
     pair_request = np.asarray(pair_request, dtype=np.int64)
     if len(members) != len(trips):
