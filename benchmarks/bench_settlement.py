@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.servic
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
-from tests.service.books import deliver_orders, make_people  # noqa: E402
 
 from crowdship.service.clock import ManualClock  # noqa: E402
 from crowdship.service.context import ServiceContext  # noqa: E402
@@ -32,6 +31,7 @@ from crowdship.service.db import Database, migrate  # noqa: E402
 from crowdship.service.entities.ledger.models import LedgerEntry  # noqa: E402
 from crowdship.service.settings import Settings  # noqa: E402
 from crowdship.service.workflows import settlement as settlement  # noqa: E402
+from tests.service.books import deliver_orders, make_people  # noqa: E402
 
 DELIVERED = datetime(2026, 1, 15, 12, tzinfo=UTC)
 

@@ -10,19 +10,21 @@ from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import NegativeCycleError, bellman_ford, maximum_bipartite_matching
 
-from crowdship.core._kernels import (
+from crowdship.core._certify import (
     UNREACHED,
-    _heap_pop,
-    _heap_push,
     arcs_below,
     arcs_below_grouped,
     cheapest_per_node,
     label_correcting,
-    maximum_matching,
     merge_arcs,
     most_negative_per_node,
-    repair_flow,
     residual_potentials,
+)
+from crowdship.core._paths import (
+    _heap_pop,
+    _heap_push,
+    maximum_matching,
+    repair_flow,
     stable_order,
     trip_groups,
 )

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import NegativeCycleError, bellman_ford
 
-from crowdship.core._kernels import cheapest_per_node, label_correcting
+from crowdship.core._certify import cheapest_per_node, label_correcting
 
 
 def shortest_distances(n, tails, heads, costs):

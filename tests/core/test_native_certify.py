@@ -1,6 +1,6 @@
 """The certificate's Cython kernels (``_certify``) against the numba kernels they port
-(``_kernels``): the same outputs, dtypes and order on generated inputs, on the calls the
-certified solve really makes, and on edge cases."""
+(``tests/core/numba_reference.py``): the same outputs, dtypes and order on generated
+inputs, on the calls the certified solve really makes, and on edge cases."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crowdship.core import _certify as cy
-from crowdship.core import _kernels as nb
 from crowdship.core import flow
 from crowdship.core.flow import certified_max_matching_min_cost, max_matching_min_cost
 from crowdship.core.matcher import match
 from crowdship.core.model import Requests, Trips
 from crowdship.core.policies import MaxMatches
 from crowdship.sim.scenarios import ScenarioParams, generate_scenario
+from tests.core import numba_reference as nb
 
 I64 = np.int64
 

@@ -1,5 +1,5 @@
 """The Cython matching kernels (``crowdship.core._paths``) against the numba ones they were
-ported from (``crowdship.core._kernels``): the same outputs, in the same order, with the
+ported from (``tests/core/numba_reference.py``): the same outputs, in the same order, with the
 same in-place effects and the same float bits, on random bipartite graphs with many ties,
 on the small problems the certified solve really builds, and on edge cases."""
 
@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crowdship.core import _kernels as K
 from crowdship.core import _paths as P
 from crowdship.core import flow
 from crowdship.core.matcher import match
 from crowdship.core.policies import MaxMatches
 from crowdship.sim.scenarios import ScenarioParams, generate_scenario
+from tests.core import numba_reference as K
 
 COSTS = {
     "tied": st.integers(0, 3),

@@ -12,13 +12,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from crowdship.core._kernels import (
+# Compiled ahead of time (Cython, ``_paths.pyx`` and ``_certify.pyx``), not numba: a
+# ``crowdship match`` process imports them in milliseconds.
+from crowdship.core._certify import (
     certificate,
-    cheap_matching,
     cheapest_per_node,
-    maximum_matching,
     merge_arcs,
     most_negative_per_node,
+)
+from crowdship.core._paths import (
+    cheap_matching,
+    maximum_matching,
     repair_flow,
     rounded_multiple,
     sparse_assignment,
