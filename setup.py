@@ -13,7 +13,7 @@ import os
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-MODULES = ("_planar", "_paths", "_certify")
+MODULES = ("_planar", "_paths", "_certify", "_sphere", "_network")
 _ONLY = [name for name in os.environ.get("CROWDSHIP_BUILD_ONLY", "").split(",") if name]
 # Plain IEEE arithmetic (no fused multiply-add, no reassociation): the rule's comparisons
 # give the answers of the formulas in DESIGN.md, bit for bit, as NumPy computes them.

@@ -335,3 +335,37 @@ def test_the_command_list_loads_no_subcommand_and_says_what_each_says():
     for name in SUBCOMMANDS:
         assert any(line.startswith(f"│ {name} ") for line in listing), name
     assert "Match requests to trips and print the result." in out.stdout
+
+
+def test_a_planar_match_imports_no_numba(tmp_path):
+    """The planar match path (the pairs, the certified matching) is compiled ahead of time
+    (Cython): a `crowdship match` process of a day on km coordinates imports no numba, whose
+    import and first call cost 0.4 to 0.6 s of every such process (docs/benchmarks.md). The
+    day is large enough for the certified solve (over 100,000 pairs) and its answer is the
+    OR-Tools optimum on all pairs."""
+    from crowdship.core.feasibility import all_pairs
+    from crowdship.core.flow import max_matching_min_cost, to_units
+    from crowdship.core.travel import PlanarTravel
+    from crowdship.sim.scenarios import ScenarioParams, generate_scenario, save_scenario
+
+    day = generate_scenario(ScenarioParams(trips=3000, requests=1200, city_km=8.0), seed=5)
+    save_scenario(tmp_path, day)
+    out = tmp_path / "m.csv"
+    probe = (
+        "import sys\n"
+        "from crowdship.cli import app\n"
+        f"app(['match', '--trips', {str(tmp_path / 'trips.csv')!r},\n"
+        f"     '--requests', {str(tmp_path / 'requests.csv')!r}, '--coords', 'km',\n"
+        "     '--speed-kmh', '50', '--detour-factor', '1',\n"
+        f"     '--out', {str(out)!r}], standalone_mode=False)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numba', 'llvmlite')))\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip().splitlines()[-1] == "[]", ran.stdout + ran.stderr
+    pairs = all_pairs(day.trips, day.requests, PlanarTravel(speed_kmh=50, detour_factor=1))
+    assert len(pairs) > 100_000
+    best = max_matching_min_cost(pairs.trip, pairs.request, to_units(pairs.detour))
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == len(best.selected)
+    chosen = round(sum(float(row["detour_min"]) for row in rows) * 1000)
+    assert abs(chosen - best.total_cost) <= len(rows)  # each detour printed to 1/1000 min

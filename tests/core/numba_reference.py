@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from crowdship.core._kernels import _after_pickup_cell, _delivery_rows, _trip_shadow
+
 
 @njit(cache=True)
 def _group_offsets(group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1081,3 +1083,158 @@ def most_negative_per_node(
             keep[best_arc[node, j]] = True
     kept = np.flatnonzero(keep)
     return arcs[kept], reduced[kept]
+
+
+@njit(cache=True, inline="always")
+def _planar_rule(
+    row: int,
+    o_x: float,
+    o_y: float,
+    d_x: float,
+    d_y: float,
+    leave: float,  # the trip's earliest departure
+    arrive_by: float,  # its latest arrival + tolerance
+    direct: float,  # its direct minutes
+    detour_by: float,  # its allowed detour + tolerance
+    pickup_x: np.ndarray,
+    pickup_y: np.ndarray,
+    delivery_x: np.ndarray,
+    delivery_y: np.ndarray,
+    earliest_pickup: np.ndarray,
+    latest_delivery: np.ndarray,
+    direct_request: np.ndarray,
+    rate: float,
+    tolerance: float,
+) -> tuple[np.int64, float]:
+    """The rule for one trip and one row, with Euclidean legs: whether it holds (1 or 0), and the
+    detour (the travel model's arithmetic: sqrt(dx^2 + dy^2) x minutes per km)."""
+    vx = o_x - pickup_x[row]
+    vy = o_y - pickup_y[row]
+    to_pickup = np.sqrt(vx * vx + vy * vy) * rate
+    wx = delivery_x[row] - d_x
+    wy = delivery_y[row] - d_y
+    from_delivery = np.sqrt(wx * wx + wy * wy) * rate
+    detour = to_pickup + direct_request[row] + from_delivery - direct
+    # Written without ``max`` and ``&`` (which keep the compiler from vectorising the loop).
+    at_pickup = leave + to_pickup
+    opens = earliest_pickup[row]
+    pickup = at_pickup if at_pickup > opens else opens
+    delivery = pickup + direct_request[row]
+    ok = (
+        np.int64(delivery <= latest_delivery[row] + tolerance)
+        * np.int64(delivery + from_delivery <= arrive_by)
+        * np.int64(detour <= detour_by)
+    )
+    return ok, detour
+
+
+@njit(cache=True, parallel=True, fastmath=False)
+def planar_pairs(
+    fill: bool,  # False: count each trip's pairs; True: write them at ``offsets``
+    offsets: np.ndarray,  # (n_trips + 1,) int64: where each trip's output starts (fill)
+    counts: np.ndarray,  # (n_trips,) int64: pairs found per trip (counting)
+    e_origin: np.ndarray,  # (n_trips, 2) trip origins, km
+    e_dest: np.ndarray,
+    centre: np.ndarray,  # (n_trips, 2) ellipse centres
+    radius: np.ndarray,  # (n_trips,) ball radius containing the ellipse, km (< 0: none)
+    earliest_departure: np.ndarray,
+    latest_arrival: np.ndarray,
+    direct_trip: np.ndarray,
+    allowed_detour: np.ndarray,
+    pickup_x: np.ndarray,  # per row (sorted by pickup cell, then delivery cell), km
+    pickup_y: np.ndarray,
+    delivery_x: np.ndarray,
+    delivery_y: np.ndarray,
+    earliest_pickup: np.ndarray,
+    latest_delivery: np.ndarray,
+    direct_request: np.ndarray,
+    request_id: np.ndarray,  # original request index per sorted row
+    cell_start: np.ndarray,  # (nx * ny + 1,) row where each pickup cell begins
+    cell_box: np.ndarray,  # (nx * ny, 4) the pickups' bounding box per cell, grid coordinates
+    delivery_cell: np.ndarray,  # per row: the delivery's cell (ascending in a pickup cell)
+    row_table: np.ndarray,  # :func:`delivery_row_table` (or empty)
+    grid_dims: np.ndarray,  # the dimensions the grid's x and y are laid over
+    grid_origin: np.ndarray,  # (2,) lower corner
+    cell_km: float,
+    nx: int,
+    ny: int,
+    rate: float,  # minutes per km (exact for planar travel; else a lower bound)
+    tolerance: float,
+    out_trip: np.ndarray,  # (pairs,) written at ``offsets``
+    out_request: np.ndarray,
+    out_detour: np.ndarray,  # clipped at 0
+) -> None:
+    """The exact rule on planar points (both joining legs Euclidean, so exact), row by row
+    over the rows under each trip's ellipse and after each pickup cell: once to count, once
+    to write. The rule's loops have no branch per row (the count adds the rule's truth; the
+    writing pass checks a range's rows into buffers, then writes the rows that hold), so
+    the compiler runs several rows at once with vector instructions; that checks each row
+    twice faster than a marked single pass.
+    Legs, detours and the rule are computed as :func:`grid_candidates` and the travel model
+    compute them, in the same order of operations: the same pairs, the same detours."""
+    n_trips = e_origin.shape[0]
+    dx, dy = grid_dims[0], grid_dims[1]
+    longest = 0  # the most rows of one pickup cell: the longest range a trip reads
+    for cell in range(len(cell_start) - 1):
+        longest = max(longest, cell_start[cell + 1] - cell_start[cell])
+    for t in prange(n_trips):
+        if radius[t] < 0:
+            continue
+        x0, x1, y_lo, y_hi, a, pad = _trip_shadow(
+            t, e_origin, e_dest, centre, radius, dx, dy, grid_origin, cell_km, nx, ny
+        )
+        o_x, o_y = e_origin[t, 0], e_origin[t, 1]
+        d_x, d_y = e_dest[t, 0], e_dest[t, 1]
+        ox, oy = e_origin[t, dx] - grid_origin[0], e_origin[t, dy] - grid_origin[1]
+        tx, ty = e_dest[t, dx] - grid_origin[0], e_dest[t, dy] - grid_origin[1]
+        leave = earliest_departure[t]
+        arrive_by = latest_arrival[t] + tolerance
+        direct = direct_trip[t]
+        detour_by = allowed_detour[t] + tolerance
+        found = np.int64(0)
+        write = offsets[t] if fill else 0
+        holds = np.empty(longest if fill else 0, dtype=np.int64)
+        detours = np.empty(longest if fill else 0)
+        for px in range(x0, x1 + 1):
+            for py in range(y_lo[px - x0], y_hi[px - x0] + 1):
+                cell = px * ny + py
+                lo, hi = cell_start[cell], cell_start[cell + 1]
+                if lo == hi:
+                    continue
+                after = _after_pickup_cell(cell_box[cell], ox, oy, tx, ty, a, pad)
+                if not after[0]:
+                    continue
+                cell_rows = delivery_cell[lo:hi]
+                for qx in range(x0, x1 + 1):
+                    first, last = _delivery_rows(
+                        qx, qx - x0, y_lo, y_hi, lo, cell_rows, after, nx, ny, cell_km, pad, True,
+                        cell, row_table,
+                    )  # fmt: skip
+                    if fill:
+                        # The rule into buffers (vector instructions), then the writes.
+                        for i in range(last - first):
+                            ok, detour = _planar_rule(
+                                first + i, o_x, o_y, d_x, d_y, leave, arrive_by, direct,
+                                detour_by, pickup_x, pickup_y, delivery_x, delivery_y,
+                                earliest_pickup, latest_delivery, direct_request, rate,
+                                tolerance,
+                            )  # fmt: skip
+                            holds[i] = ok
+                            detours[i] = detour
+                        for i in range(last - first):
+                            if holds[i]:
+                                out_request[write] = request_id[first + i]
+                                out_detour[write] = max(detours[i], 0.0)
+                                write += 1
+                    else:
+                        for row in range(first, last):
+                            ok, _ = _planar_rule(
+                                row, o_x, o_y, d_x, d_y, leave, arrive_by, direct, detour_by,
+                                pickup_x, pickup_y, delivery_x, delivery_y, earliest_pickup,
+                                latest_delivery, direct_request, rate, tolerance,
+                            )  # fmt: skip
+                            found += ok
+        if fill:
+            out_trip[offsets[t] : offsets[t + 1]] = t
+        else:
+            counts[t] = found

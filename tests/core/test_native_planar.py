@@ -1,6 +1,6 @@
 """The Cython planar candidate search (``crowdship.core._planar``) against the numba kernel
-it replaces (``crowdship.core._kernels.planar_pairs``): the same pairs, in the same order,
-with the same detours bit for bit, through the real caller (:func:`feasible_pairs`) on
+it replaces (``tests/core/numba_reference.py``): the same pairs, in the same order, with the
+same detours bit for bit, through the real caller (:func:`feasible_pairs`) on
 generated and degenerate days, with and without the row table, with the rule's loops four
 rows at a time (AVX) and one row at a time, and called directly on a medium day."""
 
@@ -16,14 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crowdship.core import _kernels, _planar, feasibility
+from crowdship.core import _planar, feasibility
 from crowdship.core.feasibility import Limits, feasible_pairs
 from crowdship.core.model import Requests, Trips
 from crowdship.core.travel import PlanarTravel
 from crowdship.sim.scenarios import ScenarioParams, generate_scenario
+from tests.core import numba_reference
 
 Kernel = Callable[..., None]
-NUMBA: Kernel = _kernels.planar_pairs
+NUMBA: Kernel = numba_reference.planar_pairs
 CYTHON: Kernel = _planar.planar_pairs
 
 
@@ -45,7 +46,6 @@ def _kernel(kernel: Kernel, avx: bool = True, row_table: bool = True) -> Iterato
         patch.setattr(feasibility, "planar_pairs", kernel)
         if not row_table:
             patch.setattr(table_module, "ROW_TABLE_CELLS", 0)
-            patch.setattr(_kernels, "ROW_TABLE_CELLS", 0)
         yield
 
 

@@ -8,9 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crowdship.core import _kernels
-from crowdship.core._kernels import delivery_row_table
-from crowdship.core.feasibility import feasible_pairs
+from crowdship.core import feasibility
+from crowdship.core.feasibility import delivery_row_table, feasible_pairs
 from crowdship.core.travel import GreatCircleTravel, PlanarTravel
 from tests.conftest import random_instance
 
@@ -59,7 +58,7 @@ def test_pairs_are_the_same_without_the_table(monkeypatch, sphere):
             requests.latest_delivery + 60.0,
         )
     with_table = feasible_pairs(trips, requests, travel)
-    monkeypatch.setattr(_kernels, "ROW_TABLE_CELLS", 0)
+    monkeypatch.setattr(feasibility, "ROW_TABLE_CELLS", 0)
     without = feasible_pairs(trips, requests, travel)
     assert len(with_table) > 500
     assert with_table.trip.tolist() == without.trip.tolist()

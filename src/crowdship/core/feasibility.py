@@ -34,7 +34,7 @@ import numpy as np
 # The planar path's kernels are Cython (``_planar.pyx``). The other travel models' kernels
 # are numba's (``_kernels.py``), imported where they are used, so that a planar day's
 # process never imports numba (0.4 s before any work).
-from crowdship.core._kernels import delivery_row_table, planar_pairs
+from crowdship.core._planar import planar_pairs
 from crowdship.core.model import FloatArray, IntArray, Requests, Trips
 from crowdship.core.travel import EARTH_RADIUS_KM, GreatCircleTravel, TravelModel
 
@@ -43,6 +43,27 @@ from crowdship.core.travel import EARTH_RADIUS_KM, GreatCircleTravel, TravelMode
 TIME_TOLERANCE = 1e-6
 #: Grid cells are the typical ellipse ball's radius over this (see :func:`_grid_layout`).
 CELL_DIVISOR = 2.0
+
+
+#: The most grid cells for which :func:`delivery_row_table` is built (cells x (cells + 1)
+#: entries: 8 MB at this size; the families' grids have 25 to 100 cells).
+ROW_TABLE_CELLS = 1024
+
+
+def delivery_row_table(cell_start: np.ndarray, delivery_cell: np.ndarray) -> np.ndarray:
+    """For each pickup cell and each delivery cell k, the first of the pickup cell's rows
+    (sorted by delivery cell) whose delivery cell is k or later: a trip's range of rows
+    under one grid column is then two reads instead of two binary searches (on the
+    families' days those searches were most of the bookkeeping per pickup cell and
+    delivery column, itself more than half of the counting pass). Empty past
+    ``ROW_TABLE_CELLS`` cells."""
+    n_cells = len(cell_start) - 1
+    if n_cells > ROW_TABLE_CELLS or n_cells == 0:
+        return np.zeros((0, 0), dtype=np.int64)
+    pickup = np.repeat(np.arange(n_cells, dtype=np.int64), np.diff(cell_start))
+    keys = pickup * (n_cells + 1) + delivery_cell  # ascending: rows sorted by both cells
+    wanted = np.arange(n_cells * (n_cells + 1), dtype=np.int64)
+    return np.searchsorted(keys, wanted).astype(np.int64).reshape(n_cells, n_cells + 1)
 
 
 @dataclass(frozen=True)

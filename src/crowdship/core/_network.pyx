@@ -1,0 +1,1 @@
+"""Being written (this session): _network."""
