@@ -9,10 +9,14 @@ numba's, so the pairs, their order and their detours are the same, bit for bit.
 from cython.parallel import prange
 
 from libc.stdint cimport int64_t
+from openmp cimport omp_get_max_threads
 
 from crowdship.core._grid cimport _max, _rule_with_legs
 
 import numpy as np
+
+#: Days with fewer trips x requests than this are checked on the calling thread.
+cdef Py_ssize_t SERIAL_WORK = 1 << 16
 
 
 cdef extern from *:
@@ -274,6 +278,84 @@ def _i1(values):
     return np.ascontiguousarray(values, dtype=np.int64)
 
 
+def _f2(values):
+    return np.ascontiguousarray(values, dtype=np.float64)
+
+
+cdef _network_pairs(  # :func:`network_pairs` on typed (contiguous) arrays
+    bint filling,
+    const int64_t[::1] offsets_v,
+    int64_t[::1] counts,
+    const double[:, ::1] in_v,
+    const double[:, ::1] out_v,
+    const int64_t[::1] origin_v,
+    const int64_t[::1] dest_v,
+    const double[::1] leave_v,
+    const double[::1] arrive_v,
+    const double[::1] direct_v,
+    const double[::1] allowed_v,
+    const double[::1] opens_v,
+    const double[::1] closes_v,
+    const double[::1] own_v,
+    double tolerance,
+    int64_t[::1] out_trip,
+    int64_t[::1] out_request,
+    double[::1] out_detour,
+):
+    cdef Py_ssize_t n_trips = origin_v.shape[0], i
+    cdef int64_t t
+    cdef const int64_t[::1] order_v
+    cdef const int64_t* order = NULL
+    cdef int threads = 1
+    cdef crowdship_net_rows rows
+    cdef bint avx = USE_AVX
+    cdef int64_t found
+    cdef int64_t* trips_out = &out_trip[0] if out_trip.shape[0] > 0 else NULL
+    cdef int64_t* requests_out = &out_request[0] if out_request.shape[0] > 0 else NULL
+    cdef double* detours_out = &out_detour[0] if out_detour.shape[0] > 0 else NULL
+    rows.n = opens_v.shape[0]
+    if n_trips == 0:
+        return
+    if rows.n == 0:
+        if not filling:
+            counts[:] = 0
+        return
+    rows.earliest_pickup = &opens_v[0]
+    rows.latest_delivery = &closes_v[0]
+    rows.direct_request = &own_v[0]
+    rows.tolerance = tolerance
+    if n_trips * rows.n >= SERIAL_WORK:
+        # Trips by origin, then destination: trips from one place read the same row of
+        # legs in turn, from the cache (the rows, two per trip, are most of the reading).
+        # Each trip's answer is its own, whatever the order.
+        order_v = np.lexsort((dest_v, origin_v))
+        order = &order_v[0]
+        threads = omp_get_max_threads()
+    # (Else a small day, on the calling thread alone: waking the others, OpenMP's passive
+    # wait of ``crowdship/core/__init__.py``, would cost more than they save.)
+    for i in prange(n_trips, nogil=True, schedule="static", num_threads=threads):
+        t = order[i] if order != NULL else i
+        found = _trip_pairs(
+            &rows,
+            &in_v[origin_v[t], 0],
+            &out_v[dest_v[t], 0],
+            leave_v[t],
+            arrive_v[t] + tolerance,
+            direct_v[t],
+            allowed_v[t] + tolerance,
+            filling,
+            avx,
+            t,
+            offsets_v[t] if filling else 0,
+            offsets_v[t + 1] if filling else 0,
+            trips_out,
+            requests_out,
+            detours_out,
+        )
+        if not filling:
+            counts[t] = found
+
+
 def network_pairs(
     fill,  # False: count each trip's pairs; True: write them at ``offsets``
     offsets,  # (n_trips + 1,) int64: where each trip's pairs go (fill)
@@ -298,61 +380,16 @@ def network_pairs(
     looked up: each trip reads two contiguous rows (its origin's minutes to every pickup,
     every delivery's minutes to its destination), the requests in order. The arithmetic
     is :func:`crowdship.core.feasibility.evaluate`'s, term for term; detours clipped at 0."""
-    cdef bint filling = bool(fill)
-    cdef const double[:, ::1] in_v = np.ascontiguousarray(to_pickup, dtype=np.float64)
-    cdef const double[:, ::1] out_v = np.ascontiguousarray(from_delivery, dtype=np.float64)
-    cdef const int64_t[::1] origin_v = _i1(origin_of)
-    cdef const int64_t[::1] dest_v = _i1(destination_of)
-    cdef const int64_t[::1] offsets_v = _i1(offsets)
-    cdef const double[::1] leave_v = _f1(earliest_departure)
-    cdef const double[::1] arrive_v = _f1(latest_arrival)
-    cdef const double[::1] direct_v = _f1(direct_trip)
-    cdef const double[::1] allowed_v = _f1(allowed_detour)
-    cdef const double[::1] opens_v = _f1(earliest_pickup)
-    cdef const double[::1] closes_v = _f1(latest_delivery)
-    cdef const double[::1] own_v = _f1(direct_request)
-    cdef Py_ssize_t n_trips = origin_v.shape[0], i
-    cdef int64_t t
-    cdef const int64_t[::1] order_v
-    cdef crowdship_net_rows rows
-    cdef bint avx = USE_AVX
-    cdef int64_t found
-    cdef int64_t* trips_out = &out_trip[0] if out_trip.shape[0] > 0 else NULL
-    cdef int64_t* requests_out = &out_request[0] if out_request.shape[0] > 0 else NULL
-    cdef double* detours_out = &out_detour[0] if out_detour.shape[0] > 0 else NULL
-    rows.n = opens_v.shape[0]
-    if n_trips == 0:
-        return
-    if rows.n == 0:
-        if not filling:
-            counts[:] = 0
-        return
-    rows.earliest_pickup = &opens_v[0]
-    rows.latest_delivery = &closes_v[0]
-    rows.direct_request = &own_v[0]
-    rows.tolerance = tolerance
-    # Trips by origin, then destination: trips from one place read the same row of legs
-    # in turn, from the cache (the rows, two per trip, are most of the reading). Each
-    # trip's answer is its own, whatever the order.
-    order_v = np.lexsort((dest_v, origin_v))
-    for i in prange(n_trips, nogil=True, schedule="static"):
-        t = order_v[i]
-        found = _trip_pairs(
-            &rows,
-            &in_v[origin_v[t], 0],
-            &out_v[dest_v[t], 0],
-            leave_v[t],
-            arrive_v[t] + tolerance,
-            direct_v[t],
-            allowed_v[t] + tolerance,
-            filling,
-            avx,
-            t,
-            offsets_v[t] if filling else 0,
-            offsets_v[t + 1] if filling else 0,
-            trips_out,
-            requests_out,
-            detours_out,
+    try:  # the callers' arrays as they are (contiguous int64 and float64) ...
+        _network_pairs(
+            bool(fill), offsets, counts, to_pickup, from_delivery, origin_of, destination_of,
+            earliest_departure, latest_arrival, direct_trip, allowed_detour, earliest_pickup,
+            latest_delivery, direct_request, tolerance, out_trip, out_request, out_detour,
         )
-        if not filling:
-            counts[t] = found
+    except (ValueError, TypeError):  # ... or copied to be
+        _network_pairs(
+            bool(fill), _i1(offsets), counts, _f2(to_pickup), _f2(from_delivery),
+            _i1(origin_of), _i1(destination_of), _f1(earliest_departure), _f1(latest_arrival),
+            _f1(direct_trip), _f1(allowed_detour), _f1(earliest_pickup), _f1(latest_delivery),
+            _f1(direct_request), tolerance, out_trip, out_request, out_detour,
+        )

@@ -17,6 +17,7 @@ from cython.parallel import parallel, prange
 
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
+from openmp cimport omp_get_max_threads
 from libc.string cimport memcpy
 
 from crowdship.core._grid cimport (
@@ -47,6 +48,8 @@ ROUNDOFF = 2.0**-53
 #: haversine formula (about 1e-9 minutes: a few pairs a day).
 LEG_ERROR_RADII = 256.0
 LEG_ERROR_LEGS = 64.0
+#: Days with fewer trips x rows than this are searched on the calling thread.
+cdef Py_ssize_t SERIAL_WORK = 1 << 15
 
 
 cdef extern from *:
@@ -709,6 +712,137 @@ def _f2(values):
     return np.ascontiguousarray(values, dtype=np.float64)
 
 
+def _i2(values):
+    return np.ascontiguousarray(values, dtype=np.int64)
+
+
+cdef _sphere_pairs(  # :func:`sphere_pairs` on typed (contiguous) arrays
+    bint filling,
+    const int64_t[::1] offsets_v,
+    int64_t[::1] counts,
+    int64_t[::1] candidates,
+    const double[:, ::1] origin_v,
+    const double[:, ::1] dest_v,
+    const double[:, ::1] centre_v,
+    const double[::1] radius_v,
+    const double[::1] leave_v,
+    const double[::1] arrive_v,
+    const double[::1] direct_v,
+    const double[::1] allowed_v,
+    const double[::1] px_v,
+    const double[::1] py_v,
+    const double[::1] pz_v,
+    const double[::1] qx_v,
+    const double[::1] qy_v,
+    const double[::1] qz_v,
+    const double[::1] opens_v,
+    const double[::1] closes_v,
+    const double[::1] own_v,
+    const int64_t[::1] id_v,
+    const int64_t[::1] start_v,
+    const double[:, ::1] box_v,
+    const int64_t[::1] dcell_v,
+    const int64_t[:, ::1] table_v,
+    const int64_t[::1] dims_v,
+    const double[::1] grid_v,
+    double cell_km,
+    int64_t nx,
+    int64_t ny,
+    double rate,
+    double tolerance,
+    const double[:, ::1] ll_origin_v,
+    const double[:, ::1] ll_dest_v,
+    const double[:, ::1] ll_pickup_v,
+    const double[:, ::1] ll_delivery_v,
+    double earth_radius_km,
+    double sphere_scale,
+    double units,
+    int64_t[::1] out_trip,
+    int64_t[::1] out_request,
+    double[::1] out_detour,
+):
+    cdef Day day
+    cdef crowdship_sphere_rows rows
+    cdef Py_ssize_t n_trips = origin_v.shape[0], t, rows_v_n = px_v.shape[0]
+    cdef int threads
+    cdef int64_t* y_lo
+    cdef int64_t* y_hi
+    cdef bint avx = USE_AVX
+    cdef int failed = 0
+    cdef int* failed_at = &failed  # written through from the threads (shared)
+    if n_trips == 0:
+        return
+    day.e_origin = _rows_of(origin_v)
+    day.e_dest = _rows_of(dest_v)
+    day.centre = _rows_of(centre_v)
+    day.radius = _doubles(radius_v)
+    day.earliest_departure = _doubles(leave_v)
+    day.latest_arrival = _doubles(arrive_v)
+    day.direct_trip = _doubles(direct_v)
+    day.allowed_detour = _doubles(allowed_v)
+    day.ll_origin = _rows_of(ll_origin_v)
+    day.ll_dest = _rows_of(ll_dest_v)
+    day.cell_start = _ints(start_v)
+    day.cell_box = _rows_of(box_v)
+    day.delivery_cell = _ints(dcell_v)
+    day.row_table = &table_v[0, 0] if table_v.shape[0] > 0 else NULL
+    day.table_width = table_v.shape[1]
+    day.dx = dims_v[0]
+    day.dy = dims_v[1]
+    day.gx0 = grid_v[0]
+    day.gy0 = grid_v[1]
+    day.cell_km = cell_km
+    day.nx = nx
+    day.ny = ny
+    day.rate = rate
+    day.tolerance = tolerance
+    day.earth_radius_km = earth_radius_km
+    day.scale = sphere_scale
+    day.error_abs = LEG_ERROR_RADII * ROUNDOFF * earth_radius_km * sphere_scale
+    day.error_rel = LEG_ERROR_LEGS * ROUNDOFF
+    day.units = units
+    day.candidates = &candidates[0] if candidates.shape[0] > 0 else NULL
+    day.offsets = _ints(offsets_v)
+    day.out_trip = &out_trip[0] if out_trip.shape[0] > 0 else NULL
+    day.out_request = &out_request[0] if out_request.shape[0] > 0 else NULL
+    day.out_detour = &out_detour[0] if out_detour.shape[0] > 0 else NULL
+    rows.pickup_x = _doubles(px_v)
+    rows.pickup_y = _doubles(py_v)
+    rows.pickup_z = _doubles(pz_v)
+    rows.delivery_x = _doubles(qx_v)
+    rows.delivery_y = _doubles(qy_v)
+    rows.delivery_z = _doubles(qz_v)
+    rows.earliest_pickup = _doubles(opens_v)
+    rows.latest_delivery = _doubles(closes_v)
+    rows.direct_request = _doubles(own_v)
+    rows.request_id = _ints(id_v)
+    rows.ll_pickup = _rows_of(ll_pickup_v)
+    rows.ll_delivery = _rows_of(ll_delivery_v)
+    # A small day on the calling thread alone: waking the others (OpenMP's passive wait,
+    # ``crowdship/core/__init__.py``) would cost more than they save.
+    threads = 1 if n_trips * rows_v_n < SERIAL_WORK else omp_get_max_threads()
+    y_lo = y_hi = NULL
+    with nogil, parallel(num_threads=threads):
+        # Per thread: a trip's shadow (at most nx columns). Trips differ a lot in work:
+        # handed out a few at a time.
+        y_lo = <int64_t*>malloc((nx + 1) * sizeof(int64_t))
+        y_hi = <int64_t*>malloc((nx + 1) * sizeof(int64_t))
+        if y_lo == NULL or y_hi == NULL:
+            failed_at[0] = 1
+        else:
+            for t in prange(n_trips, schedule="dynamic", chunksize=8):
+                if day.radius[t] < 0:
+                    counts[t] = 0
+                    continue
+                counts[t] = _trip_pairs(&day, &rows, t, filling, avx, y_lo, y_hi)
+        free(y_lo)
+        free(y_hi)
+    if failed:
+        raise MemoryError("sphere_pairs: no memory for the per-thread buffers")
+
+
+
+
 def sphere_pairs(
     fill,  # False: count each trip's pairs; True: write its pairs at ``offsets``
     offsets,  # (n_trips + 1,): where each trip's slots start (fill)
@@ -766,111 +900,26 @@ def sphere_pairs(
     legs where ``rint(detour x units)`` is the same at both ends of its bound (so the same
     as the haversine legs' detour gives), and the haversine legs' detour otherwise (and
     always when ``units`` is 0)."""
-    cdef bint filling = bool(fill)
-    cdef const double[:, ::1] origin_v = _f2(e_origin)
-    cdef const double[:, ::1] dest_v = _f2(e_dest)
-    cdef const double[:, ::1] centre_v = _f2(centre)
-    cdef const double[:, ::1] box_v = _f2(cell_box)
-    cdef const int64_t[:, ::1] table_v = np.ascontiguousarray(row_table, dtype=np.int64)
-    cdef const double[:, ::1] ll_origin_v = _f2(ll_origin)
-    cdef const double[:, ::1] ll_dest_v = _f2(ll_dest)
-    cdef const double[:, ::1] ll_pickup_v = _f2(ll_pickup)
-    cdef const double[:, ::1] ll_delivery_v = _f2(ll_delivery)
-    cdef const int64_t[::1] dims_v = _i1(grid_dims)
-    cdef const double[::1] grid_v = _f1(grid_origin)
-    cdef const int64_t[::1] offsets_v = _i1(offsets)
-    # Kept alive (and contiguous) while the loops read them.
-    cdef const double[::1] radius_v = _f1(radius)
-    cdef const double[::1] leave_v = _f1(earliest_departure)
-    cdef const double[::1] arrive_v = _f1(latest_arrival)
-    cdef const double[::1] direct_v = _f1(direct_trip)
-    cdef const double[::1] allowed_v = _f1(allowed_detour)
-    cdef const double[::1] px_v = _f1(pickup_x)
-    cdef const double[::1] py_v = _f1(pickup_y)
-    cdef const double[::1] pz_v = _f1(pickup_z)
-    cdef const double[::1] qx_v = _f1(delivery_x)
-    cdef const double[::1] qy_v = _f1(delivery_y)
-    cdef const double[::1] qz_v = _f1(delivery_z)
-    cdef const double[::1] opens_v = _f1(earliest_pickup)
-    cdef const double[::1] closes_v = _f1(latest_delivery)
-    cdef const double[::1] own_v = _f1(direct_request)
-    cdef const int64_t[::1] id_v = _i1(request_id)
-    cdef const int64_t[::1] start_v = _i1(cell_start)
-    cdef const int64_t[::1] dcell_v = _i1(delivery_cell)
-    cdef Day day
-    cdef crowdship_sphere_rows rows
-    cdef Py_ssize_t n_trips = origin_v.shape[0], t
-    cdef int64_t* y_lo
-    cdef int64_t* y_hi
-    cdef bint avx = USE_AVX
-    cdef int failed = 0
-    cdef int* failed_at = &failed  # written through from the threads (shared)
-    if n_trips == 0:
-        return
-    day.e_origin = _rows_of(origin_v)
-    day.e_dest = _rows_of(dest_v)
-    day.centre = _rows_of(centre_v)
-    day.radius = _doubles(radius_v)
-    day.earliest_departure = _doubles(leave_v)
-    day.latest_arrival = _doubles(arrive_v)
-    day.direct_trip = _doubles(direct_v)
-    day.allowed_detour = _doubles(allowed_v)
-    day.ll_origin = _rows_of(ll_origin_v)
-    day.ll_dest = _rows_of(ll_dest_v)
-    day.cell_start = _ints(start_v)
-    day.cell_box = _rows_of(box_v)
-    day.delivery_cell = _ints(dcell_v)
-    day.row_table = &table_v[0, 0] if table_v.shape[0] > 0 else NULL
-    day.table_width = table_v.shape[1]
-    day.dx = dims_v[0]
-    day.dy = dims_v[1]
-    day.gx0 = grid_v[0]
-    day.gy0 = grid_v[1]
-    day.cell_km = cell_km
-    day.nx = nx
-    day.ny = ny
-    day.rate = rate
-    day.tolerance = tolerance
-    day.earth_radius_km = earth_radius_km
-    day.scale = sphere_scale
-    day.error_abs = LEG_ERROR_RADII * ROUNDOFF * earth_radius_km * sphere_scale
-    day.error_rel = LEG_ERROR_LEGS * ROUNDOFF
-    day.units = units
-    day.candidates = &candidates[0] if candidates.shape[0] > 0 else NULL
-    day.offsets = _ints(offsets_v)
-    day.out_trip = &out_trip[0] if out_trip.shape[0] > 0 else NULL
-    day.out_request = &out_request[0] if out_request.shape[0] > 0 else NULL
-    day.out_detour = &out_detour[0] if out_detour.shape[0] > 0 else NULL
-    rows.pickup_x = _doubles(px_v)
-    rows.pickup_y = _doubles(py_v)
-    rows.pickup_z = _doubles(pz_v)
-    rows.delivery_x = _doubles(qx_v)
-    rows.delivery_y = _doubles(qy_v)
-    rows.delivery_z = _doubles(qz_v)
-    rows.earliest_pickup = _doubles(opens_v)
-    rows.latest_delivery = _doubles(closes_v)
-    rows.direct_request = _doubles(own_v)
-    rows.request_id = _ints(id_v)
-    rows.ll_pickup = _rows_of(ll_pickup_v)
-    rows.ll_delivery = _rows_of(ll_delivery_v)
-    y_lo = y_hi = NULL
-    with nogil, parallel():
-        # Per thread: a trip's shadow (at most nx columns). Trips differ a lot in work:
-        # handed out a few at a time.
-        y_lo = <int64_t*>malloc((nx + 1) * sizeof(int64_t))
-        y_hi = <int64_t*>malloc((nx + 1) * sizeof(int64_t))
-        if y_lo == NULL or y_hi == NULL:
-            failed_at[0] = 1
-        else:
-            for t in prange(n_trips, schedule="dynamic", chunksize=8):
-                if day.radius[t] < 0:
-                    counts[t] = 0
-                    continue
-                counts[t] = _trip_pairs(&day, &rows, t, filling, avx, y_lo, y_hi)
-        free(y_lo)
-        free(y_hi)
-    if failed:
-        raise MemoryError("sphere_pairs: no memory for the per-thread buffers")
+    try:  # the callers' arrays as they are (contiguous int64 and float64) ...
+        _sphere_pairs(
+            bool(fill), offsets, counts, candidates, e_origin, e_dest, centre, radius,
+            earliest_departure, latest_arrival, direct_trip, allowed_detour, pickup_x, pickup_y,
+            pickup_z, delivery_x, delivery_y, delivery_z, earliest_pickup, latest_delivery,
+            direct_request, request_id, cell_start, cell_box, delivery_cell, row_table, grid_dims,
+            grid_origin, cell_km, nx, ny, rate, tolerance, ll_origin, ll_dest, ll_pickup,
+            ll_delivery, earth_radius_km, sphere_scale, units, out_trip, out_request, out_detour,
+        )
+    except (ValueError, TypeError):  # ... or copied to be
+        _sphere_pairs(
+            bool(fill), _i1(offsets), counts, candidates, _f2(e_origin), _f2(e_dest), _f2(centre),
+            _f1(radius), _f1(earliest_departure), _f1(latest_arrival), _f1(direct_trip),
+            _f1(allowed_detour), _f1(pickup_x), _f1(pickup_y), _f1(pickup_z), _f1(delivery_x),
+            _f1(delivery_y), _f1(delivery_z), _f1(earliest_pickup), _f1(latest_delivery),
+            _f1(direct_request), _i1(request_id), _i1(cell_start), _f2(cell_box),
+            _i1(delivery_cell), _i2(row_table), _i1(grid_dims), _f1(grid_origin), cell_km, nx, ny,
+            rate, tolerance, _f2(ll_origin), _f2(ll_dest), _f2(ll_pickup), _f2(ll_delivery),
+            earth_radius_km, sphere_scale, units, out_trip, out_request, out_detour,
+        )
 
 
 def compact_pairs(
@@ -915,6 +964,111 @@ def haversine_minutes(
     return crowdship_haversine(&a[i, 0], &b[j, 0], earth_radius_km, scale)
 
 
+ctypedef struct GreatCircle:
+    const int64_t* trip
+    const int64_t* request
+    const double* origin  # (n_trips, 3): latitude and longitude in radians, cos(latitude)
+    const double* destination
+    const double* pickup  # (n_requests, 3)
+    const double* delivery
+    const double* earliest_departure
+    const double* latest_arrival
+    const double* direct_trip
+    const double* allowed_detour
+    const double* earliest_pickup
+    const double* latest_delivery
+    const double* direct_request
+    double minutes_per_km
+    double tolerance
+    double earth_radius_km
+    unsigned char* ok
+    double* detour
+
+
+cdef inline void _great_circle_pair(const GreatCircle* g, Py_ssize_t i) noexcept nogil:
+    """The rule for pair ``i`` with haversine legs: its truth and its clipped detour."""
+    cdef int64_t t = g.trip[i], r = g.request[i]
+    cdef double to_pickup = crowdship_haversine(
+        g.origin + 3 * t, g.pickup + 3 * r, g.earth_radius_km, g.minutes_per_km
+    )
+    cdef double from_delivery = crowdship_haversine(
+        g.delivery + 3 * r, g.destination + 3 * t, g.earth_radius_km, g.minutes_per_km
+    )
+    cdef double detour
+    g.ok[i] = _rule_with_legs(
+        g.earliest_departure[t],
+        to_pickup,
+        from_delivery,
+        g.earliest_pickup[r],
+        g.latest_delivery[r] + g.tolerance,
+        g.direct_request[r],
+        g.direct_trip[t],
+        g.latest_arrival[t] + g.tolerance,
+        g.allowed_detour[t] + g.tolerance,
+        &detour,
+    )
+    g.detour[i] = _max(detour, 0.0)
+
+
+#: Fewer pairs than this are checked on the calling thread: waking the others (OpenMP's
+#: passive wait, ``crowdship/core/__init__.py``) costs more than they would save.
+cdef Py_ssize_t SERIAL_PAIRS = 1024
+
+
+cdef tuple _great_circle_rule(
+    const int64_t[::1] trip_index,
+    const int64_t[::1] request_index,
+    const double[:, ::1] origin,
+    const double[:, ::1] destination,
+    const double[:, ::1] pickup,
+    const double[:, ::1] delivery,
+    double minutes_per_km,
+    const double[::1] earliest_departure,
+    const double[::1] latest_arrival,
+    const double[::1] direct_trip,
+    const double[::1] allowed_detour,
+    const double[::1] earliest_pickup,
+    const double[::1] latest_delivery,
+    const double[::1] direct_request,
+    double tolerance,
+    double earth_radius_km,
+):
+    cdef Py_ssize_t n = trip_index.shape[0], i
+    cdef GreatCircle g
+    ok = np.zeros(n, dtype=np.bool_)
+    detour = np.empty(n)
+    if n == 0:
+        return ok, detour
+    cdef unsigned char[::1] ok_v = ok.view(np.uint8)
+    cdef double[::1] detour_v = detour
+    g.trip = &trip_index[0]
+    g.request = &request_index[0]
+    g.origin = _rows_of(origin)
+    g.destination = _rows_of(destination)
+    g.pickup = _rows_of(pickup)
+    g.delivery = _rows_of(delivery)
+    g.earliest_departure = _doubles(earliest_departure)
+    g.latest_arrival = _doubles(latest_arrival)
+    g.direct_trip = _doubles(direct_trip)
+    g.allowed_detour = _doubles(allowed_detour)
+    g.earliest_pickup = _doubles(earliest_pickup)
+    g.latest_delivery = _doubles(latest_delivery)
+    g.direct_request = _doubles(direct_request)
+    g.minutes_per_km = minutes_per_km
+    g.tolerance = tolerance
+    g.earth_radius_km = earth_radius_km
+    g.ok = &ok_v[0]
+    g.detour = &detour_v[0]
+    if n < SERIAL_PAIRS:
+        with nogil:
+            for i in range(n):
+                _great_circle_pair(&g, i)
+    else:
+        for i in prange(n, nogil=True, schedule="static"):
+            _great_circle_pair(&g, i)
+    return ok, detour
+
+
 def great_circle_rule(
     trip_index,
     request_index,
@@ -936,48 +1090,16 @@ def great_circle_rule(
     """The exact rule on candidate pairs with haversine legs (the formula of
     ``GreatCircleTravel``), in one compiled pass: which pairs are feasible, and their
     detours (clipped at 0)."""
-    cdef const int64_t[::1] trip_v = _i1(trip_index)
-    cdef const int64_t[::1] request_v = _i1(request_index)
-    cdef const double[:, ::1] origin_v = _f2(origin)
-    cdef const double[:, ::1] dest_v = _f2(destination)
-    cdef const double[:, ::1] pickup_v = _f2(pickup)
-    cdef const double[:, ::1] delivery_v = _f2(delivery)
-    cdef const double[::1] leave_v = _f1(earliest_departure)
-    cdef const double[::1] arrive_v = _f1(latest_arrival)
-    cdef const double[::1] direct_v = _f1(direct_trip)
-    cdef const double[::1] allowed_v = _f1(allowed_detour)
-    cdef const double[::1] opens_v = _f1(earliest_pickup)
-    cdef const double[::1] closes_v = _f1(latest_delivery)
-    cdef const double[::1] own_v = _f1(direct_request)
-    cdef Py_ssize_t n = trip_v.shape[0], i
-    cdef int64_t t, r
-    cdef double to_pickup, from_delivery
-    ok = np.zeros(n, dtype=np.bool_)
-    detour = np.empty(n)
-    cdef unsigned char[::1] ok_v = ok.view(np.uint8)
-    cdef double[::1] detour_v = detour
-    if n == 0:
-        return ok, detour
-    for i in prange(n, nogil=True, schedule="static"):
-        t = trip_v[i]
-        r = request_v[i]
-        to_pickup = crowdship_haversine(
-            &origin_v[t, 0], &pickup_v[r, 0], earth_radius_km, minutes_per_km
+    try:  # the callers' arrays as they are (contiguous int64 and float64) ...
+        return _great_circle_rule(
+            trip_index, request_index, origin, destination, pickup, delivery, minutes_per_km,
+            earliest_departure, latest_arrival, direct_trip, allowed_detour, earliest_pickup,
+            latest_delivery, direct_request, tolerance, earth_radius_km,
         )
-        from_delivery = crowdship_haversine(
-            &delivery_v[r, 0], &dest_v[t, 0], earth_radius_km, minutes_per_km
+    except (ValueError, TypeError):  # ... or copied to be
+        return _great_circle_rule(
+            _i1(trip_index), _i1(request_index), _f2(origin), _f2(destination), _f2(pickup),
+            _f2(delivery), minutes_per_km, _f1(earliest_departure), _f1(latest_arrival),
+            _f1(direct_trip), _f1(allowed_detour), _f1(earliest_pickup), _f1(latest_delivery),
+            _f1(direct_request), tolerance, earth_radius_km,
         )
-        ok_v[i] = _rule_with_legs(
-            leave_v[t],
-            to_pickup,
-            from_delivery,
-            opens_v[r],
-            closes_v[r] + tolerance,
-            own_v[r],
-            direct_v[t],
-            arrive_v[t] + tolerance,
-            allowed_v[t] + tolerance,
-            &detour_v[i],  # (a pointer to a prange's private variable would be shared)
-        )
-        detour_v[i] = _max(detour_v[i], 0.0)
-    return ok, detour
