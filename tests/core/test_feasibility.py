@@ -280,21 +280,21 @@ def test_index_keeps_every_pair_on_crowded_days(seed, crowd, sphere):
 def test_great_circle_slots_come_out_full(max_detour):
     """The counting pass counts each trip's pairs exactly (no slot left to close up), on a
     day with pairs at every distance from the chord rule's edge."""
-    from crowdship.core import _kernels
+    from crowdship.core import feasibility
 
     trips, requests = _around_helsinki(np.random.default_rng(7), 400, 0.3)
     closed = []
-    real = _kernels.compact_pairs
+    real = feasibility.compact_pairs
 
     def spy(*args: Any) -> None:
         closed.append(True)
         real(*args)
 
-    _kernels.compact_pairs = spy  # imported where it is used
+    feasibility.compact_pairs = spy
     try:
         found = feasible_pairs(trips, requests, GreatCircleTravel(), limits=Limits(max_detour))
     finally:
-        _kernels.compact_pairs = real
+        feasibility.compact_pairs = real
     assert len(found) > 1000 and not closed
     reference = all_pairs(trips, requests, GreatCircleTravel(), limits=Limits(max_detour))
     assert set(zip(found.trip.tolist(), found.request.tolist(), strict=True)) == set(

@@ -1,5 +1,5 @@
 """The Cython rule on a road network's looked-up legs (``crowdship.core._network``:
-``network_pairs``) against the numba kernel it replaces (``crowdship.core._kernels``): the
+``network_pairs``) against the numba kernel it replaces (``tests/core/numba_reference.py``): the
 same pairs, in the same order, with the same detours bit for bit, through the real caller
 (:func:`feasible_pairs`, which checks every pair with legs from the node table) on
 generated days over the bundled Helsinki extract, with the rule's loops four requests at a
@@ -16,12 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crowdship.core import _kernels, _network
+from crowdship.core import _network, feasibility
 from crowdship.core.feasibility import NO_LIMITS, FeasiblePairs, Limits, feasible_pairs
 from crowdship.core.model import Requests, Trips
 from crowdship.core.road import RoadNetworkTravel, bundled_extract
+from tests.core import numba_reference
 
-NUMBA = _kernels.network_pairs
+NUMBA = numba_reference.network_pairs
 CYTHON = _network.network_pairs
 
 
@@ -43,10 +44,9 @@ def _avx(on: bool) -> Iterator[None]:
 
 @contextmanager
 def _kernel(kernel, avx: bool = True) -> Iterator[None]:
-    """The caller (it imports ``network_pairs`` from ``_kernels`` where it uses it) with
-    ``kernel`` as its rule on looked-up legs."""
+    """The caller with ``kernel`` as its rule on looked-up legs."""
     with pytest.MonkeyPatch.context() as patch, _avx(avx):
-        patch.setattr(_kernels, "network_pairs", kernel)
+        patch.setattr(feasibility, "network_pairs", kernel)
         yield
 
 

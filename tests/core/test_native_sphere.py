@@ -1,6 +1,6 @@
 """The Cython great-circle search and rule (``crowdship.core._sphere``: ``sphere_pairs``,
 ``compact_pairs``, ``great_circle_rule``) against the numba kernels they replace
-(``crowdship.core._kernels``): the same pairs, in the same order, with the same detours bit
+(``tests/core/numba_reference.py``): the same pairs, in the same order, with the same detours bit
 for bit, through the real callers (:func:`feasible_pairs`, :func:`check_pairs`,
 :func:`great_circle_detours`) on generated days (around Helsinki, at the poles, across the
 antimeridian, over the whole globe; pairs on the rule's limits to the last bits; with and
@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crowdship.core import _kernels, _sphere, feasibility
+from crowdship.core import _sphere, feasibility
 from crowdship.core.feasibility import (
     TIME_TOLERANCE,
     DirectTimes,
@@ -33,10 +33,11 @@ from crowdship.core.feasibility import (
 from crowdship.core.model import Requests, Trips
 from crowdship.core.travel import EARTH_RADIUS_KM, GreatCircleTravel
 from crowdship.sim.scenarios import ScenarioParams, generate_scenario
+from tests.core import numba_reference
 
-#: The kernels the callers import from ``_kernels`` where they use them.
+#: The great-circle kernels ``feasibility`` calls.
 NAMES = ("sphere_pairs", "compact_pairs", "great_circle_rule")
-NUMBA = {name: getattr(_kernels, name) for name in NAMES}
+NUMBA = {name: getattr(numba_reference, name) for name in NAMES}
 CYTHON = {name: getattr(_sphere, name) for name in NAMES}
 
 
@@ -56,7 +57,7 @@ def _kernels_of(kernels: dict[str, Any], avx: bool = True, row_table: bool = Tru
     table_module = sys.modules[feasibility.delivery_row_table.__module__]
     with pytest.MonkeyPatch.context() as patch, _avx(avx):
         for name, kernel in kernels.items():
-            patch.setattr(_kernels, name, kernel)
+            patch.setattr(feasibility, name, kernel)
         if not row_table:
             patch.setattr(table_module, "ROW_TABLE_CELLS", 0)
         yield
@@ -314,7 +315,7 @@ def _arguments(trips: Trips, requests: Requests, travel: GreatCircleTravel) -> l
         return NUMBA["sphere_pairs"](*args)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_kernels, "sphere_pairs", capture)
+        patch.setattr(feasibility, "sphere_pairs", capture)
         feasible_pairs(trips, requests, travel, units=1e3)
     (arguments,) = captured
     return arguments

@@ -9,13 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
-from crowdship.core._kernels import (
-    LEG_ERROR_LEGS,
-    LEG_ERROR_RADII,
-    ROUNDOFF,
-    _series_leg,
-    haversine_minutes,
-)
 from crowdship.core.costs import CostFunction, DetourTerm, RatingTerm
 from crowdship.core.feasibility import (
     TIME_TOLERANCE,
@@ -32,6 +25,13 @@ from crowdship.core.model import Requests, Trips
 from crowdship.core.policies import MaxMatches
 from crowdship.core.travel import EARTH_RADIUS_KM, GreatCircleTravel
 from tests.conftest import random_instance
+from tests.core.numba_reference import (
+    LEG_ERROR_LEGS,
+    LEG_ERROR_RADII,
+    ROUNDOFF,
+    _series_leg,
+    haversine_minutes,
+)
 
 
 @njit(cache=False)

@@ -31,10 +31,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# The planar path's kernels are Cython (``_planar.pyx``). The other travel models' kernels
-# are numba's (``_kernels.py``), imported where they are used, so that a planar day's
-# process never imports numba (0.4 s before any work).
+# The planar, great-circle and looked-up road searches are Cython (compiled at install);
+# the general grid search (``grid_candidates``) is numba's, imported where it is used, so
+# that a process matching those days never imports numba (0.4 s before any work).
+from crowdship.core._network import network_pairs
 from crowdship.core._planar import planar_pairs
+from crowdship.core._sphere import compact_pairs, great_circle_rule, sphere_pairs
 from crowdship.core.model import FloatArray, IntArray, Requests, Trips
 from crowdship.core.travel import EARTH_RADIUS_KM, GreatCircleTravel, TravelModel
 
@@ -459,8 +461,6 @@ def _sphere_pairs(
     of ``rint(detour x units)``). The slots come out full; were any left unused, they
     would be closed up (:func:`compact_pairs`). Not closing them up saved the copy of every
     pair (6.8 M on the lat/lon day: 0.06 to 0.19 s, in fresh memory)."""
-    from crowdship.core._kernels import compact_pairs, sphere_pairs
-
     n_trips = len(trips)
     row_table = delivery_row_table(cell_start, delivery_cell)
     _, ll_origin, ll_dest, ll_pickup, ll_delivery, earth_km, scale = _sphere_args(
@@ -677,8 +677,6 @@ def _looked_up_pairs(
         direct.request,
         TIME_TOLERANCE,
     )
-    from crowdship.core._kernels import network_pairs
-
     empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0)
     network_pairs(False, offsets, counts, *args, empty_i, empty_i, empty_f)
     np.cumsum(counts, out=offsets[1:])
@@ -699,8 +697,6 @@ def _great_circle_rule(
 ) -> tuple[np.ndarray, FloatArray]:
     """The compiled exact rule with haversine legs on the given pairs: which pass, and
     their detours (the travel model's formula, point by point)."""
-    from crowdship.core._kernels import great_circle_rule
-
     return great_circle_rule(
         trip_index,
         request_index,
