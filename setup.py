@@ -1,9 +1,10 @@
 """Builds the compiled match path (Cython with OpenMP); the rest of the build is in
 pyproject.toml.
 
-The loops of the planar match path (the pairs, the certified matching) are Cython rather
-than numba: a ``crowdship match`` process would otherwise pay numba's import and its first
-compiled call, about 0.4 s, before any work (docs/benchmarks.md, "The floor of a process").
+The loops of the one-parcel match path (the pairs on planar, great-circle and looked-up road
+days; the certified matching) are Cython rather than numba: a ``crowdship match`` process
+would otherwise pay numba's import and its first compiled call, about 0.4 s, before any work
+(docs/benchmarks.md, "The floor of a process" and "The evening round (2026-12-01)").
 ``CROWDSHIP_BUILD_ONLY=_planar,_paths`` builds only the modules named (while one is being
 written): ``CROWDSHIP_BUILD_ONLY=_planar .venv/bin/python setup.py build_ext --inplace``.
 ``crowdship._csv`` (``src/crowdship/_csv.pyx``, the CSV reader of ``crowdship.tables``) is

@@ -79,7 +79,7 @@ def layer(module: str) -> str:
     for top in ("sim", "experiments", "cli", "web"):
         if module.startswith(f"crowdship.{top}"):
             return top
-    if module in {"crowdship.tables", "crowdship.roads"}:
+    if module in {"crowdship.tables", "crowdship._csv", "crowdship.roads"}:
         return "tables"
     if module in BASE or module == SERVICE:
         return "base"

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from crowdship._csv import plain_columns as compiled_plain_columns
 from crowdship.core.matcher import MatchResult
 from crowdship.core.model import Requests, Trips, format_minutes
 
@@ -362,10 +363,6 @@ _TEXT_COLUMNS = ("id", "courier", "sender", "preferred_couriers")
 
 Column = list[str] | np.ndarray
 
-try:  # the compiled reader (setup.py builds it); without it, the Python reading alone
-    from crowdship._csv import plain_columns as _compiled_plain_columns
-except ImportError:  # pragma: no cover - a checkout whose modules are not built yet
-    _compiled_plain_columns = None
 #: Whether :func:`_plain_columns` tries the compiled reader first (the tests turn it off to
 #: compare).
 _COMPILED_CSV = True
@@ -382,8 +379,8 @@ def _plain_columns(path: Path) -> dict[str, Column]:
     :func:`_plain_columns_python` decides."""
     if path.suffix.lower() == ".json":
         raise _NotPlain
-    if _COMPILED_CSV and _compiled_plain_columns is not None:
-        columns = _compiled_plain_columns(path.read_bytes(), _NUMBER_COLUMNS, _TEXT_COLUMNS)
+    if _COMPILED_CSV:
+        columns = compiled_plain_columns(path.read_bytes(), _NUMBER_COLUMNS, _TEXT_COLUMNS)
         if columns is not None:
             return columns
     return _plain_columns_python(path)
