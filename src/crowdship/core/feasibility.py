@@ -12,7 +12,9 @@ Finding the pairs runs in two stages, both vectorised:
    length ``LA_t - ED_t``), and evaluates the whole rule with *lower bounds* on the two legs
    that join trip and request (``minutes_per_km x`` Euclidean distance in the embedding).
    The rule is monotone in travel times, so a pair rejected with lower bounds is infeasible
-   with the true times: no feasible pair is ever dropped. The loop is compiled (``_kernels.py``).
+   with the true times: no feasible pair is ever dropped. The loops are compiled (Cython:
+   ``_planar.pyx``, ``_sphere.pyx``, ``_network.pyx``; numba for any other embedding:
+   ``_kernels.py``).
    On planar and great-circle travel each pickup cell also narrows where the deliveries
    can lie, and the rule runs without a branch per row (vector instructions); on the
    sphere with legs from the chords (no trigonometry), the haversine formula deciding
