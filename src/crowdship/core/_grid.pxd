@@ -304,3 +304,13 @@ cdef inline bint _rule_with_legs(
         & (at_delivery + leg_out <= arrive_by)
         & (detour[0] <= allowed)
     )
+
+
+cdef inline const double* _doubles(const double[::1] values) noexcept:
+    """The first value of a contiguous array (NULL when it is empty)."""
+    return &values[0] if values.shape[0] > 0 else NULL
+
+
+cdef inline const int64_t* _ints(const int64_t[::1] values) noexcept:
+    """The first value of a contiguous array (NULL when it is empty)."""
+    return &values[0] if values.shape[0] > 0 else NULL

@@ -278,10 +278,6 @@ def _i1(values):
     return np.ascontiguousarray(values, dtype=np.int64)
 
 
-def _f2(values):
-    return np.ascontiguousarray(values, dtype=np.float64)
-
-
 cdef _network_pairs(  # :func:`network_pairs` on typed (contiguous) arrays
     bint filling,
     const int64_t[::1] offsets_v,
@@ -388,7 +384,7 @@ def network_pairs(
         )
     except (ValueError, TypeError):  # ... or copied to be
         _network_pairs(
-            bool(fill), _i1(offsets), counts, _f2(to_pickup), _f2(from_delivery),
+            bool(fill), _i1(offsets), counts, _f1(to_pickup), _f1(from_delivery),
             _i1(origin_of), _i1(destination_of), _f1(earliest_departure), _f1(latest_arrival),
             _f1(direct_trip), _f1(allowed_detour), _f1(earliest_pickup), _f1(latest_delivery),
             _f1(direct_request), tolerance, out_trip, out_request, out_detour,

@@ -15,7 +15,15 @@ from cython.parallel import parallel, prange
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 
-from crowdship.core._grid cimport After, Shadow, _after_pickup_cell, _delivery_rows, _trip_shadow
+from crowdship.core._grid cimport (
+    After,
+    Shadow,
+    _after_pickup_cell,
+    _delivery_rows,
+    _doubles,
+    _ints,
+    _trip_shadow,
+)
 
 import numpy as np
 
@@ -411,14 +419,6 @@ cdef int64_t _trip_pairs(
                 else:
                     found += crowdship_count_rows(&trip, &rows, first, n)
     return found
-
-
-cdef inline const double* _doubles(const double[::1] values) noexcept:
-    return &values[0] if values.shape[0] > 0 else NULL
-
-
-cdef inline const int64_t* _ints(const int64_t[::1] values) noexcept:
-    return &values[0] if values.shape[0] > 0 else NULL
 
 
 def _f1(values):

@@ -25,6 +25,8 @@ from crowdship.core._grid cimport (
     Shadow,
     _after_pickup_cell,
     _delivery_rows,
+    _doubles,
+    _ints,
     _max,
     _rule_with_legs,
     _trip_shadow,
@@ -688,14 +690,6 @@ cdef int64_t _trip_pairs(
     return found
 
 
-cdef inline const double* _doubles(const double[::1] values) noexcept:
-    return &values[0] if values.shape[0] > 0 else NULL
-
-
-cdef inline const int64_t* _ints(const int64_t[::1] values) noexcept:
-    return &values[0] if values.shape[0] > 0 else NULL
-
-
 cdef inline const double* _rows_of(const double[:, ::1] values) noexcept:
     return &values[0, 0] if values.shape[0] > 0 and values.shape[1] > 0 else NULL
 
@@ -706,10 +700,6 @@ def _f1(values):
 
 def _i1(values):
     return np.ascontiguousarray(values, dtype=np.int64)
-
-
-def _f2(values):
-    return np.ascontiguousarray(values, dtype=np.float64)
 
 
 def _i2(values):
@@ -911,13 +901,13 @@ def sphere_pairs(
         )
     except (ValueError, TypeError):  # ... or copied to be
         _sphere_pairs(
-            bool(fill), _i1(offsets), counts, candidates, _f2(e_origin), _f2(e_dest), _f2(centre),
+            bool(fill), _i1(offsets), counts, candidates, _f1(e_origin), _f1(e_dest), _f1(centre),
             _f1(radius), _f1(earliest_departure), _f1(latest_arrival), _f1(direct_trip),
             _f1(allowed_detour), _f1(pickup_x), _f1(pickup_y), _f1(pickup_z), _f1(delivery_x),
             _f1(delivery_y), _f1(delivery_z), _f1(earliest_pickup), _f1(latest_delivery),
-            _f1(direct_request), _i1(request_id), _i1(cell_start), _f2(cell_box),
+            _f1(direct_request), _i1(request_id), _i1(cell_start), _f1(cell_box),
             _i1(delivery_cell), _i2(row_table), _i1(grid_dims), _f1(grid_origin), cell_km, nx, ny,
-            rate, tolerance, _f2(ll_origin), _f2(ll_dest), _f2(ll_pickup), _f2(ll_delivery),
+            rate, tolerance, _f1(ll_origin), _f1(ll_dest), _f1(ll_pickup), _f1(ll_delivery),
             earth_radius_km, sphere_scale, units, out_trip, out_request, out_detour,
         )
 
@@ -959,8 +949,8 @@ def haversine_minutes(
     """Minutes from ``start[i]`` to ``end[j]`` (rows: latitude and longitude in radians,
     cos(latitude)) by the haversine formula, in ``GreatCircleTravel``'s order of operations.
     (The compiled loops call the same formula in C; this is for tests and one-off legs.)"""
-    cdef const double[:, ::1] a = _f2(start)
-    cdef const double[:, ::1] b = _f2(end)
+    cdef const double[:, ::1] a = _f1(start)
+    cdef const double[:, ::1] b = _f1(end)
     return crowdship_haversine(&a[i, 0], &b[j, 0], earth_radius_km, scale)
 
 
@@ -1098,8 +1088,8 @@ def great_circle_rule(
         )
     except (ValueError, TypeError):  # ... or copied to be
         return _great_circle_rule(
-            _i1(trip_index), _i1(request_index), _f2(origin), _f2(destination), _f2(pickup),
-            _f2(delivery), minutes_per_km, _f1(earliest_departure), _f1(latest_arrival),
+            _i1(trip_index), _i1(request_index), _f1(origin), _f1(destination), _f1(pickup),
+            _f1(delivery), minutes_per_km, _f1(earliest_departure), _f1(latest_arrival),
             _f1(direct_trip), _f1(allowed_detour), _f1(earliest_pickup), _f1(latest_delivery),
             _f1(direct_request), tolerance, earth_radius_km,
         )
