@@ -11,6 +11,8 @@ from cython.parallel import prange
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memset
 
+from crowdship.core._counting cimport counting_sort
+
 import numpy as np
 
 cdef extern from *:
@@ -45,25 +47,6 @@ def _mask(array):
 # ------------------------------------------------------------------------- grouping by tail
 
 
-cdef void _group_offsets_c(
-    const i64* group, Py_ssize_t n, Py_ssize_t n_groups, i64* order, i64* offsets, i64* fill
-) noexcept nogil:
-    """Counting sort into ``order`` (n) and ``offsets`` (n_groups + 1); ``fill`` is scratch
-    (n_groups)."""
-    cdef Py_ssize_t i, g
-    memset(offsets, 0, (n_groups + 1) * sizeof(i64))
-    for i in range(n):
-        offsets[group[i] + 1] += 1
-    for g in range(n_groups):
-        offsets[g + 1] += offsets[g]
-    for g in range(n_groups):
-        fill[g] = offsets[g]
-    for i in range(n):
-        g = group[i]
-        order[fill[g]] = i
-        fill[g] += 1
-
-
 def _group_offsets(const i64[::1] group, Py_ssize_t n_groups):
     """Counting sort: positions of each group's items, and where each group starts."""
     cdef Py_ssize_t n = group.shape[0]
@@ -75,7 +58,7 @@ def _group_offsets(const i64[::1] group, Py_ssize_t n_groups):
     if fill == NULL:
         raise MemoryError()
     with nogil:
-        _group_offsets_c(&group[0], n, n_groups, &o[0], &off[0], fill)
+        counting_sort(&group[0], n, n_groups, &o[0], &off[0], fill)
     free(fill)
     return order, offsets
 

@@ -16,6 +16,8 @@ from libc.math cimport rint
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
+from crowdship.core._counting cimport counting_sort
+
 cdef extern from *:
     """
     #define CS_UNREACHED (((long long)1) << 62)
@@ -60,19 +62,9 @@ cdef int _group_offsets_c(
 ) except -1:
     """Counting sort: positions of each group's items (``order``, n) and where each group
     starts (``offsets``, n_groups + 1)."""
-    cdef Py_ssize_t i, g
     cdef long long* fill = <long long*>_alloc(n_groups, sizeof(long long))
     with nogil:
-        memset(offsets, 0, (n_groups + 1) * sizeof(long long))
-        for i in range(n):
-            offsets[group[i] + 1] += 1
-        for g in range(n_groups):
-            offsets[g + 1] += offsets[g]
-        memcpy(fill, offsets, n_groups * sizeof(long long))
-        for i in range(n):
-            g = group[i]
-            order[fill[g]] = i
-            fill[g] += 1
+        counting_sort(group, n, n_groups, order, offsets, fill)
     free(fill)
     return 0
 
