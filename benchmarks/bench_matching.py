@@ -3,11 +3,12 @@
     .venv/bin/python benchmarks/bench_matching.py                    # every family (~10 min)
     .venv/bin/python benchmarks/bench_matching.py --family paper wide
     .venv/bin/python benchmarks/bench_matching.py --family service   # the service-sized batch
+    .venv/bin/python benchmarks/bench_matching.py --seed 7           # days drawn afresh
 
-Each family is a day built with ``crowdship.sim.scenarios`` (fixed seeds), written to files
-the way ``crowdship match`` reads them. Three whole processes run on the same files, one
-after the other, each timed from the outside (start to exit, wall clock) with its own peak
-memory (``wait4``):
+Each family is a day built with ``crowdship.sim.scenarios`` (fixed seeds; ``--seed`` draws
+other days of the same families), written to files the way ``crowdship match`` reads them.
+Three whole processes run on the same files, one after the other, each timed from the
+outside (start to exit, wall clock) with its own peak memory (``wait4``):
 
 - ``crowdship match``: the command as a user runs it (``.venv/bin/crowdship match ...``);
 - ``straightforward`` (``benchmarks/straightforward.py``): a plain NumPy + OR-Tools program
@@ -75,7 +76,7 @@ STRAIGHTFORWARD = Path(__file__).resolve().parent / "straightforward.py"
 class Family:
     name: str
     size: str
-    build: Callable[[], Scenario]
+    build: Callable[[int], Scenario]  # the day, drawn with the seed given
     road: bool = False
     # Issue 14's targets: the whole-process ratio, and for the grown region the seconds
     # too; ``None`` for a family the issue does not size (road-small).
@@ -107,8 +108,14 @@ def _met(family: Family, ours: Run, base: Run, same: bool) -> str:
     return "yes" if met else "NO"
 
 
-def _scenario(params: ScenarioParams, seed: int = SEED) -> Scenario:
+def _scenario(params: ScenarioParams, seed: int) -> Scenario:
     return generate_scenario(params, seed)
+
+
+def _campus_seed(seed: int, default: int) -> int:
+    """The hotspots' own draw: ``default`` with the benchmark's seed (the days of every
+    round so far), one of the seed's own otherwise."""
+    return default if seed == SEED else 10 * seed + default
 
 
 def _with_requests(scenario: Scenario, requests: Requests) -> Scenario:
@@ -161,7 +168,7 @@ def _street_grid(scenario: Scenario) -> Scenario:
     return replace(scenario, trips=trips, requests=requests)
 
 
-def _road_day(trips: int = 20000, requests: int = 8000) -> Scenario:
+def _road_day(seed: int, trips: int = 20000, requests: int = 8000) -> Scenario:
     """A day in the Helsinki extract; trip deadlines from the road network's own times."""
     from crowdship.core.road import bundled_extract
     from crowdship.roads import load_road_network
@@ -175,7 +182,7 @@ def _road_day(trips: int = 20000, requests: int = 8000) -> Scenario:
         trip_km=(0.5, 100.0),
         trip_minutes=(1.0, 120.0),
     )
-    day = _scenario(params)
+    day = _scenario(params, seed)
     t = day.trips
     minutes = road.pairwise(t.origin, t.destination)
     trips = Trips.from_columns(
@@ -191,59 +198,68 @@ FAMILIES = {
         Family(
             "paper",
             "20000x8000",
-            lambda: _scenario(ScenarioParams(trips=20000, requests=8000)),
+            lambda seed: _scenario(ScenarioParams(trips=20000, requests=8000), seed),
             min_ratio=10.0,
         ),
         Family(
             "wide",
             "20000x8000",
-            lambda: _scenario(ScenarioParams(trips=20000, requests=8000, **WIDE)),  # type: ignore[arg-type]
+            lambda seed: _scenario(ScenarioParams(trips=20000, requests=8000, **WIDE), seed),  # type: ignore[arg-type]
         ),
         Family(
             "pickup-hotspots",
             "20000x8000",
-            lambda: _hotspots(
-                _scenario(ScenarioParams(trips=20000, requests=8000, **WIDE)),  # type: ignore[arg-type]
+            lambda seed: _hotspots(
+                _scenario(ScenarioParams(trips=20000, requests=8000, **WIDE), seed),  # type: ignore[arg-type]
                 "pickup",
-                3,
+                _campus_seed(seed, 3),
             ),
         ),
         Family(
             "delivery-hotspots",
             "20000x8000",
-            lambda: _hotspots(
-                _scenario(ScenarioParams(trips=20000, requests=8000, **WIDE)),  # type: ignore[arg-type]
+            lambda seed: _hotspots(
+                _scenario(ScenarioParams(trips=20000, requests=8000, **WIDE), seed),  # type: ignore[arg-type]
                 "delivery",
-                4,
+                _campus_seed(seed, 4),
             ),
         ),
         Family(
             "more-requests",
             "8000x20000",
-            lambda: _scenario(ScenarioParams(trips=8000, requests=20000)),
+            lambda seed: _scenario(ScenarioParams(trips=8000, requests=20000), seed),
         ),
         Family(
             "ties",
             "20000x8000",
-            lambda: _street_grid(_scenario(ScenarioParams(trips=20000, requests=8000))),
+            lambda seed: _street_grid(_scenario(ScenarioParams(trips=20000, requests=8000), seed)),
         ),
         Family(
             "grown",
             "100000x40000",
-            lambda: _scenario(ScenarioParams(trips=100000, requests=40000, city_km=200.0)),
+            lambda seed: _scenario(
+                ScenarioParams(trips=100000, requests=40000, city_km=200.0), seed
+            ),
             max_seconds=10.0,
         ),
         Family(
             "latlon",
             "20000x8000",
-            lambda: _scenario(
+            lambda seed: _scenario(
                 ScenarioParams(
                     trips=20000, requests=8000, bbox=HELSINKI_BOX, speed_kmh=30, detour_factor=1.3
-                )
+                ),
+                seed,
             ),
         ),
         Family("road", "20000x8000", _road_day, road=True),
-        Family("road-small", "5000x2000", lambda: _road_day(5000, 2000), road=True, min_ratio=None),
+        Family(
+            "road-small",
+            "5000x2000",
+            lambda seed: _road_day(seed, 5000, 2000),
+            road=True,
+            min_ratio=None,
+        ),
     )
 }
 
@@ -364,11 +380,11 @@ def warm_up(directory: Path) -> None:
     round's check from the trips' offsets and the broken arcs picked per node)."""
     files = ["--trips", "trips.csv", "--requests", "requests.csv"]
     for name, build in (
-        ("paper", lambda: _scenario(ScenarioParams(trips=5000, requests=2000))),
+        ("paper", lambda: _scenario(ScenarioParams(trips=5000, requests=2000), SEED)),
         (
             "delivery-hotspots",
             lambda: _hotspots(
-                _scenario(ScenarioParams(trips=5000, requests=2000, **WIDE)),  # type: ignore[arg-type]
+                _scenario(ScenarioParams(trips=5000, requests=2000, **WIDE), SEED),  # type: ignore[arg-type]
                 "delivery",
                 4,
             ),
@@ -378,10 +394,11 @@ def warm_up(directory: Path) -> None:
             lambda: _scenario(
                 ScenarioParams(
                     trips=5000, requests=2000, bbox=HELSINKI_BOX, speed_kmh=30, detour_factor=1.3
-                )
+                ),
+                SEED,
             ),
         ),
-        ("road", _road_day),
+        ("road", lambda: _road_day(SEED)),
     ):
         day = build()
         save_scenario(directory / name, day)
@@ -403,7 +420,16 @@ def main() -> None:
         metavar="NAME",
         help=f"families to run (default all): {', '.join(names)}",
     )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=SEED,
+        help=f"draw the families' days with this seed (default {SEED}, the days of the docs' "
+        "tables); any other draws days no round was tuned on",
+    )
     args = parser.parse_args()
+    if args.seed < 0:
+        parser.error(f"--seed {args.seed} is negative; give a seed of 0 or more")
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-matching-") as tmp:
         warm_up(Path(tmp) / "warm")
@@ -422,7 +448,7 @@ def main() -> None:
                 continue
             family = FAMILIES[name]
             directory = Path(tmp) / name
-            day = family.build()
+            day = family.build(args.seed)
             save_scenario(directory, day)
             travel_args = _travel_args(family, day)
             ours = run_crowdship(directory, travel_args)
