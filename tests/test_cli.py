@@ -197,6 +197,31 @@ REQUEST_OK = "r1,60.16,24.94,60.17,24.94,08:00,12:00"
             "trips.csv row 1, capacity: must be a whole number >= 1, got 0",
         ),
         ("", f"{REQUESTS_HEADER}\n{REQUEST_OK}", "trips.csv: file is empty"),
+        (  # minutes after midnight are never negative (the output could not be read back)
+            f"{TRIPS_HEADER}\nt1,60.16,24.93,60.17,24.95,-30,09:00",
+            f"{REQUESTS_HEADER}\n{REQUEST_OK}",
+            "trips.csv row 1, earliest_departure: -30 is before midnight",
+        ),
+        (  # a typo'd time far in the future (it would overflow the costs' integer units)
+            f"{TRIPS_HEADER}\n{TRIP_OK}",
+            f"{REQUESTS_HEADER}\nr1,60.16,24.94,60.17,24.94,08:00,1e308",
+            "requests.csv row 1, latest_delivery: 1e+308 minutes is more than ten years",
+        ),
+        (  # a column twice: which one is meant is not clear
+            f"{TRIPS_HEADER},id\n{TRIP_OK},t9",
+            f"{REQUESTS_HEADER}\n{REQUEST_OK}",
+            "trips.csv, id: appears twice in the header (columns 1 and 8)",
+        ),
+        (  # past what the integer cost units hold: the request was dropped without a word
+            f"{TRIPS_HEADER}\n{TRIP_OK}",
+            f"{REQUESTS_HEADER},value\n{REQUEST_OK},1e300",
+            "requests.csv row 1, value: must be between -1e+09 and 1e+09 minutes, got 1e+300",
+        ),
+        (
+            f"{TRIPS_HEADER}\n{TRIP_OK}",
+            f"{REQUESTS_HEADER},priority\n{REQUEST_OK},1e300",
+            "requests.csv row 1, priority: must be at most 1e+09, got 1e+300",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, trips, requests, message):
@@ -217,6 +242,99 @@ def test_bad_input_exits_2_with_one_line(tmp_path, trips, requests, message):
     assert message in result.stderr
     assert "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_json_values_that_are_objects_or_lists_are_refused(tmp_path):
+    """A JSON object or list where a text or number belongs is named, not turned into text
+    (a list stays allowed for preferred_couriers)."""
+    trip = dict(zip(TRIPS_HEADER.split(","), TRIP_OK.split(","), strict=True))
+    request = dict(zip(REQUESTS_HEADER.split(","), REQUEST_OK.split(","), strict=True))
+    for bad, message in (
+        ({**trip, "id": {"a": 1}}, "t.json row 1, id: must be a text or a number, got an object"),
+        (
+            {**trip, "earliest_departure": [480]},
+            "t.json row 1, earliest_departure: must be a text or a number, got a list",
+        ),
+    ):
+        (tmp_path / "t.json").write_text(json.dumps([bad]))
+        (tmp_path / "r.json").write_text(json.dumps([{**request, "preferred_couriers": ["t1"]}]))
+        result = runner.invoke(
+            app,
+            ["match", "--trips", str(tmp_path / "t.json"), "--requests", str(tmp_path / "r.json")],
+        )
+        assert result.exit_code == 2, result.output
+        assert message in result.stderr
+    (tmp_path / "t.json").write_text(json.dumps([trip]))
+    result = runner.invoke(
+        app, ["match", "--trips", str(tmp_path / "t.json"), "--requests", str(tmp_path / "r.json")]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_outputs_are_checked_before_the_work(tmp_path):
+    """No output may replace an input or the other output, nor name a format the command
+    does not write; each is refused before the files are read, and the inputs stay."""
+    trips = tmp_path / "trips.csv"
+    shutil.copy(EXAMPLES / "trips.csv", trips)
+    before = trips.read_bytes()
+    for args, message in (
+        (["--out", str(trips)], f"--out {trips} is the file given to --trips"),
+        (
+            ["--out", str(tmp_path / "m.csv"), "--routes", str(tmp_path / "m.csv")],
+            "is the file given to --out",
+        ),
+        (["--out", str(tmp_path / "m.xlsx")], "writes CSV, or JSON for a .json name, not Excel"),
+        (["--routes", str(tmp_path)], "is a directory; give a file name"),
+    ):
+        result = runner.invoke(
+            app,
+            ["match", "--trips", str(trips), "--requests", str(EXAMPLES / "requests.csv"), *args],
+        )
+        assert result.exit_code == 2, result.output
+        assert message in result.stderr.replace("\n", " ")
+    assert trips.read_bytes() == before
+    assert not (tmp_path / "m.csv").exists()
+
+
+def test_a_cost_term_past_the_integer_units_is_refused():
+    """A weight that would overflow the solver's integer costs is named (it gave a solver
+    traceback, or silently dropped requests)."""
+    result = match_examples("--priority-weight", "1e15")
+    assert result.exit_code == 2
+    assert "the priority cost term gives a pair" in result.stderr
+    result = match_examples("--priority-weight", "2")  # an ordinary weight still works
+    assert result.exit_code == 0, result.output
+
+
+def test_times_off_the_minute_are_written_with_seconds(tmp_path):
+    """Output times keep their seconds: rounded to the minute, an arrival at 13:25:43 was
+    printed as 13:26, after its latest arrival."""
+    (tmp_path / "t.csv").write_text(f"{TRIPS_HEADER}\nt1,60.16,24.93,60.17,24.95,480.5,600\n")
+    (tmp_path / "r.csv").write_text(f"{REQUESTS_HEADER}\n{REQUEST_OK}\n")
+    out = tmp_path / "m.csv"
+    result = runner.invoke(
+        app,
+        ["match", "--trips", str(tmp_path / "t.csv"), "--requests", str(tmp_path / "r.csv")]
+        + ["--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    row = next(csv.DictReader(out.open()))
+    assert row["pickup_time"].startswith("08:0") and row["pickup_time"].count(":") == 2
+
+
+def test_trips_that_cannot_reach_their_destination_are_warned_of(tmp_path):
+    """A day drawn at other speeds than the command's (a `crowdship scenario` day at its
+    defaults) matches nothing: the command says why instead of printing 0 matches alone."""
+    day = tmp_path / "day"
+    done = crowdship("scenario", "--out", str(day), "--trips", "60", "--requests", "30")
+    assert done.returncode == 0, done.stderr
+    files = ["--trips", str(day / "trips.csv"), "--requests", str(day / "requests.csv")]
+    done = crowdship("match", *files, "--coords", "km")
+    assert done.returncode == 0, done.stderr
+    assert "of 60 trips cannot reach their own destination" in done.stderr
+    assert "Check --speed-kmh and --detour-factor" in done.stderr
+    done = crowdship("match", *files, "--coords", "km", "--speed-kmh", "50", "--detour-factor", "1")
+    assert "cannot reach" not in done.stderr
 
 
 def test_bad_input_through_the_real_command(tmp_path):

@@ -25,7 +25,7 @@ import numpy as np
 
 from crowdship._csv import plain_columns as compiled_plain_columns
 from crowdship.core.matcher import MatchResult
-from crowdship.core.model import Requests, Trips, format_minutes
+from crowdship.core.model import LARGEST_WORTH, Requests, Trips, format_minutes
 
 Coords = Literal["latlon", "km"]
 _CLOCK = re.compile(r"^(\d{1,3}):([0-5]\d)(?::([0-5]\d(?:\.\d+)?))?$")
@@ -114,7 +114,17 @@ def _read_table(path: Path) -> _Table:
     reader = csv.DictReader(text.splitlines())
     if not reader.fieldnames:
         raise InputError(source, None, None, "file is empty (expected a header row)")
-    columns = {c.strip() for c in reader.fieldnames if c}
+    header = [c.strip() for c in reader.fieldnames]
+    for k, name in enumerate(header):
+        if name and name in header[:k]:
+            raise InputError(
+                source,
+                None,
+                name,
+                f"appears twice in the header (columns {header.index(name) + 1} and {k + 1}); "
+                "which one is meant is not clear",
+            )
+    columns = {c for c in header if c}
     rows: list[dict[str, str]] = []
     for number, row in enumerate(reader, start=1):
         if None in row:
@@ -139,11 +149,27 @@ def _json_table(source: str, text: str) -> _Table:
             raise InputError(source, number, None, "must be an object")
         row: dict[str, str] = {}
         for key, value in item.items():
-            text = ";".join(str(v) for v in value) if isinstance(value, list) else value
-            row[str(key)] = "" if text is None else str(text).strip()
+            row[str(key)] = _json_text(source, number, str(key), value)
         rows.append(row)
         columns |= row.keys()
     return _Table(source, rows, columns)
+
+
+def _json_text(source: str, number: int, key: str, value: object) -> str:
+    """A JSON value as the text a CSV cell would hold: a string, a number, or null (empty);
+    a list only for ``preferred_couriers`` (of strings or numbers, joined by ``;``)."""
+    if isinstance(value, bool):
+        return str(value)  # the number readers refuse it by name ('True')
+    if value is None:
+        return ""
+    if isinstance(value, str | int | float):
+        return str(value).strip()
+    if isinstance(value, list) and key == "preferred_couriers":
+        if all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in value):
+            return ";".join(str(v) for v in value)
+        raise InputError(source, number, key, "must be a list of courier ids (texts)")
+    kind = "an object" if isinstance(value, dict) else "a list"
+    raise InputError(source, number, key, f"must be a text or a number, got {kind}")
 
 
 def _number(
@@ -202,6 +228,31 @@ def _rating(value: float) -> str | None:
 
 def _non_negative(value: float) -> str | None:
     return None if value >= 0 else f"must be >= 0, got {value:g}"
+
+
+def _priority(value: float) -> str | None:
+    if value < 0:
+        return f"must be >= 0, got {value:g}"
+    return None if value <= LARGEST_WORTH else f"must be at most {LARGEST_WORTH:g}, got {value:g}"
+
+
+def _worth(value: float) -> str | None:
+    if abs(value) <= LARGEST_WORTH:
+        return None
+    return f"must be between -{LARGEST_WORTH:g} and {LARGEST_WORTH:g} minutes, got {value:g}"
+
+
+# Times are minutes after midnight of the first day: never before it, and within ten years
+# of it (a time past that is a typo, and would overflow the costs' integer units).
+LATEST_MINUTE = 10 * 365.25 * 24 * 60
+
+
+def _time_problem(value: float, may_be_negative: bool) -> str | None:
+    if value < 0 and not may_be_negative:
+        return f"{value:g} is before midnight (minutes after midnight are 0 or more)"
+    if abs(value) > LATEST_MINUTE:
+        return f"{value:g} minutes is more than ten years from midnight of the first day"
+    return None
 
 
 def _point(
@@ -291,6 +342,17 @@ def _to_minutes(raw: _RawTimes, column: str, base: TimeBase, default: float) -> 
         else:
             out[k] = value
     return out
+
+
+def _check_range(raw: _RawTimes, column: str, minutes: np.ndarray) -> None:
+    """Times of ``column`` within [0, ``LATEST_MINUTE``] (``announced_at`` may come before
+    midnight: a request announced the evening before)."""
+    for k, value in enumerate(minutes.tolist()):
+        if math.isinf(value):
+            continue  # announced_at left empty
+        problem = _time_problem(value, column == "announced_at")
+        if problem is not None:
+            raise InputError(raw.table.source, k + 1, column, problem)
 
 
 def _check_order(
@@ -527,6 +589,13 @@ def _read_inputs_fast(trips_path: Path, requests_path: Path, coords: Coords) -> 
                 raise _NotPlain
         if (arrival < departure).any() or (latest < earliest).any() or (earliest < announced).any():
             raise _NotPlain
+        # Within [0, LATEST_MINUTE] (announced_at may be negative; -inf is "not given").
+        if (departure < 0).any() or (earliest < 0).any():
+            raise _NotPlain
+        if (arrival > LATEST_MINUTE).any() or (latest > LATEST_MINUTE).any():
+            raise _NotPlain
+        if (np.isfinite(announced) & (announced < -LATEST_MINUTE)).any():
+            raise _NotPlain
         origin = _plain_points(t, "origin", coords)
         destination = _plain_points(t, "destination", coords)
         pickup = _plain_points(r, "pickup", coords)
@@ -537,9 +606,11 @@ def _read_inputs_fast(trips_path: Path, requests_path: Path, coords: Coords) -> 
             raise _NotPlain
         size = _whole_at_least_one(_plain_optional(r, "size", n_r, 1))
         priority = _plain_optional(r, "priority", n_r, 0.0)
-        if (priority < 0).any():
+        if (priority < 0).any() or (priority > LARGEST_WORTH).any():
             raise _NotPlain
         value = _plain_optional(r, "value", n_r, math.nan)
+        if (np.abs(value) > LARGEST_WORTH).any():  # NaN (no value) compares False
+            raise _NotPlain
         courier = (
             [c.strip() or tid for c, tid in zip(t["courier"], trip_ids, strict=True)]
             if "courier" in t
@@ -615,10 +686,18 @@ def _read_inputs_checked(trips_path: Path, requests_path: Path, coords: Coords) 
     trip_ids, request_ids = _ids(trip_table), _ids(request_table)
     departure = _to_minutes(trip_times, "earliest_departure", base, 0.0)
     arrival = _to_minutes(trip_times, "latest_arrival", base, 0.0)
-    _check_order(trip_times, departure, arrival, "earliest_departure", "latest_arrival", base)
     earliest = _to_minutes(request_times, "earliest_pickup", base, 0.0)
     latest = _to_minutes(request_times, "latest_delivery", base, 0.0)
     announced = _to_minutes(request_times, "announced_at", base, -np.inf)
+    for raw, column, minutes in (
+        (trip_times, "earliest_departure", departure),
+        (trip_times, "latest_arrival", arrival),
+        (request_times, "earliest_pickup", earliest),
+        (request_times, "latest_delivery", latest),
+        (request_times, "announced_at", announced),
+    ):
+        _check_range(raw, column, minutes)
+    _check_order(trip_times, departure, arrival, "earliest_departure", "latest_arrival", base)
     _check_order(request_times, earliest, latest, "earliest_pickup", "latest_delivery", base)
     _check_order(request_times, announced, earliest, "announced_at", "earliest_pickup", base)
 
@@ -654,11 +733,12 @@ def _read_inputs_checked(trips_path: Path, requests_path: Path, coords: Coords) 
             for n, row in enumerate(r_rows, 1)
         ],
         priority=[
-            _optional(request_table, n, row, "priority", 0.0, _non_negative)
+            _optional(request_table, n, row, "priority", 0.0, _priority)
             for n, row in enumerate(r_rows, 1)
         ],
         value=[
-            _optional(request_table, n, row, "value", math.nan) for n, row in enumerate(r_rows, 1)
+            _optional(request_table, n, row, "value", math.nan, _worth)
+            for n, row in enumerate(r_rows, 1)
         ],
         sender=[row.get("sender", "") for row in r_rows],
         preferred_couriers=[

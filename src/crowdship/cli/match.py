@@ -19,6 +19,7 @@ from crowdship.cli.common import console, fail, teardown_needless
 from crowdship.core.bundles import RouteMatchResult, match_routes
 from crowdship.core.costs import CostFunction
 from crowdship.core.feasibility import Limits
+from crowdship.core.flow import SolverError
 from crowdship.core.matcher import MatchResult
 from crowdship.core.model import ModelError
 from crowdship.core.policies import policy_named
@@ -161,9 +162,15 @@ def match_command(
             raise ValueError(f"--time-limit must be > 0 seconds, got {time_limit:g}")
         if not 0 <= gap < 1:
             raise ValueError(f"--gap must be at least 0 and below 1, got {gap:g}")
+        if bundles_per_trip is not None and bundles_per_trip < 1:
+            raise ValueError(f"--bundles-per-trip must be at least 1, got {bundles_per_trip}")
+        _check_outputs(
+            {"--trips": trips, "--requests": requests}, {"--out": out, "--routes": routes}
+        )
         inputs = read_inputs(trips, requests, coords.value)
         log.info("read %d trips and %d requests", len(inputs.trips), len(inputs.requests))
         _check_sizes(inputs, requests)
+        _warn_unreachable(inputs, travel, road_network is None, speed_kmh, detour_factor)
         result = match_routes(
             inputs.trips,
             inputs.requests,
@@ -177,6 +184,9 @@ def match_command(
         )
     except (InputError, ModelError, ValueError) as error:
         fail(str(error))
+        return
+    except SolverError as error:  # the checks above should leave none; never a traceback
+        fail(f"the solver could not take this day: {error}")
         return
     several = result.plain is None
     if out is not None:
@@ -199,6 +209,66 @@ def match_command(
             fail(f"cannot write {routes}: {error}")
     _print_summary(result, out, routes)
     teardown_needless()
+
+
+# Suffixes of formats the command does not write (it writes CSV, or JSON for ``.json``).
+_NOT_WRITTEN = {".xlsx": "Excel", ".xls": "Excel", ".ods": "OpenDocument", ".parquet": "Parquet"}
+
+
+def _check_outputs(inputs: dict[str, Path], outputs: dict[str, Path | None]) -> None:
+    """Before any work: every output can be written, none is an input file or another
+    output (the one written last would replace the other, or the day read)."""
+    given = {option: path for option, path in outputs.items() if path is not None}
+    seen: dict[Path, str] = {path.resolve(): option for option, path in inputs.items()}
+    for option, path in given.items():
+        place = path.resolve()
+        if place in seen:
+            raise ValueError(
+                f"{option} {path} is the file given to {seen[place]}: writing it would replace "
+                "that; choose another file"
+            )
+        seen[place] = option
+        if path.suffix.lower() in _NOT_WRITTEN:
+            raise ValueError(
+                f"{option} {path}: this command writes CSV, or JSON for a .json name, not "
+                f"{_NOT_WRITTEN[path.suffix.lower()]}; use a .csv or .json name"
+            )
+        if path.is_dir():
+            raise ValueError(f"{option} {path} is a directory; give a file name")
+        folder = next(p for p in place.parents if p.exists())  # the files' folder, or above
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise ValueError(f"{option} {path}: cannot write in {folder}")
+        if path.exists() and not os.access(path, os.W_OK):
+            raise ValueError(f"{option} {path}: the file is not writable")
+
+
+def _warn_unreachable(
+    inputs: Inputs, travel: TravelModel, straight: bool, speed_kmh: float, detour_factor: float
+) -> None:
+    """Warn when trips cannot reach their own destination by their latest arrival at this
+    travel model: such a trip carries nothing, and when most of a day's trips are so the
+    travel options are likely not the ones its times were drawn with (a `crowdship
+    scenario` day is drawn at 50 km/h with detour factor 1; the command's defaults are
+    30 km/h and 1.3)."""
+    trips = inputs.trips
+    if not len(trips):
+        return
+    direct = travel.pairwise(trips.origin, trips.destination)
+    late = int((trips.earliest_departure + direct > trips.latest_arrival + 1e-9).sum())
+    if not late:
+        return
+    how = f"at {speed_kmh:g} km/h x {detour_factor:g}" if straight else "on the road network"
+    log.warning(
+        "%d of %d trips cannot reach their own destination by their latest_arrival %s; they "
+        "carry nothing.%s",
+        late,
+        len(trips),
+        how,
+        " Check --speed-kmh and --detour-factor (a crowdship scenario day says its own in "
+        "scenario.json)"
+        if straight and late * 2 > len(trips)
+        else "",
+    )
 
 
 def _check_sizes(inputs: Inputs, requests: Path) -> None:

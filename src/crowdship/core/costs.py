@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from crowdship.core.feasibility import FeasiblePairs
-from crowdship.core.model import FloatArray, Requests, Trips
+from crowdship.core.model import FloatArray, ModelError, Requests, Trips
 
 
 class CostTerm(Protocol):
@@ -101,6 +101,22 @@ class PriorityTerm:
         return -self.weight * requests.priority[pairs.request]
 
 
+# The largest minute-equivalents one term may give a pair. The solvers sum costs in integer
+# thousandths of a minute (int64): a term far past any day's minutes (a weight of 1e15, a
+# priority of 1e300) would overflow there, and a request would be dropped or the solver
+# refuse the day, instead of this error naming the term.
+LARGEST_TERM = 1e9
+
+
+def _check_range(term: CostTerm, values: FloatArray) -> None:
+    if len(values) and not np.abs(values).max() <= LARGEST_TERM:
+        worst = float(np.abs(values).max())
+        raise ModelError(
+            f"the {term.name} cost term gives a pair {worst:.3g} minutes, past the "
+            f"{LARGEST_TERM:g} a cost may reach: lower its weight or the values it weighs"
+        )
+
+
 @dataclass(frozen=True)
 class CostFunction:
     """Sum of cost terms; the default is detour minutes alone."""
@@ -118,8 +134,11 @@ class CostFunction:
         # Summed into the first term's array: with millions of pairs every fresh array costs
         # page faults, and the default (detour alone) then needs exactly one.
         total = np.asarray(self.terms[0](trips, requests, pairs), dtype=np.float64)
+        _check_range(self.terms[0], total)
         for term in self.terms[1:]:
-            total += term(trips, requests, pairs)
+            part = term(trips, requests, pairs)
+            _check_range(term, part)
+            total += part
         return total
 
     @classmethod

@@ -23,12 +23,23 @@ class ModelError(ValueError):
     """An entity breaks a rule of the model (names the entity and the field)."""
 
 
+# The most minute-equivalents a request's value or priority may hold: the solvers sum costs
+# in integer thousandths of a minute (int64), and a value far past any day's minutes would
+# overflow there (the request dropped, or the solver refusing the day) instead of counting.
+LARGEST_WORTH = 1e9
+
+
 def format_minutes(minutes: float) -> str:
-    """``HH:MM`` for minutes after midnight (hours may pass 24 for multi-day horizons)."""
-    total = int(round(float(minutes)))
-    sign = "-" if total < 0 else ""
-    total = abs(total)
-    return f"{sign}{total // 60:02d}:{total % 60:02d}"
+    """``HH:MM`` for minutes after midnight (hours may pass 24 for multi-day horizons), or
+    ``HH:MM:SS`` when the time is not on a whole minute: rounded to the minute, a time
+    computed from fractional windows could print outside them (an arrival at 13:25:43
+    shown as 13:26 against a latest arrival of 13:25:43)."""
+    seconds = int(round(float(minutes) * 60))
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    hours, rest = divmod(seconds, 3600)
+    text = f"{sign}{hours:02d}:{rest // 60:02d}"
+    return text if rest % 60 == 0 else f"{text}:{rest % 60:02d}"
 
 
 def _column(values: ArrayLike, n: int, name: str, dtype: type = np.float64) -> NDArray:
@@ -301,11 +312,19 @@ class Requests:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ModelError(f"request {self.ids[i]}: size must be >= 1, got {self.size[i]}")
-        bad = self.priority < 0
+        bad = ~((self.priority >= 0) & (self.priority <= LARGEST_WORTH))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ModelError(
-                f"request {self.ids[i]}: priority must be >= 0, got {self.priority[i]}"
+                f"request {self.ids[i]}: priority must be between 0 and {LARGEST_WORTH:g}, "
+                f"got {self.priority[i]:g}"
+            )
+        bad = np.abs(self.value) > LARGEST_WORTH  # NaN (no value) compares False
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ModelError(
+                f"request {self.ids[i]}: value must be between -{LARGEST_WORTH:g} and "
+                f"{LARGEST_WORTH:g} minutes, got {self.value[i]:g}"
             )
 
     def subset(self, index: ArrayLike) -> Requests:
