@@ -170,7 +170,8 @@ def match_command(
         inputs = read_inputs(trips, requests, coords.value)
         log.info("read %d trips and %d requests", len(inputs.trips), len(inputs.requests))
         _check_sizes(inputs, requests)
-        _warn_unreachable(inputs, travel, road_network is None, speed_kmh, detour_factor)
+        if road_network is None:  # on roads the times are the network's, not options
+            _warn_unreachable(inputs, travel, speed_kmh, detour_factor)
         result = match_routes(
             inputs.trips,
             inputs.requests,
@@ -243,7 +244,7 @@ def _check_outputs(inputs: dict[str, Path], outputs: dict[str, Path | None]) -> 
 
 
 def _warn_unreachable(
-    inputs: Inputs, travel: TravelModel, straight: bool, speed_kmh: float, detour_factor: float
+    inputs: Inputs, travel: TravelModel, speed_kmh: float, detour_factor: float
 ) -> None:
     """Warn when trips cannot reach their own destination by their latest arrival at this
     travel model: such a trip carries nothing, and when most of a day's trips are so the
@@ -257,16 +258,15 @@ def _warn_unreachable(
     late = int((trips.earliest_departure + direct > trips.latest_arrival + 1e-9).sum())
     if not late:
         return
-    how = f"at {speed_kmh:g} km/h x {detour_factor:g}" if straight else "on the road network"
     log.warning(
         "%d of %d trips cannot reach their own destination by their latest_arrival %s; they "
         "carry nothing.%s",
         late,
         len(trips),
-        how,
+        f"at {speed_kmh:g} km/h x {detour_factor:g}",
         " Check --speed-kmh and --detour-factor (a crowdship scenario day says its own in "
         "scenario.json)"
-        if straight and late * 2 > len(trips)
+        if late * 2 > len(trips)
         else "",
     )
 
