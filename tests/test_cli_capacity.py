@@ -156,7 +156,12 @@ def test_a_gap_allowed_gives_a_matching_within_it(tmp_path):
             "requests.csv row 1, size: must be a whole number >= 1, got 0",
         ),
         (TRIPS, REQUESTS, ("--time-limit", "0"), "--time-limit must be > 0 seconds, got 0"),
-        (TRIPS, REQUESTS, ("--bundles-per-trip", "0"), "--bundles-per-trip must be at least 1, got 0"),
+        (
+            TRIPS,
+            REQUESTS,
+            ("--bundles-per-trip", "0"),
+            "--bundles-per-trip must be at least 1, got 0",
+        ),
         (TRIPS, REQUESTS, ("--gap", "1"), "--gap must be at least 0 and below 1, got 1"),
         (TRIPS, REQUESTS, ("--gap", "-0.1"), "--gap must be at least 0 and below 1, got -0.1"),
     ],

@@ -119,3 +119,17 @@ def test_money_commands_refuse_bad_input_in_one_line(tmp_path: Path) -> None:
     assert missing.returncode == 2 and missing.stderr.strip() == "error: payout run 7 not found"
     for result in (bad, future, zone, early, missing):
         assert "Traceback" not in result.stderr
+
+
+def test_tracking_links_point_at_the_port_served(monkeypatch) -> None:
+    """The links in texts to receivers follow --host/--port unless CROWDSHIP_PUBLIC_URL says
+    where the service is reached from outside."""
+    from crowdship.cli.serve import with_public_url
+    from crowdship.service.settings import Settings
+
+    monkeypatch.delenv("CROWDSHIP_PUBLIC_URL", raising=False)
+    assert with_public_url(Settings(), "127.0.0.1", 8765).public_url == "http://127.0.0.1:8765"
+    assert with_public_url(Settings(), "0.0.0.0", 9000).public_url == "http://127.0.0.1:9000"
+    assert with_public_url(Settings(), "::1", 9000).public_url == "http://[::1]:9000"
+    monkeypatch.setenv("CROWDSHIP_PUBLIC_URL", "https://parcels.example")
+    assert with_public_url(Settings(), "0.0.0.0", 9000).public_url == "https://parcels.example"

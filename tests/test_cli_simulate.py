@@ -4,6 +4,7 @@ files, and bad input answered with one line and exit status 2."""
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -265,12 +266,116 @@ def test_experiment_gap_and_sensitivity_write_plots_and_tables(tmp_path) -> None
         (["experiment", "gap", "--max-waits", "soon"], "--max-waits 'soon': expected numbers"),
         (["experiment", "gap", "--policies", "greedy"], "unknown policy 'greedy'"),
         (["experiment", "gap", "--phantom-weights", "1.5"], "phantom weight must be in [0, 1)"),
+        (["experiment", "ratio", "--strategies", ""], "error: --strategies is empty"),
+        (["experiment", "ratio", "--strategies", ","], "error: --strategies is empty"),
+        (["experiment", "capacity", "--strategies", " , "], "error: --strategies is empty"),
+        (["scenario", "--seed", "-1"], "error: --seed must be >= 0, got -1"),
+        (["simulate", "--seed", "-1"], "error: --seed must be >= 0, got -1"),
+        (["experiment", "paper", "--seed", "-3"], "error: --seed must be >= 0, got -3"),
+        (
+            ["simulate", "--set", "flexibility=nan"],
+            "--set flexibility=nan: 'nan' is not a finite number (a share of the trip's "
+            "driving time",
+        ),
+        (["simulate", "--set", "trip_km=5-inf"], "'inf' is not a finite number (a trip's length"),
+        (
+            ["experiment", "ratio", "--trips", "40", "--ratios", "0.5,1e6"],
+            "--ratios 1e+06 with --trips 40 gives 40000000 requests a day; a day holds at most "
+            "1000000",
+        ),
+        (
+            ["experiment", "interval", "--trips", "40", "--ratio", "1e6"],
+            "ratio 1e+06 with 40 trips gives 40000000 requests a day; a day holds at most 1000000",
+        ),
+        (
+            ["scenario", "--requests", "2000000"],
+            "a day holds at most 1000000 trips and 1000000 requests, got 1000 trips, 2000000",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, message, tmp_path) -> None:
-    result = runner.invoke(
-        app, [*args, "--out", str(tmp_path)] if args[0] == "experiment" else args
-    )
+    writes = args[0] in ("experiment", "scenario")
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "out")] if writes else args)
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert not (tmp_path / "out" / "runs.csv").exists()
+
+
+def _output_paths(tmp_path):
+    """An existing file, a path under a file, and (on Linux) one no one can create."""
+    afile = tmp_path / "afile"
+    afile.write_text("keep me\n")
+    paths = [(afile, "is a file, not a directory"), (afile / "x", "cannot create the directory")]
+    if Path("/proc/self").exists():
+        paths.append((Path("/proc/crowdship-x"), "cannot create the directory"))
+    return afile, paths
+
+
+def test_experiment_out_that_cannot_be_a_directory_fails_before_any_run(tmp_path) -> None:
+    afile, paths = _output_paths(tmp_path)
+    for out, problem in paths:
+        result = runner.invoke(
+            app,
+            [
+                *("experiment", "ratio", "--trips", "40", "--ratios", "0.5"),
+                *("--repetitions", "1", "--workers", "1", "--out", str(out)),
+            ],
+        )
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(f"error: --out {out}: {problem}"), result.output
+        assert "runs in" not in result.output and "Traceback" not in result.output
+    assert afile.read_text() == "keep me\n"
+
+
+def test_simulate_output_paths_are_checked_before_the_day_is_simulated(tmp_path) -> None:
+    afile, _ = _output_paths(tmp_path)
+    unwritable = [afile / "x.csv"]
+    if Path("/proc/self").exists():
+        unwritable.append(Path("/proc/x.csv"))
+    for option in ("--matches", "--batch-log"):
+        for path in unwritable:
+            result = runner.invoke(
+                app, ["simulate", "--trips", "30", "--requests", "10", option, str(path)]
+            )
+            assert result.exit_code == 2, result.output
+            assert result.output.startswith(f"error: {option} {path}: cannot write the file")
+            assert "match rate" not in result.output  # nothing was simulated
+    result = runner.invoke(app, ["simulate", "--trips", "30", "--save-scenario", str(afile)])
+    assert result.exit_code == 2, result.output
+    assert f"error: --save-scenario {afile}: is a file, not a directory" in result.output
+    same = str(tmp_path / "m.csv")
+    result = runner.invoke(app, ["simulate", "--matches", same, "--batch-log", same])
+    assert result.exit_code == 2, result.output
+    assert "--matches and --batch-log name the same file" in result.output
+    assert not (tmp_path / "m.csv").exists()
+
+
+def test_a_saved_day_needs_its_scenario_json(tmp_path) -> None:
+    """A saved km day without scenario.json is not read as lat/lon at 30 km/h (the library's
+    default when no travel model is given): simulate names the missing file or keys."""
+    day = tmp_path / "day"
+    saved = runner.invoke(app, ["scenario", "--out", str(day), "--trips", "30", "--requests", "10"])
+    assert saved.exit_code == 0, saved.output
+    meta = day / "scenario.json"
+    complete = meta.read_text()
+    meta.unlink()
+    result = runner.invoke(app, ["simulate", "--scenario", str(day)])
+    assert result.exit_code == 2, result.output
+    assert f"error: {meta} is missing" in result.output
+    assert "origin_lat" not in result.output
+    for text, missing in (
+        ("{}", "coords, speed_kmh, detour_factor"),
+        ('{"coords": "km", "speed_kmh": 50}', "detour_factor"),
+    ):
+        meta.write_text(text)
+        result = runner.invoke(app, ["simulate", "--scenario", str(day)])
+        assert result.exit_code == 2, result.output
+        assert f"error: {meta} is incomplete: missing {missing} (" in result.output
+    meta.write_text('{"coords": "km", "speed_kmh": "fast", "detour_factor": 1}')
+    result = runner.invoke(app, ["simulate", "--scenario", str(day)])
+    assert result.exit_code == 2, result.output
+    assert "speed_kmh: must be a number, got 'fast'" in result.output
+    meta.write_text(complete)
+    assert runner.invoke(app, ["simulate", "--scenario", str(day)]).exit_code == 0

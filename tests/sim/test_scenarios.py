@@ -124,6 +124,11 @@ def test_loading_without_metadata_needs_coords(tmp_path) -> None:
     assert loaded.travel == PlanarTravel(speed_kmh=50, detour_factor=1.0)
     with pytest.raises(ValueError, match="origin_lat"):
         load_scenario(tmp_path)  # lat/lon by default: the km columns are not enough
+    with pytest.raises(ValueError, match="scenario.json is missing"):
+        load_scenario(tmp_path, strict=True)  # the command line's saved days need it
+    # What the arguments give need not be in scenario.json, even when strict.
+    loaded = load_scenario(tmp_path, coords="km", speed_kmh=50, detour_factor=1.0, strict=True)
+    assert loaded.travel == PlanarTravel(speed_kmh=50, detour_factor=1.0)
 
 
 @pytest.mark.parametrize(
@@ -138,6 +143,8 @@ def test_loading_without_metadata_needs_coords(tmp_path) -> None:
         ({"departure_profile": "random"}, "departure profile"),
         ({"speed_kmh": 0}, "speed must be > 0"),
         ({"flexibility": -0.1}, "flexibility"),
+        ({"flexibility": float("nan")}, "flexibility .a share of the trip's driving time"),
+        ({"requests": 1_000_001}, "a day holds at most 1000000 trips and 1000000 requests"),
         ({"trip_announcement_lead": (60, 30)}, "trip announcement lead"),
     ],
 )

@@ -38,6 +38,17 @@ def _settings(**overrides: object) -> Settings:
         fail(f"settings: {_one_line(error)}")
 
 
+def with_public_url(settings: Settings, host: str, port: int) -> Settings:
+    """Links sent to people (tracking) point at this server, on the port it listens on,
+    unless CROWDSHIP_PUBLIC_URL says where it is reached from outside (they said port 8000
+    whatever ``--port`` was)."""
+    if "public_url" in settings.model_fields_set:
+        return settings
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return settings.model_copy(update={"public_url": f"http://{shown}:{port}"})
+
+
 def _one_line(error: Exception) -> str:
     if isinstance(error, ValidationError):
         first = error.errors()[0]
@@ -148,6 +159,7 @@ def serve_command(
     if living and clock_speed is None:
         clock_speed = 60.0
     base = _settings(scheduler=scheduler, clock_speed=clock_speed)
+    base = with_public_url(base, host, port)
     if workers > 1 and living:
         fail("--workers: the living demo plays its city in one process; add --no-live")
     if workers > 1 and base.clock_speed != 1.0:
@@ -211,6 +223,7 @@ def serve_command(
             # command decided (the database above all).
             context.db.dispose()
             os.environ["CROWDSHIP_DATABASE_URL"] = url
+            os.environ["CROWDSHIP_PUBLIC_URL"] = base.public_url
             # The background jobs (expiry, matching, settlement, notifications) run once, in
             # this supervising process, not in every worker: a matching batch holds its
             # process's GIL for tens of milliseconds, and the requests of a worker running

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import logging
+import math
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -66,6 +68,7 @@ from crowdship.experiments.sweeps import (
 )
 from crowdship.sim.day import DayResult, Operations, Rejection, simulate_day, strategy_named
 from crowdship.sim.scenarios import (
+    MAX_PER_DAY,
     Scenario,
     ScenarioParams,
     generate_scenario,
@@ -127,6 +130,28 @@ def _minutes(text: str, name: str) -> float:
     return float(value)
 
 
+# ``--set`` numbers that are not minutes, with what they are (every other number is minutes).
+_NOT_MINUTES = {
+    "flexibility": "a share of the trip's driving time, like 0.5",
+    "city_km": "the city's side in km",
+    "speed_kmh": "a speed in km/h",
+    "detour_factor": "a factor on the straight-line distance, >= 1",
+    "pickup_point_share": "a share of the requests, between 0 and 1",
+    "trip_km": "a trip's length in km",
+}
+
+
+def _number(text: str, name: str) -> float:
+    """A finite number for a ``--set`` parameter that is not minutes."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number ({_NOT_MINUTES[name]})")
+    return value
+
+
 def _parse_setting(text: str) -> tuple[str, Any]:
     key, sep, raw = text.partition("=")
     name = key.strip().replace("-", "_")
@@ -152,11 +177,12 @@ def _parse_setting(text: str) -> tuple[str, Any]:
             parts_text = raw.split(",") if "," in raw else raw.split("-")
             if len(parts_text) != 2:
                 raise ValueError("needs a range LOW-HIGH")
-            return name, tuple(_minutes(p, name) for p in parts_text)
+            read = _number if name in _NOT_MINUTES else _minutes
+            return name, tuple(read(p, name) for p in parts_text)
         if name in ("trips", "requests", "pickup_points"):
             return name, int(raw)
-        if name == "pickup_point_share":
-            return name, float(raw)
+        if name in _NOT_MINUTES:
+            return name, _number(raw, name)
         if name == "delivery_window":
             return name, None if raw.lower() in ("", "none") else _minutes(raw, name)
         if name == "trip_announcement_lead":
@@ -200,12 +226,63 @@ def _scenario(
     if scenario_dir is not None:
         if settings or any(v is not None for v in explicit.values()):
             raise ValueError("--scenario reads a saved day; generator options cannot change it")
-        return load_scenario(scenario_dir)
+        if not scenario_dir.is_dir():
+            raise ValueError(f"--scenario {scenario_dir}: no such directory")
+        # A saved day needs its scenario.json: this command has no options for the travel
+        # model, and a guessed one (lat/lon at 30 km/h) would simulate another day.
+        return load_scenario(scenario_dir, strict=True)
     return generate_scenario(scenario_params(settings, **explicit), seed)
 
 
+def _writable_directory(path: Path, option: str) -> None:
+    """Create ``path`` (and its parents) and check a file can be written in it, before any
+    long work, so results are never lost to a bad output path."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ValueError(f"{option} {path}: is a file, not a directory") from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ValueError(f"{option} {path}: cannot create the directory: {reason}") from None
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ValueError(f"{option} {path}: cannot write in the directory: {reason}") from None
+
+
+def _writable_file(path: Path, option: str) -> None:
+    """Check that ``path`` can be written (creating its directory), before any long work;
+    a file that was not there before is not left behind."""
+    if path.is_dir():
+        raise ValueError(f"{option} {path}: is a directory, not a file")
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ValueError(f"{option} {path}: cannot write the file: {reason}") from None
+    if not existed:
+        path.unlink(missing_ok=True)
+
+
+def _non_negative_seed(seed: int) -> int:
+    """``--seed``, checked while the command line is read (numpy seeds are >= 0)."""
+    if seed < 0:
+        fail(f"--seed must be >= 0, got {seed}")
+    return seed
+
+
 TripsOption = Annotated[int | None, typer.Option("--trips", help="Trips per day (default 1000).")]
-SeedOption = Annotated[int, typer.Option(help="Random seed: the same seed, the same day.")]
+SeedOption = Annotated[
+    int,
+    typer.Option(
+        help="Random seed (>= 0): the same seed, the same day.", callback=_non_negative_seed
+    ),
+]
 SetOption = Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)]
 CityOption = Annotated[float | None, typer.Option(help="Side of the square city, km.")]
 
@@ -223,9 +300,9 @@ def scenario_command(
     """Generate a day of trips and requests (the paper's defaults) and save it as files
     that ``crowdship match --coords km`` and ``crowdship simulate --scenario`` read."""
     try:
-        scenario = _scenario(
-            None, settings or [], seed, trips=trips, requests=requests, city_km=city_km
-        )
+        params = scenario_params(settings or [], trips=trips, requests=requests, city_km=city_km)
+        _writable_directory(out, "--out")
+        scenario = generate_scenario(params, seed)
         save_scenario(out, scenario)
     except (ValueError, OSError) as error:
         fail(str(error))
@@ -296,6 +373,7 @@ def simulate_command(
         if len(hours) != 2:
             raise ValueError(f"--operations {operations!r}: expected HH:MM-HH:MM")
         opening = Operations(_minutes(hours[0], "operations"), _minutes(hours[1], "operations"))
+        _check_outputs(save_scenario_dir, matches, batch_log)
         scenario = _scenario(
             scenario_dir, settings or [], seed, trips=trips, requests=requests, city_km=city_km
         )
@@ -322,12 +400,26 @@ def simulate_command(
         )
         wall = time.perf_counter() - started
         if matches is not None:
-            _write_rows(matches, [asdict(a) for a in result.assignments])
+            _write_rows(matches, [asdict(a) for a in result.assignments], "--matches")
         if batch_log is not None:
-            _write_rows(batch_log, [asdict(b) for b in result.batches])
+            _write_rows(batch_log, [asdict(b) for b in result.batches], "--batch-log")
     except (InputError, ModelError, ValueError, OSError) as error:
         fail(str(error))
     _print_day(result, wall)
+
+
+def _check_outputs(
+    save_scenario_dir: Path | None, matches: Path | None, batch_log: Path | None
+) -> None:
+    """simulate's output paths, checked before the day is simulated."""
+    if matches is not None and batch_log is not None and matches.resolve() == batch_log.resolve():
+        raise ValueError(f"--matches and --batch-log name the same file {matches}")
+    if save_scenario_dir is not None:
+        _writable_directory(save_scenario_dir, "--save-scenario")
+    if matches is not None:
+        _writable_file(matches, "--matches")
+    if batch_log is not None:
+        _writable_file(batch_log, "--batch-log")
 
 
 def _generating_params(
@@ -350,14 +442,19 @@ def _generating_params(
     return ScenarioParams(**values)
 
 
-def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        if not rows:
-            return
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+def _write_rows(path: Path, rows: list[dict[str, Any]], option: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            if not rows:
+                return
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    except OSError as error:
+        raise ValueError(
+            f"{option} {path}: cannot write the file: {error.strerror or error}"
+        ) from None
 
 
 def _print_day(result: DayResult, wall: float) -> None:
@@ -432,6 +529,10 @@ def _run_experiment(
     workers: int | None,
     cluster: str | None,
 ) -> None:
+    try:
+        _writable_directory(out, "--out")  # before the runs: their results must not be lost
+    except ValueError as error:
+        fail(str(error))
     started = time.perf_counter()
     columns = (
         TextColumn("[progress.description]{task.description}"),
@@ -449,9 +550,12 @@ def _run_experiment(
     except (OSError, TimeoutError) as error:
         where = f"the Dask cluster at {cluster}" if cluster else "the worker processes"
         fail(f"could not run on {where}: {error}")
-    write_runs(out / "runs.csv", rows)
-    write_params(out / PARAMS_FILE, specs)
-    summary, written = _report(rows, out)
+    try:
+        write_runs(out / "runs.csv", rows)
+        write_params(out / PARAMS_FILE, specs)
+        summary, written = _report(rows, out)
+    except OSError as error:
+        fail(f"--out {out}: cannot write the results: {error.strerror or error}")
     _print_summary(summary)
     console.print(
         f"{len(rows)} runs in {time.perf_counter() - started:.1f} s; wrote runs.csv, "
@@ -547,7 +651,10 @@ def report_command(
         fail(f"{directory}: cannot read runs.csv: {error}")
     if not rows:
         fail(f"{directory / 'runs.csv'} has no runs")
-    summary, written = _report(rows, directory, summary_file=False)
+    try:
+        summary, written = _report(rows, directory, summary_file=False)
+    except OSError as error:
+        fail(f"{directory}: cannot write the plots and tables: {error.strerror or error}")
     _print_summary(summary)
     console.print(f"wrote {', '.join(written)} to {directory}")
 
@@ -576,11 +683,11 @@ def ratio_command(
 ) -> None:
     """Figure 5: match rate against the request/trip ratio (1000 trips, 100 to 1000 requests)."""
     try:
-        names = [s.strip() for s in strategies.split(",") if s.strip()]
+        names = _strategies(strategies)
         specs = ratio_specs(
             _common(settings, city_km),
             trips,
-            _parse_list(ratios, "ratios"),
+            _ratios(ratios, trips),
             _check_repetitions(repetitions),
             seed,
             names,
@@ -591,6 +698,26 @@ def ratio_command(
     except ValueError as error:
         fail(str(error))
     _run_experiment(_with_rejection(specs, rejection), out, workers, cluster)
+
+
+def _strategies(text: str) -> list[str]:
+    """``--strategies``: names separated by commas (ratio_specs checks each name)."""
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    if not names:
+        raise ValueError("--strategies is empty")
+    return names
+
+
+def _ratios(text: str, trips: int) -> list[float]:
+    """``--ratios``, each giving a day of at most MAX_PER_DAY requests with ``trips``."""
+    ratios = _parse_list(text, "ratios")
+    for ratio in ratios:
+        if math.isfinite(ratio) and ratio * trips > MAX_PER_DAY:
+            raise ValueError(
+                f"--ratios {ratio:g} with --trips {trips} gives {ratio * trips:.0f} requests "
+                f"a day; a day holds at most {MAX_PER_DAY}"
+            )
+    return ratios
 
 
 def _check_repetitions(repetitions: int) -> int:
@@ -653,7 +780,7 @@ def paper_command(
     try:
         params = _common(settings, city_km)
         repeat = _check_repetitions(repetitions)
-        specs = ratio_specs(params, trips, _parse_list(ratios, "ratios"), repeat, seed)
+        specs = ratio_specs(params, trips, _ratios(ratios, trips), repeat, seed)
         specs += interval_specs(
             params,
             trips,
@@ -803,7 +930,7 @@ def sensitivity_command(
             SENSITIVITY_VARIANTS,
             ScenarioParams(),
             trips,
-            _parse_list(ratios, "ratios"),
+            _ratios(ratios, trips),
             _parse_list(intervals, "intervals"),
             _check_repetitions(repetitions),
             seed,
@@ -835,7 +962,7 @@ def announcements_command(
             ANNOUNCEMENT_VARIANTS,
             ScenarioParams(),
             trips,
-            _parse_list(ratios, "ratios"),
+            _ratios(ratios, trips),
             _parse_list(intervals, "intervals"),
             _check_repetitions(repetitions),
             seed,
@@ -907,11 +1034,11 @@ def capacity_command(
     request/trip ratio when every trip carries 1, 2, 3 or 4 parcels on one route. Trips of
     capacity > 1 keep 20 bundles of each size (docs/benchmarks.md)."""
     try:
-        names = [s.strip() for s in strategies.split(",") if s.strip()]
+        names = _strategies(strategies)
         base = ratio_specs(
             _common(settings, city_km),
             trips,
-            _parse_list(ratios, "ratios"),
+            _ratios(ratios, trips),
             _check_repetitions(repetitions),
             seed,
             names,

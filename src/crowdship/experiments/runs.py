@@ -17,7 +17,7 @@ import numpy as np
 from crowdship.core.policies import AcceptanceAware, MatchingPolicy, policy_named
 from crowdship.core.response import AlwaysAccept, CourierResponse, LogitResponse, PaperResponse
 from crowdship.sim.day import Anticipation, Rejection, simulate_day, strategy_named
-from crowdship.sim.scenarios import ScenarioParams, generate, trip_announcements
+from crowdship.sim.scenarios import MAX_PER_DAY, ScenarioParams, generate, trip_announcements
 
 # The columns the issue fixes, in order, then the extra metrics we record.
 RUN_COLUMNS = (
@@ -180,4 +180,12 @@ def with_counts(params: ScenarioParams, trips: int, ratio: float) -> ScenarioPar
         raise ValueError(f"request/trip ratio must be > 0, got {ratio:g}")
     if trips < 1:
         raise ValueError(f"trips must be >= 1, got {trips}")
-    return replace(params, trips=trips, requests=round(ratio * trips))
+    if trips > MAX_PER_DAY:
+        raise ValueError(f"trips must be at most {MAX_PER_DAY} a day, got {trips}")
+    requests = ratio * trips
+    if requests > MAX_PER_DAY:
+        raise ValueError(
+            f"request/trip ratio {ratio:g} with {trips} trips gives {requests:.0f} requests "
+            f"a day; a day holds at most {MAX_PER_DAY}"
+        )
+    return replace(params, trips=trips, requests=round(requests))

@@ -26,6 +26,11 @@ from crowdship.tables import Coords, read_inputs
 DepartureProfile = Literal["uniform", "commuter"]
 BoundingBox = tuple[float, float, float, float]  # south, west, north, east in degrees
 
+# The most trips, and the most requests, a generated day may hold: ten times the largest day
+# the benchmarks run (100000 trips x 40000 requests, docs/benchmarks.md). A larger count is
+# almost surely a typing slip (a ratio of 1e6), and would take hours and gigabytes.
+MAX_PER_DAY = 1_000_000
+
 
 @dataclass(frozen=True)
 class ScenarioParams:
@@ -74,6 +79,11 @@ class ScenarioParams:
             raise ValueError(
                 f"counts must be >= 0, got {self.trips} trips, {self.requests} requests"
             )
+        if max(self.trips, self.requests) > MAX_PER_DAY:
+            raise ValueError(
+                f"a day holds at most {MAX_PER_DAY} trips and {MAX_PER_DAY} requests, "
+                f"got {self.trips} trips, {self.requests} requests"
+            )
         if self.bbox is None and not self.city_km > 0:
             raise ValueError(f"city size must be > 0 km, got {self.city_km}")
         if self.bbox is not None:
@@ -94,8 +104,11 @@ class ScenarioParams:
                 raise ValueError(f"{name} range is empty: {low} > {high}")
         if self.bbox is None and min(self.trip_km[1], self.city_km * np.sqrt(2)) < self.trip_km[0]:
             raise ValueError(f"no trip of {self.trip_km[0]} km fits in a {self.city_km} km city")
-        if self.flexibility < 0:
-            raise ValueError(f"flexibility must be >= 0, got {self.flexibility}")
+        if not (self.flexibility >= 0 and math.isfinite(self.flexibility)):
+            raise ValueError(
+                f"flexibility (a share of the trip's driving time) must be a finite number "
+                f">= 0, got {self.flexibility}"
+            )
         if self.trip_announcement_lead is not None:
             low, high = self.trip_announcement_lead
             if not 0 <= low <= high:
@@ -371,16 +384,28 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+# What scenario.json must say about the travel model for a day to load as it was generated.
+TRAVEL_KEYS = ("coords", "speed_kmh", "detour_factor")
+
+
 def load_scenario(
     directory: Path,
     coords: Coords | None = None,
     speed_kmh: float | None = None,
     detour_factor: float | None = None,
+    strict: bool = False,
 ) -> Scenario:
     """Read a scenario directory. ``scenario.json`` supplies the travel model; arguments
-    given here override it, and without it coordinates default to lat/lon (great-circle)."""
+    given here override it, and without it coordinates default to lat/lon (great-circle).
+
+    With ``strict`` (``crowdship simulate --scenario``, which has no options for the travel
+    model), ``scenario.json`` must be there and give every value of :data:`TRAVEL_KEYS` that
+    no argument gives: a guessed travel model would simulate another day than the saved one.
+    """
     meta: dict[str, Any] = {}
     meta_path = directory / SCENARIO_FILE
+    given = {"coords": coords, "speed_kmh": speed_kmh, "detour_factor": detour_factor}
+    needed = [key for key in TRAVEL_KEYS if given[key] is None]
     if meta_path.exists():
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -388,31 +413,58 @@ def load_scenario(
             raise ValueError(
                 f"{meta_path}: not valid JSON ({error.msg}, line {error.lineno})"
             ) from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise ValueError(f"{meta_path}: cannot read it: {error}") from None
         if not isinstance(meta, dict):
             raise ValueError(f"{meta_path}: must hold a JSON object")
+        missing = [key for key in needed if meta.get(key) is None]
+        if strict and missing:
+            raise ValueError(
+                f"{meta_path} is incomplete: missing {', '.join(missing)} (the travel model; "
+                f"crowdship scenario writes them)"
+            )
+    elif strict and needed:
+        raise ValueError(
+            f"{meta_path} is missing: it names the day's coordinates and travel model "
+            f"({', '.join(TRAVEL_KEYS)}); crowdship scenario writes it beside trips.csv "
+            f"and requests.csv"
+        )
     chosen_coords = coords or meta.get("coords") or "latlon"
     if chosen_coords not in ("latlon", "km"):
         raise ValueError(f"{meta_path}, coords: must be latlon or km, got {chosen_coords!r}")
+    for key in ("speed_kmh", "detour_factor"):
+        value = meta.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError(f"{meta_path}, {key}: must be a number, got {value!r}")
+    generated_by = meta.get("generated_by")
+    if generated_by is not None and not isinstance(generated_by, dict):
+        raise ValueError(f"{meta_path}, generated_by: must be a JSON object")
     inputs = read_inputs(directory / TRIPS_FILE, directory / REQUESTS_FILE, chosen_coords)
     default_factor = 1.0 if chosen_coords == "km" else 1.3
     default_speed = 50.0 if chosen_coords == "km" else 30.0
-    speed = speed_kmh if speed_kmh is not None else meta.get("speed_kmh") or default_speed
-    factor = (
-        detour_factor if detour_factor is not None else meta.get("detour_factor") or default_factor
-    )
-    travel: TravelModel = (
-        PlanarTravel(speed_kmh=float(speed), detour_factor=float(factor))
-        if chosen_coords == "km"
-        else GreatCircleTravel(speed_kmh=float(speed), detour_factor=float(factor))
-    )
+    speed = _first_given(speed_kmh, meta.get("speed_kmh"), default_speed)
+    factor = _first_given(detour_factor, meta.get("detour_factor"), default_factor)
+    try:
+        travel: TravelModel = (
+            PlanarTravel(speed_kmh=speed, detour_factor=factor)
+            if chosen_coords == "km"
+            else GreatCircleTravel(speed_kmh=speed, detour_factor=factor)
+        )
+    except ValueError as error:
+        raise ValueError(f"{meta_path}: {error}") from None
     return Scenario(
         inputs.trips,
         inputs.requests,
         travel,
         chosen_coords,
-        dict(meta.get("generated_by") or {}),
+        dict(generated_by or {}),
         _trip_announced_at(directory / TRIPS_FILE, inputs.trips),
     )
+
+
+def _first_given(*values: float | None) -> float:
+    """The first value that is not None (an argument, then scenario.json, then a default)."""
+    return float(next(v for v in values if v is not None))
 
 
 def _trip_announced_at(path: Path, trips: Trips) -> FloatArray | None:
