@@ -206,3 +206,27 @@ def test_experiment_capacity_refuses_bad_capacities(tmp_path, capacities, messag
     )
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_a_packing_stopped_before_any_is_found_falls_back_to_one_parcel_per_trip(tmp_path):
+    """A time limit too short for HiGHS to find any packing gave 0 matches; the best
+    one-request-per-trip matching is a packing too, and is what the command gives then."""
+    out = tmp_path / "m.csv"
+    result = run(
+        tmp_path,
+        TRIPS,
+        REQUESTS,
+        "--bundles-per-trip",
+        "5",
+        "--time-limit",
+        "1e-9",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert "no packing found in time: the best one request per trip" in result.output.replace(
+        "\n", " "
+    )
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 2  # t1 and t2 each carry one of a, b, c (d is out of reach)
+    assert {row["trip_id"] for row in rows} == {"t1", "t2"}

@@ -41,7 +41,7 @@ from crowdship.core.feasibility import (
     Limits,
     feasible_pairs,
 )
-from crowdship.core.flow import COST_SCALE, to_units
+from crowdship.core.flow import COST_SCALE, max_weight_matching, to_units
 from crowdship.core.matcher import Assignment, MatchResult, MatchStats, match
 from crowdship.core.model import FloatArray, IntArray, ModelError, Requests, Trips
 from crowdship.core.policies import (
@@ -750,6 +750,9 @@ class _Solver:
         )
         by_trip = csr_matrix((np.ones(n), (bundles.trip[rows], np.arange(n))), shape=(n_trips, n))
         self.packing = vstack([by_request, by_trip]).tocsr()
+        self._size = bundles.size[rows]
+        self._trip = bundles.trip[rows]
+        self._request = members[:, 0]
         self.optimal = False
         self.status = "not solved"
         self._values = np.zeros(n, bool)
@@ -784,6 +787,19 @@ class _Solver:
         else:
             self._values = np.zeros(n, bool)
             self._bound = math.inf
+            self._singles(weight)
+
+    def _singles(self, weight: IntArray | FloatArray) -> None:
+        """Stopped before HiGHS found any packing (a time limit far too short for the day):
+        the best matching of one request per trip, by the same weights, instead of no
+        packing at all (a valid packing: each trip and request at most once)."""
+        single = np.flatnonzero(self._size == 1)
+        if not len(single):
+            return
+        units = np.rint(np.asarray(weight, dtype=np.float64)[single]).astype(np.int64)
+        picked = max_weight_matching(self._trip[single], self._request[single], units).selected
+        self._values[single[picked]] = True
+        self.status += "; no packing found in time: the best one request per trip"
 
     def chosen(self) -> IntArray:
         return np.flatnonzero(self._values).astype(np.int64)
