@@ -230,3 +230,13 @@ def test_a_packing_stopped_before_any_is_found_falls_back_to_one_parcel_per_trip
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 2  # t1 and t2 each carry one of a, b, c (d is out of reach)
     assert {row["trip_id"] for row in rows} == {"t1", "t2"}
+
+
+def test_a_gap_that_cannot_be_used_is_said_to_be_unused(tmp_path, caplog):
+    """--gap applies where bundles are priced; with the listed bundles (here capped per trip)
+    the command says it is not used rather than ignoring it without a word."""
+    with caplog.at_level("WARNING", logger="crowdship"):
+        result = run(tmp_path, TRIPS, REQUESTS, "--bundles-per-trip", "5", "--gap", "0.1")
+    assert result.exit_code == 0, result.output
+    assert "gap 0.1 is not used" in caplog.text
+    assert "bundles per trip caps the listed bundles" in caplog.text

@@ -25,6 +25,7 @@ per bundle this is exactly today's cost. When every trip has capacity 1,
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Iterable
@@ -63,6 +64,8 @@ from crowdship.core.travel import GreatCircleTravel, TravelModel
 
 #: Rows of candidate bundles grown at once for one trip (output buffers of about 100 MB).
 _BUFFER_ROWS = 1 << 20
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -362,6 +365,13 @@ def match_routes(
             + (why if why is not None else "bundles per trip caps the listed bundles")
         )
     priced = method == "price" or (method == "auto" and why is None and bundles_per_trip is None)
+    if gap > 0 and not priced and any(trips.capacity > 1):
+        log.warning(
+            "gap %g is not used: it applies where bundles are priced, which does not apply "
+            "here (%s); every bundle listed is packed to the optimum within the time limit",
+            gap,
+            why if why is not None else "bundles per trip caps the listed bundles",
+        )
 
     timings: dict[str, float] = {}
     clock = time.perf_counter()
