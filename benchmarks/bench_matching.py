@@ -348,14 +348,14 @@ def run_straightforward(directory: Path, coords: str, args: list[str]) -> Run:
     )
 
 
-def service_batch(repeats: int = 7) -> str:
+def service_batch(seed: int, repeats: int = 7) -> str:
     """The core on a service-sized batch: 2000 open orders x 5000 free trips."""
     from crowdship.core.matcher import match
 
     params = ScenarioParams(
         trips=5000, requests=2000, bbox=HELSINKI_BOX, speed_kmh=30, detour_factor=1.3
     )
-    day = _scenario(params)
+    day = _scenario(params, seed)
     match(day.trips, day.requests, day.travel)  # compile / load the kernels
     seconds = []
     for _ in range(repeats):
@@ -444,7 +444,7 @@ def main() -> None:
         )
         for name in args.family:
             if name == "service":
-                print(service_batch(), flush=True)
+                print(service_batch(args.seed), flush=True)
                 continue
             family = FAMILIES[name]
             directory = Path(tmp) / name
