@@ -342,3 +342,35 @@ def test_a_batch_matches_trips_that_carry_orders_and_empty_ones_together(service
     route = checked_route(loaded_courier, merchant, loaded)
     assert sorted(route["order_ids"]) == [carried, west_only]
     invariants_hold(service)
+
+
+def test_an_offer_accepted_after_its_trip_departed_is_checked_from_now(service: Service) -> None:
+    """An offer waits up to its time to live; if the (empty) trip departed meanwhile, the
+    route is planned again from now on acceptance: an order it would now deliver late is
+    refused naming the bound (it was taken, and the route then said infeasible), one that
+    still fits is taken."""
+    merchant, courier = service.party("merchant"), service.party("courier")
+    operator = service.party("operator")
+    leave = KAMPPI, TOOLO, PUNAVUORI, KALLIO
+    on_time = 30 + drive(leave[0], leave[1]) + drive(leave[1], leave[2])  # leaving at 08:30
+    tight = post(merchant, order_body(TOOLO, PUNAVUORI, latest=on_time + 2))
+    loose = post(merchant, order_body(TOOLO, PUNAVUORI, latest=180, receiver_phone="+3584011"))
+    late_trip = new_trip(courier, 1, origin=KAMPPI, destination=KALLIO, arrive=240)
+    fine_trip = new_trip(courier, 1, origin=KAMPPI, destination=KALLIO, arrive=240)
+    service.clock.advance(26)  # 08:26: the offers live 10 minutes, past the departure
+    offered = {}
+    for order_id, trip_id in ((tight, late_trip), (loose, fine_trip)):
+        made = operator.post("/matching/offers", json={"order_id": order_id, "trip_id": trip_id})
+        assert made.status_code == 201, made.text
+        offered[order_id] = made.json()["id"]
+    service.clock.advance(8)  # 08:34: both trips departed 4 minutes ago
+    refused = courier.post(f"/offers/{offered[tight]}/accept")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"].startswith("route: "), refused.text
+    assert merchant.get(f"/orders/{tight}").json()["status"] == "offered"  # nothing changed
+    assert courier.get(f"/trips/{late_trip}").json()["status"] == "open"
+    taken = courier.post(f"/offers/{offered[loose]}/accept")
+    assert taken.status_code == 200, taken.text
+    route = checked_route(courier, merchant, fine_trip)
+    assert route["order_ids"] == [loose] and route["feasible"]
+    invariants_hold(service)

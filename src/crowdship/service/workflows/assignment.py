@@ -83,9 +83,13 @@ def accept(
         )
     if not offers.transition(session, offer_id, OfferAction.ACCEPT, now):
         raise Conflict(f"offer {offer_id} is {offer.status.value}", status=offer.status.value)
-    # A trip that carries nothing takes the order in one guarded UPDATE (the offer's pair
-    # was checked by the batch); one that carries orders has its whole route checked again.
-    if not trips.transition_if_empty(session, offer.trip_id, TripAction.ASSIGN, now):
+    # A trip that carries nothing and has not departed takes the order in one guarded
+    # UPDATE (the offer's pair was checked by the batch, from the trip's departure); one
+    # that carries orders, or has departed while the offer waited, has its whole route
+    # checked again from now.
+    if not trips.transition_if_empty(
+        session, offer.trip_id, TripAction.ASSIGN, now, before_departure=True
+    ):
         trip = trips.get(session, offer.trip_id, for_update=True)
         if trip is None or trip.status not in TAKING:
             raise Conflict(f"trip {offer.trip_id} is no longer open", status=offer.status.value)
@@ -304,13 +308,17 @@ def _fits_route(
     order: Order | None = None,
 ) -> None:
     """409 naming the reason (capacity, or the bound the route breaks) when the trip
-    carries orders and its whole route, planned again with this one, does not keep the
-    rule. The trip's row is locked by the caller, so nothing joins it meanwhile."""
-    if trip.status == TripStatus.OPEN:
-        return  # an open trip carries nothing: the pair's own rule is the route's
+    carries orders, or has departed, and its whole route, planned again with this one from
+    now, does not keep the rule. The trip's row is locked by the caller, so nothing joins
+    it meanwhile."""
+    # Before departure, an empty trip's route is the pair's own rule, checked where the
+    # pair was found (from the trip's departure); after it, the route starts now.
+    departed = trip.earliest_departure < now
+    if trip.status == TripStatus.OPEN and not departed:
+        return
     on_trip = orders.on_trips(session, [trip.id])
-    if not routing.carried(on_trip):
-        return  # the pair's own rule, checked where the pair was found, is the route's
+    if not routing.carried(on_trip) and not departed:
+        return
     joining = order if order is not None else orders.get(session, order_id)
     if joining is None:
         raise NotFound(f"order {order_id} not found")

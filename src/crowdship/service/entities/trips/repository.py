@@ -69,17 +69,27 @@ def free(session: Session, now: datetime, couriers: Select[Any], busy: Select[An
     return list(session.scalars(query))
 
 
-def transition_if_empty(session: Session, trip_id: int, action: TripAction, now: datetime) -> bool:
-    """``transition``, only if the trip carries no order now (accepted or picked up): the
-    same one UPDATE, guarded by the orders' rows as this transaction sees them."""
+def transition_if_empty(
+    session: Session,
+    trip_id: int,
+    action: TripAction,
+    now: datetime,
+    before_departure: bool = False,
+) -> bool:
+    """``transition``, only if the trip carries no order now (accepted or picked up), and
+    with ``before_departure`` only if it has not departed: the same one UPDATE, guarded by
+    the orders' rows as this transaction sees them."""
     sources, to = TRANSITIONS[action]
     carrying = exists().where(
         Order.trip_id == Trip.id,
         Order.status.in_((OrderStatus.ACCEPTED, OrderStatus.PICKED_UP)),
     )
+    guards = [Trip.id == trip_id, Trip.status.in_(sources), ~carrying]
+    if before_departure:
+        guards.append(Trip.earliest_departure >= now)
     result = session.execute(
         update(Trip)
-        .where(Trip.id == trip_id, Trip.status.in_(sources), ~carrying)
+        .where(*guards)
         .values(status=to, updated_at=now)
         .execution_options(synchronize_session=False)
     )
