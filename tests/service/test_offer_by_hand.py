@@ -65,3 +65,23 @@ def test_each_run_shows_what_became_of_its_offers(service):
     assert answers == [200, 200]
     (run,) = operator.get("/matching/runs").json()
     assert (run["accepted"], run["rejected"], run["expired"]) == (1, 1, 0)
+
+
+def test_a_suspended_courier_is_refused_with_the_orders_state(service):
+    """Handing an order to a suspended courier's trip (an offer by hand or a reassignment) is
+    409 naming why, and its ``status`` is the order's state, unchanged (as in every 409; it
+    said "refused", which is no state)."""
+    operator, sender, courier = (service.party(r) for r in ("operator", "merchant", "courier"))
+    order_id = sender.post("/orders", json=order_body()).json()["id"]
+    trip_id = courier.post("/trips", json=trip_body()).json()["id"]
+    suspended = operator.post(f"/couriers/{courier.id}/suspend", json={"reason": "checks"})
+    assert suspended.status_code == 200, suspended.text
+    for path, body in (
+        ("/matching/offers", {"order_id": order_id, "trip_id": trip_id}),
+        (f"/orders/{order_id}/reassign", {"trip_id": trip_id}),
+    ):
+        refused = operator.post(path, json=body)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["detail"].startswith(f"courier {courier.id} cannot take orders")
+        assert refused.json()["status"] == "posted"
+    assert sender.get(f"/orders/{order_id}").json()["status"] == "posted"

@@ -469,7 +469,7 @@ def reassign(
         raise Conflict(f"order {order_id} is already on trip {trip_id}", status=order.status.value)
     trip = trip_access.visible(session, actor, trip_id, for_update=True)
     check_free(session, trip, now)
-    trust.require_courier_may_work(session, context, trip.courier_id)
+    trust.require_courier_may_work(session, context, trip.courier_id, order.status.value)
     if order.status == OrderStatus.ACCEPTED:
         late = may_leave_trip(order, actor, context, now)
         _off_trip(session, order, Action.LATE_RELEASE if late else Action.RELEASE, actor, now, note)

@@ -470,7 +470,7 @@ def offer_by_hand(
             status=order.status.value,
         )
     check_free(session, trip, now)  # open, not departed, no offer waiting
-    trust.require_courier_may_work(session, context, trip.courier_id)
+    trust.require_courier_may_work(session, context, trip.courier_id, order.status.value)
     fits = core_model.check_one(trip, order, context.travel, now)
     if len(fits) == 0:
         raise Invalid("trip_id", core_model.why_not(trip, order, context.travel))

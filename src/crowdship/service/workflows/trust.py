@@ -194,11 +194,14 @@ def require_may_work(session: Session, context: ServiceContext, actor: Actor) ->
         raise Forbidden(reason)
 
 
-def require_courier_may_work(session: Session, context: ServiceContext, courier_id: int) -> None:
-    """For the operator handing an order to this courier: 409 if they may not work now."""
+def require_courier_may_work(
+    session: Session, context: ServiceContext, courier_id: int, order_status: str
+) -> None:
+    """For the operator handing an order to this courier: 409 if they may not work now,
+    with the order's state (``order_status``: unchanged by the refusal), as every 409 has."""
     reason = refusal(_courier(session, courier_id), context)
     if reason is not None:
-        raise Conflict(f"courier {courier_id} cannot take orders: {reason}", status="refused")
+        raise Conflict(f"courier {courier_id} cannot take orders: {reason}", status=order_status)
 
 
 def suspend(
