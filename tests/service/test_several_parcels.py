@@ -347,8 +347,8 @@ def test_a_batch_matches_trips_that_carry_orders_and_empty_ones_together(service
 def test_an_offer_accepted_after_its_trip_departed_is_checked_from_now(service: Service) -> None:
     """An offer waits up to its time to live; if the (empty) trip departed meanwhile, the
     route is planned again from now on acceptance: an order it would now deliver late is
-    refused naming the bound (it was taken, and the route then said infeasible), one that
-    still fits is taken."""
+    refused naming the bound (it was taken, and the route then said infeasible) and goes
+    back to the pool; one that still fits is taken."""
     merchant, courier = service.party("merchant"), service.party("courier")
     operator = service.party("operator")
     leave = KAMPPI, TOOLO, PUNAVUORI, KALLIO
@@ -366,8 +366,14 @@ def test_an_offer_accepted_after_its_trip_departed_is_checked_from_now(service: 
     service.clock.advance(8)  # 08:34: both trips departed 4 minutes ago
     refused = courier.post(f"/offers/{offered[tight]}/accept")
     assert refused.status_code == 409, refused.text
-    assert refused.json()["detail"].startswith("route: "), refused.text
-    assert merchant.get(f"/orders/{tight}").json()["status"] == "offered"  # nothing changed
+    assert refused.json()["detail"].startswith(f"offer {offered[tight]} no longer fits: trip")
+    assert "planned from now, route: " in refused.json()["detail"], refused.text
+    assert refused.json()["status"] == "withdrawn"
+    # The offer is taken back (not held against the courier), the order back in the pool at
+    # once instead of waiting offered until the offer expires; the trip carries nothing.
+    assert merchant.get(f"/orders/{tight}").json()["status"] == "posted"
+    mine = courier.get("/offers", params={"status": "withdrawn"}).json()
+    assert [o["id"] for o in mine] == [offered[tight]]
     assert courier.get(f"/trips/{late_trip}").json()["status"] == "open"
     taken = courier.post(f"/offers/{offered[loose]}/accept")
     assert taken.status_code == 200, taken.text

@@ -43,6 +43,14 @@ class OfferExpired(Conflict):
     keep_changes = True
 
 
+class OfferNoLongerFits(Conflict):
+    """The trip departed while the offer waited, and from now its route cannot take the
+    order: the offer is taken back (not held against the courier) and the order returns to
+    the pool; recorded although the answer is a refusal."""
+
+    keep_changes = True
+
+
 # -- offers -----------------------------------------------------------------------------
 
 
@@ -81,6 +89,8 @@ def accept(
         raise OfferExpired(
             f"offer {offer_id} expired at {offer.expires_at:%H:%M:%S} UTC", status="expired"
         )
+    if offer.status == OfferStatus.PENDING:
+        _take_back_if_it_no_longer_fits(session, context, offer, now)
     if not offers.transition(session, offer_id, OfferAction.ACCEPT, now):
         raise Conflict(f"offer {offer_id} is {offer.status.value}", status=offer.status.value)
     # A trip that carries nothing and has not departed takes the order in one guarded
@@ -112,6 +122,37 @@ def accept(
         **code_columns,
     )
     return order, code
+
+
+def _take_back_if_it_no_longer_fits(
+    session: Session, context: ServiceContext, offer: Offer, now: datetime
+) -> None:
+    """An offer waits up to its time to live; if its trip departed meanwhile, the route is
+    planned again from now, and an order it would now deliver late is not taken: the offer
+    is withdrawn and the order goes back to the pool at once (rather than waiting, offered,
+    for the offer to expire)."""
+    trip = trips.get(session, offer.trip_id, for_update=True)
+    if trip is None or trip.status not in TAKING or not trip.earliest_departure < now:
+        return
+    try:
+        _fits_route(session, context, trip, offer.order_id, now)
+    except Conflict as misfit:
+        offers.transition(session, offer.id, OfferAction.TAKE_BACK, now)
+        orders.transition(
+            session,
+            offer.order_id,
+            Action.OFFER_EXPIRE,
+            None,
+            now,
+            note=f"offer {offer.id} to trip {trip.id} taken back: the trip departed and "
+            f"{misfit.message}",
+        )
+        raise OfferNoLongerFits(
+            f"offer {offer.id} no longer fits: trip {trip.id} departed at "
+            f"{trip.earliest_departure:%H:%M} UTC and, planned from now, {misfit.message}; "
+            "the offer is withdrawn and the order is back in the pool",
+            status=OfferStatus.WITHDRAWN.value,
+        ) from None
 
 
 def reject(
