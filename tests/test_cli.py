@@ -487,3 +487,14 @@ def test_a_planar_match_imports_no_numba(tmp_path):
     assert len(rows) == len(best.selected)
     chosen = round(sum(float(row["detour_min"]) for row in rows) * 1000)
     assert abs(chosen - best.total_cost) <= len(rows)  # each detour printed to 1/1000 min
+
+
+def test_a_column_nobody_reads_may_come_twice(tmp_path):
+    """Only a column the command reads is refused when it comes twice (which one is meant
+    is not clear); two of a column it leaves alone (a spreadsheet's notes) are left alone."""
+    (tmp_path / "t.csv").write_text(f"{TRIPS_HEADER},note,note\n{TRIP_OK},a,b\n")
+    (tmp_path / "r.csv").write_text(f"{REQUESTS_HEADER}\n{REQUEST_OK}\n")
+    result = runner.invoke(
+        app, ["match", "--trips", str(tmp_path / "t.csv"), "--requests", str(tmp_path / "r.csv")]
+    )
+    assert result.exit_code == 0, result.output

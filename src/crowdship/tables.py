@@ -53,7 +53,8 @@ class TimeBase:
     def format(self, minutes: float) -> str:
         if self.reference is None:
             return format_minutes(minutes)
-        moment = self.reference + timedelta(minutes=round(float(minutes), 3))
+        # Rounded to the second, as format_minutes rounds (isoformat alone would cut it).
+        moment = self.reference + timedelta(seconds=round(float(minutes) * 60))
         return moment.isoformat(timespec="seconds")
 
 
@@ -116,7 +117,9 @@ def _read_table(path: Path) -> _Table:
         raise InputError(source, None, None, "file is empty (expected a header row)")
     header = [c.strip() for c in reader.fieldnames]
     for k, name in enumerate(header):
-        if name and name in header[:k]:
+        # A column read twice is ambiguous; two of a column nobody reads (a spreadsheet's
+        # "note, note") are left alone, as every column not read is.
+        if name in _READ_COLUMNS and name in header[:k]:
             raise InputError(
                 source,
                 None,
@@ -167,7 +170,7 @@ def _json_text(source: str, number: int, key: str, value: object) -> str:
     if isinstance(value, list) and key == "preferred_couriers":
         if all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in value):
             return ";".join(str(v) for v in value)
-        raise InputError(source, number, key, "must be a list of courier ids (texts)")
+        raise InputError(source, number, key, "must be a list of courier ids")
     kind = "an object" if isinstance(value, dict) else "a list"
     raise InputError(source, number, key, f"must be a text or a number, got {kind}")
 
@@ -422,6 +425,7 @@ _NUMBER_COLUMNS = frozenset(
     "value",
 }
 _TEXT_COLUMNS = ("id", "courier", "sender", "preferred_couriers")
+_READ_COLUMNS = _NUMBER_COLUMNS | set(_TEXT_COLUMNS)
 
 Column = list[str] | np.ndarray
 

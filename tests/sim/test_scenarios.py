@@ -138,6 +138,10 @@ def test_loading_without_metadata_needs_coords(tmp_path) -> None:
         ({"city_km": 0}, "city size"),
         ({"city_km": 3}, "no trip of 5.0 km fits in a 3 km city"),
         ({"pickup_window": (720, 480)}, "pickup_window range is empty"),
+        # Days the files could not say (minutes after midnight, within ten years).
+        ({"departures": (-60, 600)}, "departures must start at 0 minutes after midnight"),
+        ({"pickup_window": (-30, 600)}, "pickup_window must start at 0 minutes after"),
+        ({"flexibility": 1e6}, "the day's latest times would reach"),
         ({"deadline": 600}, "deadline 600 is before the end of the pickup window"),
         ({"bbox": (60.3, 24.8, 60.1, 25.1)}, "bounding box"),
         ({"departure_profile": "random"}, "departure profile"),

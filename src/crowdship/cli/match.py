@@ -18,7 +18,7 @@ from rich.table import Table
 from crowdship.cli.common import console, fail, teardown_needless
 from crowdship.core.bundles import RouteMatchResult, match_routes
 from crowdship.core.costs import CostFunction
-from crowdship.core.feasibility import Limits
+from crowdship.core.feasibility import TIME_TOLERANCE, Limits
 from crowdship.core.flow import SolverError
 from crowdship.core.matcher import MatchResult
 from crowdship.core.model import ModelError
@@ -152,6 +152,9 @@ def match_command(
     """
     _no_huge_pages()
     try:
+        _check_outputs(
+            {"--trips": trips, "--requests": requests}, {"--out": out, "--routes": routes}
+        )
         travel = _travel(coords, speed_kmh, detour_factor, road_network)
         limits = Limits(max_detour_min=max_detour, max_detour_fraction=max_detour_fraction)
         cost = CostFunction.weighted(
@@ -164,9 +167,6 @@ def match_command(
             raise ValueError(f"--gap must be at least 0 and below 1, got {gap:g}")
         if bundles_per_trip is not None and bundles_per_trip < 1:
             raise ValueError(f"--bundles-per-trip must be at least 1, got {bundles_per_trip}")
-        _check_outputs(
-            {"--trips": trips, "--requests": requests}, {"--out": out, "--routes": routes}
-        )
         inputs = read_inputs(trips, requests, coords.value)
         log.info("read %d trips and %d requests", len(inputs.trips), len(inputs.requests))
         _check_sizes(inputs, requests)
@@ -255,7 +255,7 @@ def _warn_unreachable(
     if not len(trips):
         return
     direct = travel.pairwise(trips.origin, trips.destination)
-    late = int((trips.earliest_departure + direct > trips.latest_arrival + 1e-9).sum())
+    late = int((trips.earliest_departure + direct > trips.latest_arrival + TIME_TOLERANCE).sum())
     if not late:
         return
     log.warning(

@@ -365,12 +365,18 @@ def match_routes(
             + (why if why is not None else "bundles per trip caps the listed bundles")
         )
     priced = method == "price" or (method == "auto" and why is None and bundles_per_trip is None)
-    if gap > 0 and not priced and any(trips.capacity > 1):
+    if gap > 0 and not priced:
+        if why is not None:
+            reason = why
+        elif bundles_per_trip is not None:
+            reason = "bundles per trip caps the listed bundles"
+        else:
+            reason = "the bundles are listed, as asked"
         log.warning(
             "gap %g is not used: it applies where bundles are priced, which does not apply "
             "here (%s); every bundle listed is packed to the optimum within the time limit",
             gap,
-            why if why is not None else "bundles per trip caps the listed bundles",
+            reason,
         )
 
     timings: dict[str, float] = {}

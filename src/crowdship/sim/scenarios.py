@@ -21,7 +21,7 @@ import numpy as np
 
 from crowdship.core.model import FloatArray, Requests, Trips
 from crowdship.core.travel import GreatCircleTravel, PlanarTravel, TravelModel
-from crowdship.tables import Coords, read_inputs
+from crowdship.tables import LATEST_MINUTE, Coords, read_inputs
 
 DepartureProfile = Literal["uniform", "commuter"]
 BoundingBox = tuple[float, float, float, float]  # south, west, north, east in degrees
@@ -108,6 +108,29 @@ class ScenarioParams:
             raise ValueError(
                 f"flexibility (a share of the trip's driving time) must be a finite number "
                 f">= 0, got {self.flexibility}"
+            )
+        # Times are minutes after midnight, as the files say them (``crowdship.tables``): a
+        # day drawn before midnight or past LATEST_MINUTE could be simulated, but not saved
+        # and read back.
+        for name, low in (
+            ("departures", self.departures[0]),
+            ("pickup_window", self.pickup_window[0]),
+        ):
+            if not low >= 0:
+                raise ValueError(
+                    f"{name} must start at 0 minutes after midnight or later, got {low}"
+                )
+        latest = max(
+            self.departures[1] + self.trip_minutes[1] * (1 + self.flexibility),
+            self.deadline
+            if self.delivery_window is None
+            else self.pickup_window[1] + self.delivery_window,
+        )
+        if not latest <= LATEST_MINUTE:
+            raise ValueError(
+                f"the day's latest times would reach {latest:g} minutes after midnight, past "
+                f"the {LATEST_MINUTE:g} (ten years) a saved day may hold: check departures, "
+                "trip_minutes, flexibility, deadline and delivery_window"
             )
         if self.trip_announcement_lead is not None:
             low, high = self.trip_announcement_lead
