@@ -284,7 +284,8 @@ def test_outputs_are_checked_before_the_work(tmp_path):
             "is the file given to --out",
         ),
         (["--out", str(tmp_path / "m.xlsx")], "writes CSV, or JSON for a .json name, not Excel"),
-        (["--routes", str(tmp_path)], "is a directory; give a file name"),
+        (["--routes", str(tmp_path)], "is a directory, not a file"),
+        (["--out", "/proc/no/such/m.csv"], "--out /proc/no/such/m.csv: cannot write the file"),
     ):
         result = runner.invoke(
             app,

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from crowdship.cli.common import console, fail, teardown_needless
+from crowdship.cli.common import console, fail, teardown_needless, writable_file
 from crowdship.core.bundles import RouteMatchResult, match_routes
 from crowdship.core.costs import CostFunction
 from crowdship.core.feasibility import TIME_TOLERANCE, Limits
@@ -234,13 +234,7 @@ def _check_outputs(inputs: dict[str, Path], outputs: dict[str, Path | None]) -> 
                 f"{option} {path}: this command writes CSV, or JSON for a .json name, not "
                 f"{_NOT_WRITTEN[path.suffix.lower()]}; use a .csv or .json name"
             )
-        if path.is_dir():
-            raise ValueError(f"{option} {path} is a directory; give a file name")
-        folder = next(p for p in place.parents if p.exists())  # the files' folder, or above
-        if not folder.is_dir() or not os.access(folder, os.W_OK):
-            raise ValueError(f"{option} {path}: cannot write in {folder}")
-        if path.exists() and not os.access(path, os.W_OK):
-            raise ValueError(f"{option} {path}: the file is not writable")
+        writable_file(path, option)  # tried, not guessed from permissions (root ignores them)
 
 
 def _warn_unreachable(

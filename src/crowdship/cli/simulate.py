@@ -6,7 +6,6 @@ import csv
 import dataclasses
 import logging
 import math
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -29,7 +28,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from crowdship.cli.common import console, fail
+from crowdship.cli.common import console, fail, writable_directory, writable_file
 from crowdship.core.model import ModelError
 from crowdship.experiments.executors import execute
 from crowdship.experiments.plots import plot_interval, plot_ratio, plot_wait
@@ -234,41 +233,6 @@ def _scenario(
     return generate_scenario(scenario_params(settings, **explicit), seed)
 
 
-def _writable_directory(path: Path, option: str) -> None:
-    """Create ``path`` (and its parents) and check a file can be written in it, before any
-    long work, so results are never lost to a bad output path."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise ValueError(f"{option} {path}: is a file, not a directory") from None
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ValueError(f"{option} {path}: cannot create the directory: {reason}") from None
-    try:
-        with tempfile.TemporaryFile(dir=path):
-            pass
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ValueError(f"{option} {path}: cannot write in the directory: {reason}") from None
-
-
-def _writable_file(path: Path, option: str) -> None:
-    """Check that ``path`` can be written (creating its directory), before any long work;
-    a file that was not there before is not left behind."""
-    if path.is_dir():
-        raise ValueError(f"{option} {path}: is a directory, not a file")
-    existed = path.exists()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8"):
-            pass
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ValueError(f"{option} {path}: cannot write the file: {reason}") from None
-    if not existed:
-        path.unlink(missing_ok=True)
-
-
 def _non_negative_seed(seed: int) -> int:
     """``--seed``, checked while the command line is read (numpy seeds are >= 0)."""
     if seed < 0:
@@ -301,7 +265,7 @@ def scenario_command(
     that ``crowdship match --coords km`` and ``crowdship simulate --scenario`` read."""
     try:
         params = scenario_params(settings or [], trips=trips, requests=requests, city_km=city_km)
-        _writable_directory(out, "--out")
+        writable_directory(out, "--out")
         scenario = generate_scenario(params, seed)
         save_scenario(out, scenario)
     except (ValueError, OSError) as error:
@@ -415,11 +379,11 @@ def _check_outputs(
     if matches is not None and batch_log is not None and matches.resolve() == batch_log.resolve():
         raise ValueError(f"--matches and --batch-log name the same file {matches}")
     if save_scenario_dir is not None:
-        _writable_directory(save_scenario_dir, "--save-scenario")
+        writable_directory(save_scenario_dir, "--save-scenario")
     if matches is not None:
-        _writable_file(matches, "--matches")
+        writable_file(matches, "--matches")
     if batch_log is not None:
-        _writable_file(batch_log, "--batch-log")
+        writable_file(batch_log, "--batch-log")
 
 
 def _generating_params(
@@ -530,7 +494,7 @@ def _run_experiment(
     cluster: str | None,
 ) -> None:
     try:
-        _writable_directory(out, "--out")  # before the runs: their results must not be lost
+        writable_directory(out, "--out")  # before the runs: their results must not be lost
     except ValueError as error:
         fail(str(error))
     started = time.perf_counter()
