@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -53,3 +53,20 @@ def test_the_living_demo_moves_while_the_operator_watches(browser, tmp_path):
         assert loads == [], "the page reloaded"
         screenshot(page, "console-living-demo-desktop")
         context.close()
+
+
+def test_the_sender_form_starts_from_the_service_clock(browser, tmp_path):
+    """A demo clock may run ahead of the browser's (the living demo's does, 60x): the new
+    order's default times come from the service's now, not the browser's (they were in the
+    service's past, and posting with them was refused)."""
+    ahead = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=2)
+    with serving(tmp_path, "--no-live", CROWDSHIP_CLOCK_START=ahead.isoformat()) as still:
+        context = browser.new_context(viewport=DESKTOP, base_url=still.url)
+        page = context.new_page()
+        sign_in(page, "shop1@demo.crowdship.dev")
+        page.get_by_role("button", name="New order").click()
+        shown = page.get_by_label("Ready for pickup from").input_value()
+        context.close()
+    # The browser runs in UTC; the field is local time to the minute.
+    default = datetime.fromisoformat(shown).replace(tzinfo=UTC)
+    assert ahead + timedelta(minutes=9) <= default <= ahead + timedelta(minutes=15), shown

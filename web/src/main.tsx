@@ -1,6 +1,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api/client";
+import { loadRules } from "./service-clock";
 import type { Role, UserPublic } from "./api/types";
 import { Login } from "./pages/Login";
 import { Console } from "./pages/Console";
@@ -49,10 +50,16 @@ function App() {
   const path = usePath();
   const [me, setMe] = useState<UserPublic | null | undefined>(undefined);
 
+  // Signed in, the service's clock is read before any page shows: a demo clock may run
+  // ahead of the browser's, and the forms' default times (a pickup in 10 minutes) and
+  // every "now" of the pages are the service's.
   const load = () =>
     api
       .get<UserPublic>("/me")
-      .then(setMe)
+      .then(async (user) => {
+        await loadRules().catch(() => undefined);
+        setMe(user);
+      })
       .catch(() => setMe(null));
 
   useEffect(() => {

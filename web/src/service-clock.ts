@@ -9,10 +9,16 @@ let base = { service: Date.now(), browser: Date.now(), speed: 1 };
 let loaded: Promise<Rules> | null = null;
 
 export function loadRules(): Promise<Rules> {
-  loaded ??= api.get<Rules>("/service/rules").then((rules) => {
-    base = { service: new Date(rules.now).getTime(), browser: Date.now(), speed: rules.clock_speed };
-    return rules;
-  });
+  loaded ??= api.get<Rules>("/service/rules").then(
+    (rules) => {
+      base = { service: new Date(rules.now).getTime(), browser: Date.now(), speed: rules.clock_speed };
+      return rules;
+    },
+    (error: unknown) => {
+      loaded = null; // asked again next time, not a failure kept for good
+      throw error;
+    },
+  );
   return loaded;
 }
 
