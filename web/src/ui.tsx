@@ -35,8 +35,13 @@ export function isoFromLocal(value: string): string {
   return value ? new Date(value).toISOString() : "";
 }
 
+/** A state or action's name in words ("picked_up" -> "picked up"). */
+export function words(name: string): string {
+  return name.replaceAll("_", " ");
+}
+
 export function Status({ status }: { status: string }) {
-  return <span class={`badge badge-${status}`}>{status.replace("_", " ")}</span>;
+  return <span class={`badge badge-${status}`}>{words(status)}</span>;
 }
 
 interface FieldProps {
@@ -112,9 +117,9 @@ export function Timeline({ events }: { events: EventPublic[] }) {
     <ol class="timeline">
       {events.map((e) => (
         <li key={`${e.at}-${e.action}`}>
-          <time dateTime={e.at}>{time(e.at)}</time> <strong>{e.action.replace("_", " ")}</strong>{" "}
-          {e.from_status ? `${e.from_status} → ` : ""}
-          {e.to_status}
+          <time dateTime={e.at}>{time(e.at)}</time> <strong>{words(e.action)}</strong>{" "}
+          {e.from_status ? `${words(e.from_status)} → ` : "→ "}
+          {words(e.to_status)}
           {e.note ? <span class="muted"> · {e.note}</span> : null}
         </li>
       ))}
