@@ -137,7 +137,12 @@ def _take_back_if_it_no_longer_fits(
     try:
         _fits_route(session, context, trip, offer.order_id, now)
     except Conflict as misfit:
-        offers.transition(session, offer.id, OfferAction.TAKE_BACK, now)
+        if not offers.transition(session, offer.id, OfferAction.TAKE_BACK, now):
+            # answered or expired meanwhile: that answer stands
+            session.refresh(offer)
+            raise Conflict(
+                f"offer {offer.id} is {offer.status.value}", status=offer.status.value
+            ) from None
         orders.transition(
             session,
             offer.order_id,
