@@ -209,14 +209,20 @@ def scenario_params(settings: Sequence[str], **explicit: Any) -> ScenarioParams:
     return ScenarioParams(**values)
 
 
+def _names(text: str, name: str) -> list[str]:
+    """``--NAME a,b,c``: the parts separated by commas, blanks dropped; none is an error."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts:
+        raise ValueError(f"--{name} is empty")
+    return parts
+
+
 def _parse_list(text: str, name: str) -> list[float]:
+    parts = _names(text, name)
     try:
-        values = [float(part) for part in text.split(",") if part.strip()]
+        return [float(part) for part in parts]
     except ValueError:
         raise ValueError(f"--{name} {text!r}: expected numbers separated by commas") from None
-    if not values:
-        raise ValueError(f"--{name} is empty")
-    return values
 
 
 def _scenario(
@@ -477,13 +483,11 @@ def _with_rejection(specs: list[RunSpec], rejection: RejectionOption) -> list[Ru
 
 
 def _policies(text: str) -> list[str]:
-    names = [p.strip() for p in text.split(",") if p.strip()]
+    names = _names(text, "policies")
     valid = {p.value for p in PolicyName}
     for name in names:
         if name not in valid:
             raise ValueError(f"--policies: unknown policy {name!r}; choose from {sorted(valid)}")
-    if not names:
-        raise ValueError("--policies is empty")
     return names
 
 
@@ -647,7 +651,7 @@ def ratio_command(
 ) -> None:
     """Figure 5: match rate against the request/trip ratio (1000 trips, 100 to 1000 requests)."""
     try:
-        names = _strategies(strategies)
+        names = _names(strategies, "strategies")  # ratio_specs checks each
         specs = ratio_specs(
             _common(settings, city_km),
             trips,
@@ -662,14 +666,6 @@ def ratio_command(
     except ValueError as error:
         fail(str(error))
     _run_experiment(_with_rejection(specs, rejection), out, workers, cluster)
-
-
-def _strategies(text: str) -> list[str]:
-    """``--strategies``: names separated by commas (ratio_specs checks each name)."""
-    names = [s.strip() for s in text.split(",") if s.strip()]
-    if not names:
-        raise ValueError("--strategies is empty")
-    return names
 
 
 def _ratios(text: str, trips: int) -> list[float]:
@@ -773,17 +769,6 @@ def _optional_list(text: str, name: str) -> list[float | None]:
     return out
 
 
-def _all_policies(text: str) -> list[str]:
-    names = [p.strip() for p in text.split(",") if p.strip()]
-    valid = {p.value for p in PolicyName}
-    for name in names:
-        if name not in valid:
-            raise ValueError(f"--policies: unknown policy {name!r}; choose from {sorted(valid)}")
-    if not names:
-        raise ValueError("--policies is empty")
-    return names
-
-
 GAP_INTERVALS_TEXT = ",".join(f"{i:g}" for i in GAP_INTERVALS)
 GAP_LEADS_TEXT = ",".join(f"{v:g}" for v in GAP_LEADS)
 GAP_MAX_WAITS_TEXT = ",".join("none" if v is None else f"{v:g}" for v in GAP_MAX_WAITS)
@@ -841,7 +826,7 @@ def gap_command(
             _parse_list(intervals, "intervals"),
             _parse_list(leads, "leads"),
             _optional_list(max_waits, "max-waits"),
-            _all_policies(policies),
+            _policies(policies),
             response.value,
             _parse_list(phantom_weights, "phantom-weights"),
         )
@@ -998,7 +983,7 @@ def capacity_command(
     request/trip ratio when every trip carries 1, 2, 3 or 4 parcels on one route. Trips of
     capacity > 1 keep 20 bundles of each size (docs/benchmarks.md)."""
     try:
-        names = _strategies(strategies)
+        names = _names(strategies, "strategies")  # ratio_specs checks each
         base = ratio_specs(
             _common(settings, city_km),
             trips,
