@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -277,11 +278,19 @@ def test_outputs_are_checked_before_the_work(tmp_path):
     trips = tmp_path / "trips.csv"
     shutil.copy(EXAMPLES / "trips.csv", trips)
     before = trips.read_bytes()
+    alias = tmp_path / "alias.csv"  # another name of the same file
+    os.link(trips, alias)
     for args, message in (
-        (["--out", str(trips)], f"--out {trips} is the file given to --trips"),
+        (["--routes", str(alias)], f"--routes {alias} is the file given to --trips"),
+        (
+            ["--out", str(trips)],
+            f"--out {trips} is the file given to --trips: writing it would replace that input; "
+            "choose another file",
+        ),
         (
             ["--out", str(tmp_path / "m.csv"), "--routes", str(tmp_path / "m.csv")],
-            "is the file given to --out",
+            f"--routes {tmp_path / 'm.csv'} is the file given to --out too: one output would "
+            "replace the other; choose another file",
         ),
         (["--out", str(tmp_path / "m.xlsx")], "writes CSV, or JSON for a .json name, not Excel"),
         (["--routes", str(tmp_path)], "is a directory, not a file"),

@@ -348,11 +348,64 @@ def test_simulate_output_paths_are_checked_before_the_day_is_simulated(tmp_path)
     result = runner.invoke(app, ["simulate", "--trips", "30", "--save-scenario", str(afile)])
     assert result.exit_code == 2, result.output
     assert f"error: --save-scenario {afile}: is a file, not a directory" in result.output
-    same = str(tmp_path / "m.csv")
-    result = runner.invoke(app, ["simulate", "--matches", same, "--batch-log", same])
+    same = tmp_path / "m.csv"
+    result = runner.invoke(app, ["simulate", "--matches", str(same), "--batch-log", str(same)])
     assert result.exit_code == 2, result.output
-    assert "--matches and --batch-log name the same file" in result.output
+    assert result.output == (
+        f"error: --batch-log {same} is the file given to --matches too: one output would "
+        "replace the other; choose another file\n"
+    )
     assert not (tmp_path / "m.csv").exists()
+
+
+def test_simulate_refuses_outputs_that_would_replace_the_day_it_reads(tmp_path) -> None:
+    """--save-scenario, --matches and --batch-log never name a file of the --scenario day
+    (nor of the day --save-scenario writes), whatever the spelling of the path; the day is
+    left as it was and nothing is simulated."""
+    day = tmp_path / "day"
+    saved = runner.invoke(app, ["scenario", "--out", str(day), "--trips", "30", "--requests", "9"])
+    assert saved.exit_code == 0, saved.output
+    before = {path.name: path.read_bytes() for path in day.iterdir()}
+    other = tmp_path / "other"
+    spelt = tmp_path / "x" / ".." / "day"  # the same directory, written another way
+    (tmp_path / "x").mkdir()
+    for args, message in (
+        (
+            ("--save-scenario", str(day)),
+            f"--save-scenario {day} (its trips.csv) is --scenario {day}'s trips.csv: writing "
+            "it would replace that input; choose another directory",
+        ),
+        (
+            ("--save-scenario", str(spelt)),
+            f"--save-scenario {spelt} (its trips.csv) is --scenario {day}'s trips.csv",
+        ),
+        (
+            ("--matches", str(day / "requests.csv")),
+            f"--matches {day / 'requests.csv'} is --scenario {day}'s requests.csv: writing it "
+            "would replace that input; choose another file",
+        ),
+        (
+            ("--batch-log", str(spelt / "scenario.json")),
+            f"--batch-log {spelt / 'scenario.json'} is --scenario {day}'s scenario.json",
+        ),
+        (
+            ("--save-scenario", str(other), "--matches", str(other / "trips.csv")),
+            f"--matches {other / 'trips.csv'} is --save-scenario {other}'s trips.csv too: one "
+            "output would replace the other; choose another file",
+        ),
+    ):
+        result = runner.invoke(app, ["simulate", "--scenario", str(day), *args])
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(f"error: {message}"), result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+    assert {path.name: path.read_bytes() for path in day.iterdir()} == before
+    assert not other.exists() or not any(other.iterdir())
+    # A file of its own beside the day's is fine.
+    result = runner.invoke(
+        app, ["simulate", "--scenario", str(day), "--matches", str(day / "matches.csv")]
+    )
+    assert result.exit_code == 0, result.output
+    assert (day / "matches.csv").exists()
 
 
 def test_a_saved_day_needs_its_scenario_json(tmp_path) -> None:

@@ -1,7 +1,10 @@
-"""What every ``crowdship`` command shares: the consoles and the bad-input exit."""
+"""What every ``crowdship`` command shares: the consoles, the bad-input exit and the check
+of the files it writes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -70,3 +73,80 @@ def writable_file(path: Path, option: str) -> None:
         raise ValueError(f"{option} {path}: cannot write the file: {reason}") from None
     if not existed:
         path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A file a command reads or writes, with the option that names it: the file itself, or
+    (``within``) a directory the option names, of which this is one of the files."""
+
+    option: str
+    path: Path
+    within: Path | None = None
+
+    def subject(self) -> str:
+        """How a message names this output: ``--out m.csv``, ``--save-scenario day (its
+        trips.csv)``."""
+        if self.within is None:
+            return f"{self.option} {self.path}"
+        return f"{self.option} {self.within} (its {self.path.name})"
+
+    def given(self) -> str:
+        """How a message names this file as another option's: ``the file given to --trips``,
+        ``--scenario day's trips.csv``."""
+        if self.within is None:
+            return f"the file given to {self.option}"
+        return f"{self.option} {self.within}'s {self.path.name}"
+
+
+def files(option: str, path: Path | None) -> list[Place]:
+    """The file an option names (none when the option is not given)."""
+    return [] if path is None else [Place(option, path)]
+
+
+def files_in(option: str, directory: Path | None, names: Iterable[str]) -> list[Place]:
+    """The files ``names`` in the directory an option names (none when it is not given)."""
+    if directory is None:
+        return []
+    return [Place(option, directory / name, directory) for name in names]
+
+
+def _identity(path: Path) -> tuple[object, ...]:
+    """The same for two paths to one file: the file itself where it exists (a link, or
+    another spelling of the path), else the path made absolute with links resolved."""
+    try:
+        found = path.stat()
+    except OSError:
+        return ("path", path.resolve())
+    return ("file", found.st_dev, found.st_ino)
+
+
+def check_outputs(inputs: Sequence[Place], outputs: Sequence[Place]) -> None:
+    """Before any work: no output is an input (writing it would replace what is read) or
+    another output (the one written last would replace the other), and every output can be
+    written, tried rather than guessed from permissions (root ignores them). Raises
+    ValueError naming the options."""
+    seen: dict[tuple[object, ...], tuple[Place, bool]] = {
+        _identity(place.path): (place, True) for place in inputs
+    }
+    for place in outputs:
+        key = _identity(place.path)
+        kind = "file" if place.within is None else "directory"
+        if key in seen:
+            other, is_input = seen[key]
+            if is_input:
+                raise ValueError(
+                    f"{place.subject()} is {other.given()}: writing it would replace that "
+                    f"input; choose another {kind}"
+                )
+            raise ValueError(
+                f"{place.subject()} is {other.given()} too: one output would replace the "
+                f"other; choose another {kind}"
+            )
+        seen[key] = (place, False)
+    for directory, option in dict.fromkeys((p.within, p.option) for p in outputs if p.within):
+        assert directory is not None
+        writable_directory(directory, option)
+    for place in outputs:
+        if place.within is None or place.path.exists():
+            writable_file(place.path, place.option)

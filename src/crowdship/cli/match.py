@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from crowdship.cli.common import console, fail, teardown_needless, writable_file
+from crowdship.cli.common import check_outputs, console, fail, files, teardown_needless
 from crowdship.core.bundles import RouteMatchResult, match_routes
 from crowdship.core.costs import CostFunction
 from crowdship.core.feasibility import TIME_TOLERANCE, Limits
@@ -152,9 +152,7 @@ def match_command(
     """
     _no_huge_pages()
     try:
-        _check_outputs(
-            {"--trips": trips, "--requests": requests}, {"--out": out, "--routes": routes}
-        )
+        _check_outputs(trips, requests, out, routes)
         travel = _travel(coords, speed_kmh, detour_factor, road_network)
         limits = Limits(max_detour_min=max_detour, max_detour_fraction=max_detour_fraction)
         cost = CostFunction.weighted(
@@ -216,25 +214,18 @@ def match_command(
 _NOT_WRITTEN = {".xlsx": "Excel", ".xls": "Excel", ".ods": "OpenDocument", ".parquet": "Parquet"}
 
 
-def _check_outputs(inputs: dict[str, Path], outputs: dict[str, Path | None]) -> None:
-    """Before any work: every output can be written, none is an input file or another
-    output (the one written last would replace the other, or the day read)."""
-    given = {option: path for option, path in outputs.items() if path is not None}
-    seen: dict[Path, str] = {path.resolve(): option for option, path in inputs.items()}
-    for option, path in given.items():
-        place = path.resolve()
-        if place in seen:
+def _check_outputs(trips: Path, requests: Path, out: Path | None, routes: Path | None) -> None:
+    """Before any work: every output is in a format the command writes, can be written, and
+    is neither an input file nor the other output."""
+    outputs = [*files("--out", out), *files("--routes", routes)]
+    for place in outputs:
+        suffix = place.path.suffix.lower()
+        if suffix in _NOT_WRITTEN:
             raise ValueError(
-                f"{option} {path} is the file given to {seen[place]}: writing it would replace "
-                "that; choose another file"
+                f"{place.subject()}: this command writes CSV, or JSON for a .json name, not "
+                f"{_NOT_WRITTEN[suffix]}; use a .csv or .json name"
             )
-        seen[place] = option
-        if path.suffix.lower() in _NOT_WRITTEN:
-            raise ValueError(
-                f"{option} {path}: this command writes CSV, or JSON for a .json name, not "
-                f"{_NOT_WRITTEN[path.suffix.lower()]}; use a .csv or .json name"
-            )
-        writable_file(path, option)  # tried, not guessed from permissions (root ignores them)
+    check_outputs([*files("--trips", trips), *files("--requests", requests)], outputs)
 
 
 def _warn_unreachable(

@@ -28,7 +28,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from crowdship.cli.common import console, fail, writable_directory, writable_file
+from crowdship.cli.common import (
+    check_outputs,
+    console,
+    fail,
+    files,
+    files_in,
+    writable_directory,
+)
 from crowdship.core.model import ModelError
 from crowdship.experiments.executors import execute
 from crowdship.experiments.plots import plot_interval, plot_ratio, plot_wait
@@ -68,6 +75,9 @@ from crowdship.experiments.sweeps import (
 from crowdship.sim.day import DayResult, Operations, Rejection, simulate_day, strategy_named
 from crowdship.sim.scenarios import (
     MAX_PER_DAY,
+    REQUESTS_FILE,
+    SCENARIO_FILE,
+    TRIPS_FILE,
     Scenario,
     ScenarioParams,
     generate_scenario,
@@ -343,7 +353,7 @@ def simulate_command(
         if len(hours) != 2:
             raise ValueError(f"--operations {operations!r}: expected HH:MM-HH:MM")
         opening = Operations(_minutes(hours[0], "operations"), _minutes(hours[1], "operations"))
-        _check_outputs(save_scenario_dir, matches, batch_log)
+        _check_outputs(scenario_dir, save_scenario_dir, matches, batch_log)
         scenario = _scenario(
             scenario_dir, settings or [], seed, trips=trips, requests=requests, city_km=city_km
         )
@@ -378,18 +388,26 @@ def simulate_command(
     _print_day(result, wall)
 
 
+# The files of a saved day: what ``--scenario DIR`` reads and ``--save-scenario DIR`` writes.
+SCENARIO_FILES = (TRIPS_FILE, REQUESTS_FILE, SCENARIO_FILE)
+
+
 def _check_outputs(
-    save_scenario_dir: Path | None, matches: Path | None, batch_log: Path | None
+    scenario_dir: Path | None,
+    save_scenario_dir: Path | None,
+    matches: Path | None,
+    batch_log: Path | None,
 ) -> None:
-    """simulate's output paths, checked before the day is simulated."""
-    if matches is not None and batch_log is not None and matches.resolve() == batch_log.resolve():
-        raise ValueError(f"--matches and --batch-log name the same file {matches}")
-    if save_scenario_dir is not None:
-        writable_directory(save_scenario_dir, "--save-scenario")
-    if matches is not None:
-        writable_file(matches, "--matches")
-    if batch_log is not None:
-        writable_file(batch_log, "--batch-log")
+    """simulate's outputs, checked before the day is simulated: each can be written, and
+    none is a file of the day it reads or of another output."""
+    check_outputs(
+        files_in("--scenario", scenario_dir, SCENARIO_FILES),
+        [
+            *files_in("--save-scenario", save_scenario_dir, SCENARIO_FILES),
+            *files("--matches", matches),
+            *files("--batch-log", batch_log),
+        ],
+    )
 
 
 def _generating_params(
