@@ -295,6 +295,8 @@ def test_outputs_are_checked_before_the_work(tmp_path):
         (["--out", str(tmp_path / "m.xlsx")], "writes CSV, or JSON for a .json name, not Excel"),
         (["--routes", str(tmp_path)], "is a directory, not a file"),
         (["--out", "/proc/no/such/m.csv"], "--out /proc/no/such/m.csv: cannot write the file"),
+        # Checked, then refused later: the directory made to try the file is not left.
+        (["--out", str(tmp_path / "new" / "m.csv"), "--time-limit", "0"], "--time-limit must"),
     ):
         result = runner.invoke(
             app,
@@ -304,6 +306,7 @@ def test_outputs_are_checked_before_the_work(tmp_path):
         assert message in result.stderr.replace("\n", " ")
     assert trips.read_bytes() == before
     assert not (tmp_path / "m.csv").exists()
+    assert not (tmp_path / "new").exists()
 
 
 def test_a_cost_term_past_the_integer_units_is_refused():

@@ -358,6 +358,38 @@ def test_simulate_output_paths_are_checked_before_the_day_is_simulated(tmp_path)
     assert not (tmp_path / "m.csv").exists()
 
 
+# Settings the command line takes but no day can be drawn with: the commuter peaks lie far
+# outside the departure range (the generator finds that out only when it draws the day).
+UNDRAWABLE = (
+    *("--trips", "30", "--requests", "5", "--set", "departure_profile=commuter"),
+    *("--set", "peaks=00:00-00:30", "--set", "peak_spread=1", "--set", "departures=12:00-13:00"),
+)
+
+
+def test_an_output_directory_is_made_only_when_written(tmp_path) -> None:
+    """`scenario --out` and `simulate --save-scenario` check the directory can be written
+    before drawing the day, but make it only to write there: a day that cannot be drawn
+    leaves no empty directory behind (nor the parents made for it)."""
+    out = tmp_path / "new" / "day"
+    for command, option in (("scenario", "--out"), ("simulate", "--save-scenario")):
+        result = runner.invoke(app, [command, option, str(out), *UNDRAWABLE])
+        assert result.exit_code == 2, result.output
+        assert "error: commuter peaks (0.0, 30.0) lie too far outside" in result.output
+        assert not (tmp_path / "new").exists(), command
+    afile = tmp_path / "afile"
+    afile.write_text("keep me\n")
+    result = runner.invoke(app, ["scenario", "--out", str(afile / "day"), *UNDRAWABLE])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: --out {afile / 'day'}: cannot create the directory")
+    result = runner.invoke(app, ["scenario", "--out", str(out), "--trips", "30"])
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in out.iterdir()) == [
+        "requests.csv",
+        "scenario.json",
+        "trips.csv",
+    ]
+
+
 def test_simulate_refuses_outputs_that_would_replace_the_day_it_reads(tmp_path) -> None:
     """--save-scenario, --matches and --batch-log never name a file of the --scenario day
     (nor of the day --save-scenario writes), whatever the spelling of the path; the day is
@@ -399,7 +431,7 @@ def test_simulate_refuses_outputs_that_would_replace_the_day_it_reads(tmp_path) 
         assert result.output.startswith(f"error: {message}"), result.output
         assert len(result.output.strip().splitlines()) == 1, result.output
     assert {path.name: path.read_bytes() for path in day.iterdir()} == before
-    assert not other.exists() or not any(other.iterdir())
+    assert not other.exists()
     # A file of its own beside the day's is fine.
     result = runner.invoke(
         app, ["simulate", "--scenario", str(day), "--matches", str(day / "matches.csv")]

@@ -38,41 +38,69 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(BAD_INPUT)
 
 
-def writable_directory(path: Path, option: str) -> None:
-    """Create ``path`` (and its parents) and check a file can be written in it, before any
-    long work, so results are never lost to a bad output path."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise ValueError(f"{option} {path}: is a file, not a directory") from None
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ValueError(f"{option} {path}: cannot create the directory: {reason}") from None
-    import tempfile  # here: `crowdship match` need not import it
+def _missing(directory: Path) -> list[Path]:
+    """``directory`` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    while not directory.exists() and directory.parent != directory:
+        missing.append(directory)
+        directory = directory.parent
+    return missing
 
+
+def _remove(created: list[Path]) -> None:
+    """Remove the directories a check created (deepest first), if still empty."""
+    for directory in created:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+
+
+def writable_directory(path: Path, option: str) -> None:
+    """Check, before any long work, that ``path`` is or can be made a directory a file can be
+    written in, so results are never lost to a bad output path. Tried, not guessed from
+    permissions (root ignores them); a directory that was not there before is not left
+    behind: the command makes it when it writes."""
+    created = _missing(path)
     try:
-        with tempfile.TemporaryFile(dir=path):
-            pass
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ValueError(f"{option} {path}: cannot write in the directory: {reason}") from None
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise ValueError(f"{option} {path}: is a file, not a directory") from None
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise ValueError(f"{option} {path}: cannot create the directory: {reason}") from None
+        import tempfile  # here: `crowdship match` need not import it
+
+        try:
+            with tempfile.TemporaryFile(dir=path):
+                pass
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise ValueError(f"{option} {path}: cannot write in the directory: {reason}") from None
+    finally:
+        _remove(created)
 
 
 def writable_file(path: Path, option: str) -> None:
-    """Check that ``path`` can be written (creating its directory), before any long work;
-    a file that was not there before is not left behind."""
+    """Check that ``path`` can be written, before any long work; a file or directory that
+    was not there before is not left behind (the command makes them when it writes)."""
     if path.is_dir():
         raise ValueError(f"{option} {path}: is a directory, not a file")
     existed = path.exists()
+    created = _missing(path.parent)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8"):
-            pass
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ValueError(f"{option} {path}: cannot write the file: {reason}") from None
-    if not existed:
-        path.unlink(missing_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8"):
+                pass
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise ValueError(f"{option} {path}: cannot write the file: {reason}") from None
+        if not existed:
+            path.unlink(missing_ok=True)
+    finally:
+        _remove(created)
 
 
 @dataclass(frozen=True)
