@@ -283,12 +283,20 @@ def test_experiment_gap_and_sensitivity_write_plots_and_tables(tmp_path) -> None
         (["simulate", "--set", "trip_km=5-inf"], "'inf' is not a finite number (a trip's length"),
         (
             ["experiment", "ratio", "--trips", "40", "--ratios", "0.5,1e6"],
-            "--ratios 1e+06 with --trips 40 gives 40000000 requests a day; a day holds at most "
-            "1000000",
+            "error: request/trip ratio 1e+06 with 40 trips: a day holds at most 1000000 trips "
+            "and 1000000 requests, got 40 trips, 40000000 requests",
         ),
         (
             ["experiment", "interval", "--trips", "40", "--ratio", "1e6"],
-            "ratio 1e+06 with 40 trips gives 40000000 requests a day; a day holds at most 1000000",
+            "error: request/trip ratio 1e+06 with 40 trips: a day holds at most 1000000 trips",
+        ),
+        (
+            ["experiment", "capacity", "--trips", "40", "--ratios", "1e308"],
+            "error: request/trip ratio 1e+308 with 40 trips gives more requests than a day holds",
+        ),
+        (
+            ["experiment", "sensitivity", "--trips", "2000000", "--ratios", "0.1"],
+            "a day holds at most 1000000 trips and 1000000 requests, got 2000000 trips",
         ),
         (
             ["scenario", "--requests", "2000000"],

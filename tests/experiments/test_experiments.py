@@ -11,7 +11,7 @@ from distributed import LocalCluster
 from scipy import stats
 
 from crowdship.experiments.executors import execute
-from crowdship.experiments.runs import RUN_COLUMNS, TIMING_COLUMNS, run
+from crowdship.experiments.runs import RUN_COLUMNS, TIMING_COLUMNS, run, with_counts
 from crowdship.experiments.sweeps import (
     PARAMS_FILE,
     Variant,
@@ -26,7 +26,7 @@ from crowdship.experiments.sweeps import (
     write_params,
     write_runs,
 )
-from crowdship.sim.scenarios import ScenarioParams
+from crowdship.sim.scenarios import MAX_PER_DAY, ScenarioParams
 
 ISSUE_COLUMNS = [
     "experiment",
@@ -224,3 +224,28 @@ def test_plots_draw_on_the_axes_they_are_given(in_process_rows) -> None:
         assert "request/trip ratio" in axes[0].get_xlabel()
     finally:
         plt.close(figure)
+
+
+def test_a_day_holds_the_requests_it_draws_not_the_unrounded_product() -> None:
+    """The limit on a day's requests is checked once, by ScenarioParams, on the count the
+    day draws: ratio x trips rounded to the nearest whole count. 1000.0004 x 1000 trips is
+    1000000.4, a day of MAX_PER_DAY requests (refused before as "1000000 requests a day; a
+    day holds at most 1000000")."""
+    assert MAX_PER_DAY == 1_000_000
+    assert with_counts(ScenarioParams(), 1000, 1000.0004).requests == MAX_PER_DAY
+    assert with_counts(ScenarioParams(), 3, 0.5).requests == 2  # 1.5 to even, as round does
+    specs = ratio_specs(ScenarioParams(), 1000, [1000.0004], 1, 0)
+    assert [spec.params.requests for spec in specs] == [MAX_PER_DAY]
+    for trips, ratio, message in (
+        (
+            1000,
+            1000.0006,
+            "request/trip ratio 1000 with 1000 trips: a day holds at most 1000000 trips and "
+            "1000000 requests, got 1000 trips, 1000001 requests",
+        ),
+        (2_000_000, 0.1, "got 2000000 trips, 200000 requests"),
+        (40, 1e308, "request/trip ratio 1e+308 with 40 trips gives more requests than a day"),
+    ):
+        with pytest.raises(ValueError, match="^request/trip ratio") as refused:
+            with_counts(ScenarioParams(), trips, ratio)
+        assert message in str(refused.value)

@@ -74,7 +74,6 @@ from crowdship.experiments.sweeps import (
 )
 from crowdship.sim.day import DayResult, Operations, Rejection, simulate_day, strategy_named
 from crowdship.sim.scenarios import (
-    MAX_PER_DAY,
     REQUESTS_FILE,
     SCENARIO_FILE,
     TRIPS_FILE,
@@ -673,7 +672,7 @@ def ratio_command(
         specs = ratio_specs(
             _common(settings, city_km),
             trips,
-            _ratios(ratios, trips),
+            _parse_list(ratios, "ratios"),
             _check_repetitions(repetitions),
             seed,
             names,
@@ -684,18 +683,6 @@ def ratio_command(
     except ValueError as error:
         fail(str(error))
     _run_experiment(_with_rejection(specs, rejection), out, workers, cluster)
-
-
-def _ratios(text: str, trips: int) -> list[float]:
-    """``--ratios``, each giving a day of at most MAX_PER_DAY requests with ``trips``."""
-    ratios = _parse_list(text, "ratios")
-    for ratio in ratios:
-        if math.isfinite(ratio) and ratio * trips > MAX_PER_DAY:
-            raise ValueError(
-                f"--ratios {ratio:g} with --trips {trips} gives {ratio * trips:.0f} requests "
-                f"a day; a day holds at most {MAX_PER_DAY}"
-            )
-    return ratios
 
 
 def _check_repetitions(repetitions: int) -> int:
@@ -758,7 +745,7 @@ def paper_command(
     try:
         params = _common(settings, city_km)
         repeat = _check_repetitions(repetitions)
-        specs = ratio_specs(params, trips, _ratios(ratios, trips), repeat, seed)
+        specs = ratio_specs(params, trips, _parse_list(ratios, "ratios"), repeat, seed)
         specs += interval_specs(
             params,
             trips,
@@ -897,7 +884,7 @@ def sensitivity_command(
             SENSITIVITY_VARIANTS,
             ScenarioParams(),
             trips,
-            _ratios(ratios, trips),
+            _parse_list(ratios, "ratios"),
             _parse_list(intervals, "intervals"),
             _check_repetitions(repetitions),
             seed,
@@ -929,7 +916,7 @@ def announcements_command(
             ANNOUNCEMENT_VARIANTS,
             ScenarioParams(),
             trips,
-            _ratios(ratios, trips),
+            _parse_list(ratios, "ratios"),
             _parse_list(intervals, "intervals"),
             _check_repetitions(repetitions),
             seed,
@@ -1005,7 +992,7 @@ def capacity_command(
         base = ratio_specs(
             _common(settings, city_km),
             trips,
-            _ratios(ratios, trips),
+            _parse_list(ratios, "ratios"),
             _check_repetitions(repetitions),
             seed,
             names,

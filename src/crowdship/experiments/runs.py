@@ -17,7 +17,7 @@ import numpy as np
 from crowdship.core.policies import AcceptanceAware, MatchingPolicy, policy_named
 from crowdship.core.response import AlwaysAccept, CourierResponse, LogitResponse, PaperResponse
 from crowdship.sim.day import Anticipation, Rejection, simulate_day, strategy_named
-from crowdship.sim.scenarios import MAX_PER_DAY, ScenarioParams, generate, trip_announcements
+from crowdship.sim.scenarios import ScenarioParams, generate, trip_announcements
 
 # The columns the issue fixes, in order, then the extra metrics we record.
 RUN_COLUMNS = (
@@ -175,17 +175,20 @@ def run(spec: RunSpec) -> dict[str, Any]:
 
 
 def with_counts(params: ScenarioParams, trips: int, ratio: float) -> ScenarioParams:
-    """The scenario with ``trips`` trips and ``ratio`` x trips requests."""
+    """The scenario with ``trips`` trips and ``ratio`` x trips requests, rounded to the
+    nearest whole count: the requests the day draws. Whether a day holds that many is
+    ScenarioParams' check, on the counts drawn."""
     if not ratio > 0 or not np.isfinite(ratio):
         raise ValueError(f"request/trip ratio must be > 0, got {ratio:g}")
     if trips < 1:
         raise ValueError(f"trips must be >= 1, got {trips}")
-    if trips > MAX_PER_DAY:
-        raise ValueError(f"trips must be at most {MAX_PER_DAY} a day, got {trips}")
-    requests = ratio * trips
-    if requests > MAX_PER_DAY:
+    try:
+        requests = round(ratio * trips)
+    except OverflowError:  # past the floats' range, so past any day: no count to check
         raise ValueError(
-            f"request/trip ratio {ratio:g} with {trips} trips gives {requests:.0f} requests "
-            f"a day; a day holds at most {MAX_PER_DAY}"
-        )
-    return replace(params, trips=trips, requests=round(requests))
+            f"request/trip ratio {ratio:g} with {trips} trips gives more requests than a day holds"
+        ) from None
+    try:
+        return replace(params, trips=trips, requests=requests)
+    except ValueError as error:
+        raise ValueError(f"request/trip ratio {ratio:g} with {trips} trips: {error}") from None
