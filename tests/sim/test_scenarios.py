@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import numpy as np
 import pytest
 
@@ -129,6 +132,28 @@ def test_loading_without_metadata_needs_coords(tmp_path) -> None:
     # What the arguments give need not be in scenario.json, even when strict.
     loaded = load_scenario(tmp_path, coords="km", speed_kmh=50, detour_factor=1.0, strict=True)
     assert loaded.travel == PlanarTravel(speed_kmh=50, detour_factor=1.0)
+
+
+def test_a_bad_travel_value_is_said_to_come_from_where_it_came_from(tmp_path) -> None:
+    """A bad speed or detour factor given as an argument is not blamed on scenario.json
+    (which may be right), and one from scenario.json names the file and the key."""
+    save_scenario(tmp_path, generate_scenario(ScenarioParams(trips=10, requests=5), 1))
+    meta = tmp_path / "scenario.json"
+    for arguments, message in (
+        ({"speed_kmh": -5}, "load_scenario's speed_kmh argument: speed must be > 0 km/h"),
+        ({"detour_factor": 0.5}, "load_scenario's detour_factor argument: detour factor must"),
+        ({"coords": "miles"}, "the coords argument: must be latlon or km, got 'miles'"),
+    ):
+        with pytest.raises(ValueError) as refused:
+            load_scenario(tmp_path, **arguments)
+        assert str(refused.value).startswith(message), refused.value
+        assert "scenario.json" not in str(refused.value)
+    written = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**written, "detour_factor": 0.5}))
+    with pytest.raises(ValueError, match=f"^{re.escape(str(meta))}, detour_factor: detour fac"):
+        load_scenario(tmp_path)
+    # An argument overrides the bad value in the file: nothing to blame.
+    assert load_scenario(tmp_path, detour_factor=1.0).travel == PlanarTravel(50, 1.0)
 
 
 @pytest.mark.parametrize(

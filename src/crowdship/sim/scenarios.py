@@ -454,7 +454,8 @@ def load_scenario(
         )
     chosen_coords = coords or meta.get("coords") or "latlon"
     if chosen_coords not in ("latlon", "km"):
-        raise ValueError(f"{meta_path}, coords: must be latlon or km, got {chosen_coords!r}")
+        source = "the coords argument" if coords else f"{meta_path}, coords"
+        raise ValueError(f"{source}: must be latlon or km, got {chosen_coords!r}")
     for key in ("speed_kmh", "detour_factor"):
         value = meta.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
@@ -462,19 +463,24 @@ def load_scenario(
     generated_by = meta.get("generated_by")
     if generated_by is not None and not isinstance(generated_by, dict):
         raise ValueError(f"{meta_path}, generated_by: must be a JSON object")
+    model = PlanarTravel if chosen_coords == "km" else GreatCircleTravel
+    # The defaults: a generated day's travel in km, the command line's on lat/lon.
+    defaults = (
+        {"speed_kmh": 50.0, "detour_factor": 1.0}
+        if chosen_coords == "km"
+        else {"speed_kmh": 30.0, "detour_factor": 1.3}
+    )
+    chosen = {}
+    for key in ("speed_kmh", "detour_factor"):
+        argument = speed_kmh if key == "speed_kmh" else detour_factor
+        value, source = _first_given(key, argument, meta, meta_path, defaults)
+        try:  # each value on its own (the other at its default), to name where it came from
+            model(**{key: value})
+        except ValueError as error:
+            raise ValueError(f"{source}: {error}") from None
+        chosen[key] = value
+    travel: TravelModel = model(**chosen)
     inputs = read_inputs(directory / TRIPS_FILE, directory / REQUESTS_FILE, chosen_coords)
-    default_factor = 1.0 if chosen_coords == "km" else 1.3
-    default_speed = 50.0 if chosen_coords == "km" else 30.0
-    speed = _first_given(speed_kmh, meta.get("speed_kmh"), default_speed)
-    factor = _first_given(detour_factor, meta.get("detour_factor"), default_factor)
-    try:
-        travel: TravelModel = (
-            PlanarTravel(speed_kmh=speed, detour_factor=factor)
-            if chosen_coords == "km"
-            else GreatCircleTravel(speed_kmh=speed, detour_factor=factor)
-        )
-    except ValueError as error:
-        raise ValueError(f"{meta_path}: {error}") from None
     return Scenario(
         inputs.trips,
         inputs.requests,
@@ -485,9 +491,20 @@ def load_scenario(
     )
 
 
-def _first_given(*values: float | None) -> float:
-    """The first value that is not None (an argument, then scenario.json, then a default)."""
-    return float(next(v for v in values if v is not None))
+def _first_given(
+    key: str,
+    argument: float | None,
+    meta: dict[str, Any],
+    meta_path: Path,
+    defaults: dict[str, float],
+) -> tuple[float, str]:
+    """The travel model's ``key``: the argument, else scenario.json's, else the default;
+    with where it came from, for a message."""
+    if argument is not None:
+        return float(argument), f"load_scenario's {key} argument"
+    if meta.get(key) is not None:
+        return float(meta[key]), f"{meta_path}, {key}"
+    return defaults[key], f"the default {key}"
 
 
 def _trip_announced_at(path: Path, trips: Trips) -> FloatArray | None:
