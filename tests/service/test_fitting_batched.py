@@ -1,8 +1,9 @@
 """A courier's fitting orders for a trip that carries some (issue 15): the endpoint plans
 every candidate's whole route in one compiled call (``routing.extras``); its list is the
 one planning each candidate's route on its own (``routing.additions``, what a grab uses)
-gives: the same orders in the same order (ties too), the same detours as answered (to
-0.01 min) and the same planned times, to the microsecond."""
+gives: the same orders in the same order (ties too), the same detours and the same planned
+times, to the microsecond; and the answer is that list rounded as every answer is (minutes
+to 0.01, times to the second)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from crowdship.service.entities.accounts.actor import Actor
+from crowdship.service.entities.accounts.models import Role
 from crowdship.service.entities.orders import repository as orders
 from crowdship.service.entities.orders.lifecycle import OrderStatus
 from crowdship.service.entities.orders.models import Order
 from crowdship.service.entities.trips.models import Trip
-from crowdship.service.workflows import core_model, routing
+from crowdship.service.schemas import to_the_second
+from crowdship.service.workflows import assignment, core_model, routing
 from tests.service.conftest import (
     KALLIO,
     KAMPPI,
@@ -99,9 +103,24 @@ def per_candidate(service: Service, trip_id: int) -> tuple[int, list[Any]]:
         fits = routing.additions(trip, on_trip, candidates, context.travel, now)
         fits.sort(key=lambda found: found[1].extra_min)
         return len(candidates), [
-            (candidates[k].id, round(a.extra_min, 2), a.planned_pickup, a.planned_delivery)
-            for k, a in fits
+            (candidates[k].id, a.extra_min, a.planned_pickup, a.planned_delivery) for k, a in fits
         ]
+
+
+def batched(service: Service, courier: Party, trip_id: int) -> list[Any]:
+    """The endpoint's list before the answer rounds it (minutes to 0.01, times to the
+    second): the batched call's own figures."""
+    actor = Actor(courier.id, Role.COURIER, "Courier", courier.phone)
+    with service.context.db.read() as session:
+        fits = assignment.fitting_orders(session, service.context, actor, trip_id, 1000)
+    return [(f.order.id, f.detour_min, f.planned_pickup, f.planned_delivery) for f in fits]
+
+
+def as_answered(fits: list[Any]) -> list[Any]:
+    return [
+        (order, round(detour, 2), to_the_second(pickup), to_the_second(delivery))
+        for order, detour, pickup, delivery in fits
+    ]
 
 
 def answered(courier: Party, trip_id: int, **params: Any) -> list[Any]:
@@ -139,7 +158,12 @@ def test_fitting_orders_of_a_loaded_trip_are_those_of_planning_each_candidate(
             assert merchant.post(f"/orders/{order_id}/pickup", json=code).status_code == 200
     open_orders(service, merchant.id, OPEN_ORDERS, seed=carrying)
 
-    candidates, expected = per_candidate(service, trip_id)
+    candidates, planned = per_candidate(service, trip_id)
+    # The same detours (to ~1e-14 min, numpy's sum) and the same times to the microsecond.
+    in_one_call = batched(service, courier, trip_id)
+    assert [(o, p, d) for o, _, p, d in in_one_call] == [(o, p, d) for o, _, p, d in planned]
+    assert np.allclose([f[1] for f in in_one_call], [f[1] for f in planned], rtol=0, atol=1e-9)
+    expected = as_answered(planned)
     got = answered(courier, trip_id, limit=1000)
     # Enough to rank, and the whole route rules some out that fit the trip alone.
     assert 60 <= len(got) < candidates < OPEN_ORDERS

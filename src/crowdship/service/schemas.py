@@ -1,9 +1,9 @@
 """Field types shared by the domain schemas: numbers, text, coordinates, phone numbers, ids,
-aware times."""
+aware times, and the precision of the minutes and planned times the service answers with."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict
@@ -60,3 +60,22 @@ def _aware(value: datetime) -> datetime:
 
 AwareDatetime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_aware)]
 Day = Annotated[date, BeforeValidator(_not_a_number)]
+
+
+# What the service answers with: minutes to 2 decimals (0.01 min, under a second; the core
+# solves in thousandths of a minute) and planned times to the nearest second. Computed
+# values carry float noise and microseconds that mean nothing to a courier; every answer
+# rounds them alike, here, whatever computed them.
+MINUTES_DECIMALS = 2
+
+
+def _minutes(value: float) -> float:
+    return round(value, MINUTES_DECIMALS)
+
+
+def to_the_second(value: datetime) -> datetime:
+    return (value + timedelta(microseconds=500_000)).replace(microsecond=0)
+
+
+Minutes = Annotated[float, AfterValidator(_minutes)]
+PlannedTime = Annotated[datetime, AfterValidator(to_the_second)]

@@ -98,7 +98,7 @@ def fitting_orders(
     return [
         FittingOrder(
             order=OrderSummary.model_validate(fit.order),
-            detour_min=round(fit.detour_min, 2),
+            detour_min=fit.detour_min,
             planned_pickup=fit.planned_pickup,
             planned_delivery=fit.planned_delivery,
         )

@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from crowdship.service.context import ServiceContext
@@ -16,6 +16,7 @@ from crowdship.service.entities.orders import repository as orders
 from crowdship.service.entities.orders.lifecycle import OrderStatus
 from crowdship.service.entities.trips import repository as trips
 from crowdship.service.entities.trips.models import TripStatus
+from crowdship.service.schemas import Minutes
 
 
 class DayKpis(BaseModel):
@@ -25,8 +26,12 @@ class DayKpis(BaseModel):
     orders: int
     matched: int
     match_rate: float | None  # matched / orders
-    mean_detour_min: float | None  # over offers accepted today
-    median_minutes_to_match: float | None
+    mean_detour_min: Minutes | None = Field(
+        description="over offers accepted today; minutes, to 2 decimals"
+    )
+    median_minutes_to_match: Minutes | None = Field(
+        description="from posting to acceptance; minutes, to 2 decimals"
+    )
     delivered: int
     on_time_rate: float | None  # delivered by latest_delivery / delivered
     open_incidents: int
@@ -81,11 +86,9 @@ def kpis(session: Session, context: ServiceContext) -> DayKpis:
         orders=figures.posted,
         matched=figures.matched,
         match_rate=_share(figures.matched, figures.posted),
-        mean_detour_min=round(statistics.fmean(detours), 2) if detours else None,
+        mean_detour_min=statistics.fmean(detours) if detours else None,
         median_minutes_to_match=(
-            round(statistics.median(figures.minutes_to_match), 1)
-            if figures.minutes_to_match
-            else None
+            statistics.median(figures.minutes_to_match) if figures.minutes_to_match else None
         ),
         delivered=figures.delivered,
         on_time_rate=_share(figures.on_time, figures.delivered),

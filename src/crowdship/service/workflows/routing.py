@@ -440,7 +440,7 @@ def trip_route(session: Session, context: ServiceContext, actor: Actor, trip_id:
     plan = Planner(trip, load, start, context.travel).plan(range(len(load)))
 
     def minutes(value: float) -> float | None:
-        return None if not np.isfinite(value) else round(float(value), 2)
+        return None if not np.isfinite(value) else float(value)  # the schema rounds
 
     return TripRoute(
         trip_id=trip.id,

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from crowdship.service.entities.offers.models import OfferStatus
 from crowdship.service.entities.orders.schemas import OrderSummary
-from crowdship.service.schemas import Id
+from crowdship.service.schemas import Id, Minutes, PlannedTime
+
+DETOUR = "minutes of extra driving, to 2 decimals"
+PICKUP = "planned pickup, to the second"
+DELIVERY = "planned delivery, to the second"
 
 
 class OfferPublic(BaseModel):
@@ -17,9 +21,9 @@ class OfferPublic(BaseModel):
     trip_id: int
     courier_id: int
     status: OfferStatus
-    detour_min: float
-    planned_pickup: datetime
-    planned_delivery: datetime
+    detour_min: Minutes = Field(description=DETOUR)
+    planned_pickup: PlannedTime = Field(description=PICKUP)
+    planned_delivery: PlannedTime = Field(description=DELIVERY)
     created_at: datetime
     expires_at: datetime
     answered_at: datetime | None
@@ -30,9 +34,9 @@ class FittingOrder(BaseModel):
     """An open order the trip can carry, with what it would cost the courier."""
 
     order: OrderSummary
-    detour_min: float
-    planned_pickup: datetime
-    planned_delivery: datetime
+    detour_min: Minutes = Field(description=DETOUR)
+    planned_pickup: PlannedTime = Field(description=PICKUP)
+    planned_delivery: PlannedTime = Field(description=DELIVERY)
 
 
 class MatchingRunPublic(BaseModel):
@@ -46,7 +50,7 @@ class MatchingRunPublic(BaseModel):
     free_trips: int
     feasible_pairs: int
     offers: int
-    total_detour_min: float
+    total_detour_min: Minutes = Field(description="the offers' detours, to 2 decimals")
     load_s: float
     match_s: float
     write_s: float

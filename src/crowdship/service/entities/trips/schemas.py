@@ -12,6 +12,8 @@ from crowdship.service.schemas import (
     AwareDatetime,
     Latitude,
     Longitude,
+    Minutes,
+    PlannedTime,
     Text,
 )
 
@@ -105,8 +107,10 @@ class RouteStop(BaseModel):
     lat: float
     lon: float
     address: str
-    arrive_at: datetime
-    leave_at: datetime = Field(description="after waiting for the parcel if early")
+    arrive_at: PlannedTime = Field(description="planned, to the second")
+    leave_at: PlannedTime = Field(
+        description="planned, to the second: after waiting for the parcel if early"
+    )
     load: int = Field(description="parcel units on board when leaving the stop")
     latest: datetime | None = Field(
         description="the bound this stop keeps: the order's latest delivery, the trip's "
@@ -130,6 +134,8 @@ class TripRoute(BaseModel):
     feasible: bool = Field(
         description="every bound kept; if not, the least-driving order, late stops marked"
     )
-    driving_min: float | None
-    detour_min: float | None
+    driving_min: Minutes | None = Field(description="minutes, to 2 decimals")
+    detour_min: Minutes | None = Field(
+        description="minutes beyond the direct drive from the start, to 2 decimals"
+    )
     stops: list[RouteStop]
