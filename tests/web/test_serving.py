@@ -39,6 +39,14 @@ def client(dist, **settings) -> TestClient:
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 
 
+def test_the_test_client_runs_on_httpx2():
+    """Starlette's TestClient takes httpx2 when it is installed, and otherwise warns (once,
+    at import) that running it on httpx is deprecated: the dev dependencies pin httpx2."""
+    import starlette.testclient
+
+    assert starlette.testclient.httpx.__name__ == "httpx2"
+
+
 def test_a_browser_gets_the_app_and_a_client_the_api(dist):
     web = client(dist)
     page = web.get("/console/orders", headers=HTML)
