@@ -20,13 +20,26 @@ themselves:
   alternating the settings, and prints per program the seconds of each setting's runs
   and the optimum reached (which every setting must reach), then each setting's total.
   ``--seed-shifts N`` adds SCIP's random seed shifts 1..N to every setting, which shows
-  how much of a difference is chance.
+  how much of a difference is chance;
+- ``cuts``: how far a family of cuts the pricing could carry closes a saved program's gap:
+  the program's LP (HiGHS), then rounds of the family's most broken cuts, each printed as
+  the LP bound above the saved packing (the optimum, for a proof). ``rank1``: rank-1
+  cuts on 3, 4 and 5 rows with the multipliers of Pecin et al. (2017) (1/2 on three
+  rows; 2/3, 1/3, 1/3, 1/3 on four; on five 1/3 each, 2/4 2/4 1/4 1/4 1/4, 3/5 2/5 2/5
+  1/5 1/5, 3/4 1/4 1/4 1/4 1/4, and 1/2 each with 2 on the right), on the rows of two
+  columns of the LP's support that share one; ``oddset``: the most broken odd-set cut
+  (1/2 on an odd set of requests' and trips' rows, and the count row if it helps) per
+  component of the rows the fractional columns join, by a small 0-1 program (exact
+  when it ends within ``--seconds``). Both could be priced like the subset-row cuts (a
+  column's coefficient depends on its rows only); SCIP's zero-half cuts, which close the
+  proofs, also add our cuts' rows (rank 2) and the columns' bounds.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import json
 import subprocess
 import sys
@@ -34,6 +47,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.sparse.csgraph import connected_components
 
 from crowdship.core import colgen
 from crowdship.core.bundles import match_routes
@@ -127,11 +143,173 @@ def replay(args: argparse.Namespace) -> None:
         print(f"    {setting or 'as shipped'}: {total:.1f} s")
 
 
+#: Rank-1 multipliers per number of rows (numerators, denominator, right-hand side).
+RANK1 = {
+    3: [((1, 1, 1), 2, 1)],
+    4: [((2, 1, 1, 1), 3, 1)],
+    5: [
+        ((1, 1, 1, 1, 1), 3, 1),
+        ((2, 2, 1, 1, 1), 4, 1),
+        ((3, 2, 2, 1, 1), 5, 1),
+        ((3, 1, 1, 1, 1), 4, 1),
+        ((1, 1, 1, 1, 1), 2, 2),
+    ],
+}
+
+
+class SavedProgram:
+    """A saved program's matrix, its requests' and trips' rows (those before the count
+    row, which holds the most requests served), and the cuts added to its LP."""
+
+    def __init__(self, path: Path) -> None:
+        with np.load(path) as data:
+            shape = (int(data["n_row"]), int(data["n_col"]))
+            self.matrix = sp.csc_matrix((data["value"], data["index"], data["start"]), shape)
+            self.cost = np.asarray(data["cost"], dtype=np.float64)
+            self.upper = np.asarray(data["row_upper"], dtype=np.float64)
+            self.optimum = float(self.cost @ data["start_values"])
+        counts = np.flatnonzero(self.upper > 2.5)
+        self.base = int(counts[0]) if len(counts) else shape[0]
+        base = self.matrix[: self.base].tocsc()
+        self.rows = [base.indices[base.indptr[j] : base.indptr[j + 1]] for j in range(shape[1])]
+        self.incidence = (base != 0).astype(np.float64).tocsc()
+        self.size = np.asarray(self.matrix[self.base].todense()).ravel() if len(counts) else None
+        self.cut_rows: list[np.ndarray] = []
+        self.cut_rhs: list[float] = []
+
+    def lp(self) -> tuple[np.ndarray, float]:
+        rows = sp.vstack([self.matrix, *[sp.csr_matrix(r) for r in self.cut_rows]]).tocsr()
+        upper = np.r_[self.upper, self.cut_rhs]
+        done = linprog(-self.cost, A_ub=rows, b_ub=upper, bounds=(0, 1), method="highs-ds")
+        return done.x, -done.fun
+
+
+def rank1_cuts(program: SavedProgram, x: np.ndarray) -> list[tuple[np.ndarray, float, float]]:
+    support = np.flatnonzero(x > 1e-6)
+    fractional = np.flatnonzero((x > 1e-6) & (x < 1 - 1e-6))
+    by_row: dict[int, list[int]] = {}
+    for j in support:
+        for r in program.rows[j]:
+            by_row.setdefault(int(r), []).append(int(j))
+    sets: set[tuple[int, ...]] = set()
+    for j in fractional:
+        mine = set(program.rows[j].tolist())
+        for r in program.rows[j]:
+            for k in by_row[int(r)]:
+                joined = sorted(mine | set(program.rows[k].tolist()))
+                for n in RANK1:
+                    sets.update(itertools.combinations(joined, n))
+    found = []
+    for rows in sets:
+        columns = sorted({c for r in rows for c in by_row.get(r, ())})
+        held = np.array([[r in set(program.rows[c].tolist()) for r in rows] for c in columns])
+        for numerators, denominator, rhs in RANK1[len(rows)]:
+            for order in set(itertools.permutations(numerators)):
+                lhs = np.floor(held @ np.array(order) / denominator + 1e-9) @ x[columns]
+                if lhs > rhs + 1e-3:
+                    weights = np.zeros(program.base)
+                    weights[list(rows)] = np.array(order) / denominator
+                    found.append((weights, float(rhs), float(lhs - rhs)))
+    return found
+
+
+def oddset_cuts(
+    program: SavedProgram, x: np.ndarray, seconds: float
+) -> list[tuple[np.ndarray, float, float]]:
+    slack = 1 - program.incidence @ x
+    support = np.flatnonzero(x > 1e-6)
+    fractional = np.flatnonzero((x > 1e-6) & (x < 1 - 1e-6))
+    joined = program.incidence[:, fractional]
+    graph = (joined @ joined.T).tocsr()
+    _, label = connected_components(graph, directed=False)
+    count_slack = (
+        0.0 if program.size is None else float(program.upper[program.base] - program.size @ x)
+    )
+    found = []
+    for part in np.unique(label[np.diff(joined.tocsr().indptr) > 0]):
+        rows = np.flatnonzero((label == part) & (slack < 1 - 1e-6))
+        if len(rows) < 3:
+            continue
+        columns = support[np.asarray(program.incidence[rows][:, support].sum(axis=0)).ravel() > 0]
+        held = program.incidence[rows][:, columns]
+        costs = [slack[rows]]
+        parity = np.ones(len(rows))
+        if program.size is not None:  # the count row may join (its right-hand side's parity)
+            held = sp.vstack([held, sp.csr_matrix(program.size[columns][None, :])])
+            costs.append(np.array([count_slack]))
+            parity = np.r_[parity, program.upper[program.base] % 2]
+        n_rows, n_cols = held.shape
+        eye = sp.identity(n_cols, format="csc")
+        # Each column's rows in the set = 2 w + z (z: odd), the set's right-hand side odd.
+        equal = sp.vstack(
+            [
+                sp.hstack([held.T, -eye, -2 * eye, sp.csc_matrix((n_cols, 1))]),
+                sp.hstack([sp.csr_matrix(parity[None, :]), sp.csr_matrix((1, 2 * n_cols)), [[-2]]]),
+            ]
+        )
+        objective = np.r_[*costs, x[columns], np.zeros(n_cols + 1)]
+        upper = np.r_[np.ones(n_rows + n_cols), np.full(n_cols, 3), n_rows + 1000]
+        done = milp(
+            objective,
+            constraints=LinearConstraint(
+                equal, np.r_[np.zeros(n_cols), 1], np.r_[np.zeros(n_cols), 1]
+            ),
+            integrality=np.ones(len(objective)),
+            bounds=Bounds(np.zeros(len(objective)), upper),
+            options={"time_limit": seconds},
+        )
+        if done.x is None or done.fun > 1 - 1e-3:
+            continue
+        weights = np.zeros(program.base + 1)
+        picked = done.x[:n_rows] > 0.5
+        weights[rows[picked[: len(rows)]]] = 0.5
+        rhs = picked[: len(rows)].sum()
+        if n_rows > len(rows) and picked[-1]:
+            weights[program.base] = 0.5
+            rhs += program.upper[program.base]
+        found.append((weights, float(np.floor(rhs / 2)), float((1 - done.fun) / 2)))
+    return found
+
+
+def cuts(args: argparse.Namespace) -> None:
+    programs = sorted(args.folder.glob("seed-*/program-*.npz"))
+    if not programs:
+        raise SystemExit(f"no saved programs under {args.folder}: run `save` first")
+    if args.last:  # each seed's proof (its last program)
+        programs = [max(group) for _, group in itertools.groupby(programs, lambda p: p.parent)]
+    for path in programs:
+        program = SavedProgram(path)
+        started = time.perf_counter()
+        print(f"{path.parent.name}/{path.stem}, {args.family}:", flush=True)
+        for round_ in range(args.rounds + 1):
+            x, bound = program.lp()
+            print(
+                f"    round {round_}: LP {bound - program.optimum:.1f} above the packing, "
+                f"{len(program.cut_rows)} cuts, {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
+            if round_ == args.rounds or bound - program.optimum < 1:
+                break
+            if args.family == "rank1":
+                found = rank1_cuts(program, x)
+            else:
+                found = oddset_cuts(program, x, args.seconds)
+            if not found:
+                print("    no cut broken", flush=True)
+                break
+            found.sort(key=lambda cut: -cut[2])
+            for weights, rhs, _ in found[:300]:
+                rows = program.matrix[: len(weights)]
+                coefficients = np.floor(rows.T @ weights + 1e-9)
+                program.cut_rows.append(coefficients)
+                program.cut_rhs.append(rhs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("part", choices=["save", "replay"])
+    parser.add_argument("part", choices=["save", "replay", "cuts"])
     parser.add_argument("--folder", type=Path, default=FOLDER, help=f"default {FOLDER}")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 5, 9, 11])
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per 0-1 program")
@@ -145,8 +323,14 @@ def main() -> None:
     parser.add_argument(
         "--seed-shifts", type=int, default=0, help="replay: SCIP's seed shifts 1..N as well"
     )
+    parser.add_argument("--family", choices=["rank1", "oddset"], default="rank1", help="cuts")
+    parser.add_argument("--rounds", type=int, default=5, help="cuts: rounds of cuts")
+    parser.add_argument(
+        "--seconds", type=float, default=5.0, help="cuts (oddset): seconds per separation"
+    )
+    parser.add_argument("--last", action="store_true", help="cuts: each seed's last program only")
     args = parser.parse_args()
-    save(args) if args.part == "save" else replay(args)
+    {"save": save, "replay": replay, "cuts": cuts}[args.part](args)
 
 
 if __name__ == "__main__":
