@@ -129,8 +129,8 @@ function Shell({ me, onSignOut, children }: { me: UserPublic; onSignOut: () => v
       <a class="skip" href="#main">Skip to content</a>
       <header class="topbar">
         <span class="brand">crowdship</span>
-        <span class="who">
-          {me.name} · <span class="role">{me.role}</span>
+        <span class="who" title={`${me.name} · ${me.role}`}>
+          <span class="name">{me.name}</span><span class="role">&nbsp;· {me.role}</span>
         </span>
         <button type="button" class="link" aria-expanded={changing} onClick={() => { setChanging(!changing); setChanged(false); }}>
           Password

@@ -167,6 +167,16 @@ export function Card({ title, children, actions }: { title: ComponentChildren; c
   );
 }
 
+/** A table's box: a table wider than the screen scrolls inside it, never the page. It can
+ * be focused, so the keyboard scrolls it too. */
+export function TableBox({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="table-scroll" tabIndex={0} role="region" aria-label={label}>
+      {children}
+    </div>
+  );
+}
+
 export function Empty({ children }: { children: ComponentChildren }) {
   return <p class="empty">{children}</p>;
 }

@@ -24,7 +24,7 @@ import type {
 import { debounce, useLive } from "../live";
 import { MapView, STATUS_COLOURS, type MapLine } from "../map";
 import { serviceNow } from "../service-clock";
-import { Card, Empty, Field, FormError, ProofPhoto, Status, Tabs, Timeline, asApiError, clock, money, time } from "../ui";
+import { Card, Empty, Field, FormError, ProofPhoto, Status, TableBox, Tabs, Timeline, asApiError, clock, money, time } from "../ui";
 
 type Tab = "map" | "orders" | "dispatch" | "runs" | "couriers" | "incidents" | "tariff" | "money" | "points";
 
@@ -185,6 +185,13 @@ function OrderBoard({ version }: { version: number }) {
   const [orders, setOrders] = useState<OrderPublic[]>([]);
   const [selected, setSelected] = useState<number | null>(null);
   useEffect(() => void api.get<OrderPublic[]>(`/orders${query({ status, limit: 500 })}`).then(setOrders), [status, version]);
+  // On a narrow screen the details are under the list: bring them into view.
+  const choose = (id: number) => {
+    setSelected(id);
+    if (matchMedia("(max-width: 800px)").matches) {
+      requestAnimationFrame(() => document.getElementById("order-details")?.scrollIntoView({ block: "start" }));
+    }
+  };
   const needle = search.trim().toLowerCase();
   const shown = needle
     ? orders.filter((o) => [String(o.id), o.pickup_address, o.delivery_address, o.receiver_name, o.receiver_phone].some((v) => v.toLowerCase().includes(needle)))
@@ -205,23 +212,25 @@ function OrderBoard({ version }: { version: number }) {
             {(id) => <input id={id} type="search" value={search} placeholder="id, address, receiver" onInput={(e) => setSearch(e.currentTarget.value)} />}
           </Field>
         </div>
-        <table class="table">
-          <caption>{shown.length} orders</caption>
-          <thead><tr><th scope="col">Order</th><th scope="col">State</th><th scope="col">From → to</th><th scope="col">Deliver by</th><th scope="col">Fee</th></tr></thead>
-          <tbody>
-            {shown.map((o) => (
-              <tr key={o.id} class={o.id === selected ? "selected" : ""}>
-                <td><button type="button" class="link" onClick={() => setSelected(o.id)}>#{o.id}</button></td>
-                <td><Status status={o.status} /></td>
-                <td>{o.pickup_address} → {o.delivery_address}</td>
-                <td>{time(o.latest_delivery)}</td>
-                <td>{money(o.fee_cents, o.currency)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableBox label="Orders">
+          <table class="table stacked">
+            <caption>{shown.length} orders</caption>
+            <thead><tr><th scope="col">Order</th><th scope="col">State</th><th scope="col">From → to</th><th scope="col">Deliver by</th><th scope="col">Fee</th></tr></thead>
+            <tbody>
+              {shown.map((o) => (
+                <tr key={o.id} class={o.id === selected ? "selected" : ""}>
+                  <td data-label="Order"><button type="button" class="link" onClick={() => choose(o.id)}>#{o.id}</button></td>
+                  <td data-label="State"><Status status={o.status} /></td>
+                  <td data-label="From → to">{o.pickup_address} → {o.delivery_address}</td>
+                  <td data-label="Deliver by">{time(o.latest_delivery)}</td>
+                  <td data-label="Fee">{money(o.fee_cents, o.currency)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableBox>
       </div>
-      <aside class="side" aria-label="Order details">
+      <aside class="side" aria-label="Order details" id="order-details">
         {selected ? <OrderDetails orderId={selected} version={version} /> : <p class="muted">Choose an order.</p>}
       </aside>
     </section>
@@ -326,19 +335,21 @@ function Runs({ version }: { version: number }) {
       <div class="row"><button type="button" class="primary" onClick={run}>Run matching now</button></div>
       <FormError error={error} />
       <RateChart runs={ordered} />
-      <table class="table">
-        <caption>Matching runs, newest first</caption>
-        <thead><tr><th scope="col">Run</th><th scope="col">Started</th><th scope="col">Trigger</th><th scope="col">Open orders</th><th scope="col">Free trips</th><th scope="col">Feasible pairs</th><th scope="col">Offers</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Expired</th><th scope="col">Detour (min)</th><th scope="col">Seconds</th></tr></thead>
-        <tbody>
-          {runs.map((r) => (
-            <tr key={r.id}>
-              <td>{r.id}</td><td>{time(r.started_at)}</td><td>{r.trigger}</td><td>{r.open_orders}</td><td>{r.free_trips}</td>
-              <td>{r.feasible_pairs}</td><td>{r.offers}</td><td>{r.accepted}</td><td>{r.rejected}</td><td>{r.expired}</td><td>{r.total_detour_min.toFixed(1)}</td>
-              <td>{(r.load_s + r.match_s + r.write_s).toFixed(2)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <TableBox label="Matching runs">
+        <table class="table">
+          <caption>Matching runs, newest first</caption>
+          <thead><tr><th scope="col">Run</th><th scope="col">Started</th><th scope="col">Trigger</th><th scope="col">Open orders</th><th scope="col">Free trips</th><th scope="col">Feasible pairs</th><th scope="col">Offers</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Expired</th><th scope="col">Detour (min)</th><th scope="col">Seconds</th></tr></thead>
+          <tbody>
+            {runs.map((r) => (
+              <tr key={r.id}>
+                <td>{r.id}</td><td>{time(r.started_at)}</td><td>{r.trigger}</td><td>{r.open_orders}</td><td>{r.free_trips}</td>
+                <td>{r.feasible_pairs}</td><td>{r.offers}</td><td>{r.accepted}</td><td>{r.rejected}</td><td>{r.expired}</td><td>{r.total_detour_min.toFixed(1)}</td>
+                <td>{(r.load_s + r.match_s + r.write_s).toFixed(2)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableBox>
     </section>
   );
 }
@@ -391,32 +402,36 @@ function Couriers() {
       <AssessmentPolicy />
       <FormError error={error} fields={["reason"]} />
       {error?.forField("reason") && <p class="field-error" role="alert">Reason: {error.forField("reason")}</p>}
-      <table class="table">
-        <caption>{couriers.length} couriers</caption>
-        <thead><tr><th scope="col">Courier</th><th scope="col">Assessment</th><th scope="col">Rating</th><th scope="col">Offers</th><th scope="col">Accepted</th><th scope="col">Delivered</th><th scope="col">Withdrawals</th><th scope="col">Incidents</th><th scope="col">Status</th><th scope="col">Action</th></tr></thead>
-        <tbody>
-          {couriers.map((c) => (
-            <tr key={c.courier_id}>
-              <td>{c.name}<br /><small>{c.email}</small></td>
-              <td>{c.assessment_passed_at ? "passed" : "not yet"}</td>
-              <td>{c.rating.toFixed(2)} ({c.ratings})</td>
-              <td>{c.offers}</td><td>{c.accepted}</td><td>{c.delivered}</td><td>{c.withdrawals}</td><td>{c.incidents}</td>
-              <td>{c.suspended_at ? `suspended: ${c.suspension_reason}` : "active"}</td>
-              <td>
-                {c.suspended_at ? (
-                  <button type="button" onClick={() => void act(c, "reinstate")}>Reinstate</button>
-                ) : (
-                  <div class="row">
-                    <label class="sr-only" for={`reason-${c.courier_id}`}>Reason to suspend {c.name}</label>
-                    <input id={`reason-${c.courier_id}`} placeholder="reason" value={reason[c.courier_id] ?? ""} onInput={(e) => setReason({ ...reason, [c.courier_id]: e.currentTarget.value })} />
-                    <button type="button" onClick={() => void act(c, "suspend")}>Suspend</button>
-                  </div>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <TableBox label="Couriers">
+        <table class="table stacked">
+          <caption>{couriers.length} couriers</caption>
+          <thead><tr><th scope="col">Courier</th><th scope="col">Assessment</th><th scope="col">Rating</th><th scope="col">Offers</th><th scope="col">Accepted</th><th scope="col">Delivered</th><th scope="col">Withdrawals</th><th scope="col">Incidents</th><th scope="col">Status</th><th scope="col">Action</th></tr></thead>
+          <tbody>
+            {couriers.map((c) => (
+              <tr key={c.courier_id}>
+                <td data-label="Courier">{c.name}<br /><small>{c.email}</small></td>
+                <td data-label="Assessment">{c.assessment_passed_at ? "passed" : "not yet"}</td>
+                <td data-label="Rating">{c.rating.toFixed(2)} ({c.ratings})</td>
+                <td data-label="Offers">{c.offers}</td><td data-label="Accepted">{c.accepted}</td>
+                <td data-label="Delivered">{c.delivered}</td><td data-label="Withdrawals">{c.withdrawals}</td>
+                <td data-label="Incidents">{c.incidents}</td>
+                <td data-label="Status">{c.suspended_at ? `suspended: ${c.suspension_reason}` : "active"}</td>
+                <td data-label="Action">
+                  {c.suspended_at ? (
+                    <button type="button" onClick={() => void act(c, "reinstate")}>Reinstate</button>
+                  ) : (
+                    <div class="row">
+                      <label class="sr-only" for={`reason-${c.courier_id}`}>Reason to suspend {c.name}</label>
+                      <input id={`reason-${c.courier_id}`} placeholder="reason" value={reason[c.courier_id] ?? ""} onInput={(e) => setReason({ ...reason, [c.courier_id]: e.currentTarget.value })} />
+                      <button type="button" onClick={() => void act(c, "suspend")}>Suspend</button>
+                    </div>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableBox>
     </section>
   );
 }
@@ -586,22 +601,28 @@ function Money() {
       <FormError error={error} fields={["day"]} />
       {done && <p role="status">{done}</p>}
       <div class="two-columns">
-        <table class="table">
-          <caption>Settlement runs</caption>
-          <thead><tr><th scope="col">Day</th><th scope="col">Orders</th><th scope="col">Held back</th><th scope="col">Total</th></tr></thead>
-          <tbody>{settlements.map((s) => <tr key={s.id}><td>{s.day}</td><td>{s.orders}</td><td>{s.held_back}</td><td>{money(s.total_cents)}</td></tr>)}</tbody>
-        </table>
-        <table class="table">
-          <caption>Payout runs</caption>
-          <thead><tr><th scope="col">Day</th><th scope="col">Couriers</th><th scope="col">Total</th><th scope="col">File</th></tr></thead>
-          <tbody>{payouts.map((p) => <tr key={p.id}><td>{p.day}</td><td>{p.couriers}</td><td>{money(p.total_cents)}</td><td><a href={`/payouts/runs/${p.id}/csv`} download>CSV</a></td></tr>)}</tbody>
-        </table>
+        <TableBox label="Settlement runs">
+          <table class="table">
+            <caption>Settlement runs</caption>
+            <thead><tr><th scope="col">Day</th><th scope="col">Orders</th><th scope="col">Held back</th><th scope="col">Total</th></tr></thead>
+            <tbody>{settlements.map((s) => <tr key={s.id}><td>{s.day}</td><td>{s.orders}</td><td>{s.held_back}</td><td>{money(s.total_cents)}</td></tr>)}</tbody>
+          </table>
+        </TableBox>
+        <TableBox label="Payout runs">
+          <table class="table">
+            <caption>Payout runs</caption>
+            <thead><tr><th scope="col">Day</th><th scope="col">Couriers</th><th scope="col">Total</th><th scope="col">File</th></tr></thead>
+            <tbody>{payouts.map((p) => <tr key={p.id}><td>{p.day}</td><td>{p.couriers}</td><td>{money(p.total_cents)}</td><td><a href={`/payouts/runs/${p.id}/csv`} download>CSV</a></td></tr>)}</tbody>
+          </table>
+        </TableBox>
       </div>
-      <table class="table">
-        <caption>Ledger balances</caption>
-        <thead><tr><th scope="col">Account</th><th scope="col">Balance</th></tr></thead>
-        <tbody>{Object.entries(balances).map(([account, cents]) => <tr key={account}><td>{account}</td><td>{money(cents)}</td></tr>)}</tbody>
-      </table>
+      <TableBox label="Ledger balances">
+        <table class="table">
+          <caption>Ledger balances</caption>
+          <thead><tr><th scope="col">Account</th><th scope="col">Balance</th></tr></thead>
+          <tbody>{Object.entries(balances).map(([account, cents]) => <tr key={account}><td>{account}</td><td>{money(cents)}</td></tr>)}</tbody>
+        </table>
+      </TableBox>
     </section>
   );
 }

@@ -268,12 +268,14 @@ function Trips({ trips, version, reload }: { trips: TripPublic[]; version: numbe
               );
             }),
           )}
-          <Field label="Leave at" name="earliest_departure" error={error}>
-            {(id, d, invalid) => <input id={id} type="datetime-local" value={depart} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setDepart(e.currentTarget.value)} />}
-          </Field>
-          <Field label="Arrive by" name="latest_arrival" error={error}>
-            {(id, d, invalid) => <input id={id} type="datetime-local" value={arrive} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setArrive(e.currentTarget.value)} />}
-          </Field>
+          <div class="grid-wide">
+            <Field label="Leave at" name="earliest_departure" error={error}>
+              {(id, d, invalid) => <input id={id} type="datetime-local" value={depart} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setDepart(e.currentTarget.value)} />}
+            </Field>
+            <Field label="Arrive by" name="latest_arrival" error={error}>
+              {(id, d, invalid) => <input id={id} type="datetime-local" value={arrive} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setArrive(e.currentTarget.value)} />}
+            </Field>
+          </div>
           <Field label="Parcels you can carry" name="capacity" error={error} hint="1 to 4 at once; each order is one parcel.">
             {(id, d, invalid) => <input id={id} type="number" min={1} max={4} value={capacity} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setCapacity(Number(e.currentTarget.value))} />}
           </Field>
@@ -659,12 +661,14 @@ function TripCard({ trip, version, onCancel, reload }: { trip: TripPublic; versi
       {editing && (
         <form class="grid2" onSubmit={save} aria-label={`Change trip ${trip.id}`}>
           <FormError error={error} fields={["earliest_departure", "latest_arrival"]} />
-          <Field label={`Leave at (trip ${trip.id})`} name="earliest_departure" idSuffix={`-${trip.id}`} error={error}>
-            {(id, d, invalid) => <input id={id} type="datetime-local" value={depart} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setDepart(e.currentTarget.value)} />}
-          </Field>
-          <Field label={`Arrive by (trip ${trip.id})`} name="latest_arrival" idSuffix={`-${trip.id}`} error={error}>
-            {(id, d, invalid) => <input id={id} type="datetime-local" value={arrive} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setArrive(e.currentTarget.value)} />}
-          </Field>
+          <div class="grid-wide">
+            <Field label={`Leave at (trip ${trip.id})`} name="earliest_departure" idSuffix={`-${trip.id}`} error={error}>
+              {(id, d, invalid) => <input id={id} type="datetime-local" value={depart} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setDepart(e.currentTarget.value)} />}
+            </Field>
+            <Field label={`Arrive by (trip ${trip.id})`} name="latest_arrival" idSuffix={`-${trip.id}`} error={error}>
+              {(id, d, invalid) => <input id={id} type="datetime-local" value={arrive} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setArrive(e.currentTarget.value)} />}
+            </Field>
+          </div>
           <button type="submit" class="primary">Save trip</button>
         </form>
       )}

@@ -146,7 +146,7 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
       <form onSubmit={submit} class="stack" aria-label="Order details">
         <FormError error={error} fields={fields} />
         {points.length > 0 && (
-          <div class="grid2">
+          <div class="grid-wide">
             <Field label="Parcel waits at a pickup point" name="from_point_id" error={error}>
               {(id, d) => (
                 <select id={id} aria-describedby={d} value={fromPoint ?? ""} onChange={(e) => setFromPoint(e.currentTarget.value ? Number(e.currentTarget.value) : null)}>
@@ -174,7 +174,7 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
           {!toPoint && coordinate("delivery", 0, "Delivery latitude")}
           {!toPoint && coordinate("delivery", 1, "Delivery longitude")}
         </div>
-        <div class="grid2">
+        <div class="grid-wide">
           {text("earliest_pickup", "Ready for pickup from", "datetime-local")}
           {text("latest_delivery", "Deliver by", "datetime-local")}
         </div>
