@@ -77,7 +77,7 @@ def test_a_tariff_change_shows_in_the_next_quote(pages):
     # Bad input is answered next to its field.
     base.fill("-5")
     page.get_by_role("button", name="Save tariff").click()
-    expect_text(page.locator('.field-error[data-field="base_cents"]'), r"greater than or equal")
+    expect_text(page.locator('.field-error[data-field="base_cents"]'), r"should be at least 0")
 
 
 def test_a_page_for_another_role_is_refused_in_words(pages):

@@ -19,7 +19,7 @@ describe("call", () => {
     const error = await call("POST", "/orders", { body: {} }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).status).toBe(422);
-    expect((error as ApiError).forField("latest_delivery")).toBe("17:00 is before earliest_pickup 18:00");
+    expect((error as ApiError).forField("latest_delivery")).toBe("17:00 is before “Ready for pickup from” 18:00");
     expect((error as ApiError).forField("earliest_pickup")).toBeUndefined();
   });
 

@@ -1,5 +1,6 @@
 // The one way the pages change anything: the service's HTTP API, signed in by an HttpOnly
 // cookie. State-changing requests echo the CSRF cookie in a header (double submit).
+import { fieldLabel, humanDetail, humanProblem } from "../messages";
 
 export interface Problem {
   field: string;
@@ -75,13 +76,16 @@ export async function call<T>(method: string, path: string, options: CallOptions
   }
   if (!response.ok) {
     const body = (data ?? {}) as { detail?: unknown; errors?: Problem[]; field?: string; status?: string };
-    const detail =
+    const raw =
       typeof body.detail === "string" ? body.detail : `the service answered ${response.status}`;
-    const problems = Array.isArray(body.errors)
-      ? body.errors
-      : body.field
-        ? [{ field: body.field, problem: detail }]
-        : [];
+    // In words (messages.ts): the forms' labels, plain sentences, local times.
+    const problems = (
+      Array.isArray(body.errors) ? body.errors : body.field ? [{ field: body.field, problem: raw }] : []
+    ).map((p) => ({ ...p, problem: humanProblem(p.problem, p.type) }));
+    const detail =
+      problems.length > 0
+        ? problems.map((p) => `${fieldLabel(p.field)}: ${p.problem}`).join("; ")
+        : humanDetail(raw);
     if (response.status === 401 && !path.startsWith("/auth/")) {
       window.dispatchEvent(new CustomEvent("crowdship:signed-out"));
     }
