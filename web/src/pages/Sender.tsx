@@ -1,15 +1,73 @@
 // Sender pages (merchant or private customer): post an order with a live quote, follow
 // each order's timeline live, confirm the courier's pickup code, rate, report a problem.
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { ApiError, api } from "../api/client";
+import { ApiError, api, type Problem } from "../api/client";
 import type { CourierCard, EventPublic, OrderCreate, OrderPublic, PointPublic, QuotePublic, UserPublic } from "../api/types";
 import { debounce, useLive } from "../live";
 import { MapView, usePoint, type LatLon, type MapMarker } from "../map";
 import { Thread } from "../thread";
 import { serviceNow } from "../service-clock";
+import { fieldLabel } from "../messages";
 import { Card, Empty, Field, FormError, ProofPhoto, Status, Tabs, Timeline, asApiError, isoFromLocal, localInput, money, time } from "../ui";
 
 type Tab = "new" | "orders";
+
+const PHONE = /^\+[1-9][0-9]{6,14}$/;
+
+/** A typed coordinate's problem, if any (the same bounds the service checks). */
+function coordinateProblem(text: string, field: string, bound: 90 | 180): Problem | null {
+  const value = text.trim();
+  if (value === "") return { field, problem: "is required: type it, or click the map" };
+  const number = Number(value.replace(",", "."));
+  if (!Number.isFinite(number)) return { field, problem: "should be a number, e.g. 60.1699" };
+  if (Math.abs(number) > bound) return { field, problem: `should be between -${bound} and ${bound}` };
+  return null;
+}
+
+interface OrderDraft {
+  pickupText: [string, string] | null; // null: the parcel waits at a pickup point
+  deliveryText: [string, string] | null; // null: delivered to a pickup point
+  pickupAddress: string | null;
+  deliveryAddress: string | null;
+  earliestPickup: string; // datetime-local values
+  latestDelivery: string;
+  receiverName: string;
+  receiverPhone: string;
+}
+
+/** What the new-order form can tell before posting: empty or bad coordinates, times in the
+ * past (by the service's clock, which a demo may run ahead of the browser's) or in the wrong
+ * order, a receiver without a name or a phone number the service will not take. */
+export function checkOrder(draft: OrderDraft, now: number): Problem[] {
+  const problems: Problem[] = [];
+  const add = (problem: Problem | null) => problem && problems.push(problem);
+  if (draft.pickupText) {
+    add(coordinateProblem(draft.pickupText[0], "pickup_lat", 90));
+    add(coordinateProblem(draft.pickupText[1], "pickup_lon", 180));
+  }
+  if (draft.deliveryText) {
+    add(coordinateProblem(draft.deliveryText[0], "delivery_lat", 90));
+    add(coordinateProblem(draft.deliveryText[1], "delivery_lon", 180));
+  }
+  if (draft.pickupAddress !== null && !draft.pickupAddress.trim()) add({ field: "pickup_address", problem: "is required" });
+  if (draft.deliveryAddress !== null && !draft.deliveryAddress.trim()) add({ field: "delivery_address", problem: "is required" });
+  const pickup = draft.earliestPickup ? new Date(draft.earliestPickup).getTime() : Number.NaN;
+  const delivery = draft.latestDelivery ? new Date(draft.latestDelivery).getTime() : Number.NaN;
+  const nowText = time(new Date(now).toISOString());
+  // The inputs count whole minutes: a pickup within the current minute is "now", not past.
+  if (Number.isNaN(pickup)) add({ field: "earliest_pickup", problem: "is required" });
+  else if (pickup < now - 60_000) add({ field: "earliest_pickup", problem: `is in the past: it is now ${nowText}` });
+  if (Number.isNaN(delivery)) add({ field: "latest_delivery", problem: "is required" });
+  else if (delivery <= now) add({ field: "latest_delivery", problem: `is in the past: it is now ${nowText}` });
+  else if (!Number.isNaN(pickup) && delivery <= pickup) {
+    add({ field: "latest_delivery", problem: `is not after “${fieldLabel("earliest_pickup")}” (${time(new Date(pickup).toISOString())})` });
+  }
+  if (!draft.receiverName.trim()) add({ field: "receiver_name", problem: "is required" });
+  if (!PHONE.test(draft.receiverPhone.trim())) {
+    add({ field: "receiver_phone", problem: "should be a phone number in international format: + and the country code, e.g. +358401234567" });
+  }
+  return problems;
+}
 
 export function SenderPages({ me }: { me: UserPublic }) {
   const [tab, setTab] = useState<Tab>("orders");
@@ -58,6 +116,33 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
   const [quoteError, setQuoteError] = useState<ApiError | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  // The fields whose own check is shown: once left (blur), and all of them once a post is tried.
+  const [checked, setChecked] = useState<Set<string>>(new Set());
+  const problems = checkOrder({
+    pickupText: fromPoint ? null : pickupInput.text,
+    deliveryText: toPoint ? null : deliveryInput.text,
+    pickupAddress: fromPoint ? null : form.pickup_address,
+    deliveryAddress: toPoint ? null : form.delivery_address,
+    earliestPickup: form.earliest_pickup,
+    latestDelivery: form.latest_delivery,
+    receiverName: form.receiver_name,
+    receiverPhone: form.receiver_phone,
+  }, serviceNow());
+  const mine = problems.filter((p) => checked.has(p.field));
+  // The page's own findings first; the service's answer for the fields they do not cover.
+  const shown = mine.length === 0 ? error : new ApiError(422, "", [
+    ...mine,
+    ...(error?.problems ?? []).filter((p) => !mine.some((m) => m.field === p.field)),
+  ]);
+  const leave = (field: string) => () => { if (!checked.has(field)) setChecked(new Set([...checked, field])); };
+  const pastPickup = mine.some((p) => p.field === "earliest_pickup" && p.problem.startsWith("is in the past"));
+  const readyNow = () => {
+    // Keep the window's length: both times move forward together.
+    const now = new Date(serviceNow() + 60_000);
+    const shift = now.getTime() - new Date(form.earliest_pickup).getTime();
+    const deliver = new Date(new Date(form.latest_delivery).getTime() + Math.max(0, shift));
+    setForm({ ...form, earliest_pickup: localInput(now), latest_delivery: localInput(deliver) });
+  };
 
   useEffect(() => void api.get<PointPublic[]>("/pickup-points").then(setPoints).catch(() => setPoints([])), []);
 
@@ -94,6 +179,12 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
     setForm({ ...form, [key]: e.currentTarget.value });
   const submit = async (e: Event) => {
     e.preventDefault();
+    if (problems.length > 0) {
+      // Refused here, next to the fields, before anything is posted.
+      setChecked(new Set([...checked, ...problems.map((p) => p.field)]));
+      document.getElementById(`f-${problems[0]?.field}`)?.focus();
+      return;
+    }
     setBusy(true);
     setError(null);
     const body = {
@@ -124,17 +215,17 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
     const input = which === "pickup" ? pickupInput : deliveryInput;
     const name = `${which}_${index === 0 ? "lat" : "lon"}`;
     return (
-      <Field key={name} label={label} name={name} error={error}>
+      <Field key={name} label={label} name={name} error={shown}>
         {(id, d, invalid) => (
-          <input id={id} inputMode="decimal" value={input.text[index]}
+          <input id={id} inputMode="decimal" value={input.text[index]} onBlur={leave(name)}
             aria-describedby={d} aria-invalid={invalid} onInput={(e) => input.type(index, e.currentTarget.value)} />
         )}
       </Field>
     );
   };
   const text = (name: keyof typeof form, label: string, type = "text", hint?: string) => (
-    <Field label={label} name={name} error={error} hint={hint}>
-      {(id, d, invalid) => <input id={id} type={type} value={form[name]} aria-describedby={d} aria-invalid={invalid} onInput={set(name)} />}
+    <Field label={label} name={name} error={shown} hint={hint}>
+      {(id, d, invalid) => <input id={id} type={type} value={form[name]} aria-describedby={d} aria-invalid={invalid} onInput={set(name)} onBlur={leave(name)} />}
     </Field>
   );
   return (
@@ -144,10 +235,10 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
         <MapView label="Pick the pickup and delivery points" markers={markers} onPick={pick} height="440px" />
       </div>
       <form onSubmit={submit} class="stack" aria-label="Order details">
-        <FormError error={error} fields={fields} />
+        <FormError error={shown} fields={fields} />
         {points.length > 0 && (
           <div class="grid-wide">
-            <Field label="Parcel waits at a pickup point" name="from_point_id" error={error}>
+            <Field label="Parcel waits at a pickup point" name="from_point_id" error={shown}>
               {(id, d) => (
                 <select id={id} aria-describedby={d} value={fromPoint ?? ""} onChange={(e) => setFromPoint(e.currentTarget.value ? Number(e.currentTarget.value) : null)}>
                   <option value="">No: pick up at the map point</option>
@@ -155,7 +246,7 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
                 </select>
               )}
             </Field>
-            <Field label="Deliver to a pickup point" name="pickup_point_id" error={error}>
+            <Field label="Deliver to a pickup point" name="pickup_point_id" error={shown}>
               {(id, d) => (
                 <select id={id} aria-describedby={d} value={toPoint ?? ""} onChange={(e) => setToPoint(e.currentTarget.value ? Number(e.currentTarget.value) : null)}>
                   <option value="">No: to the map point</option>
@@ -178,8 +269,11 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
           {text("earliest_pickup", "Ready for pickup from", "datetime-local")}
           {text("latest_delivery", "Deliver by", "datetime-local")}
         </div>
+        {pastPickup && (
+          <p><button type="button" class="link" onClick={readyNow}>Ready now: move both times forward</button></p>
+        )}
         <div class="grid2">
-          <Field label="Size" name="size" error={error}>
+          <Field label="Size" name="size" error={shown}>
             {(id, d) => (
               <select id={id} aria-describedby={d} value={form.size} onChange={set("size")}>
                 <option value="small">small</option>
@@ -188,7 +282,7 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
               </select>
             )}
           </Field>
-          <Field label="Payment" name="payment_method" error={error}>
+          <Field label="Payment" name="payment_method" error={shown}>
             {(id, d) => (
               <select id={id} aria-describedby={d} value={form.payment_method} onChange={set("payment_method")}>
                 <option value="prepaid">prepaid</option>
