@@ -66,6 +66,33 @@ function grid(bounds: L.LatLngBounds, renderer: L.Renderer): L.LayerGroup {
   return group;
 }
 
+/** Groups of markers whose labels (centred above each point, about 7 px a character)
+ * would overlap on screen: each group's indexes in the markers' order. */
+export function overlapping(points: L.Point[], labels: string[]): number[][] {
+  const width = (text: string) => text.length * 7 + 16;
+  const groups: number[][] = [];
+  const into = new Map<number, number[]>();
+  points.forEach((p, i) => {
+    const near = [...into.keys()].filter((j) => {
+      const q = points[j] as L.Point;
+      const reach = (width(labels[i] ?? "") + width(labels[j] ?? "")) / 2;
+      return Math.abs(p.x - q.x) < reach && Math.abs(p.y - q.y) < 26;
+    });
+    const joined = near.map((j) => into.get(j) as number[]).filter((g, k, all) => all.indexOf(g) === k);
+    const group = joined[0] ?? [];
+    if (joined.length === 0) groups.push(group);
+    for (const other of joined.slice(1)) {
+      group.push(...other);
+      groups.splice(groups.indexOf(other), 1);
+      for (const k of other) into.set(k, group);
+    }
+    group.push(i);
+    group.sort((a, b) => a - b);
+    into.set(i, group);
+  });
+  return groups;
+}
+
 interface MapViewProps {
   lines?: MapLine[];
   markers?: MapMarker[];
@@ -154,16 +181,27 @@ export function MapView({ lines = [], markers = [], onPick, onSelect, fit, label
         }
       }
     }
-    for (const marker of markers) {
+    const dots = markers.map((marker) => {
       const drawn = L.circleMarker(marker.at, {
         radius: 8,
         color: marker.color ?? "#1f4e9c",
         fillOpacity: 0.8,
         renderer: canvas,
       });
-      drawn.bindTooltip(marker.label, { permanent: true, direction: "top" });
       group.addLayer(drawn);
-    }
+      return drawn;
+    });
+    // Labels that would overlap at this zoom (a trip that starts where its first pickup is)
+    // become one label, in the markers' order: "start · 1 pick up". Again at every zoom.
+    const label = () => {
+      for (const dot of dots) dot.unbindTooltip();
+      for (const members of overlapping(markers.map((mk) => m.latLngToLayerPoint(mk.at)), markers.map((mk) => mk.label))) {
+        const text = members.map((i) => (markers[i] as MapMarker).label).join(" · ");
+        (dots[members[0] as number] as L.CircleMarker).bindTooltip(text, { permanent: true, direction: "top" });
+      }
+    };
+    label();
+    m.on("zoomend", label);
     // User Timing: when these lines are on screen (bench_web reads it; so can monitoring).
     const drawn = lines.length;
     requestAnimationFrame(() => performance.mark("crowdship:map-drawn", { detail: { lines: drawn } }));
@@ -202,6 +240,7 @@ export function MapView({ lines = [], markers = [], onPick, onSelect, fit, label
     m.on("click", click);
     m.on("mousemove", hover);
     return () => {
+      m.off("zoomend", label);
       m.off("click", click);
       m.off("mousemove", hover);
       tooltip.remove();
@@ -217,20 +256,27 @@ export function MapView({ lines = [], markers = [], onPick, onSelect, fit, label
   return <div ref={element} class="map" style={{ height }} role="application" aria-label={label} data-testid="map" />;
 }
 
+/** One colour per state, every one distinct from every other (CIE ΔE over 27 for each
+ * pair) and at least 3.9:1 against the map's background. Orders are drawn dashed, trips
+ * solid; the console's legend is built from this table, so the two cannot drift apart. */
 export const STATUS_COLOURS: Record<string, string> = {
   posted: "#b35c00",
-  offered: "#8a5a00",
+  offered: "#c2185b",
   accepted: "#1f4e9c",
-  picked_up: "#5b2a86",
+  picked_up: "#7b1fa2",
   delivered: "#1e7b3a",
-  settled: "#2f6b45",
-  disputed: "#a4262c",
-  failed: "#a4262c",
+  settled: "#5c6b00",
+  disputed: "#d32f2f",
+  failed: "#6d1b1b",
   cancelled: "#6b6f76",
-  expired: "#6b6f76",
-  open: "#3a7d8c",
-  assigned: "#1f4e9c",
+  expired: "#9c6b4e",
+  open: "#00838f",
+  assigned: "#212121",
 };
+
+/** The states the live map draws: orders in their life's order, then trips. */
+export const ORDER_STATES = ["posted", "offered", "accepted", "picked_up", "delivered", "settled", "disputed", "failed", "cancelled", "expired"];
+export const TRIP_STATES = ["open", "assigned"];
 
 /** A point entered by a map click or typed as two numbers (kept as typed). */
 export interface PointInput {

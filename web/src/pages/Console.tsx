@@ -22,9 +22,9 @@ import type {
   UserPublic,
 } from "../api/types";
 import { debounce, useLive } from "../live";
-import { MapView, STATUS_COLOURS, type MapLine } from "../map";
+import { MapView, ORDER_STATES, STATUS_COLOURS, TRIP_STATES, type MapLine } from "../map";
 import { serviceNow } from "../service-clock";
-import { Card, Empty, Field, FormError, ProofPhoto, Status, TableBox, Tabs, Timeline, asApiError, clock, money, time } from "../ui";
+import { Card, Empty, Field, FormError, ProofPhoto, Status, TableBox, Tabs, Timeline, asApiError, clock, money, time, words } from "../ui";
 
 type Tab = "map" | "orders" | "dispatch" | "runs" | "couriers" | "incidents" | "tariff" | "money" | "points";
 
@@ -118,7 +118,7 @@ function LiveMap({ version }: { version: number }) {
     <section class="two-columns map-layout" aria-label="Live map">
       <div>
         <MapView label="City map: trips (solid) and orders (dashed, pickup to delivery)" lines={lines} onSelect={setSelected} height="560px" />
-        <Legend />
+        <Legend city={city} />
         {city && <p class="muted" data-testid="map-counts">{city.trips.id.length} trips · {city.orders.id.length} orders on the map</p>}
       </div>
       <aside aria-label="Selected" class="side">
@@ -130,13 +130,21 @@ function LiveMap({ version }: { version: number }) {
   );
 }
 
-function Legend() {
-  const shown = ["posted", "offered", "accepted", "picked_up", "delivered", "open"];
+/** The map's key, from the same colours the lines are drawn with: every state an order on
+ * the map is in (the first four always), and the trips' two. */
+function Legend({ city }: { city: CityMap | null }) {
+  const present = new Set(city?.orders.status ?? []);
+  const orders = ORDER_STATES.filter((s, i) => i < 4 || present.has(s as OrderStatus));
+  const item = (state: string, kind: "order" | "trip") => (
+    <li key={`${kind}-${state}`} data-state={state} data-kind={kind}>
+      <span class={kind === "order" ? "swatch dashed" : "swatch"} style={{ borderTopColor: STATUS_COLOURS[state] }} />{" "}
+      {kind === "trip" ? `${state} trip` : words(state)}
+    </li>
+  );
   return (
-    <ul class="legend" aria-label="Colours">
-      {shown.map((s) => (
-        <li key={s}><span class="swatch" style={{ background: STATUS_COLOURS[s] }} /> {s === "open" ? "open trip" : s.replace("_", " ")}</li>
-      ))}
+    <ul class="legend" aria-label="Colours: orders dashed, trips solid" data-testid="legend">
+      {orders.map((s) => item(s, "order"))}
+      {TRIP_STATES.map((s) => item(s, "trip"))}
     </ul>
   );
 }
@@ -374,7 +382,7 @@ function RateChart({ runs }: { runs: MatchingRunPublic[] }) {
         <text x={8} y={h - pad} font-size="11">0%</text>
         <text x={pad} y={h - 10} font-size="11">{clock(runs[0]!.started_at)}</text>
         <text x={w - pad - 30} y={h - 10} font-size="11">{clock(runs[runs.length - 1]!.started_at)}</text>
-        <polyline points={line((r) => r.offers)} fill="none" stroke="#8a5a00" stroke-width="1.5" stroke-dasharray="5 4" />
+        <polyline points={line((r) => r.offers)} fill="none" stroke={STATUS_COLOURS.offered} stroke-width="1.5" stroke-dasharray="5 4" />
         <polyline points={line((r) => r.accepted)} fill="none" stroke="#1f4e9c" stroke-width="2.5" />
       </svg>
       <figcaption>Per run: accepted / open orders (solid blue), offered / open orders (dashed).</figcaption>
