@@ -27,6 +27,18 @@ import { Card, Countdown, Empty, Field, FormError, Status, Tabs, asApiError, clo
 type Tab = "offers" | "trips" | "open" | "carrying" | "wallet";
 const CODES = "crowdship.pickup-codes"; // the codes this phone was given, by order id
 
+const CURRENT = new Set(["open", "assigned"]);
+
+/** Trips as a courier reads them: the coming ones first, the next to leave on top (by
+ * departure, then id: never by the id's digits); then the done and cancelled ones, the
+ * latest first. */
+export function tripsInOrder(trips: TripPublic[]): TripPublic[] {
+  const leaves = (t: TripPublic) => new Date(t.earliest_departure).getTime();
+  const current = trips.filter((t) => CURRENT.has(t.status)).sort((a, b) => leaves(a) - leaves(b) || a.id - b.id);
+  const past = trips.filter((t) => !CURRENT.has(t.status)).sort((a, b) => leaves(b) - leaves(a) || b.id - a.id);
+  return [...current, ...past];
+}
+
 function rememberCode(orderId: number, code: string): void {
   const codes = JSON.parse(localStorage.getItem(CODES) ?? "{}") as Record<string, string>;
   codes[String(orderId)] = code;
@@ -55,7 +67,7 @@ export function CourierApp({ me, onChanged }: { me: UserPublic; onChanged: () =>
       api.get<OrderPublic[]>("/orders?limit=200"),
     ]);
     setOffers(o);
-    setTrips(t);
+    setTrips(tripsInOrder(t));
     setVersion((v) => v + 1);
     setCarrying(c.filter((x) => x.status === "accepted" || x.status === "picked_up" || x.status === "delivered"));
   };
@@ -244,6 +256,8 @@ function Trips({ trips, version, reload }: { trips: TripPublic[]; version: numbe
       title: `trip ${t.id} (${t.status})`,
     }));
   const fields = ["origin_lat", "origin_lon", "destination_lat", "destination_lon", "earliest_departure", "latest_arrival", "capacity", "vehicle"];
+  const coming = trips.filter((t) => CURRENT.has(t.status));
+  const done = trips.filter((t) => !CURRENT.has(t.status));
   return (
     <section aria-label="My trips">
       <Card title="Register a trip">
@@ -291,14 +305,20 @@ function Trips({ trips, version, reload }: { trips: TripPublic[]; version: numbe
         </form>
       </Card>
       {trips.length === 0 && <Empty>No trips yet.</Empty>}
-      {trips.map((t) => <TripCard key={t.id} trip={t} version={version} onCancel={() => cancel(t)} reload={reload} />)}
+      {coming.length > 0 && <h2>Coming trips, the next to leave first</h2>}
+      {coming.map((t) => <TripCard key={t.id} trip={t} version={version} onCancel={() => cancel(t)} reload={reload} />)}
+      {done.length > 0 && <h2>Done and cancelled</h2>}
+      {done.map((t) => <TripCard key={t.id} trip={t} version={version} onCancel={() => cancel(t)} reload={reload} />)}
     </section>
   );
 }
 
 function OpenOrders({ trips, poolVersion, reload, setNotice }: { trips: TripPublic[]; poolVersion: number } & Reloading) {
-  // Open trips, and trips that carry orders with room for more (the route decides).
-  const open = trips.filter((t) => t.status === "open" || (t.status === "assigned" && t.capacity > 1));
+  // Open trips, and trips that carry orders with room for more (the route decides); a trip
+  // takes orders until it leaves, so the ones that have left are not offered here.
+  const now = serviceNow();
+  const open = trips.filter((t) => (t.status === "open" || (t.status === "assigned" && t.capacity > 1))
+    && new Date(t.earliest_departure).getTime() > now);
   const [tripId, setTripId] = useState<number | null>(open[0]?.id ?? null);
   const [fitting, setFitting] = useState<FittingOrder[]>([]);
   const [error, setError] = useState<ApiError | null>(null);
@@ -326,7 +346,7 @@ function OpenOrders({ trips, poolVersion, reload, setNotice }: { trips: TripPubl
     }
     await Promise.all([load(), reload()]);
   };
-  if (open.length === 0) return <Empty>Register an open trip to see the orders it could carry.</Empty>;
+  if (open.length === 0) return <Empty>Register a trip that has not left yet to see the orders it could carry.</Empty>;
   return (
     <section aria-label="Open orders">
       <Field label="For trip" name="trip" error={null}>
@@ -643,7 +663,7 @@ function TripCard({ trip, version, onCancel, reload }: { trip: TripPublic; versi
     }
   };
   return (
-    <Card title={<>Trip {trip.id} <Status status={trip.status} /></>}
+    <Card title={<>Trip {trip.id}, leaves {time(trip.earliest_departure)} <Status status={trip.status} /></>}
       actions={trip.status === "open" ? (
         <div class="row">
           <button type="button" aria-expanded={editing} onClick={() => setEditing(!editing)}>Change</button>
@@ -654,8 +674,7 @@ function TripCard({ trip, version, onCancel, reload }: { trip: TripPublic; versi
         {trip.origin_address || `${trip.origin_lat.toFixed(4)}, ${trip.origin_lon.toFixed(4)}`} → {trip.destination_address || `${trip.destination_lat.toFixed(4)}, ${trip.destination_lon.toFixed(4)}`}
       </p>
       <p class="muted">
-        Leave {time(trip.earliest_departure)} · arrive by {time(trip.latest_arrival)} · {trip.capacity} parcel{trip.capacity > 1 ? "s" : ""}
-        {trip.vehicle ? ` · ${trip.vehicle}` : ""}
+        {trip.capacity} parcel{trip.capacity > 1 ? "s" : ""}{trip.vehicle ? ` · ${trip.vehicle}` : ""} · arrive by {time(trip.latest_arrival)}
       </p>
       <TripStops trip={trip} version={version} />
       {editing && (
