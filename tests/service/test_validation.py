@@ -73,6 +73,9 @@ BAD_ORDERS = [
     (with_(ORDER, receiver_phone="12345"), "receiver_phone", "pattern"),
     (with_(ORDER, earliest_pickup="2026-11-23T08:00:00"), "earliest_pickup", "UTC offset"),
     (with_(ORDER, earliest_pickup="tomorrow"), "earliest_pickup", "datetime"),
+    # No year in UTC: converting it overflowed (500).
+    (with_(ORDER, latest_delivery="9999-12-31T23:59:59-14:00"), "latest_delivery", "out of range"),
+    (with_(ORDER, earliest_pickup="0001-01-01T00:00:00+01:00"), "earliest_pickup", "years 1 to"),
     (with_(ORDER, size="huge"), "size", "small"),
     (with_(ORDER, receiver_name=...), "receiver_name", "required"),
     (with_(ORDER, fee_cents=1), "fee_cents", "not permitted"),
@@ -112,6 +115,7 @@ BAD_TRIPS = [
     (with_(TRIP, capacity=0), "capacity", "1"),
     (with_(TRIP, earliest_departure="2026-11-23T07:00:00Z"), "earliest_departure", "past"),
     (with_(TRIP, origin_lon=200), "origin_lon", "180"),
+    (with_(TRIP, earliest_departure="0001-01-01T00:00:00+14:00"), "earliest_departure", "range"),
     (
         with_(
             TRIP,

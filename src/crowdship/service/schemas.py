@@ -55,7 +55,12 @@ def _not_a_number(value: Any) -> Any:
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("needs a UTC offset, e.g. 2026-11-22T09:00:00Z or ...T11:00:00+02:00")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-02:00 or 0001-01-01T01:00+02:00: no year in UTC
+        raise ValueError(
+            f"{value.isoformat()} is out of range: in UTC it falls outside the years 1 to 9999"
+        ) from None
 
 
 AwareDatetime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_aware)]
