@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crowdship.service.money import MAX_FEE_CENTS
 from crowdship.service.workflows import notifying
 from tests.service.conftest import Service, order_body
 from tests.service.flows import delivered, picked_up
@@ -77,6 +78,28 @@ def test_operator_sets_the_tariff_and_quotes_follow_it(service: Service) -> None
     # A later change does not touch the posted order.
     operator.client.put("/pricing", json={**TARIFF, "base_cents": 900})
     assert merchant.get(f"/orders/{order['id']}").json()["fee_cents"] == quote["fee_cents"]
+
+
+def test_a_fee_over_what_an_order_may_cost_is_refused(service: Service) -> None:
+    """A tariff at its bounds over a long way gave a fee past 32 bits: PostgreSQL refused
+    to store it (500). Neither a quote nor an order may cost more than MAX_FEE_CENTS."""
+    operator = service.party("operator")
+    merchant = service.party("merchant")
+    dear = {**TARIFF, "per_km_cents": 1_000_000}  # 10,000 EUR a km: 2e10 cents to Sydney
+    assert operator.client.put("/pricing", json=dear).status_code == 200
+    far = order_body(delivery=(-33.87, 151.21), latest=60 * 24 * 29)  # Helsinki to Sydney
+    for path, body in (("/quotes", {k: far[k] for k in QUOTE_FIELDS}), ("/orders", far)):
+        answer = merchant.post(path, json=body)
+        assert answer.status_code == 422, answer.text
+        problem = answer.json()["errors"][0]
+        assert problem["field"] == "delivery_lat", problem
+        assert "more than the 100,000.00 EUR an order may cost" in problem["problem"], problem
+    assert merchant.get("/orders").json() == []
+    # A short way at the same tariff still fits.
+    near = order_body()
+    near_quote = merchant.post("/quotes", json={k: near[k] for k in QUOTE_FIELDS}).json()
+    assert 0 < near_quote["fee_cents"] <= MAX_FEE_CENTS
+    assert merchant.post("/orders", json=near).status_code == 201
 
 
 def test_cash_on_delivery_is_collected_and_shown_to_both_sides(service: Service) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# The most one order may cost, and so the most any one amount on it (a fee, a courier's
+# share, the cash a courier collects) can be: the database's integer columns hold 32 bits.
+MAX_FEE_CENTS = 10_000_000
+
 
 def format_money(cents: int, currency: str) -> str:
     """``123456, "EUR"`` -> ``"1,234.56 EUR"``."""

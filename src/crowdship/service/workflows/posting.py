@@ -21,6 +21,7 @@ from crowdship.service.entities.points.models import PickupPoint
 from crowdship.service.entities.pricing import service as pricing
 from crowdship.service.entities.pricing.tariff import ParcelDraft, Quote
 from crowdship.service.errors import Invalid
+from crowdship.service.money import MAX_FEE_CENTS, format_money
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def quote(
 
 
 def _priced(context: ServiceContext, parcel: ParcelFields, route: Route) -> Quote:
-    return pricing.quote(
+    fee = pricing.quote(
         context,
         ParcelDraft(
             pickup=route.start.at,
@@ -133,6 +134,17 @@ def _priced(context: ServiceContext, parcel: ParcelFields, route: Route) -> Quot
             size=parcel.size,
         ),
     )
+    if fee.fee_cents > MAX_FEE_CENTS:
+        # A tariff at its bounds over a long way: more than an order can be charged (and
+        # than PostgreSQL's integer columns hold). The destination is what makes it so.
+        field = "pickup_point_id" if parcel.pickup_point_id is not None else "delivery_lat"
+        raise Invalid(
+            field,
+            f"the fee would be {format_money(fee.fee_cents, fee.currency)} for "
+            f"{fee.distance_km:,.1f} km at the tariff in force, more than the "
+            f"{format_money(MAX_FEE_CENTS, fee.currency)} an order may cost",
+        )
+    return fee
 
 
 def _check_window(context: ServiceContext, data: ParcelFields, route: Route, now: datetime) -> None:

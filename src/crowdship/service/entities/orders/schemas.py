@@ -13,6 +13,7 @@ from pydantic import (
 
 from crowdship.service.entities.orders.lifecycle import OrderStatus
 from crowdship.service.entities.orders.photos import DATA_URL_PATTERN
+from crowdship.service.money import MAX_FEE_CENTS
 from crowdship.service.schemas import (
     JSON_INT,
     Address,
@@ -159,7 +160,7 @@ class CodeIn(BaseModel):
 
 
 class DeliveryIn(CodeIn):
-    cash_collected_cents: Annotated[int, Field(ge=0, le=10_000_000), JSON_INT] | None = Field(
+    cash_collected_cents: Annotated[int, Field(ge=0, le=MAX_FEE_CENTS), JSON_INT] | None = Field(
         default=None,
         description="cash-on-delivery orders: what the receiver paid you (must be the fee)",
     )

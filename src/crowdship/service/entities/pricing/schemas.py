@@ -17,9 +17,10 @@ from pydantic import (
 
 from crowdship.service.entities.orders.schemas import ParcelSize
 from crowdship.service.entities.pricing.tariff import SIZES
+from crowdship.service.money import MAX_FEE_CENTS
 from crowdship.service.schemas import JSON_INT, Number
 
-Cents = Annotated[int, Field(ge=0, le=10_000_000), JSON_INT]
+Cents = Annotated[int, Field(ge=0, le=MAX_FEE_CENTS), JSON_INT]
 HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
