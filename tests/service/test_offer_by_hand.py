@@ -85,3 +85,44 @@ def test_a_suspended_courier_is_refused_with_the_orders_state(service):
         assert refused.json()["detail"].startswith(f"courier {courier.id} cannot take orders")
         assert refused.json()["status"] == "posted"
     assert sender.get(f"/orders/{order_id}").json()["status"] == "posted"
+
+
+def test_a_pair_offered_before_is_never_offered_again(service):
+    """A pair has one offer (the table's unique key). A pair whose offer was withdrawn (the
+    courier gave the order back, or the platform took the offer back from a courier since
+    suspended and reinstated) was proposed again by the next run, whose insert broke the
+    key (500); one rejected, offered by hand again, too. Neither a run nor the operator
+    offers a pair twice; the courier may still grab the order."""
+    operator, sender = service.party("operator"), service.party("merchant")
+    for way in ("withdraw", "suspend", "reject"):
+        courier = service.party("courier")
+        trip_id = courier.post("/trips", json=trip_body()).json()["id"]
+        order_id = sender.post("/orders", json=order_body()).json()["id"]
+        pair = {"order_id": order_id, "trip_id": trip_id}
+        made = operator.post("/matching/offers", json=pair)
+        assert made.status_code == 201, made.text
+        offer_id = made.json()["id"]
+        if way == "withdraw":
+            assert courier.post(f"/offers/{offer_id}/accept").status_code == 200
+            assert courier.post(f"/orders/{order_id}/withdraw").status_code == 200
+        elif way == "suspend":  # the offer is taken back
+            assert operator.post(f"/couriers/{courier.id}/suspend", json={"reason": "x"})
+            assert operator.post(f"/couriers/{courier.id}/reinstate").status_code == 200
+        else:
+            assert courier.post(f"/offers/{offer_id}/reject").status_code == 200
+        assert sender.get(f"/orders/{order_id}").json()["status"] == "posted", way
+
+        run = operator.post("/matching/run")
+        assert run.status_code == 200, (way, run.text)
+        assert (run.json()["open_orders"], run.json()["offers"]) == (1, 0), (way, run.text)
+        again = operator.post("/matching/offers", json=pair)
+        assert again.status_code == 409, (way, again.text)
+        status = "withdrawn" if way != "reject" else "rejected"
+        assert again.json() == {
+            "detail": f"order {order_id} was offered to trip {trip_id} before (offer "
+            f"{offer_id}, {status}); a pair is offered once: offer it to another trip",
+            "status": "posted",
+        }
+        # Grabbed, the order fills the trip: the next way starts on its own.
+        grabbed = courier.post(f"/orders/{order_id}/grab", json={"trip_id": trip_id})
+        assert grabbed.status_code == 200, (way, grabbed.text)

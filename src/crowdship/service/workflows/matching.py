@@ -103,7 +103,7 @@ class Proposal:
 class Loaded:
     orders: list[Order]
     trips: list[Trip]
-    refused: list[tuple[str, str]]
+    refused: list[tuple[str, str]]  # (trip, order) offered before: never again
     rating: dict[int, float]  # courier -> Bayesian score
     on_trips: dict[int, list[Order]]  # trip -> its orders, for the trips that carry some
 
@@ -117,7 +117,7 @@ def _load(context: ServiceContext, now: datetime) -> Loaded:
         open_orders = orders.open_orders(session, now)
         working = accounts.working_couriers(context.settings.assessment_required)
         taking = trips.taking(session, now, working, offers.busy_trips())
-        refused = offers.refused_pairs(session, [o.id for o in open_orders])
+        refused = offers.offered_pairs(session, [o.id for o in open_orders])
         on_trips: dict[int, list[Order]] = {}
         assigned = [t.id for t in taking if t.status == TripStatus.ASSIGNED]
         for order in orders.on_trips(session, assigned):
@@ -143,7 +143,8 @@ def _load(context: ServiceContext, now: datetime) -> Loaded:
 def _without(
     pairs: FeasiblePairs, n_requests: int, loaded: Loaded, trip_pos: dict[int, int]
 ) -> FeasiblePairs:
-    """The pairs less those already refused (rejected, expired, withdrawn)."""
+    """The pairs less those offered before (rejected, expired, withdrawn: each pair has one
+    offer)."""
     order_pos = {o.id: j for j, o in enumerate(loaded.orders)}
     keys = [
         trip_pos[int(t)] * n_requests + order_pos[int(r)]
@@ -470,6 +471,13 @@ def offer_by_hand(
             status=order.status.value,
         )
     check_free(session, trip, now)  # open, not departed, no offer waiting
+    before = offers.offered_before(session, order_id, trip_id)
+    if before is not None:
+        raise Conflict(
+            f"order {order_id} was offered to trip {trip_id} before (offer {before.id}, "
+            f"{before.status.value}); a pair is offered once: offer it to another trip",
+            status=order.status.value,
+        )
     trust.require_courier_may_work(session, context, trip.courier_id, order.status.value)
     fits = core_model.check_one(trip, order, context.travel, now)
     if len(fits) == 0:

@@ -17,12 +17,10 @@ class OfferStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"  # the platform took it back (order cancelled, trip cancelled)
 
 
-REFUSED = frozenset({OfferStatus.REJECTED, OfferStatus.EXPIRED})  # never offered again
-
-
 class Offer(Base):
     __tablename__ = "offers"
-    # A pair is offered at most once: a rejected pair is never proposed again.
+    # A pair is offered at most once: whatever became of its offer (rejected, expired,
+    # withdrawn), it is never proposed again (repository.offered_pairs).
     __table_args__ = (UniqueConstraint("order_id", "trip_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

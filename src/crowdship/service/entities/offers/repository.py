@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crowdship.service.entities.offers.lifecycle import TRANSITIONS, OfferAction
-from crowdship.service.entities.offers.models import REFUSED, MatchingRun, Offer, OfferStatus
+from crowdship.service.entities.offers.models import MatchingRun, Offer, OfferStatus
 from crowdship.service.entities.orders.lifecycle import OrderStatus
 from crowdship.service.entities.orders.models import Order
 
@@ -108,14 +108,22 @@ def due_to_expire(session: Session, now: datetime) -> list[OfferRef]:
     return [OfferRef(*row) for row in session.execute(query)]
 
 
-def refused_pairs(session: Session, order_ids: Sequence[int]) -> list[Pair]:
-    """Pairs offered before and rejected or left to expire: never offered again."""
+def offered_pairs(session: Session, order_ids: Sequence[int]) -> list[Pair]:
+    """Pairs of these orders offered before, whatever became of the offer: never offered
+    again (a pair has one offer, ``offers``' unique key). Rejected or expired, the courier
+    refused it; withdrawn, the courier gave it back, or the platform took it back from a
+    courier suspended since or a trip that had departed. It only went back to ``posted``
+    that way; it is not the batch's to offer it again (the courier may still grab it)."""
     if not order_ids:
         return []
-    query = select(Offer.trip_id, Offer.order_id).where(
-        Offer.status.in_(REFUSED), Offer.order_id.in_(order_ids)
-    )
+    query = select(Offer.trip_id, Offer.order_id).where(Offer.order_id.in_(order_ids))
     return [Pair(*row) for row in session.execute(query)]
+
+
+def offered_before(session: Session, order_id: int, trip_id: int) -> Offer | None:
+    """The pair's one offer, if it has been offered."""
+    query = select(Offer).where(Offer.order_id == order_id, Offer.trip_id == trip_id)
+    return session.scalars(query).first()
 
 
 @dataclass(frozen=True)
