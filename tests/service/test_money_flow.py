@@ -154,6 +154,15 @@ def test_settlement_wallet_and_t_plus_2_payouts(service: Service) -> None:
     today = "2026-11-23"
     early = operator.post("/settlement/runs", json={"day": today})
     assert early.status_code == 409 and "not over yet" in early.json()["detail"]
+    # The last day there is: its end overflowed the calendar (500).
+    last = operator.post("/settlement/runs", json={"day": "9999-12-31"})
+    assert last.status_code == 409, last.text
+    assert last.json() == {
+        "detail": "day 9999-12-31 is not over yet (UTC); settle it after midnight",
+        "status": "open",
+    }
+    for day in ("9999-12-31", "2026-12-24"):  # nor pays what is not due
+        assert operator.post("/payouts/runs", json={"day": day}).status_code == 409
     assert courier.post("/settlement/runs", json={"day": "2026-11-22"}).status_code == 403
 
     service.clock.advance(24 * 60)  # Tuesday 08:00

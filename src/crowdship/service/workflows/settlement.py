@@ -83,13 +83,14 @@ def _settle(
     context: ServiceContext, day: date, trigger: str, progress: Progress | None
 ) -> SettleOutcome:
     settings = context.settings
-    end = day_end_utc(day, settings.zone)
     now = context.clock.now()
-    if end > now:
+    # By the local date first: the end of a day far ahead (9999-12-31) is past any datetime.
+    if day >= now.astimezone(settings.zone).date():
         raise Conflict(
             f"day {day} is not over yet ({settings.timezone}); settle it after midnight",
             status="open",
         )
+    end = day_end_utc(day, settings.zone)
     with context.db.write() as session:
         rows = orders.delivered_before(session, end)
         refunded = orders.refunded_cash_before(session, end)
