@@ -3,6 +3,7 @@ and on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -279,3 +280,35 @@ def test_strict_input(setup: Setup) -> None:
     )
     assert chunked.status_code == 413, chunked.text
     assert "more than the 1000000 bytes allowed" in chunked.json()["detail"]
+
+
+def test_a_body_that_is_not_json_or_cannot_be_read_says_why(setup: Setup) -> None:
+    """A body sent as another Content-Type was validated as raw bytes ("body: Input should
+    be a valid dictionary"); one FastAPI could not read got "There was an error parsing the
+    body", whatever the reason. Each answer now names the body and the reason."""
+    merchant, courier = setup.merchant, setup.courier
+    before = len(merchant.get("/orders").json())
+    for kind in ("text/plain", "application/xml", "application/x-www-form-urlencoded"):
+        answer = merchant.post(
+            "/orders", content=json.dumps(order_body()), headers={"content-type": kind}
+        )
+        assert answer.status_code == 415, (kind, answer.text)
+        assert answer.json() == {
+            "detail": f"body: Content-Type {kind} is not JSON; send it as application/json",
+            "field": "body",
+        }
+    assert merchant.post("/orders", files={"a": b"b"}).status_code == 415
+    assert len(merchant.get("/orders").json()) == before
+    unreadable = [
+        (b'{"trip_id": 1' + b"0" * 5000 + b"}", "has a number of more than 4300 digits"),
+        (b"[" * 100_000 + b"]" * 100_000, "is JSON nested too deeply to read"),
+        (b'{"trip_id": "\xe4"}', "is not UTF-8 text (byte 13 cannot be read)"),
+    ]
+    for content, reason in unreadable:
+        answer = courier.post(
+            f"/orders/{setup.order_id}/grab",
+            content=content,
+            headers={"content-type": "application/json"},
+        )
+        assert answer.status_code == 400, answer.text
+        assert answer.json() == {"detail": f"body: {reason}", "field": "body"}

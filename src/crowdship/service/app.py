@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -87,6 +88,29 @@ def _problem(error: Any) -> dict[str, str]:
     }
 
 
+def _unreadable(cause: BaseException | None) -> str:
+    """Why a body could not be read, from what FastAPI's generic 400 was raised from."""
+    if isinstance(cause, UnicodeDecodeError):
+        return f"body: is not UTF-8 text (byte {cause.start} cannot be read)"
+    if isinstance(cause, RecursionError):
+        return "body: is JSON nested too deeply to read"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        # Python refuses to read an integer written with more than this many digits.
+        return f"body: has a number of more than {sys.get_int_max_str_digits()} digits"
+    return "body: could not be read as JSON"
+
+
+def _not_json(error: RequestValidationError, request: Request) -> str | None:
+    """A body FastAPI did not read as JSON because its Content-Type says it is something
+    else (it then validates the raw bytes, and says the body is not an object): what the
+    415 says, or None."""
+    for e in error.errors():
+        if tuple(e["loc"]) == ("body",) and isinstance(e.get("input"), bytes | bytearray):
+            kind = request.headers.get("content-type", "").split(";")[0].strip() or "?"
+            return f"body: Content-Type {kind} is not JSON; send it as application/json"
+    return None
+
+
 class BodyLimit:
     """Refuses a request whose Content-Length is over the limit before reading its body
     (plain ASGI: no per-request cost beyond reading one header). A body sent without a
@@ -169,7 +193,10 @@ def create_app(context: ServiceContext) -> FastAPI:
         return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers())
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        not_json = _not_json(error, request)
+        if not_json is not None:
+            return JSONResponse({"detail": not_json, "field": "body"}, status_code=415)
         problems = [_problem(e) for e in error.errors()]
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         return JSONResponse({"detail": summary, "errors": problems}, status_code=422)
@@ -227,4 +254,16 @@ def create_app(context: ServiceContext) -> FastAPI:
     app.include_router(live_router)
     contract.document(app)  # every refusal of every operation in the OpenAPI document
     app.add_exception_handler(405, contract.allow_header)
+
+    async def bad_request(_request: Request, error: Exception) -> JSONResponse:
+        # FastAPI answers a body it cannot read (not UTF-8, nested too deep, a number of
+        # thousands of digits) "There was an error parsing the body", whatever the reason:
+        # name the reason.
+        detail = getattr(error, "detail", "bad request")
+        if detail == "There was an error parsing the body":
+            reason = _unreadable(error.__cause__)
+            return JSONResponse({"detail": reason, "field": "body"}, status_code=400)
+        return JSONResponse({"detail": detail}, status_code=400)
+
+    app.add_exception_handler(400, bad_request)
     return app

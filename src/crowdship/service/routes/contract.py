@@ -4,10 +4,11 @@ exact body of each refusal.
 What follows from an operation's shape is added to every operation here (``document``):
 401 (with ``WWW-Authenticate``) where it needs a login, 403 where its dependency admits only
 some roles, 404 where its path names something, 422 (``ValidationProblem``) where it takes
-any input, 413 where it takes a body, 400 everywhere (a request the server cannot
-read) and 503 everywhere (the database out of reach, with ``Retry-After``). What depends
-on the rules behind it (409 for a state that refuses, 403 for a rule about who may, 423
-for a locked order ...) each route declares with ``responses=refusals(...)``.
+any input, 413 where it takes a body and 415 where that body is JSON, 400 everywhere (a
+request the server cannot read) and 503 everywhere (the database out of reach, with
+``Retry-After``). What depends on the rules behind it (409 for a state that refuses, 403
+for a rule about who may, 423 for a locked order ...) each route declares with
+``responses=refusals(...)``.
 
 ``allow_header`` answers 405 with every method the path has in ``Allow`` (Starlette's own
 names only the first route that matched the path).
@@ -22,6 +23,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.params import Form as FormInfo
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.exceptions import HTTPException
@@ -37,6 +39,7 @@ WHY = {
     404: "Not found, or not yours (existence is not revealed).",
     409: "The thing is not in a state that allows this; `status` is its state now.",
     413: "The body is larger than CROWDSHIP_MAX_BODY_BYTES (refused unread).",
+    415: "The body's Content-Type is not JSON (application/json).",
     422: "Bad input: `detail` names each field and its problem, `errors` lists them.",
     423: "The order is locked after too many wrong codes; the operator must review it.",
     429: "Too many attempts from this account or this client address: wait the seconds "
@@ -89,6 +92,8 @@ def _implied(route: Any) -> set[int]:
         codes.add(422)
     if route.body_field is not None:
         codes.add(413)
+        if not isinstance(route.body_field.field_info, FormInfo):
+            codes.add(415)  # a JSON body sent as something else
     # 400: the server's own answer (plain text) to a request line or headers over its
     # limits, for any operation; FastAPI's (JSON) to a body that is not even text.
     codes.add(400)
