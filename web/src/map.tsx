@@ -249,7 +249,8 @@ export function MapView({ lines = [], markers = [], onPick, onSelect, fit, label
 
   useEffect(() => {
     if (map.current && fit && fit.length > 0) {
-      map.current.fitBounds(L.latLngBounds(fit), { padding: [24, 24], maxZoom: 15 });
+      // Room above for the labels (they sit over their markers), below for the attribution.
+      map.current.fitBounds(L.latLngBounds(fit), { paddingTopLeft: [56, 44], paddingBottomRight: [48, 36], maxZoom: 15 });
     }
   }, [JSON.stringify(fit ?? [])]);
 

@@ -169,7 +169,7 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
         .catch((e) => { setQuote(null); setQuoteError(asApiError(e)); });
     }, 250);
     return () => { clearTimeout(timer); controller.abort(); };
-  }, [pickup, delivery, toPoint, fromPoint, form.earliest_pickup, form.latest_delivery, form.size]);
+  }, [pickup?.[0], pickup?.[1], delivery?.[0], delivery?.[1], toPoint, fromPoint, form.earliest_pickup, form.latest_delivery, form.size]);
 
   const pick = (at: LatLon) => {
     if (picking === "pickup") { pickupInput.set(at); setFromPoint(null); setPicking("delivery"); }
