@@ -102,6 +102,25 @@ def test_a_fee_over_what_an_order_may_cost_is_refused(service: Service) -> None:
     assert merchant.post("/orders", json=near).status_code == 201
 
 
+def test_an_earliest_pickup_in_the_past_is_priced_from_now(service: Service) -> None:
+    """A parcel said to be ready since last night (or year 1) is picked up from now: the
+    urgency surcharge and the peak hour are those of now. Backdating earliest_pickup made
+    a window of an hour look like one of ten (no urgency) outside the peak hours."""
+    operator = service.party("operator")
+    merchant = service.party("merchant")
+    assert operator.client.put("/pricing", json=TARIFF).status_code == 200
+    now = {k: v for k, v in order_body(latest=60).items() if k in QUOTE_FIELDS}
+    honest = merchant.post("/quotes", json=now).json()
+    assert honest["breakdown"]["urgency"] == 300 and honest["breakdown"]["peak"] > 0, honest
+    for earliest in (-10 * 60, -60 * 24 * 365 * 2026):  # Sunday 22:00, and year 1
+        backdated = {**now, "earliest_pickup": order_body(earliest=earliest)["earliest_pickup"]}
+        assert merchant.post("/quotes", json=backdated).json() == honest, earliest
+        posted = merchant.post("/orders", json={**order_body(latest=60), **backdated})
+        assert posted.status_code == 201, posted.text
+        assert posted.json()["fee_cents"] == honest["fee_cents"]
+        assert posted.json()["fee_breakdown"] == honest["breakdown"]
+
+
 def test_cash_on_delivery_is_collected_and_shown_to_both_sides(service: Service) -> None:
     sender = service.party("customer")
     receiver = service.party("customer", phone="+358405550002")

@@ -120,16 +120,20 @@ class Route:
 def quote(
     session: Session, context: ServiceContext, parcel: ParcelFields, now: datetime | None = None
 ) -> Quote:
-    return _priced(context, parcel, _route(session, context, parcel, now or context.clock.now()))
+    now = now or context.clock.now()
+    return _priced(context, parcel, _route(session, context, parcel, now), now)
 
 
-def _priced(context: ServiceContext, parcel: ParcelFields, route: Route) -> Quote:
+def _priced(context: ServiceContext, parcel: ParcelFields, route: Route, now: datetime) -> Quote:
     fee = pricing.quote(
         context,
         ParcelDraft(
             pickup=route.start.at,
             delivery=route.end.at,
-            earliest_pickup=parcel.earliest_pickup,
+            # A parcel ready since some time ago can be picked up from now: its window (the
+            # urgency) and its peak hour are counted from now, however early it says it was
+            # ready (backdating it dodged both surcharges).
+            earliest_pickup=max(parcel.earliest_pickup, now),
             latest_delivery=parcel.latest_delivery,
             size=parcel.size,
         ),
@@ -184,7 +188,7 @@ def post(session: Session, context: ServiceContext, actor: Actor, data: OrderCre
         )
     route = _route(session, context, data, now)
     _check_window(context, data, route, now)
-    fee = _priced(context, data, route)
+    fee = _priced(context, data, route, now)
     ends = {"delivery_lat", "delivery_lon", "delivery_address"}
     ends |= {"pickup_lat", "pickup_lon", "pickup_address"}
     row: dict[str, object] = {
