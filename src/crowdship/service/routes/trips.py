@@ -51,12 +51,17 @@ def create_trip(
 def list_trips(
     actor: CurrentActor,
     session: ReadSession,
+    context: Context,
     status: TripStatus | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[Trip]:
-    """A courier's own trips; every trip for an operator."""
-    return service.listed(session, actor, status, limit, offset)
+    """A courier's own trips; every trip for an operator. The coming ones first, the next to
+    leave on top (by `earliest_departure`, then id): those that carry orders and the open
+    ones whose `latest_arrival` is still ahead. Then the rest (completed, cancelled, and
+    open ones past their latest arrival), the latest departure first. `limit` and `offset`
+    page through that one order."""
+    return service.listed(session, context, actor, status, limit, offset)
 
 
 @router.get("/{trip_id}", response_model=TripPublic)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select, update
+from sqlalchemy import Select, and_, case, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from crowdship.service.entities.orders.lifecycle import OrderStatus
@@ -28,9 +28,34 @@ def add(session: Session, trip: Trip) -> Trip:
 
 
 def list_for(
-    session: Session, courier_id: int | None, status: TripStatus | None, limit: int, offset: int
+    session: Session,
+    courier_id: int | None,
+    status: TripStatus | None,
+    now: datetime,
+    limit: int,
+    offset: int,
 ) -> list[Trip]:
-    query = select(Trip).order_by(Trip.earliest_departure, Trip.id).limit(limit).offset(offset)
+    """Trips in the order a courier reads them, one total order that ``limit`` and
+    ``offset`` page through: the coming ones first (those carrying orders, and the open ones
+    not yet due to arrive), the next to leave on top (by departure, then id); then the rest
+    (done, cancelled, and open ones past their latest arrival), the latest first."""
+    coming = or_(
+        Trip.status == TripStatus.ASSIGNED,
+        and_(Trip.status == TripStatus.OPEN, Trip.latest_arrival > now),
+    )
+    first = case((coming, 0), else_=1)
+    query = (
+        select(Trip)
+        .order_by(
+            first,
+            case((coming, Trip.earliest_departure)).asc(),
+            case((coming, Trip.id)).asc(),
+            Trip.earliest_departure.desc(),
+            Trip.id.desc(),
+        )
+        .limit(limit)
+        .offset(offset)
+    )
     if courier_id is not None:
         query = query.where(Trip.courier_id == courier_id)
     if status is not None:

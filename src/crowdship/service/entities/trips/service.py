@@ -77,9 +77,16 @@ def own(session: Session, actor: Actor, trip_id: int, for_update: bool = False) 
 
 
 def listed(
-    session: Session, actor: Actor, status: TripStatus | None, limit: int, offset: int
+    session: Session,
+    context: ServiceContext,
+    actor: Actor,
+    status: TripStatus | None,
+    limit: int,
+    offset: int,
 ) -> list[Trip]:
-    """A courier's own trips; every trip for an operator."""
+    """A courier's own trips; every trip for an operator. The coming ones first, the next
+    to leave on top; then the others, the latest first (``repository.list_for``)."""
     actor.require(Role.COURIER, Role.OPERATOR)
     courier = None if actor.role == Role.OPERATOR else actor.id
-    return repository.list_for(session, courier, status, limit, offset)
+    now = context.clock.now()
+    return repository.list_for(session, courier, status, now, limit, offset)
