@@ -303,14 +303,14 @@ def test_a_couriers_trips_are_listed_by_departure_and_the_route_labels_do_not_ov
         if (m := re.match(r"Trip (\d+), leaves", t))
     ]
     assert titles() == [ids[1], ids[2], ids[0]]
-    # A cancelled trip goes under "Done and cancelled".
+    # A cancelled trip goes under "Done, cancelled and past".
     card = courier.locator(
         ".card", has=courier.get_by_role("heading", name=re.compile(rf"^Trip {ids[2]}\b"))
     )
     card.get_by_role("button", name="Cancel trip").click()
     expect_text(card, "cancelled")
     assert titles() == [ids[1], ids[0], ids[2]]
-    expect_text(courier.locator("main"), "Done and cancelled")
+    expect_text(courier.locator("main"), "Done, cancelled and past")
     screenshot(courier, "courier-trips-in-order-phone")
 
     # Grab the parcel on the trip that leaves first.

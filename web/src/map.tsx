@@ -99,11 +99,13 @@ interface MapViewProps {
   onPick?: (at: LatLon) => void;
   onSelect?: (id: string) => void;
   fit?: LatLon[];
+  /** Fit the view to the city (the offline base map's extent) as well as to `fit`. */
+  fitCity?: boolean;
   label: string;
   height?: string;
 }
 
-export function MapView({ lines = [], markers = [], onPick, onSelect, fit, label, height = "420px" }: MapViewProps) {
+export function MapView({ lines = [], markers = [], onPick, onSelect, fit, fitCity = false, label, height = "420px" }: MapViewProps) {
   const element = useRef<HTMLDivElement>(null);
   const map = useRef<L.Map | null>(null);
   const overlay = useRef<L.LayerGroup | null>(null);
@@ -125,6 +127,13 @@ export function MapView({ lines = [], markers = [], onPick, onSelect, fit, label
       keyboard: true,
     });
     map.current = m;
+    // The view on show, south,west,north,east (what the browser tests read).
+    const shows = () => {
+      const b = m.getBounds();
+      if (element.current) element.current.dataset.view = [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()].map((v) => v.toFixed(5)).join(",");
+    };
+    m.on("moveend", shows);
+    shows();
     overlay.current = L.layerGroup().addTo(m);
     const tiles = tileUrl();
     if (tiles) {
@@ -248,11 +257,24 @@ export function MapView({ lines = [], markers = [], onPick, onSelect, fit, label
   }, [lines, markers]);
 
   useEffect(() => {
-    if (map.current && fit && fit.length > 0) {
+    let stale = false;
+    const fitTo = (points: LatLon[]) => {
+      if (stale || !map.current || points.length === 0) return;
       // Room above for the labels (they sit over their markers), below for the attribution.
-      map.current.fitBounds(L.latLngBounds(fit), { paddingTopLeft: [56, 44], paddingBottomRight: [48, 36], maxZoom: 15 });
+      // No animation: a page that leaves the tab mid-zoom would remove the map under it
+      // (Leaflet then fails on the gone panes, "_leaflet_pos").
+      map.current.fitBounds(L.latLngBounds(points), { paddingTopLeft: [56, 44], paddingBottomRight: [48, 36], maxZoom: 15, animate: false });
+    };
+    if (!fitCity) fitTo(fit ?? []);
+    else {
+      // The city is the base map's extent (with raster tiles there is none: the points alone).
+      void (tileUrl() ? Promise.resolve(null) : loadBasemap()).then((data) => {
+        const city: LatLon[] = data?.bbox ? [[data.bbox[0], data.bbox[1]], [data.bbox[2], data.bbox[3]]] : [];
+        fitTo([...city, ...(fit ?? [])]);
+      });
     }
-  }, [JSON.stringify(fit ?? [])]);
+    return () => { stale = true; };
+  }, [JSON.stringify(fit ?? []), fitCity]);
 
   return <div ref={element} class="map" style={{ height }} role="application" aria-label={label} data-testid="map" />;
 }

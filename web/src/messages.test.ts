@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fieldLabel, humanDetail, humanProblem } from "./messages";
+import { fieldLabel, humanDetail, humanProblem, lostRace, sentence } from "./messages";
 
 const local = (iso: string) =>
   new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
@@ -37,5 +37,26 @@ describe("the service's refusals in words", () => {
   it("labels fields, dotted names by their last part", () => {
     expect(fieldLabel("receiver_phone")).toBe("Receiver's phone");
     expect(fieldLabel("size_surcharge_cents.medium")).toBe("medium");
+  });
+});
+
+describe("a 409 is a lost race only when the thing changed under the page", () => {
+  it("takes a state other than the one shown, named by the service, for a race", () => {
+    expect(lostRace(409, "offer 5 is expired", "expired", "pending")).toBe(true);
+    expect(lostRace(409, "order 31 is accepted, not open", "accepted", "posted")).toBe(true);
+    expect(lostRace(409, "order 31 changed to accepted while you tried to grab", "accepted", "posted")).toBe(true);
+    expect(lostRace(409, "trip 7 changed meanwhile; try again", "open", "open")).toBe(true);
+    expect(lostRace(409, "trip 7 is no longer open", "pending", "pending")).toBe(true);
+  });
+  it("takes a refusal in the state shown for a rule, not a race", () => {
+    expect(lostRace(409, "trip 7 departed at 08:30", "open", "open")).toBe(false);
+    expect(lostRace(409, "trip 7 has a pending offer; accept or reject it before changing the trip", "open", "open")).toBe(false);
+    // The status of another thing than the one acted on, not named as its state.
+    expect(lostRace(409, "capacity: trip 7 carries 2 of its 2 parcel units (orders 31, 32); order 33 needs 1 more", "assigned", "posted")).toBe(false);
+    expect(lostRace(422, "offer 5 is expired", "expired", "pending")).toBe(false);
+  });
+  it("makes a sentence of the service's words", () => {
+    expect(sentence("trip 7 departed at 08:30")).toBe("Trip 7 departed at 08:30.");
+    expect(sentence("offer 5 is expired.")).toBe("Offer 5 is expired.");
   });
 });

@@ -150,3 +150,26 @@ export function humanProblem(problem: string, type?: string): string {
 export function humanDetail(detail: string): string {
   return localTimes(labelledFields(detail));
 }
+
+/** Whether a refusal lost a race: the thing acted on changed under the page since it was
+ * shown. Only a 409 can. The service says so of its compare-and-set losses ("order 31
+ * changed to accepted while you tried to grab", "trip 7 changed meanwhile", "trip 7 is no
+ * longer open"); otherwise its body's `status` is the thing's state now, and a state other
+ * than the one the page showed (`shown`), named by the sentence ("offer 5 is expired",
+ * "order 31 is accepted, not open"), was reached meanwhile. A 409 in the state the page
+ * showed is a rule, not a race: a trip that has left, an offer waiting on the trip, a route
+ * that does not fit. */
+export function lostRace(status: number, detail: string, current: string | undefined, shown: string): boolean {
+  if (status !== 409) return false;
+  if (/\bchanged (meanwhile|to \w+ while)|\bno longer\b/.test(detail)) return true;
+  if (!current || current === shown) return false;
+  return new RegExp(`\\bis (already )?${current.replace(/[^\w]/g, "")}\\b`).test(detail);
+}
+
+/** A sentence from the service's words: a capital first, a full stop last. */
+export function sentence(text: string): string {
+  const trimmed = text.trim().replace(/[\s;:,]+$/, "");
+  if (!trimmed) return trimmed;
+  const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  return /[.!?…]$/.test(capital) ? capital : `${capital}.`;
+}

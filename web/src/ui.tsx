@@ -1,9 +1,10 @@
 // Small pieces every page uses: labelled fields with their error, status badges, money,
 // times, countdowns, timelines, tabs.
 import type { ComponentChildren, JSX } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { EventPublic } from "./api/types";
 import { ApiError } from "./api/client";
+import { lostRace, sentence } from "./messages";
 import { wallSecondsUntil } from "./service-clock";
 
 export function money(cents: number | null | undefined, currency = "EUR"): string {
@@ -79,17 +80,28 @@ export function FormError({ error, fields = [] }: { error: ApiError | null; fiel
   if (error.problems.length > 0 && unshown.length === 0) {
     return <p class="form-error" role="alert">Please correct the fields marked below.</p>;
   }
-  const conflict = error.status === 409 ? " Someone else changed it first; the list has been refreshed." : "";
+  // Said only of a lost race, where the page reloads after it (asApiError with `shown`).
+  if (error.race) {
+    return (
+      <p class="form-error" role="alert">
+        {sentence(error.message)} Someone else changed it first; the list has been refreshed.
+      </p>
+    );
+  }
   return (
     <p class="form-error" role="alert">
       {error.message}
-      {conflict}
     </p>
   );
 }
 
-export function asApiError(error: unknown): ApiError {
-  return error instanceof ApiError ? error : new ApiError(0, String(error));
+/** The refusal as an ApiError. `shown`: the state the page showed the thing in, given where
+ * the page reloads after a refusal; a 409 that lost a race to a change made meanwhile is
+ * then marked as such (`race`, lostRace in messages.ts). */
+export function asApiError(error: unknown, shown?: string): ApiError {
+  const found = error instanceof ApiError ? error : new ApiError(0, String(error));
+  if (shown !== undefined) found.race = lostRace(found.status, found.message, found.currentStatus, shown);
+  return found;
 }
 
 /** Minutes and seconds left until `until` (a service time); calls onDone once it passes. */
@@ -168,12 +180,40 @@ export function Card({ title, children, actions }: { title: ComponentChildren; c
 }
 
 /** A table's box: a table wider than the screen scrolls inside it, never the page. It can
- * be focused, so the keyboard scrolls it too. */
+ * be focused, so the keyboard scrolls it too. While its content is wider than the box, a
+ * fade at each edge with more beyond it and a caption say that it scrolls sideways. */
 export function TableBox({ label, children }: { label: string; children: ComponentChildren }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [more, setMore] = useState({ left: false, right: false });
+  useEffect(() => {
+    const element = box.current;
+    if (!element) return;
+    const measure = () => {
+      const left = element.scrollLeft > 1;
+      const right = element.scrollLeft + element.clientWidth < element.scrollWidth - 1;
+      setMore((was) => (was.left === left && was.right === right ? was : { left, right }));
+    };
+    measure();
+    const watch = new ResizeObserver(measure);
+    watch.observe(element);
+    if (element.firstElementChild) watch.observe(element.firstElementChild);
+    element.addEventListener("scroll", measure, { passive: true });
+    return () => {
+      watch.disconnect();
+      element.removeEventListener("scroll", measure);
+    };
+  }, []);
+  const overflows = more.left || more.right;
+  const edges = `${more.left ? " more-left" : ""}${more.right ? " more-right" : ""}`;
   return (
-    <div class="table-scroll" tabIndex={0} role="region" aria-label={label}>
-      {children}
-    </div>
+    <>
+      {overflows && <p class="scroll-hint" aria-hidden="true">Scroll sideways for more columns ⇆</p>}
+      <div class={`table-frame${edges}`} data-overflows={overflows ? "true" : "false"}>
+        <div ref={box} class="table-scroll" tabIndex={0} role="region" aria-label={label}>
+          {children}
+        </div>
+      </div>
+    </>
   );
 }
 

@@ -13,6 +13,9 @@ export class ApiError extends Error {
   readonly status: number;
   readonly problems: Problem[];
   readonly currentStatus: string | undefined;
+  /** A 409 that lost a race: the thing changed under the page (set by asApiError, which
+   * knows what the page showed; see lostRace in messages.ts). */
+  race = false;
 
   constructor(status: number, detail: string, problems: Problem[] = [], currentStatus?: string) {
     super(detail);

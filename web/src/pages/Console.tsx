@@ -276,7 +276,7 @@ function Dispatch({ version }: { version: number }) {
       await api.post("/matching/offers", { order_id: orderId, trip_id: tripId });
       setDone(`Order ${orderId} is offered to trip ${tripId}; its courier has been told.`);
     } catch (err) {
-      setError(asApiError(err));
+      setError(asApiError(err, orders.find((o) => o.id === orderId)?.status));
     }
     await load();
   };

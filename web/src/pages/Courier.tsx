@@ -1,7 +1,7 @@
 // The courier app (phone first): assessment, trips, offers, open orders, the parcels on
 // board, and the wallet.
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { ApiError, api } from "../api/client";
+import { ApiError, api, type Problem } from "../api/client";
 import type {
   AssessmentPublic,
   Assignment,
@@ -18,6 +18,7 @@ import type {
 } from "../api/types";
 import { useLive } from "../live";
 import { MapView, STATUS_COLOURS, usePoint, type LatLon, type MapLine, type MapMarker } from "../map";
+import { coordinateProblem, useChecked, windowProblems } from "../checks";
 import { act, flush, pending } from "../offline";
 import { shrinkPhoto } from "../photo";
 import { Thread } from "../thread";
@@ -27,16 +28,69 @@ import { Card, Countdown, Empty, Field, FormError, Status, Tabs, asApiError, clo
 type Tab = "offers" | "trips" | "open" | "carrying" | "wallet";
 const CODES = "crowdship.pickup-codes"; // the codes this phone was given, by order id
 
-const CURRENT = new Set(["open", "assigned"]);
+const PAGE = 100; // trips asked for at a time (GET /trips pages with limit and offset)
 
-/** Trips as a courier reads them: the coming ones first, the next to leave on top (by
- * departure, then id: never by the id's digits); then the done and cancelled ones, the
- * latest first. */
-export function tripsInOrder(trips: TripPublic[]): TripPublic[] {
+/** A coming trip: it carries orders, or it is open and not yet due to arrive (an open trip
+ * past its latest arrival can carry nothing any more). The service's rule (GET /trips). */
+export function isComing(trip: TripPublic, now: number): boolean {
+  return trip.status === "assigned" || (trip.status === "open" && new Date(trip.latest_arrival).getTime() > now);
+}
+
+/** Trips as a courier reads them, in GET /trips's order: the coming ones first, the next
+ * to leave on top (by departure, then id: never by the id's digits); then the done,
+ * cancelled and past ones, the latest first. */
+export function tripsInOrder(trips: TripPublic[], now: number): TripPublic[] {
   const leaves = (t: TripPublic) => new Date(t.earliest_departure).getTime();
-  const current = trips.filter((t) => CURRENT.has(t.status)).sort((a, b) => leaves(a) - leaves(b) || a.id - b.id);
-  const past = trips.filter((t) => !CURRENT.has(t.status)).sort((a, b) => leaves(b) - leaves(a) || b.id - a.id);
+  const current = trips.filter((t) => isComing(t, now)).sort((a, b) => leaves(a) - leaves(b) || a.id - b.id);
+  const past = trips.filter((t) => !isComing(t, now)).sort((a, b) => leaves(b) - leaves(a) || b.id - a.id);
   return [...current, ...past];
+}
+
+/** The first `count` trips of GET /trips (the coming ones first), a page at a time; and
+ * whether there are more. */
+async function loadTrips(count: number): Promise<{ trips: TripPublic[]; more: boolean }> {
+  const trips: TripPublic[] = [];
+  for (let offset = 0; offset < count; offset += PAGE) {
+    const page = await api.get<TripPublic[]>(`/trips?limit=${PAGE}&offset=${offset}`);
+    trips.push(...page);
+    if (page.length < PAGE) return { trips, more: false };
+  }
+  return { trips, more: true };
+}
+
+interface TripDraft {
+  originText: [string, string];
+  destinationText: [string, string];
+  depart: string; // datetime-local values
+  arrive: string;
+  capacity: string;
+}
+
+/** What the register-trip form can tell before posting: empty or bad coordinates, a leave
+ * time in the past (by the service's clock), an arrive-by not after it, a capacity outside
+ * 1 to 4. */
+export function checkTrip(draft: TripDraft, now: number): Problem[] {
+  const problems: Problem[] = [];
+  const add = (problem: Problem | null) => problem && problems.push(problem);
+  add(coordinateProblem(draft.originText[0], "origin_lat", 90));
+  add(coordinateProblem(draft.originText[1], "origin_lon", 180));
+  add(coordinateProblem(draft.destinationText[0], "destination_lat", 90));
+  add(coordinateProblem(draft.destinationText[1], "destination_lon", 180));
+  problems.push(...windowProblems(draft.depart, draft.arrive, ["earliest_departure", "latest_arrival"], now));
+  const capacity = draft.capacity.trim();
+  if (capacity === "") add({ field: "capacity", problem: "is required" });
+  else if (!/^[0-9]+$/.test(capacity) || Number(capacity) < 1 || Number(capacity) > 4) {
+    add({ field: "capacity", problem: "should be a whole number from 1 to 4" });
+  }
+  return problems;
+}
+
+/** The page's own findings for the fields checked so far, over the service's answer for
+ * the fields they do not cover. */
+function withChecks(problems: Problem[], checked: Set<string>, error: ApiError | null): ApiError | null {
+  const mine = problems.filter((p) => checked.has(p.field));
+  if (mine.length === 0) return error;
+  return new ApiError(422, "", [...mine, ...(error?.problems ?? []).filter((p) => !mine.some((m) => m.field === p.field))]);
 }
 
 function rememberCode(orderId: number, code: string): void {
@@ -53,6 +107,8 @@ export function CourierApp({ me, onChanged }: { me: UserPublic; onChanged: () =>
   const [tab, setTab] = useState<Tab>("offers");
   const [offers, setOffers] = useState<OfferPublic[]>([]);
   const [trips, setTrips] = useState<TripPublic[]>([]);
+  const [tripCount, setTripCount] = useState(PAGE); // how many of the trips are asked for
+  const [moreTrips, setMoreTrips] = useState(false);
   const [carrying, setCarrying] = useState<OrderPublic[]>([]);
   const [rules, setRules] = useState<Rules | null>(null);
   const [notice, setNotice] = useState<string>("");
@@ -60,14 +116,15 @@ export function CourierApp({ me, onChanged }: { me: UserPublic; onChanged: () =>
   const [poolVersion, setPoolVersion] = useState(0);
   const [version, setVersion] = useState(0); // each reload: the trips' routes are asked again
 
-  const reload = async () => {
+  const reload = async (count = tripCount) => {
     const [o, t, c] = await Promise.all([
       api.get<OfferPublic[]>("/offers?status=pending"),
-      api.get<TripPublic[]>("/trips"),
+      loadTrips(count),
       api.get<OrderPublic[]>("/orders?limit=200"),
     ]);
     setOffers(o);
-    setTrips(tripsInOrder(t));
+    setTrips(tripsInOrder(t.trips, serviceNow()));
+    setMoreTrips(t.more);
     setVersion((v) => v + 1);
     setCarrying(c.filter((x) => x.status === "accepted" || x.status === "picked_up" || x.status === "delivered"));
   };
@@ -130,7 +187,10 @@ export function CourierApp({ me, onChanged }: { me: UserPublic; onChanged: () =>
         ]}
       />
       {tab === "offers" && <Offers offers={offers} reload={reload} setNotice={setNotice} />}
-      {tab === "trips" && <Trips trips={trips} version={version} reload={reload} />}
+      {tab === "trips" && (
+        <Trips trips={trips} version={version} reload={reload} more={moreTrips}
+          showMore={() => { setTripCount(tripCount + PAGE); void reload(tripCount + PAGE); }} />
+      )}
       {tab === "open" && <OpenOrders trips={trips} poolVersion={poolVersion} reload={reload} setNotice={setNotice} />}
       {tab === "carrying" && <OnBoard orders={carrying} trips={trips} rules={rules} reload={reload} setNotice={setNotice} />}
       {tab === "wallet" && <Wallet me={me} onChanged={onChanged} />}
@@ -155,7 +215,7 @@ function Offers({ offers, reload, setNotice }: { offers: OfferPublic[] } & Reloa
         setNotice(`Accepted order ${result.order.id}. Show pickup code ${result.pickup_code} to the sender.`);
       }
     } catch (err) {
-      setError(asApiError(err));
+      setError(asApiError(err, offer.status));
     }
     await reload();
   };
@@ -187,7 +247,7 @@ function Offers({ offers, reload, setNotice }: { offers: OfferPublic[] } & Reloa
   );
 }
 
-function Trips({ trips, version, reload }: { trips: TripPublic[]; version: number; reload: () => Promise<void> }) {
+function Trips({ trips, version, reload, more, showMore }: { trips: TripPublic[]; version: number; reload: () => Promise<void>; more: boolean; showMore: () => void }) {
   const soon = new Date(serviceNow() + 20 * 60_000);
   const originInput = usePoint();
   const destinationInput = usePoint();
@@ -196,10 +256,15 @@ function Trips({ trips, version, reload }: { trips: TripPublic[]; version: numbe
   const [picking, setPicking] = useState<"origin" | "destination">("origin");
   const [depart, setDepart] = useState(localInput(soon));
   const [arrive, setArrive] = useState(localInput(new Date(soon.getTime() + 60 * 60_000)));
-  const [capacity, setCapacity] = useState(1);
+  const [capacity, setCapacity] = useState("1");
   const [vehicle, setVehicle] = useState("bike");
   const [error, setError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState("");
+  // The fields whose own check is shown: once left (blur), and all of them once a post is tried.
+  const { checked, leave, checkAll, reset } = useChecked();
+  const now = serviceNow();
+  const problems = checkTrip({ originText: originInput.text, destinationText: destinationInput.text, depart, arrive, capacity }, now);
+  const shown = withChecks(problems, checked, error);
 
   const pick = (at: LatLon) => {
     if (picking === "origin") {
@@ -212,8 +277,14 @@ function Trips({ trips, version, reload }: { trips: TripPublic[]; version: numbe
   };
   const submit = async (e: Event) => {
     e.preventDefault();
-    setError(null);
     setSaved("");
+    if (problems.length > 0) {
+      // Refused here, next to the fields, before anything is posted.
+      checkAll(problems.map((p) => p.field));
+      document.getElementById(`f-${problems[0]?.field}`)?.focus();
+      return;
+    }
+    setError(null);
     const body: Partial<TripCreate> = {
       origin_lat: origin?.[0],
       origin_lon: origin?.[1],
@@ -221,7 +292,7 @@ function Trips({ trips, version, reload }: { trips: TripPublic[]; version: numbe
       destination_lon: destination?.[1],
       earliest_departure: isoFromLocal(depart),
       latest_arrival: isoFromLocal(arrive),
-      capacity,
+      capacity: Number(capacity),
       vehicle: vehicle as TripCreate["vehicle"],
     };
     try {
@@ -229,6 +300,7 @@ function Trips({ trips, version, reload }: { trips: TripPublic[]; version: numbe
       setSaved(`Trip ${trip.id} registered.`);
       originInput.set(null);
       destinationInput.set(null);
+      reset();
       await reload();
     } catch (err) {
       setError(asApiError(err));
@@ -238,7 +310,7 @@ function Trips({ trips, version, reload }: { trips: TripPublic[]; version: numbe
     try {
       await api.post(`/trips/${trip.id}/cancel`);
     } catch (err) {
-      setError(asApiError(err));
+      setError(asApiError(err, trip.status));
     }
     await reload();
   };
@@ -246,35 +318,37 @@ function Trips({ trips, version, reload }: { trips: TripPublic[]; version: numbe
     ...(origin ? [{ id: "o", at: origin, label: "start", color: "#1f4e9c" }] : []),
     ...(destination ? [{ id: "d", at: destination, label: "end", color: "#1e7b3a" }] : []),
   ];
-  const lines: MapLine[] = trips
-    .filter((t) => t.status === "open" || t.status === "assigned")
-    .map((t) => ({
-      id: `trip-${t.id}`,
-      from: [t.origin_lat, t.origin_lon],
-      to: [t.destination_lat, t.destination_lon],
-      color: STATUS_COLOURS[t.status] ?? "#333",
-      title: `trip ${t.id} (${t.status})`,
-    }));
+  const coming = trips.filter((t) => isComing(t, now));
+  const done = trips.filter((t) => !isComing(t, now));
+  const lines: MapLine[] = coming.map((t) => ({
+    id: `trip-${t.id}`,
+    from: [t.origin_lat, t.origin_lon],
+    to: [t.destination_lat, t.destination_lon],
+    color: STATUS_COLOURS[t.status] ?? "#333",
+    title: `trip ${t.id} (${t.status})`,
+  }));
+  // The view: the city and the coming trips, whole (not the taps: the map stays put while
+  // the courier picks).
+  const fit = useMemo(() => coming.flatMap((t): LatLon[] => [[t.origin_lat, t.origin_lon], [t.destination_lat, t.destination_lon]]),
+    [coming.map((t) => `${t.id}:${t.origin_lat},${t.origin_lon},${t.destination_lat},${t.destination_lon}`).join(";")]);
   const fields = ["origin_lat", "origin_lon", "destination_lat", "destination_lon", "earliest_departure", "latest_arrival", "capacity", "vehicle"];
-  const coming = trips.filter((t) => CURRENT.has(t.status));
-  const done = trips.filter((t) => !CURRENT.has(t.status));
   return (
     <section aria-label="My trips">
       <Card title="Register a trip">
         <p class="muted">
           Tap the map for the trip's <strong>{picking === "origin" ? "start" : "end"}</strong>, or type coordinates.
         </p>
-        <MapView label="Pick the trip's start and end" lines={lines} markers={markers} onPick={pick} height="260px" />
-        <form onSubmit={submit} class="grid2" aria-label="New trip">
-          <FormError error={error} fields={fields} />
+        <MapView label="Pick the trip's start and end" lines={lines} markers={markers} onPick={pick} fit={fit} fitCity height="260px" />
+        <form onSubmit={submit} class="grid2" aria-label="New trip" noValidate>
+          <FormError error={shown} fields={fields} />
           {(["origin", "destination"] as const).map((which) =>
             ([0, 1] as const).map((index) => {
               const name = `${which}_${index === 0 ? "lat" : "lon"}`;
               const input = which === "origin" ? originInput : destinationInput;
               return (
-                <Field key={name} label={`${which === "origin" ? "Start" : "End"} ${index === 0 ? "latitude" : "longitude"}`} name={name} error={error}>
+                <Field key={name} label={`${which === "origin" ? "Start" : "End"} ${index === 0 ? "latitude" : "longitude"}`} name={name} error={shown}>
                   {(id, describedBy, invalid) => (
-                    <input id={id} inputMode="decimal" value={input.text[index]}
+                    <input id={id} inputMode="decimal" value={input.text[index]} onBlur={leave(name)}
                       aria-describedby={describedBy} aria-invalid={invalid}
                       onInput={(e) => input.type(index, e.currentTarget.value)} />
                   )}
@@ -283,17 +357,17 @@ function Trips({ trips, version, reload }: { trips: TripPublic[]; version: numbe
             }),
           )}
           <div class="grid-wide">
-            <Field label="Leave at" name="earliest_departure" error={error}>
-              {(id, d, invalid) => <input id={id} type="datetime-local" value={depart} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setDepart(e.currentTarget.value)} />}
+            <Field label="Leave at" name="earliest_departure" error={shown}>
+              {(id, d, invalid) => <input id={id} type="datetime-local" value={depart} aria-describedby={d} aria-invalid={invalid} onBlur={leave("earliest_departure")} onInput={(e) => setDepart(e.currentTarget.value)} />}
             </Field>
-            <Field label="Arrive by" name="latest_arrival" error={error}>
-              {(id, d, invalid) => <input id={id} type="datetime-local" value={arrive} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setArrive(e.currentTarget.value)} />}
+            <Field label="Arrive by" name="latest_arrival" error={shown}>
+              {(id, d, invalid) => <input id={id} type="datetime-local" value={arrive} aria-describedby={d} aria-invalid={invalid} onBlur={leave("latest_arrival")} onInput={(e) => setArrive(e.currentTarget.value)} />}
             </Field>
           </div>
-          <Field label="Parcels you can carry" name="capacity" error={error} hint="1 to 4 at once; each order is one parcel.">
-            {(id, d, invalid) => <input id={id} type="number" min={1} max={4} value={capacity} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setCapacity(Number(e.currentTarget.value))} />}
+          <Field label="Parcels you can carry" name="capacity" error={shown} hint="1 to 4 at once; each order is one parcel.">
+            {(id, d, invalid) => <input id={id} type="number" min={1} max={4} step={1} value={capacity} aria-describedby={d} aria-invalid={invalid} onBlur={leave("capacity")} onInput={(e) => setCapacity(e.currentTarget.value)} />}
           </Field>
-          <Field label="Vehicle" name="vehicle" error={error}>
+          <Field label="Vehicle" name="vehicle" error={shown}>
             {(id, d) => (
               <select id={id} value={vehicle} aria-describedby={d} onChange={(e) => setVehicle(e.currentTarget.value)}>
                 {["foot", "bike", "scooter", "car", "van", "public_transport"].map((v) => <option key={v} value={v}>{v.replace("_", " ")}</option>)}
@@ -307,8 +381,9 @@ function Trips({ trips, version, reload }: { trips: TripPublic[]; version: numbe
       {trips.length === 0 && <Empty>No trips yet.</Empty>}
       {coming.length > 0 && <h2>Coming trips, the next to leave first</h2>}
       {coming.map((t) => <TripCard key={t.id} trip={t} version={version} onCancel={() => cancel(t)} reload={reload} />)}
-      {done.length > 0 && <h2>Done and cancelled</h2>}
+      {done.length > 0 && <h2>Done, cancelled and past</h2>}
       {done.map((t) => <TripCard key={t.id} trip={t} version={version} onCancel={() => cancel(t)} reload={reload} />)}
+      {more && <button type="button" onClick={showMore}>Show older trips</button>}
     </section>
   );
 }
@@ -332,7 +407,7 @@ function OpenOrders({ trips, poolVersion, reload, setNotice }: { trips: TripPubl
     }
   };
   useEffect(() => void load(), [chosen, poolVersion]);
-  const grab = async (orderId: number) => {
+  const grab = async (orderId: number, shown: string) => {
     setError(null);
     try {
       const result = await act<Assignment>(`/orders/${orderId}/grab`, `grab order ${orderId}`, { trip_id: chosen });
@@ -342,7 +417,7 @@ function OpenOrders({ trips, poolVersion, reload, setNotice }: { trips: TripPubl
         setNotice(`Order ${orderId} is yours. Show pickup code ${result.pickup_code} to the sender.`);
       }
     } catch (err) {
-      setError(asApiError(err));
+      setError(asApiError(err, shown));
     }
     await Promise.all([load(), reload()]);
   };
@@ -360,7 +435,7 @@ function OpenOrders({ trips, poolVersion, reload, setNotice }: { trips: TripPubl
       {fitting.length === 0 && <Empty>No open order fits this trip right now.</Empty>}
       {fitting.map((f) => (
         <Card key={f.order.id} title={`Order ${f.order.id}: ${money(f.order.courier_cents, f.order.currency)}`}
-          actions={<button type="button" class="primary" onClick={() => grab(f.order.id)}>Grab</button>}>
+          actions={<button type="button" class="primary" onClick={() => grab(f.order.id, f.order.status)}>Grab</button>}>
           <p>{f.order.pickup_address} → {f.order.delivery_address}</p>
           <p class="muted">Detour {f.detour_min.toFixed(1)} min · pick up ~{clock(f.planned_pickup)} · deliver ~{clock(f.planned_delivery)}</p>
         </Card>
@@ -403,7 +478,7 @@ function Carried({ order, trip, rules, reload, setNotice }: { order: OrderPublic
       const result = await act(`/orders/${order.id}/withdraw`, `withdraw order ${order.id}`);
       setNotice(result === null ? "No connection: the withdrawal is saved." : `Order ${order.id} is back in the pool.`);
     } catch (err) {
-      setError(asApiError(err));
+      setError(asApiError(err, order.status));
     }
     await reload();
   };
@@ -651,15 +726,25 @@ function TripCard({ trip, version, onCancel, reload }: { trip: TripPublic; versi
   const [depart, setDepart] = useState(localInput(new Date(trip.earliest_departure)));
   const [arrive, setArrive] = useState(localInput(new Date(trip.latest_arrival)));
   const [error, setError] = useState<ApiError | null>(null);
+  const { checked, leave, checkAll } = useChecked();
+  const problems = windowProblems(depart, arrive, ["earliest_departure", "latest_arrival"], serviceNow());
+  const shown = withChecks(problems, checked, error);
   const save = async (e: Event) => {
     e.preventDefault();
+    if (problems.length > 0) {
+      checkAll(problems.map((p) => p.field));
+      document.getElementById(`f-${problems[0]?.field}-${trip.id}`)?.focus();
+      return;
+    }
     setError(null);
     try {
       await api.patch(`/trips/${trip.id}`, { earliest_departure: isoFromLocal(depart), latest_arrival: isoFromLocal(arrive) });
       setEditing(false);
       await reload();
     } catch (err) {
-      setError(asApiError(err));
+      const refused = asApiError(err, trip.status);
+      setError(refused);
+      if (refused.status === 409) await reload();
     }
   };
   return (
@@ -678,14 +763,14 @@ function TripCard({ trip, version, onCancel, reload }: { trip: TripPublic; versi
       </p>
       <TripStops trip={trip} version={version} />
       {editing && (
-        <form class="grid2" onSubmit={save} aria-label={`Change trip ${trip.id}`}>
-          <FormError error={error} fields={["earliest_departure", "latest_arrival"]} />
+        <form class="grid2" onSubmit={save} aria-label={`Change trip ${trip.id}`} noValidate>
+          <FormError error={shown} fields={["earliest_departure", "latest_arrival"]} />
           <div class="grid-wide">
-            <Field label={`Leave at (trip ${trip.id})`} name="earliest_departure" idSuffix={`-${trip.id}`} error={error}>
-              {(id, d, invalid) => <input id={id} type="datetime-local" value={depart} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setDepart(e.currentTarget.value)} />}
+            <Field label={`Leave at (trip ${trip.id})`} name="earliest_departure" idSuffix={`-${trip.id}`} error={shown}>
+              {(id, d, invalid) => <input id={id} type="datetime-local" value={depart} aria-describedby={d} aria-invalid={invalid} onBlur={leave("earliest_departure")} onInput={(e) => setDepart(e.currentTarget.value)} />}
             </Field>
-            <Field label={`Arrive by (trip ${trip.id})`} name="latest_arrival" idSuffix={`-${trip.id}`} error={error}>
-              {(id, d, invalid) => <input id={id} type="datetime-local" value={arrive} aria-describedby={d} aria-invalid={invalid} onInput={(e) => setArrive(e.currentTarget.value)} />}
+            <Field label={`Arrive by (trip ${trip.id})`} name="latest_arrival" idSuffix={`-${trip.id}`} error={shown}>
+              {(id, d, invalid) => <input id={id} type="datetime-local" value={arrive} aria-describedby={d} aria-invalid={invalid} onBlur={leave("latest_arrival")} onInput={(e) => setArrive(e.currentTarget.value)} />}
             </Field>
           </div>
           <button type="submit" class="primary">Save trip</button>

@@ -7,22 +7,12 @@ import { debounce, useLive } from "../live";
 import { MapView, usePoint, type LatLon, type MapMarker } from "../map";
 import { Thread } from "../thread";
 import { serviceNow } from "../service-clock";
-import { fieldLabel } from "../messages";
+import { coordinateProblem, useChecked, windowProblems } from "../checks";
 import { Card, Empty, Field, FormError, ProofPhoto, Status, Tabs, Timeline, asApiError, isoFromLocal, localInput, money, time } from "../ui";
 
 type Tab = "new" | "orders";
 
 const PHONE = /^\+[1-9][0-9]{6,14}$/;
-
-/** A typed coordinate's problem, if any (the same bounds the service checks). */
-function coordinateProblem(text: string, field: string, bound: 90 | 180): Problem | null {
-  const value = text.trim();
-  if (value === "") return { field, problem: "is required: type it, or click the map" };
-  const number = Number(value.replace(",", "."));
-  if (!Number.isFinite(number)) return { field, problem: "should be a number, e.g. 60.1699" };
-  if (Math.abs(number) > bound) return { field, problem: `should be between -${bound} and ${bound}` };
-  return null;
-}
 
 interface OrderDraft {
   pickupText: [string, string] | null; // null: the parcel waits at a pickup point
@@ -51,17 +41,7 @@ export function checkOrder(draft: OrderDraft, now: number): Problem[] {
   }
   if (draft.pickupAddress !== null && !draft.pickupAddress.trim()) add({ field: "pickup_address", problem: "is required" });
   if (draft.deliveryAddress !== null && !draft.deliveryAddress.trim()) add({ field: "delivery_address", problem: "is required" });
-  const pickup = draft.earliestPickup ? new Date(draft.earliestPickup).getTime() : Number.NaN;
-  const delivery = draft.latestDelivery ? new Date(draft.latestDelivery).getTime() : Number.NaN;
-  const nowText = time(new Date(now).toISOString());
-  // The inputs count whole minutes: a pickup within the current minute is "now", not past.
-  if (Number.isNaN(pickup)) add({ field: "earliest_pickup", problem: "is required" });
-  else if (pickup < now - 60_000) add({ field: "earliest_pickup", problem: `is in the past: it is now ${nowText}` });
-  if (Number.isNaN(delivery)) add({ field: "latest_delivery", problem: "is required" });
-  else if (delivery <= now) add({ field: "latest_delivery", problem: `is in the past: it is now ${nowText}` });
-  else if (!Number.isNaN(pickup) && delivery <= pickup) {
-    add({ field: "latest_delivery", problem: `is not after “${fieldLabel("earliest_pickup")}” (${time(new Date(pickup).toISOString())})` });
-  }
+  for (const problem of windowProblems(draft.earliestPickup, draft.latestDelivery, ["earliest_pickup", "latest_delivery"], now)) add(problem);
   if (!draft.receiverName.trim()) add({ field: "receiver_name", problem: "is required" });
   if (!PHONE.test(draft.receiverPhone.trim())) {
     add({ field: "receiver_phone", problem: "should be a phone number in international format: + and the country code, e.g. +358401234567" });
@@ -117,7 +97,7 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   // The fields whose own check is shown: once left (blur), and all of them once a post is tried.
-  const [checked, setChecked] = useState<Set<string>>(new Set());
+  const { checked, leave, checkAll } = useChecked();
   const problems = checkOrder({
     pickupText: fromPoint ? null : pickupInput.text,
     deliveryText: toPoint ? null : deliveryInput.text,
@@ -134,7 +114,6 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
     ...mine,
     ...(error?.problems ?? []).filter((p) => !mine.some((m) => m.field === p.field)),
   ]);
-  const leave = (field: string) => () => { if (!checked.has(field)) setChecked(new Set([...checked, field])); };
   const pastPickup = mine.some((p) => p.field === "earliest_pickup" && p.problem.startsWith("is in the past"));
   const readyNow = () => {
     // Keep the window's length: both times move forward together.
@@ -181,7 +160,7 @@ function NewOrder({ onPosted }: { onPosted: () => Promise<void> }) {
     e.preventDefault();
     if (problems.length > 0) {
       // Refused here, next to the fields, before anything is posted.
-      setChecked(new Set([...checked, ...problems.map((p) => p.field)]));
+      checkAll(problems.map((p) => p.field));
       document.getElementById(`f-${problems[0]?.field}`)?.focus();
       return;
     }
