@@ -79,6 +79,12 @@ BAD_ORDERS = [
     (with_(ORDER, earliest_pickup="0001-01-01T00:00:00+01:00"), "earliest_pickup", "years 1 to"),
     (with_(ORDER, size="huge"), "size", "small"),
     (with_(ORDER, receiver_name=...), "receiver_name", "required"),
+    # Text of spaces only was a name (and an address) nobody could read.
+    (with_(ORDER, receiver_name="   "), "receiver_name", "only whitespace"),
+    (with_(ORDER, receiver_name="\t\n\u3000"), "receiver_name", "only whitespace"),
+    (with_(ORDER, pickup_address="  "), "pickup_address", "only whitespace"),
+    (with_(ORDER, delivery_address=" "), "delivery_address", "only whitespace"),
+    (with_(ORDER, receiver_name=" " + "x" * 121), "receiver_name", "at most 120"),
     (with_(ORDER, fee_cents=1), "fee_cents", "not permitted"),
     (with_(ORDER, pickup_address="Main St\x00 1"), "pickup_address", "NUL"),
     (with_(ORDER, pickup_address="x" * 301), "pickup_address", "300"),
@@ -280,6 +286,54 @@ def test_strict_input(setup: Setup) -> None:
     )
     assert chunked.status_code == 413, chunked.text
     assert "more than the 1000000 bytes allowed" in chunked.json()["detail"]
+
+
+def test_required_text_of_whitespace_is_refused_and_text_is_kept_stripped(setup: Setup) -> None:
+    """A receiver, a sender's or a courier's name, a pickup point's name and address, a
+    message: each made of spaces only was accepted and stored as spaces. Text is stored
+    without the whitespace around it; a password is kept exactly as typed."""
+    client, merchant, courier = setup.service.client(), setup.merchant, setup.courier
+    operator = setup.service.party("operator")
+    signup = {
+        "email": "blank@b.dev",
+        "password": "long-enough-1",
+        "role": "merchant",
+        "name": "   ",
+        "phone": "+358401112299",
+    }
+    point = {
+        "name": "Desk",
+        "lat": 60.2,
+        "lon": 24.96,
+        "address": "Gustaf Hällströmin katu 2",
+        "opening_hours": {"mon": [["08:00", "16:00"]]},
+    }
+    cases = [
+        (client.post("/auth/register", json=signup), "name"),
+        (operator.post("/pickup-points", json=with_(point, name=" \t ")), "name"),
+        (operator.post("/pickup-points", json=with_(point, address="\n")), "address"),
+        (courier.post(f"/orders/{setup.order_id}/messages", json={"body": "  \n "}), "body"),
+    ]
+    for answer, field in cases:
+        assert answer.status_code == 422, (field, answer.text)
+        assert answer.json()["detail"] == f"{field}: is only whitespace: it needs some text"
+        assert answer.json()["errors"][0]["field"] == field, answer.text
+
+    posted = merchant.post(
+        "/orders",
+        json={**order_body(), "receiver_name": "  Rita Receiver \n", "description": "   "},
+    )
+    assert posted.status_code == 201, posted.text
+    stored = merchant.get(f"/orders/{posted.json()['id']}").json()
+    assert (stored["receiver_name"], stored["description"]) == ("Rita Receiver", "")
+    assert stored["pickup_address"] == "Töölönkatu 4"
+
+    padded = {**signup, "email": "padded@b.dev", "name": " Pat ", "password": " pass word 9 "}
+    assert client.post("/auth/register", json=padded).json()["name"] == "Pat"
+    login = {"username": "padded@b.dev", "password": " pass word 9 "}
+    assert client.post("/auth/token", data=login).status_code == 200
+    stripped = {**login, "password": "pass word 9"}
+    assert client.post("/auth/token", data=stripped).status_code == 401
 
 
 def test_a_body_that_is_not_json_or_cannot_be_read_says_why(setup: Setup) -> None:

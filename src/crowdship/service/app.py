@@ -81,6 +81,8 @@ def _problem(error: Any) -> dict[str, str]:
         limit = error.get("ctx", {}).get("max_length" if kind == "too_long" else "min_length")
         most = "at most" if kind == "too_long" else "at least"
         message = f"should have {most} {limit} characters, not {len(given)}"
+        if kind == "too_short" and given and not given.strip():
+            message = "is only whitespace: it needs some text"  # text is stripped first
     return {
         "field": _field_name(tuple(error["loc"])),
         "problem": message,

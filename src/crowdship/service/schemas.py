@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, Strict
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
 
 
 def _json_number(value: Any) -> Any:
@@ -37,8 +37,22 @@ Phone = Annotated[
 
 # PostgreSQL cannot store NUL in text: refuse it as bad input (the schema says so too).
 NO_NUL = r"^[^\x00]*$"
-Text = Annotated[str, Field(pattern=NO_NUL)]
+# Text a person writes (a name, an address, a note, a message): the whitespace around it is
+# dropped, so "  Ann " is kept as "Ann" and a name of spaces is empty; the length bounds
+# count what is kept.
+Text = Annotated[str, StringConstraints(strip_whitespace=True), Field(pattern=NO_NUL)]
+# Text that is required: something besides whitespace (the characters Unicode calls
+# White_Space, which the stripping drops; listed rather than \s, which regex engines read
+# differently), so that the JSON Schema refuses what the service refuses.
+NON_BLANK = (
+    r"^[^\x00]*[^\x00\t-\r\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f"
+    r"\u3000][^\x00]*$"
+)
+Filled = Annotated[Text, Field(min_length=1, pattern=NON_BLANK)]
 Address = Annotated[Text, Field(max_length=300)]
+FilledAddress = Annotated[Filled, Field(max_length=300)]
+# A password is kept exactly as typed: a space is as much part of it as any other character.
+Password = Annotated[str, Field(pattern=NO_NUL)]
 # Database ids: positive 32-bit integers (anything larger cannot exist, and PostgreSQL would
 # refuse to compare it).
 Id = Annotated[int, Field(ge=1, le=2_147_483_647), JSON_INT]  # in JSON bodies

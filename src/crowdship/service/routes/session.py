@@ -25,7 +25,7 @@ from crowdship.service.entities.accounts import service
 from crowdship.service.entities.accounts.models import Role
 from crowdship.service.errors import Unauthorized
 from crowdship.service.routes.contract import refusals
-from crowdship.service.schemas import Text
+from crowdship.service.schemas import Password, Text
 from crowdship.service.security import read_token
 
 router = APIRouter(route_class=CommittingRoute, tags=["accounts"])
@@ -35,7 +35,7 @@ class SessionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Text = Field(min_length=1, max_length=254)
-    password: Text = Field(min_length=1, max_length=128)
+    password: Password = Field(min_length=1, max_length=128)
 
 
 class SessionPublic(BaseModel):

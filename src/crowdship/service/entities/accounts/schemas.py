@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from crowdship.service.entities.accounts.models import Role
-from crowdship.service.schemas import Phone, Text
+from crowdship.service.schemas import Filled, Password, Phone
 
 Email = Field(
     # Explicit ranges beside \s: regex engines disagree on which characters \s covers.
@@ -23,17 +23,17 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: str = Email  # its pattern excludes NUL too
-    password: Text = Field(min_length=8, max_length=128)
+    password: Password = Field(min_length=8, max_length=128)
     role: Literal["merchant", "customer", "courier"]
-    name: Text = Field(min_length=1, max_length=120)
+    name: Filled = Field(max_length=120)
     phone: Phone
 
 
 class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    current_password: Text = Field(min_length=1, max_length=128)
-    new_password: Text = Field(min_length=8, max_length=128)
+    current_password: Password = Field(min_length=1, max_length=128)
+    new_password: Password = Field(min_length=8, max_length=128)
 
 
 class UserPublic(BaseModel):

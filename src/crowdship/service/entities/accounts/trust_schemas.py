@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from crowdship.service.schemas import JSON_INT, Number, Text
+from crowdship.service.schemas import JSON_INT, Filled, Number, Text
 
 
 class QuestionPublic(BaseModel):
@@ -72,7 +72,7 @@ class AttemptPublic(BaseModel):
 class SuspendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Text = Field(min_length=1, max_length=300)
+    reason: Filled = Field(max_length=300)
 
 
 def _iban_ok(value: str) -> bool:

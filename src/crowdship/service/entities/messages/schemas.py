@@ -5,13 +5,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from crowdship.service.schemas import Text
+from crowdship.service.schemas import Filled
 
 
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    body: Text = Field(min_length=1, max_length=1000)
+    body: Filled = Field(max_length=1000)
 
 
 class MessagePublic(BaseModel):

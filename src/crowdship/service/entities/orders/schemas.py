@@ -16,8 +16,9 @@ from crowdship.service.entities.orders.photos import DATA_URL_PATTERN
 from crowdship.service.money import MAX_FEE_CENTS
 from crowdship.service.schemas import (
     JSON_INT,
-    Address,
     AwareDatetime,
+    Filled,
+    FilledAddress,
     Id,
     Latitude,
     Longitude,
@@ -75,14 +76,14 @@ class ParcelFields(BaseModel):
 
 
 class OrderCreate(ParcelFields):
-    pickup_address: Address | None = Field(
-        default=None, min_length=1, description="required unless from_point_id is given"
+    pickup_address: FilledAddress | None = Field(
+        default=None, description="required unless from_point_id is given"
     )
-    delivery_address: Address | None = Field(
-        default=None, min_length=1, description="required unless pickup_point_id is given"
+    delivery_address: FilledAddress | None = Field(
+        default=None, description="required unless pickup_point_id is given"
     )
     description: Text = Field(default="", max_length=500)
-    receiver_name: Text = Field(min_length=1, max_length=120)
+    receiver_name: Filled = Field(max_length=120)
     receiver_phone: Phone
     payment_method: PaymentMethod = Field(
         default="prepaid",

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from crowdship.service.entities.accounts.schemas import Email
 from crowdship.service.entities.points import hours
-from crowdship.service.schemas import Address, Latitude, Longitude, Phone, Text
+from crowdship.service.schemas import Filled, FilledAddress, Latitude, Longitude, Password, Phone
 
 OpeningHours = dict[str, list[list[str]]]  # as stored and shown
 
@@ -30,10 +30,10 @@ def _valid_hours(value: HoursIn) -> OpeningHours:
 class PointCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Text = Field(min_length=1, max_length=120)
+    name: Filled = Field(max_length=120)
     lat: Latitude
     lon: Longitude
-    address: Address = Field(min_length=1)
+    address: FilledAddress
     opening_hours: HoursIn = Field(min_length=1, description=HOURS_HELP)
 
     _hours = field_validator("opening_hours")(_valid_hours)
@@ -42,7 +42,7 @@ class PointCreate(BaseModel):
 class PointUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Text | None = Field(default=None, min_length=1, max_length=120)
+    name: Filled | None = Field(default=None, max_length=120)
     opening_hours: HoursIn | None = Field(default=None, min_length=1, description=HOURS_HELP)
     active: StrictBool | None = None
 
@@ -69,6 +69,6 @@ class StaffCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: str = Email  # its pattern excludes NUL too
-    password: Text = Field(min_length=8, max_length=128)
-    name: Text = Field(min_length=1, max_length=120)
+    password: Password = Field(min_length=8, max_length=128)
+    name: Filled = Field(max_length=120)
     phone: Phone
