@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from crowdship.service.entities.pricing.schemas import TariffPublic
 from tests.service.conftest import (
     BACKENDS,
     Party,
@@ -334,6 +335,37 @@ def test_required_text_of_whitespace_is_refused_and_text_is_kept_stripped(setup:
     assert client.post("/auth/token", data=login).status_code == 200
     stripped = {**login, "password": "pass word 9"}
     assert client.post("/auth/token", data=stripped).status_code == 401
+
+
+def test_a_peak_window_names_each_weekday_once(setup: Setup) -> None:
+    """PUT /pricing took a peak window whose weekdays repeated one day 1,000 times."""
+    operator = setup.service.party("operator")
+    before = operator.get("/pricing").json()
+    window = {"start": "07:00", "end": "09:00", "weekdays": [1] * 1000}
+    tariff = {
+        **{k: v for k, v in before.items() if k not in ("version", "currency")},
+        "peak_windows": [window],
+    }
+    answer = operator.client.put("/pricing", json=tariff)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"] == (
+        "peak_windows.0.weekdays: repeats 1 (Tuesday): give each day at most once"
+    )
+    repeats = {**window, "weekdays": [0, 6, 2, 6, 0]}
+    answer = operator.client.put("/pricing", json={**tariff, "peak_windows": [repeats]})
+    assert answer.status_code == 422, answer.text
+    assert "repeats 0 (Monday), 6 (Sunday)" in answer.json()["detail"], answer.text
+    answer = operator.client.put(
+        "/pricing", json={**tariff, "peak_windows": [{**window, "weekdays": [7]}]}
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "peak_windows.0.weekdays.0", answer.text
+    assert operator.get("/pricing").json() == before
+    schema = setup.service.client().get("/openapi.json").json()["components"]["schemas"]
+    assert schema["PeakWindowIn"]["properties"]["weekdays"]["uniqueItems"] is True
+    # A tariff stored before the refusal still reads (GET /pricing), each day once.
+    stored = {**before, "peak_windows": [{**window, "weekdays": [1, 1, 2, 1]}]}
+    assert TariffPublic.model_validate(stored).peak_windows[0].weekdays == [1, 2]
 
 
 def test_a_body_that_is_not_json_or_cannot_be_read_says_why(setup: Setup) -> None:

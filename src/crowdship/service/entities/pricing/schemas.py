@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import time
 from typing import Annotated, Any
 
@@ -41,20 +42,47 @@ Clock = Annotated[
 ]
 
 
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
 class PeakWindowIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     start: Clock = Field(description="local time, HH:MM")
     end: Clock = Field(description="local time, HH:MM; after start")
     weekdays: list[Annotated[int, Field(ge=0, le=6), JSON_INT]] = Field(
-        default=[0, 1, 2, 3, 4], min_length=1, description="0 = Monday"
+        default=[0, 1, 2, 3, 4],
+        min_length=1,
+        description="0 = Monday ... 6 = Sunday, each day at most once",
+        json_schema_extra={"uniqueItems": True},
     )
+
+    @field_validator("weekdays")
+    @classmethod
+    def _each_day_once(cls, value: list[int]) -> list[int]:
+        repeated = sorted(day for day, times in Counter(value).items() if times > 1)
+        if repeated:
+            days = ", ".join(f"{day} ({DAY_NAMES[day]})" for day in repeated)
+            raise ValueError(f"repeats {days}: give each day at most once")
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> PeakWindowIn:
         if self.end <= self.start:
             raise ValueError(f"end {self.end:%H:%M} is not after start {self.start:%H:%M}")
         return self
+
+
+class PeakWindowPublic(PeakWindowIn):
+    """A window of a stored tariff. One stored before repeated days were refused reads with
+    each day once (the days it covers are the same)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @field_validator("weekdays", mode="before")
+    @classmethod
+    def _each_day_once(cls, value: Any) -> Any:  # in place of the refusal
+        return list(dict.fromkeys(value)) if isinstance(value, list | tuple) else value
 
 
 class TariffIn(BaseModel):
@@ -83,6 +111,8 @@ class TariffIn(BaseModel):
 
 class TariffPublic(TariffIn):
     model_config = ConfigDict(extra="ignore")
+
+    peak_windows: list[PeakWindowPublic] = Field(max_length=24)  # type: ignore[assignment]
 
     version: int
     currency: str
