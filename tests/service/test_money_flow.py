@@ -4,6 +4,7 @@ their CSV, and the ledger."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from crowdship.service.money import MAX_FEE_CENTS
@@ -119,6 +120,26 @@ def test_an_earliest_pickup_in_the_past_is_priced_from_now(service: Service) -> 
         assert posted.status_code == 201, posted.text
         assert posted.json()["fee_cents"] == honest["fee_cents"]
         assert posted.json()["fee_breakdown"] == honest["breakdown"]
+
+
+def test_an_earliest_pickup_in_the_past_is_stored_as_now(service: Service) -> None:
+    """The order keeps what its price counts from: a parcel ready since last night (or year
+    1) is ready now. It was stored as given, so its record (and the matching, which reads
+    it) disagreed with its price; a future earliest pickup stays as given."""
+    merchant = service.party("merchant")
+    now = service.clock.now()
+    for earliest in (-10 * 60, -60 * 24 * 365 * 2026, -0.5):
+        body = {
+            **order_body(latest=60),
+            "earliest_pickup": order_body(earliest=earliest)["earliest_pickup"],
+        }
+        posted = merchant.post("/orders", json=body)
+        assert posted.status_code == 201, posted.text
+        stored = merchant.get(f"/orders/{posted.json()['id']}").json()
+        for answer in (posted.json(), stored):
+            assert datetime.fromisoformat(answer["earliest_pickup"]) == now, (earliest, answer)
+    ahead = merchant.post("/orders", json=order_body(earliest=20, latest=120)).json()
+    assert datetime.fromisoformat(ahead["earliest_pickup"]) == now + timedelta(minutes=20)
 
 
 def test_cash_on_delivery_is_collected_and_shown_to_both_sides(service: Service) -> None:

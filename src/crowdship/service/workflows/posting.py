@@ -186,6 +186,10 @@ def post(session: Session, context: ServiceContext, actor: Actor, data: OrderCre
             f"{data.latest_delivery:%Y-%m-%d %H:%M} UTC is more than "
             f"{context.settings.horizon_days} days ahead (after {horizon:%Y-%m-%d %H:%M} UTC)",
         )
+    if data.earliest_pickup < now:
+        # Ready since some time ago is ready now: the order keeps now, the time its price,
+        # its window check and the matching count from (not last night, nor year 1).
+        data = data.model_copy(update={"earliest_pickup": now})
     route = _route(session, context, data, now)
     _check_window(context, data, route, now)
     fee = _priced(context, data, route, now)

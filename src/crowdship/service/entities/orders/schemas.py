@@ -59,7 +59,10 @@ class ParcelFields(BaseModel):
     pickup_point_id: Id | None = Field(
         default=None, description="deliver to this pickup point instead of an address"
     )
-    earliest_pickup: AwareDatetime
+    earliest_pickup: AwareDatetime = Field(
+        description="when the parcel is ready; a time already past means ready now: the "
+        "price counts from now, and an order is stored with now"
+    )
     latest_delivery: AwareDatetime
     size: ParcelSize = "small"
 
