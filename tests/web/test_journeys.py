@@ -189,7 +189,11 @@ def test_a_courier_and_a_sender_do_an_order_from_posting_to_delivery(server, pag
     expect_text(order_card(sender, order_id), "delivered", timeout=5_000)
     proof = order_card(sender, order_id).get_by_role("img", name=re.compile("Proof of delivery"))
     proof.wait_for()
-    assert sender.evaluate("img => img.naturalWidth", proof.element_handle()) > 0
+    # The photo loads (a picture, not a broken image): waited for, as a loaded machine may
+    # show the element before its bytes arrive (naturalWidth 0 until then).
+    sender.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=proof.element_handle(), timeout=10_000
+    )
     screenshot(sender, "sender-orders-desktop")
     check_accessibility(sender, "sender orders")
 

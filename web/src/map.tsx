@@ -129,6 +129,7 @@ export function MapView({ lines = [], markers = [], onPick, onSelect, fit, fitCi
     map.current = m;
     // The view on show, south,west,north,east (what the browser tests read).
     const shows = () => {
+      if (map.current !== m) return; // a moveend after the map was removed
       const b = m.getBounds();
       if (element.current) element.current.dataset.view = [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()].map((v) => v.toFixed(5)).join(",");
     };
@@ -151,8 +152,13 @@ export function MapView({ lines = [], markers = [], onPick, onSelect, fit, fitCi
       });
     }
     return () => {
-      m.remove();
+      // Leaflet 1.9.4's remove() leaves a resize's debounced moveend timer running; it fires
+      // on a map without panes ("_leaflet_pos" of undefined) when a page leaves the tab
+      // within 200 ms of a resize. No handler may run then.
       map.current = null;
+      m.off();
+      clearTimeout((m as unknown as { _sizeTimer?: ReturnType<typeof setTimeout> })._sizeTimer);
+      m.remove();
     };
   }, []);
 
