@@ -325,11 +325,14 @@ def test_a_couriers_trips_are_listed_by_departure_and_the_route_labels_do_not_ov
     labels = courier.locator(".leaflet-tooltip")
     expect_text(labels.first, r".")
     courier.wait_for_timeout(500)  # the map fits the route, then labels again
-    boxes = [
-        (b["x"], b["y"], b["x"] + b["width"], b["y"] + b["height"])
-        for b in map(lambda i: labels.nth(i).bounding_box(), range(labels.count()))
-    ]
-    texts = labels.all_inner_texts()
+    # Boxes and texts read at one moment (the labels are laid out again as the map moves:
+    # read one by one, one may be gone between the count and its box).
+    shown = labels.evaluate_all(
+        "els => els.map(e => { const r = e.getBoundingClientRect();"
+        " return [r.left, r.top, r.right, r.bottom, e.innerText]; })"
+    )
+    boxes = [tuple(item[:4]) for item in shown]
+    texts = [item[4] for item in shown]
     for (a, ta), (b, tb) in itertools.combinations(zip(boxes, texts, strict=True), 2):
         apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
         assert apart, f"the labels {ta!r} and {tb!r} overlap"
