@@ -203,6 +203,11 @@ def check_accessibility(page, name: str) -> None:
     assert not bad, f"{name}: accessibility violations {json.dumps(bad, indent=1)}"
 
 
+def field_error(scope, name: str):
+    """The message a page shows beside the field ``name`` (the API's field name)."""
+    return scope.locator(f'.field-error[data-field="{name}"]')
+
+
 def screenshot(page, name: str) -> None:
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

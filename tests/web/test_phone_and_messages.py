@@ -6,6 +6,7 @@ route labels that do not cover each other, and a map whose colours tell the stat
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -18,6 +19,7 @@ from tests.web.conftest import (
     DESKTOP,
     PHONE,
     check_accessibility,
+    field_error,
     screenshot,
     sign_in,
     sign_up,
@@ -179,7 +181,7 @@ def test_the_new_order_form_checks_its_fields_by_the_services_clock(pages, serve
     page.get_by_label("Delivery latitude").fill("95")
     page.get_by_label("Delivery longitude").fill("east")
     page.get_by_role("button", name="Post order").click()
-    field = lambda name: page.locator(f'.field-error[data-field="{name}"]')  # noqa: E731
+    field = functools.partial(field_error, page)
     expect_text(field("earliest_pickup"), r"is in the past: it is now")
     expect_text(field("pickup_lon"), r"is required")
     expect_text(field("delivery_lat"), r"between -90 and 90")

@@ -7,6 +7,7 @@ sideways; the register-trip map shows the courier's coming trips whole."""
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,16 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.web.conftest import DESKTOP, PASSWORD, PHONE, screenshot, serving, sign_in, sign_up
+from tests.web.conftest import (
+    DESKTOP,
+    PASSWORD,
+    PHONE,
+    field_error,
+    screenshot,
+    serving,
+    sign_in,
+    sign_up,
+)
 from tests.web.test_journeys import OPERATOR, expect_text, pass_assessment, post_order
 
 pytestmark = pytest.mark.browser
@@ -197,7 +207,7 @@ def test_the_trip_forms_check_their_fields_before_posting(pages):
     )
     page.get_by_label("Parcels you can carry").fill("5")
     page.get_by_role("button", name="Register trip").click()
-    field = lambda name: page.locator(f'.field-error[data-field="{name}"]')  # noqa: E731
+    field = functools.partial(field_error, page)
     expect_text(field("origin_lon"), r"is required")
     expect_text(field("destination_lat"), r"between -90 and 90")
     expect_text(field("destination_lon"), r"should be a number")
