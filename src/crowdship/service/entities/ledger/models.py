@@ -11,6 +11,9 @@ Every money movement is a ``LedgerTransaction`` whose ``LedgerEntry`` amounts su
 - ``payable:refunds``         refunds owed to payers (cash a courier collected on an order
                               refunded since; the courier owes it, the payer gets it back)
 
+Every amount is a BigInteger: a payout, a run's total and the entry that pays them sum many
+orders and pass 32 bits.
+
 Unique keys make double booking impossible: one charge and one payment per order (or one
 cash refund), one payout transaction per payout.
 """
@@ -21,7 +24,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowdship.service.db import Base, UtcDateTime, enum_column
@@ -49,7 +52,7 @@ class SettlementRun(Base):
     orders: Mapped[int] = mapped_column(Integer)
     held_back: Mapped[int] = mapped_column(Integer)  # disputed
     payouts: Mapped[int] = mapped_column(Integer)
-    total_cents: Mapped[int] = mapped_column(Integer)  # fees charged
+    total_cents: Mapped[int] = mapped_column(BigInteger)  # fees charged
 
 
 class PayoutRun(Base):
@@ -61,7 +64,7 @@ class PayoutRun(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     payouts: Mapped[int] = mapped_column(Integer)
     couriers: Mapped[int] = mapped_column(Integer)
-    total_cents: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
     file: Mapped[str] = mapped_column(String(500), default="")
 
 
@@ -76,7 +79,7 @@ class Payout(Base):
     settlement_run_id: Mapped[int] = mapped_column(ForeignKey("settlement_runs.id"))
     settled_day: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date, index=True)
-    amount_cents: Mapped[int] = mapped_column(Integer)  # may be < 0 after cash collections
+    amount_cents: Mapped[int] = mapped_column(BigInteger)  # may be < 0 after cash collections
     order_ids: Mapped[list[int]] = mapped_column(JSON)
     status: Mapped[PayoutStatus] = mapped_column(enum_column(PayoutStatus), index=True)
     payout_run_id: Mapped[int | None] = mapped_column(ForeignKey("payout_runs.id"), index=True)
@@ -107,4 +110,4 @@ class LedgerEntry(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
     account: Mapped[str] = mapped_column(String(64), index=True)
-    amount_cents: Mapped[int] = mapped_column(Integer)  # debit > 0, credit < 0
+    amount_cents: Mapped[int] = mapped_column(BigInteger)  # debit > 0, credit < 0

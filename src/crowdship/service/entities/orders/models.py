@@ -3,7 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowdship.service.db import Base, UtcDateTime, enum_column
@@ -27,16 +36,16 @@ class Order(Base):
     description: Mapped[str] = mapped_column(String(500), default="")
     receiver_name: Mapped[str] = mapped_column(String(120))
     receiver_phone: Mapped[str] = mapped_column(String(20), index=True)
-    fee_cents: Mapped[int] = mapped_column(Integer)
-    courier_cents: Mapped[int] = mapped_column(Integer, default=0)  # the courier's share
-    platform_cents: Mapped[int] = mapped_column(Integer, default=0)
+    fee_cents: Mapped[int] = mapped_column(BigInteger)
+    courier_cents: Mapped[int] = mapped_column(BigInteger, default=0)  # the courier's share
+    platform_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     fee_breakdown: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     tariff_version: Mapped[int] = mapped_column(Integer, default=0)
     currency: Mapped[str] = mapped_column(String(3))
     distance_km: Mapped[float] = mapped_column(Float)
     # Payment at receipt: the sender prepays, or the receiver pays the courier in cash.
     payment_method: Mapped[str] = mapped_column(String(16), default="prepaid")
-    paid_cents: Mapped[int | None] = mapped_column(Integer)
+    paid_cents: Mapped[int | None] = mapped_column(BigInteger)
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     pickup_point_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_points.id"), index=True)
     # The campus short leg: the parcel waits at this point and a courier brings it from there.
