@@ -31,7 +31,12 @@ def report(
     order_id: PathId, data: IncidentIn, actor: CurrentActor, session: WriteSession, context: Context
 ) -> Incident:
     """A party reports a problem. Before delivery the order fails; after delivery it is
-    disputed and held out of settlement until the operator resolves it."""
+    disputed and held out of settlement until the operator resolves it.
+
+    An order has one open incident at a time once delivered: while it is disputed, another
+    report is 409 (`status` `disputed`) naming the open incident. After the operator upholds
+    the delivery (`pay`) a new problem may be reported until settlement; a refunded
+    (`failed`) or settled order takes none (409)."""
     return service.report(session, context, actor, order_id, data.kind, data.note)
 
 

@@ -2,7 +2,12 @@
 
 Before delivery an incident fails the order (the courier's trip is freed if the parcel was
 never picked up). After delivery it disputes the order, which keeps it out of settlement
-until the operator decides: ``pay`` (the delivery stands) or ``refund``."""
+until the operator decides: ``pay`` (the delivery stands) or ``refund``.
+
+An order has one open dispute at a time: while it is disputed, another report (by anyone)
+is refused naming the open incident, so the operator's queue and the courier's record count
+each dispute once. After ``pay`` the order is delivered again and a new problem may be
+reported until settlement; after ``refund`` it has failed and takes none."""
 
 from __future__ import annotations
 
@@ -40,7 +45,9 @@ def report(
         release_trip(session, order.trip_id, freed, now)
     elif status == OrderStatus.DELIVERED:
         orders.transition(session, order_id, Action.DISPUTE, actor.id, now, note=summary)
-    elif status != OrderStatus.DISPUTED:  # a disputed order may collect more reports
+    elif status == OrderStatus.DISPUTED:
+        raise _already_disputed(session, order_id)
+    else:
         raise Conflict(
             f"order {order_id} is {status.value}; incidents are reported while a courier "
             "carries it or after delivery, before settlement",
@@ -57,6 +64,20 @@ def report(
         created_at=now,
     )
     return incidents.add(session, incident)
+
+
+def _already_disputed(session: Session, order_id: int) -> Conflict:
+    open_one = incidents.open_of_order(session, order_id)
+    if open_one is None:  # not expected: a dispute is opened with its incident
+        return Conflict(
+            f"order {order_id} is disputed until the operator decides it", status="disputed"
+        )
+    return Conflict(
+        f"order {order_id} is disputed: incident {open_one.id} ({open_one.kind.value}, "
+        f"reported by the {open_one.reporter_role} at {open_one.created_at:%Y-%m-%d %H:%M} "
+        "UTC) is open until the operator decides it",
+        status="disputed",
+    )
 
 
 def resolve(

@@ -38,6 +38,17 @@ def resolve_open(
     )
 
 
+def open_of_order(session: Session, order_id: int) -> Incident | None:
+    """The order's unresolved incident (the first, were there several)."""
+    query = (
+        select(Incident)
+        .where(Incident.order_id == order_id, Incident.resolved_at.is_(None))
+        .order_by(Incident.id)
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
 def of_order(session: Session, order_id: int) -> list[Incident]:
     query = select(Incident).where(Incident.order_id == order_id).order_by(Incident.id)
     return list(session.scalars(query))
