@@ -62,6 +62,20 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(location[-1] if location else "body")
 
 
+def _too_big(given: Any) -> str:
+    """pydantic's "Unable to parse input string as an integer, exceeded maximum size", in
+    words: a whole number past 64 bits written as 1e20 in an integer field without bounds
+    (the body's integer fields name their bounds instead: JSON_INT), or written with more
+    than 4300 digits (a query's)."""
+    text = f"{given:g}" if isinstance(given, float) else str(given).strip()
+    negative = text.startswith("-")
+    problem = f"is too {'small' if negative else 'large'} a number"
+    if len(text) <= 30:
+        return f"{text} {problem}"
+    digits = sum(c.isdigit() for c in text)
+    return f"{problem} ({'negative, ' if negative else ''}{digits} digits)"
+
+
 def _problem(error: Any) -> dict[str, str]:
     if error["type"] == "json_invalid":  # loc is ("body", character position)
         reason = error.get("ctx", {}).get("error", "")
@@ -75,6 +89,8 @@ def _problem(error: Any) -> dict[str, str]:
     given = error.get("input")
     if error["type"] == "string_pattern_mismatch" and "\x00" in str(given):
         message = "must not contain NUL characters"  # the pattern of every free text
+    if error["type"] == "int_parsing_size":
+        message = _too_big(given)
     kind = str(error["type"]).removeprefix("string_")
     if kind in ("too_long", "too_short") and isinstance(given, str):
         # Text fields are counted in characters, whatever pydantic calls them.

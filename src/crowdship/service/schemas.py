@@ -14,6 +14,11 @@ def _json_number(value: Any) -> Any:
     # but a boolean or a string is not a number.
     if isinstance(value, bool | str | bytes):
         raise ValueError("Input should be a valid integer")
+    if isinstance(value, float) and value.is_integer():
+        # 1e20 is a whole number too: past 64 bits pydantic would call it "unable to parse
+        # input string as an integer, exceeded maximum size"; as an int, the field's bound
+        # names the problem ("less than or equal to 2147483647"), as for 100000000000000000000.
+        return int(value)
     return value
 
 
