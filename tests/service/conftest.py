@@ -9,7 +9,9 @@ skips them silently; set CROWDSHIP_TEST_SKIP_POSTGRES=1 to leave them out on a l
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -23,7 +25,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 import uvicorn
+from argon2 import PasswordHasher, profiles
 
+from crowdship.service import security
 from crowdship.service.app import create_app
 from crowdship.service.clock import Clock, ManualClock
 from crowdship.service.context import ServiceContext
@@ -39,6 +43,21 @@ START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday morning in Helsinki
 PASSWORD = "correct-horse-1"
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+# The service's own password hasher (Argon2id at argon2-cffi's defaults), before the tests'
+# services get a cheap one; test_password_rules checks it.
+SERVICE_HASHER = security._hasher
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """Argon2id at argon2-cffi's cheapest parameters in the services these tests run in
+    their own process: at the defaults (64 MiB, 3 passes) each sign-up and each sign-in
+    takes 0.2 s, and they came to a third of a service test's time. A hash names its
+    parameters, so either hasher checks the other's. ``crowdship serve`` (the browser,
+    contract and fault tests) keeps the defaults."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(security, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+        yield
 
 
 def postgres_schema_url() -> Iterator[str]:
@@ -224,11 +243,30 @@ def order_body(
     }
 
 
+_template: str | None = None
+
+
+def migrate_new(url: str) -> None:
+    """``migrate(url)``; a SQLite file that does not exist yet is first copied from one this
+    process migrated once (the migrations take a second, and nearly every test wants a new
+    database), then ``migrate`` finds it at the head."""
+    global _template
+    if url.startswith("sqlite:///"):
+        target = url.removeprefix("sqlite:///")
+        if not os.path.exists(target):
+            if _template is None:
+                template = os.path.join(tempfile.mkdtemp(prefix="crowdship-template-"), "t.db")
+                migrate(f"sqlite:///{template}")
+                _template = template
+            shutil.copyfile(_template, target)
+    migrate(url)
+
+
 def start_service(
     url: str, clock: Clock | None = None, **settings: Any
 ) -> tuple[uvicorn.Server, threading.Thread, Service]:
     """A service on ``url``; its clock is a ManualClock at START unless one is given."""
-    migrate(url)
+    migrate_new(url)
     clock = clock if clock is not None else ManualClock(START)
     sms = RecordingSms()
     config = Settings(

@@ -4,10 +4,12 @@ not the email, not one character repeated, not one of the most common passwords.
 from __future__ import annotations
 
 import pytest
+from argon2 import extract_parameters, profiles
 
+from crowdship.service import security
 from crowdship.service.entities.accounts.passwords import check
 from crowdship.service.errors import Invalid
-from tests.service.conftest import PASSWORD
+from tests.service.conftest import PASSWORD, SERVICE_HASHER
 from tests.service.test_points import _point
 
 
@@ -34,6 +36,21 @@ def test_weak_passwords_are_refused_naming_the_field(password, problem):
 def test_a_passphrase_passes():
     check("correct horse battery staple", "ann@example.com")
     check("ann-pass-1", "ann@example.com")  # a short local part may appear
+
+
+def test_the_service_hashes_passwords_with_argon2id_at_its_default_cost():
+    """The service's hasher: Argon2id at RFC 9106's low-memory profile (argon2-cffi's
+    default). The tests' in-process services swap in the cheapest one (conftest)."""
+    stored = SERVICE_HASHER.hash(PASSWORD)
+    assert extract_parameters(stored) == profiles.RFC_9106_LOW_MEMORY
+    assert SERVICE_HASHER.verify(stored, PASSWORD)
+    # What the tests' services use instead: still Argon2id, and either checks the other's.
+    cheap = security.hash_password(PASSWORD)
+    assert extract_parameters(cheap).type == profiles.RFC_9106_LOW_MEMORY.type
+    assert security.verify_password(cheap, PASSWORD)
+    assert SERVICE_HASHER.verify(cheap, PASSWORD)
+    assert security.verify_password(stored, PASSWORD)
+    assert not security.verify_password(stored, "wrong-horse-1")
 
 
 def signup(email, password):
