@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from crowdship.service.clock import ManualClock
 from crowdship.service.context import ServiceContext
-from crowdship.service.db import Database, migrate
+from crowdship.service.db import Database
 from crowdship.service.entities.ledger.models import (
     LedgerEntry,
     Payout,
@@ -29,7 +29,7 @@ from crowdship.service.entities.orders.lifecycle import OrderStatus
 from crowdship.service.entities.orders.models import Order
 from crowdship.service.settings import Settings
 from tests.service.books import assert_books_balance, deliver_orders, make_people
-from tests.service.conftest import BACKENDS
+from tests.service.conftest import BACKENDS, migrate_new
 
 DAY = date(2026, 1, 15)  # in the past on any machine running this
 DELIVERED = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -90,7 +90,7 @@ def crash_url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[n
 def test_a_killed_settlement_leaves_nothing_and_a_rerun_books_once(
     crash_url: str, tmp_path: Path
 ) -> None:
-    migrate(crash_url)
+    migrate_new(crash_url)
     settings = Settings(
         database_url=crash_url, secret_key=SECRET, scheduler=False, payout_dir=tmp_path / "payouts"
     )
