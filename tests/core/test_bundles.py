@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import pickle
 import re
 from functools import cache
 from pathlib import Path
@@ -354,8 +355,25 @@ def test_capacity_zero_is_refused_by_the_model():
 # Column generation (method="price") against listing every bundle (method="enumerate").
 
 
+_LISTED: dict[bytes, object] = {}
+
+
+def every_bundle_listed(trips, requests, travel=MINUTE_PER_KM, **kwargs):
+    """``match_routes(method="enumerate")``: the optimum of every bundle listed, that the
+    pricing is compared with. Listed once per day and options in this module: the same
+    ones give the same answer (HiGHS packs them; it reads none of the colgen settings the
+    tests change), and a 25 x 40 day shared by a dozen tests takes 3 s to list."""
+    try:
+        key = pickle.dumps((trips, requests, travel, sorted(kwargs.items())))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return match_routes(trips, requests, travel, method="enumerate", **kwargs)
+    if key not in _LISTED:
+        _LISTED[key] = match_routes(trips, requests, travel, method="enumerate", **kwargs)
+    return _LISTED[key]
+
+
 def enumerated_and_priced(trips, requests, **kwargs):
-    listed = match_routes(trips, requests, MINUTE_PER_KM, method="enumerate", **kwargs)
+    listed = every_bundle_listed(trips, requests, **kwargs)
     priced = match_routes(trips, requests, MINUTE_PER_KM, method="price", **kwargs)
     if int(trips.capacity.max()) > 1:  # else both are today's matcher
         assert priced.solve.method == "price" and listed.solve.method == "enumerate"
@@ -608,7 +626,7 @@ def proven_like_every_bundle_listed(caplog, seed, n_trips, n_requests, path, **e
     day = generate_scenario(params, seed)
     with caplog.at_level(logging.DEBUG, logger="crowdship.core.colgen"):
         priced = match_routes(day.trips, day.requests, day.travel, method="price")
-    listed = match_routes(day.trips, day.requests, day.travel, method="enumerate")
+    listed = every_bundle_listed(day.trips, day.requests, day.travel)
     assert path.format(served=listed.matched) in caplog.text
     assert listed.solve.exact and priced.solve.exact
     assert priced.solve.served_bound == priced.matched == listed.matched
@@ -775,7 +793,7 @@ def test_a_count_left_open_is_settled_by_a_race(monkeypatch, caplog, winner):
     day = generate_scenario(params, 8)
     with caplog.at_level(logging.INFO, logger="crowdship.core.colgen"):
         priced = match_routes(day.trips, day.requests, day.travel, method="price")
-    listed = match_routes(day.trips, day.requests, day.travel, method="enumerate")
+    listed = every_bundle_listed(day.trips, day.requests, day.travel)
     (settled,) = [line for line in caplog.messages if line.startswith("count completion")]
     assert settled.endswith(f"at most 52 served (optimal, {winner} first)")
     assert listed.solve.exact and priced.solve.exact
