@@ -180,6 +180,7 @@ def describe(name: str, result: RouteMatchResult, seconds: float) -> None:
         "rounding",
         "search",
         "cuts",
+        "zero-half",
         "milp",
         "completion",
     )

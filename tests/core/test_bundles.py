@@ -555,8 +555,9 @@ def test_a_packing_from_the_nearest_bundles_keeps_the_proof(monkeypatch, caplog,
         )
     else:
         assert completions[0] < at
-    programs = [line for line in caplog.messages if line.startswith("0-1 program")]
-    assert "(HiGHS and SCIP)" in programs[-1]
+    # The proof: the zero-half rounds, or the race after them.
+    proofs = [line for line in messages if line.startswith(("0-1 program", "zero-half cuts"))]
+    assert "(HiGHS and SCIP)" in proofs[-1] or proofs[-1].startswith("zero-half cuts")
     assert listed.solve.exact and priced.solve.exact
     assert priced.matched == listed.matched
     assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
@@ -692,22 +693,28 @@ SCIP_ROOT_ONLY = (
 def cripple_the_race(monkeypatch, highs: bool, scip: bool) -> None:
     """In the race of the proving 0-1 program, HiGHS and/or SCIP stop after their root
     node (HiGHS with its cuts, neither with restarts, SCIP without cuts)."""
+    scip_root_only = scip
     from crowdship.core import colgen
 
     race = colgen._Master.race
     highs_root_only = {"mip_max_nodes": 1, "mip_allow_restart": False}
 
-    def crippled_race(self, start, time_limit, scip_settings="", highs_options=None, first=0.0):
+    def crippled_race(
+        self, start, time_limit, scip_settings="", highs_options=None, first=0.0, scip=None
+    ):
+        assert scip is None  # (no SCIP started before the race: the zero-half rounds are off)
         return race(
             self,
             start,
             time_limit,
-            SCIP_ROOT_ONLY if scip else scip_settings,
+            SCIP_ROOT_ONLY if scip_root_only else scip_settings,
             highs_root_only if highs else highs_options,
             first,
         )
 
     monkeypatch.setattr(colgen._Master, "race", crippled_race)
+    # The proof's zero-half rounds first would prove these days before the race.
+    monkeypatch.setattr(colgen, "ZERO_HALF", False)
 
 
 @pytest.mark.parametrize("winner", ["HiGHS", "SCIP"])
@@ -1124,3 +1131,35 @@ def test_the_kernel_legs_are_the_travel_models():
         expected = travel.pairwise(a, b)
         got = [_leg(kind, travel._scale(), *a[k], *b[k]) for k in range(50)]
         assert np.allclose(got, expected, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize(("seed", "by_cuts"), [(7, False), (11, True), (29, True)])
+def test_the_proof_by_zero_half_cuts_ends_at_the_optimum_of_every_bundle_listed(
+    monkeypatch, caplog, seed, by_cuts
+):
+    """The closed proving program's LP with rounds of zero-half cuts, the columns whose
+    reduced cost leaves no room held at 0 after each, SCIP started on the program beside
+    them: where the LP's bound falls below the packing's next unit, or its solution is
+    integral (seeds 11 and 29: a packing better than the start, the optimum), the day is
+    proven without the race; where the rounds find no cut (seed 7), the race goes on with
+    that SCIP. Either way the answer is the optimum of every bundle listed."""
+    import logging
+
+    from crowdship.core import colgen
+
+    monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)
+    # (the nearest bundles' program first would leave the proof little to do)
+    monkeypatch.setattr(colgen, "NEAREST_FIRST_AFTER", colgen.COMPLETION_LIMIT)
+    trips, requests = instance(seed, 25, 40, capacities=(2, 3))
+    with caplog.at_level(logging.INFO, logger="crowdship.core.colgen"):
+        listed, priced = enumerated_and_priced(trips, requests)
+    assert any(line.startswith("zero-half cuts: ") for line in caplog.messages)
+    proofs = [m for m in caplog.messages if m.startswith(("0-1 program", "proven by the zero"))]
+    if by_cuts:
+        assert proofs[-1].startswith("proven by the zero-half cuts")
+    else:
+        assert "(HiGHS and SCIP)" in proofs[-1]
+    assert listed.solve.exact and priced.solve.exact
+    assert priced.matched == listed.matched
+    assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
+    check_every_route(priced, trips, requests)
