@@ -54,8 +54,13 @@ columns join).
    program solved, so that the completion reaches only as far as its packing needs), the
    search runs again with them, the bundles below the improved packing's reach are held
    at 0, the rows a better packing must fill are made equalities (a row's slack costs a
-   packing its dual: rows whose dual passes the room between the bound and the packing),
-   and the 0-1 program (from that packing, SCIP in a process of its own races
+   packing its dual: rows whose dual passes the room between the bound and the packing).
+   The program is closed then (no column will join), so its LP takes rounds of zero-half
+   cuts (:mod:`crowdship.core.zerohalf`), each followed by holding at 0 the bundles whose
+   reduced cost leaves no room for a better packing, while SCIP starts on the program in
+   a process of its own: the rounds often prove the optimum (the LP's bound below the
+   packing's next unit, or its solution integral). Where they stop short, the 0-1
+   program (from that packing, that SCIP races
    HiGHS's MILP, which runs again with its root restarts in a process of its own past
    ``PROOF_FIRST`` seconds; the first proof ends both) is solved over the rest: its
    optimum is the optimum over every bundle. When the start serves
@@ -2381,8 +2386,10 @@ def solve(
         short, the race goes on with that SCIP and HiGHS on what the rounds left (the cuts
         in, the columns they held at 0 held). On 1000 x 1000 at capacity 3 the rounds
         alone proved seeds 1 and 5 (838 and 1437 units of the LP's gap closed) where SCIP
-        took 9.6 and 48 s; on seed 2 they stopped 79 units short after 10 s, and SCIP,
-        started with them, lost nothing to them.
+        took 9.6 and 48 s; on seeds 2 and 9 they stopped 79 and more units short after 10
+        s, and SCIP, started with them on the whole program, proved them as before, where
+        the race started after them on what they left did not in 60 s (seed 9: their
+        cuts, thousands of rows, slowed both solvers).
 
         Under ``max-matches`` every better packing serves as many requests as the cap
         (the packing does, and one unit of the count outweighs any detour), so for the
