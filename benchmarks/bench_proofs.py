@@ -305,11 +305,121 @@ def cuts(args: argparse.Namespace) -> None:
                 program.cut_rhs.append(rhs)
 
 
+def rounds(args: argparse.Namespace) -> None:
+    """The proof's zero-half rounds (``colgen._Master.close_by_cuts``'s rule) on each saved
+    proof (its last program): the LP (HiGHS, the count's units taken out, the count row an
+    equality), each round's cuts and the columns held by their reduced costs, until the
+    bound is below the start's next unit, the LP is integral or no cut is found; then
+    SCIP and HiGHS (the racer, alone each) on what is left, the cuts out."""
+    from scipy.optimize._highspy import _core as highspy
+
+    from crowdship.core import zerohalf
+
+    programs = sorted(args.folder.glob("seed-*/program-*.npz"))
+    programs = [max(group) for _, group in itertools.groupby(programs, lambda p: p.parent)]
+    if not programs:
+        raise SystemExit(f"no saved programs under {args.folder}: run `save` first")
+    for path in programs:
+        data = dict(np.load(path))
+        shape = (int(data["n_row"]), int(data["n_col"]))
+        matrix = sp.csc_matrix((data["value"], data["index"], data["start"]), shape)
+        lower, upper = data["row_lower"].astype(float), data["row_upper"].astype(float)
+        cost, start = data["cost"].astype(float), data["start_values"].astype(float)
+        count = int(np.flatnonzero(upper > 2.5)[0])  # the requests-served row
+        size = matrix.tocsr()[count].toarray().ravel()
+        big = float(np.round(np.median(cost / size)))  # any constant: the count is fixed
+        weight, lower[count] = cost - big * size, upper[count]
+        value = float(weight @ start)
+        h = highspy._Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("solver", "simplex")
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = shape[1], shape[0]
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = weight, np.zeros(shape[1]), np.ones(shape[1])
+        lp.row_lower_ = np.where(np.isfinite(lower), lower, -highspy.kHighsInf)
+        lp.row_upper_ = upper
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_ = matrix.indptr, matrix.indices
+        lp.a_matrix_.value_, lp.a_matrix_.num_col_ = matrix.data, shape[1]
+        lp.a_matrix_.num_row_, lp.sense_ = shape[0], highspy.ObjSense.kMaximize
+        h.passModel(lp)
+        rows, held, keep = matrix.tocsr(), np.zeros(shape[1], bool), start > 0.5
+        started = time.perf_counter()
+        print(f"{path.parent.name}/{path.stem} ({shape[1]} columns x {shape[0]} rows):")
+        for round_ in range(1, args.rounds + 1):
+            # (dual simplex throughout: cold here, where colgen's first LP is warm, primal)
+            h.setOptionValue("simplex_strategy", 1)
+            h.run()
+            bound = h.getInfo().objective_function_value
+            x = np.asarray(h.getSolution().col_value)
+            rc = np.asarray(h.getSolution().col_dual)
+            gone = np.flatnonzero((bound + rc < value + 1 - 1e-6) & (x < 1e-6) & ~held & ~keep)
+            h.changeColsBounds(
+                len(gone), gone.astype(np.int32), np.zeros(len(gone)), np.zeros(len(gone))
+            )
+            held[gone] = True
+            integral = not ((x > 1e-6) & (x < 1 - 1e-6)).any()
+            print(
+                f"    round {round_}: LP {bound - value:.1f} above the start, {held.sum()} held"
+                + (", integral" if integral else "")
+                + f", {time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
+            if bound < value + 1 - 1e-6 or integral:
+                break
+            found = zerohalf.separate(rows, lower, upper, x, ~held, 200)
+            if not len(found):
+                break
+            cut = found.matrix
+            h.addRows(
+                len(found),
+                np.full(len(found), -highspy.kHighsInf),
+                found.rhs,
+                cut.nnz,
+                cut.indptr[:-1].astype(np.int32),
+                cut.indices.astype(np.int32),
+                cut.data,
+            )
+            rows = sp.vstack([rows, cut], format="csr")
+            lower = np.r_[lower, np.full(len(found), -np.inf)]
+            upper = np.r_[upper, found.rhs]
+        if bound < value + 1 - 1e-6 or integral:
+            print(f"    proven by the cuts in {time.perf_counter() - started:.1f} s")
+            continue
+        free = np.flatnonzero(~held)
+        left = matrix[:, free]
+        data.update(
+            n_col=np.array(len(free)),
+            cost=cost[free],
+            start=left.indptr.astype(np.int32),
+            index=left.indices.astype(np.int32),
+            value=left.data,
+            start_values=start[free],
+            time_limit=np.array(args.time_limit),
+        )
+        for solver, options in (("scip", {"parameters": colgen.SCIP_SETTINGS}), ("highs", {})):
+            data["options"] = np.array(json.dumps(options))
+            out = io.BytesIO()
+            np.savez(out, **data)
+            began = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, str(RACER), solver], input=out.getvalue(), capture_output=True
+            )
+            answer = np.load(io.BytesIO(done.stdout))
+            print(
+                f"    then {solver} on the {len(free)} columns left: "
+                f"{time.perf_counter() - began:.1f} s, {answer['status']}, "
+                f"{cost[free] @ answer['values'] - cost @ start:.0f} above the start",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("part", choices=["save", "replay", "cuts"])
+    parser.add_argument("part", choices=["save", "replay", "cuts", "rounds"])
     parser.add_argument("--folder", type=Path, default=FOLDER, help=f"default {FOLDER}")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 5, 9, 11])
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per 0-1 program")
@@ -324,13 +434,15 @@ def main() -> None:
         "--seed-shifts", type=int, default=0, help="replay: SCIP's seed shifts 1..N as well"
     )
     parser.add_argument("--family", choices=["rank1", "oddset"], default="rank1", help="cuts")
-    parser.add_argument("--rounds", type=int, default=5, help="cuts: rounds of cuts")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="cuts, rounds: rounds of cuts (rounds: say 40)"
+    )
     parser.add_argument(
         "--seconds", type=float, default=5.0, help="cuts (oddset): seconds per separation"
     )
     parser.add_argument("--last", action="store_true", help="cuts: each seed's last program only")
     args = parser.parse_args()
-    {"save": save, "replay": replay, "cuts": cuts}[args.part](args)
+    {"save": save, "replay": replay, "cuts": cuts, "rounds": rounds}[args.part](args)
 
 
 if __name__ == "__main__":

@@ -200,13 +200,14 @@ SCIP_SETTINGS = "\n".join(
 PROOF_FIRST = 10.0
 #: The proof's zero-half rounds (``_Master.close_by_cuts``): the most cuts a round, and when
 #: they stop: the last ``ZERO_HALF_STALL`` rounds took less than ``ZERO_HALF_PROGRESS`` of
-#: the gap off between them, or ``ZERO_HALF_SECONDS`` passed; then the race on what is
-#: left (the columns held at 0 by the rounds' reduced costs stay held).
+#: the gap off between them, or ``ZERO_HALF_SECONDS`` passed (SCIP, beside them, ends
+#: them sooner when it proves the program first); then the race on what is left (the
+#: columns held at 0 by the rounds' reduced costs stay held).
 ZERO_HALF = True  # (off only in tests of the race itself)
 ZERO_HALF_CUTS = 200
 ZERO_HALF_STALL = 4
 ZERO_HALF_PROGRESS = 0.05
-ZERO_HALF_SECONDS = 10.0
+ZERO_HALF_SECONDS = 30.0
 #: An LP value this close to 0 or 1 counts as integral (the dive).
 INTEGRAL = 1e-6
 #: The most bundles the completion generates (past it the answer keeps its proven gap).
