@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_proofs.py save --seeds 1 2 5 9   # ~30 s a seed
     .venv/bin/python benchmarks/bench_proofs.py replay                  # every saved program
+    .venv/bin/python benchmarks/bench_proofs.py rounds --rounds 40     # our zero-half rounds
     .venv/bin/python benchmarks/bench_proofs.py replay --runs 3 \\
         --setting "" --setting "separating/maxroundsroot = 10"
 
@@ -33,6 +34,12 @@ themselves:
   when it ends within ``--seconds``). Both could be priced like the subset-row cuts (a
   column's coefficient depends on its rows only); SCIP's zero-half cuts, which close the
   proofs, also add our cuts' rows (rank 2) and the columns' bounds.
+- ``rounds``: the proof's own zero-half rounds (``colgen._Master.close_by_cuts``'s, up to
+  ``--rounds`` of them, without its stall and time limits; ``core/zerohalf.py``'s cuts) on
+  each seed's last program, from a cold LP: per round the
+  LP's bound above the start and the columns held by their reduced costs; when the rounds
+  stop short, SCIP and HiGHS (the racer, each alone) on the columns they left, their cuts
+  out.
 """
 
 from __future__ import annotations
