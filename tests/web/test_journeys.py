@@ -71,10 +71,19 @@ def order_card(page, order_id: int):
 
 
 def test_a_courier_and_a_sender_do_an_order_from_posting_to_delivery(server, pages, tmp_path):
+    from playwright.sync_api import expect
+
     sender = pages(DESKTOP)
     sign_up(sender, "customer", "Test Sender", "sender.journey@example.com", "+358405550100")
     for n, (phone, (pickup, delivery)) in enumerate(PARCELS.items(), start=1):
         post_order(sender, f"Receiver {n}", phone, pickup, delivery)
+    # A posted order can be cancelled, not reported (the service takes a report only while
+    # a courier carries it or after delivery: the form would only meet a refusal).
+    first = sender.locator(".card").first
+    first.get_by_role("button", name="Details").click()
+    first.get_by_role("button", name="Cancel order").wait_for()
+    expect(first.get_by_role("form", name="Report a problem")).to_have_count(0)
+    first.get_by_role("button", name="Hide").click()
 
     courier = pages(PHONE)
     sign_up(courier, "courier", "Test Courier", "courier.journey@example.com", "+358405550200")
@@ -145,6 +154,7 @@ def test_a_courier_and_a_sender_do_an_order_from_posting_to_delivery(server, pag
     expect_text(card, "accepted")
     card.get_by_role("button", name="Details").click()
     expect_text(card.locator(".messages"), "courier: On my way, five minutes")
+    expect(card.get_by_role("form", name="Report a problem")).to_have_count(1)
     card.get_by_label("Courier's pickup code").fill(code)
     card.get_by_role("button", name="Confirm pickup").click()
     expect_text(card, "picked up")

@@ -371,7 +371,9 @@ function SentOrder({ order, version, reload }: { order: OrderPublic; version: nu
               <button type="submit">Rate</button>
             </form>
           )}
-          {!["cancelled", "expired", "settled"].includes(order.status) && (
+          {order.status === "disputed" && <p class="muted">Disputed: the operator is deciding on the problem reported.</p>}
+          {/* The service takes a report while a courier carries the parcel or once it is delivered (before settlement). */}
+          {["accepted", "picked_up", "delivered"].includes(order.status) && (
             <form class="row" aria-label="Report a problem" onSubmit={(e) => { e.preventDefault(); void run(() => api.post(`/orders/${order.id}/incidents`, { kind, note }), "Reported; the operator will look at it."); }}>
               <Field label="Problem" name="kind" error={error}>
                 {(id, d) => (
