@@ -2409,19 +2409,19 @@ def solve(
         cold, its rounds tens of seconds, and once ended "optimal" 67 units below the
         packing, which is in the program; without them 1.3 s, and tenths of a second a
         round. The weights are put back for the race."""
-        if not ZERO_HALF:
-            return prove(chosen)
         chosen = np.r_[chosen, np.zeros(master.n_cols - len(chosen), bool)]
         _, members, weight = all_columns()
         value = float(weight[chosen].sum())
         served = served_of(chosen)
+        counted = mode == _LINEAR and big > 0
+        exact_count = counted and master.count_row >= 0 and served == master.most_served
+        if not ZERO_HALF or (counted and not exact_count):
+            # (The count's units left in the weights, the rounds' LP would be unsafe.)
+            return prove(chosen)
         start = np.zeros(master.n_cols)
         start[chosen] = 1.0
         scip = master.scip_runner(start, time_limit)
         size = (members >= 0).sum(axis=1).astype(np.float64)
-        exact_count = (
-            mode == _LINEAR and big > 0 and master.count_row >= 0 and served == master.most_served
-        )
         shift = big * served if exact_count else 0.0
         if exact_count:
             master.objective(weight - big * size)
