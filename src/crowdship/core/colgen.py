@@ -1194,6 +1194,13 @@ class _Master:
         rowwise = a.format_ == self.hp.MatrixFormat.kRowwise
         return lp, csr_matrix(parts, shape=shape) if rowwise else csc_matrix(parts, shape=shape)
 
+    def row_bounds(self, lp: Any) -> tuple[FloatArray, FloatArray]:
+        """The rows' bounds of HiGHS's copy ``lp`` (``matrix``), its infinities as NumPy's."""
+        lower = np.asarray(lp.row_lower_, dtype=np.float64)
+        upper = np.asarray(lp.row_upper_, dtype=np.float64)
+        inf = self.hp.kHighsInf
+        return np.where(lower <= -inf, -np.inf, lower), np.where(upper >= inf, np.inf, upper)
+
     def fix_tight_rows(self, y: FloatArray, bound: float, chosen: np.ndarray) -> int:
         """Make rows equalities where no better packing can leave room: a packing of value
         ``w`` is at most ``bound - sum(y_i * s_i)`` (``s_i`` its rows' integral slacks), so
@@ -1254,10 +1261,7 @@ class _Master:
         lp, matrix = self.matrix()
         rows = matrix.tocsr()
         inf = self.hp.kHighsInf
-        lower = np.asarray(lp.row_lower_, dtype=np.float64)
-        upper = np.asarray(lp.row_upper_, dtype=np.float64)
-        lower = np.where(lower <= -inf, -np.inf, lower)
-        upper = np.where(upper >= inf, np.inf, upper)
+        lower, upper = self.row_bounds(lp)
         added, bounds = 0, list[float]()
         try:
             while True:
@@ -1599,14 +1603,11 @@ class _FreeProgram:
     each racer solves it apart from the master."""
 
     def __init__(self, master: _Master) -> None:
-        hp = master.hp
         lp, matrix = master.matrix()
         self.free = np.flatnonzero(np.asarray(lp.col_upper_) > 0.5)
         self.cost = np.asarray(lp.col_cost_, dtype=np.float64)
         self.matrix = matrix.tocsc()[:, self.free]
-        lower, upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
-        self.row_lower = np.where(lower <= -hp.kHighsInf, -np.inf, lower)
-        self.row_upper = np.where(upper >= hp.kHighsInf, np.inf, upper)
+        self.row_lower, self.row_upper = master.row_bounds(lp)
 
     def packing(self, values: FloatArray) -> np.ndarray:
         """The master's columns picked by ``values`` over the free ones."""
