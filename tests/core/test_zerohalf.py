@@ -56,6 +56,33 @@ def test_an_lp_solution_without_odd_structure_gets_no_cut():
     assert len(cuts) == 0
 
 
+def test_cuts_kept_are_never_nearly_parallel_and_each_odd_cycle_is_cut_once():
+    # Two triangles (columns 0-2 and 3-5), the first with its rows twice over (the same
+    # cut again by other rows), each at 1/2: one cut per triangle, the two orthogonal.
+    triangle = np.array([[1, 1, 0], [0, 1, 1], [1, 0, 1]], dtype=float)
+    zero = np.zeros((3, 3))
+    rows = sp.csr_matrix(np.block([[triangle, zero], [triangle, zero], [zero, triangle]]))
+    cuts = zerohalf.separate(
+        rows, np.full(9, -np.inf), np.ones(9), np.full(6, 0.5), np.ones(6, bool)
+    )
+    assert sorted(cuts.matrix.toarray().tolist()) == [
+        [0.0, 0.0, 0.0, 1.0, 1.0, 1.0],
+        [1.0, 1.0, 1.0, 0.0, 0.0, 0.0],
+    ]
+    # A bigger random one: no two kept cuts are more than MOST_PARALLEL alike.
+    rng = np.random.default_rng(3)
+    dense = (rng.random((60, 40)) < 0.08).astype(float)
+    big = sp.csr_matrix(dense)
+    x = linprog(-rng.random(40), A_ub=dense, b_ub=np.ones(60), bounds=(0, 1), method="highs").x
+    found = zerohalf.separate(big, np.full(60, -np.inf), np.ones(60), x, np.ones(40, bool))
+    assert len(found) >= 2
+    unit = found.matrix.toarray()
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    cosine = unit @ unit.T
+    np.fill_diagonal(cosine, 0.0)
+    assert cosine.max() <= zerohalf.MOST_PARALLEL + 1e-12
+
+
 @st.composite
 def programs(draw):
     """A small 0-1 program like the proof's: set-packing rows (requests' and trips'), a few

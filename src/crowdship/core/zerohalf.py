@@ -234,20 +234,25 @@ def separate(
     efficacy = violation[good] / norm[good]
     order = good[np.argsort(-efficacy, kind="stable")]
     cut, cut_rhs, violation, norm = cut[order], cut_rhs[order], violation[order], norm[order]
-    # Greedy: the most efficacious first, each next one only if not too parallel to any kept.
-    normalised = sp.diags(1.0 / norm) @ cut
-    cosine = (normalised @ normalised.T).tocsr()
+    # Greedy: the most efficacious first, each next one only if not too parallel to any
+    # kept: the kept ones dense over the columns the cuts use, each candidate's cosines with
+    # them one product (the cosines of every pair, sparse, took most of a call: most
+    # candidates go as parallel to an earlier one).
+    normalised = sp.csr_matrix(sp.diags(1.0 / norm) @ cut)
+    used = np.unique(normalised.indices)
+    place = np.full(cut.shape[1], -1)
+    place[used] = np.arange(len(used))
+    kept_rows = np.zeros((min(most, len(order)), len(used)))
     kept: list[int] = []
-    dropped = np.zeros(len(order), bool)
     for i in range(len(order)):
-        if dropped[i]:
+        lo, hi = normalised.indptr[i], normalised.indptr[i + 1]
+        columns, values = place[normalised.indices[lo:hi]], normalised.data[lo:hi]
+        if kept and (kept_rows[: len(kept), columns] @ values > MOST_PARALLEL).any():
             continue
+        kept_rows[len(kept), columns] = values
         kept.append(i)
         if len(kept) >= most:
             break
-        lo, hi = cosine.indptr[i], cosine.indptr[i + 1]
-        near = cosine.indices[lo:hi][cosine.data[lo:hi] > MOST_PARALLEL]
-        dropped[near[near > i]] = True
     pick = np.asarray(kept)
     kept_cuts = sp.csr_matrix(cut[pick])
     full = sp.csr_matrix(
