@@ -1163,3 +1163,42 @@ def test_the_proof_by_zero_half_cuts_ends_at_the_optimum_of_every_bundle_listed(
     assert priced.matched == listed.matched
     assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
     check_every_route(priced, trips, requests)
+
+
+@pytest.mark.parametrize("seed", [15, 28])
+def test_scip_started_again_on_what_the_zero_half_rounds_left_ends_at_the_optimum(
+    monkeypatch, caplog, seed
+):
+    """SCIP beside the rounds starts again on the columns they have not held at 0, with the
+    day's weights and without their cuts, whenever they hold any (``SCIP_AGAIN_SHARE`` 1):
+    the program it gets has the master's rows before the cuts, and the day still ends at
+    the optimum of every bundle listed, by the rounds (seed 15) or the race (seed 28)."""
+    import logging
+
+    from crowdship.core import colgen
+
+    monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)
+    monkeypatch.setattr(colgen, "NEAREST_FIRST_AFTER", colgen.COMPLETION_LIMIT)
+    monkeypatch.setattr(colgen, "SCIP_AGAIN_SHARE", 1.0)
+    given: list[tuple[int, int]] = []
+    runner = colgen._Master.scip_runner
+
+    def scip_runner(master, start, time_limit, scip_settings="", program=None):
+        racer = runner(master, start, time_limit, scip_settings, program)
+        given.append((racer.program.matrix.shape[0], master.n_rows))
+        return racer
+
+    monkeypatch.setattr(colgen._Master, "scip_runner", scip_runner)
+    trips, requests = instance(seed, 25, 40, capacities=(2, 3))
+    with caplog.at_level(logging.INFO, logger="crowdship.core.colgen"):
+        listed, priced = enumerated_and_priced(trips, requests)
+    again = [m for m in caplog.messages if m.startswith("SCIP again")]
+    assert again
+    # The first SCIP has every row; the later ones the rows before the rounds' cuts.
+    first_rows = given[0][0]
+    assert given[0][0] == given[0][1]
+    assert all(rows == first_rows and master_rows > rows for rows, master_rows in given[1:])
+    assert listed.solve.exact and priced.solve.exact
+    assert priced.matched == listed.matched
+    assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
+    check_every_route(priced, trips, requests)

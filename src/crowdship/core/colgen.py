@@ -208,6 +208,11 @@ ZERO_HALF_CUTS = 200
 ZERO_HALF_STALL = 4
 ZERO_HALF_PROGRESS = 0.05
 ZERO_HALF_SECONDS = 30.0
+#: SCIP beside the rounds starts again on what they left once their reduced costs have
+#: held at 0 all but this share of the columns it was given: its time grows fast with the
+#: columns (1000 x 1000 at capacity 3, seed 11's proof alone: 26 164 columns ~14 s, the
+#: 9 956 left after 3 rounds 10.0 s, the 3 997 after 10 rounds 4.2 s).
+SCIP_AGAIN_SHARE = 0.5
 #: An LP value this close to 0 or 1 counts as integral (the dive).
 INTEGRAL = 1e-6
 #: The most bundles the completion generates (past it the answer keeps its proven gap).
@@ -1238,6 +1243,7 @@ class _Master:
         keep: np.ndarray,
         seconds: float,
         stop: Callable[[], bool] | None = None,
+        held_more: Callable[[int], None] | None = None,
     ) -> tuple[float, int, np.ndarray | None]:
         """Rounds of zero-half cuts (:mod:`crowdship.core.zerohalf`) on the LP of the closed
         program (every bundle a packing better than ``value`` could use, the rows it must
@@ -1248,9 +1254,10 @@ class _Master:
         is below ``value + 1`` (no better packing: proven), a round finds no cut, the last
         ``ZERO_HALF_STALL`` rounds took less than ``ZERO_HALF_PROGRESS`` of the gap off, or
         ``seconds`` pass, or ``stop`` says so. The cuts are taken out again at the end (the
-        columns held stay held). Returns the LP bound reached, the cuts added, and the LP's
-        packing when its solution is integral (then optimal: its value is the bound), else
-        None."""
+        columns held stay held). ``held_more``: told, after a round has held columns, how
+        many of the program's last rows are the rounds' cuts. Returns the LP bound reached,
+        the cuts added, and the LP's packing when its solution is integral (then optimal:
+        its value is the bound), else None."""
         from scipy.sparse import vstack
 
         from crowdship.core import zerohalf
@@ -1284,6 +1291,8 @@ class _Master:
                 gone = np.flatnonzero(room & (x < INTEGRAL) & ~self.held & ~keep)
                 if len(gone):
                     self.hold(gone)
+                    if held_more is not None:
+                        held_more(added)
                 earlier = bounds[-1 - ZERO_HALF_STALL] if len(bounds) > ZERO_HALF_STALL else None
                 stalled = earlier is not None and (
                     earlier - bound < ZERO_HALF_PROGRESS * (earlier - value)
@@ -1506,12 +1515,18 @@ class _Master:
         return chosen, optimal, self.h.modelStatusToString(status).lower()
 
     def scip_runner(
-        self, start: np.ndarray, time_limit: float | None, scip_settings: str = ""
+        self,
+        start: np.ndarray,
+        time_limit: float | None,
+        scip_settings: str = "",
+        program: _FreeProgram | None = None,
     ) -> _Racer:
-        """SCIP on the 0-1 program (the columns not held at 0) in a process of its own."""
+        """SCIP on the 0-1 program (the columns not held at 0, or ``program``) in a process
+        of its own."""
         parameters = f"{SCIP_SETTINGS}\n{scip_settings}"
         options = {"parameters": parameters}
-        return _Racer(_SCIP_RACER, _FreeProgram(self), start, time_limit, options)
+        program = _FreeProgram(self) if program is None else program
+        return _Racer(_SCIP_RACER, program, start, time_limit, options)
 
     def race(
         self,
@@ -1602,12 +1617,21 @@ class _FreeProgram:
     """The master's 0-1 program over the columns not held at 0, read from HiGHS's copy:
     each racer solves it apart from the master."""
 
-    def __init__(self, master: _Master) -> None:
+    def __init__(
+        self, master: _Master, rows: int | None = None, cost: FloatArray | None = None
+    ) -> None:
+        """``rows``: the master's first rows only (rows added after them for a while, the
+        proof's zero-half cuts, left out); ``cost``: the columns' weights, where HiGHS's
+        copy has others for a while (the proof's rounds take the count's units out)."""
         lp, matrix = master.matrix()
+        rows = lp.num_row_ if rows is None else rows
         self.free = np.flatnonzero(np.asarray(lp.col_upper_) > 0.5)
-        self.cost = np.asarray(lp.col_cost_, dtype=np.float64)
+        self.cost = np.asarray(lp.col_cost_ if cost is None else cost, dtype=np.float64)
+        if rows < lp.num_row_:
+            matrix = matrix.tocsr()[:rows]
         self.matrix = matrix.tocsc()[:, self.free]
-        self.row_lower, self.row_upper = master.row_bounds(lp)
+        lower, upper = master.row_bounds(lp)
+        self.row_lower, self.row_upper = lower[:rows], upper[:rows]
 
     def packing(self, values: FloatArray) -> np.ndarray:
         """The master's columns picked by ``values`` over the free ones."""
@@ -2421,7 +2445,26 @@ def solve(
             return prove(chosen)
         start = np.zeros(master.n_cols)
         start[chosen] = 1.0
+        began = time.perf_counter()
         scip = master.scip_runner(start, time_limit)
+        scip_columns = int((~master.held).sum())
+
+        def scip_again(cuts: int) -> None:
+            """SCIP once more, on what the rounds have left (``SCIP_AGAIN_SHARE``), with the
+            weights it had and without the rounds' ``cuts`` (the last rows): SCIP's time
+            grows with the columns faster than its restart costs."""
+            nonlocal scip, scip_columns
+            free = int((~master.held).sum())
+            if free > SCIP_AGAIN_SHARE * scip_columns or scip.done():
+                return
+            left = None if time_limit is None else time_limit - (time.perf_counter() - began)
+            if left is not None and left <= 0:
+                return
+            program = _FreeProgram(master, rows=master.n_rows - cuts, cost=weight)
+            scip.stop()
+            log.info("SCIP again, on the %d of %d columns the rounds left", free, scip_columns)
+            scip, scip_columns = master.scip_runner(start, left, program=program), free
+
         size = (members >= 0).sum(axis=1).astype(np.float64)
         shift = big * served if exact_count else 0.0
         if exact_count:
@@ -2429,7 +2472,11 @@ def solve(
             master.fix_count(True)
         try:
             reached, added, packing = master.close_by_cuts(
-                value - shift, chosen, ZERO_HALF_SECONDS, stop=scip.done
+                value - shift,
+                chosen,
+                ZERO_HALF_SECONDS,
+                stop=lambda: scip.done(),
+                held_more=scip_again,
             )
         except BaseException:
             scip.stop()
