@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
 from crowdship.core.model import FloatArray, IntArray
 
@@ -79,63 +80,118 @@ def _unpack(packed: np.ndarray, n: int) -> np.ndarray:
     return np.unpackbits(as_bytes, axis=1, bitorder="little")[:, :n].astype(bool)
 
 
-def _popcount(packed: np.ndarray) -> IntArray:
-    """Bits set per packed row."""
-    as_bytes = packed.view(np.uint8).reshape(len(packed), -1)
-    return np.unpackbits(as_bytes, axis=1).sum(axis=1).astype(np.int64)
+@njit(cache=True)
+def _odd_cost(row: np.ndarray, column_cost: FloatArray, limit: float) -> float:
+    """The costs of the columns set in the packed ``row``, summed until past ``limit``."""
+    paid = 0.0
+    for w in range(len(row)):
+        v = row[w]
+        if v == 0:
+            continue
+        for b in range(8):
+            byte = (v >> np.uint64(8 * b)) & np.uint64(255)
+            if byte == 0:
+                continue
+            for k in range(8):
+                if (byte >> np.uint64(k)) & np.uint64(1):
+                    paid += column_cost[64 * w + 8 * b + k]
+            if paid >= limit:
+                return paid
+    return paid
 
 
+@njit(cache=True)
+def _ones(row: np.ndarray) -> int:
+    count = 0
+    for w in range(len(row)):
+        v = row[w]
+        while v:
+            v &= v - np.uint64(1)
+            count += 1
+    return count
+
+
+@njit(cache=True)
 def _eliminate(
     bits: np.ndarray,
     parity: np.ndarray,
     weight: FloatArray,
     order: IntArray,
     column_cost: FloatArray,
-    word: IntArray,
-    shift: np.ndarray,
     reach: float,
-    found: dict[bytes, tuple[float, int]],
-) -> None:
+) -> tuple[np.ndarray, FloatArray, IntArray]:
     """Gaussian elimination over GF(2) of the rows ``bits`` (their right-hand sides'
-    ``parity``, their slacks ``weight``), the columns in ``order``, each on the row of least
-    slack that holds it; every row met whose right-hand side is odd and whose slack plus
-    the costs of its odd columns stay below ``reach`` goes into ``found`` (its rows, as
-    packed bits: their total and how many)."""
-    n = len(bits)
-    combination = _pack(np.arange(n), np.arange(n), n, n)
-
-    def harvest(candidates: IntArray) -> None:
-        odd_rows = candidates[parity[candidates] & (weight[candidates] < reach)]
-        if len(odd_rows) == 0:
-            return
-        paid = _unpack(bits[odd_rows], len(column_cost)) @ column_cost
-        total = weight[odd_rows] + paid
-        good = total < reach
-        if not good.any():
-            return
-        sizes = _popcount(combination[odd_rows[good]])
-        rows_found = odd_rows[good].tolist()
-        for i, t, size in zip(rows_found, total[good].tolist(), sizes.tolist(), strict=True):
-            found.setdefault(combination[i].tobytes(), (t, size))
-
+    ``parity``, their slacks ``weight``; all changed in place), the columns in ``order``,
+    each on the row of least slack that holds it (the first such); every row met whose
+    right-hand side is odd and whose slack plus the costs of its odd columns stay below
+    ``reach`` is returned, in the order met, as the rows it sums (packed bits), with that
+    total and how many rows. (Compiled: in NumPy a step per column took most of a call.)"""
+    n = bits.shape[0]
+    words = (n + 63) // 64
+    combination = np.zeros((n, words), np.uint64)
+    for i in range(n):
+        combination[i, i // 64] = np.uint64(1) << np.uint64(i % 64)
+    found = np.zeros((64, words), np.uint64)
+    total = np.zeros(64)
+    size = np.zeros(64, np.int64)
+    k = 0
     active = np.arange(n)
-    harvest(active)
-    for c in order.tolist():
-        if len(active) == 0:
+    n_active = n
+    # Every row first, then each row changed by a pivot.
+    met = np.arange(n)
+    n_met = n
+    step = -1
+    while True:
+        for m in range(n_met):
+            i = met[m]
+            if parity[i] and weight[i] < reach:
+                t = weight[i] + _odd_cost(bits[i], column_cost, reach - weight[i])
+                if t < reach:
+                    if k == len(total):
+                        found = np.concatenate((found, np.zeros_like(found)))
+                        total = np.concatenate((total, np.zeros_like(total)))
+                        size = np.concatenate((size, np.zeros_like(size)))
+                    found[k] = combination[i]
+                    total[k] = t
+                    size[k] = _ones(combination[i])
+                    k += 1
+        step += 1
+        if step == len(order) or n_active == 0:
             break
-        holds = ((bits[active, word[c]] >> shift[c]) & np.uint64(1)).astype(bool)
-        having = active[holds]
-        if len(having) == 0:
+        c = order[step]
+        word, bit = c // 64, np.uint64(c % 64)
+        pivot = -1
+        n_met = 0
+        for m in range(n_active):
+            i = active[m]
+            if (bits[i, word] >> bit) & np.uint64(1):
+                if pivot < 0 or weight[i] < weight[pivot]:
+                    pivot = i
+                met[n_met] = i
+                n_met += 1
+        if pivot < 0:
             continue
-        pivot = int(having[np.argmin(weight[having])])
-        others = having[having != pivot]
-        if len(others):
-            bits[others] ^= bits[pivot]
-            parity[others] ^= parity[pivot]
-            combination[others] ^= combination[pivot]
-            weight[others] += weight[pivot]
-            harvest(others)
-        active = active[(active != pivot) & (weight[active] < reach)]
+        # The rows holding the column, less the pivot, take the pivot's row in.
+        others = 0
+        for m in range(n_met):
+            i = met[m]
+            if i == pivot:
+                continue
+            bits[i] ^= bits[pivot]
+            parity[i] ^= parity[pivot]
+            combination[i] ^= combination[pivot]
+            weight[i] += weight[pivot]
+            met[others] = i
+            others += 1
+        n_met = others
+        kept = 0
+        for m in range(n_active):
+            i = active[m]
+            if i != pivot and weight[i] < reach:
+                active[kept] = i
+                kept += 1
+        n_active = kept
+    return found[:k], total[:k], size[:k]
 
 
 def separate(
@@ -194,23 +250,28 @@ def separate(
     if n == 0:
         return empty
     column_cost = cost[fractional]
-    found: dict[bytes, tuple[float, int]] = {}
-    word = np.arange(len(fractional)) // 64
-    shift = (np.arange(len(fractional)) % 64).astype(np.uint64)
     # The most costly columns eliminated first; then in a shuffled order (the same each
     # call), which finds other combinations where the first order's pivots filled rows.
     orders = [np.argsort(-column_cost, kind="stable")]
     shuffled = np.random.default_rng(0)
     orders += [shuffled.permutation(len(fractional)) for _ in range(ELIMINATIONS - 1)]
-    for order in orders:
-        _eliminate(
-            bits.copy(), parity.copy(), slack.copy(), order, column_cost, word, shift, reach, found
-        )
-    if not found:
+    met = [
+        _eliminate(bits.copy(), parity.copy(), slack.copy(), order, column_cost, reach)
+        for order in orders
+    ]
+    combinations = np.concatenate([m[0] for m in met])
+    if len(combinations) == 0:
         return empty
-    best = sorted(found.items(), key=lambda item: item[1])[: COMBINATIONS_PER_CUT * most]
-    chosen = np.frombuffer(b"".join(key for key, _ in best), dtype=np.uint64)
-    picks = _unpack(chosen.reshape(len(best), -1), n)
+    totals = np.concatenate([m[1] for m in met])
+    sizes = np.concatenate([m[2] for m in met])
+    # Each combination once (as first met), the least slack first, then the fewest rows.
+    as_keys = np.ascontiguousarray(combinations).view(
+        np.dtype((np.void, combinations.dtype.itemsize * combinations.shape[1]))
+    )
+    _, first = np.unique(as_keys.ravel(), return_index=True)
+    first = np.sort(first)
+    best = first[np.lexsort((sizes[first], totals[first]))][: COMBINATIONS_PER_CUT * most]
+    picks = _unpack(combinations[best], n)
     # Each combination's sum of rows, and of right-hand sides.
     alpha = (sp.csr_matrix(picks.astype(np.float64)) @ sub).tocsr()
     beta = picks.astype(np.float64) @ rhs
