@@ -1172,7 +1172,8 @@ def test_scip_started_again_on_what_the_zero_half_rounds_left_ends_at_the_optimu
     """SCIP beside the rounds starts again on the columns they have not held at 0, with the
     day's weights and without their cuts, whenever they hold any (``SCIP_AGAIN_SHARE`` 1):
     the program it gets has the master's rows before the cuts, and the day still ends at
-    the optimum of every bundle listed, by the rounds (seed 15) or the race (seed 28)."""
+    the optimum of every bundle listed, by the rounds (seed 15) or the race (seed 28).
+    (Whatever the time SCIP has spent: ``SCIP_SECONDS_PER_COLUMN`` huge.)"""
     import logging
 
     from crowdship.core import colgen
@@ -1180,6 +1181,7 @@ def test_scip_started_again_on_what_the_zero_half_rounds_left_ends_at_the_optimu
     monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)
     monkeypatch.setattr(colgen, "NEAREST_FIRST_AFTER", colgen.COMPLETION_LIMIT)
     monkeypatch.setattr(colgen, "SCIP_AGAIN_SHARE", 1.0)
+    monkeypatch.setattr(colgen, "SCIP_SECONDS_PER_COLUMN", 1e6)
     given: list[tuple[int, int]] = []
     runner = colgen._Master.scip_runner
 
@@ -1202,3 +1204,36 @@ def test_scip_started_again_on_what_the_zero_half_rounds_left_ends_at_the_optimu
     assert priced.matched == listed.matched
     assert priced.assignment.total_detour == pytest.approx(listed.assignment.total_detour, abs=1e-2)
     check_every_route(priced, trips, requests)
+
+
+@pytest.mark.parametrize(("pairs", "slots"), [(0, 0), (60, 2), (10**9, 1024)])
+def test_the_routes_remembered_across_pricing_rounds_leave_the_optimum_unchanged(
+    monkeypatch, pairs, slots
+):
+    """Pricing remembers each pair's and triple's best route across its rounds: with no
+    memo, a memo for a few trips (the smallest, ``MEMO_PAIRS``) and triples' tables
+    that fill at once (``MEMO_SLOTS`` 2), or room for all, the optimum is every bundle
+    listed's; with room for all, fewer routes are searched than with none."""
+    from crowdship.core import colgen
+
+    searched = {}
+    for memo in ("none", "given"):
+        if memo == "none":
+            monkeypatch.setattr(colgen, "MEMO_PAIRS", 0)
+            monkeypatch.setattr(colgen, "MEMO_SLOTS", 0)
+        else:
+            monkeypatch.setattr(colgen, "MEMO_PAIRS", pairs)
+            monkeypatch.setattr(colgen, "MEMO_SLOTS", slots)
+        searched[memo] = 0
+        for seed in (15, 28):
+            trips, requests = instance(seed, 25, 40, capacities=(2, 3))
+            listed, priced = enumerated_and_priced(trips, requests)
+            assert listed.solve.exact and priced.solve.exact
+            assert priced.matched == listed.matched
+            assert priced.assignment.total_detour == pytest.approx(
+                listed.assignment.total_detour, abs=1e-2
+            )
+            check_every_route(priced, trips, requests)
+            searched[memo] += priced.solve.routed
+    if pairs > 10**6:
+        assert searched["given"] < searched["none"]

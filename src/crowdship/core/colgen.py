@@ -16,7 +16,9 @@ columns join).
    inequality no leg gets longer, so no stop is reached later, and waiting is allowed),
    so a bundle's detour is at least the largest detour of its members alone (and of its
    pairs, for a triple), its weight at most what that detour allows. A bundle is routed
-   only when that bound leaves a positive reduced cost.
+   only when that bound leaves a positive reduced cost, and once: its best route's
+   driving time is remembered for the next rounds (most of a round's bundles were the
+   last round's: 1000 x 1000 at capacity 3, pricing 3.7 -> 1.7 s).
 3. When pricing finds no bundle with a positive reduced cost, the LP bound holds over
    every feasible bundle (with the duals' leftover, bounded per trip, added): no packing
    does better.
@@ -211,8 +213,11 @@ ZERO_HALF_SECONDS = 30.0
 #: SCIP beside the rounds starts again on what they left once their reduced costs have
 #: held at 0 all but this share of the columns it was given: its time grows fast with the
 #: columns (1000 x 1000 at capacity 3, seed 11's proof alone: 26 164 columns ~14 s, the
-#: 9 956 left after 3 rounds 10.0 s, the 3 997 after 10 rounds 4.2 s).
+#: 9 956 left after 3 rounds 10.0 s, the 3 997 after 10 rounds 4.2 s). Only while the
+#: columns it is spared, at ``SCIP_SECONDS_PER_COLUMN`` each (about what it took there),
+#: outweigh the time it has spent already: late, the restart cost more than it saved.
 SCIP_AGAIN_SHARE = 0.5
+SCIP_SECONDS_PER_COLUMN = 1e-3
 #: An LP value this close to 0 or 1 counts as integral (the dive).
 INTEGRAL = 1e-6
 #: The most bundles the completion generates (past it the answer keeps its proven gap).
@@ -240,6 +245,12 @@ SMALL_PRESOLVE_COLUMNS = 10_000
 #: A folder where every raced 0-1 program is written as its racer gets it (an ``.npz``
 #: per race, numbered), or None: ``benchmarks/bench_proofs.py`` sets it to replay them.
 SAVE_PROGRAMS: Path | None = None
+#: The most routed triples remembered per trip across pricing rounds (slots, a power of 2;
+#: filled to three quarters).
+MEMO_SLOTS = 1024
+#: The most pairs' driving times remembered across pricing rounds (all of a trip's or
+#: none: 8 bytes each; 1000 x 1000 at capacity 3 needs 5.2 million).
+MEMO_PAIRS = 20_000_000
 #: Margin in a bundle's bound for the weight's rounding to whole units (once per bundle
 #: under the linear policies; acceptances are bounded member by member, already rounded).
 _MARGIN = 0.5 + 1e-6
@@ -620,6 +631,112 @@ def _keep(
         out_order[at, x] = order[x]
 
 
+@njit(cache=True)
+def _triple_route(
+    kind: int,
+    scale: float,
+    ends: FloatArray,
+    pickup: FloatArray,
+    delivery: FloatArray,
+    earliest: FloatArray,
+    latest: FloatArray,
+    size: IntArray,
+    members: IntArray,
+    departure: float,
+    arrival_by: float,
+    capacity: int,
+    max_driving: float,
+    dist: FloatArray,
+    points: IntArray,
+    sub_e: FloatArray,
+    sub_l: FloatArray,
+    sub_s: IntArray,
+    order: IntArray,
+) -> float:
+    return _route(
+        kind,
+        scale,
+        ends,
+        pickup,
+        delivery,
+        earliest,
+        latest,
+        size,
+        members,
+        3,
+        departure,
+        arrival_by,
+        capacity,
+        max_driving,
+        dist,
+        points,
+        sub_e,
+        sub_l,
+        sub_s,
+        order,
+    )
+
+
+@njit(cache=True)
+def _pair_route(
+    kind: int,
+    scale: float,
+    ends: FloatArray,
+    pickup: FloatArray,
+    delivery: FloatArray,
+    earliest: FloatArray,
+    latest: FloatArray,
+    size: IntArray,
+    members: IntArray,
+    departure: float,
+    arrival_by: float,
+    capacity: int,
+    max_driving: float,
+    dist: FloatArray,
+    points: IntArray,
+    sub_e: FloatArray,
+    sub_l: FloatArray,
+    sub_s: IntArray,
+    order: IntArray,
+) -> float:
+    return _route(
+        kind,
+        scale,
+        ends,
+        pickup,
+        delivery,
+        earliest,
+        latest,
+        size,
+        members,
+        2,
+        departure,
+        arrival_by,
+        capacity,
+        max_driving,
+        dist,
+        points,
+        sub_e,
+        sub_l,
+        sub_s,
+        order,
+    )
+
+
+@njit(cache=True)
+def _memo_slot(keys: IntArray, base: int, size: int, key: int) -> int:
+    """Where ``key`` sits in a trip's part of the triples' memo (``size`` slots from
+    ``base``, a power of 2, open addressing), or the empty slot it would take; -1 when
+    the part is full without it."""
+    at = (key * 2654435761) & (size - 1)
+    for _ in range(size):
+        here = keys[base + at]
+        if here == key or here == 0:
+            return base + at
+        at = (at + 1) & (size - 1)
+    return -1
+
+
 @njit(cache=True, parallel=True)
 def _price(
     kind: int,
@@ -668,13 +785,24 @@ def _price(
     out_driving: FloatArray,
     out_members: IntArray,
     out_order: IntArray,
+    memo_base: IntArray,
+    memo_size: IntArray,
+    memo_key: IntArray,
+    memo_driving: FloatArray,
+    memo_count: IntArray,
+    pair_base: IntArray,
+    pair_memo: FloatArray,
 ) -> None:
     """Price every pair and triple of each trip's feasible requests (singles are priced
     in NumPy): keep each trip's best ``room[t]`` with a reduced cost above ``threshold``
     (the subset-row cuts' duals ``sigma`` taken off, which only lowers it, so the bounds
     before routing hold);
     ``found[t]`` counts them all, ``finished[t]`` says every bundle of the trip was
-    either bounded or routed (False when ``stop_after`` cut the scan short)."""
+    either bounded or routed (False when ``stop_after`` cut the scan short).
+    ``memo_*``: the triples routed in earlier calls (their best route's driving time, inf
+    when none) per trip, kept across calls: a route does not depend on the duals, and
+    most triples one call routes the next routes again (1000 x 1000 at capacity 3: about
+    110 000 a call, most of its time)."""
     stored = np.zeros(len(mu), np.int64)
     for q in prange(len(trip_order)):
         t = trip_order[q]
@@ -724,7 +852,12 @@ def _price(
         stop = False
         # Pairs (and, for triples, every pair's best route, inf when infeasible).
         triples = cap >= 3 and max_bundle >= 3 and m >= 3
-        pair_driving = np.full((m, m), np.nan) if triples else np.zeros((1, 1))
+        # Remembered across calls where the memo has room for the trip (NaN: not routed).
+        remembered = pair_base[t] >= 0
+        if remembered:
+            pair_driving = pair_memo[pair_base[t] : pair_base[t] + m * m].reshape((m, m))
+        else:
+            pair_driving = np.full((m, m), np.nan) if triples else np.zeros((1, 1))
         for x in range(m - 1):
             i = rank[x]
             if a2[i] + a2[rank[x + 1]] + margin <= 0:
@@ -747,32 +880,35 @@ def _price(
                     pen = _cut_penalty(rows, 3, cut_ptr, cut_id, cut_members, sigma)
                     if a2[i] + a2[j] - beta * lower + margin - pen <= 0:
                         continue
-                driving = _route(
-                    kind,
-                    scale,
-                    ends_t,
-                    pickup,
-                    delivery,
-                    earliest,
-                    latest,
-                    size,
-                    members,
-                    2,
-                    departure[t],
-                    arrival_by[t],
-                    cap,
-                    max_driving[t],
-                    dist,
-                    points,
-                    sub_e,
-                    sub_l,
-                    sub_s,
-                    order,
-                )
-                routed[t] += 1
-                if triples:
-                    pair_driving[i, j] = driving
-                    pair_driving[j, i] = driving
+                known = remembered and not np.isnan(pair_driving[i, j])
+                if known:
+                    driving = pair_driving[i, j]
+                else:
+                    driving = _pair_route(
+                        kind,
+                        scale,
+                        ends_t,
+                        pickup,
+                        delivery,
+                        earliest,
+                        latest,
+                        size,
+                        members,
+                        departure[t],
+                        arrival_by[t],
+                        cap,
+                        max_driving[t],
+                        dist,
+                        points,
+                        sub_e,
+                        sub_l,
+                        sub_s,
+                        order,
+                    )
+                    routed[t] += 1
+                    if triples or remembered:
+                        pair_driving[i, j] = driving
+                        pair_driving[j, i] = driving
                 if driving == np.inf:
                     continue
                 detour = max(driving - direct[t], 0.0)
@@ -781,6 +917,28 @@ def _price(
                 weight = _weight(mode, big, beta, h, response, ra, rb, window, slots, 2, detour)
                 rc = weight - pi[members[0]] - pi[members[1]] - mu[t] - 2 * nu - pen
                 if rc > threshold:
+                    if known:  # the memo has no stop order: route it again
+                        _pair_route(
+                            kind,
+                            scale,
+                            ends_t,
+                            pickup,
+                            delivery,
+                            earliest,
+                            latest,
+                            size,
+                            members,
+                            departure[t],
+                            arrival_by[t],
+                            cap,
+                            max_driving[t],
+                            dist,
+                            points,
+                            sub_e,
+                            sub_l,
+                            sub_s,
+                            order,
+                        )
                     found[t] += 1
                     _keep(
                         t,
@@ -878,29 +1036,44 @@ def _price(
                     if not ok or a3[i] + a3[j] + a3[u] - beta * lower + margin - pen <= 0:
                         continue
                     members[0], members[1], members[2] = ri, rj, ru
-                    driving = _route(
-                        kind,
-                        scale,
-                        ends_t,
-                        pickup,
-                        delivery,
-                        earliest,
-                        latest,
-                        size,
-                        members,
-                        3,
-                        departure[t],
-                        arrival_by[t],
-                        cap,
-                        max_driving[t],
-                        dist,
-                        points,
-                        sub_e,
-                        sub_l,
-                        sub_s,
-                        order,
-                    )
-                    routed[t] += 1
+                    # (The memo's key: the three singles in increasing order.)
+                    a, b, c = min(i, j, u), 0, max(i, j, u)
+                    b = i + j + u - a - c
+                    key = (a * m + b) * m + c + 1
+                    slot = -1
+                    routed_now = False
+                    if memo_size[t] > 0:
+                        slot = _memo_slot(memo_key, memo_base[t], memo_size[t], key)
+                    if slot >= 0 and memo_key[slot] == key:
+                        driving = memo_driving[slot]
+                    else:
+                        driving = _triple_route(
+                            kind,
+                            scale,
+                            ends_t,
+                            pickup,
+                            delivery,
+                            earliest,
+                            latest,
+                            size,
+                            members,
+                            departure[t],
+                            arrival_by[t],
+                            cap,
+                            max_driving[t],
+                            dist,
+                            points,
+                            sub_e,
+                            sub_l,
+                            sub_s,
+                            order,
+                        )
+                        routed[t] += 1
+                        routed_now = True
+                        if slot >= 0 and 4 * memo_count[t] < 3 * memo_size[t]:
+                            memo_key[slot] = key
+                            memo_driving[slot] = driving
+                            memo_count[t] += 1
                     if driving == np.inf:
                         continue
                     detour = max(driving - direct[t], 0.0)
@@ -908,6 +1081,28 @@ def _price(
                     weight = _weight(mode, big, beta, h, response, ra, rb, window, slots, 3, detour)
                     rc = weight - pi[ri] - pi[rj] - pi[ru] - mu[t] - 3 * nu - pen
                     if rc > threshold:
+                        if not routed_now:  # the memo has no stop order: route it again
+                            _triple_route(
+                                kind,
+                                scale,
+                                ends_t,
+                                pickup,
+                                delivery,
+                                earliest,
+                                latest,
+                                size,
+                                members,
+                                departure[t],
+                                arrival_by[t],
+                                cap,
+                                max_driving[t],
+                                dist,
+                                points,
+                                sub_e,
+                                sub_l,
+                                sub_s,
+                                order,
+                            )
                         found[t] += 1
                         _keep(
                             t,
@@ -935,6 +1130,45 @@ def _price(
                 break
         if stop:
             finished[t] = False
+
+
+def _route_memo(
+    singles: IntArray, capacity: IntArray, max_bundle: int
+) -> tuple[IntArray, IntArray, IntArray, FloatArray, IntArray, IntArray, FloatArray]:
+    """An empty memo of the bundles routed, for ``_price`` (its ``memo_*`` and ``pair_*``
+    arguments). Triples: per trip that can carry three (``singles`` feasible requests
+    each), a power of 2 of slots, twice its triples up to ``MEMO_SLOTS``: the parts'
+    starts and sizes, the keys (0: empty), driving times and entries per trip. Pairs:
+    each trip's part's start (-1: none) and the driving times (NaN: not routed yet)."""
+    triples = singles * (singles - 1) * (singles - 2) // 6
+    wanted = np.minimum(2 * triples, MEMO_SLOTS)
+    size = np.where(
+        (capacity >= 3) & (singles >= 3) & (max_bundle >= 3) & (wanted >= 1),
+        1 << np.ceil(np.log2(np.maximum(wanted, 1))).astype(np.int64),
+        0,
+    ).astype(np.int64)
+    base = np.zeros(len(size), np.int64)
+    base[1:] = np.cumsum(size)[:-1]
+    total = int(size.sum())
+    # Pairs: every pair of each trip's singles (m x m), the smallest trips first while
+    # ``MEMO_PAIRS`` allows (the others route their pairs again in each call).
+    square = np.where((capacity >= 2) & (singles >= 2) & (max_bundle >= 2), singles**2, 0)
+    by_size = np.argsort(square, kind="stable")
+    fits = np.cumsum(square[by_size]) <= MEMO_PAIRS
+    remembered = np.zeros(len(square), bool)
+    remembered[by_size[fits]] = True
+    remembered &= square > 0
+    pair_size = np.where(remembered, square, 0)
+    pair_base = np.where(remembered, np.cumsum(pair_size) - pair_size, -1).astype(np.int64)
+    return (
+        base,
+        size,
+        np.zeros(total, np.int64),
+        np.zeros(total),
+        np.zeros(len(size), np.int64),
+        pair_base,
+        np.full(int(pair_size.sum()), np.nan),
+    )
 
 
 @dataclass
@@ -1995,6 +2229,8 @@ def solve(
     trip_order = np.argsort(-np.diff(starts), kind="stable").astype(np.int64)
     zeros_h = np.zeros(len(singles))
     can_bundle = (trips.capacity >= 2) & (np.diff(starts) >= 2) & (max_bundle >= 2)
+    # (Routes do not depend on the duals: a bundle routed once is not routed again.)
+    memo = _route_memo(np.diff(starts), t_capacity, max_bundle)
 
     def price(
         y: FloatArray, counting: bool, threshold: float, stop: int, room: IntArray
@@ -2060,6 +2296,7 @@ def solve(
             out_driving,
             out_members,
             out_order,
+            *memo,
         )
         stored = out_rc > -np.inf
         owner = np.repeat(np.arange(n_t), room)
@@ -2447,23 +2684,25 @@ def solve(
         start[chosen] = 1.0
         began = time.perf_counter()
         scip = master.scip_runner(start, time_limit)
-        scip_columns = int((~master.held).sum())
+        scip_columns, scip_began = int((~master.held).sum()), began
 
         def scip_again(cuts: int) -> None:
             """SCIP once more, on what the rounds have left (``SCIP_AGAIN_SHARE``), with the
             weights it had and without the rounds' ``cuts`` (the last rows): SCIP's time
             grows with the columns faster than its restart costs."""
-            nonlocal scip, scip_columns
-            free = int((~master.held).sum())
-            if free > SCIP_AGAIN_SHARE * scip_columns or scip.done():
+            nonlocal scip, scip_columns, scip_began
+            free, now = int((~master.held).sum()), time.perf_counter()
+            spared = SCIP_SECONDS_PER_COLUMN * (scip_columns - free)
+            if free > SCIP_AGAIN_SHARE * scip_columns or now - scip_began > spared or scip.done():
                 return
-            left = None if time_limit is None else time_limit - (time.perf_counter() - began)
+            left = None if time_limit is None else time_limit - (now - began)
             if left is not None and left <= 0:
                 return
             program = _FreeProgram(master, rows=master.n_rows - cuts, cost=weight)
             scip.stop()
             log.info("SCIP again, on the %d of %d columns the rounds left", free, scip_columns)
             scip, scip_columns = master.scip_runner(start, left, program=program), free
+            scip_began = time.perf_counter()
 
         size = (members >= 0).sum(axis=1).astype(np.float64)
         shift = big * served if exact_count else 0.0
