@@ -673,13 +673,28 @@ def test_the_count_completion_proves_no_packing_serves_one_more(
 def test_the_count_lp_with_the_cuts_bounds_the_count_below_the_next_request(
     caplog, seed, n_trips, n_requests
 ):
-    """The same days: the packing near the LP serves one fewer than the count LP allows,
-    and the count LP solved again with the weighted LP's cuts bounds the count below the
-    next request (70: 48.04 -> 47.68), so the cap follows it down with no count
-    completion, and the optimum is that of every bundle listed."""
+    """The same days: the start serves fewer than the count LP allows, and the count LP
+    solved again with the weighted LP's cuts, before the search for a packing near the
+    LP, bounds the count below the next request (70: 48.04 -> 47.68), so the cap follows
+    it down with no count completion, and the optimum is that of every bundle listed."""
     path = "LP at most {served} served: "
     proven_like_every_bundle_listed(caplog, seed, n_trips, n_requests, path, **WIDE_WINDOWS)
     assert "count completion" not in caplog.text
+
+
+@pytest.mark.parametrize("seed", [2, 19])
+def test_the_count_lp_that_leaves_the_cap_hands_the_weighted_lp_its_own_basis_back(
+    monkeypatch, caplog, seed
+):
+    """The count LP with the cuts run wherever the start serves fewer than the cap (not
+    only where the weighted LP does): where it leaves the cap, the weighted LP is solved
+    again from the basis it had (the columns the count LP added at 0), and the day still
+    ends at the optimum of every bundle listed."""
+    from crowdship.core import colgen
+
+    monkeypatch.setattr(colgen, "COUNT_FIRST_ONLY_BELOW_CAP", False)
+    path = "LP at most {served} served still: "
+    proven_like_every_bundle_listed(caplog, seed, 40, 60, path, **WIDE_WINDOWS)
 
 
 # (its root LP stopped after one pivot too: with the master's cuts the root LP of these
