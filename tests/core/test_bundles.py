@@ -498,6 +498,8 @@ def test_a_start_too_far_for_the_completion_goes_through_the_program_first(
 
     from crowdship.core import colgen
 
+    # (this day takes the path under test with the simplex as before: ``SIMPLEX_CHOOSES``)
+    monkeypatch.setattr(colgen, "SIMPLEX_CHOOSES", False)
     monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)
     monkeypatch.setattr(colgen, "COMPLETION_LIMIT", limit)
     trips, requests = instance(seed, 25, 40, capacities=(2, 3))
@@ -574,6 +576,8 @@ def test_rows_every_better_packing_fills_are_made_equalities(monkeypatch, seed):
     whose row was fixed; and the proof still ends at that optimum."""
     from crowdship.core import colgen
 
+    # (this day takes the path under test with the simplex as before: ``SIMPLEX_CHOOSES``)
+    monkeypatch.setattr(colgen, "SIMPLEX_CHOOSES", False)
     monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)  # a start below the optimum
     monkeypatch.setattr(colgen, "NEAR_AFTER", 1)
     fixings: list[tuple[float, np.ndarray]] = []
@@ -838,6 +842,8 @@ def test_a_proof_cut_short_keeps_the_programs_own_bound(monkeypatch, caplog, sol
 
     cripple_the_race(monkeypatch, highs=True, scip=True)
     monkeypatch.setattr(colgen, "PROOF_FIRST", math.inf if solver == "HiGHS" else 1e-6)
+    # (this day takes the path under test with the simplex as before: ``SIMPLEX_CHOOSES``)
+    monkeypatch.setattr(colgen, "SIMPLEX_CHOOSES", False)
     monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)
     # (the nearest bundles' program first would leave the proof little to do)
     monkeypatch.setattr(colgen, "NEAREST_FIRST_AFTER", colgen.COMPLETION_LIMIT)
@@ -1162,6 +1168,8 @@ def test_the_proof_by_zero_half_cuts_ends_at_the_optimum_of_every_bundle_listed(
 
     from crowdship.core import colgen
 
+    # (this day takes the path under test with the simplex as before: ``SIMPLEX_CHOOSES``)
+    monkeypatch.setattr(colgen, "SIMPLEX_CHOOSES", False)
     monkeypatch.setattr(colgen, "LNS_TOTAL", 0.0)
     # (the nearest bundles' program first would leave the proof little to do)
     monkeypatch.setattr(colgen, "NEAREST_FIRST_AFTER", colgen.COMPLETION_LIMIT)
