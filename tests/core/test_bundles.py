@@ -1208,8 +1208,8 @@ def test_scip_started_again_on_what_the_zero_half_rounds_left_ends_at_the_optimu
     given: list[tuple[int, int]] = []
     runner = colgen._Master.scip_runner
 
-    def scip_runner(master, start, time_limit, scip_settings="", program=None):
-        racer = runner(master, start, time_limit, scip_settings, program)
+    def scip_runner(master, start, time_limit, scip_settings="", program=None, save=True):
+        racer = runner(master, start, time_limit, scip_settings, program, save)
         given.append((racer.program.matrix.shape[0], master.n_rows))
         return racer
 

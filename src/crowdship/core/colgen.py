@@ -1044,7 +1044,7 @@ def _price(
                         continue
                     members[0], members[1], members[2] = ri, rj, ru
                     # (The memo's key: the three singles in increasing order.)
-                    a, b, c = min(i, j, u), 0, max(i, j, u)
+                    a, c = min(i, j, u), max(i, j, u)
                     b = i + j + u - a - c
                     key = (a * m + b) * m + c + 1
                     slot = -1
@@ -1781,13 +1781,14 @@ class _Master:
         time_limit: float | None,
         scip_settings: str = "",
         program: _FreeProgram | None = None,
+        save: bool = True,
     ) -> _Racer:
         """SCIP on the 0-1 program (the columns not held at 0, or ``program``) in a process
-        of its own."""
+        of its own; ``save``: written to ``SAVE_PROGRAMS`` (if set) as every race's is."""
         parameters = f"{SCIP_SETTINGS}\n{scip_settings}"
         options = {"parameters": parameters}
         program = _FreeProgram(self) if program is None else program
-        return _Racer(_SCIP_RACER, program, start, time_limit, options)
+        return _Racer(_SCIP_RACER, program, start, time_limit, options, save)
 
     def race(
         self,
@@ -1917,7 +1918,8 @@ _SCIP_RACER = "scip"
 class _Racer:
     """A ``_FreeProgram`` solved in a process of its own (``_racer.py``, which loads NumPy
     and the solver alone) by ``solver`` (``_HIGHS_RACER`` or ``_SCIP_RACER``), from the
-    packing ``start``, with more ``options`` for it; ``stop`` ends it at once."""
+    packing ``start``, with more ``options`` for it; ``stop`` ends it at once. ``save``:
+    written to ``SAVE_PROGRAMS`` when that is set (SCIP's only; HiGHS gets the same)."""
 
     def __init__(
         self,
@@ -1926,6 +1928,7 @@ class _Racer:
         start: np.ndarray,
         time_limit: float | None,
         options: dict[str, Any],
+        save: bool = True,
     ) -> None:
         import io
         import json
@@ -1953,7 +1956,7 @@ class _Racer:
             time_limit=float(time_limit) if time_limit and math.isfinite(time_limit) else 1e30,
             options=json.dumps(options),
         )
-        if SAVE_PROGRAMS is not None and solver == _SCIP_RACER:  # (HiGHS gets the same)
+        if SAVE_PROGRAMS is not None and solver == _SCIP_RACER and save:  # (HiGHS: the same)
             saved = len(list(SAVE_PROGRAMS.glob("program-*.npz")))
             (SAVE_PROGRAMS / f"program-{saved + 1:03d}.npz").write_bytes(payload.getvalue())
         self.process = subprocess.Popen(
@@ -2728,7 +2731,9 @@ def solve(
             program = _FreeProgram(master, rows=master.n_rows - cuts, cost=weight)
             scip.stop()
             log.info("SCIP again, on the %d of %d columns the rounds left", free, scip_columns)
-            scip, scip_columns = master.scip_runner(start, left, program=program), free
+            # (Not saved: ``bench_proofs.py`` replays each day's last program as the proof.)
+            scip = master.scip_runner(start, left, program=program, save=False)
+            scip_columns = free
             scip_began = time.perf_counter()
 
         size = (members >= 0).sum(axis=1).astype(np.float64)
