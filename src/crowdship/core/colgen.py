@@ -165,10 +165,6 @@ COUNT_WITH_CUTS = True
 #: That count LP comes before the search for a packing near the weighted LP only where the
 #: weighted LP serves less than the cap (off only in tests: else wherever the start does).
 COUNT_FIRST_ONLY_BELOW_CAP = True
-#: The master's LPs by the simplex HiGHS chooses for the basis at hand (``_Master.lp``); off
-#: (dual for the first and after cuts, primal after columns join, as before 2026-12-02)
-#: only in tests whose small days were found to take a path of the solve that way.
-SIMPLEX_CHOOSES = True
 #: SCIP's parameters in the race: on these programs its aggregation (c-MIR) separator
 #: finds nothing and its Gomory cuts cost more LP time than they save (the root closes
 #: on zero-half and clique cuts and restarts after reduced-cost fixing). Without the two,
@@ -1375,9 +1371,6 @@ class _Master:
             hits[:, 2].astype(np.float64),
         )
         self.n_rows += n
-        # The LP's solution breaks the cuts: its basis stays dual feasible, not primal,
-        # so the next solve is by dual simplex (HiGHS's choice too, ``SIMPLEX_CHOOSES``).
-        self.h.setOptionValue("simplex_strategy", 1)
 
     def cut_rhs(self) -> FloatArray:
         """Each cut's right-hand side (half its rows, rounded down)."""
@@ -1661,15 +1654,13 @@ class _Master:
             self.set_integral(False)
         # HiGHS chooses: primal simplex where the basis is primal feasible (columns
         # joined: dual simplex re-solved nearly from scratch, 12k+ iterations a round at
-        # 20000 x 8000 against tens), dual where it is not (cuts joined, a cold start).
+        # 20000 x 8000 against tens), dual where it is not (cuts joined: the LP's
+        # solution breaks them, its basis stays dual feasible; a cold start).
         # Always primal after the first solve cost 1000 x 1000 at capacity 3 twice the
         # LP's time (seed 8: 5.7 -> 3.7 s; seed 6: 5.8 -> 2.8 s), and 20000 x 8000 at
         # capacity 2 is faster too (33 -> 21 s in all).
-        if SIMPLEX_CHOOSES:
-            self.h.setOptionValue("simplex_strategy", 0)
+        self.h.setOptionValue("simplex_strategy", 0)
         self.h.run()
-        if not SIMPLEX_CHOOSES:
-            self.h.setOptionValue("simplex_strategy", 4)
         status = self.h.getModelStatus()
         if status != self.hp.HighsModelStatus.kOptimal:
             raise RuntimeError(f"HiGHS LP ended {self.h.modelStatusToString(status)}")
