@@ -284,6 +284,12 @@ def test_a_wide_table_on_a_phone_shows_that_it_scrolls_sideways(pages):
     page.wait_for_function(
         "() => getComputedStyle(document.querySelector('.table-frame'), '::before').opacity === '1'"
     )
+    # (Both fades change over 0.15 s: the right one may end its fade a frame after the
+    # left one's, so it is waited for, not read at once: CI once read 2.6e-08.)
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('.table-frame'), '::after').opacity === '0'",
+        timeout=5000,
+    )
     assert fade("after") == "0"
     # On a desktop the table fits: no hint, no fade.
     wide = pages({"width": 1366, "height": 800})
