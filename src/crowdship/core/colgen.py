@@ -635,98 +635,6 @@ def _keep(
 
 
 @njit(cache=True)
-def _triple_route(
-    kind: int,
-    scale: float,
-    ends: FloatArray,
-    pickup: FloatArray,
-    delivery: FloatArray,
-    earliest: FloatArray,
-    latest: FloatArray,
-    size: IntArray,
-    members: IntArray,
-    departure: float,
-    arrival_by: float,
-    capacity: int,
-    max_driving: float,
-    dist: FloatArray,
-    points: IntArray,
-    sub_e: FloatArray,
-    sub_l: FloatArray,
-    sub_s: IntArray,
-    order: IntArray,
-) -> float:
-    return _route(
-        kind,
-        scale,
-        ends,
-        pickup,
-        delivery,
-        earliest,
-        latest,
-        size,
-        members,
-        3,
-        departure,
-        arrival_by,
-        capacity,
-        max_driving,
-        dist,
-        points,
-        sub_e,
-        sub_l,
-        sub_s,
-        order,
-    )
-
-
-@njit(cache=True)
-def _pair_route(
-    kind: int,
-    scale: float,
-    ends: FloatArray,
-    pickup: FloatArray,
-    delivery: FloatArray,
-    earliest: FloatArray,
-    latest: FloatArray,
-    size: IntArray,
-    members: IntArray,
-    departure: float,
-    arrival_by: float,
-    capacity: int,
-    max_driving: float,
-    dist: FloatArray,
-    points: IntArray,
-    sub_e: FloatArray,
-    sub_l: FloatArray,
-    sub_s: IntArray,
-    order: IntArray,
-) -> float:
-    return _route(
-        kind,
-        scale,
-        ends,
-        pickup,
-        delivery,
-        earliest,
-        latest,
-        size,
-        members,
-        2,
-        departure,
-        arrival_by,
-        capacity,
-        max_driving,
-        dist,
-        points,
-        sub_e,
-        sub_l,
-        sub_s,
-        order,
-    )
-
-
-@njit(cache=True)
 def _memo_slot(keys: IntArray, base: int, size: int, key: int) -> int:
     """Where ``key`` sits in a trip's part of the triples' memo (``size`` slots from
     ``base``, a power of 2, open addressing), or the empty slot it would take; -1 when
@@ -887,7 +795,7 @@ def _price(
                 if known:
                     driving = pair_driving[i, j]
                 else:
-                    driving = _pair_route(
+                    driving = _route(
                         kind,
                         scale,
                         ends_t,
@@ -897,6 +805,7 @@ def _price(
                         latest,
                         size,
                         members,
+                        2,
                         departure[t],
                         arrival_by[t],
                         cap,
@@ -921,7 +830,7 @@ def _price(
                 rc = weight - pi[members[0]] - pi[members[1]] - mu[t] - 2 * nu - pen
                 if rc > threshold:
                     if known:  # the memo has no stop order: route it again
-                        _pair_route(
+                        _route(
                             kind,
                             scale,
                             ends_t,
@@ -931,6 +840,7 @@ def _price(
                             latest,
                             size,
                             members,
+                            2,
                             departure[t],
                             arrival_by[t],
                             cap,
@@ -1050,7 +960,7 @@ def _price(
                     if slot >= 0 and memo_key[slot] == key:
                         driving = memo_driving[slot]
                     else:
-                        driving = _triple_route(
+                        driving = _route(
                             kind,
                             scale,
                             ends_t,
@@ -1060,6 +970,7 @@ def _price(
                             latest,
                             size,
                             members,
+                            3,
                             departure[t],
                             arrival_by[t],
                             cap,
@@ -1085,7 +996,7 @@ def _price(
                     rc = weight - pi[ri] - pi[rj] - pi[ru] - mu[t] - 3 * nu - pen
                     if rc > threshold:
                         if not routed_now:  # the memo has no stop order: route it again
-                            _triple_route(
+                            _route(
                                 kind,
                                 scale,
                                 ends_t,
@@ -1095,6 +1006,7 @@ def _price(
                                 latest,
                                 size,
                                 members,
+                                3,
                                 departure[t],
                                 arrival_by[t],
                                 cap,
