@@ -39,7 +39,11 @@ themselves:
   each seed's last program, from a cold LP: per round the
   LP's bound above the start and the columns held by their reduced costs; when the rounds
   stop short, SCIP and HiGHS (the racer, each alone) on the columns they left, their cuts
-  out.
+  out. ``--priceable``: only cuts the pricing could carry (no column's bound used, every
+  odd coefficient rounded down; the program's rows from above only, none fixed; our
+  subset-row cuts' rows summed but not the rounds' own cuts; no columns held), so the
+  rounds show how far such cuts, priced in the column generation, would take the LP bound
+  over every bundle before the completion.
 """
 
 from __future__ import annotations
@@ -350,6 +354,9 @@ def rounds(args: argparse.Namespace) -> None:
         lp.a_matrix_.start_, lp.a_matrix_.index_ = matrix.indptr, matrix.indices
         lp.a_matrix_.value_, lp.a_matrix_.num_col_ = matrix.data, shape[1]
         lp.a_matrix_.num_row_, lp.sense_ = shape[0], highspy.ObjSense.kMaximize
+        if args.priceable:  # rows from above only (those fixed hold for better packings)
+            lower[np.arange(shape[0]) != count] = -np.inf
+            lp.row_lower_ = np.where(np.isfinite(lower), lower, -highspy.kHighsInf)
         h.passModel(lp)
         rows, held, keep = matrix.tocsr(), np.zeros(shape[1], bool), start > 0.5
         started = time.perf_counter()
@@ -362,6 +369,7 @@ def rounds(args: argparse.Namespace) -> None:
             x = np.asarray(h.getSolution().col_value)
             rc = np.asarray(h.getSolution().col_dual)
             gone = np.flatnonzero((bound + rc < value + 1 - 1e-6) & (x < 1e-6) & ~held & ~keep)
+            gone = gone[:0] if args.priceable else gone
             h.changeColsBounds(
                 len(gone), gone.astype(np.int32), np.zeros(len(gone)), np.zeros(len(gone))
             )
@@ -375,7 +383,9 @@ def rounds(args: argparse.Namespace) -> None:
             )
             if bound < value + 1 - 1e-6 or integral:
                 break
-            found = zerohalf.separate(rows, lower, upper, x, ~held, 200)
+            found = zerohalf.separate(
+                rows, lower, upper, x, ~held, 200, complement=not args.priceable
+            )
             if not len(found):
                 break
             cut = found.matrix
@@ -388,9 +398,10 @@ def rounds(args: argparse.Namespace) -> None:
                 cut.indices.astype(np.int32),
                 cut.data,
             )
-            rows = sp.vstack([rows, cut], format="csr")
-            lower = np.r_[lower, np.full(len(found), -np.inf)]
-            upper = np.r_[upper, found.rhs]
+            if not args.priceable:  # (priced, a cut of cuts would be rank 3)
+                rows = sp.vstack([rows, cut], format="csr")
+                lower = np.r_[lower, np.full(len(found), -np.inf)]
+                upper = np.r_[upper, found.rhs]
         if bound < value + 1 - 1e-6 or integral:
             print(f"    proven by the cuts in {time.perf_counter() - started:.1f} s")
             continue
@@ -448,6 +459,11 @@ def main() -> None:
         "--seconds", type=float, default=5.0, help="cuts (oddset): seconds per separation"
     )
     parser.add_argument("--last", action="store_true", help="cuts: each seed's last program only")
+    parser.add_argument(
+        "--priceable",
+        action="store_true",
+        help="rounds: only cuts the pricing could carry, no columns held (see above)",
+    )
     args = parser.parse_args()
     {"save": save, "replay": replay, "cuts": cuts, "rounds": rounds}[args.part](args)
 

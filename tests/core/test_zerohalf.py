@@ -138,3 +138,44 @@ def test_every_cut_holds_for_every_packing_and_cuts_the_lp_off(program):
     assert n == coefficients.shape[1]
     if len(points):
         assert (points @ coefficients.T <= cuts.rhs + 1e-9).all()
+
+
+@given(programs())
+@settings(max_examples=150, deadline=None)
+def test_a_cut_without_complements_is_its_rows_sum_halved_on_every_column(program):
+    """Without the columns' upper bounds (``complement=False``) each cut is the sum of the
+    rows it names (``Cuts.rows``, signed by side) halved, every coefficient and the
+    right-hand side rounded down: on the free columns as found, and, written so on every
+    column, fixed ones too, it holds for every 0-1 point of the program. That is what lets
+    the column generation price such cuts (a column joining later gets the same rule)."""
+    rows, lower, upper, cost, free = program
+    a = rows.toarray()
+    has_lower = np.isfinite(lower)
+    a_ub = np.vstack([a, -a[has_lower]])
+    b_ub = np.r_[upper, -lower[has_lower]]
+    bounds = [(0.0, 1.0 if f else 0.0) for f in free]
+    lp = linprog(-cost, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+    if lp.status != 0:
+        return
+    for complement in (False, True):
+        cuts = zerohalf.separate(rows, lower, upper, lp.x, free, complement=complement)
+        if len(cuts) == 0:
+            continue
+        summed = cuts.rows.toarray()  # +1 a row from above, -1 from below
+        up, down = np.clip(summed, 0, None), np.clip(-summed, 0, None)
+        total = up @ a - down @ a
+        side = up @ np.where(np.isfinite(upper), upper, 0.0) - down @ np.where(
+            has_lower, lower, 0.0
+        )
+        assert not (up[:, ~np.isfinite(upper)]).any() and not (down[:, ~has_lower]).any()
+        found = cuts.matrix.toarray()
+        if complement:  # each odd coefficient rounded either way
+            assert (found[:, free] >= np.floor(total[:, free] / 2)).all()
+            assert (found[:, free] <= np.ceil(total[:, free] / 2)).all()
+            continue
+        np.testing.assert_array_equal(found[:, free], np.floor(total[:, free] / 2))
+        np.testing.assert_array_equal(cuts.rhs, np.floor(np.rint(side) / 2))
+        everywhere = np.floor(total / 2)
+        points = _feasible(rows, lower, upper)
+        if len(points):
+            assert (points @ everywhere.T <= cuts.rhs + 1e-9).all()

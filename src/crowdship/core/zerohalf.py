@@ -50,12 +50,14 @@ _EPS = 1e-9
 
 @dataclass
 class Cuts:
-    """Cuts ``matrix @ x <= rhs`` (integral), most efficacious first, and how much each
-    cuts the LP solution off."""
+    """Cuts ``matrix @ x <= rhs`` (integral), most efficacious first, how much each cuts
+    the LP solution off, and the program's rows each one sums (``rows``: 1 where a cut
+    sums a row's upper side, -1 its lower side)."""
 
     matrix: sp.csr_matrix
     rhs: FloatArray
     violation: FloatArray
+    rows: sp.csr_matrix
 
     def __len__(self) -> int:
         return len(self.rhs)
@@ -201,12 +203,19 @@ def separate(
     x: FloatArray,
     free: np.ndarray,
     most: int = 200,
+    complement: bool = True,
 ) -> Cuts:
     """Zero-half cuts that ``x`` breaks, for the program ``lower <= rows @ x <= upper``
     (``rows`` integral, infinite bounds for none) over 0-1 columns, at most ``most``.
-    ``free``: the columns not fixed at 0 (the others count as 0, their bounds free)."""
+    ``free``: the columns not fixed at 0 (the others count as 0, their bounds free).
+    ``complement``: columns above 1/2 may add their upper bound; without it every odd
+    coefficient is rounded down (the lower bound), so a cut's coefficient on any column,
+    one that joins later too, is half its rows' sum rounded down: such cuts can be priced.
+    """
     n_cols = rows.shape[1]
-    empty = Cuts(sp.csr_matrix((0, n_cols)), np.zeros(0), np.zeros(0))
+    empty = Cuts(
+        sp.csr_matrix((0, n_cols)), np.zeros(0), np.zeros(0), sp.csr_matrix((0, rows.shape[0]))
+    )
     # The columns fixed at 0 are left out: a cut needs no coefficient there (the program
     # has none of them), and most of a proof's columns are (the sums below took seconds).
     free_cols = np.flatnonzero(free)
@@ -230,8 +239,8 @@ def separate(
     if len(side_row) == 0:
         return empty
     # Complemented columns (x > 1/2) count their upper bound: ``1 - x`` is their cost.
-    complemented = x > 0.5
-    cost = np.minimum(x, 1.0 - x)
+    complemented = (x > 0.5) & complement
+    cost = np.where(complemented, 1.0 - x, x)
     fractional = np.flatnonzero(cost > _EPS)
     position = np.full(len(free_cols), -1)
     position[fractional] = np.arange(len(fractional))
@@ -319,4 +328,10 @@ def separate(
     full = sp.csr_matrix(
         (kept_cuts.data, free_cols[kept_cuts.indices], kept_cuts.indptr), (len(pick), n_cols)
     )
-    return Cuts(full, cut_rhs[pick], violation[pick])
+    # Each cut's rows: its combination (over ``keep``'s rows of ``side_row``), signed.
+    summed = sp.csr_matrix(picks[order[pick]])
+    summed = sp.csr_matrix(
+        (sign[keep][summed.indices], side_row[keep][summed.indices], summed.indptr),
+        (len(pick), rows.shape[0]),
+    )
+    return Cuts(full, cut_rhs[pick], violation[pick], summed)
