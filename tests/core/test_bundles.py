@@ -1252,3 +1252,43 @@ def test_the_routes_remembered_across_pricing_rounds_leave_the_optimum_unchanged
             searched[memo] += priced.solve.routed
     if pairs > 10**6:
         assert searched["given"] < searched["none"]
+
+
+def test_an_lp_highs_ends_without_a_verdict_is_solved_again_from_scratch(caplog):
+    """Where HiGHS ends the master's LP without an optimum (here: under a time limit an
+    earlier run left, already passed; dual simplex on every LP once ended a wide-windows
+    day's "Unknown"), the LP is solved again from no basis and without limits, and its
+    optimum is the LP's (an independent LP solver's over the same columns)."""
+    from scipy.optimize import linprog
+
+    from crowdship.core.colgen import _Master
+
+    rng = np.random.default_rng(5)
+    n_r, n_t = 12, 4
+    columns = [
+        (t, b) for t in range(n_t) for k in (1, 2) for b in itertools.combinations(range(n_r), k)
+    ]
+    trip = np.array([t for t, _ in columns], np.int64)
+    members = np.full((len(columns), 3), -1, np.int64)
+    for row, (_, bundle) in enumerate(columns):
+        members[row, : len(bundle)] = bundle
+    weight = rng.integers(1, 60, len(columns)).astype(np.float64)
+    half = len(columns) // 2
+    master = _Master(n_r, n_t)
+    master.add(trip[:half], members[:half], weight[:half])
+    master.lp()
+    master.add(trip[half:], members[half:], weight[half:])  # warm: columns joined
+    master.h.setOptionValue("time_limit", master.h.getRunTime())  # a limit left behind
+    with caplog.at_level("WARNING", logger="crowdship.core.colgen"):
+        master.lp()
+    assert any("solved again from scratch" in m for m in caplog.messages)
+    rows = np.zeros((n_r + n_t, len(columns)))
+    for c, (t, bundle) in enumerate(columns):
+        rows[list(bundle), c] = 1.0
+        rows[n_r + t, c] = 1.0
+    reference = linprog(-weight, A_ub=rows, b_ub=np.ones(n_r + n_t), method="highs")
+    assert reference.status == 0
+    value = float(master.h.getInfo().objective_function_value)
+    assert value == pytest.approx(-reference.fun, abs=1e-6)
+    master.lp()  # and the next LP runs as before, without the limit
+    assert master.h.getInfo().objective_function_value == pytest.approx(value, abs=1e-6)

@@ -1581,6 +1581,19 @@ class _Master:
         self.h.run()
         status = self.h.getModelStatus()
         if status != self.hp.HighsModelStatus.kOptimal:
+            # HiGHS may end a warm-started LP without a verdict (dual simplex every time
+            # ended a 300 x 300 wide-windows day's LP "Unknown"; from no basis it solved
+            # it), or under a limit an earlier run left: once more from no basis, without
+            # limits (the LP of a packing always has a solution: every column at 0).
+            log.warning(
+                "HiGHS ended the LP %s: solved again from scratch",
+                self.h.modelStatusToString(status),
+            )
+            self.h.clearSolver()
+            self.h.setOptionValue("time_limit", self.hp.kHighsInf)
+            self.h.run()
+            status = self.h.getModelStatus()
+        if status != self.hp.HighsModelStatus.kOptimal:
             raise RuntimeError(f"HiGHS LP ended {self.h.modelStatusToString(status)}")
         return self.duals()
 
