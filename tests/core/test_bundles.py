@@ -965,6 +965,22 @@ def test_a_highs_run_asked_to_stop_ends_there():
     assert "interrupt" not in status and len(asked) == seen
 
 
+def every_bundle(
+    n_r: int, n_t: int, sizes: tuple[int, ...]
+) -> tuple[list[tuple[int, tuple[int, ...]]], np.ndarray, np.ndarray]:
+    """Every (trip, bundle) of ``n_t`` trips over ``n_r`` requests with the ``sizes`` given,
+    as the master takes columns: the list, each one's trip, its members (-1 past its size,
+    one column to spare)."""
+    columns = [
+        (t, b) for t in range(n_t) for k in sizes for b in itertools.combinations(range(n_r), k)
+    ]
+    trip = np.array([t for t, _ in columns], np.int64)
+    members = np.full((len(columns), max(sizes) + 1), -1, np.int64)
+    for row, (_, bundle) in enumerate(columns):
+        members[row, : len(bundle)] = bundle
+    return columns, trip, members
+
+
 def test_subset_row_cuts_in_the_master_and_the_pricing():
     """Each cut on three or five rows (requests', or a trip's) counts half the rows a
     column holds of it, rounded down: once for two or three, twice for four, never for
@@ -979,13 +995,7 @@ def test_subset_row_cuts_in_the_master_and_the_pricing():
         rows = rng.choice(n_r + n_t, 3 if len(cuts) % 2 else 5, replace=False)
         cuts.add(tuple(sorted(rows.tolist())))
     cuts = sorted(cuts)
-    columns = [
-        (t, b) for t in range(n_t) for k in (1, 2, 3) for b in itertools.combinations(range(n_r), k)
-    ]
-    trip = np.array([t for t, _ in columns], np.int64)
-    members = np.full((len(columns), 4), -1, np.int64)
-    for row, (_, bundle) in enumerate(columns):
-        members[row, : len(bundle)] = bundle
+    columns, trip, members = every_bundle(n_r, n_t, (1, 2, 3))
     master = _Master(n_r, n_t)
     half = len(columns) // 2  # columns before the cuts, and after
     master.add(trip[:half], members[:half], np.zeros(half))
@@ -1265,13 +1275,7 @@ def test_an_lp_highs_ends_without_a_verdict_is_solved_again_from_scratch(caplog)
 
     rng = np.random.default_rng(5)
     n_r, n_t = 12, 4
-    columns = [
-        (t, b) for t in range(n_t) for k in (1, 2) for b in itertools.combinations(range(n_r), k)
-    ]
-    trip = np.array([t for t, _ in columns], np.int64)
-    members = np.full((len(columns), 3), -1, np.int64)
-    for row, (_, bundle) in enumerate(columns):
-        members[row, : len(bundle)] = bundle
+    columns, trip, members = every_bundle(n_r, n_t, (1, 2))
     weight = rng.integers(1, 60, len(columns)).astype(np.float64)
     half = len(columns) // 2
     master = _Master(n_r, n_t)
