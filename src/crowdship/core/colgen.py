@@ -2789,20 +2789,21 @@ def solve(
         lp_rc = master.reduced_costs()[: len(lp_x)]
         dived = master.dive()
         col_trip, col_members, col_weight = all_columns()
+        begin_value, dived_value = col_weight[begin > 0.5].sum(), col_weight[dived].sum()
         log.debug(
             "dive: %.1f (%d served), start %.1f, LP bound %.1f",
-            col_weight[dived].sum(),
+            dived_value,
             served_of(dived),
-            col_weight[begin > 0.5].sum(),
+            begin_value,
             bound,
         )
-        if col_weight[dived].sum() > col_weight[begin > 0.5].sum():
-            begin = dived.astype(np.float64)
+        if dived_value > begin_value:
+            begin, begin_value = dived.astype(np.float64), dived_value
         began = time.perf_counter()
         chosen = polish(begin, lp_x, lp_rc, 0.0, NEAR_POLISH_SECONDS) > 0.5
         log.debug(
             "the 0-1 program on the LP's support: %.1f -> %.1f in %.2f s",
-            col_weight[begin > 0.5].sum(),
+            begin_value,
             col_weight[chosen].sum(),
             time.perf_counter() - began,
         )
