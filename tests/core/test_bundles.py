@@ -1035,9 +1035,126 @@ def test_subset_row_cuts_in_the_master_and_the_pricing():
     assert penalty == pytest.approx([sigma @ times[row] for row in singles], abs=1e-12)
     for (t, bundle), ns in zip(columns, times, strict=True):
         rows = np.array([n_r + t, *bundle, -1, -1][:4], np.int64)
-        assert _cut_penalty(rows, 1 + len(bundle), *arrays) == pytest.approx(sigma @ ns, abs=1e-12)
+        scratch = np.zeros(0, np.int64), np.zeros(0, np.int64)  # (no zero-half cuts)
+        pen = _cut_penalty(rows, 1 + len(bundle), *arrays, *scratch)
+        assert pen == pytest.approx(sigma @ ns, abs=1e-12)
     assert master.column_rc(y, trip, members, np.zeros(len(trip))) == pytest.approx(
         -(np.array(times) @ sigma), abs=1e-12
+    )
+
+
+def test_zero_half_cuts_in_the_master_and_the_pricing():
+    """A zero-half cut sums rows (requests', trips') and subset-row cuts and halves the
+    sum, rounded down, on every column: in the master's columns (joined before the cut
+    and after), in the compiled pricing of pairs and triples (its subset-row cuts counted
+    there even where their own dual is 0), in the singles' penalty and the reduced costs;
+    and its rows go again, leaving the master as before."""
+    from crowdship.core.colgen import _cut_penalty, _Master
+
+    rng = np.random.default_rng(5)
+    n_r, n_t = 8, 3
+    cuts = sorted(
+        {tuple(sorted(rng.choice(n_r + n_t, 3, replace=False).tolist())) for _ in range(30)}
+    )
+    columns, trip, members = every_bundle(n_r, n_t, (1, 2, 3))
+    covers = [{n_r + t, *b} for t, b in columns]
+    on_cut = np.array([[len(set(cut) & rows) // 2 for cut in cuts] for rows in covers])
+    zero_half = []
+    while len(zero_half) < 40:
+        base = rng.choice(n_r + n_t, int(rng.integers(0, 6)), replace=False)
+        parents = rng.choice(len(cuts), int(rng.integers(0, 4)), replace=False)
+        if (len(base) + len(parents)) % 2 == 1:  # (each cut's right-hand side is 1)
+            zero_half.append((np.sort(base), np.sort(parents)))
+    rhs = np.array([(len(b) + len(p)) // 2 for b, p in zero_half], np.float64)
+    coefficient = np.array(
+        [
+            [(len(set(b.tolist()) & rows) + on_cut[c, p].sum()) // 2 for b, p in zero_half]
+            for c, rows in enumerate(covers)
+        ]
+    )
+    assert coefficient.max() >= 2 and (coefficient[:, [len(p) > 0 for _, p in zero_half]] > 0).any()
+    master = _Master(n_r, n_t)
+    half = len(columns) // 2
+    master.add(trip[:half], members[:half], np.zeros(half))
+    master.add_cuts(cuts, trip[:half], members[:half])
+    before = master.n_rows
+    master.add_zero_half(
+        [b for b, _ in zero_half], [p for _, p in zero_half], rhs, trip[:half], members[:half]
+    )
+    master.add(trip[half:], members[half:], np.zeros(len(columns) - half))
+    lp, matrix = master.matrix()
+    np.testing.assert_array_equal(matrix.toarray()[master.zh_rows].T, coefficient)
+    assert np.asarray(lp.row_upper_)[master.zh_rows].tolist() == rhs.tolist()
+    y = np.zeros(master.n_rows)
+    sigma = rng.uniform(0.1, 2.0, len(cuts))
+    sigma[::3] = 0.0
+    zh_sigma = rng.uniform(0.1, 2.0, len(zero_half))
+    zh_sigma[::4] = 0.0
+    y[master.cut_rows] = sigma
+    y[master.zh_rows] = zh_sigma
+    penalty = on_cut @ sigma + coefficient @ zh_sigma
+    arrays = master.cut_arrays(y)
+    scratch = np.zeros(len(zero_half), np.int64), np.zeros(len(zero_half), np.int64)
+    for (t, bundle), expected in zip(columns, penalty, strict=True):
+        rows = np.array([n_r + t, *bundle, -1, -1][:4], np.int64)
+        assert _cut_penalty(rows, 1 + len(bundle), *arrays, *scratch) == pytest.approx(expected)
+        assert not scratch[0].any()  # (left at zeros for the next column)
+    singles = [row for row, (_, b) in enumerate(columns) if len(b) == 1]
+    single = master.single_penalty(y, trip[singles], members[singles, 0])
+    assert single == pytest.approx(penalty[singles])
+    rc = master.column_rc(y, trip, members, np.zeros(len(trip)))
+    assert rc == pytest.approx(-penalty)
+    assert master.cut_dual_sum(y) == pytest.approx(sigma @ master.cut_rhs() + zh_sigma @ rhs)
+    master.drop_zero_half()
+    assert master.n_rows == before and not master.zh_rows
+    assert master.matrix()[1].shape == (before, len(columns))
+    master.add(trip[:1], members[:1], np.zeros(1))  # (columns join without the cuts' rows)
+    assert master.matrix()[1].shape == (before, len(columns) + 1)
+
+
+def test_a_zero_half_round_adds_the_cuts_the_separator_finds_priced_on_every_column():
+    """The master's round of zero-half cuts (its LP's solution, its rows and subset-row
+    cuts) adds exactly the cuts :func:`zerohalf.separate` finds without complements, each
+    as rows and subset-row cuts summed: their coefficients on the columns so far are the
+    separator's, the LP's solution breaks each, and a column joining later gets the same
+    rule's coefficient as one that was there."""
+    from crowdship.core import zerohalf
+    from crowdship.core.colgen import _Master
+
+    rng = np.random.default_rng(11)
+    n_r, n_t = 9, 4
+    columns, trip, members = every_bundle(n_r, n_t, (1, 2, 3))
+    for _ in range(50):  # a day whose LP (with subset-row cuts) such cuts break
+        weight = rng.uniform(1.0, 3.0, len(columns)) * (members >= 0).sum(axis=1)
+        early = np.flatnonzero(rng.random(len(columns)) < 0.3)
+        late = np.setdiff1d(np.arange(len(columns)), early)
+        master = _Master(n_r, n_t)
+        master.add(trip[early], members[early], weight[early])
+        cuts = {tuple(sorted(rng.choice(n_r + n_t, 3, replace=False).tolist())) for _ in range(12)}
+        master.add_cuts(sorted(cuts), trip[early], members[early])
+        master.lp()
+        x = master.values()
+        lp, matrix = master.matrix()
+        lower, upper = master.row_bounds(lp)
+        rows = np.r_[np.arange(n_r + n_t), master.cut_rows].astype(np.int64)
+        expected = zerohalf.separate(
+            matrix.tocsr()[rows], lower[rows], upper[rows], x, ~master.held, 50, complement=False
+        )
+        if len(expected) and len(scipy.sparse.csr_matrix(expected.rows)[:, n_r + n_t :].data):
+            break
+    else:
+        raise AssertionError("no day with zero-half cuts over subset-row cuts found")
+    added = master.zero_half_round(trip[early], members[early], 50)
+    assert added == len(expected)
+    _, after = master.matrix()
+    found = after.tocsr()[master.zh_rows]
+    np.testing.assert_array_equal(found.toarray(), expected.matrix.toarray())
+    assert (found @ x > expected.rhs + zerohalf.MIN_VIOLATION).all()
+    master.add(trip[late], members[late], weight[late])
+    _, full = master.matrix()
+    summed = scipy.sparse.csr_matrix(expected.rows) @ full.tocsr()[rows]
+    np.testing.assert_array_equal(
+        full.tocsr()[master.zh_rows].toarray(), np.floor(summed.toarray() / 2)
     )
 
 

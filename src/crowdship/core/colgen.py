@@ -162,6 +162,14 @@ NEAREST_FIRST_AFTER = 10_000
 #: Whether the count LP is solved again with the cuts when the packing near the LP serves
 #: fewer than its bound (off only in tests of the count's completion).
 COUNT_WITH_CUTS = True
+#: Priced zero-half cuts on the count LP (``zero_half_count``) where its bound is within
+#: this of a unit less, for at most these rounds and seconds, and until a round takes off
+#: less than the progress asked this many rounds in a row.
+ZERO_HALF_COUNT_REACH = 0.25
+ZERO_HALF_COUNT_ROUNDS = 15
+ZERO_HALF_COUNT_SECONDS = 10.0
+ZERO_HALF_COUNT_PROGRESS = 0.002
+ZERO_HALF_COUNT_STALL = 3
 #: That count LP comes before the search for a packing near the weighted LP only where the
 #: weighted LP serves less than the cap (off only in tests: else wherever the start does).
 COUNT_FIRST_ONLY_BELOW_CAP = True
@@ -412,15 +420,33 @@ def _cut_penalty(
     cut_id: IntArray,
     cut_members: IntArray,
     sigma: FloatArray,
+    zh_ptr: IntArray,
+    zh_id: IntArray,
+    par_ptr: IntArray,
+    par_id: IntArray,
+    zh_sigma: FloatArray,
+    acc: IntArray,
+    touched: IntArray,
 ) -> float:
-    """The duals of the subset-row cuts met by a column covering ``rows[:n]`` (its trip's
-    row and its requests'), each cut's times half the column's rows it holds, rounded
-    down: ``cut_ptr``/``cut_id`` list, per row, the cuts holding it (those with a dual),
-    ``cut_members`` each cut's rows (-1 past its size). A cut is counted at the first of
-    the column's rows it holds."""
+    """The duals of the cuts met by a column covering ``rows[:n]`` (its trip's row and
+    its requests'). Subset-row cuts: each cut's dual times half the column's rows it
+    holds, rounded down; ``cut_ptr``/``cut_id`` list, per row, the cuts holding it (those
+    with a dual, and those a zero-half cut with a dual sums), ``cut_members`` each cut's
+    rows (-1 past its size); a cut is counted at the first of the column's rows it holds.
+    Zero-half cuts (``_Master.add_zero_half``): each one's dual times half, rounded down,
+    of the column's coefficients summed over its rows (``zh_ptr``/``zh_id``, per row) and
+    its subset-row cuts (``par_ptr``/``par_id``, per subset-row cut). ``acc`` (zeros,
+    one per zero-half cut) and ``touched`` are scratch; ``acc`` is zeros again after."""
     pen = 0.0
     width = cut_members.shape[1]
+    n_touched = 0
     for i in range(n):
+        for e in range(zh_ptr[rows[i]], zh_ptr[rows[i] + 1]):
+            z = zh_id[e]
+            if acc[z] == 0:
+                touched[n_touched] = z
+                n_touched += 1
+            acc[z] += 1
         for e in range(cut_ptr[rows[i]], cut_ptr[rows[i] + 1]):
             k = cut_id[e]
             held = 0
@@ -436,8 +462,19 @@ def _cut_penalty(
                         first = False
                         break
                     held += 1
-            if first:
-                pen += (held // 2) * sigma[k]
+            if first and held >= 2:
+                half = held // 2
+                pen += half * sigma[k]
+                for f in range(par_ptr[k], par_ptr[k + 1]):
+                    z = par_id[f]
+                    if acc[z] == 0:
+                        touched[n_touched] = z
+                        n_touched += 1
+                    acc[z] += half
+    for a in range(n_touched):
+        z = touched[a]
+        pen += (acc[z] // 2) * zh_sigma[z]
+        acc[z] = 0
     return pen
 
 
@@ -689,6 +726,11 @@ def _price(
     cut_id: IntArray,
     cut_members: IntArray,
     sigma: FloatArray,
+    zh_ptr: IntArray,
+    zh_id: IntArray,
+    par_ptr: IntArray,
+    par_id: IntArray,
+    zh_sigma: FloatArray,
     threshold: float,
     stop_after: int,
     offset: IntArray,
@@ -738,6 +780,8 @@ def _price(
         members = np.zeros(3, np.int64)
         slots = np.zeros(3, np.int64)
         rows = np.zeros(4, np.int64)  # the master's rows a bundle covers: trip, requests
+        acc = np.zeros(len(zh_sigma), np.int64)  # (scratch of ``_cut_penalty``)
+        touched = np.zeros(len(zh_sigma), np.int64)
         rows[0] = len(pi) + t
         # Per member: the most its share of any bundle of 2 (3) can be worth, less its dual.
         a2 = np.empty(m)
@@ -792,9 +836,23 @@ def _price(
                 members[1] = s_request[lo + j]
                 # The cuts' duals depend on the rows alone: taken off before routing.
                 pen = 0.0
-                if len(sigma):
+                if len(sigma) or len(zh_sigma):
                     rows[1], rows[2] = members[0], members[1]
-                    pen = _cut_penalty(rows, 3, cut_ptr, cut_id, cut_members, sigma)
+                    pen = _cut_penalty(
+                        rows,
+                        3,
+                        cut_ptr,
+                        cut_id,
+                        cut_members,
+                        sigma,
+                        zh_ptr,
+                        zh_id,
+                        par_ptr,
+                        par_id,
+                        zh_sigma,
+                        acc,
+                        touched,
+                    )
                     if a2[i] + a2[j] - beta * lower + margin - pen <= 0:
                         continue
                 known = remembered and not np.isnan(pair_driving[i, j])
@@ -910,9 +968,23 @@ def _price(
                     if size[ri] + size[rj] + size[ru] > cap:
                         continue
                     pen = 0.0
-                    if len(sigma):
+                    if len(sigma) or len(zh_sigma):
                         rows[1], rows[2], rows[3] = ri, rj, ru
-                        pen = _cut_penalty(rows, 4, cut_ptr, cut_id, cut_members, sigma)
+                        pen = _cut_penalty(
+                            rows,
+                            4,
+                            cut_ptr,
+                            cut_id,
+                            cut_members,
+                            sigma,
+                            zh_ptr,
+                            zh_id,
+                            par_ptr,
+                            par_id,
+                            zh_sigma,
+                            acc,
+                            touched,
+                        )
                         if a3[i] + a3[j] + a3[u] - beta * lower + margin - pen <= 0:
                             continue
                     # Each pair inside must be feasible; its detour bounds the triple's.
@@ -1160,6 +1232,14 @@ class _Master:
         self.cut_rows: list[int] = []
         # Rows x cuts, 1 where a cut holds a row, and its (row, cut) keys sorted (``hits``).
         self._membership: tuple[Any, IntArray] | None = None
+        # Zero-half cuts (``add_zero_half``): rows (requests', trips') and subset-row cuts
+        # summed, halved, rounded down; held only while the count LP is cut by them.
+        self.zh_base: list[IntArray] = []  # each one's rows
+        self.zh_parents: list[IntArray] = []  # each one's subset-row cuts (their numbers)
+        self.zh_rhs: list[float] = []
+        self.zh_rows: list[int] = []
+        # Rows x zero-half cuts and subset-row cuts x zero-half cuts (``zero_half_hits``).
+        self._zh_matrices: tuple[Any, Any] | None = None
 
     def add(self, trip: IntArray, members: IntArray, weight: FloatArray) -> None:
         n = len(trip)
@@ -1178,7 +1258,7 @@ class _Master:
         keep = index >= 0
         column = np.broadcast_to(np.arange(n)[:, None], index.shape)[keep]
         index, values = index[keep], values[keep]
-        if self.cuts:
+        if self.cuts or self.zh_rows:
             # The cuts' coefficients go in with the columns: one ``changeCoeff`` each
             # costs HiGHS a pass over its matrix (minutes for a completion's 100 000s).
             hits = self.hits(trip, members)
@@ -1186,6 +1266,11 @@ class _Master:
             column = np.concatenate([column, hits[:, 0]])
             index = np.concatenate([index, cut_rows[hits[:, 1]]])
             values = np.concatenate([values, hits[:, 2].astype(np.float64)])
+            if self.zh_rows:
+                zh = self.zero_half_hits(trip, members)
+                column = np.concatenate([column, zh[:, 0]])
+                index = np.concatenate([index, np.asarray(self.zh_rows, np.int64)[zh[:, 1]]])
+                values = np.concatenate([values, zh[:, 2].astype(np.float64)])
             order = np.argsort(column, kind="stable")
             column, index, values = column[order], index[order], values[order]
         starts = np.searchsorted(column, np.arange(n)).astype(np.int32)
@@ -1273,6 +1358,7 @@ class _Master:
             self.cuts.append(cut)
             self.cut_rows.append(self.n_rows + k - first)
         self._membership = None
+        self._zh_matrices = None
         n = len(cuts)
         hits = self.hits(trip, members)
         hits = hits[hits[:, 1] >= first]
@@ -1289,6 +1375,148 @@ class _Master:
             hits[:, 2].astype(np.float64),
         )
         self.n_rows += n
+
+    def zero_half_hits(self, trip: IntArray, members: IntArray) -> IntArray:
+        """(column, zero-half cut, coefficient) for every zero-half cut whose coefficient
+        on a column is positive: half, rounded down, of the column's rows among the cut's
+        plus its coefficients on the cut's subset-row cuts (two sparse products)."""
+        from scipy.sparse import csr_matrix
+
+        n_zh = len(self.zh_rows)
+        if n_zh == 0 or len(trip) == 0:
+            return np.zeros((0, 3), np.int64)
+        if self._zh_matrices is None:
+            width = [len(rows) for rows in self.zh_base]
+            base = csr_matrix(
+                (
+                    np.ones(sum(width)),
+                    (np.concatenate(self.zh_base), np.repeat(np.arange(n_zh), width)),
+                ),
+                (self.n_rows_cut, n_zh),
+            )
+            width = [len(cuts) for cuts in self.zh_parents]
+            parents = csr_matrix(
+                (
+                    np.ones(sum(width)),
+                    (np.concatenate(self.zh_parents), np.repeat(np.arange(n_zh), width)),
+                ),
+                (len(self.cuts), n_zh),
+            )
+            self._zh_matrices = base, parents
+        base, parents = self._zh_matrices
+        n = len(trip)
+        rows = self._sorted_rows(trip, members)
+        keep = rows < self.n_rows_cut
+        column = np.broadcast_to(np.arange(n)[:, None], rows.shape)[keep]
+        held = csr_matrix((np.ones(len(column)), (column, rows[keep])), (n, self.n_rows_cut))
+        total = held @ base
+        sr = self.hits(trip, members)
+        if len(sr) and parents.nnz:
+            on_cuts = csr_matrix(
+                (sr[:, 2].astype(np.float64), (sr[:, 0], sr[:, 1])), (n, len(self.cuts))
+            )
+            total = total + on_cuts @ parents
+        total = total.tocoo()
+        half = np.rint(total.data).astype(np.int64) // 2
+        keep_hit = half > 0
+        out = np.column_stack([total.row[keep_hit], total.col[keep_hit], half[keep_hit]]).astype(
+            np.int64
+        )
+        return out[np.lexsort((out[:, 1], out[:, 0]))]
+
+    def add_zero_half(
+        self,
+        base: list[IntArray],
+        parents: list[IntArray],
+        rhs: FloatArray,
+        trip: IntArray,
+        members: IntArray,
+    ) -> None:
+        """Add zero-half cuts over the columns so far (``trip``, ``members``): each sums
+        the rows ``base[k]`` (requests', trips') and the subset-row cuts ``parents[k]``
+        with multiplier 1/2 and rounds down, its right-hand side ``rhs[k]`` (the sum of
+        theirs, odd, halved, rounded down). No column's upper bound is used, so the cut's
+        coefficient on a column priced later is the same rule's: the pricing takes their
+        duals off (``_cut_penalty``), and the LP bound over every bundle holds."""
+        first = len(self.zh_rows)
+        n = len(rhs)
+        self.zh_base += [np.asarray(b, np.int64) for b in base]
+        self.zh_parents += [np.asarray(c, np.int64) for c in parents]
+        self.zh_rhs += [float(v) for v in rhs]
+        self.zh_rows += list(range(self.n_rows, self.n_rows + n))
+        self._zh_matrices = None
+        hits = self.zero_half_hits(trip, members)
+        hits = hits[hits[:, 1] >= first]
+        hits = hits[np.lexsort((hits[:, 0], hits[:, 1]))]  # row by row, as HiGHS takes them
+        starts = np.searchsorted(hits[:, 1], np.arange(first, first + n)).astype(np.int32)
+        self.h.addRows(
+            n,
+            np.full(n, -self.hp.kHighsInf),
+            np.asarray(rhs, dtype=np.float64),
+            len(hits),
+            starts,
+            hits[:, 0].astype(np.int32),
+            hits[:, 2].astype(np.float64),
+        )
+        self.n_rows += n
+
+    def zero_half_round(self, trip: IntArray, members: IntArray, most: int) -> int:
+        """Zero-half cuts the LP's last solution breaks (:mod:`crowdship.core.zerohalf`,
+        no complements: priceable), summing requests', trips' rows and subset-row cuts,
+        added (``add_zero_half``; the columns so far ``trip``, ``members``); how many."""
+        from scipy.sparse import csr_matrix
+
+        from crowdship.core import zerohalf
+
+        lp, matrix = self.matrix()
+        lower, upper = self.row_bounds(lp)
+        # Rank 2 at most: rows and subset-row cuts, never the count's row (dense) nor an
+        # earlier zero-half cut (its coefficient on a column is no rows' sum).
+        rows = np.r_[np.arange(self.n_rows_cut), np.asarray(self.cut_rows, np.int64)]
+        rows = rows.astype(np.int64)
+        found = zerohalf.separate(
+            csr_matrix(matrix)[rows],
+            lower[rows],
+            upper[rows],
+            self.values(),
+            ~self.held,
+            most,
+            complement=False,
+        )
+        if len(found) == 0:
+            return 0
+        combination = csr_matrix(found.rows)
+        if (combination.data < 0).any():  # (every row here is "at most")
+            raise RuntimeError("a zero-half cut sums a row from below")
+        base, parents = [], []
+        for k in range(len(found)):
+            summed = combination.indices[combination.indptr[k] : combination.indptr[k + 1]]
+            base.append(summed[summed < self.n_rows_cut])
+            parents.append(summed[summed >= self.n_rows_cut] - self.n_rows_cut)
+        self.add_zero_half(base, parents, found.rhs, trip, members)
+        return len(found)
+
+    def drop_zero_half(self) -> None:
+        """Delete the zero-half cuts' rows (the last rows: none joined after them)."""
+        if not self.zh_rows:
+            return
+        rows = np.asarray(self.zh_rows, np.int32)
+        if rows[0] != self.n_rows - len(rows) or rows[-1] != self.n_rows - 1:
+            raise RuntimeError("zero-half rows are not the master's last rows")
+        self.h.deleteRows(len(rows), rows)
+        self.n_rows -= len(rows)
+        self.zh_base, self.zh_parents, self.zh_rhs, self.zh_rows = [], [], [], []
+        self._zh_matrices = None
+
+    def cut_dual_sum(self, y: FloatArray) -> float:
+        """The cuts' rows' duals times their right-hand sides (their share of the LP's
+        dual bound)."""
+        total = 0.0
+        if self.cut_rows:
+            total += float(y[np.asarray(self.cut_rows)] @ self.cut_rhs())
+        if self.zh_rows:
+            total += float(y[np.asarray(self.zh_rows)] @ np.asarray(self.zh_rhs))
+        return total
 
     def cut_rhs(self) -> FloatArray:
         """Each cut's right-hand side (half its rows, rounded down)."""
@@ -1308,12 +1536,23 @@ class _Master:
         if len(hits):
             cut_dual = y[np.asarray(self.cut_rows, dtype=np.int64)]
             np.subtract.at(rc, hits[:, 0], hits[:, 2] * cut_dual[hits[:, 1]])
+        zh = self.zero_half_hits(trip, members)
+        if len(zh):
+            zh_dual = y[np.asarray(self.zh_rows, dtype=np.int64)]
+            np.subtract.at(rc, zh[:, 0], zh[:, 2] * zh_dual[zh[:, 1]])
         return np.asarray(rc, dtype=np.float64)
 
     def single_penalty(self, y: FloatArray, trip: IntArray, request: IntArray) -> FloatArray:
-        """The cuts' duals each single (trip, request) meets twice (the cuts that hold
-        both its trip's row and its request's: one half of two rows each)."""
+        """The cuts' duals each single (trip, request) meets: the subset-row cuts that
+        hold both its trip's row and its request's (one half of two rows each), and the
+        zero-half cuts (``zero_half_hits``)."""
         out = np.zeros(len(trip))
+        if self.zh_rows:
+            single = np.full((len(trip), 1), -1, np.int64)
+            single[:, 0] = request
+            zh = self.zero_half_hits(trip, single)
+            zh_dual = np.maximum(y[np.asarray(self.zh_rows, dtype=np.int64)], 0.0)
+            np.add.at(out, zh[:, 0], zh[:, 2] * zh_dual[zh[:, 1]])
         if not self.cuts:
             return out
         key: dict[int, float] = {}
@@ -1332,7 +1571,7 @@ class _Master:
         keys, values = keys[order], values[order]
         wanted = trip.astype(np.int64) * self.n_requests + request
         at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-        return np.where(keys[at] == wanted, values[at], 0.0)
+        return out + np.where(keys[at] == wanted, values[at], 0.0)
 
     def hold(self, columns: IntArray) -> None:
         """Hold these columns at 0 (no packing better than the one known can use them)."""
@@ -1491,26 +1730,49 @@ class _Master:
                 self.h.deleteRows(added, np.arange(first, self.n_rows, dtype=np.int32))
                 self.n_rows = first
 
-    def cut_arrays(self, y: FloatArray) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
-        """The cuts for the pricing kernel: per row (CSR) the cuts holding it, only those
-        with a dual in ``y`` (the others cost no column anything); each cut's rows (-1 past
-        its size); their duals."""
+    def cut_arrays(self, y: FloatArray) -> tuple[Any, ...]:
+        """The cuts for the pricing kernel (``_cut_penalty``'s arrays): per row (CSR) the
+        subset-row cuts holding it, only those with a dual in ``y`` or summed by a
+        zero-half cut with one (the others cost no column anything); each cut's rows (-1
+        past its size); their duals. Then the zero-half cuts with a dual: per row (CSR)
+        those summing it, per subset-row cut those summing it, and their duals."""
         n = self.n_rows_cut
-        if not self.cuts:
-            none = np.zeros(0, np.int64)
-            return np.zeros(n + 1, np.int64), none, np.zeros((0, 5), np.int64), np.zeros(0)
-        members = np.full((len(self.cuts), 5), -1, np.int64)
+        n_cuts = len(self.cuts)
+        zh_sigma = np.zeros(0)
+        if self.zh_rows:
+            zh_sigma = np.maximum(y[np.asarray(self.zh_rows, dtype=np.int64)], 0.0)
+        live = np.flatnonzero(zh_sigma > 0.0)
+
+        def by_owner(owner: IntArray, item: IntArray, n_owners: int) -> tuple[IntArray, IntArray]:
+            order = np.argsort(owner, kind="stable")
+            ptr = np.zeros(n_owners + 1, np.int64)
+            np.add.at(ptr, owner + 1, 1)
+            return np.cumsum(ptr), item[order].astype(np.int64)
+
+        def listed(parts: list[IntArray]) -> tuple[IntArray, IntArray]:
+            """Each live zero-half cut's ``parts`` flat, with its number beside."""
+            chosen = [parts[z] for z in live.tolist()]
+            width = [len(p) for p in chosen]
+            flat = np.concatenate(chosen) if chosen else np.zeros(0, np.int64)
+            return flat.astype(np.int64), np.repeat(live, width).astype(np.int64)
+
+        base_rows, base_of = listed(self.zh_base)
+        zh_ptr, zh_id = by_owner(base_rows, base_of, n)
+        parent_cuts, parent_of = listed(self.zh_parents)
+        par_ptr, par_id = by_owner(parent_cuts, parent_of, n_cuts)
+        members = np.full((n_cuts, 5), -1, np.int64)
         for row, cut in enumerate(self.cuts):
             members[row, : len(cut)] = cut
-        sigma = np.maximum(y[np.asarray(self.cut_rows)], 0.0)
+        sigma = np.zeros(0)
+        if n_cuts:
+            sigma = np.maximum(y[np.asarray(self.cut_rows)], 0.0)
+        needed = sigma > 0.0
+        needed[parent_cuts] = True
         priced = members.copy()
-        priced[sigma <= 0.0] = -1
+        priced[~needed] = -1
         cut_of, position = np.nonzero(priced >= 0)
-        owner = priced[cut_of, position]
-        order = np.argsort(owner, kind="stable")
-        ptr = np.zeros(n + 1, np.int64)
-        np.add.at(ptr, owner + 1, 1)
-        return np.cumsum(ptr), cut_of[order].astype(np.int64), members, sigma
+        cut_ptr, cut_id = by_owner(priced[cut_of, position], cut_of, n)
+        return cut_ptr, cut_id, members, sigma, zh_ptr, zh_id, par_ptr, par_id, zh_sigma
 
     def cap_count(self, size: IntArray, most: int) -> None:
         """Add the row: requests served <= ``most``."""
@@ -2200,7 +2462,9 @@ def solve(
         out_driving = np.zeros(total)
         out_members = np.full((total, PRICED_BUNDLE), -1, np.int64)
         out_order = np.full((total, 2 * PRICED_BUNDLE), -1, np.int64)
-        cut_ptr, cut_id, cut_members, sigma = master.cut_arrays(y)
+        cut_ptr, cut_id, cut_members, sigma, zh_ptr, zh_id, par_ptr, par_id, zh_sigma = (
+            master.cut_arrays(y)
+        )
         _price(
             kind,
             tscale,
@@ -2235,6 +2499,11 @@ def solve(
             cut_id,
             cut_members,
             sigma,
+            zh_ptr,
+            zh_id,
+            par_ptr,
+            par_id,
+            zh_sigma,
             threshold,
             stop,
             offset,
@@ -2323,8 +2592,7 @@ def solve(
             dual = float(y[: n_r + n_t].sum())
             if master.count_row >= 0:
                 dual += float(y[master.count_row]) * master.most_served
-            if master.cut_rows:
-                dual += float(y[np.asarray(master.cut_rows)] @ master.cut_rhs())
+            dual += master.cut_dual_sum(y)
             log.debug(
                 "%s LP: %d rounds, %d columns, bound %.3f",
                 "count" if counting else "weighted",
@@ -2817,6 +3085,42 @@ def solve(
         x = master.values()
         return float(x @ (np.concatenate(cols_members)[: len(x)] >= 0).sum(axis=1))
 
+    def zero_half_count(count_bound: float, target: int) -> float:
+        """Rounds of priced zero-half cuts on the count LP (its solution in the master),
+        each followed by the count LP generated again, until its bound falls below
+        ``target`` (then no packing serves ``target``), stalls, or runs out of rounds or
+        time; the cuts' rows go again after (the count LP's basis before them back), so
+        the weighted LP never carries them (its costs' large units stalled HiGHS's dual
+        simplex on such rows). The least bound reached, valid over every bundle: each
+        round's cuts sum rows and subset-row cuts with no column's upper bound, so the
+        pricing counts them on every bundle (``_cut_penalty``). 1000 x 1000 at capacity
+        3, seed 12: the count LP with subset-row cuts at 996.037, 995 served; the weighted
+        0-1 program could not say in 60 s whether any packing serves 996."""
+        basis = master.basis()
+        began = time.perf_counter()
+        best, stalled = count_bound, 0
+        for _ in range(ZERO_HALF_COUNT_ROUNDS):
+            col_trip, col_members, _ = all_columns()
+            if not master.zero_half_round(col_trip, col_members, ZERO_HALF_CUTS):
+                break
+            _, now = generate(counting=True)
+            lap("zero-half")
+            log.info(
+                "count LP with %d zero-half cuts: %.4f (to pass below %d)",
+                len(master.zh_rows),
+                now,
+                target,
+            )
+            stalled = stalled + 1 if now > best - ZERO_HALF_COUNT_PROGRESS else 0
+            best = min(best, now)
+            if best + 1e-6 < target or stalled >= ZERO_HALF_COUNT_STALL:
+                break
+            if time.perf_counter() - began > ZERO_HALF_COUNT_SECONDS:
+                break
+        master.drop_zero_half()
+        master.restore(basis)
+        return best
+
     def count_with_cuts(served_bound: int) -> int:
         """The count LP over every bundle with the master's cuts, its cap lifted (a cap
         it reaches makes every bundle's reduced cost 0: duals of no use to the count's
@@ -2830,6 +3134,11 @@ def solve(
             "count LP with %d cuts: %.3f (%.3f without)", len(master.cuts), count_bound, count_lp[1]
         )
         count_lp[:] = [count_duals, count_bound]
+        target = min(served_bound, int(math.floor(count_bound + 1e-6)))
+        if ZERO_HALF_COUNT_ROUNDS and count_bound - target < ZERO_HALF_COUNT_REACH:
+            # Within reach of a unit less: the zero-half cuts' bound (``count_lp`` keeps
+            # the duals without them, which the count's completion prices with).
+            count_bound = min(count_bound, zero_half_count(count_bound, target))
         master.objective(np.concatenate(cols_weight))
         most_served = min(served_bound, int(math.floor(count_bound + 1e-6)))
         master.lower_cap(most_served)
