@@ -647,6 +647,44 @@ def test_the_weighted_bound_caps_the_requests_served_below_the_count_lp(caplog, 
     proven_like_every_bundle_listed(caplog, seed, 60, 90, ": at most {served} served", **extra)
 
 
+def test_zero_half_cuts_on_the_count_lp_bound_the_count_below_the_next_request(caplog):
+    """A day whose count LP, with the subset-row cuts, allows one more request served
+    than any packing serves (80 x 120, wide windows, seed 10: 75 served, the LP at
+    76.010): priced zero-half cuts on the count LP take its bound below 76 (75.677, one
+    round; their rows gone after), and the optimum is proven and that of every bundle
+    listed."""
+    import re
+
+    proven_like_every_bundle_listed(caplog, 10, 80, 120, "zero-half cuts: ", **WIDE_WINDOWS)
+    rounds = re.findall(
+        r"count LP with \d+ zero-half cuts: ([\d.]+) \(to pass below (\d+)\)", caplog.text
+    )
+    assert rounds and float(rounds[-1][0]) < int(rounds[-1][1]) == 76
+
+
+# (days where they cut: the LP's bound 300 units above the packing -> 62; 122 -> 0.1,
+# proven by them; two rounds, 3622 -> 2866, on wide windows)
+@pytest.mark.parametrize(
+    ("seed", "n_trips", "n_requests", "wide"),
+    [(13, 60, 90, False), (1, 100, 150, False), (2, 100, 150, True)],
+)
+def test_zero_half_cuts_on_the_weighted_lp_keep_the_optimum_of_every_bundle_listed(
+    monkeypatch, caplog, seed, n_trips, n_requests, wide
+):
+    """Priced zero-half cuts on the weighted LP before the completion (off by default):
+    the costs shifted by the units per request, the count row an equality, the rows
+    priced in the completion and kept for the 0-1 programs; the optimum is that of every
+    bundle listed."""
+    from crowdship.core import colgen
+
+    monkeypatch.setattr(colgen, "ZERO_HALF_WEIGHTED", True)
+    monkeypatch.setattr(colgen, "ZERO_HALF_WEIGHTED_GAP", 0.0)
+    extra = WIDE_WINDOWS if wide else {}
+    proven_like_every_bundle_listed(caplog, seed, n_trips, n_requests, "zero-half cuts: ", **extra)
+    assert "above the packing (" in caplog.text  # (the weighted LP's rounds ran)
+    assert "LP with" in caplog.text and "above the packing (" in caplog.text
+
+
 @pytest.mark.parametrize(
     ("seed", "n_trips", "n_requests"), [(70, 40, 60), (118, 40, 60), (22, 60, 90), (54, 60, 90)]
 )
@@ -1110,6 +1148,38 @@ def test_zero_half_cuts_in_the_master_and_the_pricing():
     assert master.matrix()[1].shape == (before, len(columns))
     master.add(trip[:1], members[:1], np.zeros(1))  # (columns join without the cuts' rows)
     assert master.matrix()[1].shape == (before, len(columns) + 1)
+
+
+def test_the_master_shifted_by_the_units_solves_the_same_lp():
+    """Costs less the units per request and the count row an equality at its cap: the
+    same LP optimum in the weights, the same dual bound (the count row's dual given back
+    its units), and the weighted LP again after the shift is undone."""
+    from crowdship.core.colgen import _Master
+
+    rng = np.random.default_rng(8)
+    n_r, n_t, units, cap = 7, 3, 1e6, 5
+    _, trip, members = every_bundle(n_r, n_t, (1, 2, 3))
+    size = (members >= 0).sum(axis=1)
+    weight = units * size - rng.integers(0, 300, len(trip))
+    master = _Master(n_r, n_t)
+    master.add(trip, members, weight)
+    master.cap_count(size, cap)
+
+    def solved() -> tuple[float, float]:
+        y = master.lp()
+        x = master.values()
+        assert size @ x == pytest.approx(cap)
+        rhs = np.r_[np.ones(n_r + n_t), cap]
+        return float(weight @ x), float(y[: n_r + n_t + 1] @ rhs)
+
+    value, bound = solved()
+    assert value == pytest.approx(bound)
+    master.shift(units, weight)
+    assert np.asarray(master.h.getLp().col_cost_) == pytest.approx(weight - units * size)
+    assert solved() == pytest.approx((value, bound))
+    master.shift(0.0, weight)
+    assert np.asarray(master.h.getLp().row_lower_)[master.count_row] < -1e300
+    assert solved() == pytest.approx((value, bound))
 
 
 def test_a_zero_half_round_adds_the_cuts_the_separator_finds_priced_on_every_column():
