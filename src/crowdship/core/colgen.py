@@ -1243,7 +1243,7 @@ class _Master:
         # Rows x cuts, 1 where a cut holds a row, and its (row, cut) keys sorted (``hits``).
         self._membership: tuple[Any, IntArray] | None = None
         # Zero-half cuts (``add_zero_half``): rows (requests', trips') and subset-row cuts
-        # summed, halved, rounded down; held only while the count LP is cut by them.
+        # summed, halved, rounded down (the count LP's: deleted after it, ``drop_zero_half``).
         self.zh_base: list[IntArray] = []  # each one's rows
         self.zh_parents: list[IntArray] = []  # each one's subset-row cuts (their numbers)
         self.zh_rhs: list[float] = []
