@@ -1074,7 +1074,7 @@ def test_subset_row_cuts_in_the_master_and_the_pricing():
     for (t, bundle), ns in zip(columns, times, strict=True):
         rows = np.array([n_r + t, *bundle, -1, -1][:4], np.int64)
         scratch = np.zeros(0, np.int64), np.zeros(0, np.int64)  # (no zero-half cuts)
-        pen = _cut_penalty(rows, 1 + len(bundle), *arrays, *scratch)
+        pen = _cut_penalty(rows, 1 + len(bundle), arrays, *scratch)
         assert pen == pytest.approx(sigma @ ns, abs=1e-12)
     assert master.column_rc(y, trip, members, np.zeros(len(trip))) == pytest.approx(
         -(np.array(times) @ sigma), abs=1e-12
@@ -1135,7 +1135,7 @@ def test_zero_half_cuts_in_the_master_and_the_pricing():
     scratch = np.zeros(len(zero_half), np.int64), np.zeros(len(zero_half), np.int64)
     for (t, bundle), expected in zip(columns, penalty, strict=True):
         rows = np.array([n_r + t, *bundle, -1, -1][:4], np.int64)
-        assert _cut_penalty(rows, 1 + len(bundle), *arrays, *scratch) == pytest.approx(expected)
+        assert _cut_penalty(rows, 1 + len(bundle), arrays, *scratch) == pytest.approx(expected)
         assert not scratch[0].any()  # (left at zeros for the next column)
     singles = [row for row, (_, b) in enumerate(columns) if len(b) == 1]
     single = master.single_penalty(y, trip[singles], members[singles, 0])

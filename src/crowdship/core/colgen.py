@@ -421,21 +421,7 @@ def _weight(
 
 
 @njit(cache=True)
-def _cut_penalty(
-    rows: IntArray,
-    n: int,
-    cut_ptr: IntArray,
-    cut_id: IntArray,
-    cut_members: IntArray,
-    sigma: FloatArray,
-    zh_ptr: IntArray,
-    zh_id: IntArray,
-    par_ptr: IntArray,
-    par_id: IntArray,
-    zh_sigma: FloatArray,
-    acc: IntArray,
-    touched: IntArray,
-) -> float:
+def _cut_penalty(rows: IntArray, n: int, cuts: Any, acc: IntArray, touched: IntArray) -> float:
     """The duals of the cuts met by a column covering ``rows[:n]`` (its trip's row and
     its requests'). Subset-row cuts: each cut's dual times half the column's rows it
     holds, rounded down; ``cut_ptr``/``cut_id`` list, per row, the cuts holding it (those
@@ -443,8 +429,10 @@ def _cut_penalty(
     rows (-1 past its size); a cut is counted at the first of the column's rows it holds.
     Zero-half cuts (``_Master.add_zero_half``): each one's dual times half, rounded down,
     of the column's coefficients summed over its rows (``zh_ptr``/``zh_id``, per row) and
-    its subset-row cuts (``par_ptr``/``par_id``, per subset-row cut). ``acc`` (zeros,
-    one per zero-half cut) and ``touched`` are scratch; ``acc`` is zeros again after."""
+    its subset-row cuts (``par_ptr``/``par_id``, per subset-row cut). ``cuts``: those
+    arrays (``_Master.cut_arrays``). ``acc`` (zeros, one per zero-half cut) and
+    ``touched`` are scratch; ``acc`` is zeros again after."""
+    cut_ptr, cut_id, cut_members, sigma, zh_ptr, zh_id, par_ptr, par_id, zh_sigma = cuts
     pen = 0.0
     width = cut_members.shape[1]
     n_touched = 0
@@ -730,15 +718,7 @@ def _price(
     latest: FloatArray,
     size: IntArray,
     max_bundle: int,
-    cut_ptr: IntArray,
-    cut_id: IntArray,
-    cut_members: IntArray,
-    sigma: FloatArray,
-    zh_ptr: IntArray,
-    zh_id: IntArray,
-    par_ptr: IntArray,
-    par_id: IntArray,
-    zh_sigma: FloatArray,
+    cuts: Any,
     threshold: float,
     stop_after: int,
     offset: IntArray,
@@ -762,8 +742,8 @@ def _price(
 ) -> None:
     """Price every pair and triple of each trip's feasible requests (singles are priced
     in NumPy): keep each trip's best ``room[t]`` with a reduced cost above ``threshold``
-    (the subset-row cuts' duals ``sigma`` taken off, which only lowers it, so the bounds
-    before routing hold);
+    (the cuts' duals, ``cuts`` (``_cut_penalty``), taken off, which only lowers it, so
+    the bounds before routing hold);
     ``found[t]`` counts them all, ``finished[t]`` says every bundle of the trip was
     either bounded or routed (False when ``stop_after`` cut the scan short).
     ``memo_*``: the triples routed in earlier calls (their best route's driving time, inf
@@ -771,6 +751,7 @@ def _price(
     most triples one call routes the next routes again (1000 x 1000 at capacity 3: about
     110 000 a call, most of its time)."""
     stored = np.zeros(len(mu), np.int64)
+    any_cut = len(cuts[3]) > 0 or len(cuts[8]) > 0  # (subset-row or zero-half cuts)
     for q in prange(len(trip_order)):
         t = trip_order[q]
         lo, hi = starts[t], starts[t + 1]
@@ -788,8 +769,8 @@ def _price(
         members = np.zeros(3, np.int64)
         slots = np.zeros(3, np.int64)
         rows = np.zeros(4, np.int64)  # the master's rows a bundle covers: trip, requests
-        acc = np.zeros(len(zh_sigma), np.int64)  # (scratch of ``_cut_penalty``)
-        touched = np.zeros(len(zh_sigma), np.int64)
+        acc = np.zeros(len(cuts[8]), np.int64)  # (scratch of ``_cut_penalty``)
+        touched = np.zeros(len(cuts[8]), np.int64)
         rows[0] = len(pi) + t
         # Per member: the most its share of any bundle of 2 (3) can be worth, less its dual.
         a2 = np.empty(m)
@@ -844,23 +825,9 @@ def _price(
                 members[1] = s_request[lo + j]
                 # The cuts' duals depend on the rows alone: taken off before routing.
                 pen = 0.0
-                if len(sigma) or len(zh_sigma):
+                if any_cut:
                     rows[1], rows[2] = members[0], members[1]
-                    pen = _cut_penalty(
-                        rows,
-                        3,
-                        cut_ptr,
-                        cut_id,
-                        cut_members,
-                        sigma,
-                        zh_ptr,
-                        zh_id,
-                        par_ptr,
-                        par_id,
-                        zh_sigma,
-                        acc,
-                        touched,
-                    )
+                    pen = _cut_penalty(rows, 3, cuts, acc, touched)
                     if a2[i] + a2[j] - beta * lower + margin - pen <= 0:
                         continue
                 known = remembered and not np.isnan(pair_driving[i, j])
@@ -976,23 +943,9 @@ def _price(
                     if size[ri] + size[rj] + size[ru] > cap:
                         continue
                     pen = 0.0
-                    if len(sigma) or len(zh_sigma):
+                    if any_cut:
                         rows[1], rows[2], rows[3] = ri, rj, ru
-                        pen = _cut_penalty(
-                            rows,
-                            4,
-                            cut_ptr,
-                            cut_id,
-                            cut_members,
-                            sigma,
-                            zh_ptr,
-                            zh_id,
-                            par_ptr,
-                            par_id,
-                            zh_sigma,
-                            acc,
-                            touched,
-                        )
+                        pen = _cut_penalty(rows, 4, cuts, acc, touched)
                         if a3[i] + a3[j] + a3[u] - beta * lower + margin - pen <= 0:
                             continue
                     # Each pair inside must be feasible; its detour bounds the triple's.
@@ -2490,9 +2443,7 @@ def solve(
         out_driving = np.zeros(total)
         out_members = np.full((total, PRICED_BUNDLE), -1, np.int64)
         out_order = np.full((total, 2 * PRICED_BUNDLE), -1, np.int64)
-        cut_ptr, cut_id, cut_members, sigma, zh_ptr, zh_id, par_ptr, par_id, zh_sigma = (
-            master.cut_arrays(y)
-        )
+        cuts = master.cut_arrays(y)
         _price(
             kind,
             tscale,
@@ -2523,15 +2474,7 @@ def solve(
             r_latest,
             r_size,
             max_bundle,
-            cut_ptr,
-            cut_id,
-            cut_members,
-            sigma,
-            zh_ptr,
-            zh_id,
-            par_ptr,
-            par_id,
-            zh_sigma,
+            cuts,
             threshold,
             stop,
             offset,
@@ -2954,11 +2897,9 @@ def solve(
             scip_columns = free
             scip_began = time.perf_counter()
 
-        size = (members >= 0).sum(axis=1).astype(np.float64)
         shift = big * served if exact_count else 0.0
         if exact_count:
-            master.objective(weight - big * size)
-            master.fix_count(True)
+            master.shift(big, weight)
         try:
             reached, added, packing = master.close_by_cuts(
                 value - shift,
@@ -2972,8 +2913,7 @@ def solve(
             raise
         finally:
             if exact_count:
-                master.objective(weight)
-                master.fix_count(False)
+                master.shift(0.0, weight)
         lap("zero-half")
         log.info(
             "zero-half cuts: %d in %d columns left; the LP %.1f above the packing%s",
