@@ -529,7 +529,17 @@ def main() -> None:
     parser.add_argument(
         "--exact-seeds", type=int, default=12, help="seeds: the paper's day drawn with seeds 1-N"
     )
+    parser.add_argument(
+        "--weighted-zero-half",
+        action="store_true",
+        help="priced zero-half cuts on the weighted LP before the completion (off in the "
+        "matcher: colgen.ZERO_HALF_WEIGHTED)",
+    )
     args = parser.parse_args()
+    if args.weighted_zero_half:
+        from crowdship.core import colgen
+
+        colgen.ZERO_HALF_WEIGHTED = True
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     if args.part in ("quality", "all"):
         quality(args)
