@@ -1230,7 +1230,7 @@ class _Master:
             index = np.concatenate([index, cut_rows[hits[:, 1]]])
             values = np.concatenate([values, hits[:, 2].astype(np.float64)])
             if self.zh_rows:
-                zh = self.zero_half_hits(trip, members)
+                zh = self.zero_half_hits(trip, members, hits)
                 column = np.concatenate([column, zh[:, 0]])
                 index = np.concatenate([index, np.asarray(self.zh_rows, np.int64)[zh[:, 1]]])
                 values = np.concatenate([values, zh[:, 2].astype(np.float64)])
@@ -1288,14 +1288,8 @@ class _Master:
             )
             self._membership = matrix, np.sort(rows * n_cuts + cut_of)  # (row, cut) keys
         membership, known = self._membership
-        n = len(trip)
         rows = self._sorted_rows(trip, members)
-        keep = rows < self.n_rows_cut
-        column = np.broadcast_to(np.arange(n)[:, None], rows.shape)[keep]
-        held = csr_matrix(
-            (np.ones(len(column), np.int32), (column, rows[keep])), (n, self.n_rows_cut)
-        )
-        counts = (held @ membership).tocoo()
+        counts = (self._held(rows) @ membership).tocoo()
         two = counts.data >= 2
         column, cut = counts.row[two].astype(np.int64), counts.col[two].astype(np.int64)
         # Each column's cuts in the order its rows meet them (the least row first, then
@@ -1340,41 +1334,44 @@ class _Master:
         )
         self.n_rows += n
 
-    def zero_half_hits(self, trip: IntArray, members: IntArray) -> IntArray:
+    def _held(self, rows: IntArray) -> Any:
+        """Columns x rows (requests', trips'), 1 where a column holds a row; ``rows`` each
+        column's (``_sorted_rows``)."""
+        from scipy.sparse import csr_matrix
+
+        keep = rows < self.n_rows_cut
+        column = np.broadcast_to(np.arange(len(rows))[:, None], rows.shape)[keep]
+        shape = (len(rows), self.n_rows_cut)
+        return csr_matrix((np.ones(len(column), np.int32), (column, rows[keep])), shape)
+
+    def zero_half_hits(
+        self, trip: IntArray, members: IntArray, sr: IntArray | None = None
+    ) -> IntArray:
         """(column, zero-half cut, coefficient) for every zero-half cut whose coefficient
         on a column is positive: half, rounded down, of the column's rows among the cut's
-        plus its coefficients on the cut's subset-row cuts (two sparse products)."""
+        plus its coefficients on the cut's subset-row cuts (two sparse products). ``sr``:
+        the columns' ``hits``, where the caller has them already."""
         from scipy.sparse import csr_matrix
 
         n_zh = len(self.zh_rows)
         if n_zh == 0 or len(trip) == 0:
             return np.zeros((0, 3), np.int64)
         if self._zh_matrices is None:
-            width = [len(rows) for rows in self.zh_base]
-            base = csr_matrix(
-                (
-                    np.ones(sum(width)),
-                    (np.concatenate(self.zh_base), np.repeat(np.arange(n_zh), width)),
-                ),
-                (self.n_rows_cut, n_zh),
+
+            def incidence(parts: list[IntArray], n_rows: int) -> Any:
+                """``n_rows`` x zero-half cuts, 1 where a cut sums a row (a cut)."""
+                width = [len(part) for part in parts]
+                entries = (np.concatenate(parts), np.repeat(np.arange(n_zh), width))
+                return csr_matrix((np.ones(sum(width)), entries), (n_rows, n_zh))
+
+            self._zh_matrices = (
+                incidence(self.zh_base, self.n_rows_cut),
+                incidence(self.zh_parents, len(self.cuts)),
             )
-            width = [len(cuts) for cuts in self.zh_parents]
-            parents = csr_matrix(
-                (
-                    np.ones(sum(width)),
-                    (np.concatenate(self.zh_parents), np.repeat(np.arange(n_zh), width)),
-                ),
-                (len(self.cuts), n_zh),
-            )
-            self._zh_matrices = base, parents
         base, parents = self._zh_matrices
         n = len(trip)
-        rows = self._sorted_rows(trip, members)
-        keep = rows < self.n_rows_cut
-        column = np.broadcast_to(np.arange(n)[:, None], rows.shape)[keep]
-        held = csr_matrix((np.ones(len(column)), (column, rows[keep])), (n, self.n_rows_cut))
-        total = held @ base
-        sr = self.hits(trip, members)
+        total = self._held(self._sorted_rows(trip, members)) @ base
+        sr = self.hits(trip, members) if sr is None else sr
         if len(sr) and parents.nnz:
             on_cuts = csr_matrix(
                 (sr[:, 2].astype(np.float64), (sr[:, 0], sr[:, 1])), (n, len(self.cuts))
@@ -1500,7 +1497,7 @@ class _Master:
         if len(hits):
             cut_dual = y[np.asarray(self.cut_rows, dtype=np.int64)]
             np.subtract.at(rc, hits[:, 0], hits[:, 2] * cut_dual[hits[:, 1]])
-        zh = self.zero_half_hits(trip, members)
+        zh = self.zero_half_hits(trip, members, hits)
         if len(zh):
             zh_dual = y[np.asarray(self.zh_rows, dtype=np.int64)]
             np.subtract.at(rc, zh[:, 0], zh[:, 2] * zh_dual[zh[:, 1]])
@@ -3089,8 +3086,6 @@ def solve(
         master.restore(basis)
         return best
 
-    shifted: list[bool] = []  # the costs are shifted (``zero_half_weighted``)
-
     def zero_half_weighted(y: FloatArray, bound: float, value: float) -> tuple[FloatArray, float]:
         """Rounds of priced zero-half cuts on the weighted LP (a packing ``value`` serving
         the cap known: the costs shifted by the units, the count row an equality, so HiGHS
@@ -3101,7 +3096,6 @@ def solve(
         Off by default: 1000 x 1000 at capacity 3 (seeds 1-12), seed 5 20.1 -> 15.9 s
         (its proof closed at once), but seeds 1, 2, 7, 9, 11 slower by 2-11 s (the 0-1
         programs with these rows and the costs' large units again)."""
-        shifted[:] = [True]
         master.shift(big, np.concatenate(cols_weight))
         master.lp()  # (the same optimum: from its basis, in a few pivots)
         began = time.perf_counter()
@@ -3130,7 +3124,6 @@ def solve(
         """The costs back to the weights after ``zero_half_weighted`` (the count row a cap
         again); the zero-half rows stay."""
         master.shift(0.0, np.concatenate(cols_weight))
-        shifted.clear()
 
     def count_with_cuts(served_bound: int) -> int:
         """The count LP over every bundle with the master's cuts, its cap lifted (a cap
@@ -3354,7 +3347,7 @@ def solve(
         # completion that large gets the nearest bundles' program first.
         added = complete(y, False, need, most if neared else min(most, NEAREST_FIRST_AFTER))
         lap("completion")
-        if shifted:  # the 0-1 programs after go without the shift (weights' values)
+        if master.units:  # the 0-1 programs after go without the shift (weights' values)
             unshift()
         if added is None and not neared:
             neared = narrowed = True
