@@ -170,6 +170,13 @@ ZERO_HALF_COUNT_ROUNDS = 15
 ZERO_HALF_COUNT_SECONDS = 10.0
 ZERO_HALF_COUNT_PROGRESS = 0.002
 ZERO_HALF_COUNT_STALL = 3
+#: The weighted LP's rounds by dual simplex on days of at most this many rows (and no
+#: zero-half rows: on the count LP's, with its costs of 1 to 3 a bundle, dual simplex
+#: took 60 s on one LP of 1000 x 1000 at capacity 3, seed 12), at most
+#: ``DUAL_SIMPLEX_SECONDS`` an LP (a stall then falls back to HiGHS's choice, cold).
+#: 1000 x 1000 at capacity 3, seed 7: the LP rounds 2.9 -> 1.7 s in all.
+DUAL_SIMPLEX_ROWS = 10_000
+DUAL_SIMPLEX_SECONDS = 10.0
 #: Priced zero-half cuts on the weighted LP before the completion (``zero_half_weighted``)
 #: where its bound is this far above the packing, for at most these rounds and seconds,
 #: while each round takes off this share of what is left.
@@ -1805,7 +1812,9 @@ class _Master:
             y[self.count_row] += self.units
         return np.maximum(y, 0.0)
 
-    def lp(self) -> FloatArray:
+    def lp(self, dual: bool = False) -> FloatArray:
+        """The LP over the columns so far; its duals. ``dual``: by dual simplex (for at
+        most ``DUAL_SIMPLEX_SECONDS``; then as HiGHS chooses, from no basis)."""
         if self.n_cols == 0:
             return np.zeros(self.n_rows)
         if self.integral:
@@ -1816,9 +1825,17 @@ class _Master:
         # solution breaks them, its basis stays dual feasible; a cold start).
         # Always primal after the first solve cost 1000 x 1000 at capacity 3 twice the
         # LP's time (seed 8: 5.7 -> 3.7 s; seed 6: 5.8 -> 2.8 s), and 20000 x 8000 at
-        # capacity 2 is faster too (33 -> 21 s in all).
-        self.h.setOptionValue("simplex_strategy", 0)
-        self.h.run()
+        # capacity 2 is faster too (33 -> 21 s in all). The caller may ask for dual
+        # simplex all the same: on a few thousand rows its iterations cost a fraction of
+        # primal's, whose pricing runs over every column.
+        self.h.setOptionValue("simplex_strategy", 1 if dual else 0)
+        if dual:  # (HiGHS's LP time limit is on its clock summed over every run)
+            self.h.setOptionValue("time_limit", self.h.getRunTime() + DUAL_SIMPLEX_SECONDS)
+        try:
+            self.h.run()
+        finally:
+            if dual:
+                self.h.setOptionValue("time_limit", self.hp.kHighsInf)
         status = self.h.getModelStatus()
         if status != self.hp.HighsModelStatus.kOptimal:
             # HiGHS may end a warm-started LP without a verdict (dual simplex every time
@@ -1831,6 +1848,7 @@ class _Master:
             )
             self.h.clearSolver()
             self.h.setOptionValue("time_limit", self.hp.kHighsInf)
+            self.h.setOptionValue("simplex_strategy", 0)
             self.h.run()
             status = self.h.getModelStatus()
         if status != self.hp.HighsModelStatus.kOptimal:
@@ -2516,7 +2534,9 @@ def solve(
         first_round = state["rounds"]
         while True:
             state["rounds"] += 1
-            y = master.lp()
+            y = master.lp(
+                dual=not counting and master.n_rows <= DUAL_SIMPLEX_ROWS and not master.zh_rows
+            )
             lap("lp")
             rc = single_rc(y, counting)
             new = np.flatnonzero((rc > THRESHOLD) & ~in_master)
