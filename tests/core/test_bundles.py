@@ -662,6 +662,33 @@ def test_zero_half_cuts_on_the_count_lp_bound_the_count_below_the_next_request(c
     assert rounds and float(rounds[-1][0]) < int(rounds[-1][1]) == 76
 
 
+@pytest.mark.parametrize(
+    ("seed", "n_trips", "n_requests", "above", "lowered"),
+    [(39, 80, 120, None, False), (22, 60, 90, 0.0, True)],
+    ids=str,
+)
+def test_the_count_with_the_cuts_before_the_search_where_the_lp_is_far_above_the_cap(
+    monkeypatch, caplog, seed, n_trips, n_requests, above, lowered
+):
+    """Where the weighted LP reaches the cap, the packing after the dive and the support's
+    program does not, and the count LP without the cuts was more than ``COUNT_FIRST_ABOVE``
+    above the cap, the count LP with the cuts comes before the neighbourhood search: where
+    it lowers the cap, the LP and the packing near it at the new cap; where the cap holds,
+    the search put off then (80 x 120, wide windows, seed 39; a day this small has no
+    neighbourhood to search; 60 x 90, seed 22, lowers it, with ``COUNT_FIRST_ABOVE`` 0).
+    Either way the optimum is proven and that of every bundle listed."""
+    from crowdship.core import colgen
+
+    if above is not None:
+        monkeypatch.setattr(colgen, "COUNT_FIRST_ABOVE", above)
+    proven_like_every_bundle_listed(
+        caplog, seed, n_trips, n_requests, "(the count's cuts before the search)", **WIDE_WINDOWS
+    )
+    after = caplog.text.split("(the count's cuts before the search)")[-1]
+    assert "count LP with " in after
+    assert ("; packing near it: " in after) == lowered  # (the LP at the lower cap)
+
+
 # (days where they cut: the LP's bound 300 units above the packing -> 62; 122 -> 0.1,
 # proven by them; two rounds, 3622 -> 2866, on wide windows)
 @pytest.mark.parametrize(

@@ -188,6 +188,10 @@ ZERO_HALF_WEIGHTED_PROGRESS = 0.05
 #: That count LP comes before the search for a packing near the weighted LP only where the
 #: weighted LP serves less than the cap (off only in tests: else wherever the start does).
 COUNT_FIRST_ONLY_BELOW_CAP = True
+#: Where the weighted LP reaches the cap but the packing after the dive and the support's
+#: program does not, the count LP with the cuts before the neighbourhood search if the
+#: count LP without them was more than this above the cap (``count_first``).
+COUNT_FIRST_ABOVE = 0.5
 #: SCIP's parameters in the race: on these programs its aggregation (c-MIR) separator
 #: finds nothing and its Gomory cuts cost more LP time than they save (the root closes
 #: on zero-half and clique cuts and restarts after reduced-cost fixing). Without the two,
@@ -2598,6 +2602,7 @@ def solve(
         )
 
     count_lp: list = []  # the count LP's duals and bound, once solved
+    count_lp_cut: list[bool] = []  # not empty once it was solved with the cuts
     y, bound = generate(counting=False)
     # The integer packing over the generated bundles, from the capacity-1 optimum.
     start = np.zeros(master.n_cols)
@@ -3032,10 +3037,11 @@ def solve(
         _, _, _, columns = price(y_now, counting, need, 0, found.astype(np.int64))
         return added + add_bundles(columns, counting)
 
-    def near(chosen: np.ndarray) -> tuple[np.ndarray, FloatArray]:
+    def near(chosen: np.ndarray) -> tuple[np.ndarray, FloatArray, bool]:
         """A packing near the LP's last solution (from the packing ``chosen``): a dive
-        from it, the 0-1 program on its support, then the neighbourhood search; and the
-        LP's solution."""
+        from it, the 0-1 program on its support, then the neighbourhood search (unless
+        ``count_first`` says the count comes first); the LP's solution; whether the
+        search ran."""
         begin = np.zeros(master.n_cols)
         begin[: len(chosen)] = chosen
         lp_x = master.values()
@@ -3061,9 +3067,27 @@ def solve(
             time.perf_counter() - began,
         )
         lap("rounding")
+        if count_first(chosen):
+            return chosen, lp_x, False
         chosen = improve(chosen, lp_x, LNS_TOTAL)
         lap("search")
-        return chosen, lp_x
+        return chosen, lp_x, True
+
+    def count_first(chosen: np.ndarray) -> bool:
+        """Whether the count LP with the cuts should come before the neighbourhood search
+        from ``chosen``, which serves fewer requests than the cap, though the weighted LP
+        reaches it (else it came before ``near``): where the count LP without cuts was
+        far above the cap (more than ``COUNT_FIRST_ABOVE``), the cuts may bring it below
+        (1000 x 1000 at capacity 3, seed 12: 996.910 without, 995.985 with them and the
+        zero-half cuts; the search had spent 6 s toward 996)."""
+        return (
+            COUNT_WITH_CUTS
+            and gap == 0
+            and bool(count_lp)
+            and not count_lp_cut
+            and served_of(chosen) < served_bound
+            and count_lp[1] - served_bound > COUNT_FIRST_ABOVE
+        )
 
     def lp_count() -> float:
         """The requests the master LP's last solution serves (fractional)."""
@@ -3158,6 +3182,7 @@ def solve(
             "count LP with %d cuts: %.3f (%.3f without)", len(master.cuts), count_bound, count_lp[1]
         )
         count_lp[:] = [count_duals, count_bound]
+        count_lp_cut.append(True)
         target = min(served_bound, int(math.floor(count_bound + 1e-6)))
         if ZERO_HALF_COUNT_ROUNDS and count_bound - target < ZERO_HALF_COUNT_REACH:
             # Within reach of a unit less: the zero-half cuts' bound (``count_lp`` keeps
@@ -3287,19 +3312,20 @@ def solve(
                 master.restore(weighted)
                 y, bound = generate(counting=False)
                 log.info("LP at most %d served still: %.1f, its own basis", served_bound, bound)
-        chosen, lp_x = near(chosen)
+        chosen, lp_x, searched_near = near(chosen)
         col_trip, col_members, col_weight = all_columns()
         value = float(col_weight[chosen].sum())
         served = int((col_members[chosen] >= 0).sum())
         log.info(
             "LP over every bundle: %.1f, at most %d served (%d columns, %d cuts); "
-            "packing near it: %.1f, %d served",
+            "packing near it: %.1f, %d served%s",
             bound,
             served_bound,
             master.n_cols,
             len(master.cuts),
             value,
             served,
+            "" if searched_near else " (the count's cuts before the search)",
         )
         # The packing serves fewer than the bound allows: the count LP again, with the
         # cuts (its bound before them holds none): 1000 x 1000 at capacity 3, seed 6:
@@ -3315,7 +3341,7 @@ def solve(
             # The LP at that count is another: cuts for it, and a packing near it.
             served_bound = lower
             y, bound = capped(lower)
-            again, lp_x = near(chosen)
+            again, lp_x, _ = near(chosen)
             col_trip, col_members, col_weight = all_columns()
             chosen = np.r_[chosen, np.zeros(len(again) - len(chosen), bool)]
             if col_weight[again].sum() > col_weight[chosen].sum():
@@ -3324,6 +3350,12 @@ def solve(
             log.info(
                 "LP at most %d served: %.1f; packing near it: %.1f", served_bound, bound, value
             )
+        elif not searched_near:
+            # The count held: the search put off for it now.
+            chosen = improve(chosen, lp_x, LNS_TOTAL)
+            lap("search")
+            col_trip, col_members, col_weight = all_columns()
+            value, served = float(col_weight[chosen].sum()), served_of(chosen)
         if value >= math.floor(bound + 1e-6):
             optimal, status = True, "optimal"
         elif gap > 0 and gap_now(bound, value, served, served_bound) <= gap:
