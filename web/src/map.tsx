@@ -30,6 +30,20 @@ interface Basemap {
 }
 
 const HELSINKI: LatLon = [60.177, 24.94];
+
+/** Leaflet 1.9.4's canvas renderer, but a redraw asked of it once its map has removed it
+ * (its context gone) draws nothing: the plain one failed on "save" of undefined, now and
+ * then, in a browser test whose page left the map while a redraw was due. */
+const SafeCanvas = L.Canvas.extend({
+  _redraw(this: { _ctx?: CanvasRenderingContext2D; _redrawRequest: unknown; _redrawBounds: unknown }) {
+    if (!this._ctx) {
+      this._redrawRequest = null;
+      this._redrawBounds = null;
+      return;
+    }
+    (L.Canvas.prototype as unknown as { _redraw: () => void })._redraw.call(this);
+  },
+}) as unknown as new (options?: L.RendererOptions) => L.Canvas;
 let basemapPromise: Promise<Basemap | null> | null = null;
 
 function loadBasemap(): Promise<Basemap | null> {
@@ -115,7 +129,7 @@ export function MapView({ lines = [], markers = [], onPick, onSelect, fit, fitCi
 
   useEffect(() => {
     if (!element.current) return;
-    const canvas = L.canvas({ padding: 0.5, tolerance: 4 });
+    const canvas = new SafeCanvas({ padding: 0.5, tolerance: 4 });
     renderer.current = canvas;
     const m = L.map(element.current, {
       center: HELSINKI,
