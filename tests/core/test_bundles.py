@@ -1481,13 +1481,25 @@ def test_the_routes_remembered_across_pricing_rounds_leave_the_optimum_unchanged
         assert searched["given"] < searched["none"]
 
 
+def packing_lp_optimum(n_r, n_t, columns, weight) -> float:
+    """The LP of packing ``columns`` ((trip, bundle) pairs, ``every_bundle``'s) with these
+    weights, by an independent LP solver (SciPy's ``linprog``): its optimum."""
+    from scipy.optimize import linprog
+
+    rows = np.zeros((n_r + n_t, len(columns)))
+    for c, (t, bundle) in enumerate(columns):
+        rows[list(bundle), c] = 1.0
+        rows[n_r + t, c] = 1.0
+    reference = linprog(-weight, A_ub=rows, b_ub=np.ones(n_r + n_t), method="highs")
+    assert reference.status == 0
+    return float(-reference.fun)
+
+
 def test_an_lp_highs_ends_without_a_verdict_is_solved_again_from_scratch(caplog):
     """Where HiGHS ends the master's LP without an optimum (here: under a time limit an
     earlier run left, already passed; dual simplex on every LP once ended a wide-windows
     day's "Unknown"), the LP is solved again from no basis and without limits, and its
     optimum is the LP's (an independent LP solver's over the same columns)."""
-    from scipy.optimize import linprog
-
     from crowdship.core.colgen import _Master
 
     rng = np.random.default_rng(5)
@@ -1503,14 +1515,8 @@ def test_an_lp_highs_ends_without_a_verdict_is_solved_again_from_scratch(caplog)
     with caplog.at_level("WARNING", logger="crowdship.core.colgen"):
         master.lp()
     assert any("solved again from scratch" in m for m in caplog.messages)
-    rows = np.zeros((n_r + n_t, len(columns)))
-    for c, (t, bundle) in enumerate(columns):
-        rows[list(bundle), c] = 1.0
-        rows[n_r + t, c] = 1.0
-    reference = linprog(-weight, A_ub=rows, b_ub=np.ones(n_r + n_t), method="highs")
-    assert reference.status == 0
     value = float(master.h.getInfo().objective_function_value)
-    assert value == pytest.approx(-reference.fun, abs=1e-6)
+    assert value == pytest.approx(packing_lp_optimum(n_r, n_t, columns, weight), abs=1e-6)
     master.lp()  # and the next LP runs as before, without the limit
     assert master.h.getInfo().objective_function_value == pytest.approx(value, abs=1e-6)
 
@@ -1520,8 +1526,6 @@ def test_a_dual_simplex_lp_out_of_its_time_is_solved_again_as_highs_chooses(monk
     ``DUAL_SIMPLEX_SECONDS`` (after every earlier run: HiGHS's clock sums them); past it
     (here 0 s) the LP is solved again from no basis as HiGHS chooses, to the optimum of an
     independent LP solver over the same columns, and the next LP has no limit left."""
-    from scipy.optimize import linprog
-
     from crowdship.core import colgen
 
     rng = np.random.default_rng(8)
@@ -1538,11 +1542,6 @@ def test_a_dual_simplex_lp_out_of_its_time_is_solved_again_as_highs_chooses(monk
     with caplog.at_level("WARNING", logger="crowdship.core.colgen"):
         master.lp(dual=True)
     assert any("time limit" in m.lower() and "from scratch" in m for m in caplog.messages)
-    rows = np.zeros((n_r + n_t, len(columns)))
-    for c, (t, bundle) in enumerate(columns):
-        rows[list(bundle), c] = 1.0
-        rows[n_r + t, c] = 1.0
-    reference = linprog(-weight, A_ub=rows, b_ub=np.ones(n_r + n_t), method="highs")
-    assert reference.status == 0
-    assert master.h.getInfo().objective_function_value == pytest.approx(-reference.fun, abs=1e-6)
+    optimum = packing_lp_optimum(n_r, n_t, columns, weight)
+    assert master.h.getInfo().objective_function_value == pytest.approx(optimum, abs=1e-6)
     assert master.h.getOptionValue("time_limit")[1] == master.hp.kHighsInf
