@@ -983,6 +983,54 @@ def test_a_raced_program_is_saved_as_its_racer_gets_it(tmp_path, monkeypatch):
     assert float(weight @ answer["values"]) == float(weight[chosen].sum()) > 0
 
 
+@pytest.mark.parametrize("solver", ["highs", "scip"])
+def test_a_racer_answers_whatever_its_solver_prints(tmp_path, monkeypatch, solver):
+    """The racer's answer is read whatever its solver writes to its stdout (file
+    descriptor 1, as C's printf does: SciPy's HiGHS prints some lines whatever its
+    ``output_flag``, which once came before the answer and made the race fail with
+    "This file contains pickled (object) data")."""
+    import json
+    import subprocess
+    import sys
+
+    from crowdship.core import colgen
+
+    rng = np.random.default_rng(6)
+    n_r, n_t, k = 30, 12, 120
+    trip = rng.integers(0, n_t, k)
+    members = np.array([rng.choice(n_r, 2, replace=False) for _ in range(k)], np.int64)
+    weight = rng.integers(1, 50, k).astype(np.float64)
+    master = colgen._Master(n_r, n_t)
+    master.add(trip, members, weight)
+    monkeypatch.setattr(colgen, "SAVE_PROGRAMS", tmp_path)
+    chosen, optimal, _ = master.race(np.zeros(k), 30.0)
+    program = dict(np.load(tmp_path / "program-001.npz"))
+    if solver == "highs":
+        program["options"] = json.dumps({})
+    payload = io.BytesIO()
+    np.savez(payload, **program)
+    racer = Path(colgen.__file__).with_name("_racer.py")
+    noisy = (  # the solver wrapped in one that prints, through Python and past it
+        "import os, runpy, sys\n"
+        f"racer = runpy.run_path({str(racer)!r})\n"
+        f"solve = racer[{solver!r}]\n"
+        "def loud(data, options):\n"
+        "    print('before the answer', flush=True)\n"
+        "    os.write(1, b'HighsMipSolverData::transformNewIntegerFeasibleSolution\\n')\n"
+        "    return solve(data, options)\n"
+        f"racer['main'].__globals__[{solver!r}] = loud\n"
+        "racer['main']()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", noisy, solver], input=payload.getvalue(), capture_output=True
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"transformNewIntegerFeasibleSolution" in done.stderr
+    answer = np.load(io.BytesIO(done.stdout))
+    assert optimal and bool(answer["optimal"])
+    assert float(weight @ answer["values"]) == float(weight[chosen].sum()) > 0
+
+
 def test_rows_are_fixed_from_a_start_found_before_columns_joined():
     """``fix_tight_rows`` takes a start found before more columns joined the master (the
     count LP's pricing adds some): the columns after it count as 0. Only rows the start

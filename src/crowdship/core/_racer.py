@@ -118,6 +118,14 @@ def scip(data: Any, options: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
+    # The answer goes out through a copy of stdout; the solvers' own file descriptor 1 is
+    # stderr: HiGHS prints some lines with printf whatever its ``output_flag`` says
+    # (SciPy 1.17's: "HighsMipSolverData::transformNewIntegerFeasibleSolution
+    # tmpSolver.run();", 31 KB of them on a nearest bundles' program), and in stdout
+    # they came before the answer, which could then not be read.
+    answer_out = os.fdopen(os.dup(1), "wb")
+    sys.stdout.flush()
+    os.dup2(2, 1)
     solve = {"highs": highs, "scip": scip}[sys.argv[1]]
     data = np.load(io.BytesIO(sys.stdin.buffer.read()))
     answer = solve(data, json.loads(str(data["options"])))
@@ -125,8 +133,8 @@ def main() -> None:
         answer["values"] = data["start_values"]
     out = io.BytesIO()
     np.savez(out, **answer)
-    sys.stdout.buffer.write(out.getvalue())
-    sys.stdout.buffer.flush()
+    answer_out.write(out.getvalue())
+    answer_out.flush()
 
 
 if __name__ == "__main__":
