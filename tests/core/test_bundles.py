@@ -929,20 +929,30 @@ def test_a_proof_cut_short_keeps_the_programs_own_bound(monkeypatch, caplog, sol
     check_every_route(priced, trips, requests)
 
 
-def test_scip_takes_every_setting_of_the_race():
-    """SCIP answers ``invalid_solver_parameters`` (and nothing else) to a parameter name it
-    does not know: the race would go on with HiGHS alone. Every name in ``SCIP_SETTINGS``
-    (its heuristics among them) is SCIP's, and with them SCIP proves a small packing's
-    optimum, here from an empty start (its heuristics off, its search finds the packing)."""
-    from crowdship.core.colgen import SCIP_SETTINGS, _FreeProgram, _Master, _Racer
+def random_pairs_master(seed: int):
+    """A master of 120 random pairs of 30 requests on 12 trips, weights 1-49 (drawn with
+    ``seed``), for the 0-1 programs' racers: the master and the weights."""
+    from crowdship.core.colgen import _Master
 
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(seed)
     n_r, n_t, k = 30, 12, 120
     trip = rng.integers(0, n_t, k)
     members = np.array([rng.choice(n_r, 2, replace=False) for _ in range(k)], np.int64)
     weight = rng.integers(1, 50, k).astype(np.float64)
     master = _Master(n_r, n_t)
     master.add(trip, members, weight)
+    return master, weight
+
+
+def test_scip_takes_every_setting_of_the_race():
+    """SCIP answers ``invalid_solver_parameters`` (and nothing else) to a parameter name it
+    does not know: the race would go on with HiGHS alone. Every name in ``SCIP_SETTINGS``
+    (its heuristics among them) is SCIP's, and with them SCIP proves a small packing's
+    optimum, here from an empty start (its heuristics off, its search finds the packing)."""
+    from crowdship.core.colgen import SCIP_SETTINGS, _FreeProgram, _Racer
+
+    master, weight = random_pairs_master(3)
+    k = len(weight)
     picked, highs_optimal, _ = master.milp(np.zeros(k), None)
     best = float(weight[picked].sum())
     racer = _Racer("scip", _FreeProgram(master), np.zeros(k), 30.0, {"parameters": SCIP_SETTINGS})
@@ -962,13 +972,8 @@ def test_a_raced_program_is_saved_as_its_racer_gets_it(tmp_path, monkeypatch):
 
     from crowdship.core import colgen
 
-    rng = np.random.default_rng(5)
-    n_r, n_t, k = 30, 12, 120
-    trip = rng.integers(0, n_t, k)
-    members = np.array([rng.choice(n_r, 2, replace=False) for _ in range(k)], np.int64)
-    weight = rng.integers(1, 50, k).astype(np.float64)
-    master = colgen._Master(n_r, n_t)
-    master.add(trip, members, weight)
+    master, weight = random_pairs_master(5)
+    k = len(weight)
     monkeypatch.setattr(colgen, "SAVE_PROGRAMS", tmp_path)
     chosen, optimal, _ = master.race(np.zeros(k), 30.0)
     master.race(np.zeros(k), 30.0)
@@ -995,13 +1000,8 @@ def test_a_racer_answers_whatever_its_solver_prints(tmp_path, monkeypatch, solve
 
     from crowdship.core import colgen
 
-    rng = np.random.default_rng(6)
-    n_r, n_t, k = 30, 12, 120
-    trip = rng.integers(0, n_t, k)
-    members = np.array([rng.choice(n_r, 2, replace=False) for _ in range(k)], np.int64)
-    weight = rng.integers(1, 50, k).astype(np.float64)
-    master = colgen._Master(n_r, n_t)
-    master.add(trip, members, weight)
+    master, weight = random_pairs_master(6)
+    k = len(weight)
     monkeypatch.setattr(colgen, "SAVE_PROGRAMS", tmp_path)
     chosen, optimal, _ = master.race(np.zeros(k), 30.0)
     program = dict(np.load(tmp_path / "program-001.npz"))
